@@ -1,0 +1,29 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both create the virtual environment on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test bench sim clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## open the console on the embedded demo (stand-in SteVe + Lago)
+	$(BIN)/polaris
+
+test: $(STAMP)  ## run the whole suite
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## print performance numbers (not part of the suite)
+	$(BIN)/python bench/run_all.py
+
+sim: $(STAMP)  ## run the stand-in alone
+	$(BIN)/polaris sim
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info
