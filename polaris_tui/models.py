@@ -615,3 +615,27 @@ class ScanRecorded(PlainModel):
 
 
 ServiceEvent = FleetChanged | SourceStateChanged | OperationChanged | CardChanged | ScanRecorded
+
+
+# --------------------------------------------------------------------------
+# What the store keeps for outages and for chargers outside SteVe
+# --------------------------------------------------------------------------
+
+
+class Snapshot(PlainModel):
+    """The last-known SteVe data, saved by the poller so a later start (or an
+    outage) can still show something, with its age."""
+
+    chargers: list[ChargeBox] = Field(default_factory=list)
+    active_transactions: list[Transaction] = Field(default_factory=list)
+    tags: list[OcppTag] = Field(default_factory=list)
+    fetched_at: datetime
+
+
+class InventoryCharger(PlainModel):
+    """A charger Polaris knows locally (``charger_inventory``); ``managed=False``
+    means it is not in SteVe (no OCPP, no remote operations)."""
+
+    charge_box_id: str
+    description: str | None = None
+    managed: bool = False
