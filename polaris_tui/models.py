@@ -301,6 +301,8 @@ class OperationLogEntry(PlainModel):
     followup_at: datetime | None = None
     created_at: datetime
     completed_at: datetime | None = None
+    request_id: str | None = None
+    """The press that created this row (one request per press; unique)."""
 
 
 class CardMeta(PlainModel):
