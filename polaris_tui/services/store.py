@@ -38,6 +38,7 @@ import logging
 import os
 import socket
 import sqlite3
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -1306,8 +1307,15 @@ class Store:
         *,
         connector_id: int | None = None,
         at: datetime | None = None,
+        deadline: float | None = None,
     ) -> tuple[Pairing, ScanEvent | None] | None:
         """The hook's decision, atomic across processes (one ``BEGIN IMMEDIATE``).
+
+        ``deadline`` (a ``time.monotonic()`` value; added for the pre-authorize
+        hook): if the write lock is only obtained after it, SteVe has already
+        stopped waiting and decided on its own, so nothing is claimed or
+        recorded and None is returned (the event log never claims an
+        intercept the charger did not see).
 
         Returns:
             ``(pairing, event)`` for a fresh match (the oldest armed pairing on
@@ -1320,6 +1328,9 @@ class Store:
         when_text = to_text(when)
 
         async def do(db: aiosqlite.Connection) -> tuple[Pairing, ScanEvent | None] | None:
+            if deadline is not None and time.monotonic() > deadline:  # hook: too late to matter
+                log.warning("scan-to-login claim at %s skipped: past the hook's deadline", charge_box_id)
+                return None
             cursor = await db.execute(
                 "SELECT * FROM pairings WHERE charge_box_id = ? AND cancelled_at IS NULL "
                 "AND expires_at > ? AND matched_id_tag = ? ORDER BY id DESC LIMIT 1",
