@@ -1,0 +1,252 @@
+"""The pre-authorize hook: ``POST /api/ocpp/pre-authorize`` over ``ScanLoginService``.
+
+SteVe forks call it synchronously on every Authorize (contracts/STEVE.md §6)
+and wait about 200 ms, so this endpoint is small on purpose:
+
+1. read the raw body (bounded) and verify ``X-Signature`` — lowercase hex
+   HMAC-SHA256 of the exact bytes with the shared key — *before* parsing,
+   with a constant-time compare; bad or missing ⇒ 401;
+2. parse and check the JSON (``idTag``, ``chargeBoxId`` required) ⇒ 400 if not;
+3. ask ``ScanLoginService.decide`` with a deadline inside SteVe's budget and
+   answer ``{"override": "BLOCKED"}`` or ``{"override": null}``.
+
+It fails open: any error after the signature check (store down, a bug) is
+logged and answered ``{"override": null}``, so a broken hook never stops a
+customer from charging. The key is never logged.
+
+``start_hook_server`` runs it in the caller's event loop (the console's demo
+mode); ``run_hook`` is the standalone ``polaris hook`` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from polaris_tui.services.errors import ConfigError
+from polaris_tui.services.scan_login import ScanLoginService
+
+log = logging.getLogger(__name__)
+
+HOOK_PATH = "/api/ocpp/pre-authorize"
+MAX_BODY_BYTES = 16 * 1024
+"""A pre-authorize body is ~150 bytes; anything far larger is refused unread."""
+
+DECISION_BUDGET_S = 0.150
+"""Time the decision may take before the claim is skipped: inside SteVe's
+~200 ms (``PREAUTH_TIMEOUT_MS``), leaving room for the network."""
+
+_SCAN_SERVICE = web.AppKey("scan_service", ScanLoginService)
+_KEY = web.AppKey("hmac_key", bytes)
+
+NO_OVERRIDE: dict[str, Any] = {"override": None}
+
+
+def _key_bytes(hmac_key: str | bytes | SecretStr | None) -> bytes:
+    """The shared secret as bytes (UTF-8); refuses an empty key."""
+    if isinstance(hmac_key, SecretStr):
+        hmac_key = hmac_key.get_secret_value()
+    if isinstance(hmac_key, str):
+        hmac_key = hmac_key.encode("utf-8")
+    if not hmac_key:
+        raise ConfigError(
+            "The pre-authorize hook needs a shared key: set hook.hmac_key "
+            "(POLARIS_HOOK__HMAC_KEY) to the SteVe fork's PREAUTH_HMAC_KEY."
+        )
+    return hmac_key
+
+
+def sign(body: bytes, hmac_key: str | bytes) -> str:
+    """The ``X-Signature`` value SteVe sends for ``body`` (tests, benchmark)."""
+    key = hmac_key.encode("utf-8") if isinstance(hmac_key, str) else hmac_key
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(body: bytes, header: str | None, key: bytes) -> bool:
+    """Constant-time check of ``header`` against HMAC-SHA256(key, body).
+
+    Missing, odd-length or non-hex headers are simply wrong (no exception).
+    """
+    if not header:
+        return False
+    try:
+        given = bytes.fromhex(header.strip())
+    except ValueError:
+        return False
+    expected = hmac.new(key, body, hashlib.sha256).digest()
+    return hmac.compare_digest(expected, given)
+
+
+def _json(status: int, payload: dict[str, Any]) -> web.Response:
+    return web.json_response(payload, status=status)
+
+
+def _parse(body: bytes) -> tuple[str, str, int | None, int | None] | str:
+    """``(idTag, chargeBoxId, connectorId, ts)`` or the error code for a 400."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "invalid_json"
+    if not isinstance(data, dict):
+        return "invalid_body"
+    id_tag, charge_box_id = data.get("idTag"), data.get("chargeBoxId")
+    if not isinstance(id_tag, str) or not id_tag.strip():
+        return "invalid_body"
+    if not isinstance(charge_box_id, str) or not charge_box_id.strip():
+        return "invalid_body"
+    connector = data.get("connectorId")
+    connector_id = connector if isinstance(connector, int) and not isinstance(connector, bool) else None
+    ts = data.get("ts")
+    ts_ms = int(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
+    return id_tag, charge_box_id, connector_id, ts_ms
+
+
+async def _pre_authorize(request: web.Request) -> web.Response:
+    started = time.monotonic()
+    key = request.app[_KEY]
+    try:
+        body = await request.read()  # bounded by client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        log.warning("pre-authorize: body over %d bytes from %s", MAX_BODY_BYTES, request.remote)
+        return _json(413, {"error": "too_large"})
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        log.warning("pre-authorize: body could not be read: %s", exc)
+        return _json(400, {"error": "invalid_body"})
+    if not signature_ok(body, request.headers.get("X-Signature"), key):
+        log.warning("pre-authorize: bad or missing signature from %s", request.remote)
+        return _json(401, {"error": "unauthorized"})
+    parsed = _parse(body)
+    if isinstance(parsed, str):
+        log.warning("pre-authorize: %s from %s", parsed, request.remote)
+        return _json(400, {"error": parsed})
+    id_tag, charge_box_id, connector_id, ts_ms = parsed
+    service = request.app[_SCAN_SERVICE]
+    try:
+        decision = await service.decide(
+            id_tag, charge_box_id, connector_id, ts_ms, deadline=started + DECISION_BUDGET_S
+        )
+    except Exception:  # fail open: a broken hook must never stop a customer charging
+        log.exception("pre-authorize for %s at %s failed: answering no override", id_tag, charge_box_id)
+        return _json(200, NO_OVERRIDE)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    log.debug("pre-authorize %s at %s -> %s in %.1f ms", id_tag, charge_box_id, decision, elapsed_ms)
+    return _json(200, {"override": decision})
+
+
+def build_hook_app(scan_service: ScanLoginService, hmac_key: str | bytes | SecretStr | None) -> web.Application:
+    """The aiohttp application serving the hook.
+
+    Raises:
+        ConfigError: no key (an unsigned hook would let anyone block taps).
+    """
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[_SCAN_SERVICE] = scan_service
+    app[_KEY] = _key_bytes(hmac_key)
+    app.router.add_post(HOOK_PATH, _pre_authorize)
+    return app
+
+
+@dataclass
+class HookServerHandle:
+    """A running in-process hook server."""
+
+    url: str
+    """Full URL of the endpoint, e.g. ``http://127.0.0.1:8787/api/ocpp/pre-authorize``."""
+    host: str
+    port: int
+    _runner: web.AppRunner
+
+    async def stop(self) -> None:
+        """Stop listening and finish open requests (idempotent)."""
+        await self._runner.cleanup()
+
+
+async def start_hook_server(
+    scan_service: ScanLoginService,
+    hmac_key: str | bytes | SecretStr | None,
+    host: str = "127.0.0.1",
+    port: int = 8787,
+) -> HookServerHandle:
+    """Serve the hook in the running event loop; ``port=0`` picks a free port.
+
+    Raises:
+        ConfigError: no key, or the address cannot be bound.
+    """
+    app = build_hook_app(scan_service, hmac_key)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"The pre-authorize hook cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    bound_port = port
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            bound_port = int(address[1])
+            break
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{bound_port}{HOOK_PATH}"
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("the pre-authorize hook listens on %s, not only on loopback", host)
+    log.info("pre-authorize hook listening on %s", url)
+    return HookServerHandle(url=url, host=host, port=bound_port, _runner=runner)
+
+
+async def serve_hook(settings: Any, *, clock: Any = None, stop: asyncio.Event | None = None) -> None:
+    """The ``polaris hook`` process body: open the store, serve until ``stop``
+    is set (or SIGTERM / SIGINT / SIGHUP arrives), then close everything.
+
+    Args:
+        settings: ``Settings`` (``hook.host``, ``hook.port``, ``hook.hmac_key``, ``store.path``).
+        clock: defaults to the system clock.
+        stop: set it to stop (tests); signals set it too.
+
+    Raises:
+        ConfigError: no key, or the port cannot be bound.
+        StoreError: the store cannot be opened.
+    """
+    from polaris_tui.services.clock import SystemClock
+    from polaris_tui.services.store import Store
+
+    key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
+    clock = clock or SystemClock()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError) as exc:  # not the main thread / platform
+            log.debug("cannot handle %s here: %s", sig.name, exc)
+    store = await Store.open(settings.store.path, clock=clock)
+    handle: HookServerHandle | None = None
+    try:
+        service = ScanLoginService(store, clock, settings.operator.resolve())
+        handle = await start_hook_server(service, key, settings.hook.host, settings.hook.port)
+        await stop.wait()
+        log.info("pre-authorize hook stopping")
+    finally:
+        if handle is not None:
+            await handle.stop()
+        await store.close()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run_hook(settings: Any) -> int:
+    """Blocking entry point for ``polaris hook``: serve until a signal; exit code."""
+    asyncio.run(serve_hook(settings))
+    return 0
