@@ -1,0 +1,276 @@
+"""The audit log: every card edit (who, when, what, before, after, status, reverted by).
+
+The card runbook sends the operator here when "the card was working
+yesterday". Opened from a card page it shows that card's edits (``a`` shows
+all cards); ``/`` filters by idTag, operator, action or status. ``v`` reverts
+the highlighted edit after a confirmation; the revert runs in an app-level
+worker and is itself audited. The highlighted entry is shown in full below
+the table (the table cuts long before/after values).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input, Static
+
+from polaris_tui.models import AuditEntry
+from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.screens.card_edit import revert_audit_entry, revert_dialog
+from polaris_tui.services.errors import PolarisError
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
+from polaris_tui.widgets.card_table import current_key, sync_rows
+from polaris_tui.widgets.formatting import ago, when
+from polaris_tui.widgets.safe_text import clean, plain
+
+log = logging.getLogger(__name__)
+
+LIMIT = 500
+"""Newest entries loaded; older ones stay in the store."""
+
+AGE_TICK_SECONDS = 5.0
+
+COLUMNS = (
+    ("id", "#"),
+    ("when", "When"),
+    ("who", "Who"),
+    ("card", "Card"),
+    ("action", "Action"),
+    ("before", "Before"),
+    ("after", "After"),
+    ("status", "Status"),
+    ("reverted", "Reverted"),
+)
+
+STATUS_STYLE = {"applied": "", "pending": "bold yellow", "failed": "bold red"}
+
+
+def entry_cells(entry: AuditEntry) -> list[Text]:
+    """One audit row; before/after are cut here and shown whole below the table."""
+    return [
+        Text(str(entry.id), justify="right"),
+        Text(when(entry.created_at)),
+        plain(entry.actor, limit=30),
+        plain(entry.id_tag, limit=30),
+        plain(entry.action, limit=20),
+        Text(state_text(entry.before)[:40]),
+        Text(state_text(entry.after)[:40]),
+        Text(audit_status(entry)[:40], style=STATUS_STYLE.get(entry.status, "")),
+        Text(audit_reverted(entry)),
+    ]
+
+
+def entry_matches(entry: AuditEntry, query: str) -> bool:
+    """Case-insensitive match on idTag, operator, action or status."""
+    if not query:
+        return True
+    needle = query.casefold()
+    fields = (entry.id_tag, entry.actor, entry.action, entry.status, str(entry.id))
+    return any(needle in value.casefold() for value in fields)
+
+
+class AuditLogScreen(PolarisScreen):
+    """Every audited card edit, newest first; revert with ``v``."""
+
+    BINDINGS = [
+        Binding("slash", "find", "Find"),
+        Binding("escape", "back", "Back / clear"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("v", "revert", "Revert (admin)"),
+        Binding("a", "all_cards", "All cards"),
+    ]
+
+    def __init__(self, id_tag: str | None = None, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.id_tag = id_tag
+        """Show only this card's edits (None: every card)."""
+        self.entries: list[AuditEntry] = []
+        self.query_text = ""
+        self.loaded_at: datetime | None = None
+        self.load_error: PolarisError | None = None
+        self.reverting: set[int] = set()
+        """Entries whose revert is in flight (one press, one request)."""
+        self.title = "Audit log"
+
+    def compose(self) -> ComposeResult:
+        yield SourceBanner()
+        yield Static("", id="audit-title", markup=False)
+        yield Input(placeholder="find by idTag, operator, action or status", id="audit-filter",
+                    classes="-hidden")
+        table: DataTable[Text] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="audit-entry", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        self.app.card_signal.subscribe(self, lambda _event: self.load())  # type: ignore[attr-defined]
+        self.set_interval(AGE_TICK_SECONDS, self._draw_title)
+        self.load()
+
+    @work(exclusive=True, group="audit-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch the newest entries; a failure keeps the previous list and says so."""
+        services = self.services
+        if services is None:
+            self.set_timer(0.5, self.load)
+            return
+        try:
+            entries = await services.cards.audit_log(id_tag=self.id_tag, limit=LIMIT)
+        except PolarisError as exc:
+            log.warning("audit log failed to load: %s", exc)
+            self.load_error = exc
+            self._draw_title()
+            return
+        self.entries, self.load_error = entries, None
+        self.loaded_at = self.now()
+        self._draw()
+
+    def shown(self) -> list[AuditEntry]:
+        """Entries passing the filter, newest first."""
+        rows = [e for e in self.entries if entry_matches(e, self.query_text)]
+        return sorted(rows, key=lambda e: e.id, reverse=True)
+
+    def _draw(self) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        sync_rows(table, [(str(e.id), entry_cells(e)) for e in self.shown()])
+        self._draw_title()
+        self._draw_entry()
+
+    def _draw_title(self) -> None:
+        if not self.is_mounted:
+            return
+        scope = f"card {clean(self.id_tag)}" if self.id_tag else "every card"
+        parts = [f"Audit log — {scope}", f"{len(self.shown())} of {len(self.entries)} edits"]
+        if self.query_text:
+            parts.append(f"matching “{clean(self.query_text, limit=60)}”")
+        parts.append(f"loaded {ago(self.loaded_at, self.now())}" if self.loaded_at else "loading…")
+        if self.load_error is not None:
+            parts.append(f"refresh failed — {self.load_error}")
+        title = self.query_one("#audit-title", Static)
+        title.set_class(self.load_error is not None, "-error")
+        title.update(Content(" · ".join(parts)))
+
+    def selected(self) -> AuditEntry | None:
+        """The entry under the cursor."""
+        key = current_key(self.query_one("#audit-table", DataTable))
+        return next((e for e in self.entries if str(e.id) == key), None)
+
+    def _draw_entry(self) -> None:
+        entry = self.selected()
+        panel = self.query_one("#audit-entry", Static)
+        if entry is None:
+            panel.update(Content("No audited edits yet." if not self.entries else ""))
+            return
+        text = Content.from_markup(
+            "[b]#$id[/b] $action on [b]$tag[/b] by $actor at $when — $status\n"
+            "before: $before\nafter:  $after\n$reverted",
+            id=str(entry.id), action=clean(entry.action), tag=clean(entry.id_tag),
+            actor=clean(entry.actor), when=when(entry.created_at), status=audit_status(entry),
+            before=state_text(entry.before), after=state_text(entry.after),
+            reverted=audit_reverted(entry),
+        )
+        panel.update(text)
+
+    @on(DataTable.RowHighlighted, "#audit-table")
+    def _highlighted(self) -> None:
+        self._draw_entry()
+
+    @on(DataTable.RowSelected, "#audit-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        entry = self.selected()
+        if entry is not None:
+            self.app.open_card(entry.id_tag)  # type: ignore[attr-defined]
+
+    # -- keys -----------------------------------------------------------------
+
+    def action_find(self) -> None:
+        field = self.query_one("#audit-filter", Input)
+        field.remove_class("-hidden")
+        field.focus()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_all_cards(self) -> None:
+        """Drop the card scope: show every card's edits."""
+        if self.id_tag is not None:
+            self.id_tag = None
+            self.load()
+
+    def action_back(self) -> None:
+        """Leave the filter field, then clear the filter, then go back."""
+        field = self.query_one("#audit-filter", Input)
+        table = self.query_one("#audit-table", DataTable)
+        if field.has_focus:
+            if not field.value:
+                field.add_class("-hidden")
+            table.focus()
+            return
+        if self.query_text:
+            self.query_text = ""
+            field.value = ""
+            field.add_class("-hidden")
+            self._draw()
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    @on(Input.Changed, "#audit-filter")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._draw()
+
+    @on(Input.Submitted, "#audit-filter")
+    def _query_done(self) -> None:
+        self.query_one("#audit-table", DataTable).focus()
+
+    def action_revert(self) -> None:
+        """Confirm, then revert the highlighted edit in an app-level worker (admin only)."""
+        services = self.services
+        entry = self.selected()
+        if services is None or entry is None:
+            self.app.bell()
+            return
+        if not services.operator.can_act:
+            self.notify(f"Reverting an edit needs the admin role; you are "
+                        f"{services.operator.role}.", title="Not allowed for your role",
+                        severity="warning", markup=False)
+            return
+        if entry.reverted_by is not None:
+            self.notify(f"Entry #{entry.id} was already reverted by #{entry.reverted_by}.",
+                        title="Already reverted", severity="warning", markup=False)
+            return
+        if entry.status != "applied":
+            self.notify(f"Entry #{entry.id} is {entry.status}: it changed nothing to revert.",
+                        title="Nothing to revert", severity="warning", markup=False)
+            return
+        if entry.id in self.reverting:
+            self.notify("This revert is still being applied.", title="Revert in progress",
+                        markup=False)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.reverting.add(entry.id)
+            revert_audit_entry(self.app, entry, done=lambda _e, _err: self._reverted(entry.id))
+
+        self.app.push_screen(revert_dialog(entry), confirmed)
+
+    def _reverted(self, audit_id: int) -> None:
+        self.reverting.discard(audit_id)
+        if self.is_attached:
+            self.load()

@@ -1,0 +1,276 @@
+"""The card page ("EV Card details" / "Meta-EV Card details"): the card runbook on one screen.
+
+Top to bottom, in the runbook's order of reading: the page title and any
+source notes (SteVe unreachable in the runbook's words, Lago separately), the
+header strip (idTag, type, active, linked), the triage verdict (the four
+questions the runbook ends with), the SteVe record with the edit keys, the
+relations, and the recent transactions. Every panel says how old its data is.
+
+The page only reads in its own worker (``card-load``); edits are confirmed in
+``CardEditDialog`` and applied by an app-level worker (``screens/card_edit``),
+so leaving the page never cuts an edit off.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Static
+
+from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
+from polaris_tui.screens.card_edit import CardEditDialog, apply_card_edit
+from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.services.errors import NotFound, PolarisError
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
+from polaris_tui.widgets.card_header import CardHeader
+from polaris_tui.widgets.card_record import CardRecord
+from polaris_tui.widgets.card_relations import CardRelations
+from polaris_tui.widgets.card_sessions import CardSessions
+from polaris_tui.widgets.card_verdict import CardVerdict
+from polaris_tui.widgets.formatting import ago
+from polaris_tui.widgets.safe_text import clean
+
+log = logging.getLogger(__name__)
+
+STEVE_EDITS = {CardEditKind.BLOCK, CardEditKind.UNBLOCK, CardEditKind.SET_PARENT,
+               CardEditKind.SET_EXPIRY}
+"""Edits that change SteVe's record (impossible for a card SteVe does not know)."""
+
+AGE_TICK_SECONDS = 5.0
+"""How often the "x ago" labels are redrawn (from the injected clock)."""
+
+
+class CardDetailScreen(PolarisScreen):
+    """One card, by idTag: triage, record, relations, recent transactions, edits."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("b", "edit('block')", "Block/unblock"),
+        Binding("p", "edit('set_parent')", "Parent"),
+        Binding("e", "edit('set_expiry')", "Expiry"),
+        Binding("l", "edit('relink')", "Relink"),
+        Binding("n", "edit('rename')", "Name"),
+        Binding("t", "edit('set_type')", "Type"),
+        Binding("a", "edit('set_active')", "Active"),
+        Binding("h", "audit", "Audit log"),
+    ]
+
+    HELP = (
+        "The card runbook on one page. enter on a relation opens that card; enter on a "
+        "transaction opens its charger. Edit keys (admin): b block/unblock, p parent, "
+        "e expiry, l relink to a Lago customer, n display name, t type, a active flag. "
+        "Each edit is confirmed (before → after), audited, and reversible from the Audit log (h)."
+    )
+
+    def __init__(self, id_tag: str, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.id_tag = id_tag
+        self.view: CardView | None = None
+        """The last view loaded (None until the first load finishes)."""
+        self.loaded_at: datetime | None = None
+        self.load_error: PolarisError | None = None
+        self.editing = False
+        """True while an edit of this card is being applied (one press, one request)."""
+        self.title = "EV Card details"
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SourceBanner()
+        yield Static(self._title_content(), id="card-title")
+        yield Static("", id="card-steve-note", classes="card-note -hidden", markup=False)
+        yield Static("", id="card-lago-note", classes="card-note -hidden", markup=False)
+        yield CardHeader(id="card-header", markup=False)
+        with VerticalScroll(id="card-body"):
+            yield CardVerdict(id="card-verdict", classes="card-panel")
+            yield CardRecord(id="card-record", classes="card-panel", markup=False)
+            yield CardRelations(id="card-relations", classes="card-panel")
+            yield CardSessions(id="card-sessions", classes="card-panel")
+            yield Static("", id="card-sessions-note", classes="-hidden", markup=False)
+            yield Static("", id="card-edit-result", classes="-hidden", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.card_signal.subscribe(self, self._on_card_changed)
+        app.source_signal.subscribe(self, self._on_source_changed)
+        self.set_interval(AGE_TICK_SECONDS, self._redraw)
+        self.query_one("#card-body").display = False
+        self.load()
+
+    # -- data -----------------------------------------------------------------
+
+    @property
+    def can_edit(self) -> bool:
+        return self.services is not None and self.services.operator.can_act
+
+    @work(exclusive=True, group="card-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch the card view; a failure is shown on the page, not raised."""
+        services = self.services
+        if services is None:  # the app is still opening its services
+            self.set_timer(0.5, self.load)
+            return
+        try:
+            view = await services.cards.card(self.id_tag)
+        except PolarisError as exc:
+            log.warning("card %r failed to load: %s", self.id_tag, exc)
+            self.load_error = exc
+            self._redraw()
+            return
+        self.view, self.load_error = view, None
+        self.loaded_at = self.now()
+        self._redraw()
+
+    def _on_card_changed(self, event: Any) -> None:
+        """Reload when this card, one of its relations, or an unknown card changed."""
+        changed = getattr(event, "id_tag", None)
+        related = {self.id_tag}
+        if self.view is not None:
+            related |= {t.id_tag for t in self.view.parents + self.view.children}
+        if changed is None or changed in related:
+            self.load()
+
+    def _on_source_changed(self, _event: Any) -> None:
+        """SteVe or Lago changed state: the notes and answers may change too."""
+        self.load()
+
+    # -- rendering ------------------------------------------------------------
+
+    def _title_content(self) -> Content:
+        heading = page_title(self.view) if self.view else "EV Card details"
+        age = f"loaded {ago(self.loaded_at, self.now())}" if self.loaded_at else "loading…"
+        return Content.from_markup("[b]$heading[/b] · $tag · [dim]$age[/dim]",
+                                   heading=heading, tag=clean(self.id_tag), age=age)
+
+    def _redraw(self) -> None:
+        """Draw everything from ``self.view`` (called after a load and on each age tick)."""
+        if not self.is_mounted:
+            return
+        now = self.now()
+        if self.view is not None:
+            self.title = page_title(self.view)
+        self.query_one("#card-title", Static).update(self._title_content())
+        steve = self.query_one("#card-steve-note", Static)
+        if self.load_error is not None and self.view is None:
+            self._show_note(steve, self._load_error_text(), error=True)
+            return
+        view = self.view
+        if view is None:
+            return
+        self.query_one("#card-body").display = True
+        self._show_note(steve, steve_note(view, now),
+                        error=view.steve_state.state == ConnectionState.UNREACHABLE)
+        lago = self.query_one("#card-lago-note", Static)
+        self._show_note(lago, lago_note(view, now), error=False)
+        if self.load_error is not None:  # a reload failed: the data shown is older
+            self._show_note(lago, f"Refresh failed: {self.load_error}. Showing the previous "
+                                  f"load ({ago(self.loaded_at, now)}).", error=True)
+        self.query_one(CardHeader).show(view, now)
+        self.query_one(CardVerdict).show(view.verdict, self.loaded_at or now, now)
+        self.query_one(CardRecord).show(view, now, can_edit=self.can_edit)
+        self.query_one(CardRelations).show(view, now)
+        sessions_note = self.query_one(CardSessions).show(view, now)
+        self._show_note(self.query_one("#card-sessions-note", Static), sessions_note, error=False)
+
+    def _load_error_text(self) -> str:
+        exc = self.load_error
+        assert exc is not None
+        if isinstance(exc, NotFound):
+            return (f"No card {clean(self.id_tag)}: neither SteVe nor Polaris' card metadata "
+                    "knows this idTag.")
+        return f"Could not load this card — {exc.title}: {clean(exc.message)}"
+
+    @staticmethod
+    def _show_note(widget: Static, text: str | None, *, error: bool) -> None:
+        widget.set_class(not text, "-hidden")
+        widget.set_class(error, "-error")
+        widget.update(Text(clean(text or "", keep_newlines=True)))
+
+    # -- navigation -----------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_audit(self) -> None:
+        self.app.open_audit_log(self.id_tag)  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected, "#card-relations")
+    def _open_relation(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value
+        if key:
+            self.app.open_card(CardRelations.id_tag_of(key))  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected, "#card-sessions")
+    def _open_charger(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        charger = self.query_one(CardSessions).charger_of(event.row_key.value or "")
+        if charger:
+            self.app.open_charger(charger)  # type: ignore[attr-defined]
+
+    # -- edits ----------------------------------------------------------------
+
+    def action_edit(self, kind_name: str) -> None:
+        """Open the confirmation dialog for one edit (admin only; one at a time)."""
+        kind = CardEditKind(kind_name)
+        view = self.view
+        if not self.can_edit:
+            role = self.services.operator.role if self.services else "unknown"
+            self.notify(f"Editing cards needs the admin role; you are {role}. You can look and "
+                        "triage.", title="Not allowed for your role", severity="warning",
+                        markup=False)
+            return
+        if view is None:
+            self.notify("The card has not loaded yet.", title="Not ready", markup=False)
+            return
+        if self.editing:
+            self.notify("An edit of this card is still being applied; wait for its result.",
+                        title="Edit in progress", severity="warning", markup=False)
+            return
+        if kind == CardEditKind.BLOCK and view.tag is not None and view.tag.blocked:
+            kind = CardEditKind.UNBLOCK
+        if kind in STEVE_EDITS and view.tag is None:
+            self.notify("SteVe does not know this idTag, so its SteVe record cannot be edited "
+                        "(add the card in SteVe first).", title="Not in SteVe",
+                        severity="warning", markup=False)
+            return
+        self.app.push_screen(CardEditDialog(view, kind, now=self.now()), self._confirmed)
+
+    def _confirmed(self, edit: CardEdit | None) -> None:
+        if edit is None:
+            return
+        self.editing = True
+        self._result(f"Applying: {EDIT_LABELS[edit.kind]}…", error=False)
+        apply_card_edit(self.app, self.id_tag, edit, done=self._edit_done)
+
+    def _edit_done(self, entry: AuditEntry | None, error: PolarisError | None) -> None:
+        self.editing = False
+        if not self.is_attached:
+            return
+        if entry is not None and entry.status == "applied":
+            self._result(f"Audit #{entry.id}: {entry.action} applied.", error=False)
+        elif entry is not None:
+            self._result(f"Audit #{entry.id}: {entry.action} failed — "
+                         f"{entry.error or 'no reason given'}", error=True)
+        elif error is not None:
+            self._result(f"Edit refused — {error.title}: {error.message}", error=True)
+        self.load()
+
+    def _result(self, text: str, *, error: bool) -> None:
+        self._show_note(self.query_one("#card-edit-result", Static), text, error=error)

@@ -1,0 +1,221 @@
+"""The cards list: every card (SteVe's tags joined with local metadata), found as you type.
+
+The runbook's step 1 ("find the card by idTag or display name"): ``/`` opens
+the filter, ``enter`` opens the card. Keys narrow the list to the cards an
+operator hunts for (blocked, expired, unlinked, meta-cards); the active
+filters, the counts and the data's age sit on one line above the table.
+The table is diffed by key, so a refresh keeps the cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input, Static
+
+from polaris_tui.models import CardRow, ConnectionState, SourceName
+from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.services.errors import PolarisError
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.card_format import source_age
+from polaris_tui.widgets.card_table import CardTable
+from polaris_tui.widgets.formatting import ago
+from polaris_tui.widgets.safe_text import clean
+
+log = logging.getLogger(__name__)
+
+FLAGS: dict[str, str] = {
+    "blocked": "blocked",
+    "expired": "expired",
+    "unlinked": "unlinked",
+    "meta": "meta-cards",
+}
+"""Filter flag → how the status line names it."""
+
+RELOAD_SECONDS = 30.0
+"""Background reload period (the list is also reloaded on every card edit)."""
+
+AGE_TICK_SECONDS = 5.0
+
+
+def matches(row: CardRow, query: str, flags: set[str]) -> bool:
+    """Whether ``row`` passes the text query (idTag or display name) and every flag."""
+    if query:
+        needle = query.casefold()
+        if needle not in row.id_tag.casefold() and needle not in (row.display_name or "").casefold():
+            return False
+    if "blocked" in flags and not row.blocked:
+        return False
+    if "expired" in flags and not row.expired:
+        return False
+    if "unlinked" in flags and row.linked:
+        return False
+    if "meta" in flags and not row.is_meta:
+        return False
+    return True
+
+
+def filter_cards(rows: Sequence[CardRow], query: str, flags: set[str]) -> list[CardRow]:
+    """The rows to show, sorted by idTag."""
+    return sorted((r for r in rows if matches(r, query, flags)), key=lambda r: r.id_tag.casefold())
+
+
+class CardsScreen(PolarisScreen):
+    """Every card; ``/`` to find, flags to narrow, ``enter`` to open."""
+
+    BINDINGS = [
+        Binding("slash", "find", "Find"),
+        Binding("escape", "back", "Back / clear"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("b", "toggle('blocked')", "Blocked"),
+        Binding("x", "toggle('expired')", "Expired"),
+        Binding("u", "toggle('unlinked')", "Unlinked"),
+        Binding("m", "toggle('meta')", "Meta-cards"),
+        Binding("h", "audit", "Audit log"),
+    ]
+
+    HELP = (
+        "Every card: SteVe's tags joined with Polaris' card metadata. / finds by idTag or "
+        "display name as you type; b, x, u, m show only blocked, expired, unlinked or "
+        "meta-cards (press again to drop the filter); enter opens the card; escape clears "
+        "the filters, then goes back."
+    )
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.rows: list[CardRow] = []
+        self.flags: set[str] = set()
+        self.query_text = ""
+        self.loaded_at: datetime | None = None
+        self.load_error: PolarisError | None = None
+        self.title = "Cards"
+
+    def compose(self) -> ComposeResult:
+        yield SourceBanner()
+        yield Static(Content.from_markup("[b]Cards[/b]"), id="cards-title")
+        yield Input(placeholder="find by idTag or display name", id="cards-filter",
+                    classes="-hidden")
+        yield Static("", id="cards-status", markup=False)
+        yield CardTable(id="cards-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.card_signal.subscribe(self, lambda _event: self.load())
+        app.source_signal.subscribe(self, lambda _event: self.load())
+        self.set_interval(AGE_TICK_SECONDS, self._draw_status)
+        self.set_interval(RELOAD_SECONDS, self.load)
+        self.query_one(CardTable).focus()
+        self.load()
+
+    @work(exclusive=True, group="cards-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch every card; a failure keeps the previous list and says so."""
+        services = self.services
+        if services is None:  # the app is still opening its services
+            self.set_timer(0.5, self.load)
+            return
+        try:
+            rows = await services.cards.cards()
+        except PolarisError as exc:
+            log.warning("cards failed to load: %s", exc)
+            self.load_error = exc
+            self._draw_status()
+            return
+        self.rows, self.load_error = rows, None
+        self.loaded_at = self.now()
+        self._draw()
+
+    def shown(self) -> list[CardRow]:
+        """The cards that pass the current query and flags."""
+        return filter_cards(self.rows, self.query_text, self.flags)
+
+    def _draw(self) -> None:
+        self.query_one(CardTable).show(self.shown())
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        if not self.is_mounted:
+            return
+        now = self.now()
+        parts = [f"{len(self.shown())} of {len(self.rows)} cards"]
+        if self.query_text:
+            parts.append(f"matching “{clean(self.query_text, limit=60)}”")
+        if self.flags:
+            parts.append("only " + " and ".join(FLAGS[f] for f in sorted(self.flags)))
+        services: Any = self.services
+        steve = services.source_state(SourceName.STEVE) if services else None
+        if self.loaded_at is None or steve is None:
+            parts.append("loading…")
+        else:
+            parts.append(f"loaded {ago(self.loaded_at, now)}")
+            fetched = getattr(getattr(services, "poller", None), "fetched_at", None)
+            parts.append(f"SteVe {source_age(steve, fetched or steve.last_ok, now)}")
+        if self.load_error is not None:
+            parts.append(f"refresh failed — {self.load_error}")
+        status = self.query_one("#cards-status", Static)
+        unreachable = steve is not None and steve.state == ConnectionState.UNREACHABLE
+        status.set_class(unreachable or self.load_error is not None,
+                         "-error")
+        status.update(Content(" · ".join(parts)))
+
+    # -- keys -----------------------------------------------------------------
+
+    def action_find(self) -> None:
+        field = self.query_one("#cards-filter", Input)
+        field.remove_class("-hidden")
+        field.focus()
+
+    def action_toggle(self, flag: str) -> None:
+        self.flags ^= {flag}
+        self._draw()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_audit(self) -> None:
+        self.app.open_audit_log(None)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        """Leave the filter field, then clear filters, then go back."""
+        field = self.query_one("#cards-filter", Input)
+        if field.has_focus:
+            if not field.value:
+                field.add_class("-hidden")
+            self.query_one(CardTable).focus()
+            return
+        if self.query_text or self.flags:
+            self.flags.clear()
+            self.query_text = ""
+            field.value = ""
+            field.add_class("-hidden")
+            self._draw()
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    @on(Input.Changed, "#cards-filter")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._draw()
+
+    @on(Input.Submitted, "#cards-filter")
+    def _query_done(self) -> None:
+        table = self.query_one(CardTable)
+        table.focus()
+        if table.row_count:
+            table.move_cursor(row=0)
+
+    @on(DataTable.RowSelected, "#cards-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.app.open_card(event.row_key.value)  # type: ignore[attr-defined]

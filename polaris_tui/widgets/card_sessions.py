@@ -1,0 +1,83 @@
+"""Recent transactions of a card: the last 10 sessions SteVe has for its idTag.
+
+Each row joins the session with its Lago usage event, so the operator sees at
+once whether the card charged (kWh) and whether billing caught up ("Last
+synced", or "not synced"). ``enter`` posts ``DataTable.RowSelected``; the
+screen opens that charger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import DataTable
+
+from polaris_tui.models import CardView, ConnectionState, SessionRow
+from polaris_tui.widgets.card_format import session_duration, session_kwh, session_synced, source_age
+from polaris_tui.widgets.card_table import sync_rows
+from polaris_tui.widgets.formatting import duration, when
+from polaris_tui.widgets.safe_text import plain
+
+COLUMNS = (
+    ("tx", "Transaction"),
+    ("charger", "Charger"),
+    ("started", "Started"),
+    ("duration", "Duration"),
+    ("kwh", "kWh"),
+    ("synced", "Last synced"),
+)
+
+
+def session_cells(row: SessionRow, now: datetime) -> list[Text]:
+    """Cells of one session; a running session says so in its duration."""
+    tx = row.transaction
+    running = tx.stop_timestamp is None
+    span = duration(session_duration(row, now)) + (" (running)" if running else "")
+    synced = session_synced(row, now)
+    synced_style = {"synced": "", "not_synced": "bold yellow"}.get(row.sync_state, "dim")
+    return [
+        Text(str(tx.id)),
+        plain(tx.charge_box_id),
+        Text(when(tx.start_timestamp)),
+        Text(span),
+        Text(session_kwh(row), justify="right"),
+        Text(synced, style=synced_style),
+    ]
+
+
+class CardSessions(DataTable):
+    """Up to 10 sessions, newest first, keyed by transaction id."""
+
+    BORDER_TITLE = "Recent transactions"
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(cursor_type="row", name=name, id=id, classes=classes, disabled=disabled)
+        self._chargers: dict[str, str] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def show(self, view: CardView, now: datetime) -> str | None:
+        """Render the sessions of ``view``; returns a note to show when there are none."""
+        rows = view.recent[:10]
+        self._chargers = {str(r.transaction.id): r.transaction.charge_box_id for r in rows}
+        sync_rows(self, [(str(r.transaction.id), session_cells(r, now)) for r in rows])
+        age = source_age(view.steve_state, view.data_as_of, now)
+        self.border_subtitle = Content(f"{len(rows)} session(s) · {age}")
+        if rows:
+            return None
+        if view.steve_state.state == ConnectionState.UNREACHABLE:
+            return ("No transactions shown: SteVe is unreachable, and Polaris keeps no copy of a "
+                    "card's history.")
+        if view.tag is None:
+            return "No transactions: SteVe does not know this idTag."
+        return ("No sessions at all for this idTag — the card may never have authorized "
+                "successfully (see the triage verdict).")
+
+    def charger_of(self, row_key: str) -> str | None:
+        """The chargeBoxId of the session a row shows."""
+        return self._chargers.get(row_key)

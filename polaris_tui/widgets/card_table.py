@@ -1,0 +1,142 @@
+"""Keyed tables for the card screens: rows are diffed by key, never rebuilt.
+
+``sync_rows`` brings a ``DataTable`` to a wanted list of keyed rows inside one
+``batch_update``: it removes stale keys, ``update_cell``s only the cells that
+changed, adds new rows, and restores the order and the cursor (by key), so a
+refresh never throws the operator's place away (STYLE 9, PITFALLS: ``clear()``
+resets cursor and scroll).
+
+``CardTable`` is the cards list built on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
+
+from polaris_tui.models import CardRow
+from polaris_tui.widgets.safe_text import plain
+
+Row = tuple[str, Sequence[Text]]
+"""A row key and its cells, one ``Text`` per column, in column order."""
+
+
+def flag(value: bool, *, alarm: bool = False) -> Text:
+    """A yes/no cell; ``alarm`` styles a "yes" that means trouble."""
+    if value:
+        return Text("yes", style="bold red" if alarm else "")
+    return Text("no", style="dim")
+
+
+def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
+    """Make ``table`` show exactly ``rows`` (in that order), changing as little as possible.
+
+    Args:
+        table: a table whose columns were added with keys.
+        rows: wanted rows; keys must be unique.
+    """
+    wanted = {key: cells for key, cells in rows}
+    order = {key: index for index, (key, _) in enumerate(rows)}
+    columns = list(table.columns.keys())
+    cursor_key = current_key(table)
+    with table.app.batch_update():
+        for row_key in list(table.rows.keys()):
+            if row_key.value not in wanted:
+                table.remove_row(row_key)
+        existing = {row_key.value for row_key in table.rows.keys()}
+        for key, cells in rows:
+            if key in existing:
+                for column, cell in zip(columns, cells):
+                    if table.get_cell(key, column) != cell:
+                        table.update_cell(key, column, cell)
+            else:
+                table.add_row(*cells, key=key)
+        shown = [row.key.value for row in table.ordered_rows]
+        if shown != [key for key, _ in rows]:
+            _reorder(table, order)
+        if cursor_key is not None and cursor_key in wanted:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+
+def _reorder(table: DataTable, order: dict[str, int]) -> None:
+    """Sort rows into ``order`` (row key → position) without touching cells.
+
+    ``DataTable.sort`` hands the key function cell values, not row keys, so we
+    sort its ``_row_locations`` the same way it does, by key.
+    """
+    keys = sorted(table.rows.keys(), key=lambda row_key: order.get(row_key.value, 0))
+    for index, row_key in enumerate(keys):
+        table._row_locations[row_key] = index  # noqa: SLF001 - see docstring
+    table._update_count += 1  # noqa: SLF001
+    table.refresh()
+
+
+def current_key(table: DataTable) -> str | None:
+    """Key of the row under the cursor, or None for an empty table."""
+    if table.row_count == 0:
+        return None
+    try:
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+    except CellDoesNotExist:  # cursor outside the table: no current row
+        return None
+    return row_key.value
+
+
+CARD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id_tag", "idTag"),
+    ("name", "Display name"),
+    ("type", "Type"),
+    ("active", "Active"),
+    ("linked", "Linked"),
+    ("blocked", "Blocked"),
+    ("expired", "Expired"),
+    ("parent", "Parent"),
+    ("in_tx", "In transaction"),
+)
+
+
+def card_cells(row: CardRow) -> list[Text]:
+    """The cards list cells of one card, all plain text."""
+    id_tag = plain(row.id_tag, "bold" if row.is_meta else "")
+    if row.is_meta:
+        id_tag.append(" (meta)", style="dim")
+    if not row.in_steve:
+        id_tag.append(" (not in SteVe)", style="bold yellow")
+    linked = plain(row.lago_customer_id) if row.linked and row.lago_customer_id else flag(row.linked)
+    if not row.linked:
+        linked = Text("no", style="yellow")
+    return [
+        id_tag,
+        plain(row.display_name or ""),
+        plain(row.tag_type or ""),
+        flag(row.active) if row.active else Text("no", style="yellow"),
+        linked,
+        flag(row.blocked, alarm=True),
+        flag(row.expired, alarm=True),
+        plain(row.parent_id_tag or ""),
+        flag(row.in_transaction),
+    ]
+
+
+class CardTable(DataTable):
+    """The cards list: one row per card, keyed by idTag, updated in place."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id,
+                         classes=classes, disabled=disabled)
+
+    def on_mount(self) -> None:
+        for key, label in CARD_COLUMNS:
+            self.add_column(label, key=key)
+
+    def show(self, rows: Sequence[CardRow]) -> None:
+        """Show ``rows`` (already filtered and sorted), keeping the cursor's card."""
+        sync_rows(self, [(row.id_tag, card_cells(row)) for row in rows])
+
+    @property
+    def current_id_tag(self) -> str | None:
+        """The idTag under the cursor."""
+        return current_key(self)
