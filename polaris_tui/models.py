@@ -505,6 +505,9 @@ class CardRow(PlainModel):
     is_meta: bool = False
     """Has children: shown as a Meta-EV Card."""
     in_steve: bool = True
+    link_from_id_tag: str | None = None
+    """The card whose metadata holds ``lago_customer_id``: this card, or the
+    nearest ancestor it inherits the link from (LAGO.md §3); None if unlinked."""
 
 
 TriageAnswerValue = Literal["yes", "no", "unknown"]
@@ -554,6 +557,12 @@ class CardView(PlainModel):
     lago_state: SourceState
     data_as_of: datetime | None = None
     """When the SteVe data shown was fetched (old when it came from the snapshot)."""
+    link_from_id_tag: str | None = None
+    """The card whose metadata holds the Lago link (this card or an ancestor); None if unlinked."""
+    recent_available: bool = True
+    """False when SteVe could not be asked for this card's sessions (``recent`` is then empty)."""
+    recent_note: str | None = None
+    """Why ``recent`` is empty or incomplete (SteVe unreachable, idTag SteVe cannot query)."""
 
 
 class CardEditKind(StrEnum):
