@@ -103,8 +103,7 @@ class AuditLogScreen(PolarisScreen):
     def compose(self) -> ComposeResult:
         yield SourceBanner()
         yield Static("", id="audit-title", markup=False)
-        yield Input(placeholder="find by idTag, operator, action or status", id="audit-filter",
-                    classes="-hidden")
+        yield Input(placeholder="find by idTag, operator, action or status", id="audit-filter")
         table: DataTable[Text] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="audit-entry", markup=False)
@@ -115,6 +114,7 @@ class AuditLogScreen(PolarisScreen):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         table.focus()
+        self.query_one("#audit-filter", Input).display = False
         self.app.card_signal.subscribe(self, lambda _event: self.load())  # type: ignore[attr-defined]
         self.set_interval(AGE_TICK_SECONDS, self._draw_title)
         self.load()
@@ -198,7 +198,7 @@ class AuditLogScreen(PolarisScreen):
 
     def action_find(self) -> None:
         field = self.query_one("#audit-filter", Input)
-        field.remove_class("-hidden")
+        field.display = True
         field.focus()
 
     def action_refresh(self) -> None:
@@ -216,13 +216,13 @@ class AuditLogScreen(PolarisScreen):
         table = self.query_one("#audit-table", DataTable)
         if field.has_focus:
             if not field.value:
-                field.add_class("-hidden")
+                field.display = False
             table.focus()
             return
         if self.query_text:
             self.query_text = ""
             field.value = ""
-            field.add_class("-hidden")
+            field.display = False
             self._draw()
             return
         if len(self.app.screen_stack) > 1:

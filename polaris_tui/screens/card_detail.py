@@ -89,16 +89,16 @@ class CardDetailScreen(PolarisScreen):
     def compose(self) -> ComposeResult:
         yield SourceBanner()
         yield Static(self._title_content(), id="card-title")
-        yield Static("", id="card-steve-note", classes="card-note -hidden", markup=False)
-        yield Static("", id="card-lago-note", classes="card-note -hidden", markup=False)
+        yield Static("", id="card-steve-note", classes="card-note", markup=False)
+        yield Static("", id="card-lago-note", classes="card-note", markup=False)
         yield CardHeader(id="card-header", markup=False)
         with VerticalScroll(id="card-body"):
             yield CardVerdict(id="card-verdict", classes="card-panel")
             yield CardRecord(id="card-record", classes="card-panel", markup=False)
             yield CardRelations(id="card-relations", classes="card-panel")
             yield CardSessions(id="card-sessions", classes="card-panel")
-            yield Static("", id="card-sessions-note", classes="-hidden", markup=False)
-            yield Static("", id="card-edit-result", classes="-hidden", markup=False)
+            yield Static("", id="card-sessions-note", markup=False)
+            yield Static("", id="card-edit-result", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -107,6 +107,8 @@ class CardDetailScreen(PolarisScreen):
         app.source_signal.subscribe(self, self._on_source_changed)
         self.set_interval(AGE_TICK_SECONDS, self._redraw)
         self.query_one("#card-body").display = False
+        for note in self.query(".card-note, #card-sessions-note, #card-edit-result"):
+            note.display = False
         self.load()
 
     # -- data -----------------------------------------------------------------
@@ -194,7 +196,7 @@ class CardDetailScreen(PolarisScreen):
 
     @staticmethod
     def _show_note(widget: Static, text: str | None, *, error: bool) -> None:
-        widget.set_class(not text, "-hidden")
+        widget.display = bool(text)
         widget.set_class(error, "-error")
         widget.update(Text(clean(text or "", keep_newlines=True)))
 

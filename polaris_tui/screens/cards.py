@@ -101,8 +101,7 @@ class CardsScreen(PolarisScreen):
     def compose(self) -> ComposeResult:
         yield SourceBanner()
         yield Static(Content.from_markup("[b]Cards[/b]"), id="cards-title")
-        yield Input(placeholder="find by idTag or display name", id="cards-filter",
-                    classes="-hidden")
+        yield Input(placeholder="find by idTag or display name", id="cards-filter")
         yield Static("", id="cards-status", markup=False)
         yield CardTable(id="cards-table")
         yield Footer()
@@ -113,6 +112,7 @@ class CardsScreen(PolarisScreen):
         app.source_signal.subscribe(self, lambda _event: self.load())
         self.set_interval(AGE_TICK_SECONDS, self._draw_status)
         self.set_interval(RELOAD_SECONDS, self.load)
+        self.query_one("#cards-filter", Input).display = False
         self.query_one(CardTable).focus()
         self.load()
 
@@ -171,7 +171,7 @@ class CardsScreen(PolarisScreen):
 
     def action_find(self) -> None:
         field = self.query_one("#cards-filter", Input)
-        field.remove_class("-hidden")
+        field.display = True
         field.focus()
 
     def action_toggle(self, flag: str) -> None:
@@ -189,14 +189,14 @@ class CardsScreen(PolarisScreen):
         field = self.query_one("#cards-filter", Input)
         if field.has_focus:
             if not field.value:
-                field.add_class("-hidden")
+                field.display = False
             self.query_one(CardTable).focus()
             return
         if self.query_text or self.flags:
             self.flags.clear()
             self.query_text = ""
             field.value = ""
-            field.add_class("-hidden")
+            field.display = False
             self._draw()
             return
         if len(self.app.screen_stack) > 1:

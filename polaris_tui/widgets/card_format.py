@@ -80,8 +80,8 @@ def linked_text(view: CardView) -> str:
     if view.customer is not None:
         name = view.customer.display_name
         sub = best_subscription(view.subscriptions)
-        own = customer_id == view.customer.external_id
-        via = "" if own else " (inherited from a parent)"
+        source = view.link_from_id_tag
+        via = f" (inherited from {clean(source)})" if source and source != view.id_tag else ""
         if sub is None:
             subs = "no subscription"
         else:

@@ -68,9 +68,11 @@ class CardSessions(DataTable):
         sync_rows(self, [(str(r.transaction.id), session_cells(r, now)) for r in rows])
         age = source_age(view.steve_state, view.data_as_of, now)
         self.border_subtitle = Content(f"{len(rows)} session(s) · {age}")
+        if view.recent_note:
+            return view.recent_note
         if rows:
             return None
-        if view.steve_state.state == ConnectionState.UNREACHABLE:
+        if not view.recent_available or view.steve_state.state == ConnectionState.UNREACHABLE:
             return ("No transactions shown: SteVe is unreachable, and Polaris keeps no copy of a "
                     "card's history.")
         if view.tag is None:

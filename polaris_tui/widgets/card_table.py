@@ -104,8 +104,12 @@ def card_cells(row: CardRow) -> list[Text]:
         id_tag.append(" (meta)", style="dim")
     if not row.in_steve:
         id_tag.append(" (not in SteVe)", style="bold yellow")
-    linked = plain(row.lago_customer_id) if row.linked and row.lago_customer_id else flag(row.linked)
-    if not row.linked:
+    if row.linked:
+        linked = plain(row.lago_customer_id or "yes")
+        if row.link_from_id_tag and row.link_from_id_tag != row.id_tag:
+            linked.append(" via ", style="dim")
+            linked.append_text(plain(row.link_from_id_tag, "dim"))
+    else:
         linked = Text("no", style="yellow")
     return [
         id_tag,
