@@ -1,0 +1,254 @@
+"""``PolarisServices``: the one object the screens hold (docs/services-contract.md).
+
+It builds every service from ``Settings`` in a fixed order, so that the
+audit is safe before anything can be sent:
+
+1. open the store (migrations) and mark rows left ``pending`` by a crashed
+   process as interrupted (``interrupted_at_start``; never resent);
+2. build the SteVe and Lago clients;
+3. build the poller and load the last snapshot, so a start during an outage
+   still shows the fleet with its age;
+4. build fleet, operations, cards and scan-to-login services.
+
+``start()`` starts the poll loops and resumes RemoteStop followups whose
+process died. ``close()`` stops and closes everything, even if one part
+fails, and may be called any number of times.
+
+The event bus is in-process: services ``publish`` events, subscribers
+(the App) receive them synchronously in the services' event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from polaris_tui.models import (
+    AuditEntry,
+    OperationLogEntry,
+    Operator,
+    ServiceEvent,
+    SourceName,
+    SourceState,
+)
+from polaris_tui.services.clock import Clock, SystemClock
+from polaris_tui.services.fleet import FleetService
+from polaris_tui.services.lago_client import LagoClient
+from polaris_tui.services.operations import OperationService
+from polaris_tui.services.poller import LivePoller
+from polaris_tui.services.scan_login import ScanLoginService
+from polaris_tui.services.settings import Settings
+from polaris_tui.services.steve_client import SteveClient
+from polaris_tui.services.store import Store
+
+if TYPE_CHECKING:
+    import httpx
+
+    from polaris_tui.services.cards import CardService
+
+log = logging.getLogger(__name__)
+
+
+class PolarisServices:
+    """Everything the screens may call. Build with ``await PolarisServices.open(settings)``."""
+
+    settings: Settings
+    clock: Clock
+    operator: Operator
+    store: Store
+    steve: SteveClient
+    lago: LagoClient
+    poller: LivePoller
+    fleet: FleetService
+    operations: OperationService
+    cards: CardService
+    scan: ScanLoginService
+    interrupted_at_start: list[OperationLogEntry]
+    """Operations a crashed process left pending, marked interrupted by ``open()``."""
+    interrupted_audits_at_start: list[AuditEntry]
+    """Card edits a crashed process left pending, marked failed by ``open()``."""
+
+    def __init__(self, settings: Settings, clock: Clock, operator: Operator) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.operator = operator
+        self.interrupted_at_start = []
+        self.interrupted_audits_at_start = []
+        self._subscribers: list[Callable[[ServiceEvent], None]] = []
+        self._started = False
+        self._closed = False
+        # Set as they are built, so close() can undo a half-finished open().
+        self.store = None  # type: ignore[assignment]
+        self.steve = None  # type: ignore[assignment]
+        self.lago = None  # type: ignore[assignment]
+        self.poller = None  # type: ignore[assignment]
+        self.fleet = None  # type: ignore[assignment]
+        self.operations = None  # type: ignore[assignment]
+        self.cards = None  # type: ignore[assignment]
+        self.scan = None  # type: ignore[assignment]
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        steve_transport: httpx.AsyncBaseTransport | None = None,
+        lago_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> PolarisServices:
+        """Open the store (migrations, interrupted rows), build the clients,
+        load the last snapshot into the poller. Does not start polling.
+
+        Args:
+            settings: the loaded settings.
+            clock: injected time (default: the system clock).
+            steve_transport, lago_transport: httpx transports for tests.
+
+        Raises:
+            StoreError: the store cannot be opened (nothing is left open).
+        """
+        clock = clock or SystemClock()
+        self = cls(settings, clock, settings.operator.resolve())
+        try:
+            self.store = await Store.open(settings.store.path, clock=clock)
+            self.interrupted_at_start = await self.store.mark_interrupted()
+            self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
+            secrets = settings.secrets()
+            self.steve = SteveClient(
+                settings.steve, transport=steve_transport, clock=clock, secrets=secrets
+            )
+            self.lago = LagoClient(settings.lago, transport=lago_transport, secrets=secrets)
+            self.poller = LivePoller(
+                self.steve if settings.steve.url else None,
+                self.lago,
+                self.store,
+                clock,
+                settings,
+                self.publish,
+            )
+            await self.poller.load_snapshot()
+            self.fleet = FleetService(self.poller, self.store, self.steve, clock, settings)
+            self.operations = OperationService(
+                self.steve,
+                self.store,
+                clock,
+                settings,
+                self.operator,
+                is_managed=self._is_managed,
+                publish=self.publish,
+            )
+            self.cards = self._build_cards()
+            self.scan = ScanLoginService(self.store, clock, self.operator, self.publish)
+        except BaseException:
+            await self.close()
+            raise
+        log.info(
+            "services open: operator %s (%s), store %s",
+            self.operator.name, self.operator.role.value, settings.store.path,
+        )
+        return self
+
+    def _build_cards(self) -> CardService | None:
+        """The card service (built by another module; absent in early builds)."""
+        try:
+            from polaris_tui.services.cards import CardService
+        except ModuleNotFoundError as exc:
+            if exc.name != "polaris_tui.services.cards":
+                raise
+            log.warning("card service not available in this build")
+            return None
+        return CardService(
+            self.steve,
+            self.lago,
+            self.store,
+            self.poller,
+            self.clock,
+            self.settings,
+            self.operator,
+            self.publish,
+        )
+
+    async def start(self) -> None:
+        """Start the poll loops (background tasks) and resume RemoteStop
+        followups left by a process that died. Idempotent."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        self.poller.start()
+        try:
+            resumed = await self.operations.resume_watchers()
+        except Exception:
+            log.exception("could not resume RemoteStop followups")
+        else:
+            if resumed:
+                log.info("resumed followup of operations %s", resumed)
+
+    async def close(self) -> None:
+        """Stop loops and watchers, close clients and the store. Idempotent;
+        a failure in one part is logged and the others are still closed."""
+        if self._closed:
+            return
+        self._closed = True
+        steps: list[tuple[str, Any]] = [
+            ("operations", getattr(self.operations, "close", None)),
+            ("poller", getattr(self.poller, "stop", None)),
+            ("cards", getattr(self.cards, "close", None)),
+            ("scan", getattr(self.scan, "close", None)),
+            ("steve client", getattr(self.steve, "close", None)),
+            ("lago client", getattr(self.lago, "close", None)),
+            ("store", getattr(self.store, "close", None)),
+        ]
+        for name, step in steps:
+            if step is None:
+                continue
+            try:
+                result = step()
+                if hasattr(result, "__await__"):
+                    await result
+            except Exception:
+                log.exception("closing %s failed", name)
+        self._subscribers.clear()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- event bus -------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[ServiceEvent], None]) -> Callable[[], None]:
+        """(sync) Register a listener for every service event. Returns an
+        unsubscribe function. Callbacks run in the services' event loop and
+        must not block."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            try:
+                self._subscribers.remove(callback)
+            except ValueError:
+                pass  # already gone: unsubscribing twice is harmless
+
+        return unsubscribe
+
+    def publish(self, event: ServiceEvent) -> None:
+        """(sync) Deliver ``event`` to every subscriber; a failing subscriber
+        is logged and does not stop the others."""
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("subscriber %r failed on %s", callback, type(event).__name__)
+
+    # -- small helpers ---------------------------------------------------------
+
+    def source_state(self, source: SourceName) -> SourceState:
+        """(sync) Current health of SteVe or Lago."""
+        return self.poller.state(source)
+
+    def _is_managed(self, charge_box_id: str) -> bool:
+        """A charger is unmanaged when Polaris knows it only from its local
+        inventory. An id nobody knows is left to SteVe to refuse."""
+        row = self.fleet.row(charge_box_id) if self.fleet is not None else None
+        return True if row is None else row.managed
