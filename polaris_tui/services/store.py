@@ -1368,3 +1368,19 @@ class Store:
             return pairing, self._scan_event(event_row)  # type: ignore[return-value]
 
         return await self.write(do)
+
+    # -- card edits: revert bookkeeping (added by the cards/scan-login engineer) --
+
+    async def clear_reverted_by(self, audit_id: int, by: int) -> AuditEntry:
+        """Undo ``set_reverted_by(audit_id, by)`` when that revert failed, so the
+        edit can be reverted again. Only clears it if it still points at ``by``
+        (another revert that won meanwhile is left alone)."""
+
+        async def do(db: aiosqlite.Connection) -> AuditEntry:
+            await db.execute(
+                "UPDATE audit_log SET reverted_by = NULL WHERE id = ? AND reverted_by = ?",
+                (audit_id, by),
+            )
+            return await self._audit_by_id(db, audit_id)
+
+        return await self.write(do)
