@@ -325,9 +325,19 @@ async def test_the_row_is_committed_before_steve_is_called(service, steve, store
         finally:
             conn.close()
 
+        # ... and no transaction is held across the HTTP call: another
+        # connection can take the write lock at once.
+        writer = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("ROLLBACK")
+            seen.append("write lock free")
+        finally:
+            writer.close()
+
     steve.on_call = look
     entry = await stop(service)
-    assert seen == [("RemoteStopTransaction", "pending", '{"transactionId":1001}', "ana")]
+    assert seen == [("RemoteStopTransaction", "pending", '{"transactionId":1001}', "ana"), "write lock free"]
     assert steve.calls == [("RemoteStopTransaction", {"transactionId": 1001, "chargeBoxIdList": [CB]})]
     assert entry.status == OperationStatus.SUBMITTED
 

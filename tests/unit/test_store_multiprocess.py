@@ -182,3 +182,33 @@ async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(tmp_pat
             proc.wait(timeout=10)
             proc.stdout.close()
             proc.stderr.close()
+
+
+OPEN_CLOSE = textwrap.dedent(
+    """
+    import asyncio, sys
+    from polaris_tui.services.clock import SystemClock
+    from polaris_tui.services.store import Store
+
+    async def main():
+        store = await Store.open(sys.argv[1], clock=SystemClock())
+        try:
+            await store.recent_operations()
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+    print("done", flush=True)
+    """
+)
+
+
+def test_a_process_that_used_the_store_exits(tmp_path: Path):
+    """PITFALLS: aiosqlite's thread is non-daemon; Store.close() must end it,
+    or the interpreter would hang at exit (the timeout would fire)."""
+    out = subprocess.run(
+        [sys.executable, "-c", OPEN_CLOSE, str(tmp_path / "exit.sqlite")],
+        capture_output=True, text=True, env=_env(), cwd=REPO, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "done"
