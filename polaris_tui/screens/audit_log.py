@@ -21,8 +21,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from polaris_tui.models import AuditEntry
-from polaris_tui.screens.base import PolarisScreen
-from polaris_tui.screens.card_edit import revert_audit_entry, revert_dialog
+from polaris_tui.screens.base import ActionDone, PolarisScreen
+from polaris_tui.screens.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
 from polaris_tui.services.errors import PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
@@ -266,11 +266,20 @@ class AuditLogScreen(PolarisScreen):
             if not yes:
                 return
             self.reverting.add(entry.id)
-            revert_audit_entry(self.app, entry, done=lambda _e, _err: self._reverted(entry.id))
+            revert_audit_entry(self.app, self, entry)
 
         self.app.push_screen(revert_dialog(entry), confirmed)
 
-    def _reverted(self, audit_id: int) -> None:
-        self.reverting.discard(audit_id)
-        if self.is_attached:
-            self.load()
+    @on(ActionDone)
+    def _reverted(self, message: ActionDone) -> None:
+        """A revert finished (the app already said how); reload to show both rows."""
+        if message.label != REVERT_ACTION:
+            return
+        message.stop()
+        if message.error is not None:
+            error = message.error
+            title = getattr(error, "title", type(error).__name__)
+            self.notify(clean(str(getattr(error, "message", error)) or title, limit=300),
+                        title=f"Revert refused — {title}", severity="error", markup=False)
+        self.reverting.clear()
+        self.load()

@@ -26,8 +26,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
-from polaris_tui.screens.card_edit import CardEditDialog, apply_card_edit
-from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.screens.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
+from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.services.errors import NotFound, PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
@@ -259,19 +259,26 @@ class CardDetailScreen(PolarisScreen):
             return
         self.editing = True
         self._result(f"Applying: {EDIT_LABELS[edit.kind]}…", error=False)
-        apply_card_edit(self.app, self.id_tag, edit, done=self._edit_done)
+        apply_card_edit(self.app, self, self.id_tag, edit)
 
-    def _edit_done(self, entry: AuditEntry | None, error: PolarisError | None) -> None:
-        self.editing = False
-        if not self.is_attached:
+    @on(ActionDone)
+    def _edit_done(self, message: ActionDone) -> None:
+        """The app-level worker answered: show applied, failed (with reason) or refused."""
+        if message.label != EDIT_ACTION:
             return
+        message.stop()
+        self.editing = False
+        entry: AuditEntry | None = message.result
+        error = message.error
         if entry is not None and entry.status == "applied":
             self._result(f"Audit #{entry.id}: {entry.action} applied.", error=False)
         elif entry is not None:
             self._result(f"Audit #{entry.id}: {entry.action} failed — "
                          f"{entry.error or 'no reason given'}", error=True)
-        elif error is not None:
+        elif isinstance(error, PolarisError):
             self._result(f"Edit refused — {error.title}: {error.message}", error=True)
+        elif error is not None:
+            self._result(f"Edit failed — {type(error).__name__}: {error}", error=True)
         self.load()
 
     def _result(self, text: str, *, error: bool) -> None:

@@ -6,12 +6,13 @@ An edit is three steps for the operator and three for Polaris:
    ``ModalScreen[CardEdit | None]``) that asks for the new value when the edit
    takes one and always shows *before → after*;
 2. on confirm, ``apply_card_edit`` runs ``services.cards.edit`` in a worker
-   owned by the **App**, never by the dialog or the page: a dialog's worker is
+   owned by the **App** (``PolarisApp.run_mutation``), never by the dialog or
+   the page: a dialog's worker is
    cancelled when it closes and a page's when the operator leaves it
    (PITFALLS), and an edit cut off mid-request is exactly what the audit log
    exists to prevent. The service writes the audit row, then applies;
-3. the result (applied, or failed with the reason) comes back as a notice and
-   through the caller's ``done`` callback.
+3. the result (applied, or failed with the reason) is shown as a notice, and
+   comes back to the page as ``ActionDone`` (label ``card-edit``).
 
 ``revert_dialog`` (the shared ``ConfirmDialog``) and ``revert_audit_entry``
 do the same for a revert.
@@ -19,9 +20,8 @@ do the same for a revert.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -29,14 +29,13 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message_pump import MessagePump
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView
-from polaris_tui.services.errors import PolarisError
-from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.card_format import (
     EDIT_LABELS,
     current_value,
@@ -45,10 +44,9 @@ from polaris_tui.widgets.card_format import (
     state_text,
     value_text,
 )
+from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.formatting import when
 from polaris_tui.widgets.safe_text import clean
-
-log = logging.getLogger(__name__)
 
 ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,20}$")
 """SteVe's rule for an idTag (OcppTagForm): a parent must match it too."""
@@ -259,11 +257,15 @@ class CardEditDialog(ModalScreen[CardEdit | None]):
 
 # -- app-level workers ---------------------------------------------------------
 
-Done = Callable[[AuditEntry | None, PolarisError | None], None]
-"""Called on the app's loop with the audit entry, or the error that stopped it."""
+EDIT_ACTION = "card-edit"
+"""``ActionDone.label`` of an applied edit (its ``result`` is the ``AuditEntry``)."""
+
+REVERT_ACTION = "card-revert"
+"""``ActionDone.label`` of a revert."""
 
 
 def _result_notice(app: App, entry: AuditEntry, what: str) -> None:
+    """Say how the edit ended, even when the page that asked is gone."""
     if entry.status == "applied":
         app.notify(f"{what} applied (audit #{entry.id}).", title="Card edit", markup=False)
     else:
@@ -272,32 +274,24 @@ def _result_notice(app: App, entry: AuditEntry, what: str) -> None:
                    severity="error", timeout=15, markup=False)
 
 
-def _run(app: App, name: str, call: Callable[[], Any], what: str, done: Done | None) -> Worker:
-    async def job() -> AuditEntry | None:
-        try:
-            entry: AuditEntry = await call()
-        except PolarisError as exc:
-            log.warning("%s refused: %s", what, exc)
-            app.notify(clean(exc.message or exc.title, limit=300), title=exc.title,
-                       severity="error", timeout=15, markup=False)
-            if done is not None:
-                done(None, exc)
-            return None
+def _run(app: App, reply_to: MessagePump, label: str, call: Callable[[], Awaitable[AuditEntry]],
+         what: str) -> Worker:
+    async def job() -> AuditEntry:
+        entry = await call()
         _result_notice(app, entry, what)
-        if done is not None:
-            done(entry, None)
         return entry
 
-    # group "card-edit", not exclusive: a second edit never cancels the first.
-    return app.run_worker(job(), name=name, group="card-edit", exclusive=False,
-                          exit_on_error=False)
+    # PolarisApp.run_action: an app-level worker that answers reply_to with ActionDone;
+    # a refusal (PolarisError) is shown by the app when reply_to is gone.
+    return app.run_mutation(reply_to, label, job)  # type: ignore[attr-defined]
 
 
-def apply_card_edit(app: App, id_tag: str, edit: CardEdit, done: Done | None = None) -> Worker:
+def apply_card_edit(app: App, reply_to: MessagePump, id_tag: str, edit: CardEdit) -> Worker:
     """Apply ``edit`` to ``id_tag`` in a worker owned by ``app`` (survives dialogs and pages)."""
-    what = f"{EDIT_LABELS[edit.kind]} on {clean(id_tag)}: {value_text(edit.kind, edit_after(edit.kind, edit.value))}"
+    after = value_text(edit.kind, edit_after(edit.kind, edit.value))
+    what = f"{EDIT_LABELS[edit.kind]} on {clean(id_tag)}: {after}"
     services = app.services  # type: ignore[attr-defined]
-    return _run(app, f"card-edit:{id_tag}", lambda: services.cards.edit(id_tag, edit), what, done)
+    return _run(app, reply_to, EDIT_ACTION, lambda: services.cards.edit(id_tag, edit), what)
 
 
 def revert_dialog(entry: AuditEntry) -> ConfirmDialog:
@@ -312,8 +306,8 @@ def revert_dialog(entry: AuditEntry) -> ConfirmDialog:
     return ConfirmDialog(f"Revert audit entry #{entry.id}?", body, confirm_label="Revert")
 
 
-def revert_audit_entry(app: App, entry: AuditEntry, done: Done | None = None) -> Worker:
+def revert_audit_entry(app: App, reply_to: MessagePump, entry: AuditEntry) -> Worker:
     """Revert audit entry ``entry`` in a worker owned by ``app``."""
     what = f"Revert of #{entry.id} ({clean(entry.action)} on {clean(entry.id_tag)})"
     services = app.services  # type: ignore[attr-defined]
-    return _run(app, f"card-revert:{entry.id}", lambda: services.cards.revert(entry.id), what, done)
+    return _run(app, reply_to, REVERT_ACTION, lambda: services.cards.revert(entry.id), what)

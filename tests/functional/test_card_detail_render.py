@@ -2,8 +2,8 @@
 
 These cases are hard or slow to stage against the stand-in (a SteVe outage
 while a snapshot is on hand, a hostile note, an edit still in flight when the
-operator leaves the page), so a small fake app serves the page hand-built
-``CardView`` models through the same service contract the real app uses.
+operator leaves the page), so the real App serves the page hand-built
+``CardView`` models from fake services with the contract's method names.
 The runbook walks against the stand-in live in ``test_card_detail_runbook.py``.
 """
 
@@ -13,9 +13,11 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from textual import events
 from textual.app import App
-from textual.signal import Signal
 from textual.widgets import Static
+
+from polaris_tui.app import PolarisApp
 
 from polaris_tui.models import (
     AuditEntry,
@@ -38,6 +40,7 @@ from polaris_tui.models import (
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.card_edit import CardEditDialog
 from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.card_format import STEVE_UNREACHABLE_BANNER
 from polaris_tui.widgets.card_record import CardRecord
 from polaris_tui.widgets.card_relations import CardRelations
@@ -105,22 +108,23 @@ class FakeServices:
         self.operator = Operator(name="ops", role=role)
         self.interrupted_at_start: list[Any] = []
 
+    async def close(self) -> None:
+        """Nothing to close (the app calls it on exit)."""
+
     def source_state(self, source: SourceName) -> SourceState:
         return self.cards.view.steve_state if source == SourceName.STEVE else self.cards.view.lago_state
 
 
-class FakeApp(App):
-    """The App surface the card page uses: services, clock, signals, navigation."""
+class FakeApp(PolarisApp):
+    """The real App (signals, run_action, CSS) serving the card page from fakes."""
 
     def __init__(self, view: CardView, role: Role = Role.ADMIN) -> None:
-        super().__init__()
+        super().__init__(Settings(), clock=FixedClock(NOW))
         self.services = FakeServices(view, role)
-        self.clock = FixedClock(NOW)
         self.opened: list[tuple[str, str | None]] = []
 
-    def on_mount(self) -> None:
-        self.card_signal: Signal[Any] = Signal(self, "card")
-        self.source_signal: Signal[Any] = Signal(self, "source")
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not PolarisApp's: no fleet screen, no real services
         self.push_screen(CardDetailScreen("FLEET-CHILD-1"))
 
     def open_card(self, id_tag: str) -> None:
@@ -228,7 +232,7 @@ class TestEdits:
             assert isinstance(app.screen, CardEditDialog)
             await pilot.press("y")
             await pilot.pause()
-            workers = [w for w in app.workers if w.group == "card-edit"]
+            workers = [w for w in app.workers if w.name == "action:card-edit"]
             assert len(workers) == 1 and workers[0].node is app
             await pilot.press("b")  # a second press while in flight sends nothing
             await pilot.pause()
