@@ -1,0 +1,859 @@
+"""Cards: the card list, the card view with its triage verdict, and audited edits.
+
+What a screen gets from here (docs/services-contract.md, ``CardService``):
+
+* ``cards()`` — SteVe's tags joined with local ``card_meta``; cards only the
+  store knows appear with ``in_steve=False``;
+* ``card(id_tag)`` — header, SteVe record, relations (parent chain up to the
+  root, every child, the ancestor that blocks this card marked as the cause),
+  the last 10 sessions with their Lago sync state, the Lago link (own or
+  inherited), intercepts, and the verdict (``triage.py``);
+* ``edit`` / ``revert`` / ``audit_log`` — admin-only, audit first.
+
+Degrading, never guessing: when SteVe is unreachable the view is built from
+the poller's snapshot (``steve_state`` says so, ``data_as_of`` is the
+snapshot's time, recent sessions are empty with ``recent_available=False``);
+when Lago is unreachable ``lago_state`` says so and the link answer is
+"unknown".
+
+Edits (contracts/STEVE.md §2: a tag PUT replaces every field): the tag is
+read from SteVe, the audit row (who, before, after; ``pending``) is committed,
+then the PUT sends every field — ``parentIdTag``, ``expiryDate`` (omitted when
+already past: SteVe refuses past dates), ``maxActiveTransactionCount``,
+``note`` — and the result is recorded (``applied`` or ``failed`` with the
+reason). One safety rule on top: an edit or revert never turns a refused
+card into an accepted one as a side effect. A past expiry that the PUT has
+to drop is only dropped when the card ends up blocked anyway; otherwise the
+edit is refused with the reason (set or clear the expiry first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from polaris_tui.models import (
+    AuditEntry,
+    CardChanged,
+    CardEdit,
+    CardEditKind,
+    CardMeta,
+    CardRow,
+    CardView,
+    ConnectionState,
+    LagoCustomer,
+    LagoEvent,
+    LagoSubscription,
+    OcppTag,
+    Operator,
+    ScanEvent,
+    ServiceEvent,
+    SessionRow,
+    SourceName,
+    SourceState,
+    Transaction,
+)
+from polaris_tui.services import triage
+from polaris_tui.services.clock import Clock
+from polaris_tui.services.errors import (
+    InvalidParams,
+    LagoError,
+    LagoUnreachable,
+    NotFound,
+    PermissionDenied,
+    PolarisError,
+    SteveError,
+    SteveTimeout,
+    SteveUnreachable,
+    StoreError,
+)
+
+log = logging.getLogger(__name__)
+
+RECENT_LIMIT = 10
+"""Sessions shown under Recent transactions (the runbook: "the last 10")."""
+
+INTERCEPT_LIMIT = 20
+
+ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,20}$")
+"""SteVe's OcppTagForm rule for an idTag (a parent must match it)."""
+
+QUERY_ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,40}$")
+"""SteVe's rule for ``ocppIdTag`` in a transaction query."""
+
+MAX_TEXT = 200
+
+STEVE_KINDS = {CardEditKind.BLOCK, CardEditKind.UNBLOCK, CardEditKind.SET_PARENT, CardEditKind.SET_EXPIRY}
+LOCAL_FIELDS = {
+    CardEditKind.RELINK: "lago_customer_id",
+    CardEditKind.RENAME: "display_name",
+    CardEditKind.SET_TYPE: "tag_type",
+    CardEditKind.SET_ACTIVE: "active",
+}
+"""Edits that only touch ``card_meta``, and the column each changes."""
+
+PARENT = "parent_id_tag"
+EXPIRY = "expiry_date"
+MAX_ACTIVE = "max_active_transaction_count"
+STEVE_FIELDS = (PARENT, EXPIRY, MAX_ACTIVE)
+_NOT_ASKED = object()
+"""Sync state of a session Lago was not asked about (Lago not configured)."""
+
+META_ROW = "meta_row"
+"""Audit key present (False) when an edit created the card's ``card_meta`` row."""
+
+
+class RevertRefused(PolarisError):
+    """A revert that cannot restore the earlier state exactly, or was already done."""
+
+    title = "Cannot revert"
+
+
+# --------------------------------------------------------------------------
+# Small pure helpers
+# --------------------------------------------------------------------------
+
+
+def canonical_time(value: datetime | None) -> str | None:
+    """A tag expiry as the audit stores it: ISO UTC, whole seconds (SteVe's
+    database keeps seconds), so before/after compare exactly."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An expiry given as a datetime or ISO text (naive means UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a date: {value!r}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def steve_state(tag: OcppTag) -> dict[str, Any]:
+    """The SteVe fields an edit can change, in audit form."""
+    return {
+        PARENT: tag.parent_id_tag,
+        EXPIRY: canonical_time(tag.expiry_date),
+        MAX_ACTIVE: tag.max_active_transaction_count,
+    }
+
+
+def tag_form(tag: OcppTag, state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The whole PUT body: every field SteVe would otherwise clear.
+
+    ``expiryDate`` is omitted when absent or already past (SteVe refuses a
+    past date with 400; omitting clears it — callers decide whether that is
+    acceptable before calling).
+    """
+    form: dict[str, Any] = {
+        "idTag": tag.id_tag,
+        "parentIdTag": state[PARENT],
+        "maxActiveTransactionCount": state[MAX_ACTIVE],
+        "note": tag.note,
+    }
+    expiry = parse_time(state[EXPIRY])
+    if expiry is not None and expiry > now:
+        form["expiryDate"] = expiry
+    return form
+
+
+def is_default_meta(meta: CardMeta) -> bool:
+    """Whether a ``card_meta`` row carries nothing beyond the defaults."""
+    return (
+        meta.display_name is None
+        and meta.tag_type is None
+        and meta.active is True
+        and meta.lago_customer_id is None
+    )
+
+
+def matches(query: str, row: CardRow) -> bool:
+    """Case-insensitive substring on idTag or display name."""
+    needle = query.strip().lower()
+    if not needle:
+        return True
+    return needle in row.id_tag.lower() or needle in (row.display_name or "").lower()
+
+
+@dataclass
+class _Tags:
+    """SteVe's tags as this call could get them, and where they came from."""
+
+    tags: list[OcppTag]
+    source: triage.SteveSource
+    state: SourceState
+    as_of: datetime | None
+    error: PolarisError | None = None
+
+    @property
+    def by_id(self) -> dict[str, OcppTag]:
+        return {t.id_tag: t for t in self.tags}
+
+
+@dataclass
+class _Lago:
+    """What Lago said about one card's link."""
+
+    outcome: triage.LagoOutcome
+    customer: LagoCustomer | None = None
+    subscriptions: list[LagoSubscription] | None = None
+    error: str | None = None
+    state: SourceState | None = None
+
+
+# --------------------------------------------------------------------------
+# The service
+# --------------------------------------------------------------------------
+
+
+class CardService:
+    """Card list, card view + verdict, audited edits and reverts.
+
+    Args:
+        steve: ``SteveClient`` (``list_tags``, ``find_tag``, ``update_tag``, ``list_transactions``).
+        lago: ``LagoClient`` (``customer``, ``subscriptions``, ``event``).
+        store: ``Store`` (card meta, audit log, scan events).
+        poller: ``LivePoller`` (``tags()``, ``customers()``, ``fetched_at``, ``state()``): the
+            fallback when SteVe or Lago cannot be asked.
+        clock: the injected clock.
+        settings: ``Settings`` (unused today; kept for thresholds).
+        operator: who edits (admin only).
+        publish: the event bus; edits are published as ``CardChanged``.
+    """
+
+    def __init__(
+        self,
+        steve: Any,
+        lago: Any,
+        store: Any,
+        poller: Any,
+        clock: Clock,
+        settings: Any,
+        operator: Operator,
+        publish: Callable[[ServiceEvent], None] | None = None,
+    ) -> None:
+        self._steve = steve
+        self._lago = lago
+        self._store = store
+        self._poller = poller
+        self._clock = clock
+        self._settings = settings
+        self._operator = operator
+        self._publish = publish
+
+    # ------------------------------------------------------------------ reading
+
+    def _poller_state(self, source: SourceName) -> SourceState:
+        try:
+            return self._poller.state(source)
+        except (AttributeError, KeyError) as exc:
+            log.debug("poller has no state for %s: %s", source, exc)
+            return SourceState(source=source)
+
+    def _snapshot_tags(self) -> tuple[list[OcppTag], datetime | None]:
+        tags = list(self._poller.tags() or [])
+        as_of = getattr(self._poller, "tags_fetched_at", None) or self._poller.fetched_at
+        return tags, as_of
+
+    async def _load_tags(self) -> _Tags:
+        """All tags, live if SteVe answers, else the poller's last data."""
+        now = self._clock.now()
+        polled = self._poller_state(SourceName.STEVE)
+        error: PolarisError | None = None
+        if polled.state != ConnectionState.UNREACHABLE:
+            try:
+                tags = await self._steve.list_tags()
+            except SteveError as exc:
+                error = exc
+                log.warning("card view: SteVe tags unavailable, using the snapshot: %s", exc)
+            else:
+                since = polled.since if polled.state == ConnectionState.LIVE and polled.since else now
+                state = SourceState(source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=now, since=since)
+                return _Tags(tags, "live", state, now)
+        tags, as_of = self._snapshot_tags()
+        state = polled.model_copy()
+        if error is not None:
+            state.state = (
+                ConnectionState.UNREACHABLE if isinstance(error, SteveUnreachable) else ConnectionState.DEGRADED
+            )
+            state.error_title, state.error_message = error.title, error.message
+            state.since = state.since if polled.state == state.state else now
+        state.from_snapshot = True
+        if as_of is not None:
+            state.last_ok = state.last_ok or as_of
+        source: triage.SteveSource = "snapshot" if as_of is not None else "none"
+        return _Tags(tags, source, state, as_of, error)
+
+    async def _meta_all(self) -> dict[str, CardMeta]:
+        return await self._store.card_meta_all()
+
+    def _lago_configured(self) -> bool:
+        return bool(getattr(self._lago, "configured", True))
+
+    async def cards(self, query: str | None = None) -> list[CardRow]:
+        """Every card, sorted by idTag; ``query`` filters by idTag or display name.
+
+        SteVe's tags (live, else the poller's snapshot) joined with
+        ``card_meta``; cards only the store knows have ``in_steve=False``.
+
+        Raises:
+            StoreError: the local store cannot be read.
+        """
+        loaded = await self._load_tags()
+        meta = await self._meta_all()
+        now = self._clock.now()
+        by_id = loaded.by_id
+        parents = {t.parent_id_tag for t in loaded.tags if t.parent_id_tag}
+        rows: list[CardRow] = []
+        for tag in loaded.tags:
+            card_meta = meta.get(tag.id_tag)
+            link = triage.resolve_link(tag.id_tag, tag, by_id, meta)
+            rows.append(
+                CardRow(
+                    id_tag=tag.id_tag,
+                    display_name=card_meta.display_name if card_meta else None,
+                    tag_type=card_meta.tag_type if card_meta else None,
+                    active=card_meta.active if card_meta else True,
+                    linked=link.customer_id is not None,
+                    lago_customer_id=link.customer_id,
+                    link_from_id_tag=link.from_id_tag,
+                    blocked=tag.blocked or tag.max_active_transaction_count == 0,
+                    expired=tag.is_expired(now),
+                    parent_id_tag=tag.parent_id_tag,
+                    in_transaction=tag.in_transaction,
+                    is_meta=tag.id_tag in parents,
+                    in_steve=True,
+                )
+            )
+        for id_tag, card_meta in meta.items():
+            if id_tag in by_id:
+                continue
+            rows.append(
+                CardRow(
+                    id_tag=id_tag,
+                    display_name=card_meta.display_name,
+                    tag_type=card_meta.tag_type,
+                    active=card_meta.active,
+                    linked=card_meta.lago_customer_id is not None,
+                    lago_customer_id=card_meta.lago_customer_id,
+                    link_from_id_tag=id_tag if card_meta.lago_customer_id else None,
+                    in_steve=False,
+                )
+            )
+        rows.sort(key=lambda r: r.id_tag)
+        if query:
+            rows = [r for r in rows if matches(query, r)]
+        return rows
+
+    async def card(self, id_tag: str, *, tap_at: datetime | None = None) -> CardView:
+        """Everything the card page shows, with the triage verdict.
+
+        Args:
+            id_tag: the card.
+            tap_at: when the failing tap happened, if the operator knows
+                (default: the last hour counts).
+
+        Raises:
+            StoreError: the local store cannot be read (card metadata).
+        """
+        now = self._clock.now()
+        loaded = await self._load_tags()
+        meta_all = await self._meta_all()
+        by_id = loaded.by_id
+        tag = by_id.get(id_tag)
+        meta = meta_all.get(id_tag)
+        chain = triage.parent_chain(tag, by_id, now, meta_all)
+        children = triage.children_of(id_tag, loaded.tags, now, meta_all)
+        link = triage.resolve_link(id_tag, tag, by_id, meta_all)
+
+        transactions, recent_note = await self._recent_transactions(id_tag, loaded)
+        intercepts, store_error = await self._intercepts(id_tag)
+        lago, events = await asyncio.gather(
+            self._lago_link(link.customer_id),
+            self._sync_states(transactions or []),
+        )
+        lago_state = self._lago_state(lago, events)
+
+        verdict = triage.build_verdict(
+            id_tag=id_tag,
+            tag=tag,
+            chain=chain,
+            now=now,
+            steve_source=loaded.source,
+            data_as_of=loaded.as_of,
+            meta=meta,
+            link=link,
+            customer=lago.customer,
+            subscriptions=lago.subscriptions or [],
+            lago=lago.outcome,
+            lago_error=lago.error,
+            intercepts=intercepts,
+            store_error=store_error,
+            transactions=transactions,
+            transactions_note=recent_note,
+            tap_at=tap_at,
+        )
+        return CardView(
+            id_tag=id_tag,
+            tag=tag,
+            meta=meta,
+            is_meta=bool(children),
+            parents=chain.parents,
+            children=children,
+            recent=[self._session_row(tx, events.get(tx.id, _NOT_ASKED)) for tx in transactions or []],
+            customer=lago.customer,
+            subscriptions=lago.subscriptions or [],
+            intercepts=intercepts or [],
+            verdict=verdict,
+            steve_state=loaded.state,
+            lago_state=lago_state,
+            data_as_of=loaded.as_of,
+            link_from_id_tag=link.from_id_tag,
+            recent_available=transactions is not None,
+            recent_note=recent_note,
+        )
+
+    async def _recent_transactions(self, id_tag: str, loaded: _Tags) -> tuple[list[Transaction] | None, str | None]:
+        """The last sessions of this card (newest first), or None and why."""
+        if loaded.source != "live":
+            reason = loaded.error.title if loaded.error else "SteVe is unreachable"
+            return None, f"{reason}: recent sessions cannot be fetched"
+        if not QUERY_ID_TAG_RE.match(id_tag):
+            return [], "SteVe cannot be queried for this idTag (characters outside its idTag rule)"
+        try:
+            found = await self._steve.list_transactions(id_tags=[id_tag])
+        except SteveError as exc:
+            log.warning("recent transactions of %s: %s", id_tag, exc)
+            return None, f"{exc.title}: {exc.message}" if exc.message else exc.title
+        found = sorted((t for t in found if t.ocpp_id_tag == id_tag), key=lambda t: t.id, reverse=True)
+        return found[:RECENT_LIMIT], None
+
+    async def _intercepts(self, id_tag: str) -> tuple[list[ScanEvent] | None, str | None]:
+        try:
+            return await self._store.scan_events(id_tag=id_tag, limit=INTERCEPT_LIMIT), None
+        except StoreError as exc:
+            log.warning("scan events of %s unreadable: %s", id_tag, exc)
+            return None, str(exc)
+
+    async def _lago_link(self, customer_id: str | None) -> _Lago:
+        """The linked customer and its subscriptions, or why Lago could not say."""
+        if customer_id is None:
+            return _Lago("not_asked")
+        if not self._lago_configured():
+            return _Lago("not_asked", error="Lago is not configured")
+        answers = await asyncio.gather(
+            self._lago.customer(customer_id), self._lago.subscriptions(customer_id), return_exceptions=True
+        )
+        failed = [a for a in answers if isinstance(a, BaseException)]
+        for other in failed:
+            if not isinstance(other, LagoError):
+                raise other
+        if failed:
+            exc = failed[0]
+            log.warning("Lago link of %s: %s", customer_id, exc)
+            state = ConnectionState.UNREACHABLE if isinstance(exc, LagoUnreachable) else ConnectionState.DEGRADED
+            return _Lago(
+                "unreachable",
+                error=str(exc),
+                state=SourceState(
+                    source=SourceName.LAGO,
+                    state=state,
+                    since=self._clock.now(),
+                    last_ok=self._poller_state(SourceName.LAGO).last_ok,
+                    error_title=exc.title,
+                    error_message=exc.message,
+                ),
+            )
+        customer, subscriptions = answers
+        if customer is None:
+            return _Lago("not_found", subscriptions=subscriptions)
+        return _Lago("ok", customer=customer, subscriptions=subscriptions)
+
+    async def _sync_states(self, transactions: list[Transaction]) -> dict[int, LagoEvent | None | LagoError]:
+        """Lago's ``steve_tx_<id>_final`` event of each finished session."""
+        finished = [t for t in transactions if not t.active]
+        if not finished or not self._lago_configured():
+            return {}
+
+        async def one(tx: Transaction) -> LagoEvent | None | LagoError:
+            try:
+                return await self._lago.event(f"steve_tx_{tx.id}_final")
+            except LagoError as exc:
+                return exc
+
+        answers = await asyncio.gather(*(one(t) for t in finished))
+        return {tx.id: answer for tx, answer in zip(finished, answers)}
+
+    def _lago_state(self, lago: _Lago, events: Mapping[int, Any]) -> SourceState:
+        """Lago's health as this view met it (the poller's when Lago was not asked)."""
+        if lago.state is not None:
+            return lago.state
+        now = self._clock.now()
+        errors = [e for e in events.values() if isinstance(e, LagoError)]
+        answered = lago.outcome in ("ok", "not_found") or len(errors) < len(events)
+        if errors:
+            worst = errors[0]
+            down = not answered and isinstance(worst, LagoUnreachable)
+            return SourceState(
+                source=SourceName.LAGO,
+                state=ConnectionState.UNREACHABLE if down else ConnectionState.DEGRADED,
+                since=now,
+                last_ok=now if answered else self._poller_state(SourceName.LAGO).last_ok,
+                error_title=worst.title,
+                error_message=worst.message,
+            )
+        if answered:
+            return SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=now, since=now)
+        return self._poller_state(SourceName.LAGO)
+
+    @staticmethod
+    def _session_row(tx: Transaction, event: LagoEvent | LagoError | None | Any) -> SessionRow:
+        wh = tx.energy_wh
+        duration = (tx.stop_timestamp - tx.start_timestamp).total_seconds() if tx.stop_timestamp else None
+        row = SessionRow(
+            transaction=tx,
+            energy_kwh=wh / 1000 if wh is not None else None,
+            duration_seconds=duration,
+        )
+        if tx.active:
+            row.sync_state = "not_synced"  # a _final event only exists once the session ended
+        elif isinstance(event, LagoEvent):
+            row.synced_event = event
+            row.last_synced = event.created_at or event.timestamp
+            row.sync_state = "synced"
+        elif isinstance(event, LagoError) or event is _NOT_ASKED:
+            row.sync_state = "unknown"
+        else:
+            row.sync_state = "not_synced"
+        return row
+
+    async def audit_log(self, id_tag: str | None = None, limit: int = 200) -> list[AuditEntry]:
+        """Card edits and reverts, newest first (optionally of one card)."""
+        return await self._store.audit_entries(id_tag=id_tag, limit=limit)
+
+    # ------------------------------------------------------------------ editing
+
+    def _require_admin(self) -> None:
+        if not self._operator.can_act:
+            raise PermissionDenied(f"{self._operator.name} is a viewer and cannot edit cards.")
+
+    async def edit(self, id_tag: str, edit: CardEdit) -> AuditEntry:
+        """Apply one edit, audit first.
+
+        Returns:
+            the audit entry, ``applied`` or ``failed`` with the reason (a
+            failure at SteVe is returned, not raised).
+
+        Raises:
+            PermissionDenied: the operator is a viewer.
+            InvalidParams: a bad value, a no-op, or an edit that would
+                un-expire the card as a side effect; nothing written.
+            NotFound: a SteVe edit of a card SteVe does not know.
+            SteveError / LagoError: the card (or the new Lago customer)
+                could not be read first; nothing written.
+        """
+        self._require_admin()
+        kind = CardEditKind(edit.kind)
+        if kind in STEVE_KINDS:
+            return await self._edit_steve(id_tag, kind, edit.value)
+        return await self._edit_local(id_tag, kind, edit.value)
+
+    # -- SteVe fields ------------------------------------------------------
+
+    async def _read_tag(self, id_tag: str) -> OcppTag:
+        tag = await self._steve.find_tag(id_tag)
+        if tag is None:
+            raise NotFound(f"SteVe does not know the card {id_tag}: add it in SteVe first.")
+        return tag
+
+    async def _edit_steve(self, id_tag: str, kind: CardEditKind, value: Any) -> AuditEntry:
+        now = self._clock.now()
+        if kind == CardEditKind.SET_PARENT:
+            tags = {t.id_tag: t for t in await self._steve.list_tags()}
+            tag = tags.get(id_tag)
+            if tag is None:
+                raise NotFound(f"SteVe does not know the card {id_tag}: add it in SteVe first.")
+            changes = {PARENT: self._check_parent(id_tag, value, tags)}
+        else:
+            tag = await self._read_tag(id_tag)
+            if kind == CardEditKind.BLOCK:
+                if tag.max_active_transaction_count == 0:
+                    raise InvalidParams({"kind": "the card is already blocked"})
+                changes = {MAX_ACTIVE: 0}
+            elif kind == CardEditKind.UNBLOCK:
+                if tag.max_active_transaction_count != 0:
+                    raise InvalidParams({"kind": "the card is not blocked"})
+                changes = {MAX_ACTIVE: await self._unblock_count(id_tag, value)}
+            else:
+                changes = {EXPIRY: self._check_expiry(value, now)}
+        current = steve_state(tag)
+        changes = self._guard_expiry(tag, current, changes, now)
+        before = {k: current[k] for k in changes}
+        if before == changes:
+            raise InvalidParams({"value": "the card already has this value"})
+        entry = await self._store.insert_audit(
+            actor=self._operator.name, action=kind.value, id_tag=id_tag, before=before, after=changes
+        )
+        return await self._apply_steve(entry, tag, {**current, **changes})
+
+    @staticmethod
+    def _check_parent(id_tag: str, value: Any, tags: Mapping[str, OcppTag]) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not ID_TAG_RE.match(value.strip()):
+            raise InvalidParams({"value": "an idTag is 1–20 characters of A–Z a–z 0–9 . : _ # -"})
+        parent = value.strip()
+        if parent == id_tag:
+            raise InvalidParams({"value": "a card cannot be its own parent"})
+        if parent not in tags:
+            raise InvalidParams({"value": f"SteVe does not know the card {parent}"})
+        seen, walk = {parent}, tags[parent].parent_id_tag
+        while walk and walk not in seen:
+            if walk == id_tag:
+                raise InvalidParams({"value": f"{parent} descends from {id_tag}: that would make a loop"})
+            seen.add(walk)
+            walk = tags[walk].parent_id_tag if walk in tags else None
+        return parent
+
+    @staticmethod
+    def _check_expiry(value: Any, now: datetime) -> str | None:
+        try:
+            expiry = parse_time(value)
+        except (TypeError, ValueError):
+            raise InvalidParams({"value": "not a date"}) from None
+        if expiry is not None and expiry.replace(microsecond=0) <= now:
+            raise InvalidParams({"value": "the expiry must be in the future (SteVe refuses a past date)"})
+        return canonical_time(expiry)
+
+    async def _unblock_count(self, id_tag: str, value: Any) -> int:
+        """The limit to restore: the given one, else what the last block replaced, else 1."""
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -1:
+                raise InvalidParams({"value": "max active transactions: -1 (unlimited) or 1 and up"})
+            return value
+        for entry in await self._store.audit_entries(id_tag=id_tag, limit=200):
+            if entry.status == "applied" and entry.after.get(MAX_ACTIVE) == 0:
+                previous = entry.before.get(MAX_ACTIVE)
+                if isinstance(previous, int) and previous != 0:
+                    return previous
+                break
+        return 1
+
+    @staticmethod
+    def _guard_expiry(tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """Drop an already-past expiry (SteVe cannot re-send it) only when the
+        card stays refused; record the drop in the change so the audit shows it."""
+        if EXPIRY in changes:
+            target = parse_time(changes[EXPIRY])
+            if target is None or target > now:
+                return changes
+        elif not tag.is_expired(now):
+            return changes
+        result_max = changes.get(MAX_ACTIVE, current[MAX_ACTIVE])
+        if result_max != 0:
+            raise InvalidParams(
+                {
+                    EXPIRY: f"the card expired on {current[EXPIRY] or changes.get(EXPIRY)}; SteVe refuses to "
+                    "store a past expiry, so this change would make the card valid again. "
+                    "Set a new expiry (or clear it) first."
+                }
+            )
+        return {**changes, EXPIRY: None}
+
+    async def _apply_steve(self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]) -> AuditEntry:
+        """PUT every field, check what SteVe kept, record applied or failed."""
+        form = tag_form(tag, target, self._clock.now())
+        try:
+            updated = await self._steve.update_tag(tag.ocpp_tag_pk, form)
+        except SteveError as exc:
+            reason = str(exc)
+            if isinstance(exc, SteveTimeout):
+                reason += " — SteVe may still have applied it: check the card"
+            log.warning("card edit #%d on %s failed: %s", entry.id, entry.id_tag, reason)
+            return await self._finish(entry, "failed", reason)
+        kept = steve_state(updated)
+        wrong = [k for k in entry.after if kept.get(k) != entry.after[k]]
+        if wrong:
+            detail = ", ".join(f"{k} is {kept.get(k)!r}, not {entry.after[k]!r}" for k in wrong)
+            return await self._finish(entry, "failed", f"SteVe stored something else: {detail}")
+        return await self._finish(entry, "applied", None)
+
+    # -- local metadata ------------------------------------------------------
+
+    async def _edit_local(self, id_tag: str, kind: CardEditKind, value: Any) -> AuditEntry:
+        column = LOCAL_FIELDS[kind]
+        new = await self._check_local(kind, value)
+        existing = await self._store.get_card_meta(id_tag)
+        meta = existing or CardMeta(id_tag=id_tag)
+        before: dict[str, Any] = {column: getattr(meta, column)}
+        if before[column] == new:
+            raise InvalidParams({"value": "the card already has this value"})
+        if existing is None:
+            before[META_ROW] = False
+        entry = await self._store.insert_audit(
+            actor=self._operator.name, action=kind.value, id_tag=id_tag, before=before, after={column: new}
+        )
+        try:
+            await self._store.upsert_card_meta(meta.model_copy(update={column: new}))
+        except StoreError as exc:
+            return await self._finish(entry, "failed", str(exc))
+        return await self._finish(entry, "applied", None)
+
+    async def _check_local(self, kind: CardEditKind, value: Any) -> Any:
+        if kind == CardEditKind.SET_ACTIVE:
+            if not isinstance(value, bool):
+                raise InvalidParams({"value": "active is true or false"})
+            return value
+        if value is not None and not isinstance(value, str):
+            raise InvalidParams({"value": "text expected"})
+        text = (value or "").strip() or None
+        if text is not None and len(text) > MAX_TEXT:
+            raise InvalidParams({"value": f"at most {MAX_TEXT} characters"})
+        if kind == CardEditKind.RELINK and text is not None:
+            if not self._lago_configured():
+                raise InvalidParams({"value": "Lago is not configured: Polaris cannot check the customer"})
+            if await self._lago.customer(text) is None:
+                raise InvalidParams({"value": f"Lago has no customer with external id {text}"})
+        return text
+
+    # -- revert --------------------------------------------------------------
+
+    async def revert(self, audit_id: int) -> AuditEntry:
+        """Restore what an applied edit changed; audited itself.
+
+        The revert row has ``reverts`` = the original id and the original gets
+        ``reverted_by``. Only the fields the edit touched are restored, and
+        only if they still hold what the edit set.
+
+        Returns:
+            the revert's audit entry (``applied`` or ``failed``).
+
+        Raises:
+            PermissionDenied: a viewer.
+            NotFound: no such audit entry.
+            RevertRefused: not applied, already reverted, changed since, or the
+                earlier state cannot be restored exactly.
+        """
+        self._require_admin()
+        original = await self._store.get_audit(audit_id)
+        if original is None:
+            raise NotFound(f"There is no audit entry #{audit_id}.")
+        if original.status != "applied":
+            raise RevertRefused(f"Entry #{audit_id} is {original.status}: it changed nothing to revert.")
+        await self._check_not_reverted(original)
+        if any(k in STEVE_FIELDS for k in original.after):
+            return await self._revert_steve(original)
+        return await self._revert_local(original)
+
+    async def _check_not_reverted(self, original: AuditEntry) -> None:
+        if original.reverted_by is None:
+            return
+        by = await self._store.get_audit(original.reverted_by)
+        if by is not None and by.status == "failed":
+            await self._store.clear_reverted_by(original.id, by.id)  # a failed revert may be retried
+            return
+        state = "being reverted" if by is not None and by.status == "pending" else "already reverted"
+        raise RevertRefused(f"Entry #{original.id} is {state} by #{original.reverted_by}.")
+
+    def _changed_since(self, original: AuditEntry, now_state: Mapping[str, Any]) -> None:
+        changed = [k for k, v in original.after.items() if k != META_ROW and now_state.get(k) != v]
+        if changed:
+            detail = ", ".join(f"{k} is now {now_state.get(k)!r} (the edit set {original.after[k]!r})" for k in changed)
+            raise RevertRefused(f"The card changed since entry #{original.id}: {detail}. Edit it instead.")
+
+    async def _revert_steve(self, original: AuditEntry) -> AuditEntry:
+        now = self._clock.now()
+        tag = await self._steve.find_tag(original.id_tag)
+        if tag is None:
+            raise RevertRefused(f"SteVe no longer knows the card {original.id_tag}.")
+        current = steve_state(tag)
+        self._changed_since(original, current)
+        target = {k: v for k, v in original.before.items() if k in STEVE_FIELDS}
+        try:
+            target = self._guard_expiry(tag, current, target, now)
+        except InvalidParams as exc:
+            raise RevertRefused(
+                f"Entry #{original.id} cannot be reverted exactly: {exc.field_errors.get(EXPIRY, exc.message)}"
+            ) from None
+        if target.get(EXPIRY) != original.before.get(EXPIRY, target.get(EXPIRY)):
+            log.info("revert of #%d drops a past expiry; the card stays blocked", original.id)
+        before = {k: current[k] for k in target}
+        entry = await self._begin_revert(original, before, target)
+        result = await self._apply_steve(entry, tag, {**current, **target})
+        return await self._end_revert(original, result)
+
+    async def _revert_local(self, original: AuditEntry) -> AuditEntry:
+        existing = await self._store.get_card_meta(original.id_tag)
+        meta = existing or CardMeta(id_tag=original.id_tag)
+        columns = [k for k in original.after if k != META_ROW]
+        current = {k: getattr(meta, k) for k in columns}
+        self._changed_since(original, current)
+        target = {k: original.before.get(k) for k in columns}
+        restored = meta.model_copy(update=target)
+        drop_row = original.before.get(META_ROW) is False and existing is not None and is_default_meta(restored)
+        before = dict(current)
+        after = dict(target)
+        if drop_row:
+            after[META_ROW] = False
+        entry = await self._begin_revert(original, before, after)
+        try:
+            if drop_row:
+                await self._store.delete_card_meta(original.id_tag)
+            else:
+                await self._store.upsert_card_meta(restored)
+        except StoreError as exc:
+            result = await self._finish(entry, "failed", str(exc))
+        else:
+            result = await self._finish(entry, "applied", None)
+        return await self._end_revert(original, result)
+
+    async def _begin_revert(self, original: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> AuditEntry:
+        """Commit the revert row, then claim the original (refused if another
+        revert got there first)."""
+        entry = await self._store.insert_audit(
+            actor=self._operator.name,
+            action="revert",
+            id_tag=original.id_tag,
+            before=before,
+            after=after,
+            reverts=original.id,
+        )
+        try:
+            await self._store.set_reverted_by(original.id, entry.id)
+        except PolarisError as exc:  # DuplicateSubmit: another revert won the race
+            await self._finish(entry, "failed", str(exc))
+            raise RevertRefused(exc.message) from None
+        return entry
+
+    async def _end_revert(self, original: AuditEntry, result: AuditEntry) -> AuditEntry:
+        if result.status == "failed":
+            await self._store.clear_reverted_by(original.id, result.id)
+        return result
+
+    # -- shared ----------------------------------------------------------------
+
+    async def _finish(self, entry: AuditEntry, status: str, error: str | None) -> AuditEntry:
+        done = await self._store.finish_audit(entry.id, status, error)
+        log.info("card %s: %s #%d %s%s", done.id_tag, done.action, done.id, status, f" ({error})" if error else "")
+        if self._publish is not None:
+            try:
+                self._publish(CardChanged(id_tag=done.id_tag, audit=done))
+            except Exception:  # a subscriber's bug must not hide the result
+                log.exception("publishing card change #%d failed", done.id)
+        return done
+
+
+__all__ = ["CardService", "RevertRefused", "tag_form", "steve_state"]
