@@ -1,0 +1,400 @@
+"""The Polaris App: lifecycle, navigation, global keys, signals, error notices.
+
+Kept small on purpose (STYLE #1): screens live in ``screens/``, panels in
+``widgets/``. The App
+
+* opens ``PolarisServices`` in its own loop (``on_mount``, in a worker), seeds
+  the demo store first when asked, starts the hook server in demo mode, and
+  closes everything on exit and on SIGHUP (an SSH session closing);
+* re-broadcasts service events as ``textual.signal.Signal``s that screens
+  subscribe to (``fleet_signal``, ``source_signal``, ``operation_signal``,
+  ``card_signal``, ``scan_signal``; ``ready_signal`` once services are open);
+* runs every mutating request in an app-level worker (``run_mutation``): a
+  worker on a modal or a closing screen would be cancelled mid-request;
+* turns any failed worker into a visible notice (``report_worker``), with the
+  title and message of the ``PolarisError``, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message_pump import MessagePump
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from polaris_tui.models import ServiceEvent
+from polaris_tui.screens.base import ActionDone
+from polaris_tui.screens.charger_detail import ChargerDetailScreen
+from polaris_tui.screens.fleet import FleetScreen
+from polaris_tui.screens.help import HelpScreen, screen_keys
+from polaris_tui.screens.operation_log import OperationLogScreen
+from polaris_tui.services.clock import Clock, SystemClock
+from polaris_tui.services.errors import PolarisError
+from polaris_tui.services.settings import Settings
+from polaris_tui.widgets.commands import PolarisCommands
+from polaris_tui.widgets.safe_text import clean
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ServicesFactory = Callable[..., Awaitable[Any]]
+"""``async (settings, *, clock) -> PolarisServices`` (tests may pass a fake)."""
+
+
+def _css_path() -> Path:
+    """``polaris.tcss`` at the repository root, or inside the installed package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "polaris.tcss", here / "polaris.tcss"):
+        if candidate.exists():
+            return candidate
+    return here.parent / "polaris.tcss"
+
+
+@dataclass(frozen=True)
+class HookOptions:
+    """Run the pre-authorize hook inside the console (demo mode)."""
+
+    host: str
+    port: int
+    key: str
+
+
+class PolarisApp(App[None]):
+    """The console. Build it with ``make_app``."""
+
+    CSS_PATH = _css_path()
+    TITLE = "Polaris"
+    COMMANDS = App.COMMANDS | {PolarisCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        demo: bool = False,
+        seed_demo: bool = False,
+        hook: HookOptions | None = None,
+        services_factory: ServicesFactory | None = None,
+        fleet_max_rows: int = 500,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        """Every "x ago" on screen is computed from this clock (injected in tests)."""
+        self.demo = demo
+        """Showing the built-in stand-in: the banner says so on every screen."""
+        self.seed_demo = seed_demo
+        self.hook_options = hook
+        self.fleet_max_rows = fleet_max_rows
+        self._services_factory = services_factory
+        self.services: Any = None
+        """``PolarisServices`` once open (None while connecting)."""
+        self.open_error: str | None = None
+        """Why the services could not be opened (shown in the banner)."""
+        self.services_open = asyncio.Event()
+        """Set when the services are open."""
+        self.data_loaded = asyncio.Event()
+        """Set after the first complete poll cycle (tests await it)."""
+        self.fleet_signal: Signal[Any] = Signal(self, "fleet")
+        self.source_signal: Signal[Any] = Signal(self, "source")
+        self.operation_signal: Signal[Any] = Signal(self, "operation")
+        self.card_signal: Signal[Any] = Signal(self, "card")
+        self.scan_signal: Signal[Any] = Signal(self, "scan")
+        self.ready_signal: Signal[Any] = Signal(self, "ready")
+        self._unsubscribe: Callable[[], None] | None = None
+        self._hook_handle: Any = None
+        self._loop_thread = threading.get_ident()
+        self._sighup_installed = False
+        self._services_closed = False
+
+    # -- lifecycle ------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._loop_thread = threading.get_ident()
+        self._install_sighup()
+        self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
+        self.open_services()
+
+    def _install_sighup(self) -> None:
+        """SSH closing sends SIGHUP, which would kill us without cleanup: exit instead."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+            self._sighup_installed = True
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError) as error:
+            log.warning("cannot handle SIGHUP here (%s); closing the terminal may skip cleanup", error)
+
+    def _on_sighup(self) -> None:
+        log.warning("SIGHUP: the terminal went away; closing services and exiting")
+        self.exit()
+
+    def open_services(self) -> Worker[None]:
+        """Open the services in an app-level worker (see ``_open``)."""
+        return self.run_worker(self._open(), name="open-services", group="services", exclusive=True, exit_on_error=False)
+
+    async def _open(self) -> None:
+        try:
+            if self.seed_demo:
+                await self._seed_demo_store()
+            factory = self._services_factory
+            if factory is None:
+                from polaris_tui.services.core import PolarisServices
+
+                factory = PolarisServices.open
+            services = await factory(self.settings, clock=self.clock)
+        except PolarisError as error:
+            self.open_error = str(error)
+            self.ready_signal.publish(None)
+            raise
+        self.services = services
+        self._unsubscribe = services.subscribe(self._on_service_event)
+        if self.hook_options is not None:
+            await self._start_hook(services)
+        await services.start()
+        self.services_open.set()
+        self.ready_signal.publish(services)
+        await services.poller.refresh_now()
+        self.data_loaded.set()
+        self.ready_signal.publish(services)
+
+    async def _seed_demo_store(self) -> None:
+        """Seed the demo store before the services read it (card metadata, inventory)."""
+        from polaris_tui.demo import seed_demo_store
+        from polaris_tui.services.store import Store
+
+        store = await Store.open(self.settings.store.path, clock=self.clock)
+        try:
+            await seed_demo_store(store)
+        finally:
+            await store.close()
+
+    async def _start_hook(self, services: Any) -> None:
+        from polaris_tui.services.hook_server import start_hook_server
+
+        options = self.hook_options
+        assert options is not None
+        try:
+            self._hook_handle = await start_hook_server(services.scan, options.key, options.host, options.port)
+        except PolarisError as error:
+            # The console still works; only scan-to-login intercepts are off.
+            self.show_error(error, title="Scan-to-login hook not running")
+
+    async def close_services(self) -> None:
+        """Stop the hook, unsubscribe and close the services (idempotent)."""
+        if self._services_closed:
+            return
+        self._services_closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._hook_handle is not None:
+            try:
+                await self._hook_handle.stop()
+            except OSError as error:
+                log.error("stopping the hook server failed: %s", error)
+        if self.services is not None:
+            await self.services.close()
+
+    async def on_unmount(self) -> None:
+        await self.close_services()
+        if self._sighup_installed:
+            try:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            except RuntimeError as error:
+                log.debug("could not remove the SIGHUP handler: %s", error)
+
+    # -- service events → signals --------------------------------------------
+    def _on_service_event(self, event: ServiceEvent) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self.call_from_thread(self._publish, event)
+        else:
+            self._publish(event)
+
+    def _publish(self, event: ServiceEvent) -> None:
+        signal_for = {
+            "fleet": self.fleet_signal,
+            "source": self.source_signal,
+            "operation": self.operation_signal,
+            "card": self.card_signal,
+            "scan": self.scan_signal,
+        }
+        target = signal_for.get(getattr(event, "kind", ""))
+        if target is None:
+            log.warning("unknown service event %r", event)
+            return
+        target.publish(event)
+
+    # -- errors ----------------------------------------------------------------
+    def report_worker(self, event: Worker.StateChanged) -> None:
+        """The central handler: a failed worker becomes a visible notice."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker(event)
+
+    def show_error(self, error: BaseException, *, title: str | None = None) -> None:
+        """Notify the operator (plain text, never markup) and log the error."""
+        if isinstance(error, PolarisError):
+            log.warning("%s", error)
+            self.notify(
+                clean(error.message or error.title, limit=500),
+                title=clean(title or error.title, limit=120),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+        else:
+            log.error("unexpected error", exc_info=error)
+            self.notify(
+                clean(f"{type(error).__name__}: {error}", limit=500),
+                title=title or "Unexpected error (logged)",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+
+    # -- app-level workers for mutations -----------------------------------------
+    def run_mutation(self, reply_to: MessagePump, label: str, call: Callable[[], Awaitable[T]]) -> Worker[T | None]:
+        """Run one mutating request in an app-level worker; answer ``reply_to`` with ``ActionDone``.
+
+        The worker belongs to the App, so closing a modal or the screen that
+        asked cannot cancel the request mid-flight (PITFALLS).
+        """
+
+        async def job() -> T | None:
+            try:
+                result = await call()
+            except PolarisError as error:
+                delivered = self._reply(reply_to, ActionDone(label, error=error))
+                if not delivered:
+                    self.show_error(error)
+                return None
+            except Exception as error:
+                self._reply(reply_to, ActionDone(label, error=error))
+                raise  # the central handler notifies and logs it
+            self._reply(reply_to, ActionDone(label, result=result))
+            return result
+
+        return self.run_worker(job(), name=f"action:{label}", group="actions", exit_on_error=False)
+
+    @staticmethod
+    def _reply(target: MessagePump, message: ActionDone) -> bool:
+        if getattr(target, "is_attached", True) and target.is_running:
+            return target.post_message(message)
+        return False
+
+    # -- navigation (screens call these) ------------------------------------------
+    def _ready_or_say(self) -> bool:
+        if self.services is None:
+            self.notify("Still connecting to SteVe and Lago…", markup=False)
+            return False
+        return True
+
+    def open_chargers(self) -> None:
+        """Back to the fleet table."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+
+    def open_charger(self, charge_box_id: str) -> None:
+        """Open the detail of one charger."""
+        if not self._ready_or_say():
+            return
+        current = self.screen
+        if isinstance(current, ChargerDetailScreen) and current.charge_box_id == charge_box_id:
+            return
+        self.push_screen(ChargerDetailScreen(charge_box_id))
+
+    def open_operation_log(self, charge_box_id: str | None = None) -> None:
+        """Open the operation log, optionally filtered to one charger."""
+        if self._ready_or_say():
+            self.push_screen(OperationLogScreen(charge_box_id))
+
+    def open_card(self, id_tag: str) -> None:
+        """Open one card's detail (the card screens)."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.card_detail import CardDetailScreen
+
+        self.push_screen(CardDetailScreen(id_tag))
+
+    def open_cards(self) -> None:
+        """Open the cards list."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.cards import CardsScreen
+
+        self.push_screen(CardsScreen())
+
+    def open_audit_log(self, id_tag: str | None = None) -> None:
+        """Open the audit log of card edits, optionally for one card."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.audit_log import AuditLogScreen
+
+        self.push_screen(AuditLogScreen(id_tag=id_tag))
+
+    # -- global actions --------------------------------------------------------------
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(str(title), screen_keys(screen)))
+
+    def action_refresh_now(self) -> None:
+        """``r``: poll every source now."""
+        if self.services is not None:
+            self.run_worker(self._refresh_now(), name="refresh-now", group="refresh", exclusive=True, exit_on_error=False)
+
+    async def _refresh_now(self) -> None:
+        await self.services.poller.refresh_now()
+
+    async def action_quit(self) -> None:
+        await self.close_services()
+        self.exit()
+
+
+def make_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    demo: bool = False,
+    seed_demo: bool | None = None,
+    hook: HookOptions | None = None,
+    services_factory: ServicesFactory | None = None,
+    fleet_max_rows: int = 500,
+) -> PolarisApp:
+    """The one factory used by the CLI and the tests.
+
+    Args:
+        settings: validated settings (``load_settings``).
+        clock: "now" for the services and every age on screen; default the system clock.
+        demo: running against the built-in stand-in (banner, demo store seed).
+        seed_demo: seed the demo card metadata and inventory first (default: ``demo``).
+        hook: serve the pre-authorize hook in the console's loop (demo mode).
+        services_factory: replaces ``PolarisServices.open`` (tests with fakes).
+        fleet_max_rows: most rows the fleet table holds (the filter reaches the rest).
+    """
+    return PolarisApp(
+        settings,
+        clock=clock,
+        demo=demo,
+        seed_demo=demo if seed_demo is None else seed_demo,
+        hook=hook,
+        services_factory=services_factory,
+        fleet_max_rows=fleet_max_rows,
+    )

@@ -1,0 +1,536 @@
+"""Charger detail (``enter`` on a fleet row): the force-close runbook's page.
+
+Panels: Live status, Current session, Remote operations, Recent operations
+and Scan-to-login. At 120x40 the first four titles are on screen without
+scrolling (two columns); below ~110 columns the panels stack in one
+scrollable column, so at 80x24 everything is reachable by keyboard.
+
+Data: ``services.fleet.detail(id)`` in an exclusive worker, reloaded when
+the fleet poll changes this charger, when an operation on it changes, and on
+a one-shot timer re-armed after each load (never piling up). Mutations
+(operations, the database-only close, pairings) run in app-level workers
+(``PolarisApp.run_mutation``), so nothing is cancelled if this screen closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Static
+
+from polaris_tui.models import (
+    ChargerDetail,
+    FleetChanged,
+    Liveness,
+    OpenSession,
+    OperationChanged,
+    OperationLogEntry,
+    OperationStatus,
+    Pairing,
+    ScanRecorded,
+    StopFollowup,
+)
+from polaris_tui.screens.base import ActionDone, PolarisScreen
+from polaris_tui.services.errors import NotFound, PolarisError
+from polaris_tui.services.operations import OPERATION_PARAMS
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.confirm import ConfirmDialog
+from polaris_tui.widgets.detail_panels import (
+    LiveStatusPanel,
+    SessionPanel,
+    header_content,
+    is_stale,
+)
+from polaris_tui.widgets.formatting import ago, when
+from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.operation_form import OperationForm
+from polaris_tui.widgets.operation_outcome import (
+    UNMANAGED_TEXT,
+    Outcome,
+    describe_entry,
+    describe_error,
+)
+from polaris_tui.widgets.operations_table import OperationsTable
+from polaris_tui.widgets.safe_text import clean
+from polaris_tui.widgets.scan_panel import ScanPanel
+
+log = logging.getLogger(__name__)
+
+RECENT_LIMIT = 20
+
+
+class ChargerDetailScreen(PolarisScreen):
+    """Everything about one charger, and the remote operations on it."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "open_card", "Open card"),
+        Binding("o", "focus_operations", "Operations"),
+        Binding("l", "operation_log", "Op log"),
+        Binding("u", "unlock_followup", "Unlock connector"),
+        Binding("x", "close_in_db", "Close in DB"),
+    ]
+
+    def __init__(self, charge_box_id: str) -> None:
+        super().__init__()
+        self.charge_box_id = charge_box_id
+        """The charger shown (raw id; cleaned wherever it is displayed)."""
+        self.detail: ChargerDetail | None = None
+        self.not_found: str | None = None
+        self._tracked_op: int | None = None
+        self._timer: Timer | None = None
+        self._entries: dict[int, OperationLogEntry] = {}
+
+    # -- layout -------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        services = self.services
+        can_act = bool(services and services.operator.can_act)
+        yield SourceBanner()
+        yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
+        with VerticalScroll(id="detail-body"):
+            with Container(id="detail-top"):
+                yield LiveStatusPanel(Content("Loading…"), id="live-status")
+                yield SessionPanel(Content("Loading…"), id="current-session")
+            with Container(id="detail-bottom"):
+                with Vertical(id="remote-ops", classes="panel"):
+                    yield Static(Content(""), id="ops-notice")
+                    yield OperationForm(OPERATION_PARAMS, can_submit=can_act, id="op-form")
+                    yield Static(Content(""), id="op-outcome")
+                    with Horizontal(id="followup-actions"):
+                        yield Button(Content("Refresh (r)"), id="op-refresh", compact=True)
+                        yield Button(Content("Unlock connector (u)"), id="op-unlock", compact=True, variant="warning")
+                        yield Button(Content("Close in SteVe DB only (x)"), id="op-close-db", compact=True, variant="error")
+                with Vertical(id="detail-side"):
+                    with Vertical(id="recent-ops", classes="panel"):
+                        yield OperationsTable(id="recent-ops-table")
+                    yield ScanPanel(can_act=can_act, id="scan-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#remote-ops").border_title = Content("Remote operations")
+        self.query_one("#recent-ops").border_title = Content("Recent operations")
+        for name, handler in (
+            ("fleet_signal", self._on_fleet),
+            ("operation_signal", self._on_operation),
+            ("scan_signal", self._on_scan),
+            ("source_signal", lambda _e: self._reload()),
+        ):
+            signal = getattr(self.app, name, None)
+            if signal is not None:
+                signal.subscribe(self, handler)
+        self.query_one("#op-refresh", Button).display = False
+        self.query_one("#op-outcome", Static).display = False
+        self._show_followup(None)
+        self._reload()
+
+    # -- loading ------------------------------------------------------------
+    def _reload(self) -> None:
+        if self.services is not None:
+            self.load_detail()
+
+    @work(exclusive=True, group="charger-detail", exit_on_error=False)
+    async def load_detail(self) -> ChargerDetail | None:
+        """Fetch the detail (one charger's extra requests) and redraw."""
+        services = self.services
+        if services is None:
+            return None
+        try:
+            detail = await services.fleet.detail(self.charge_box_id)
+        except NotFound as error:
+            self.not_found = error.message or f"{self.charge_box_id} is not known."
+            self._show_not_found()
+            return None
+        finally:
+            self._arm_timer()
+        self.not_found = None
+        self.show_detail(detail)
+        return detail
+
+    def _arm_timer(self) -> None:
+        # One-shot, re-armed after each load: polls cannot pile up.
+        if self._timer is not None:
+            self._timer.stop()
+        interval = 5.0
+        services = self.services
+        if services is not None:
+            interval = float(services.settings.poll.interval_seconds)
+        self._timer = self.set_timer(interval, self._tick, name="detail-refresh")
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self._reload()
+        else:
+            self._arm_timer()
+
+    # -- drawing ------------------------------------------------------------
+    def _show_not_found(self) -> None:
+        message = clean(self.not_found or "", limit=300)
+        self.query_one("#detail-header", Static).update(
+            Content.assemble((clean(self.charge_box_id, limit=80), "bold"), "  ", (message, "$error"))
+        )
+        for panel_id in ("#live-status", "#current-session"):
+            self.query_one(panel_id, Static).update(Content(message))
+        self.query_one("#op-form").display = False
+
+    def show_detail(self, detail: ChargerDetail) -> None:
+        """Redraw every panel from ``detail``."""
+        self.detail = detail
+        now = self.now()
+        services = self.services
+        stuck_after = services.settings.poll.stuck_after_minutes if services else 15.0
+        with self.app.batch_update():
+            self.query_one("#detail-header", Static).update(header_content(detail, now))
+            self.query_one(LiveStatusPanel).show(detail, now)
+            self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
+            self._show_ops_notice(detail)
+            form = self.query_one(OperationForm)
+            form.set_context(self._form_context(detail))
+            self.query_one("#remote-ops").border_subtitle = as_of(
+                detail.fetched_at, now, stale=is_stale(detail)
+            )
+            table = self.query_one(OperationsTable)
+            entries = detail.recent_operations[:RECENT_LIMIT]
+            self._entries = {e.id: e for e in entries}
+            table.show(entries, now)
+            self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
+            self.query_one(ScanPanel).show(detail.pairings, detail.intercepts, now, detail.fetched_at)
+            self._show_followup(self._followup_entry())
+        self.refresh_bindings()
+
+    def _form_context(self, detail: ChargerDetail) -> dict[str, Any]:
+        session = self.session
+        if session is None:
+            return {}
+        tx = session.transaction
+        return {"transactionId": tx.id, "connectorId": tx.connector_id, "idTag": tx.ocpp_id_tag}
+
+    @property
+    def session(self) -> OpenSession | None:
+        """The open session shown first (normally the only one)."""
+        if self.detail is None or not self.detail.sessions:
+            return None
+        return self.detail.sessions[0]
+
+    def _show_ops_notice(self, detail: ChargerDetail) -> None:
+        notice = self.query_one("#ops-notice", Static)
+        form = self.query_one(OperationForm)
+        row = detail.row
+        if not row.managed or row.liveness == Liveness.UNMANAGED:
+            form.display = False
+            notice.update(
+                Content.assemble(
+                    ("Remote operations aren't available. ", "bold $error"), UNMANAGED_TEXT
+                )
+            )
+            notice.display = True
+            return
+        form.display = True
+        services = self.services
+        lines: list[Content] = []
+        if row.liveness == Liveness.OFFLINE:
+            lines.append(
+                Content.assemble(
+                    ("Charger is offline", "bold $error"),
+                    f" (last heartbeat {ago(row.last_heartbeat, self.now())}): "
+                    "operations cannot be delivered until it reconnects.",
+                )
+            )
+        if services is not None and not services.operator.can_act:
+            lines.append(
+                Content.styled(
+                    f"You are {clean(services.operator.name, limit=40)} (viewer): submitting is disabled.",
+                    "$warning",
+                )
+            )
+        notice.update(Content("\n").join(lines))
+        notice.display = bool(lines)
+
+    # -- follow-ups (stop accepted but still open) ------------------------------
+    def _followup_entry(self) -> OperationLogEntry | None:
+        """The newest RemoteStop here whose session is still open after the stop."""
+        stops = [
+            e
+            for e in self._entries.values()
+            if e.operation == "RemoteStopTransaction" and e.status == OperationStatus.SUBMITTED
+        ]
+        if not stops:
+            return None
+        newest = max(stops, key=lambda e: e.id)
+        if newest.followup != StopFollowup.STILL_OPEN:
+            return None
+        tx_id = newest.params.get("transactionId")
+        if self.detail is not None and not any(
+            s.transaction.id == tx_id for s in self.detail.sessions
+        ):
+            return None  # the session closed since (e.g. after the unlock)
+        return newest
+
+    def _followup_connector(self, entry: OperationLogEntry) -> int | None:
+        tx_id = entry.params.get("transactionId")
+        for s in self.detail.sessions if self.detail else []:
+            if s.transaction.id == tx_id:
+                return s.transaction.connector_id
+        session = self.session
+        return session.transaction.connector_id if session else None
+
+    def _show_followup(self, entry: OperationLogEntry | None) -> None:
+        still_open = entry is not None
+        self.query_one("#op-unlock", Button).display = still_open
+        self.query_one("#op-close-db", Button).display = still_open
+        if still_open and entry is not None and self._tracked_op in (None, entry.id):
+            self._show_outcome(describe_entry(entry))
+        if still_open and entry is not None:
+            connector = self._followup_connector(entry)
+            label = f"Unlock connector {connector} (u)" if connector is not None else "Unlock connector (u)"
+            self.query_one("#op-unlock", Button).label = Content(label)
+        self.query_one("#followup-actions").display = still_open or self.query_one(
+            "#op-refresh", Button
+        ).display
+        self.refresh_bindings()
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        target = self.query_one("#op-outcome", Static)
+        target.update(outcome.content())
+        target.display = True
+        for tone in ("ok", "info", "warning", "error"):
+            target.set_class(outcome.tone == tone, f"-tone-{tone}")
+        self.query_one("#op-refresh", Button).display = outcome.offer_refresh
+        self.query_one(OperationForm).show_field_errors(outcome.field_errors)
+        self.query_one("#followup-actions").display = (
+            outcome.offer_refresh or self.query_one("#op-unlock", Button).display
+        )
+
+    # -- live updates ---------------------------------------------------------
+    def _on_fleet(self, event: FleetChanged) -> None:
+        if any(row.charge_box_id == self.charge_box_id for row in event.changed):
+            self._reload()
+
+    def _on_operation(self, event: OperationChanged) -> None:
+        entry = event.entry
+        if entry.charge_box_id != self.charge_box_id:
+            return
+        self._entries[entry.id] = entry
+        self.query_one(OperationsTable).upsert([entry], self.now())
+        if entry.id == self._tracked_op:
+            self._show_outcome(describe_entry(entry))
+        if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
+            self._reload()  # the session closed, or the offer of follow-ups changes
+        self._show_followup(self._followup_entry())
+
+    def _on_scan(self, event: ScanRecorded) -> None:
+        if event.event.charge_box_id == self.charge_box_id:
+            self._reload()
+
+    # -- submitting -----------------------------------------------------------
+    @on(OperationForm.Submitted)
+    def _submitted(self, event: OperationForm.Submitted) -> None:
+        event.stop()
+        session = self.session
+        if (
+            event.operation == "RemoteStopTransaction"
+            and not event.dry_run
+            and session is not None
+            and event.params.get("transactionId") == session.transaction.id
+        ):
+            tx = session.transaction
+            name = session.card.display_name if session.card and session.card.display_name else ""
+            body = Content.assemble(
+                "Stop the live session on charger ",
+                (clean(self.charge_box_id, limit=80), "bold"),
+                ", connector ",
+                (str(tx.connector_id), "bold"),
+                ", idTag ",
+                (clean(tx.ocpp_id_tag, limit=60), "bold"),
+                f" ({clean(name, limit=60)})" if name else "",
+                f", transaction {tx.id}?\n\nA RemoteStopTransaction cannot be undone.",
+            )
+            self.app.push_screen(
+                ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label="Stop session"),
+                callback=lambda ok: self._after_confirm(ok, event),
+            )
+            return
+        self._send(event.operation, event.params, event.dry_run)
+
+    def _after_confirm(self, ok: bool | None, event: OperationForm.Submitted) -> None:
+        if ok:
+            self._send(event.operation, event.params, event.dry_run)
+        else:
+            self.query_one(OperationForm).busy = False
+            self._show_outcome(Outcome("Not sent: you cancelled the stop.", "info"))
+
+    def _send(self, operation: str, params: dict[str, Any], dry_run: bool, *, label: str = "operation") -> None:
+        services = self.services
+        if services is None:
+            self.query_one(OperationForm).busy = False
+            return
+        request_id = uuid.uuid4().hex  # one press = one request
+        self._show_outcome(Outcome(f"Sending {operation}{' (dry run)' if dry_run else ''}…", "info"))
+        self.app.run_mutation(  # type: ignore[attr-defined]
+            self,
+            label,
+            lambda: services.operations.submit(
+                self.charge_box_id, operation, params, dry_run=dry_run, request_id=request_id
+            ),
+        )
+
+    def on_action_done(self, message: ActionDone) -> None:
+        message.stop()
+        form = self.query_one(OperationForm)
+        if message.label in ("operation", "unlock", "close-in-db"):
+            form.busy = False
+            if message.error is not None:
+                if isinstance(message.error, PolarisError):
+                    operation = form.operation if message.label == "operation" else ""
+                    self._show_outcome(describe_error(message.error, operation))
+                else:
+                    self._show_outcome(Outcome("Unexpected error — see the notice", "error"))
+                return
+            entry: OperationLogEntry = message.result
+            self._tracked_op = entry.id
+            self._entries[entry.id] = entry
+            self.query_one(OperationsTable).upsert([entry], self.now())
+            self._show_outcome(describe_entry(entry))
+            if entry.status == OperationStatus.DRY_RUN:
+                form.dry_run = True
+            self._reload()
+        elif message.label in ("arm", "cancel-pairing"):
+            if message.error is None:
+                pairing: Pairing = message.result
+                if message.label == "arm":
+                    self.notify(
+                        f"Pairing armed until {when(pairing.expires_at)}",
+                        title="Scan-to-login",
+                        markup=False,
+                    )
+                else:
+                    self.notify("Pairing cancelled", title="Scan-to-login", markup=False)
+            self._reload()
+
+    @on(ScanPanel.ArmRequested)
+    def _arm(self, event: ScanPanel.ArmRequested) -> None:
+        event.stop()
+        services = self.services
+        if services is not None:
+            self.app.run_mutation(  # type: ignore[attr-defined]
+                self, "arm", lambda: services.scan.arm(self.charge_box_id, minutes=event.minutes)
+            )
+
+    @on(ScanPanel.CancelRequested)
+    def _cancel_pairing(self, event: ScanPanel.CancelRequested) -> None:
+        event.stop()
+        services = self.services
+        if services is not None:
+            self.app.run_mutation(  # type: ignore[attr-defined]
+                self, "cancel-pairing", lambda: services.scan.cancel(event.pairing_id)
+            )
+
+    # -- actions --------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_card":
+            return True if self.session is not None else None
+        if action in ("unlock_followup", "close_in_db"):
+            return True if self._followup_entry() is not None else None
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.app.action_refresh_now()  # type: ignore[attr-defined]
+        self._reload()
+
+    def action_open_card(self) -> None:
+        session = self.session
+        if session is not None:
+            self.app.open_card(session.transaction.ocpp_id_tag)  # type: ignore[attr-defined]
+
+    def action_focus_operations(self) -> None:
+        self.query_one("#op-picker").focus()
+
+    def action_operation_log(self) -> None:
+        self.app.open_operation_log(self.charge_box_id)  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#op-refresh")
+    def _refresh_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_refresh()
+
+    @on(Button.Pressed, "#op-unlock")
+    def _unlock_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_unlock_followup()
+
+    @on(Button.Pressed, "#op-close-db")
+    def _close_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_close_in_db()
+
+    def action_unlock_followup(self) -> None:
+        entry = self._followup_entry()
+        if entry is None:
+            return
+        connector = self._followup_connector(entry)
+        if connector is None:
+            self.notify("No connector known for this session.", severity="warning", markup=False)
+            return
+        body = Content.assemble(
+            "Send UnlockConnector to charger ",
+            (clean(self.charge_box_id, limit=80), "bold"),
+            ", connector ",
+            (str(connector), "bold"),
+            "?\n\nA station with a running transaction stops it first (reason UnlockCommand); "
+            "this often nudges stuck firmware into sending the missing StopTransaction.",
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._send("UnlockConnector", {"connectorId": connector}, False, label="unlock")
+
+        self.app.push_screen(ConfirmDialog("Unlock the connector?", body, confirm_label="Unlock"), callback=confirmed)
+
+    def action_close_in_db(self) -> None:
+        entry = self._followup_entry()
+        services = self.services
+        if entry is None or services is None:
+            return
+        tx_id = entry.params.get("transactionId")
+        if not isinstance(tx_id, int):
+            return
+        body = Content.assemble(
+            "Close transaction ",
+            (str(tx_id), "bold"),
+            " on ",
+            (clean(self.charge_box_id, limit=80), "bold"),
+            " in SteVe's database only?\n\nNothing is sent to the station: use this only for a "
+            "session the station will never close. The session will need to be reconciled "
+            "manually with billing. This is logged as DatabaseStopTransaction.",
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                return
+            request_id = uuid.uuid4().hex
+            self._show_outcome(Outcome("Closing the transaction in SteVe's database…", "info"))
+            self.app.run_mutation(  # type: ignore[attr-defined]
+                self,
+                "close-in-db",
+                lambda: services.operations.close_in_database(
+                    self.charge_box_id, tx_id, request_id=request_id
+                ),
+            )
+
+        self.app.push_screen(
+            ConfirmDialog("Close in SteVe's database only?", body, confirm_label="Close in database"),
+            callback=confirmed,
+        )

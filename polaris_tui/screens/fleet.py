@@ -1,0 +1,152 @@
+"""The fleet (first screen): every charger, live, filterable and sortable.
+
+The table is fed from the services' in-memory rows (``fleet.rows()`` or
+``fleet.search(query)``, both sync and cheap) whenever the poller publishes a
+``FleetChanged``, whenever the filter changes, and on a slow timer so ages
+move. Refreshes are coalesced: a burst of events costs one redraw. The
+table diffs by key (see ``FleetTable``), so cursor and scroll survive.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input
+
+from polaris_tui.models import ConnectionState, FleetCounts, SourceName
+from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.counts_strip import CountsStrip
+from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
+from polaris_tui.widgets.freshness import as_of
+
+AGE_TICK_SECONDS = 15.0
+"""How often ages are recomputed without new data (cells only repaint on change)."""
+
+
+class FleetScreen(PolarisScreen):
+    """Live table of every charger with a counts strip and a filter."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("r", "refresh", "Refresh"),
+        Binding("l", "operation_log", "Op log"),
+        Binding("c", "cards", "Cards"),
+        Binding("a", "audit_log", "Audit log", show=False),
+    ]
+
+    def __init__(self, *, max_rows: int = 500) -> None:
+        super().__init__()
+        self.max_rows = max_rows
+        self._pending = False
+        self._shown: tuple[int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield SourceBanner()
+        yield CountsStrip(Content("Loading the fleet…"), id="counts")
+        yield Input(
+            placeholder="/ filter by ChargeBox ID, description, idTag or customer email",
+            id="fleet-filter",
+            compact=True,
+        )
+        with Vertical(id="fleet-panel"):
+            yield FleetTable(max_rows=self.max_rows, id="fleet-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        panel = self.query_one("#fleet-panel")
+        panel.border_title = Content("Chargers")
+        app = self.app
+        for name in ("fleet_signal", "source_signal", "ready_signal"):
+            signal = getattr(app, name, None)
+            if signal is not None:
+                signal.subscribe(self, lambda _data: self.schedule_refresh())
+        self.set_interval(AGE_TICK_SECONDS, self.schedule_refresh, name="fleet-ages")
+        self.query_one(FleetTable).focus()
+        self.schedule_refresh()
+
+    # -- refresh ------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Coalesce refresh requests into one redraw after pending messages."""
+        if not self._pending:
+            self._pending = True
+            self.call_after_refresh(self.refresh_table)
+
+    def refresh_table(self) -> None:
+        """Re-read rows from the services and diff them into the table."""
+        self._pending = False
+        services = self.services
+        table = self.query_one(FleetTable)
+        strip = self.query_one(CountsStrip)
+        now = self.now()
+        if services is None:
+            strip.show_counts(None, None, now)
+            return
+        query = self.query_one("#fleet-filter", Input).value.strip()
+        rows = services.fleet.search(query) if query else services.fleet.rows()
+        self._shown = table.apply(rows, now)
+        steve = services.source_state(SourceName.STEVE)
+        stale = steve.state == ConnectionState.UNREACHABLE
+        fetched_at = services.poller.fetched_at
+        counts: FleetCounts = services.fleet.counts()
+        strip.show_counts(
+            counts, fetched_at, now, stale=stale, shown=self._shown[0], matched=self._shown[1]
+        )
+        panel = self.query_one("#fleet-panel")
+        panel.set_class(stale, "-stale")
+        order = SORT_LABEL.get(table.sort_by, table.sort_by)
+        arrow = "↑" if table.sort_reverse else "↓"
+        subtitle = Content.assemble(f"sort: {order} {arrow} (s)  ", as_of(fetched_at, now, stale=stale))
+        if self._shown[0] < self._shown[1]:
+            subtitle = Content.assemble(
+                (f"first {self._shown[0]} of {self._shown[1]} — filter (/) to narrow  ", "bold"),
+                subtitle,
+            )
+        panel.border_subtitle = subtitle
+
+    @on(Input.Changed, "#fleet-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.schedule_refresh()
+
+    @on(Input.Submitted, "#fleet-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(FleetTable).focus()
+
+    @on(FleetTable.Applied)
+    def _applied(self, event: FleetTable.Applied) -> None:
+        event.stop()
+
+    @on(DataTable.RowSelected, "#fleet-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value
+        if key is not None:
+            self.app.open_charger(key)  # type: ignore[attr-defined]
+
+    # -- actions --------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        self.query_one("#fleet-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#fleet-filter", Input)
+        if box.has_focus and box.value:
+            box.value = ""
+        self.query_one(FleetTable).focus()
+
+    def action_refresh(self) -> None:
+        self.app.action_refresh_now()  # type: ignore[attr-defined]
+
+    def action_operation_log(self) -> None:
+        self.app.open_operation_log()  # type: ignore[attr-defined]
+
+    def action_cards(self) -> None:
+        self.app.open_cards()  # type: ignore[attr-defined]
+
+    def action_audit_log(self) -> None:
+        self.app.open_audit_log()  # type: ignore[attr-defined]

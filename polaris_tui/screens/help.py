@@ -1,0 +1,85 @@
+"""``?``: every key of the screen the operator is on, in one list.
+
+The list is read from the screen's active bindings at the moment ``?`` is
+pressed (the focused widget's, the screen's and the app's), so it can never
+drift from what the keys really do.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+# Keys every screen shares, described once (they come from the app or the palette).
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+p", "Command palette: Chargers, Cards, Operation log, Audit log, go to a charger or card"),
+    ("tab / shift+tab", "Move between panels and fields"),
+)
+
+
+def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
+    """(key, what it does, where) for every active binding of ``screen``."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        binding: Binding = active.binding
+        if binding.system and binding.key not in ("ctrl+p",):
+            continue
+        description = binding.description or binding.tooltip or binding.action
+        display = screen.app.get_key_display(binding)
+        if display in seen:
+            continue
+        seen.add(display)
+        where = type(active.node).__name__
+        rows.append((display, description, where))
+    for key, description in EXTRA_KEYS:
+        if key not in seen:
+            rows.append((key, description, "app"))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal table of keys; ``escape``, ``q`` or ``?`` closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical {
+        width: 90; max-width: 98%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen #help-title { text-style: bold; padding: 0 0 1 0; }
+    HelpScreen DataTable { height: auto; max-height: 30; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss_help", "Close"),
+        Binding("question_mark", "dismiss_help", "Close", show=False),
+        Binding("q", "dismiss_help", "Close", show=False),
+    ]
+
+    def __init__(self, title: str, keys: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self._title = title
+        self._keys = keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(f"Keys — {self._title}"), id="help-title")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Static(Content("escape closes this list"), classes="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Does", "From")
+        for key, description, where in self._keys:
+            table.add_row(Text(key, style="bold"), Text(description), Text(where, style="dim"))
+        table.focus()
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,116 @@
+"""The app-wide banner every screen composes at its top.
+
+It says, in the operator's words, what the console cannot vouch for right
+now: SteVe unreachable (since when, and how old the data on screen is),
+Lago unreachable (separately), demo mode, and operations a crash left
+interrupted. When all is well it takes no space.
+
+It listens to the App's ``source_signal`` and ``ready_signal`` and asks the
+App for the current state, so a screen opened later shows the same banner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+from polaris_tui.models import ConnectionState, SourceName, SourceState
+from polaris_tui.widgets.formatting import ago, when
+from polaris_tui.widgets.safe_text import clean
+
+DEMO_TEXT = "Demo: showing the built-in stand-in, not a real SteVe"
+
+
+class SourceBanner(Static):
+    """Warnings about data sources, demo mode and interrupted operations."""
+
+    DEFAULT_CSS = """
+    SourceBanner { height: auto; padding: 0 1; display: none; }
+    SourceBanner.-visible { display: block; }
+    """
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        for name in ("source_signal", "ready_signal", "operation_signal"):
+            signal = getattr(app, name, None)
+            if signal is not None:
+                signal.subscribe(self, lambda _data: self.refresh_banner())
+        self.refresh_banner()
+        self.set_interval(15, self.refresh_banner, name="banner-ages")
+
+    def lines(self) -> list[Content]:
+        """The banner's lines for the app's current state (empty when all is well)."""
+        app: Any = self.app
+        now = app.clock.now()
+        out: list[Content] = []
+        if getattr(app, "demo", False):
+            out.append(Content.styled(DEMO_TEXT, "bold $warning"))
+        open_error = getattr(app, "open_error", None)
+        if open_error is not None:
+            out.append(
+                Content.assemble(
+                    ("Polaris could not start its services: ", "bold $error"),
+                    clean(open_error),
+                )
+            )
+        services = getattr(app, "services", None)
+        if services is None:
+            if open_error is None:
+                out.append(Content.styled("Connecting to SteVe and Lago…", "italic"))
+            return out
+        steve = services.source_state(SourceName.STEVE)
+        lago = services.source_state(SourceName.LAGO)
+        line = self._source_line("SteVe", steve, now, data_note="showing data from")
+        if line is not None:
+            out.append(line)
+        line = self._source_line(
+            "Lago", lago, now, data_note="customer names and billing links are from"
+        )
+        if line is not None:
+            out.append(line)
+        interrupted = list(getattr(services, "interrupted_at_start", []) or [])
+        if interrupted:
+            ids = ", ".join(f"#{entry.id}" for entry in interrupted[:5])
+            more = "…" if len(interrupted) > 5 else ""
+            out.append(
+                Content.assemble(
+                    (f"{len(interrupted)} operation(s) left pending by a crash were marked "
+                     f"interrupted and not resent ({ids}{more})", "bold $warning"),
+                    " — check them in the operation log (l)",
+                )
+            )
+        return out
+
+    @staticmethod
+    def _source_line(label: str, state: SourceState, now: Any, *, data_note: str) -> Content | None:
+        if state.state == ConnectionState.UNREACHABLE:
+            since = f" since {when(state.since)} ({ago(state.since, now)})" if state.since else ""
+            age = (
+                f" — {data_note} {when(state.last_ok)} ({ago(state.last_ok, now)})"
+                if state.last_ok
+                else " — no data from it yet"
+            )
+            reason = f" [{clean(state.error_title, limit=80)}]" if state.error_title else ""
+            return Content.assemble(
+                (f"{label} is unreachable{since}", "bold $error"), age, reason
+            )
+        if state.state == ConnectionState.DEGRADED:
+            reason = clean(state.error_message or state.error_title or "some requests failed", limit=160)
+            return Content.assemble(
+                (f"{label} is degraded", "bold $warning"),
+                f" — {reason}; last good data {ago(state.last_ok, now)}",
+            )
+        if state.from_snapshot and state.state != ConnectionState.LIVE:
+            return Content.assemble(
+                (f"{label}: showing the saved snapshot", "$warning"),
+                f" from {when(state.last_ok)} until the first answer arrives",
+            )
+        return None
+
+    def refresh_banner(self) -> None:
+        """Recompute the banner from the app's state."""
+        lines = self.lines()
+        self.set_class(bool(lines), "-visible")
+        self.update(Content("\n").join(lines) if lines else Content(""))

@@ -1,0 +1,73 @@
+"""A yes/no question as a typed modal (``ModalScreen[bool]``).
+
+Used before anything that cannot be undone: a real RemoteStop on a live
+session, an UnlockConnector follow-up, the database-only close. The dialog
+only answers; the caller runs the request in an app-level worker, because a
+worker started on a modal dies when the modal closes (PITFALLS).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask one question; dismiss with True (confirm) or False (cancel).
+
+    ``body`` must already be safe: build it with ``Content.assemble`` and
+    ``clean()`` for anything untrusted (a charger id, an idTag).
+    """
+
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog > Vertical {
+        width: 72; max-width: 95%; height: auto; border: thick $warning;
+        background: $surface; padding: 1 2;
+    }
+    ConfirmDialog #confirm-title { text-style: bold; margin-bottom: 1; }
+    ConfirmDialog #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmDialog Button { margin-left: 2; }
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(
+        self, title: str, body: Content, *, confirm_label: str = "Yes, do it", danger: bool = True
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._confirm_label = confirm_label
+        self._danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self._title), id="confirm-title")
+            yield Static(self._body, id="confirm-body")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(Content("No (n)"), id="confirm-no")
+                yield Button(
+                    Content(f"{self._confirm_label} (y)"),
+                    id="confirm-yes",
+                    variant="error" if self._danger else "primary",
+                )
+
+    def on_mount(self) -> None:
+        # Focus "No": an Enter pressed by habit must not confirm.
+        self.query_one("#confirm-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,273 @@
+"""The fleet table: one keyed row per charger, updated in place.
+
+Why it is built this way (PITFALLS, STYLE #9):
+
+* rows are keyed by ChargeBox ID and diffed on every refresh inside
+  ``app.batch_update()``: stale keys are removed, only cells whose text
+  changed get ``update_cell``, new keys are added; ``clear()`` is never
+  called, so the cursor and the scroll survive every poll;
+* a 10,000-row ``DataTable`` takes seconds to load with the UI frozen, so the
+  table shows at most ``max_rows`` rows of the (filtered, sorted) fleet and
+  says how many it left out; the filter narrows the rest;
+* every cell is a ``rich.text.Text`` built by ``plain()``: a description of
+  ``[/]`` or an ESC sequence is shown literally and fires nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from polaris_tui.models import ChargerRow, Liveness
+from polaris_tui.widgets.freshness import short_age
+from polaris_tui.widgets.safe_text import clean, plain
+
+# How "interesting" a status is: lower sorts first in the default order.
+STATUS_RANK: dict[str, int] = {
+    "Faulted": 0,
+    "Offline": 1,
+    "Unavailable": 2,
+    "Charging": 3,
+    "SuspendedEV": 4,
+    "SuspendedEVSE": 4,
+    "Preparing": 5,
+    "Finishing": 5,
+    "Reserved": 6,
+    "Available": 7,
+    "Unknown": 8,
+    "Unmanaged": 9,
+}
+
+STATUS_STYLE: dict[str, str] = {
+    "Charging": "bold green",
+    "SuspendedEV": "green",
+    "SuspendedEVSE": "green",
+    "Preparing": "cyan",
+    "Finishing": "cyan",
+    "Faulted": "bold red",
+    "Offline": "red",
+    "Unavailable": "yellow",
+    "Reserved": "magenta",
+    "Unmanaged": "dim",
+}
+
+# Connector status abbreviations for the roll-up column.
+_ABBREV = {
+    "Available": "Avl",
+    "Preparing": "Prep",
+    "Charging": "Chg",
+    "SuspendedEV": "SusEV",
+    "SuspendedEVSE": "SusEVSE",
+    "Finishing": "Fin",
+    "Reserved": "Res",
+    "Unavailable": "Unav",
+    "Faulted": "FLT",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the fleet table."""
+
+    key: str
+    label: str
+    sort_key: Callable[[ChargerRow], Any]
+    width: int | None = None
+
+
+def _attention(row: ChargerRow) -> tuple[int, int, str]:
+    return (0 if row.stuck else 1, STATUS_RANK.get(row.status, 8), row.charge_box_id)
+
+
+def _time_key(value: datetime | None) -> tuple[int, float]:
+    # Missing times sort last whatever the direction of the rest.
+    return (1, 0.0) if value is None else (0, -value.timestamp())
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "ChargeBox ID", lambda r: r.charge_box_id),
+    Column("description", "Description", lambda r: (r.description or "").lower(), width=24),
+    Column("status", "Status", lambda r: (STATUS_RANK.get(r.status, 8), r.charge_box_id)),
+    Column("since", "Since", lambda r: _time_key(r.status_since)),
+    Column("connectors", "Connectors", lambda r: len(r.connectors)),
+    Column("heartbeat", "Heartbeat", lambda r: _time_key(r.last_heartbeat)),
+    Column("idtag", "Session idTag", lambda r: r.open_session.transaction.ocpp_id_tag if r.open_session else "~"),
+    Column("stuck", "Stuck", lambda r: (0 if r.stuck else 1, r.charge_box_id)),
+)
+SORTS: dict[str, Callable[[ChargerRow], Any]] = {"attention": _attention} | {
+    c.key: c.sort_key for c in COLUMNS
+}
+SORT_ORDER: tuple[str, ...] = ("attention",) + tuple(c.key for c in COLUMNS)
+SORT_LABEL: dict[str, str] = {"attention": "needs attention"} | {c.key: c.label for c in COLUMNS}
+
+
+def connectors_rollup(row: ChargerRow) -> str:
+    """ "1 Chg  2 Avl": each connector (not 0, the station) with its status."""
+    parts = [
+        f"{c.connector_id} {_ABBREV.get(c.status, clean(c.status, limit=8))}"
+        for c in sorted(row.connectors, key=lambda c: c.connector_id)
+        if c.connector_id != 0
+    ]
+    return "  ".join(parts) if parts else "—"
+
+
+def row_cells(row: ChargerRow, now: datetime) -> tuple[Text, ...]:
+    """The cells of one charger, in ``COLUMNS`` order. Untrusted text via ``plain``."""
+    heartbeat_style = {
+        Liveness.OFFLINE: "red",
+        Liveness.STALE: "yellow",
+        Liveness.UNKNOWN: "dim",
+        Liveness.UNMANAGED: "dim",
+    }.get(row.liveness, "")
+    heartbeat = short_age(row.last_heartbeat, now)
+    if row.liveness in (Liveness.OFFLINE, Liveness.STALE):
+        heartbeat = f"{heartbeat} {row.liveness.value}"
+    session = row.open_session
+    return (
+        plain(row.charge_box_id, "bold" if row.stuck else "", limit=64),
+        Text(clean(row.description or "", limit=200), no_wrap=True, overflow="ellipsis"),
+        plain(row.status, STATUS_STYLE.get(row.status, ""), limit=20),
+        Text(short_age(row.status_since, now)),
+        Text(connectors_rollup(row)),
+        Text(heartbeat, style=heartbeat_style),
+        plain(session.transaction.ocpp_id_tag if session else "", limit=64),
+        Text("STUCK", style="bold red") if row.stuck else Text(""),
+    )
+
+
+def _signature(cell: Text) -> tuple[str, str]:
+    return (cell.plain, str(cell.style))
+
+
+class FleetTable(DataTable[Text]):
+    """The live fleet: keyed rows, diffed in place, capped at ``max_rows``."""
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order"),
+    ]
+
+    class Applied(Message):
+        """Posted after each refresh: how many rows are shown out of how many matched."""
+
+        def __init__(self, shown: int, matched: int) -> None:
+            super().__init__()
+            self.shown = shown
+            self.matched = matched
+
+    def __init__(
+        self,
+        *,
+        max_rows: int = 500,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes
+        )
+        self.max_rows = max_rows
+        """The most rows the table holds; the rest is reached by filtering."""
+        self.sort_by = "attention"
+        """Key of ``SORTS`` currently applied."""
+        self.sort_reverse = False
+        self._signatures: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._id_cells: dict[str, Text] = {}
+        self._order: list[str] = []
+        self._last_rows: Sequence[ChargerRow] = ()
+        self._last_now: datetime | None = None
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column.label, key=column.key, width=column.width)
+
+    # -- public API ---------------------------------------------------------
+    @property
+    def keys(self) -> list[str]:
+        """ChargeBox IDs in display order."""
+        return list(self._order)
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The ChargeBox ID under the cursor, if any."""
+        if not self._order or self.row_count == 0:
+            return None
+        index = min(max(self.cursor_row, 0), len(self._order) - 1)
+        return self._order[index]
+
+    def apply(self, rows: Sequence[ChargerRow], now: datetime) -> tuple[int, int]:
+        """Show ``rows`` (already filtered): sort, cap, diff by key into the table.
+
+        Returns:
+            (rows shown, rows matched).
+        """
+        self._last_rows, self._last_now = rows, now
+        ordered = sorted(rows, key=SORTS[self.sort_by], reverse=self.sort_reverse)
+        shown = ordered[: self.max_rows]
+        wanted = {row.charge_box_id: row for row in shown}
+        cursor_key = self.cursor_key
+        with self.app.batch_update():
+            for key in [k for k in self._signatures if k not in wanted]:
+                self.remove_row(key)
+                del self._signatures[key]
+                del self._id_cells[key]
+            for key, row in wanted.items():
+                cells = row_cells(row, now)
+                signature = tuple(_signature(c) for c in cells)
+                old = self._signatures.get(key)
+                if old is None:
+                    self.add_row(*cells, key=key)
+                    self._id_cells[key] = cells[0]
+                elif old != signature:
+                    for column, cell, before, after in zip(COLUMNS, cells, old, signature):
+                        if before != after:
+                            self.update_cell(key, column.key, cell)
+                            if column.key == "id":
+                                self._id_cells[key] = cell
+                self._signatures[key] = signature
+            order = list(wanted)
+            if order != self._current_order():
+                rank = {id(self._id_cells[k]): i for i, k in enumerate(order)}
+                self.sort("id", key=lambda cell: rank[id(cell)])
+            self._order = order
+            if cursor_key in wanted and self._order:
+                index = self._order.index(cursor_key)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index, animate=False, scroll=False)
+        self.post_message(self.Applied(len(shown), len(rows)))
+        return len(shown), len(rows)
+
+    def _current_order(self) -> list[str]:
+        by_index = sorted(
+            ((self.get_row_index(k), k) for k in self._signatures), key=lambda p: p[0]
+        )
+        return [k for _, k in by_index]
+
+    # -- sorting ------------------------------------------------------------
+    def set_sort(self, sort_by: str, *, reverse: bool | None = None) -> None:
+        """Sort by ``sort_by`` (a key of ``SORTS``) and redraw."""
+        if reverse is None:
+            reverse = (not self.sort_reverse) if sort_by == self.sort_by else False
+        self.sort_by, self.sort_reverse = sort_by, reverse
+        if self._last_now is not None:
+            self.apply(self._last_rows, self._last_now)
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_ORDER.index(self.sort_by)
+        self.set_sort(SORT_ORDER[(index + 1) % len(SORT_ORDER)], reverse=False)
+
+    def action_reverse_sort(self) -> None:
+        self.set_sort(self.sort_by, reverse=not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = event.column_key.value
+        if key in SORTS:
+            self.set_sort(key)

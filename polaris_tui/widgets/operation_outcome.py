@@ -1,0 +1,193 @@
+"""What an operation log row means, in the runbook's words.
+
+One place turns an ``OperationLogEntry`` (or a refused submit) into the
+sentences the force-close runbook promises the operator: failed with the
+reason (SteVe refused it, or is unreachable), station offline, transactionId
+no longer active (refresh offered), unmanaged charger, operation not allowed,
+and "stop accepted but the session is still open". Pure functions over the
+models, so each case is unit-tested without a screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.content import Content
+
+from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
+from polaris_tui.services.errors import (
+    DuplicateSubmit,
+    InvalidParams,
+    OperationNotAllowed,
+    PermissionDenied,
+    PolarisError,
+    StationOffline,
+    SteveAuthError,
+    SteveRejected,
+    SteveTimeout,
+    SteveUnreachable,
+    TransactionNotActive,
+    UnmanagedCharger,
+)
+from polaris_tui.widgets.safe_text import clean
+
+UNMANAGED_TEXT = (
+    "Not in SteVe — it doesn't speak OCPP, so remote operations aren't available; "
+    "resolve through billing."
+)
+NOT_ALLOWED_TEXT = (
+    "Destructive operations (Reset, ClearCache, UpdateFirmware, SendLocalList, "
+    "ClearChargingProfile, ChangeConfiguration) are intentionally blocked here — "
+    "use the SteVe admin UI directly."
+)
+OFFLINE_TEXT = (
+    "The charger is offline: the operation cannot be delivered. Confirm it in Live status; "
+    "wait for it to reconnect, or ask the customer to power-cycle the unit."
+)
+STALE_TX_TEXT = (
+    "Stale transactionId: the session may have already ended between your dry run and "
+    "this submit. Refresh the charger (r) and check Current session."
+)
+STILL_OPEN_TEXT = (
+    "Stop accepted but the session is still open: the charger has stopped acknowledging "
+    "transaction state. Try UnlockConnector on the session's connector; if that also fails, "
+    "close it in SteVe's database only and escalate to a site visit (reconcile with billing)."
+)
+
+
+@dataclass
+class Outcome:
+    """How to show one result: a headline, its tone, and what to offer next."""
+
+    headline: str
+    tone: str
+    """``ok``, ``info``, ``warning`` or ``error`` (a CSS class ``-tone-…``)."""
+    detail: str = ""
+    offer_refresh: bool = False
+    offer_unlock: bool = False
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+    def content(self) -> Content:
+        """The outcome as safe ``Content`` (detail cleaned of control characters)."""
+        style = {
+            "ok": "bold $success",
+            "info": "bold",
+            "warning": "bold $warning",
+            "error": "bold $error",
+        }.get(self.tone, "bold")
+        parts: list[tuple[str, str] | str] = [(self.headline, style)]
+        if self.detail:
+            parts += ["\n", clean(self.detail, keep_newlines=True)]
+        return Content.assemble(*parts)
+
+
+def station_answer(entry: OperationLogEntry) -> str:
+    """The station's answer recorded in ``result`` ("Accepted", "Unlocked", …), or ""."""
+    result = entry.result or {}
+    summary = result.get("summary")
+    if isinstance(summary, str) and summary:
+        return summary
+    answers = result.get("successResponses") or result.get("success_responses") or []
+    for answer in answers:
+        if isinstance(answer, dict) and answer.get("response") is not None:
+            return f"Station answered {answer['response']}"
+    return ""
+
+
+def describe_entry(entry: OperationLogEntry) -> Outcome:
+    """The outcome of a logged operation, as the runbook describes it."""
+    ref = f"Operation log #{entry.id}"
+    if entry.status == OperationStatus.DRY_RUN:
+        return Outcome(
+            f"{ref}: dry run — params are valid; nothing was sent to SteVe",
+            "info",
+            detail=f"{entry.operation} {_params(entry)}. Turn Dry run off and submit to send it.",
+        )
+    if entry.status == OperationStatus.PENDING:
+        return Outcome(f"{ref}: pending — waiting for SteVe…", "info")
+    if entry.status == OperationStatus.INTERRUPTED:
+        return Outcome(
+            f"{ref}: interrupted — Polaris stopped before SteVe answered; it was not resent",
+            "warning",
+            detail="Check the charger's state before trying again.",
+        )
+    if entry.status == OperationStatus.FAILED:
+        return _failed(entry, ref)
+    # submitted
+    task = f"SteVe task {entry.task_id}" if entry.task_id is not None else "no SteVe taskId"
+    answer = station_answer(entry)
+    outcome = (entry.result or {}).get("outcome", "accepted")
+    headline = f"{ref}: submitted · {task}" + (f" · {answer}" if answer else "")
+    tone = "ok" if outcome == "accepted" else "warning"
+    result = Outcome(headline, tone)
+    if outcome == "no_answer":
+        result.detail = "The station did not answer within SteVe's 30 s; it may still act."
+    if entry.followup == StopFollowup.WATCHING:
+        result.detail = "Watching for the station's StopTransaction…"
+    elif entry.followup == StopFollowup.CLOSED:
+        result.detail = f"The session closed ({_at(entry)})."
+        result.tone = "ok"
+    elif entry.followup == StopFollowup.STILL_OPEN:
+        result.headline = f"{ref}: stop accepted but the session is still open"
+        result.tone = "warning"
+        result.detail = STILL_OPEN_TEXT
+        result.offer_unlock = True
+    return result
+
+
+def _failed(entry: OperationLogEntry, ref: str) -> Outcome:
+    title = entry.error_title or "Failed"
+    message = entry.error_message or ""
+    head = f"{ref}: failed — {title}"
+    if title == StationOffline.title:
+        return Outcome(head, "error", detail=f"{message}\n{OFFLINE_TEXT}".strip())
+    if title == TransactionNotActive.title:
+        return Outcome(head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True)
+    if title in (SteveUnreachable.title, SteveTimeout.title):
+        return Outcome(
+            head,
+            "error",
+            detail=f"SteVe is unreachable: the operation was not delivered. {message}".strip(),
+        )
+    return Outcome(
+        head, "error", detail=f"SteVe rejected the call or was unreachable. {message}".strip()
+    )
+
+
+def describe_error(error: PolarisError, operation: str = "") -> Outcome:
+    """The outcome of a submit the service refused before writing or sending."""
+    if isinstance(error, UnmanagedCharger):
+        return Outcome("Unmanaged charger", "error", detail=UNMANAGED_TEXT)
+    if isinstance(error, OperationNotAllowed):
+        name = operation or "this operation"
+        return Outcome(f"Operation '{name}' is not allowed.", "error", detail=NOT_ALLOWED_TEXT)
+    if isinstance(error, InvalidParams):
+        return Outcome(
+            "Invalid parameters — nothing was written or sent",
+            "error",
+            detail=error.message,
+            field_errors=dict(error.field_errors),
+        )
+    if isinstance(error, PermissionDenied):
+        return Outcome(error.title, "error", detail=error.message or "Viewers cannot submit operations.")
+    if isinstance(error, DuplicateSubmit):
+        return Outcome(error.title, "warning", detail=error.message)
+    if isinstance(error, TransactionNotActive):
+        return Outcome(error.title, "error", detail=f"{error.message}\n{STALE_TX_TEXT}", offer_refresh=True)
+    if isinstance(error, StationOffline):
+        return Outcome(error.title, "error", detail=f"{error.message}\n{OFFLINE_TEXT}")
+    if isinstance(error, (SteveUnreachable, SteveAuthError, SteveRejected)):
+        return Outcome(
+            error.title, "error", detail=f"SteVe rejected the call or was unreachable. {error.message}"
+        )
+    return Outcome(error.title, "error", detail=error.message)
+
+
+def _params(entry: OperationLogEntry) -> str:
+    if not entry.params:
+        return "(no params)"
+    return ", ".join(f"{k}={v}" for k, v in entry.params.items())
+
+
+def _at(entry: OperationLogEntry) -> str:
+    return entry.followup_at.strftime("%H:%M:%SZ") if entry.followup_at else "time unknown"

@@ -1,0 +1,150 @@
+"""A keyed table of operation log rows (newest first).
+
+Used twice: the charger detail's "Recent operations" (no charger column) and
+the Operation log screen (every column, params and result). Rows are keyed by
+log id and updated in place when an ``OperationChanged`` arrives, so the
+cursor stays put while a RemoteStop moves from pending to submitted to
+closed / still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
+from polaris_tui.widgets.freshness import short_age
+from polaris_tui.widgets.operation_outcome import station_answer
+from polaris_tui.widgets.safe_text import clean, plain
+
+STATUS_STYLE = {
+    OperationStatus.DRY_RUN: "cyan",
+    OperationStatus.PENDING: "yellow",
+    OperationStatus.SUBMITTED: "green",
+    OperationStatus.FAILED: "bold red",
+    OperationStatus.INTERRUPTED: "bold yellow",
+}
+FOLLOWUP_STYLE = {
+    StopFollowup.WATCHING: "yellow",
+    StopFollowup.CLOSED: "green",
+    StopFollowup.STILL_OPEN: "bold red",
+}
+
+
+def params_text(entry: OperationLogEntry) -> str:
+    """``transactionId=1002, connectorId=1`` (cleaned)."""
+    return clean(", ".join(f"{k}={v}" for k, v in entry.params.items()), limit=120)
+
+
+def result_text(entry: OperationLogEntry) -> str:
+    """The station's answer, or the failure reason (cleaned)."""
+    if entry.status == OperationStatus.FAILED:
+        reason = entry.error_title or "failed"
+        if entry.error_message:
+            reason = f"{reason}: {entry.error_message}"
+        return clean(reason, limit=160)
+    if entry.status == OperationStatus.DRY_RUN:
+        return "nothing sent"
+    return clean(station_answer(entry), limit=160)
+
+
+class OperationsTable(DataTable[Text]):
+    """Operation log rows keyed by id; ``wide`` adds charger, params and result."""
+
+    def __init__(
+        self,
+        *,
+        wide: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes)
+        self.wide = wide
+        """Show charger, params and result columns (the Operation log screen)."""
+        self._entries: dict[str, OperationLogEntry] = {}
+        self._signatures: dict[str, tuple[str, ...]] = {}
+
+    def on_mount(self) -> None:
+        columns = [("#", "id"), ("When", "when")]
+        if self.wide:
+            columns.append(("Charger", "charger"))
+        columns += [
+            ("Operation", "operation"),
+            ("Status", "status"),
+            ("Task", "task"),
+            ("Who", "who"),
+            ("Followup", "followup"),
+        ]
+        if self.wide:
+            columns += [("Params", "params"), ("Result", "result")]
+        for label, key in columns:
+            self.add_column(label, key=key)
+
+    def entry_at_cursor(self) -> OperationLogEntry | None:
+        """The log row under the cursor."""
+        if self.row_count == 0:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self._entries.get(key or "")
+
+    def _cells(self, entry: OperationLogEntry, now: datetime) -> dict[str, Text]:
+        status = entry.status.value + (" (dry)" if entry.dry_run and entry.status != OperationStatus.DRY_RUN else "")
+        cells = {
+            "id": Text(str(entry.id)),
+            "when": Text(f"{entry.created_at.strftime('%m-%d %H:%M:%S')} ({short_age(entry.created_at, now)})"),
+            "charger": plain(entry.charge_box_id, limit=40),
+            "operation": plain(entry.operation, limit=40),
+            "status": Text(status, style=STATUS_STYLE.get(entry.status, "")),
+            "task": Text("" if entry.task_id is None else str(entry.task_id)),
+            "who": plain(entry.requested_by, limit=40),
+            "followup": Text(
+                entry.followup.value if entry.followup else "",
+                style=FOLLOWUP_STYLE.get(entry.followup, "") if entry.followup else "",
+            ),
+            "params": Text(params_text(entry)),
+            "result": Text(result_text(entry)),
+        }
+        return {key: cells[key] for key in (c.value for c in self.columns) if key in cells}
+
+    def show(self, entries: Sequence[OperationLogEntry], now: datetime) -> None:
+        """Show exactly ``entries`` (newest first), diffed by id."""
+        wanted = {str(e.id): e for e in entries}
+        with self.app.batch_update():
+            for key in [k for k in self._entries if k not in wanted]:
+                self.remove_row(key)
+                del self._entries[key]
+                del self._signatures[key]
+            self._upsert(wanted.values(), now)
+
+    def upsert(self, entries: Iterable[OperationLogEntry], now: datetime) -> None:
+        """Add or update rows without removing others (a live ``OperationChanged``)."""
+        with self.app.batch_update():
+            self._upsert(entries, now)
+
+    def _upsert(self, entries: Iterable[OperationLogEntry], now: datetime) -> None:
+        added = False
+        before_cursor = self.entry_at_cursor()
+        for entry in entries:
+            key = str(entry.id)
+            cells = self._cells(entry, now)
+            signature = tuple(f"{c.plain}|{c.style}" for c in cells.values())
+            self._entries[key] = entry
+            old = self._signatures.get(key)
+            if old is None:
+                self.add_row(*cells.values(), key=key)
+                added = True
+            elif old != signature:
+                for (column, cell), before, after in zip(cells.items(), old, signature):
+                    if before != after:
+                        self.update_cell(key, column, cell)
+            self._signatures[key] = signature
+        if added:
+            self.sort("id", key=lambda cell: -int(cell.plain))
+            if before_cursor is not None:
+                # Keep the cursor on the row it was on, not on the same index.
+                index = self.get_row_index(str(before_cursor.id))
+                self.move_cursor(row=index, animate=False, scroll=False)
