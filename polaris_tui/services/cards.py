@@ -379,12 +379,12 @@ class CardService:
         children = triage.children_of(id_tag, loaded.tags, now, meta_all)
         link = triage.resolve_link(id_tag, tag, by_id, meta_all)
 
-        transactions, recent_note = await self._recent_transactions(id_tag, loaded)
-        intercepts, store_error = await self._intercepts(id_tag)
-        lago, events = await asyncio.gather(
+        (transactions, recent_note), (intercepts, store_error), lago = await asyncio.gather(
+            self._recent_transactions(id_tag, loaded),
+            self._intercepts(id_tag),
             self._lago_link(link.customer_id),
-            self._sync_states(transactions or []),
         )
+        events = await self._sync_states(transactions or [])
         lago_state = self._lago_state(lago, events)
 
         verdict = triage.build_verdict(
