@@ -1,0 +1,326 @@
+"""Fleet views: roll-up, liveness, stuck rules, search, counts, detail, unmanaged chargers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from polaris_tui.models import (
+    ConnectionState,
+    Liveness,
+    OpenSession,
+    OperationLogEntry,
+    OperationStatus,
+    SourceName,
+    StatusSource,
+)
+from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.errors import InvalidParams, NotFound, SteveUnreachable
+from polaris_tui.services.fleet import (
+    FleetData,
+    FleetService,
+    analyse_session,
+    build_rows,
+    count_rows,
+    liveness,
+    rollup_status,
+    same_row,
+)
+from polaris_tui.services.poller import LivePoller
+from polaris_tui.services.settings import PollSettings, Settings
+from tests.unit.test_fleet_fakes import (
+    NOW,
+    FakeLago,
+    FakeSteve,
+    FakeStore,
+    ago,
+    box,
+    connector,
+    demo_data,
+    meter,
+    tx,
+)
+
+POLL = PollSettings()
+THRESHOLD = timedelta(minutes=POLL.stuck_after_minutes)
+
+
+def rows_of(**overrides):
+    chargers, active, tags, customers, card_meta, inventory = demo_data()
+    data = FleetData(
+        chargers=chargers, active_transactions=active, tags=tags, customers=customers,
+        card_meta=card_meta, inventory=inventory, status_fetched_at=NOW, transactions_fetched_at=NOW,
+    )
+    for key, value in overrides.items():
+        setattr(data, key, value)
+    return {r.charge_box_id: r for r in build_rows(data, NOW, POLL)}
+
+
+# --------------------------------------------------------------------------- roll-up and liveness
+
+
+@pytest.mark.parametrize(
+    "statuses, expected",
+    [
+        (["Available", "Charging"], "Charging"),
+        (["Faulted", "Available"], "Faulted"),
+        (["SuspendedEVSE", "Preparing"], "SuspendedEVSE"),
+        (["Reserved", "Unavailable"], "Unavailable"),
+        (["Finishing", "Faulted"], "Finishing"),
+        (["Available", "Reserved"], "Reserved"),
+        ([], "Unknown"),
+    ],
+)
+def test_rollup_priority(statuses, expected):
+    b = box("CP", *[connector("CP", i, s, ago(minutes=i)) for i, s in enumerate(statuses, 1)])
+    assert rollup_status(b)[0] == expected
+
+
+def test_rollup_offline_wins_and_keeps_heartbeat_time():
+    b = box("CP", connector("CP", 1, "Charging", ago(hours=1)), online=False, heartbeat=ago(hours=3))
+    assert rollup_status(b) == ("Offline", ago(hours=3))
+
+
+def test_rollup_since_is_the_deciding_connectors_time():
+    b = box("CP", connector("CP", 1, "Available", ago(hours=5)), connector("CP", 2, "Faulted", ago(minutes=30)))
+    assert rollup_status(b) == ("Faulted", ago(minutes=30))
+
+
+def test_liveness_rules():
+    assert liveness(box("A", online=False), NOW, 900) == Liveness.OFFLINE
+    assert liveness(box("A", heartbeat=ago(minutes=16)), NOW, 900) == Liveness.STALE
+    assert liveness(box("A", heartbeat=ago(minutes=14)), NOW, 900) == Liveness.ONLINE
+    page_box = box("A", online=None)
+    page_box.last_heartbeat = None
+    assert liveness(page_box, NOW, 900) == Liveness.UNKNOWN
+    open_box = box("A", online=True)
+    open_box.last_heartbeat = None
+    assert liveness(open_box, NOW, 900) == Liveness.ONLINE
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def test_demo_rows():
+    rows = rows_of()
+    assert rows["CP-CHARLIE-03"].status == "Offline" and rows["CP-CHARLIE-03"].liveness == Liveness.OFFLINE
+    assert rows["CP-ECHO-05"].status == "Faulted"
+    assert rows["CP-DELTA-04"].status == "Available" and rows["CP-DELTA-04"].open_session is None
+    legacy = rows["LEGACY-GARAGE-99"]
+    assert legacy.status == "Unmanaged" and legacy.liveness == Liveness.UNMANAGED and not legacy.managed
+    alpha = rows["CP-ALPHA-01"]
+    assert alpha.open_session.transaction.id == 1010
+    assert alpha.open_session.customer.email == "ada@example.com"
+    assert alpha.open_session.card.id_tag == "CARD-HEALTHY"
+    assert alpha.fetched_at == NOW and alpha.source == StatusSource.CHARGEBOXES_API
+
+
+def test_child_card_inherits_parent_customer():
+    juliet = rows_of()["CP-JULIET-10"]
+    assert juliet.open_session.card is None  # ACME-01 has no metadata of its own
+    assert juliet.open_session.customer.external_id == "cust-acme"
+
+
+def test_row_fetched_at_is_the_older_part():
+    rows = rows_of(transactions_fetched_at=NOW - timedelta(minutes=3))
+    assert rows["CP-ALPHA-01"].fetched_at == NOW - timedelta(minutes=3)
+
+
+def test_stuck_rule_a_connector_no_longer_charging():
+    chargers = [box("CP-X", connector("CP-X", 1, "Available", ago(minutes=5)))]
+    active = [tx(1, "CP-X", "T", ago(minutes=6))]
+    row = build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0]
+    assert row.stuck and "reports Available" in row.open_session.stuck_reason
+
+
+def test_stuck_rule_a_has_a_grace_period():
+    chargers = [box("CP-X", connector("CP-X", 1, "Finishing", ago(seconds=20)))]
+    active = [tx(1, "CP-X", "T", ago(minutes=6))]
+    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+
+
+def test_stuck_rule_b_long_silence_and_not_before_threshold():
+    rows = rows_of()
+    bravo = rows["CP-BRAVO-02"]
+    assert bravo.stuck and "meter not checked" in bravo.open_session.stuck_reason
+    # a session younger than the threshold is never stuck by silence
+    chargers = [box("CP-Y", connector("CP-Y", 1, "Charging", ago(minutes=10)))]
+    active = [tx(2, "CP-Y", "T", ago(minutes=10))]
+    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+
+
+def test_unknown_connector_is_never_stuck_on_rows():
+    chargers = [box("CP-Z")]
+    active = [tx(3, "CP-Z", "T", ago(hours=5))]
+    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+
+
+def test_counts():
+    counts = count_rows(rows_of().values())
+    assert counts.total == 7
+    assert counts.offline == 1 and counts.online == 5
+    assert counts.charging == 3  # ALPHA, BRAVO (Charging), JULIET (SuspendedEV)
+    assert counts.faulted == 1
+    assert counts.stuck >= 1
+
+
+def test_same_row_ignores_fetched_at_only():
+    a = rows_of()["CP-ALPHA-01"]
+    assert same_row(a, a.model_copy(update={"fetched_at": NOW + timedelta(seconds=5)}))
+    assert not same_row(a, a.model_copy(update={"status": "Finishing"}))
+
+
+# --------------------------------------------------------------------------- meter analysis
+
+
+def session_for(t):
+    return OpenSession(transaction=t)
+
+
+def test_meter_advancing_is_not_stuck():
+    t = tx(1, "CP", "T", ago(minutes=40))
+    values = [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)]
+    s = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(minutes=40)), NOW, THRESHOLD)
+    assert s.meter_advancing is True and not s.stuck
+    assert s.latest_meter.value_timestamp == ago(minutes=1)
+    assert s.energy_wh == 3900
+
+
+def test_meter_stopped_arriving_is_stuck():
+    t = tx(1, "CP", "T", ago(hours=3))
+    values = [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)]
+    s = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(hours=3)), NOW, THRESHOLD)
+    assert s.stuck and s.meter_advancing is False
+    assert "Newest meter value is 25 min old" == s.stuck_reason
+
+
+def test_flat_meter_while_charging_is_stuck_but_not_while_suspended():
+    t = tx(1, "CP", "T", ago(minutes=95))
+    values = [meter(ago(minutes=m), 5000 if m < 35 else 1000 + (95 - m) * 100) for m in range(94, 0, -1)]
+    charging = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(minutes=90)), NOW, THRESHOLD)
+    assert charging.stuck and "has not advanced" in charging.stuck_reason
+    paused = analyse_session(session_for(t), values, connector("CP", 1, "SuspendedEV", ago(minutes=35)), NOW, THRESHOLD)
+    assert not paused.stuck and paused.meter_advancing is False
+
+
+def test_no_meter_values_after_threshold_is_stuck():
+    t = tx(1, "CP", "T", ago(minutes=20))
+    s = analyse_session(session_for(t), [], None, NOW, THRESHOLD)
+    assert s.stuck and s.meter_advancing is None and "No meter value" in s.stuck_reason
+    young = analyse_session(session_for(tx(2, "CP", "T", ago(minutes=5))), [], None, NOW, THRESHOLD)
+    assert not young.stuck
+
+
+def test_kwh_values_are_converted():
+    t = tx(1, "CP", "T", ago(minutes=5), start_value="1000")
+    values = [meter(ago(minutes=1), 0).model_copy(update={"value": "2.5", "unit": "kWh"})]
+    s = analyse_session(session_for(t), values, None, NOW, THRESHOLD)
+    assert s.energy_wh == 1500
+
+
+# --------------------------------------------------------------------------- the service
+
+
+async def make_service(steve=None, store=None):
+    chargers, active, tags, customers, card_meta, inventory = demo_data()
+    bravo_values = [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)]
+    alpha_values = [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)]
+    steve = steve or FakeSteve(chargers, active, tags, meters={1010: alpha_values, 1011: bravo_values})
+    store = store or FakeStore(card_meta, inventory)
+    clock = FixedClock(NOW)
+    settings = Settings()
+    events = []
+    poller = LivePoller(steve, FakeLago(customers), store, clock, settings, events.append)
+    await poller.refresh_now()
+    return FleetService(poller, store, steve, clock, settings), poller, steve, store, events
+
+
+async def test_search_by_id_description_tag_and_customer():
+    fleet, *_ = await make_service()
+    ids = lambda q: sorted(r.charge_box_id for r in fleet.search(q))  # noqa: E731
+    assert ids("alpha") == ["CP-ALPHA-01"]
+    assert ids("harbour") == ["CP-BRAVO-02"]
+    assert ids("card-stuck") == ["CP-BRAVO-02"]
+    assert ids("ada@example.com") == ["CP-ALPHA-01"]
+    assert ids("GRACE") == ["CP-BRAVO-02"]
+    assert ids("fleet@acme") == ["CP-JULIET-10"]  # via the parent card's link
+    assert ids("garage") == ["LEGACY-GARAGE-99"]
+    assert ids("nothing-like-this") == []
+    assert len(fleet.search("  ")) == 7
+
+
+async def test_detail_refines_stuck_with_meter_values_and_feeds_rows():
+    fleet, poller, steve, store, events = await make_service()
+    assert poller.row("CP-ALPHA-01").stuck  # rule (b): long session, meter not checked
+    detail = await fleet.detail("CP-ALPHA-01")
+    assert not detail.row.stuck and detail.sessions[0].meter_advancing is True
+    assert not poller.row("CP-ALPHA-01").stuck  # the row now knows the meter advances
+    assert events[-1].kind == "fleet" and [r.charge_box_id for r in events[-1].changed] == ["CP-ALPHA-01"]
+
+    bravo = await fleet.detail("CP-BRAVO-02")
+    assert bravo.row.stuck and bravo.sessions[0].stuck
+    assert "25 min old" in bravo.sessions[0].stuck_reason
+    assert bravo.steve_state.state == ConnectionState.LIVE
+    assert steve.calls["transaction_details"] == 2
+
+
+async def test_detail_with_local_records():
+    fleet, poller, steve, store, _ = await make_service()
+    store.operations = [
+        OperationLogEntry(id=1, charge_box_id="CP-BRAVO-02", operation="RemoteStopTransaction",
+                          requested_by="ana", status=OperationStatus.SUBMITTED, created_at=NOW),
+        OperationLogEntry(id=2, charge_box_id="CP-ALPHA-01", operation="UnlockConnector",
+                          requested_by="ana", status=OperationStatus.SUBMITTED, created_at=NOW),
+    ]
+    detail = await fleet.detail("CP-BRAVO-02")
+    assert [o.id for o in detail.recent_operations] == [1]
+
+
+async def test_detail_falls_back_when_steve_is_down():
+    fleet, poller, steve, store, _ = await make_service()
+    steve.fail_all()
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
+    calls_before = dict(steve.calls)
+    detail = await fleet.detail("CP-BRAVO-02")
+    assert steve.calls == calls_before  # no per-charger request while SteVe is unreachable
+    assert detail.steve_state.state == ConnectionState.UNREACHABLE
+    assert detail.row.open_session.transaction.id == 1011  # from the last good data
+    assert detail.sessions[0].latest_meter is None
+
+
+async def test_detail_survives_a_failing_per_charger_request():
+    fleet, poller, steve, store, _ = await make_service()
+    steve.fail["transaction_details"] = SteveUnreachable("reset by peer")
+    detail = await fleet.detail("CP-ALPHA-01")
+    assert detail.steve_state.state == ConnectionState.DEGRADED
+    assert detail.steve_state.error_title == "SteVe is unreachable"
+    assert len(detail.sessions) == 1
+
+
+async def test_detail_survives_a_store_failure():
+    fleet, poller, steve, store, _ = await make_service()
+    store.fail_reads = True
+    detail = await fleet.detail("CP-ALPHA-01")
+    assert detail.recent_operations == []
+
+
+async def test_detail_unknown_and_unmanaged():
+    fleet, *_ = await make_service()
+    with pytest.raises(NotFound):
+        await fleet.detail("CP-NOPE")
+    legacy = await fleet.detail("LEGACY-GARAGE-99")
+    assert not legacy.row.managed and legacy.sessions == []
+
+
+async def test_register_unmanaged():
+    fleet, poller, steve, store, events = await make_service()
+    await fleet.register_unmanaged(" BARN-1 ", "Farm barn socket")
+    row = fleet.row("BARN-1")
+    assert row is not None and row.liveness == Liveness.UNMANAGED and row.description == "Farm barn socket"
+    assert events[-1].changed[-1].charge_box_id == "BARN-1"
+    with pytest.raises(InvalidParams):
+        await fleet.register_unmanaged("CP-ALPHA-01", "dup")
+    with pytest.raises(InvalidParams):
+        await fleet.register_unmanaged("  ", None)

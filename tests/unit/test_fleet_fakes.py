@@ -1,0 +1,208 @@
+"""Shared fakes for the poller and fleet tests (no tests in this module).
+
+In-memory stand-ins for the SteVe client, the Lago client and the store,
+with the same method names as the real ones, counters of calls and switches
+to make each part fail. The real clients are tested over HTTP elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from polaris_tui.models import (
+    CardMeta,
+    ChargeBox,
+    ConnectorStatus,
+    InventoryCharger,
+    LagoCustomer,
+    MeterValue,
+    OcppTag,
+    Snapshot,
+    Transaction,
+    TransactionDetails,
+)
+from polaris_tui.services.errors import SteveNotFound, SteveRejected, SteveUnreachable, StoreError
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+def ago(**kw) -> datetime:
+    return NOW - timedelta(**kw)
+
+
+def connector(cb: str, cid: int, status: str, at: datetime, error: str = "NoError") -> ConnectorStatus:
+    return ConnectorStatus(charge_box_id=cb, connector_id=cid, status=status, error_code=error, timestamp=at)
+
+
+def box(cb: str, *connectors: ConnectorStatus, online: bool | None = True, heartbeat: datetime | None = None,
+        description: str | None = None) -> ChargeBox:
+    return ChargeBox(
+        charge_box_id=cb,
+        description=description or f"{cb} site",
+        last_heartbeat=heartbeat if heartbeat is not None else ago(minutes=1),
+        online=online,
+        connectors=list(connectors),
+    )
+
+
+def tx(tx_id: int, cb: str, id_tag: str, start: datetime, connector_id: int = 1, start_value: str = "1000") -> Transaction:
+    return Transaction(id=tx_id, charge_box_id=cb, connector_id=connector_id, ocpp_id_tag=id_tag,
+                       start_timestamp=start, start_value=start_value)
+
+
+def tag(id_tag: str, pk: int, parent: str | None = None) -> OcppTag:
+    return OcppTag(ocpp_tag_pk=pk, id_tag=id_tag, parent_id_tag=parent)
+
+
+def meter(at: datetime, wh: float) -> MeterValue:
+    return MeterValue(value_timestamp=at, value=str(wh), unit="Wh", measurand="Energy.Active.Import.Register")
+
+
+def demo_data():
+    """A small fleet in the spirit of docs/demo-fleet.md."""
+    chargers = [
+        box("CP-ALPHA-01", connector("CP-ALPHA-01", 1, "Charging", ago(minutes=40)), description="Main St depot, bay 1"),
+        box("CP-BRAVO-02", connector("CP-BRAVO-02", 1, "Charging", ago(hours=3)), description="Harbour car park, east"),
+        box("CP-CHARLIE-03", connector("CP-CHARLIE-03", 1, "Available", ago(hours=3)), online=False,
+            heartbeat=ago(hours=3), description="Airport long-stay P4"),
+        box("CP-DELTA-04", connector("CP-DELTA-04", 1, "Available", ago(hours=5)),
+            connector("CP-DELTA-04", 2, "Available", ago(hours=5))),
+        box("CP-ECHO-05", connector("CP-ECHO-05", 1, "Faulted", ago(minutes=30), "GroundFailure"),
+            connector("CP-ECHO-05", 2, "Available", ago(hours=2)), description="Mall roof level"),
+        box("CP-JULIET-10", connector("CP-JULIET-10", 1, "SuspendedEV", ago(minutes=5))),
+    ]
+    active = [
+        tx(1010, "CP-ALPHA-01", "CARD-HEALTHY", ago(minutes=40)),
+        tx(1011, "CP-BRAVO-02", "CARD-STUCK", ago(hours=3)),
+        tx(1012, "CP-JULIET-10", "ACME-01", ago(minutes=50)),
+    ]
+    tags = [
+        tag("CARD-HEALTHY", 1), tag("CARD-STUCK", 2), tag("ACME-META", 3), tag("ACME-01", 4, parent="ACME-META"),
+    ]
+    customers = [
+        LagoCustomer(lago_id="u1", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"),
+        LagoCustomer(lago_id="u2", external_id="cust-grace", name="Grace Hopper", email="grace@example.com"),
+        LagoCustomer(lago_id="u3", external_id="cust-acme", name="ACME Logistics", email="fleet@acme.example"),
+    ]
+    card_meta = {
+        "CARD-HEALTHY": CardMeta(id_tag="CARD-HEALTHY", lago_customer_id="cust-ada"),
+        "CARD-STUCK": CardMeta(id_tag="CARD-STUCK", lago_customer_id="cust-grace"),
+        "ACME-META": CardMeta(id_tag="ACME-META", lago_customer_id="cust-acme"),
+    }
+    inventory = [InventoryCharger(charge_box_id="LEGACY-GARAGE-99", description="Old garage AC post", managed=False)]
+    return chargers, active, tags, customers, card_meta, inventory
+
+
+class FakeSteve:
+    """SteveClient stand-in: fixed data, call counters, failure switches."""
+
+    def __init__(self, chargers, active, tags, *, meters: dict[int, list[MeterValue]] | None = None):
+        self.chargers = chargers
+        self.active = active
+        self.tags = tags
+        self.meters = meters or {}
+        self.calls: dict[str, int] = {}
+        self.fail: dict[str, Exception] = {}
+
+    def _hit(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if name in self.fail:
+            raise self.fail[name]
+
+    def fail_all(self, exc: Exception | None = None) -> None:
+        for name in ("live_status", "list_transactions", "list_tags", "transaction_details"):
+            self.fail[name] = exc or SteveUnreachable("connection refused")
+
+    async def live_status(self):
+        self._hit("live_status")
+        return [b.model_copy(deep=True) for b in self.chargers]
+
+    async def list_transactions(self, *, type="ALL", charge_box_ids=(), **_):  # noqa: A002
+        self._hit("list_transactions")
+        assert type == "ACTIVE"
+        wanted = set(charge_box_ids)
+        return [t for t in self.active if not wanted or t.charge_box_id in wanted]
+
+    async def list_tags(self, **_):
+        self._hit("list_tags")
+        return list(self.tags)
+
+    async def transaction_details(self, pk: int, *, energy_values_only: bool = True):
+        self._hit("transaction_details")
+        for t in self.active:
+            if t.id == pk:
+                return TransactionDetails(transaction=t, values=self.meters.get(pk, []))
+        raise SteveNotFound(f"There is no transaction with id '{pk}'")
+
+
+class FakeLago:
+    configured = True
+
+    def __init__(self, customers):
+        self._customers = customers
+        self.calls = 0
+        self.fail: Exception | None = None
+
+    async def customers(self):
+        self.calls += 1
+        if self.fail:
+            raise self.fail
+        return list(self._customers)
+
+
+class FakeStore:
+    """The store methods the poller and fleet call, in memory."""
+
+    def __init__(self, card_meta=None, inventory=None):
+        self.snapshot: Snapshot | None = None
+        self.customers_cache = None
+        self.meta = dict(card_meta or {})
+        self.inv = list(inventory or [])
+        self.saves = 0
+        self.meta_reads = 0
+        self.fail_reads = False
+        self.operations = []
+        self.pairings_list = []
+        self.scans = []
+
+    async def save_snapshot(self, snapshot):
+        self.saves += 1
+        self.snapshot = Snapshot.model_validate_json(snapshot.model_dump_json())
+
+    async def load_snapshot(self):
+        return self.snapshot
+
+    async def save_customers(self, customers, fetched_at):
+        self.customers_cache = (list(customers), fetched_at)
+
+    async def load_customers(self):
+        return self.customers_cache
+
+    async def card_meta_all(self):
+        self.meta_reads += 1
+        if self.fail_reads:
+            raise StoreError("disk I/O error")
+        return dict(self.meta)
+
+    async def inventory(self):
+        return list(self.inv)
+
+    async def add_inventory(self, charger):
+        self.inv = [c for c in self.inv if c.charge_box_id != charger.charge_box_id] + [charger]
+        return charger
+
+    async def recent_operations(self, *, charge_box_id=None, requested_by=None, status=None, limit=100):
+        if self.fail_reads:
+            raise StoreError("disk I/O error")
+        return [o for o in self.operations if charge_box_id is None or o.charge_box_id == charge_box_id][:limit]
+
+    async def pairings(self, charge_box_id=None, include_inactive=False):
+        return [p for p in self.pairings_list if charge_box_id is None or p.charge_box_id == charge_box_id]
+
+    async def scan_events(self, *, charge_box_id=None, id_tag=None, since=None, limit=50):
+        return [s for s in self.scans if charge_box_id is None or s.charge_box_id == charge_box_id][:limit]
+
+
+__all__ = [
+    "NOW", "FakeLago", "FakeStore", "FakeSteve", "SteveRejected", "ago", "box", "connector", "demo_data", "meter", "tag", "tx",
+]

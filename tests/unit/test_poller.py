@@ -1,0 +1,299 @@
+"""The live poller: fixed requests per cycle, diffs by key, states, snapshot, loops."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from polaris_tui.models import (
+    CardMeta,
+    ConnectionState,
+    FleetChanged,
+    SourceName,
+    SourceStateChanged,
+    StatusSource,
+)
+from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.errors import LagoUnreachable, SteveAuthError, SteveRejected, SteveUnreachable
+from polaris_tui.services.poller import LivePoller, next_delay
+from polaris_tui.services.settings import PollSettings, Settings
+from tests.unit.test_fleet_fakes import NOW, FakeLago, FakeSteve, FakeStore, ago, box, connector, demo_data
+
+
+def make(*, steve=None, store=None, lago=None, poll: PollSettings | None = None):
+    chargers, active, tags, customers, card_meta, inventory = demo_data()
+    steve = steve or FakeSteve(chargers, active, tags)
+    store = store or FakeStore(card_meta, inventory)
+    lago = lago or FakeLago(customers)
+    clock = FixedClock(NOW)
+    events: list = []
+    settings = Settings(poll=poll or PollSettings())
+    poller = LivePoller(steve, lago, store, clock, settings, events.append)
+    return poller, steve, store, lago, clock, events
+
+
+def fleet_events(events):
+    return [e for e in events if isinstance(e, FleetChanged)]
+
+
+def state_events(events, source=SourceName.STEVE):
+    return [e.state for e in events if isinstance(e, SourceStateChanged) and e.state.source == source]
+
+
+async def test_three_requests_per_cycle_whatever_the_fleet_size():
+    big = [box(f"CP-SIM-{i:05d}", connector(f"CP-SIM-{i:05d}", 1, "Available", ago(hours=1))) for i in range(2000)]
+    poller, steve, *_ = make(steve=FakeSteve(big, [], []))
+    await poller.refresh_now()
+    await poller.refresh_now()
+    assert steve.calls == {"live_status": 2, "list_transactions": 2, "list_tags": 2}
+    assert len(poller.rows()) == 2000 + 1  # plus the local-only charger
+
+
+async def test_first_cycle_publishes_every_row_then_only_changes():
+    poller, steve, store, lago, clock, events = make()
+    await poller.refresh_now()
+    first = fleet_events(events)
+    assert {r.charge_box_id for r in first[-1].changed} == {r.charge_box_id for r in poller.rows()}
+    events.clear()
+    clock.advance(5)
+    await poller.refresh_now()
+    assert fleet_events(events) == []  # nothing changed: nothing sent (fetched_at moving is not a change)
+
+    steve.chargers[3].connectors[0].status = "Charging"  # CP-DELTA-04 connector 1
+    steve.chargers[3].connectors[0].timestamp = NOW
+    clock.advance(5)
+    await poller.refresh_now()
+    (event,) = fleet_events(events)
+    assert [r.charge_box_id for r in event.changed] == ["CP-DELTA-04"]
+    assert event.changed[0].status == "Charging"
+    assert event.counts.total == 7 and event.fetched_at == clock.now()
+
+
+async def test_removed_rows_are_published():
+    poller, steve, *_, events = make()
+    await poller.refresh_now()
+    events.clear()
+    steve.chargers = [b for b in steve.chargers if b.charge_box_id != "CP-DELTA-04"]
+    await poller.refresh_now()
+    (event,) = fleet_events(events)
+    assert event.removed == ["CP-DELTA-04"] and event.changed == []
+
+
+async def test_states_live_degraded_unreachable_and_back():
+    poller, steve, store, lago, clock, events = make()
+    await poller.refresh_now()
+    live = poller.state(SourceName.STEVE)
+    assert live.state == ConnectionState.LIVE and live.last_ok == NOW and not live.from_snapshot
+
+    clock.advance(5)
+    steve.fail["list_tags"] = SteveRejected("Internal Server Error", status=500)
+    await poller.refresh_now()
+    degraded = poller.state(SourceName.STEVE)
+    assert degraded.state == ConnectionState.DEGRADED and degraded.last_ok == clock.now()
+    assert degraded.error_title == "SteVe refused the request"
+
+    clock.advance(5)
+    good_time = clock.now() - timedelta(seconds=5)
+    steve.fail_all()
+    await poller.refresh_now()
+    down = poller.state(SourceName.STEVE)
+    assert down.state == ConnectionState.UNREACHABLE
+    assert down.last_ok == good_time and down.since == clock.now()
+    assert poller.rows()  # the last good data is still there
+    assert poller.fetched_at == good_time
+
+    steve.fail.clear()
+    clock.advance(5)
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
+    assert [s.state for s in state_events(events)] == [
+        ConnectionState.LIVE, ConnectionState.DEGRADED, ConnectionState.UNREACHABLE, ConnectionState.LIVE,
+    ]
+
+
+async def test_auth_refusal_everywhere_is_unreachable_with_its_title():
+    poller, steve, *_ = make()
+    steve.fail_all(SteveAuthError("Invalid password"))
+    await poller.refresh_now()
+    state = poller.state(SourceName.STEVE)
+    assert state.state == ConnectionState.UNREACHABLE and state.error_title == "SteVe refused the credentials"
+
+
+async def test_unexpected_exception_never_escapes():
+    poller, steve, *_ = make()
+    steve.fail["live_status"] = KeyError("bug")
+    await poller.refresh_now()
+    state = poller.state(SourceName.STEVE)
+    assert state.state == ConnectionState.DEGRADED and state.error_title == "Internal error"
+
+
+async def test_same_state_is_not_republished():
+    poller, steve, store, lago, clock, events = make()
+    steve.fail_all()
+    await poller.refresh_now()
+    await poller.refresh_now()
+    assert len(state_events(events)) == 1
+
+
+async def test_snapshot_saved_throttled_and_loaded_on_next_start():
+    poller, steve, store, lago, clock, events = make()
+    await poller.refresh_now()
+    assert store.saves == 1
+    clock.advance(10)
+    await poller.refresh_now()
+    assert store.saves == 1  # not more often than every 30 s
+    clock.advance(25)
+    await poller.refresh_now()
+    assert store.saves == 2
+    assert store.snapshot.fetched_at == clock.now()
+    assert store.customers_cache[1] == clock.now()
+
+    # A later start while SteVe and Lago are down: the snapshot is shown, marked as such.
+    chargers, active, tags, *_ = demo_data()
+    down = FakeSteve(chargers, active, tags)
+    down.fail_all()
+    lago_down = FakeLago([])
+    lago_down.fail = LagoUnreachable("refused")
+    later, _, _, _, clock2, events2 = make(steve=down, store=store, lago=lago_down)
+    clock2.set(NOW + timedelta(hours=2))
+    await later.load_snapshot()
+    state = later.state(SourceName.STEVE)
+    assert state.from_snapshot and state.last_ok == store.snapshot.fetched_at
+    assert later.state(SourceName.LAGO).from_snapshot
+    row = later.row("CP-ALPHA-01")
+    assert row.source == StatusSource.SNAPSHOT and row.connectors[0].source == StatusSource.SNAPSHOT
+    assert row.open_session.customer.email == "ada@example.com"  # customers came from the cache
+    assert fleet_events(events2) and len(fleet_events(events2)[0].changed) == 7
+
+    await later.refresh_now()
+    assert later.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
+    assert later.state(SourceName.STEVE).from_snapshot  # still showing the snapshot
+    assert later.row("CP-ALPHA-01") is not None
+
+
+async def test_first_good_cycle_clears_from_snapshot():
+    poller, steve, store, *_ = make()
+    await poller.refresh_now()
+    again, _, _, _, _, _ = make(store=store)
+    await again.load_snapshot()
+    assert again.state(SourceName.STEVE).from_snapshot
+    await again.refresh_now()
+    state = again.state(SourceName.STEVE)
+    assert not state.from_snapshot and state.state == ConnectionState.LIVE
+    assert again.row("CP-ALPHA-01").source == StatusSource.CHARGEBOXES_API
+
+
+async def test_card_meta_is_reread_every_cycle():
+    poller, steve, store, *_ = make()
+    await poller.refresh_now()
+    assert poller.row("CP-BRAVO-02").open_session.customer.external_id == "cust-grace"
+    store.meta["CARD-STUCK"] = CardMeta(id_tag="CARD-STUCK", lago_customer_id="cust-ada")
+    await poller.refresh_now()
+    assert store.meta_reads == 2
+    assert poller.row("CP-BRAVO-02").open_session.customer.external_id == "cust-ada"
+
+
+async def test_store_failures_are_logged_not_raised(caplog):
+    poller, steve, store, *_ = make()
+    store.fail_reads = True
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
+    assert "cannot read card metadata" in caplog.text
+
+
+async def test_lago_state_is_separate():
+    poller, steve, store, lago, clock, events = make()
+    lago.fail = LagoUnreachable("connection refused")
+    await poller.refresh_now()
+    assert poller.state(SourceName.LAGO).state == ConnectionState.UNREACHABLE
+    assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
+    lago.fail = None
+    await poller.refresh_now()
+    assert poller.state(SourceName.LAGO).state == ConnectionState.LIVE
+    assert len(poller.customers()) == 3
+
+
+async def test_a_failing_subscriber_does_not_stop_polling(caplog):
+    chargers, active, tags, customers, card_meta, inventory = demo_data()
+
+    def bad(event):
+        raise RuntimeError("subscriber bug")
+
+    poller = LivePoller(FakeSteve(chargers, active, tags), None, FakeStore(card_meta, inventory),
+                        FixedClock(NOW), Settings(), bad)
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
+    assert "subscriber failed" in caplog.text
+
+
+class GatedSteve(FakeSteve):
+    """live_status waits on a gate, so a test can hold a cycle open."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.gate = asyncio.Event()
+        self.inside = 0
+        self.max_inside = 0
+
+    async def live_status(self):
+        self.inside += 1
+        self.max_inside = max(self.max_inside, self.inside)
+        try:
+            await self.gate.wait()
+            return await super().live_status()
+        finally:
+            self.inside -= 1
+
+
+async def test_cycles_never_overlap():
+    chargers, active, tags, *_ = demo_data()
+    steve = GatedSteve(chargers, active, tags)
+    poller, *_ = make(steve=steve)
+    first = asyncio.create_task(poller.refresh_now())
+    second = asyncio.create_task(poller.refresh_now())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert steve.inside == 1
+    steve.gate.set()
+    await asyncio.gather(first, second)
+    assert steve.max_inside == 1 and steve.calls["live_status"] == 2
+
+
+@pytest.mark.parametrize(
+    "current, failed, expected",
+    [(5, False, 5), (5, True, 10), (10, True, 20), (40, True, 60), (60, True, 60), (60, False, 5)],
+)
+def test_backoff_doubles_up_to_the_cap(current, failed, expected):
+    assert next_delay(current, failed, 5, 60) == expected
+
+
+def test_backoff_never_below_the_interval():
+    assert next_delay(60, True, 60, 30) == 60  # Lago: 60 s interval, 30 s cap
+
+
+async def wait_for(condition, limit=500):
+    for _ in range(limit):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def test_loops_run_until_stopped_and_save_on_stop():
+    poll = PollSettings(interval_seconds=0.01, lago_interval_seconds=0.01, max_backoff_seconds=0.02)
+    poller, steve, store, lago, clock, events = make(poll=poll)
+    poller.start()
+    poller.start()  # idempotent
+    assert poller.running
+    await wait_for(lambda: poller.cycles[SourceName.STEVE] >= 3 and poller.cycles[SourceName.LAGO] >= 2)
+    steve.fail_all()
+    before = poller.cycles[SourceName.STEVE]
+    await wait_for(lambda: poller.cycles[SourceName.STEVE] >= before + 3)  # still polling while failing
+    assert poller.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
+    store.snapshot = None  # cycles after the first were fetched but not saved (the clock stood still)
+    await poller.stop()
+    assert not poller.running
+    assert store.snapshot is not None  # saved on the way out
+    await poller.stop()  # idempotent
