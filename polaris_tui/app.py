@@ -120,6 +120,8 @@ class PolarisApp(App[None]):
         self._hook_handle: Any = None
         self._loop_thread = threading.get_ident()
         self._sighup_installed = False
+        self.startup_notices: list[str] = []
+        """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
 
     # -- lifecycle ------------------------------------------------------------
@@ -127,6 +129,8 @@ class PolarisApp(App[None]):
         self._loop_thread = threading.get_ident()
         self._install_sighup()
         self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
+        for notice in self.startup_notices:
+            self.notify(clean(notice), title="Configuration", severity="warning", markup=False, timeout=20)
         self.open_services()
 
     def _install_sighup(self) -> None:

@@ -70,6 +70,14 @@ class SourceBanner(Static):
         )
         if line is not None:
             out.append(line)
+        audits = list(getattr(services, "interrupted_audits_at_start", []) or [])
+        if audits:
+            out.append(
+                Content.assemble(
+                    (f"{len(audits)} card edit(s) left pending by a crash were marked interrupted", "bold $warning"),
+                    " — check them in the audit log (a)",
+                )
+            )
         interrupted = list(getattr(services, "interrupted_at_start", []) or [])
         if interrupted:
             ids = ", ".join(f"#{entry.id}" for entry in interrupted[:5])
@@ -92,7 +100,7 @@ class SourceBanner(Static):
                 if state.last_ok
                 else " — no data from it yet"
             )
-            reason = f" [{clean(state.error_title, limit=80)}]" if state.error_title else ""
+            reason = f" — {clean(state.error_message, limit=120)}" if state.error_message else ""
             return Content.assemble(
                 (f"{label} is unreachable{since}", "bold $error"), age, reason
             )

@@ -1,0 +1,319 @@
+"""The ``polaris`` command line.
+
+``polaris``                      the console; with no SteVe configured it runs the demo:
+                                 the built-in stand-in (SteVe + Lago) in a subprocess.
+``polaris --steve-url URL ...``  the console against a real SteVe (and Lago).
+``polaris sim [...]``            the stand-in alone (``chargesim``'s own options).
+``polaris hook [...]``           the scan-to-login pre-authorize hook server.
+
+Secrets never come from the command line: only from the config file or
+``POLARIS_…`` environment variables. In demo mode the stand-in's credentials
+go from its JSON line straight into in-memory settings.
+
+This is the only module of ``polaris_tui`` that may import ``chargesim``,
+lazily, and only for ``polaris sim``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from polaris_tui.services.errors import ConfigError, PolarisError
+
+log = logging.getLogger("polaris_tui.cli")
+
+SIM_START_TIMEOUT = 30.0
+"""Seconds to wait for the stand-in's JSON line before giving up."""
+
+HOOK_PATH = "/api/ocpp/pre-authorize"
+
+DESCRIPTION = """\
+Polaris: a keyboard-driven terminal console for operators of an EV charging
+network (OCPP 1.6 chargers on SteVe, billing on Lago).
+
+Demo mode: with no SteVe configured (no --steve-url, no steve.url in the
+config file, no POLARIS_STEVE__URL), `polaris` starts the built-in stand-in
+(a simulated SteVe and Lago with a demo fleet) in a subprocess, opens a
+fresh demo store, and runs the console against it as an admin. Everything in
+demo mode is throwaway and the screen says so.
+"""
+
+EPILOG = """\
+commands:
+  polaris                 the console (demo mode when no SteVe is configured)
+  polaris sim [--port N] [--chargers N] [--seed S] [...]
+                          run the stand-in alone (see `polaris sim --help`)
+  polaris hook [--host H] [--port N]
+                          run the scan-to-login pre-authorize hook server
+
+configuration (flags > environment > file > defaults):
+  file         ~/.config/polaris/config.toml, or --config PATH, or $POLARIS_CONFIG
+  environment  POLARIS_<SECTION>__<KEY>, e.g. POLARIS_STEVE__API_PASSWORD,
+               POLARIS_LAGO__API_KEY, POLARIS_OPERATOR__ADMINS='["ana"]'
+  secrets      (steve.api_password, steve.web_password, lago.api_key,
+               hook.hmac_key) only from the file or the environment; keep the
+               file private (chmod 600): Polaris warns when others can read it.
+
+keys: / filter, enter open, escape back, ? help, ctrl+p commands, r refresh, q quit.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also documents ``polaris --help``)."""
+    parser = argparse.ArgumentParser(
+        prog="polaris",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--steve-url", metavar="URL", help="SteVe base URL incl. context path, e.g. http://host:8080/steve")
+    parser.add_argument("--lago-url", metavar="URL", help="Lago base URL, e.g. http://host:3000")
+    parser.add_argument(
+        "--status-source",
+        choices=["chargeboxes-api", "manager-page", "auto"],
+        help="live status from the chargeBoxes API extension, the manager page, or auto (default)",
+    )
+    parser.add_argument("--operator", metavar="NAME", help="operator name recorded in every log row (default: the OS user)")
+    parser.add_argument("--store", metavar="PATH", type=Path, help="local SQLite store (default: in the user state dir)")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="config file (default: ~/.config/polaris/config.toml)")
+    parser.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="run without mouse tracking (less traffic over SSH, native text selection)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{sim,hook}")
+    commands.add_parser("sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False)
+    hook = commands.add_parser("hook", help="run the pre-authorize hook server")
+    hook.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    hook.add_argument("--port", type=int, help="port to listen on (default 8787)")
+    hook.add_argument("--config", metavar="PATH", type=Path, dest="hook_config", help="config file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``polaris`` (``pyproject``: ``polaris = "polaris_tui.cli:main"``)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "sim":
+        return run_sim(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "hook":
+            return run_hook_command(args)
+        return run_console(args)
+    except PolarisError as error:
+        print(f"polaris: {error}", file=sys.stderr)
+        return 2
+
+
+def run_sim(argv: list[str]) -> int:
+    """``polaris sim``: hand the arguments to the stand-in's own CLI."""
+    from chargesim.__main__ import main as sim_main  # the one place polaris imports chargesim
+
+    result = sim_main(argv)
+    return int(result or 0)
+
+
+def run_hook_command(args: argparse.Namespace) -> int:
+    """``polaris hook``: the pre-authorize hook server, until SIGTERM/SIGINT."""
+    from polaris_tui.services.hook_server import run_hook
+    from polaris_tui.services.settings import config_warnings, load_settings, resolve_config_path
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = args.hook_config or args.config
+    settings = load_settings({"hook": {"host": args.host, "port": args.port}}, config_file=config)
+    for warning in config_warnings(resolve_config_path(config)):
+        print(f"warning: {warning}", file=sys.stderr)
+    return run_hook(settings)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "steve": {"url": args.steve_url, "status_source": args.status_source},
+        "lago": {"url": args.lago_url},
+        "operator": {"name": args.operator},
+        "store": {"path": args.store},
+        "ui": {"mouse": False if args.no_mouse else None},
+    }
+
+
+def _setup_logging(state_dir: Path) -> Path:
+    """Log to a file: the terminal belongs to the UI (no print in the TUI)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "polaris.log"
+    logging.basicConfig(
+        filename=str(path),
+        level=logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
+    )
+    return path
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """The console; the demo when no SteVe is configured."""
+    from polaris_tui.app import HookOptions, make_app
+    from polaris_tui.services.settings import config_warnings, load_settings, resolve_config_path
+
+    overrides = _overrides(args)
+    settings = load_settings(overrides, config_file=args.config)
+    warnings = config_warnings(resolve_config_path(args.config))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    state_dir = settings.store.path.parent
+    log_path = _setup_logging(state_dir)
+    if settings.steve.url:
+        app = make_app(settings)
+        app.startup_notices = warnings
+        app.run(mouse=settings.ui.mouse)
+        return 0
+
+    # Demo: the stand-in in a subprocess, a fresh demo store, the hook in our loop.
+    hook_port = free_port()
+    hook_key = secrets.token_urlsafe(24)
+    demo = DemoStandIn(hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path)
+    print("Starting the built-in stand-in (demo mode)…", file=sys.stderr)
+    info = demo.start()
+    try:
+        store_path = state_dir / "demo.sqlite"
+        remove_store(store_path)  # the stand-in restarts fresh, so does its store
+        operator = settings.operator.name
+        demo_overrides = {
+            **overrides,
+            "steve": {
+                "url": info["steve_url"],
+                "api_user": info["steve_user"],
+                "api_password": info["steve_password"],
+                "web_user": info["web_user"],
+                "web_password": info["web_password"],
+                "status_source": args.status_source,
+            },
+            "lago": {"url": info["lago_url"], "api_key": info["lago_key"]},
+            "store": {"path": store_path},
+            "operator": {"name": operator, "admins": [operator]},
+            "hook": {"host": "127.0.0.1", "port": hook_port, "hmac_key": hook_key},
+            "demo": True,
+        }
+        settings = load_settings(demo_overrides, config_file=args.config)
+        app = make_app(settings, demo=True, hook=HookOptions("127.0.0.1", hook_port, hook_key))
+        app.startup_notices = warnings
+        app.run(mouse=settings.ui.mouse)
+    finally:
+        demo.stop()
+    return 0
+
+
+def free_port() -> int:
+    """A free loopback TCP port (for the in-console hook server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def remove_store(path: Path) -> None:
+    """Delete a previous demo store (and its WAL files)."""
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(f"{path}{suffix}")
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            continue
+
+
+class DemoStandIn:
+    """The stand-in subprocess of demo mode: start, read its JSON line, stop."""
+
+    def __init__(self, *, hook_url: str, hook_key: str, log_path: Path, timeout: float = SIM_START_TIMEOUT) -> None:
+        self.hook_url = hook_url
+        self.hook_key = hook_key
+        self.log_path = log_path
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "chargesim",
+            "--port", "0", "--json", "--exit-with-parent",
+            "--hook-url", self.hook_url, "--hook-key", self.hook_key,
+        ]
+
+    def start(self) -> dict[str, str]:
+        """Start it and return its JSON line (URLs and credentials).
+
+        Raises:
+            ConfigError: it failed to start or did not answer in time (with where to look).
+        """
+        err_path = self.log_path.with_name("stand-in.log")
+        self._stderr = err_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr
+        )
+        try:
+            line = self._read_line()
+            info = json.loads(line)
+        except (ValueError, ConfigError) as error:
+            self.stop()
+            detail = error.message if isinstance(error, ConfigError) else f"unreadable answer ({error})"
+            raise ConfigError(f"the demo stand-in did not start: {detail}; see {err_path}") from None
+        missing = [k for k in ("steve_url", "lago_url", "steve_user", "steve_password", "web_user", "web_password", "lago_key") if k not in info]
+        if missing:
+            self.stop()
+            raise ConfigError(f"the demo stand-in's answer lacks {', '.join(missing)}")
+        # Keep reading its stdout so a chatty stand-in can never block on a full pipe.
+        threading.Thread(target=self._drain, daemon=True, name="stand-in-stdout").start()
+        return info
+
+    def _read_line(self) -> str:
+        process = self.process
+        assert process is not None and process.stdout is not None
+        deadline = time.monotonic() + self.timeout
+        buffer = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            while b"\n" not in buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ConfigError(f"no answer within {self.timeout:g} s")
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    raise ConfigError(f"it exited with code {process.wait()} before it was ready")
+                buffer += chunk
+        return buffer.split(b"\n", 1)[0].decode("utf-8", "replace")
+
+    def _drain(self) -> None:
+        process = self.process
+        if process is None or process.stdout is None:
+            return
+        try:
+            while process.stdout.read(65536):
+                continue
+        except (OSError, ValueError) as error:  # closed while reading: we are stopping
+            log.debug("stand-in stdout closed: %s", error)
+
+    def stop(self) -> None:
+        """Terminate it (then kill if it lingers) and close our ends."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                log.warning("the stand-in did not stop on SIGTERM; killing it")
+                process.kill()
+                process.wait(timeout=5)
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
