@@ -291,7 +291,7 @@ class SteveClient:
         reason = httpx.codes.get_reason_phrase(answer.status)
         return f"HTTP {answer.status} {reason}".strip()
 
-    def _raise_for(self, answer: _Answer, what: str) -> None:
+    def _raise_for(self, answer: _Answer, what: str, *, api: bool = True) -> None:
         """Turn a non-2xx answer into the domain error an operator understands."""
         status = answer.status
         if 200 <= status < 300:
@@ -301,7 +301,7 @@ class SteveClient:
             raise MalformedResponse(f"{what}: SteVe redirected to {target} (a login proxy in between?)")
         message = self._message(answer)
         if status in (401, 403):
-            hint = "" if self._auth else " (no API password configured: steve.api_password)"
+            hint = "" if self._auth or not api else " (no API password configured: steve.api_password)"
             raise SteveAuthError(f"{what}: {message}{hint}")
         if status == 404:
             raise SteveNotFound(f"{what}: {message}")
@@ -519,7 +519,7 @@ class SteveClient:
                 if self._is_signin(answer):
                     self._logged_in = False  # session expired: sign in again, once
                     continue
-                self._raise_for(answer, "Connector status page")
+                self._raise_for(answer, "Connector status page", api=False)
                 return parse_connector_status(answer.text(), now=self.clock.now())
             raise SteveAuthError("SteVe keeps sending the connector status page back to sign-in")
 
@@ -531,7 +531,7 @@ class SteveClient:
     async def _login(self) -> None:
         """Sign in to the manager UI: GET the form for ``_csrf`` + cookie, POST it."""
         form_page = await self._send("GET", "/manager/signin", retry=True, api=False)
-        self._raise_for(form_page, "Manager sign-in page")
+        self._raise_for(form_page, "Manager sign-in page", api=False)
         data = {
             "username": self.settings.web_user,
             "password": self.settings.web_password.get_secret_value() if self.settings.web_password else "",
@@ -547,7 +547,7 @@ class SteveClient:
         if refused or answer.status in (401, 403):
             raise SteveAuthError(f"SteVe refused the manager-page login of {self.clean(self.settings.web_user)!r}")
         if not (300 <= answer.status < 400 or answer.status == 200):
-            self._raise_for(answer, "Manager sign-in")
+            self._raise_for(answer, "Manager sign-in", api=False)
         self._logged_in = True
 
     async def live_status(self) -> list[ChargeBox]:
