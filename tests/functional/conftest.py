@@ -1,0 +1,359 @@
+"""Fixtures to run the real Polaris App in tests.
+
+Two ways:
+
+* against the stand-in (``sim`` from ``tests/conftest.py``: a fresh frozen
+  demo fleet at ``FROZEN_NOW``): ``sim_settings(sim, tmp_path)`` and
+  ``sim_app`` build the App with an injected ``FixedClock`` at the same
+  instant, so every "x ago" is deterministic;
+* against ``FakeServices`` (the contract's method names over hand-built
+  models) for cases that are hard to stage on the stand-in.
+
+``settle(pilot)`` waits until the services are open, the first poll cycle
+is done and the screens' workers have drawn it: snapshot tests call it in
+``run_before``. ``no_blink(app)`` stops cursor blinking so an SVG cannot
+catch the cursor half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from polaris_tui.app import PolarisApp, make_app
+from polaris_tui.models import (
+    CardMeta,
+    ChargerDetail,
+    ChargerRow,
+    ConnectionState,
+    ConnectorStatus,
+    FleetChanged,
+    FleetCounts,
+    LagoCustomer,
+    Liveness,
+    MeterValue,
+    OpenSession,
+    OperationChanged,
+    OperationLogEntry,
+    OperationStatus,
+    Operator,
+    Role,
+    ServiceEvent,
+    SourceName,
+    SourceState,
+    Transaction,
+)
+from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.errors import NotFound
+from polaris_tui.services.settings import Settings, load_settings
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+"""Same instant as the stand-in's ``FROZEN_NOW``."""
+
+SETTLE_TIMEOUT = 60.0
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``POLARIS_…`` variable of the machine running the tests leaks in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("POLARIS_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+def sim_settings(
+    sim: Any,
+    tmp_path: Path,
+    *,
+    operator: str = "tester",
+    role: str = "admin",
+    **poll: float,
+) -> Settings:
+    """Settings pointing at the stand-in, with a private store in ``tmp_path``."""
+    roles = {"admins": [operator]} if role == "admin" else {"viewers": [operator]}
+    return load_settings(
+        {
+            "steve": {
+                "url": sim.steve_url,
+                "api_user": sim.steve_user,
+                "api_password": sim.steve_password,
+                "web_user": sim.web_user,
+                "web_password": sim.web_password,
+            },
+            "lago": {"url": sim.lago_url, "api_key": sim.lago_key},
+            "store": {"path": tmp_path / "polaris.sqlite"},
+            "operator": {"name": operator, **roles},
+            "poll": {"stop_followup_seconds": 3.0, **poll},
+        },
+        config_file=tmp_path / "no-config.toml",
+    )
+
+
+@pytest.fixture
+def sim_app(sim: Any, tmp_path: Path) -> Callable[..., PolarisApp]:
+    """Build the App against the stand-in: ``sim_app(role="viewer", demo=False, **poll)``."""
+
+    def build(*, operator: str = "tester", role: str = "admin", demo: bool = False, **poll: float) -> PolarisApp:
+        settings = sim_settings(sim, tmp_path, operator=operator, role=role, **poll)
+        return make_app(settings, clock=FixedClock(NOW), demo=demo, seed_demo=True)
+
+    return build
+
+
+async def settle(pilot: Pilot[Any], *, rounds: int = 3) -> None:
+    """Wait for open services, the first poll, and every worker the screens started."""
+    app = pilot.app
+    assert isinstance(app, PolarisApp)
+    await asyncio.wait_for(app.data_loaded.wait(), SETTLE_TIMEOUT)
+    for _ in range(rounds):
+        await pilot.pause()
+        await asyncio.wait_for(app.workers.wait_for_complete(), SETTLE_TIMEOUT)
+    await pilot.pause()
+    no_blink(app)
+
+
+def no_blink(app: Any) -> None:
+    """Stop every cursor blink on the current screen (deterministic screenshots)."""
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+async def open_charger(pilot: Pilot[Any], charge_box_id: str) -> Any:
+    """Open a charger's detail the way an operator does: filter, then enter."""
+    app = pilot.app
+    await pilot.press("slash")
+    await pilot.press(*type_keys(charge_box_id))
+    await pilot.press("enter")  # filter box → table
+    await pilot.pause()
+    await pilot.press("enter")  # open the row under the cursor
+    await settle(pilot)
+    return app.screen
+
+
+def type_keys(text: str) -> list[str]:
+    """Key names that type ``text`` (for ``pilot.press``)."""
+    names = {"@": "at", ".": "full_stop", "-": "minus", " ": "space", "/": "slash", "_": "underscore"}
+    return [names.get(ch, ch) for ch in text]
+
+
+def screen_text(app: Any) -> str:
+    """Everything visible on the current screen, as plain text (for assertions)."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, record=True, file=open("/dev/null", "w"), legacy_windows=False)
+    lines = app.screen._compositor.render_update(full=True)
+    console.print(lines)
+    return console.export_text()
+
+
+# -- fake services (the contract's names over hand-built models) ---------------------
+
+
+def make_row(
+    charge_box_id: str,
+    *,
+    description: str | None = None,
+    status: str = "Available",
+    liveness: Liveness = Liveness.ONLINE,
+    id_tag: str | None = None,
+    stuck: bool = False,
+    managed: bool = True,
+    minutes: int = 30,
+) -> ChargerRow:
+    """A fleet row as the services would build it."""
+    session = None
+    if id_tag is not None:
+        tx = Transaction(
+            id=1000 + abs(hash(charge_box_id)) % 1000,
+            charge_box_id=charge_box_id,
+            connector_id=1,
+            ocpp_id_tag=id_tag,
+            start_timestamp=NOW - timedelta(minutes=minutes),
+            start_value="1000",
+        )
+        session = OpenSession(transaction=tx, stuck=stuck)
+    connectors = [
+        ConnectorStatus(
+            charge_box_id=charge_box_id,
+            connector_id=1,
+            status=status if status not in ("Offline", "Unmanaged") else "Available",
+            error_code="NoError",
+            timestamp=NOW - timedelta(minutes=minutes),
+        )
+    ] if managed else []
+    return ChargerRow(
+        charge_box_id=charge_box_id,
+        description=description,
+        status=status,
+        status_since=NOW - timedelta(minutes=minutes),
+        liveness=liveness if managed else Liveness.UNMANAGED,
+        last_heartbeat=NOW - timedelta(seconds=30) if managed else None,
+        connectors=connectors,
+        open_session=session,
+        stuck=stuck,
+        managed=managed,
+        fetched_at=NOW,
+    )
+
+
+class FakeFleet:
+    def __init__(self, rows: Iterable[ChargerRow]) -> None:
+        self.rows_by_id = {r.charge_box_id: r for r in rows}
+
+    def rows(self) -> list[ChargerRow]:
+        return list(self.rows_by_id.values())
+
+    def row(self, charge_box_id: str) -> ChargerRow | None:
+        return self.rows_by_id.get(charge_box_id)
+
+    def search(self, query: str) -> list[ChargerRow]:
+        q = query.lower()
+        return [
+            r
+            for r in self.rows_by_id.values()
+            if q in r.charge_box_id.lower()
+            or q in (r.description or "").lower()
+            or (r.open_session is not None and q in r.open_session.transaction.ocpp_id_tag.lower())
+        ]
+
+    def counts(self) -> FleetCounts:
+        rows = self.rows()
+        return FleetCounts(
+            total=len(rows),
+            online=sum(r.liveness == Liveness.ONLINE for r in rows),
+            offline=sum(r.liveness == Liveness.OFFLINE for r in rows),
+            charging=sum(r.status == "Charging" for r in rows),
+            faulted=sum(r.status == "Faulted" for r in rows),
+            stuck=sum(r.stuck for r in rows),
+        )
+
+    async def detail(self, charge_box_id: str) -> ChargerDetail:
+        row = self.rows_by_id.get(charge_box_id)
+        if row is None:
+            raise NotFound(f"{charge_box_id} is not known to SteVe or the local inventory.")
+        sessions = []
+        if row.open_session is not None:
+            session = row.open_session.model_copy()
+            session.card = CardMeta(id_tag=session.transaction.ocpp_id_tag, display_name="Card name")
+            session.customer = LagoCustomer(lago_id="l1", external_id="cust-1", name="Customer One", email="one@example.com")
+            session.latest_meter = MeterValue(value_timestamp=NOW - timedelta(minutes=1), value="2500", unit="Wh")
+            session.energy_wh = 1500.0
+            session.meter_advancing = not row.stuck
+            sessions.append(session)
+        return ChargerDetail(row=row, sessions=sessions, fetched_at=NOW, recent_operations=[])
+
+
+class FakePoller:
+    fetched_at = NOW
+
+    def __init__(self) -> None:
+        self.refreshes = 0
+
+    async def refresh_now(self) -> None:
+        self.refreshes += 1
+
+
+class FakeOperations:
+    def __init__(self) -> None:
+        self.entries: list[OperationLogEntry] = []
+        self.calls: list[tuple[str, str, dict[str, Any], bool, str]] = []
+
+    async def submit(
+        self, charge_box_id: str, operation: str, params: dict[str, Any], *, dry_run: bool, request_id: str
+    ) -> OperationLogEntry:
+        self.calls.append((charge_box_id, operation, params, dry_run, request_id))
+        entry = OperationLogEntry(
+            id=len(self.entries) + 1,
+            charge_box_id=charge_box_id,
+            operation=operation,
+            params=params,
+            requested_by="tester",
+            dry_run=dry_run,
+            status=OperationStatus.DRY_RUN if dry_run else OperationStatus.SUBMITTED,
+            task_id=None if dry_run else 7,
+            result=None if dry_run else {"outcome": "accepted", "summary": "Station answered Accepted"},
+            created_at=NOW,
+        )
+        self.entries.insert(0, entry)
+        return entry
+
+    async def recent(self, **filters: Any) -> list[OperationLogEntry]:
+        return list(self.entries)
+
+
+class FakeServices:
+    """Just enough of ``PolarisServices`` for the screens, over hand-built rows."""
+
+    def __init__(self, settings: Settings, clock: Any, rows: Iterable[ChargerRow], role: Role = Role.ADMIN) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.operator = Operator(name="tester", role=role)
+        self.fleet = FakeFleet(rows)
+        self.poller = FakePoller()
+        self.operations = FakeOperations()
+        self.cards = None
+        self.interrupted_at_start: list[OperationLogEntry] = []
+        self.states = {
+            SourceName.STEVE: SourceState(source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW),
+            SourceName.LAGO: SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=NOW),
+        }
+        self.subscribers: list[Callable[[ServiceEvent], None]] = []
+        self.closed = False
+
+    def subscribe(self, callback: Callable[[ServiceEvent], None]) -> Callable[[], None]:
+        self.subscribers.append(callback)
+        return lambda: self.subscribers.remove(callback)
+
+    def publish(self, event: ServiceEvent) -> None:
+        for callback in list(self.subscribers):
+            callback(event)
+
+    def source_state(self, source: SourceName) -> SourceState:
+        return self.states[source]
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.closed = True
+
+    # helpers for tests
+    def change_rows(self, changed: Iterable[ChargerRow], removed: Iterable[str] = ()) -> None:
+        changed = list(changed)
+        removed = list(removed)
+        for row in changed:
+            self.fleet.rows_by_id[row.charge_box_id] = row
+        for key in removed:
+            self.fleet.rows_by_id.pop(key, None)
+        self.publish(FleetChanged(changed=changed, removed=removed, counts=self.fleet.counts(), fetched_at=NOW))
+
+    def publish_operation(self, entry: OperationLogEntry) -> None:
+        self.publish(OperationChanged(entry=entry))
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path) -> Callable[..., tuple[PolarisApp, FakeServices]]:
+    """Build the App over ``FakeServices``: ``fake_app(rows, role=Role.ADMIN, max_rows=500)``."""
+
+    def build(rows: Iterable[ChargerRow], *, role: Role = Role.ADMIN, max_rows: int = 500) -> tuple[PolarisApp, FakeServices]:
+        settings = load_settings({"store": {"path": tmp_path / "unused.sqlite"}}, config_file=tmp_path / "none.toml")
+        clock = FixedClock(NOW)
+        fake = FakeServices(settings, clock, rows, role=role)
+
+        async def factory(settings: Settings, *, clock: Any) -> FakeServices:
+            return fake
+
+        app = make_app(settings, clock=clock, services_factory=factory, fleet_max_rows=max_rows)
+        return app, fake
+
+    return build
