@@ -1,0 +1,49 @@
+"""Shared stand-in fixtures for every test folder.
+
+``sim`` is a fresh stand-in (``chargesim``) per test: the deterministic demo
+fleet of docs/demo-fleet.md with the clock frozen at ``FROZEN_NOW``. It runs in
+a background thread with its own event loop, so async tests, Pilot tests and
+Textual snapshot tests (which run their own loop) can all use it. Start-up
+takes a few milliseconds, so no session-wide instance is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+
+from chargesim.testing import SimHandle, start_sim_thread
+
+FROZEN_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+"""The instant the ``sim`` fixture's clock is frozen at."""
+
+
+@pytest.fixture
+def sim() -> Iterator[SimHandle]:
+    """A fresh frozen demo fleet at FROZEN_NOW (stopped after the test)."""
+    handle = start_sim_thread(now=FROZEN_NOW, frozen=True)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def sim_factory() -> Iterator:
+    """Start stand-ins with custom options (``SimOptions`` fields); all stopped after the test."""
+    handles: list[SimHandle] = []
+
+    def start(**opts) -> SimHandle:
+        opts.setdefault("now", FROZEN_NOW)
+        opts.setdefault("frozen", True)
+        handle = start_sim_thread(**opts)
+        handles.append(handle)
+        return handle
+
+    try:
+        yield start
+    finally:
+        for handle in handles:
+            handle.stop()
