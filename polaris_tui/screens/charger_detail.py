@@ -230,7 +230,7 @@ class ChargerDetailScreen(PolarisScreen):
             form.display = False
             notice.update(
                 Content.assemble(
-                    ("Remote operations aren't available. ", "bold $error"), UNMANAGED_TEXT
+                    ("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT
                 )
             )
             notice.display = True

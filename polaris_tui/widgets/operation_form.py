@@ -180,11 +180,14 @@ class OperationForm(Widget):
             field_widget: Widget
             if kind == "choice":
                 choices = field_choices(info.annotation) or []
-                value = str(prefill if prefill is not None else default) if (prefill or default) is not None else Select.BLANK
+                initial = prefill if prefill is not None else default
+                # Blank allowed even when required: nothing is chosen for the
+                # operator, and the service names a missing choice.
                 field_widget = Select(
                     [(Content(c), c) for c in choices],
-                    value=value if value in choices else Select.BLANK,
-                    allow_blank=not required,
+                    value=str(initial) if initial is not None and str(initial) in choices else Select.NULL,
+                    allow_blank=True,
+                    prompt="choose…",
                     compact=True,
                     id=f"field-{alias}",
                 )
@@ -271,7 +274,7 @@ class OperationForm(Widget):
             if isinstance(widget, Checkbox):
                 out[alias] = widget.value
             elif isinstance(widget, Select):
-                if widget.value is not Select.BLANK:
+                if widget.value is not Select.NULL:
                     out[alias] = widget.value
             elif isinstance(widget, Input):
                 text = widget.value.strip()

@@ -32,8 +32,8 @@ from polaris_tui.services.errors import (
 from polaris_tui.widgets.safe_text import clean
 
 UNMANAGED_TEXT = (
-    "Not in SteVe — it doesn't speak OCPP, so remote operations aren't available; "
-    "resolve through billing."
+    "This charger is not in SteVe — it doesn't speak OCPP, so remote operations aren't "
+    "available; resolve through billing."
 )
 NOT_ALLOWED_TEXT = (
     "Destructive operations (Reset, ClearCache, UpdateFirmware, SendLocalList, "

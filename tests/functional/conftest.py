@@ -209,6 +209,7 @@ def make_row(
 class FakeFleet:
     def __init__(self, rows: Iterable[ChargerRow]) -> None:
         self.rows_by_id = {r.charge_box_id: r for r in rows}
+        self.operations: Any = None
 
     def rows(self) -> list[ChargerRow]:
         return list(self.rows_by_id.values())
@@ -250,7 +251,8 @@ class FakeFleet:
             session.energy_wh = 1500.0
             session.meter_advancing = not row.stuck
             sessions.append(session)
-        return ChargerDetail(row=row, sessions=sessions, fetched_at=NOW, recent_operations=[])
+        recent = await self.operations.recent(charge_box_id=charge_box_id) if self.operations else []
+        return ChargerDetail(row=row, sessions=sessions, fetched_at=NOW, recent_operations=recent)
 
 
 class FakePoller:
@@ -264,14 +266,18 @@ class FakePoller:
 
 
 class FakeOperations:
+    """Records every call; ``script`` (results or exceptions) and ``gate`` shape the answers."""
+
     def __init__(self) -> None:
         self.entries: list[OperationLogEntry] = []
         self.calls: list[tuple[str, str, dict[str, Any], bool, str]] = []
+        self.db_closes: list[tuple[str, int, str]] = []
+        self.script: list[Any] = []
+        """Next answers, in order: an ``OperationLogEntry`` field dict to merge, or an exception."""
+        self.gate: asyncio.Event | None = None
+        """When set, ``submit`` waits for it (a request in flight)."""
 
-    async def submit(
-        self, charge_box_id: str, operation: str, params: dict[str, Any], *, dry_run: bool, request_id: str
-    ) -> OperationLogEntry:
-        self.calls.append((charge_box_id, operation, params, dry_run, request_id))
+    def _entry(self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool) -> OperationLogEntry:
         entry = OperationLogEntry(
             id=len(self.entries) + 1,
             charge_box_id=charge_box_id,
@@ -284,11 +290,34 @@ class FakeOperations:
             result=None if dry_run else {"outcome": "accepted", "summary": "Station answered Accepted"},
             created_at=NOW,
         )
+        if self.script:
+            answer = self.script.pop(0)
+            if isinstance(answer, BaseException):
+                raise answer
+            entry = entry.model_copy(update=answer)
         self.entries.insert(0, entry)
         return entry
 
+    async def submit(
+        self, charge_box_id: str, operation: str, params: dict[str, Any], *, dry_run: bool, request_id: str
+    ) -> OperationLogEntry:
+        self.calls.append((charge_box_id, operation, params, dry_run, request_id))
+        if self.gate is not None:
+            await self.gate.wait()
+        return self._entry(charge_box_id, operation, params, dry_run)
+
+    async def close_in_database(self, charge_box_id: str, transaction_id: int, *, request_id: str) -> OperationLogEntry:
+        self.db_closes.append((charge_box_id, transaction_id, request_id))
+        return self._entry(charge_box_id, "DatabaseStopTransaction", {"transactionId": transaction_id}, False)
+
     async def recent(self, **filters: Any) -> list[OperationLogEntry]:
-        return list(self.entries)
+        out = list(self.entries)
+        for key, attr in (("charge_box_id", "charge_box_id"), ("requested_by", "requested_by")):
+            if filters.get(key):
+                out = [e for e in out if getattr(e, attr) == filters[key]]
+        if filters.get("status"):
+            out = [e for e in out if e.status.value == filters["status"]]
+        return out
 
 
 class FakeServices:
@@ -301,6 +330,7 @@ class FakeServices:
         self.fleet = FakeFleet(rows)
         self.poller = FakePoller()
         self.operations = FakeOperations()
+        self.fleet.operations = self.operations
         self.cards = None
         self.interrupted_at_start: list[OperationLogEntry] = []
         self.states = {
