@@ -11,9 +11,9 @@ simulated day.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def iso_z(dt: datetime | None) -> str | None:

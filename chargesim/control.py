@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .appkeys import SIM
+
 from . import faults
 from .clock import iso_z, parse_iso
 from .records import ERROR_CODES, STATUSES
@@ -97,7 +99,7 @@ def charger_json(sim, box) -> dict[str, Any]:
 
 def control_routes() -> list[web.RouteDef]:
     def sim_of(request: web.Request):
-        return request.app["sim"]
+        return request.app[SIM]
 
     def box_of(sim, body: dict[str, Any]):
         cb_id = _need(body, "chargeBoxId")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .central import Central
 from .clock import floor_minute, iso_z
 from .lago import LagoData
-from .records import ChargeBox, Connector, MeterSample, Transaction
+from .records import Transaction
 from .station import DEFAULT_POWER_W, SimStation
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ DEMO_HISTORY = [
 ]
 
 
-def build(sim: "Sim") -> tuple[Central, LagoData]:
+def build(sim: Sim) -> tuple[Central, LagoData]:
     """A fresh Central (SteVe) and LagoData holding the demo fleet."""
     central = Central(sim.clock, sim.options)
     now = sim.clock.now()
@@ -127,7 +127,7 @@ def _tags(central: Central, now: datetime) -> None:
         central.add_tag(id_tag, parent=parent, expiry=expiry, max_active=max_active, note=note, user_pk=user_pk)
 
 
-def _chargers(sim: "Sim", central: Central, now: datetime) -> None:
+def _chargers(sim: Sim, central: Central, now: datetime) -> None:
     for n, (cb_id, description, connectors) in enumerate(DEMO_CHARGERS, start=1):
         box = central.add_box(cb_id, description, connectors, hb_phase=(n * 7) % 60)
         box.online_since = now - timedelta(days=2, minutes=n)
@@ -290,7 +290,7 @@ SCALE_MIX = [
 FAULT_CODES = ["GroundFailure", "OverCurrentFailure", "PowerMeterFailure", "ReaderFailure", "HighTemperature"]
 
 
-def _scale(sim: "Sim", central: Central, now: datetime, rng: random.Random, total: int) -> None:
+def _scale(sim: Sim, central: Central, now: datetime, rng: random.Random, total: int) -> None:
     """Add ``CP-SIM-00013``… up to ``total`` chargers, deterministic from the seed."""
     statuses = [s for s, _ in SCALE_MIX]
     weights = [w for _, w in SCALE_MIX]

@@ -87,7 +87,7 @@ def key(name: str, target: str | None) -> str:
     return f"{name}:{target}" if target is not None else name
 
 
-async def apply(sim: "Sim", spec: str | None = None, *, name: str | None = None,
+async def apply(sim: Sim, spec: str | None = None, *, name: str | None = None,
                 target: str | None = None, value: str | None = None) -> str:
     """Apply one fault; returns its key in ``sim.faults``. Raises FaultError."""
     if spec is not None:
@@ -148,7 +148,7 @@ async def apply(sim: "Sim", spec: str | None = None, *, name: str | None = None,
     return key(name, None)
 
 
-async def clear(sim: "Sim", spec: str | None = None, *, name: str | None = None,
+async def clear(sim: Sim, spec: str | None = None, *, name: str | None = None,
                 target: str | None = None) -> bool:
     """Undo one fault. Returns False when it was not active."""
     if spec is not None:
@@ -187,7 +187,7 @@ async def clear(sim: "Sim", spec: str | None = None, *, name: str | None = None,
     return True
 
 
-async def clear_all(sim: "Sim") -> int:
+async def clear_all(sim: Sim) -> int:
     n = 0
     for k, (name, _) in list(sim.faults.items()):
         target = k.split(":", 1)[1] if ":" in k else None
@@ -195,7 +195,7 @@ async def clear_all(sim: "Sim") -> int:
     return n
 
 
-async def _set_online(sim: "Sim", box, online: bool) -> None:
+async def _set_online(sim: Sim, box, online: bool) -> None:
     from . import ocppj
 
     if online:
@@ -212,7 +212,7 @@ async def _set_online(sim: "Sim", box, online: bool) -> None:
         box.online = False
 
 
-def _card_action(sim: "Sim", name: str, id_tag: str) -> None:
+def _card_action(sim: Sim, name: str, id_tag: str) -> None:
     c = sim.central
     tag = c.tags.get(id_tag)
     if tag is None:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .appkeys import SESSIONS, SIM
+
 
 
 if TYPE_CHECKING:
@@ -93,10 +95,10 @@ def _redirect(location: str, *, cookie: str | None = None) -> web.Response:
 
 def manager_routes() -> list[web.RouteDef]:
     def sessions(request: web.Request) -> Sessions:
-        return request.app["manager_sessions"]
+        return request.app[SESSIONS]
 
-    def sim(request: web.Request) -> "Sim":
-        return request.app["sim"]
+    def sim(request: web.Request) -> Sim:
+        return request.app[SIM]
 
     def absolute(request: web.Request, path: str) -> str:
         return str(request.url.with_path(path).with_query(None))
@@ -302,7 +304,7 @@ STATUS_OPTIONS = (
 )
 
 
-def prefer_zero(box: "ChargeBox") -> list["Connector"]:
+def prefer_zero(box: ChargeBox) -> list[Connector]:
     """SteVe's ``ConnectorStatusFilter.filterAndPreferZero`` for one station."""
     reported = [c for c in sorted(box.connectors.values(), key=lambda k: k.connector_id) if c.status_ts]
     zero = [c for c in reported if c.connector_id == 0]
@@ -313,7 +315,7 @@ def prefer_zero(box: "ChargeBox") -> list["Connector"]:
     return zero or others
 
 
-def _status_row(box: "ChargeBox", conn: "Connector", now: datetime) -> str:
+def _status_row(box: ChargeBox, conn: Connector, now: datetime) -> str:
     offline = ""
     if box.ocpp_protocol.endswith("J") and not box.online:
         offline = (

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from .appkeys import SESSIONS, SIM
 
 from . import ocppj, operations
 from .clock import iso_z
@@ -60,8 +63,8 @@ class SimServer:
 
     def _app(self, *, with_steve: bool) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
-        app["sim"] = self.sim
-        app["manager_sessions"] = self.sessions
+        app[SIM] = self.sim
+        app[SESSIONS] = self.sessions
         routes: list[web.RouteDef] = []
         if with_steve:
             routes += steve_routes()
@@ -139,7 +142,7 @@ class SimServer:
         bound = site._server.sockets[0].getsockname()[1] if site._server else port  # type: ignore[union-attr]
         return runner, bound
 
-    async def start(self) -> "SimServer":
+    async def start(self) -> SimServer:
         self._main, self.port = await self._listen(self._app(with_steve=True), self.port)
         self._aux, self.aux_port = await self._listen(self._app(with_steve=False), self.aux_port)
         for spec in self.options.faults:

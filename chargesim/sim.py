@@ -12,7 +12,8 @@ import asyncio
 import logging
 import random
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
 
 from . import demo
 from .central import Central
@@ -32,7 +33,7 @@ class Sim:
 
     def __init__(self, options: SimOptions) -> None:
         self.options = options
-        self.server: "SimServer | None" = None
+        self.server: SimServer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self.requests: deque[dict[str, Any]] = deque(maxlen=5_000)

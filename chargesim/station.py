@@ -75,7 +75,7 @@ class SimStation:
 
     simulated = True
 
-    def __init__(self, sim: "Sim", box: ChargeBox) -> None:
+    def __init__(self, sim: Sim, box: ChargeBox) -> None:
         self.sim = sim
         self.box = box
         if not box.config:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .appkeys import SIM
+
 from .clock import iso_z
 
 if TYPE_CHECKING:
@@ -46,8 +48,8 @@ class ApiError(Exception):
         self.message = message
 
 
-def sim_of(request: web.Request) -> "Sim":
-    return request.app["sim"]
+def sim_of(request: web.Request) -> Sim:
+    return request.app[SIM]
 
 
 def error_body(request: web.Request, status: int, message: str | None) -> dict[str, Any]:

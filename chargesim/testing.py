@@ -16,7 +16,8 @@ import urllib.request
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
+from collections.abc import AsyncIterator
 
 from .clock import parse_iso
 from .options import SimOptions
@@ -110,7 +111,7 @@ class SimHandle:
             loop.call_soon_threadsafe(loop.stop)
             self._thread.join(10)
 
-    def __enter__(self) -> "SimHandle":
+    def __enter__(self) -> SimHandle:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -10,13 +10,13 @@ takes a few milliseconds, so no session-wide instance is needed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
 from chargesim.testing import SimHandle, start_sim_thread
 
-FROZEN_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+FROZEN_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 """The instant the ``sim`` fixture's clock is frozen at."""
 
 
