@@ -135,7 +135,8 @@ class LagoData:
             "trial_ended_at": None,
             "current_billing_period_started_at": lago_ts(started_at) if status == "active" else None,
             "current_billing_period_ending_at": None,
-            "on_termination_credit_note": None,
+            # The spec lists no null in this field's enum although it is nullable; "skip" validates.
+            "on_termination_credit_note": "skip",
             "on_termination_invoice": "generate",
         }
         self.subscriptions.append(sub)
