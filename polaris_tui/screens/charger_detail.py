@@ -114,6 +114,7 @@ class ChargerDetailScreen(PolarisScreen):
                 with Vertical(id="detail-side"):
                     with Vertical(id="recent-ops", classes="panel"):
                         yield OperationsTable(id="recent-ops-table")
+                        yield Static(Content("No operations on this charger yet."), id="recent-empty")
                     yield ScanPanel(can_act=can_act, id="scan-panel")
         yield Footer()
 
@@ -203,6 +204,7 @@ class ChargerDetailScreen(PolarisScreen):
             entries = detail.recent_operations[:RECENT_LIMIT]
             self._entries = {e.id: e for e in entries}
             table.show(entries, now)
+            self.query_one("#recent-empty").display = not entries
             self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
             self.query_one(ScanPanel).show(detail.pairings, detail.intercepts, now, detail.fetched_at)
             self._show_followup(self._followup_entry())
@@ -322,10 +324,13 @@ class ChargerDetailScreen(PolarisScreen):
             return
         self._entries[entry.id] = entry
         self.query_one(OperationsTable).upsert([entry], self.now())
+        self.query_one("#recent-empty").display = False
         if entry.id == self._tracked_op:
             self._show_outcome(describe_entry(entry))
         if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
-            self._reload()  # the session closed, or the offer of follow-ups changes
+            # The session closed (or not): poll now so every panel and the fleet agree.
+            self.app.action_refresh_now()  # type: ignore[attr-defined]
+            self._reload()
         self._show_followup(self._followup_entry())
 
     def _on_scan(self, event: ScanRecorded) -> None:
@@ -400,6 +405,7 @@ class ChargerDetailScreen(PolarisScreen):
             self._tracked_op = entry.id
             self._entries[entry.id] = entry
             self.query_one(OperationsTable).upsert([entry], self.now())
+            self.query_one("#recent-empty").display = False
             self._show_outcome(describe_entry(entry))
             if entry.status == OperationStatus.DRY_RUN:
                 form.dry_run = True

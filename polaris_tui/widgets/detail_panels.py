@@ -27,6 +27,10 @@ LIVENESS_TEXT = {
 }
 
 
+SOURCE_SHORT = {"chargeboxes-api": "api", "manager-page": "page", "snapshot": "snapshot"}
+"""Where a status came from, short enough for the connector line."""
+
+
 def is_stale(detail: ChargerDetail) -> bool:
     """True when SteVe could not be asked: what we show is the saved snapshot."""
     state = detail.steve_state
@@ -103,7 +107,7 @@ class LiveStatusPanel(PanelStatic):
                     (f"{status:<13}", STATUS_STYLE.get(c.status, "")),
                     f"{clean(c.error_code or '—', limit=13):<14}",
                     f"{ago(c.timestamp, now):<12}",
-                    c.source.value,
+                    SOURCE_SHORT.get(c.source.value, c.source.value),
                 )
             )
             extra = " ".join(

@@ -212,7 +212,9 @@ class FleetTable(DataTable[Text]):
         ordered = sorted(rows, key=SORTS[self.sort_by], reverse=self.sort_reverse)
         shown = ordered[: self.max_rows]
         wanted = {row.charge_box_id: row for row in shown}
-        cursor_key = self.cursor_key
+        # The cursor follows its charger; on the first row it stays on the first
+        # row (the most urgent charger in the default order), as k9s does.
+        cursor_key = self.cursor_key if self.cursor_row > 0 else None
         with self.app.batch_update():
             for key in [k for k in self._signatures if k not in wanted]:
                 self.remove_row(key)

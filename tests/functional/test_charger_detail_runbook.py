@@ -1,0 +1,161 @@
+"""The force-close runbook, walked by keyboard against the stand-in.
+
+1. find the customer's charger by email; 2. confirm the idTag in Current
+session; 3. dry run; 4. the real stop (confirmed); 5. watch the session end;
+then the Recent operations entry and the Operation log row. And the
+stuck-firmware path on CP-BRAVO-02: RemoteStop accepted → still open →
+UnlockConnector closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Static
+
+from polaris_tui.models import OperationStatus, StopFollowup
+from polaris_tui.screens.charger_detail import ChargerDetailScreen
+from polaris_tui.screens.operation_log import OperationLogScreen
+from polaris_tui.widgets.confirm import ConfirmDialog
+from polaris_tui.widgets.detail_panels import SessionPanel
+from polaris_tui.widgets.fleet_table import FleetTable
+from polaris_tui.widgets.operation_form import OperationForm
+from polaris_tui.widgets.operations_table import OperationsTable
+
+from .conftest import settle, type_keys
+
+WAIT_SECONDS = 30.0
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition`` holds (fails with ``what`` after a generous limit)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await pilot.pause(0.1)
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def find_by_email(pilot: Any, email: str) -> list[str]:
+    await settle(pilot)
+    await pilot.press("slash", *type_keys(email), "enter")
+    await pilot.pause()
+    return pilot.app.screen.query_one(FleetTable).keys
+
+
+async def stop_session_through_the_ui(pilot: Any, charge_box_id: str, id_tag: str) -> ChargerDetailScreen:
+    """Steps 2-4: open the row, confirm the idTag, dry run, then the confirmed real stop."""
+    app = pilot.app
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ChargerDetailScreen) and screen.charge_box_id == charge_box_id
+    session_text = text_of(screen.query_one(SessionPanel))
+    assert f"{id_tag}" in session_text, "step 2: the idTag that started the session is shown"
+    tx_id = screen.session.transaction.id
+    assert f"Transaction {tx_id}" in session_text and "connector 1" in session_text
+
+    form = screen.query_one(OperationForm)
+    assert form.operation == "RemoteStopTransaction" and form.dry_run
+    assert form.values() == {"transactionId": tx_id}
+    await pilot.click("#op-submit")
+    await settle(pilot)
+    outcome = text_of(screen.query_one("#op-outcome", Static))
+    assert "dry run" in outcome and "nothing was sent" in outcome, "step 3: dry run logged, not sent"
+
+    form.dry_run = False
+    await pilot.click("#op-submit")
+    await pilot.pause()
+    dialog = app.screen
+    assert isinstance(dialog, ConfirmDialog)
+    body = text_of(dialog.query_one("#confirm-body", Static))
+    assert charge_box_id in body and "connector 1" in body and id_tag in body
+    await pilot.press("y")
+    await settle(pilot)
+    outcome = text_of(screen.query_one("#op-outcome", Static))
+    assert "submitted" in outcome and "SteVe task" in outcome and "Accepted" in outcome, outcome
+    return screen
+
+
+async def check_logs(pilot: Any, screen: ChargerDetailScreen, charge_box_id: str) -> None:
+    """The Recent operations entry and the Operation log row, with who and the taskId."""
+    app = pilot.app
+    recent = screen.query_one(OperationsTable)
+    entries = [recent._entries[k] for k in recent._entries]
+    stops = [e for e in entries if e.operation == "RemoteStopTransaction"]
+    assert {e.status for e in stops} == {OperationStatus.DRY_RUN, OperationStatus.SUBMITTED}
+    real = next(e for e in stops if e.status == OperationStatus.SUBMITTED)
+    assert real.task_id is not None and real.requested_by == "tester"
+
+    await pilot.press("l")
+    await settle(pilot)
+    log_screen = app.screen
+    assert isinstance(log_screen, OperationLogScreen)
+    table = log_screen.query_one(OperationsTable)
+    rows = list(table._entries.values())
+    assert rows and all(e.charge_box_id == charge_box_id for e in rows)
+    assert any(e.id == real.id and e.task_id == real.task_id for e in rows)
+    await pilot.press("enter")  # enter opens the charger of the row
+    await settle(pilot)
+    assert isinstance(app.screen, ChargerDetailScreen) and app.screen.charge_box_id == charge_box_id
+
+
+async def test_force_close_on_a_healthy_charger_found_by_email(sim_app) -> None:
+    """ada@example.com → CP-ALPHA-01 (meter advancing): dry run, stop, the session ends."""
+    app = sim_app(stop_followup_seconds=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        keys = await find_by_email(pilot, "ada@example.com")
+        assert keys == ["CP-ALPHA-01"]
+        screen = await stop_session_through_the_ui(pilot, "CP-ALPHA-01", "CARD-HEALTHY")
+        await wait_for(pilot, lambda: screen.session is None, "step 5: the Current session clears")
+        assert "No open session" in text_of(screen.query_one(SessionPanel))
+        await wait_for(
+            pilot,
+            lambda: any(e.followup == StopFollowup.CLOSED for e in screen._entries.values()),
+            "the stop's followup says closed",
+        )
+        await check_logs(pilot, screen, "CP-ALPHA-01")
+
+
+async def test_force_close_for_grace_once_the_firmware_behaves(sim, sim_app) -> None:
+    """grace@example.com → CP-BRAVO-02; with its firmware fault cleared the stop closes the session."""
+    sim.control("POST", "/faults/clear", {"name": "stuck_stop", "target": "CP-BRAVO-02"})
+    app = sim_app(stop_followup_seconds=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        keys = await find_by_email(pilot, "grace@example.com")
+        assert keys == ["CP-BRAVO-02"]
+        screen = await stop_session_through_the_ui(pilot, "CP-BRAVO-02", "CARD-STUCK")
+        await wait_for(pilot, lambda: screen.session is None, "the Current session clears")
+        await check_logs(pilot, screen, "CP-BRAVO-02")
+
+
+async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
+    """CP-BRAVO-02 (stuck_stop): RemoteStop accepted, session still open, UnlockConnector closes it."""
+    app = sim_app(stop_followup_seconds=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await find_by_email(pilot, "grace@example.com")
+        screen = await stop_session_through_the_ui(pilot, "CP-BRAVO-02", "CARD-STUCK")
+        unlock = screen.query_one("#op-unlock")
+        await wait_for(pilot, lambda: unlock.display, "the still-open follow-up is offered")
+        outcome = text_of(screen.query_one("#op-outcome", Static))
+        assert "stop accepted but the session is still open" in outcome
+        assert screen.session is not None, "the session really is still open"
+        assert "connector 1" in str(unlock.label)
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        unlocks = [e for e in screen._entries.values() if e.operation == "UnlockConnector"]
+        assert unlocks and unlocks[0].status == OperationStatus.SUBMITTED
+        assert unlocks[0].params == {"connectorId": 1}
+        await wait_for(pilot, lambda: screen.session is None, "UnlockConnector closes the session")
+        await wait_for(pilot, lambda: not unlock.display, "the follow-up offer goes away")
