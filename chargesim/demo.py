@@ -129,7 +129,7 @@ def _tags(central: Central, now: datetime) -> None:
 
 def _chargers(sim: Sim, central: Central, now: datetime) -> None:
     for n, (cb_id, description, connectors) in enumerate(DEMO_CHARGERS, start=1):
-        box = central.add_box(cb_id, description, connectors, hb_phase=(n * 7) % 60)
+        box = central.add_box(cb_id, description, connectors, hb_phase=(-n * 7) % 60)
         box.online_since = now - timedelta(days=2, minutes=n)
         box.last_heartbeat = now - timedelta(seconds=(n * 7) % 60)
         for conn in box.connectors.values():
