@@ -44,7 +44,8 @@ class OperationLogScreen(PolarisScreen):
         yield SourceBanner()
         with Horizontal(id="oplog-filters"):
             yield Label(Content("Charger"))
-            yield Input(self.initial_charger or "", id="filter-charger", compact=True, placeholder="any")
+            # An Input shows control bytes raw: show the cleaned id, filter by the raw one.
+            yield Input(clean(self.initial_charger or ""), id="filter-charger", compact=True, placeholder="any")
             yield Label(Content("Operator"))
             yield Input("", id="filter-operator", compact=True, placeholder="any")
             yield Label(Content("Status"))
@@ -69,6 +70,8 @@ class OperationLogScreen(PolarisScreen):
 
     def _filters(self) -> dict[str, str | None]:
         charger = self.query_one("#filter-charger", Input).value.strip() or None
+        if self.initial_charger and charger == clean(self.initial_charger).strip():
+            charger = self.initial_charger
         operator = self.query_one("#filter-operator", Input).value.strip() or None
         status = self.query_one("#filter-status", Select).value
         return {

@@ -196,7 +196,9 @@ class OperationForm(Widget):
             else:
                 text = ""
                 if prefill is not None:
-                    text = str(prefill)
+                    # An Input shows control bytes raw: show the cleaned value,
+                    # and send the raw one while the field still holds it.
+                    text = clean(prefill, limit=200)
                     self._prefilled[alias] = text
                 elif default is not None and kind != "list":
                     text = default.isoformat() if isinstance(default, datetime) else str(default)
@@ -238,7 +240,7 @@ class OperationForm(Widget):
                 continue
             if not isinstance(widget, Input):
                 continue
-            new = "" if alias not in self.context else str(self.context[alias])
+            new = "" if alias not in self.context else clean(self.context[alias], limit=200)
             # Only replace what we filled ourselves (or an empty field).
             if widget.value in ("", self._prefilled.get(alias)):
                 widget.value = new
@@ -279,6 +281,9 @@ class OperationForm(Widget):
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if not text:
+                    continue
+                if alias in self.context and text == self._prefilled.get(alias):
+                    out[alias] = self.context[alias]  # the raw value behind the cleaned text
                     continue
                 if kind == "list":
                     out[alias] = [part.strip() for part in text.split(",") if part.strip()]
