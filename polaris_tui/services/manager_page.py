@@ -38,6 +38,13 @@ _HEADERS = {
     "error code": "error_code",
 }
 _POSITIONAL = ["charge_box_id", "connector_id", "timestamp", "status", "error_code"]
+# The Charge Point Overview (/manager/chargepoints) table, found by these headers.
+_OVERVIEW_HEADERS = {
+    "chargebox id": "charge_box_id",
+    "description": "description",
+    "ocpp protocol": "protocol",
+    "last heartbeat": "heartbeat",
+}
 
 
 @dataclass
@@ -45,6 +52,8 @@ class _Cell:
     """One ``<td>``/``<th>``: its text and the bits of markup we care about."""
 
     text: str = ""
+    header: bool = False
+    """A ``<th>`` cell."""
     attrs: dict[str, str] = field(default_factory=dict)
     links: list[str] = field(default_factory=list)
     link_texts: list[str] = field(default_factory=list)
@@ -52,82 +61,90 @@ class _Cell:
     images: list[str] = field(default_factory=list)
 
 
-class _TableParser(HTMLParser):
-    """Collects the header and body cells of the one table with ``id=TABLE_ID``."""
+@dataclass
+class _Table:
+    """One ``<table>``: its id, header texts and body rows."""
+
+    id: str = ""
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[_Cell]] = field(default_factory=list)
+    in_thead: bool = False
+    row: list[_Cell] | None = None
+    cell: _Cell | None = None
+    parts: list[str] = field(default_factory=list)
+    link_parts: list[str] | None = None
+
+    def header_names(self) -> list[str]:
+        """Header texts, whitespace-collapsed and lower case."""
+        return [" ".join(h.split()).lower() for h in self.headers]
+
+
+class _TablesParser(HTMLParser):
+    """Collects every table of a page (nested tables kept apart)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found = False
-        self.headers: list[str] = []
-        self.rows: list[list[_Cell]] = []
-        self._depth = 0  # nesting of <table> inside ours (ignored)
-        self._in_table = False
-        self._in_thead = False
-        self._row: list[_Cell] | None = None
-        self._cell: _Cell | None = None
-        self._parts: list[str] = []
-        self._link_parts: list[str] | None = None
+        self.tables: list[_Table] = []
+        self._stack: list[_Table] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: (v or "") for k, v in attrs}
         if tag == "table":
-            if self._in_table:
-                self._depth += 1
-            elif values.get("id") == TABLE_ID and not self.found:
-                self._in_table = self.found = True
+            self._stack.append(_Table(id=values.get("id", "")))
             return
-        if not self._in_table or self._depth:
+        if not self._stack:
             return
+        table = self._stack[-1]
         if tag == "thead":
-            self._in_thead = True
+            table.in_thead = True
         elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = _Cell(attrs=values)
-            self._parts = []
-        elif tag == "a" and self._cell is not None:
-            self._cell.links.append(values.get("href", ""))
-            self._link_parts = []
-        elif tag == "img" and self._cell is not None:
-            self._cell.images.append(values.get("src", ""))
+            table.row = []
+        elif tag in ("td", "th") and table.row is not None:
+            table.cell = _Cell(header=tag == "th", attrs=values)
+            table.parts = []
+        elif tag == "a" and table.cell is not None:
+            table.cell.links.append(values.get("href", ""))
+            table.link_parts = []
+        elif tag == "img" and table.cell is not None:
+            table.cell.images.append(values.get("src", ""))
 
     def handle_endtag(self, tag: str) -> None:
-        if not self._in_table:
+        if not self._stack:
             return
+        table = self._stack[-1]
         if tag == "table":
-            if self._depth:
-                self._depth -= 1
-            else:
-                self._in_table = False
-            return
-        if self._depth:
-            return
-        if tag == "a" and self._cell is not None and self._link_parts is not None:
-            self._cell.link_texts.append("".join(self._link_parts).strip())
-            self._link_parts = None
-        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self.tables.append(self._stack.pop())
+        elif tag == "a" and table.cell is not None and table.link_parts is not None:
+            table.cell.link_texts.append("".join(table.link_parts).strip())
+            table.link_parts = None
+        elif tag in ("td", "th") and table.cell is not None and table.row is not None:
             # Strip only: an id may legally hold inner spaces, which must survive.
-            self._cell.text = "".join(self._parts).strip()
-            self._row.append(self._cell)
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            if self._in_thead or (not self.headers and not self.rows and self._is_header_row()):
-                self.headers = [c.text for c in self._row]
-            elif self._row:
-                self.rows.append(self._row)
-            self._row = None
+            table.cell.text = "".join(table.parts).strip()
+            table.row.append(table.cell)
+            table.cell = None
+        elif tag == "tr" and table.row is not None:
+            all_th = bool(table.row) and all(c.header for c in table.row)
+            if table.in_thead or (all_th and not table.headers and not table.rows):
+                table.headers = [c.text for c in table.row]
+            elif table.row:
+                table.rows.append(table.row)
+            table.row = None
         elif tag == "thead":
-            self._in_thead = False
-
-    def _is_header_row(self) -> bool:
-        assert self._row is not None
-        return bool(self._row) and all(" ".join(c.text.split()).lower() in _HEADERS for c in self._row)
+            table.in_thead = False
 
     def handle_data(self, data: str) -> None:
-        if self._cell is not None and not self._depth:
-            self._parts.append(data)
-            if self._link_parts is not None:
-                self._link_parts.append(data)
+        if self._stack and self._stack[-1].cell is not None:
+            table = self._stack[-1]
+            table.parts.append(data)
+            if table.link_parts is not None:
+                table.link_parts.append(data)
+
+
+def _tables(html: str) -> list[_Table]:
+    parser = _TablesParser()
+    parser.feed(html)
+    parser.close()
+    return parser.tables
 
 
 class _FormParser(HTMLParser):
@@ -165,10 +182,7 @@ def is_signin_page(html: str) -> bool:
 
 
 def _has_table(html: str) -> bool:
-    parser = _TableParser()
-    parser.feed(html)
-    parser.close()
-    return parser.found
+    return any(t.id == TABLE_ID for t in _tables(html))
 
 
 def parse_humanized(text: str, now: datetime) -> datetime | None:
@@ -237,14 +251,12 @@ def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
     Raises:
         MalformedResponse: the page has no ``#connectorStatusTable``.
     """
-    parser = _TableParser()
-    parser.feed(html)
-    parser.close()
-    if not parser.found:
+    table = next((t for t in _tables(html) if t.id == TABLE_ID), None)
+    if table is None:
         raise MalformedResponse("the connector status page has no connector table")
-    columns = [_HEADERS.get(" ".join(h.split()).lower(), "") for h in parser.headers] or _POSITIONAL
+    columns = [_HEADERS.get(h, "") for h in table.header_names()] or _POSITIONAL
     boxes: dict[str, ChargeBox] = {}
-    for number, row in enumerate(parser.rows, start=1):
+    for number, row in enumerate(table.rows, start=1):
         cells = {name: cell for name, cell in zip(columns, row) if name}
         id_cell = cells.get("charge_box_id")
         connector_cell = cells.get("connector_id")
@@ -283,3 +295,88 @@ def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
             )
         )
     return list(boxes.values())
+
+
+def parse_charge_points(html: str, *, now: datetime) -> list[ChargeBox] | None:
+    """The Charge Point Overview (``/manager/chargepoints``): every registered
+    station with its pk, description, OCPP protocol and last heartbeat.
+
+    The table has no id in SteVe, so it is the one whose headers include
+    ChargeBox ID, Description and Last Heartbeat. Returns None when the page
+    has no such table (a SteVe whose page changed): the caller goes on without
+    these details. Connectors and ``online`` are not on this page.
+    """
+    wanted = {"chargebox id", "description", "last heartbeat"}
+    table = next((t for t in _tables(html) if wanted <= set(t.header_names())), None)
+    if table is None:
+        return None
+    columns = [_OVERVIEW_HEADERS.get(h, "") for h in table.header_names()]
+    boxes: list[ChargeBox] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        cells = {name: cell for name, cell in zip(columns, row) if name}
+        id_cell = cells.get("charge_box_id")
+        if id_cell is None:
+            continue
+        charge_box_id, charge_box_pk = _station(id_cell)
+        if not charge_box_id or charge_box_id in seen:
+            continue
+        seen.add(charge_box_id)
+        beat = cells.get("heartbeat")
+        heartbeat = None
+        if beat is not None:
+            heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(beat.text, now)
+        description = cells.get("description")
+        protocol = cells.get("protocol")
+        boxes.append(
+            ChargeBox(
+                charge_box_id=charge_box_id,
+                charge_box_pk=charge_box_pk,
+                description=(description.text or None) if description is not None else None,
+                ocpp_protocol=(protocol.text or None) if protocol is not None else None,
+                last_heartbeat=heartbeat,
+                source=StatusSource.MANAGER_PAGE,
+            )
+        )
+    return boxes
+
+
+def is_json_protocol(protocol: str | None) -> bool:
+    """``ocpp1.6J`` and the like: OCPP-J stations, which SteVe marks when disconnected."""
+    return bool(protocol) and protocol.strip().upper().endswith("J")  # type: ignore[union-attr]
+
+
+def complete_with_status(base: list[ChargeBox], status: list[ChargeBox]) -> list[ChargeBox]:
+    """Stations from ``base`` (the overview page or the fork's plain list)
+    completed with connectors and offline marks from the connector-status page.
+
+    ``online``: what ``base`` says if it knows; else False for a marked station;
+    else True for an OCPP-J station on the status page without the mark (SteVe
+    would have marked it); else None. Stations only on the status page are
+    added at the end.
+    """
+    by_id = {b.charge_box_id: b for b in status}
+    merged: list[ChargeBox] = []
+    for box in base:
+        found = by_id.pop(box.charge_box_id, None)
+        if found is None:
+            merged.append(box)
+            continue
+        online = box.online
+        if online is None:
+            if found.online is False:
+                online = False
+            elif is_json_protocol(box.ocpp_protocol):
+                online = True
+        merged.append(
+            box.model_copy(
+                update={
+                    "connectors": box.connectors or found.connectors,
+                    "online": online,
+                    "source": box.source if box.connectors else StatusSource.MANAGER_PAGE,
+                    "charge_box_pk": box.charge_box_pk or found.charge_box_pk,
+                }
+            )
+        )
+    merged.extend(by_id.values())
+    return merged

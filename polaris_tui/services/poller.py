@@ -1,9 +1,11 @@
 """The live poller: one loop per source, a fixed number of requests per cycle.
 
-Each SteVe cycle sends exactly three reads whatever the fleet size — live
-status (``chargeBoxes`` extension or manager page), ``GET /transactions?
-type=ACTIVE`` and ``GET /ocppTags`` — plus two local store queries (card
-metadata, inventory). Each Lago cycle pages through ``GET /customers``.
+Each SteVe cycle sends a fixed number of reads whatever the fleet size —
+live status (the ``chargeBoxes`` extension, or the manager pages: connector
+status + charge point overview, with a sign-in when the session expired),
+``GET /transactions?type=ACTIVE`` and ``GET /ocppTags`` — plus two local
+store queries (card metadata, inventory). Each Lago cycle pages through
+``GET /customers`` (100 a page).
 
 * Polls never overlap: a loop re-arms its timer only after a cycle ends, and
   ``refresh_now()`` waits for a running cycle instead of starting a second.
@@ -59,7 +61,7 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVERY = timedelta(seconds=30)
 """Shortest time between two snapshot writes."""
 STEVE_REQUESTS = 3
-"""Reads per SteVe cycle (live status, active transactions, tags)."""
+"""Parts of a SteVe cycle (live status, active transactions, tags)."""
 
 
 def next_delay(current: float, failed: bool, interval: float, max_backoff: float) -> float:

@@ -56,7 +56,9 @@ from polaris_tui.services.errors import (
     TransactionNotActive,
 )
 from polaris_tui.services.manager_page import (
+    complete_with_status,
     is_signin_page,
+    parse_charge_points,
     parse_connector_status,
     parse_csrf,
     parse_humanized,
@@ -500,28 +502,49 @@ class SteveClient:
     def _page_configured(self) -> bool:
         return self.settings.web_password is not None
 
+    async def _manager_get(self, path: str, what: str) -> str:
+        """GET a manager page with form login (and one re-login when the session expired)."""
+        if not self._page_configured():
+            raise ConfigError("the manager-page status source needs steve.web_password")
+        async with self._login_lock:
+            for _ in range(2):
+                if not self._logged_in:
+                    await self._login()
+                answer = await self._send("GET", path, retry=True, api=False)
+                if self._is_signin(answer):
+                    self._logged_in = False  # session expired: sign in again, once
+                    continue
+                self._raise_for(answer, what, api=False)
+                return answer.text()
+            raise SteveAuthError(f"SteVe keeps sending the {what.lower()} back to sign-in")
+
     async def connector_status_page(self) -> list[ChargeBox]:
-        """Vanilla SteVe's ``/manager/home/connectorStatus``, with form login
-        (and one re-login when the session expired).
+        """Vanilla SteVe's ``/manager/home/connectorStatus``: stations with
+        connectors and offline marks (only stations whose connectors reported).
 
         Raises:
             ConfigError: no manager-page password configured.
             SteveAuthError: the login is refused.
             MalformedResponse: the page has no connector table.
         """
-        if not self._page_configured():
-            raise ConfigError("the manager-page status source needs steve.web_password")
-        async with self._login_lock:
-            for attempt in range(2):
-                if not self._logged_in:
-                    await self._login()
-                answer = await self._send("GET", "/manager/home/connectorStatus", retry=True, api=False)
-                if self._is_signin(answer):
-                    self._logged_in = False  # session expired: sign in again, once
-                    continue
-                self._raise_for(answer, "Connector status page", api=False)
-                return parse_connector_status(answer.text(), now=self.clock.now())
-            raise SteveAuthError("SteVe keeps sending the connector status page back to sign-in")
+        html = await self._manager_get("/manager/home/connectorStatus", "Connector status page")
+        return parse_connector_status(html, now=self.clock.now())
+
+    async def charge_points_page(self) -> list[ChargeBox] | None:
+        """Vanilla SteVe's ``/manager/chargepoints`` overview: every registered
+        station with description, protocol and last heartbeat; None when the
+        page has no overview table (the caller goes on without it)."""
+        html = await self._manager_get("/manager/chargepoints", "Charge point overview")
+        boxes = parse_charge_points(html, now=self.clock.now())
+        if boxes is None:
+            log.warning("SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing")
+        return boxes
+
+    async def _page_status(self) -> list[ChargeBox]:
+        """Live status from the manager pages: connector status + the overview (two pages)."""
+        status = await self.connector_status_page()
+        overview = await self.charge_points_page()
+        return complete_with_status(overview, status) if overview is not None else status
 
     def _is_signin(self, answer: _Answer) -> bool:
         if 300 <= answer.status < 400:
@@ -554,13 +577,15 @@ class SteveClient:
         """Stations with connector status, from the configured source.
 
         ``chargeboxes-api``: the extension (plain fork shape completed from the
-        manager page when a web password is configured). ``manager-page``: the
-        page. ``auto``: the extension, falling back to the page (and staying
-        there) when SteVe answers 404.
+        connector-status page when a web password is configured). ``manager-page``:
+        the connector-status page plus the charge point overview (descriptions,
+        heartbeats). ``auto``: the extension, falling back to the pages (and
+        staying there) when SteVe answers 404. Either way a fixed number of
+        requests, whatever the fleet size.
         """
         source = self.settings.status_source
         if source == "manager-page" or (source == "auto" and self._extension_missing):
-            return await self.connector_status_page()
+            return await self._page_status()
         try:
             boxes, plain = await self._charge_boxes()
         except SteveNotFound:
@@ -568,31 +593,10 @@ class SteveClient:
                 raise
             log.info("SteVe has no chargeBoxes extension; using the manager page for live status")
             self._extension_missing = True
-            return await self.connector_status_page()
+            return await self._page_status()
         if plain and self._page_configured():
-            return merge_page_status(boxes, await self.connector_status_page())
+            return complete_with_status(boxes, await self.connector_status_page())
         return boxes
 
 
-def merge_page_status(boxes: list[ChargeBox], page: list[ChargeBox]) -> list[ChargeBox]:
-    """Complete the fork's plain stations with connectors and offline marks from
-    the manager page; stations only on the page are added."""
-    by_id = {b.charge_box_id: b for b in page}
-    merged: list[ChargeBox] = []
-    for box in boxes:
-        found = by_id.pop(box.charge_box_id, None)
-        if found is not None and not box.connectors:
-            box = box.model_copy(
-                update={
-                    "connectors": found.connectors,
-                    "online": box.online if box.online is not None else found.online,
-                    "source": StatusSource.MANAGER_PAGE,
-                    "charge_box_pk": box.charge_box_pk or found.charge_box_pk,
-                }
-            )
-        merged.append(box)
-    merged.extend(by_id.values())
-    return merged
-
-
-__all__ = ["SteveClient", "SteveError", "merge_page_status"]
+__all__ = ["SteveClient", "SteveError"]

@@ -7,6 +7,8 @@ import pytest
 from polaris_tui.models import StatusSource
 from polaris_tui.services.errors import MalformedResponse
 from polaris_tui.services.manager_page import (
+    complete_with_status,
+    parse_charge_points,
     is_signin_page,
     parse_connector_status,
     parse_csrf,
@@ -142,3 +144,38 @@ def test_signin_page_and_csrf():
 )
 def test_parse_humanized(text, expected):
     assert parse_humanized(text, NOW) == expected
+
+
+OVERVIEW = (
+    '<table class="res add-margin-bottom"><thead><tr><th>ChargeBox ID</th><th># of Attempts</th>'
+    "<th>Last Attempt</th><th></th></tr></thead><tbody><tr><td>UNKNOWN-9</td><td>2</td><td></td><td></td></tr></tbody></table>"
+    '<table class="res action"><thead><tr><th data-sort="string">ChargeBox ID</th><th>Description</th>'
+    "<th>OCPP Protocol</th><th>Last Heartbeat</th><th><form><input type='submit' value='Add New'></form></th></tr></thead>"
+    f'<tbody><tr><td><a href="/steve/manager/chargepoints/details/1">CP-1</a></td><td>Depot &amp; yard</td>'
+    f'<td>ocpp1.6J</td><td data-sort-value="{MS}">Today at 09:35</td><td><form><input value="Delete"></form></td></tr>'
+    '<tr><td><a href="/steve/manager/chargepoints/details/2">CP-2</a></td><td></td><td>ocpp1.5S</td>'
+    '<td data-sort-value="">Yesterday at 08:00</td><td></td></tr></tbody></table>'
+)
+
+
+def test_charge_point_overview_is_found_by_its_headers():
+    boxes = parse_charge_points(OVERVIEW, now=NOW)
+    assert [(b.charge_box_id, b.charge_box_pk) for b in boxes] == [("CP-1", 1), ("CP-2", 2)]
+    assert boxes[0].description == "Depot & yard" and boxes[0].ocpp_protocol == "ocpp1.6J"
+    assert boxes[0].last_heartbeat == datetime(2026, 11, 22, 9, 35, tzinfo=timezone.utc)
+    assert boxes[1].description is None
+    assert boxes[1].last_heartbeat == datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)  # from the text
+    assert parse_charge_points("<table><tr><th>Other</th></tr></table>", now=NOW) is None
+
+
+def test_complete_with_status_infers_online_only_for_ocpp_j():
+    overview = parse_charge_points(OVERVIEW, now=NOW)
+    status = parse_connector_status(
+        page(row("CP-1", 1, 1, "Charging"), row("CP-2", 2, 1, "Available"), row("CP-3", 3, 1, "Faulted", offline=True)),
+        now=NOW,
+    )
+    merged = {b.charge_box_id: b for b in complete_with_status(overview, status)}
+    assert merged["CP-1"].online is True and merged["CP-1"].connectors[0].status == "Charging"
+    assert merged["CP-2"].online is None  # SOAP: SteVe never marks it, so unknown
+    assert merged["CP-3"].online is False  # only on the status page: kept
+    assert merged["CP-1"].description == "Depot & yard"

@@ -419,13 +419,28 @@ STATUS_PAGE = (
     "</td><td>1</td><td data-sort-value=\"1795330800000\">Today at 07:00</td><td>Available</td><td>NoError</td></tr>"
     "</tbody></table>"
 )
+OVERVIEW_PAGE = (
+    '<table class="res add-margin-bottom"><thead><tr><th>ChargeBox ID</th><th># of Attempts</th>'
+    "<th>Last Attempt</th><th></th></tr></thead><tbody><tr><td>ROGUE-1</td><td>3</td><td></td><td></td></tr>"
+    "</tbody></table>"
+    '<table class="res action"><thead><tr><th>ChargeBox ID</th><th>Description</th><th>OCPP Protocol</th>'
+    "<th>Last Heartbeat</th><th><form><input type='submit' value='Add New'></form></th></tr></thead><tbody>"
+    '<tr><td><a href="/steve/manager/chargepoints/details/1">CP-ALPHA-01</a></td><td>Main St</td>'
+    '<td>ocpp1.6J</td><td data-sort-value="1795341480000">Today at 09:58</td><td></td></tr>'
+    '<tr><td><a href="/steve/manager/chargepoints/details/3">CP-CHARLIE-03</a></td><td>Airport</td>'
+    '<td>ocpp1.6J</td><td data-sort-value="1795330800000">Today at 07:00</td><td></td></tr>'
+    '<tr><td><a href="/steve/manager/chargepoints/details/4">CP-SOAP-04</a></td><td>Old SOAP box</td>'
+    '<td>ocpp1.5S</td><td data-sort-value="">  </td><td></td></tr>'
+    "</tbody></table>"
+)
 
 
 class FakeManager:
     """The manager UI: sign-in with _csrf and a session cookie; sessions can expire."""
 
-    def __init__(self, *, extension=None, extension_status=200):
+    def __init__(self, *, extension=None, extension_status=200, overview=OVERVIEW_PAGE):
         self.extension = extension
+        self.overview = overview
         self.extension_status = extension_status
         self.sessions: set[str] = set()
         self.logins = 0
@@ -455,6 +470,11 @@ class FakeManager:
             if not any(f"JSESSIONID={s}" in cookie for s in self.sessions):
                 return httpx.Response(302, headers={"location": "http://steve.test:8080/steve/manager/signin"})
             return httpx.Response(200, text=STATUS_PAGE)
+        if path == "/steve/manager/chargepoints":
+            cookie = request.headers.get("cookie", "")
+            if not any(f"JSESSIONID={s}" in cookie for s in self.sessions):
+                return httpx.Response(302, headers={"location": "http://steve.test:8080/steve/manager/signin"})
+            return httpx.Response(200, text=self.overview)
         return api_error(404, "nothing here")
 
 
@@ -489,8 +509,13 @@ async def test_auto_falls_back_to_the_page_on_404_and_remembers():
     first = await client.live_status()
     second = await client.live_status()
     await client.close()
-    assert [b.charge_box_id for b in first] == ["CP-ALPHA-01", "CP-CHARLIE-03"]
+    assert [b.charge_box_id for b in first] == ["CP-ALPHA-01", "CP-CHARLIE-03", "CP-SOAP-04"]
     assert first == second
+    alpha, charlie, soap = first
+    assert alpha.online is True and alpha.description == "Main St" and alpha.connectors[0].status == "Charging"
+    assert alpha.last_heartbeat == datetime(2026, 11, 22, 9, 58, tzinfo=timezone.utc)
+    assert charlie.online is False
+    assert soap.online is None and soap.connectors == [] and soap.last_heartbeat is None  # never reported
     ext_calls = [r for r in rec.requests if r.url.path.endswith("/chargeBoxes")]
     assert len(ext_calls) == 1  # remembered: not asked again
     assert fake.logins == 1  # the session cookie was kept
@@ -500,6 +525,16 @@ async def test_auto_falls_back_to_the_page_on_404_and_remembers():
     # manager requests never carry the API's Basic auth
     page_requests = [r for r in rec.requests if "/manager/" in r.url.path]
     assert all("authorization" not in r.headers for r in page_requests)
+
+
+async def test_page_source_without_a_readable_overview_uses_the_status_page(caplog):
+    fake = FakeManager(overview="<html><body>new layout</body></html>")
+    client, _ = make(fake, status_source="manager-page")
+    boxes = await client.live_status()
+    await client.close()
+    assert [b.charge_box_id for b in boxes] == ["CP-ALPHA-01", "CP-CHARLIE-03"]
+    assert boxes[0].online is None  # without the protocol, the page cannot tell
+    assert "charge point overview" in caplog.text
 
 
 async def test_expired_session_logs_in_again_once():
