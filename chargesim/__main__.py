@@ -79,6 +79,11 @@ def options_from(args: argparse.Namespace) -> SimOptions:
 
 
 async def serve(options: SimOptions, *, as_json: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Handlers first: a signal right after the announcement must stop us cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     server = SimServer(options)
     await server.start()
     info = server.info()
@@ -94,10 +99,6 @@ async def serve(options: SimOptions, *, as_json: bool) -> None:
             f"  control        {info['control_url']}\n"
         )
     sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     watcher = loop.create_task(_watch_parent(stop)) if options.exit_with_parent else None
     try:
         await stop.wait()
