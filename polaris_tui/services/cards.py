@@ -22,9 +22,10 @@ then the PUT sends every field — ``parentIdTag``, ``expiryDate`` (omitted when
 already past: SteVe refuses past dates), ``maxActiveTransactionCount``,
 ``note`` — and the result is recorded (``applied`` or ``failed`` with the
 reason). One safety rule on top: an edit or revert never turns a refused
-card into an accepted one as a side effect. A past expiry that the PUT has
-to drop is only dropped when the card ends up blocked anyway; otherwise the
-edit is refused with the reason (set or clear the expiry first).
+card into an accepted one as a side effect. On an expired card the PUT would
+have to drop the past expiry, so only an explicit new (or cleared) expiry is
+accepted there; anything else is refused with the reason, and so is a revert
+that would need a past expiry back.
 """
 
 from __future__ import annotations
@@ -654,24 +655,27 @@ class CardService:
 
     @staticmethod
     def _guard_expiry(tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Drop an already-past expiry (SteVe cannot re-send it) only when the
-        card stays refused; record the drop in the change so the audit shows it."""
+        """Refuse a change that would un-expire the card as a side effect.
+
+        SteVe cannot be sent a past expiry (400), and omitting it clears it: on
+        an expired card every PUT but an explicit new (or cleared) expiry would
+        make the card valid again behind the operator's back.
+        """
         if EXPIRY in changes:
             target = parse_time(changes[EXPIRY])
             if target is None or target > now:
                 return changes
-        elif not tag.is_expired(now):
+            problem = f"its earlier expiry {changes[EXPIRY]} has passed"
+        elif tag.is_expired(now):
+            problem = f"the card expired on {current[EXPIRY]}"
+        else:
             return changes
-        result_max = changes.get(MAX_ACTIVE, current[MAX_ACTIVE])
-        if result_max != 0:
-            raise InvalidParams(
-                {
-                    EXPIRY: f"the card expired on {current[EXPIRY] or changes.get(EXPIRY)}; SteVe refuses to "
-                    "store a past expiry, so this change would make the card valid again. "
-                    "Set a new expiry (or clear it) first."
-                }
-            )
-        return {**changes, EXPIRY: None}
+        raise InvalidParams(
+            {
+                EXPIRY: f"{problem}; SteVe refuses to store a past expiry, so this change would make "
+                "the card valid again. Set a new expiry (or clear it) first."
+            }
+        )
 
     async def _apply_steve(self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]) -> AuditEntry:
         """PUT every field, check what SteVe kept, record applied or failed."""
@@ -788,8 +792,6 @@ class CardService:
             raise RevertRefused(
                 f"Entry #{original.id} cannot be reverted exactly: {exc.field_errors.get(EXPIRY, exc.message)}"
             ) from None
-        if target.get(EXPIRY) != original.before.get(EXPIRY, target.get(EXPIRY)):
-            log.info("revert of #%d drops a past expiry; the card stays blocked", original.id)
         before = {k: current[k] for k in target}
         entry = await self._begin_revert(original, before, target)
         result = await self._apply_steve(entry, tag, {**current, **target})

@@ -170,22 +170,31 @@ class TestSteveEdits:
         assert entry.status == "applied"
         assert not steve.tag("CARD-EXPIRED").is_expired(NOW)
 
-    async def test_expired_card_edit_that_would_unexpire_refused(self, cards, steve, store):
+    @pytest.mark.parametrize("kind,value", [("block", None), ("set_parent", "ACME-META"), ("set_expiry", None)])
+    async def test_expired_card_only_takes_a_new_expiry(self, cards, steve, store, kind, value):
+        if kind == "set_expiry":  # clearing the expiry is explicit: allowed
+            entry = await cards.edit("CARD-EXPIRED", edit(kind, value))
+            assert entry.status == "applied" and steve.tag("CARD-EXPIRED").expiry_date is None
+            return
         with pytest.raises(InvalidParams) as info:
-            await cards.edit("CARD-EXPIRED", edit("set_parent", "ACME-META"))
+            await cards.edit("CARD-EXPIRED", edit(kind, value))
         assert "valid again" in info.value.field_errors["expiry_date"]
         assert puts(steve) == [] and await store.audit_entries() == []
 
-    async def test_blocking_expired_card_records_dropped_expiry(self, cards, steve):
-        entry = await cards.edit("CARD-EXPIRED", edit("block"))
-        assert entry.before == {
-            "max_active_transaction_count": 1, "expiry_date": (NOW - timedelta(days=2)).isoformat()}
-        assert entry.after == {"max_active_transaction_count": 0, "expiry_date": None}
-        assert "expiryDate" not in puts(steve)[0]
-        assert steve.tag("CARD-EXPIRED").blocked
-        with pytest.raises(RevertRefused) as info:  # reverting would make it valid
+    async def test_revert_needing_a_past_expiry_refused(self, cards, steve):
+        entry = await cards.edit("CARD-EXPIRED", edit("set_expiry", NOW + timedelta(days=10)))
+        with pytest.raises(RevertRefused) as info:
             await cards.revert(entry.id)
         assert "cannot be reverted exactly" in info.value.message
+        assert not steve.tag("CARD-EXPIRED").is_expired(NOW)
+
+    async def test_card_that_expired_since_the_edit_cannot_be_reverted_blindly(self, cards, steve, clock):
+        await cards.edit("CARD-HEALTHY", edit("set_expiry", NOW + timedelta(days=1)))
+        entry = await cards.edit("CARD-HEALTHY", edit("block"))
+        clock.advance(2 * 86400)
+        with pytest.raises(RevertRefused):  # unblocking would clear the now-past expiry
+            await cards.revert(entry.id)
+        assert steve.tag("CARD-HEALTHY").blocked
 
     async def test_unknown_card_not_found(self, cards, store):
         with pytest.raises(NotFound):
