@@ -32,6 +32,7 @@ from polaris_tui.models import (
     SourceName,
     SourceState,
 )
+from polaris_tui.services.cards import CardService
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.fleet import FleetService
 from polaris_tui.services.lago_client import LagoClient
@@ -44,8 +45,6 @@ from polaris_tui.services.store import Store
 
 if TYPE_CHECKING:
     import httpx
-
-    from polaris_tui.services.cards import CardService
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +139,16 @@ class PolarisServices:
                 is_managed=self._is_managed,
                 publish=self.publish,
             )
-            self.cards = self._build_cards()
+            self.cards = CardService(
+                self.steve,
+                self.lago,
+                self.store,
+                self.poller,
+                clock,
+                settings,
+                self.operator,
+                self.publish,
+            )
             self.scan = ScanLoginService(self.store, clock, self.operator, self.publish)
         except BaseException:
             await self.close()
@@ -150,26 +158,6 @@ class PolarisServices:
             self.operator.name, self.operator.role.value, settings.store.path,
         )
         return self
-
-    def _build_cards(self) -> CardService | None:
-        """The card service (built by another module; absent in early builds)."""
-        try:
-            from polaris_tui.services.cards import CardService
-        except ModuleNotFoundError as exc:
-            if exc.name != "polaris_tui.services.cards":
-                raise
-            log.warning("card service not available in this build")
-            return None
-        return CardService(
-            self.steve,
-            self.lago,
-            self.store,
-            self.poller,
-            self.clock,
-            self.settings,
-            self.operator,
-            self.publish,
-        )
 
     async def start(self) -> None:
         """Start the poll loops (background tasks) and resume RemoteStop

@@ -61,7 +61,7 @@ async def test_open_builds_every_service_and_closes_cleanly(tmp_path: Path):
     services = await open_services(settings_for(tmp_path))
     try:
         assert services.operator.name == "ana" and services.operator.role == Role.ADMIN
-        for name in ("store", "steve", "lago", "poller", "fleet", "operations", "scan"):
+        for name in ("store", "steve", "lago", "poller", "fleet", "operations", "cards", "scan"):
             assert getattr(services, name) is not None, name
         assert services.interrupted_at_start == []
         assert services.poller.running is False  # open() does not start polling
