@@ -290,12 +290,54 @@ class _OwnerLock:
         return self.dir / f"{safe}.lock"
 
     def acquire(self) -> None:
+        """Create our owner file already locked: it is locked under a hidden
+        temporary name, then renamed into place, so no other process can ever
+        see it unlocked (and take us for dead) while we start."""
         if fcntl is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._file(self.token), os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        final = self._file(self.token)
+        temporary = final.with_name("." + final.name + ".tmp")
+        fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(temporary, final)
+        except OSError:
+            os.close(fd)
+            temporary.unlink(missing_ok=True)
+            raise
         self._fd = fd
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Remove the owner files of processes that died (best effort).
+
+        Safe because a live owner's file is locked from the moment it exists.
+        A dead owner's rows still count as dead: a missing file means gone.
+        """
+        if fcntl is None:
+            return
+        try:
+            paths = list(self.dir.glob("*.lock"))
+        except OSError as exc:
+            log.debug("cannot list owner files: %s", exc)
+            return
+        mine = self._file(self.token)
+        for path in paths:
+            if path == mine:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue  # gone already, or not ours to read
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # locked: its process is alive
+            else:
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
 
     def release(self) -> None:
         if self._fd is None:
@@ -335,15 +377,6 @@ class _OwnerLock:
             return False
         finally:
             os.close(fd)
-
-    def forget(self, token: str) -> None:
-        """Remove a dead owner's file (best effort)."""
-        if token == self.token:
-            return
-        try:
-            self._file(token).unlink(missing_ok=True)
-        except OSError as exc:
-            log.debug("could not remove dead owner file %s: %s", token, exc)
 
 
 # --------------------------------------------------------------------------

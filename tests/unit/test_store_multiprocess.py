@@ -175,6 +175,9 @@ async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(tmp_pat
             assert (await store.get_operation(alive_id)).status == OperationStatus.PENDING
         finally:
             await store.close()
+        # The dead process's owner file was swept; the live one's stays.
+        owners = list(path.with_name(path.name + "-owners").glob("*.lock"))
+        assert [f.name.split("_")[-2] for f in owners] == [str(alive.pid)]
     finally:
         for proc in (crashed, alive):
             if proc.poll() is None:
