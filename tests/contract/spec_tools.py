@@ -37,7 +37,8 @@ def steve_spec() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def lago_spec() -> dict[str, Any]:
-    return yaml.safe_load(LAGO_SPEC.read_text())
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is 5x faster on 700 KB
+    return yaml.load(LAGO_SPEC.read_text(), Loader=loader)  # noqa: S506 - a safe loader
 
 
 def response_schema(spec: dict[str, Any], method: str, path: str, status: int) -> dict[str, Any]:
