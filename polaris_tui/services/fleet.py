@@ -338,20 +338,22 @@ def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[Charg
 def count_rows(rows: Iterable[ChargerRow]) -> FleetCounts:
     """Totals for the counts strip. ``online`` includes stale (still connected);
     ``faulted`` counts chargers with any Faulted connector."""
-    counts = FleetCounts()
+    total = online = offline = charging = faulted = stuck = 0
     for row in rows:
-        counts.total += 1
+        total += 1
         if row.liveness in (Liveness.ONLINE, Liveness.STALE):
-            counts.online += 1
+            online += 1
         elif row.liveness == Liveness.OFFLINE:
-            counts.offline += 1
+            offline += 1
         if row.status in CHARGING_LIKE:
-            counts.charging += 1
+            charging += 1
         if row.status == "Faulted" or any(c.status == "Faulted" for c in row.connectors):
-            counts.faulted += 1
+            faulted += 1
         if row.stuck:
-            counts.stuck += 1
-    return counts
+            stuck += 1
+    return FleetCounts(
+        total=total, online=online, offline=offline, charging=charging, faulted=faulted, stuck=stuck
+    )
 
 
 def same_row(a: ChargerRow, b: ChargerRow) -> bool:

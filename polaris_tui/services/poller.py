@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ from polaris_tui.models import (
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import PolarisError, StoreError
 from polaris_tui.services.fleet import FleetData, MeterNote, build_rows, count_rows, same_row
-from polaris_tui.services.settings import Settings
+from polaris_tui.services.settings import PollSettings, Settings
 
 if TYPE_CHECKING:
     from polaris_tui.services.lago_client import LagoClient
@@ -62,6 +63,30 @@ SNAPSHOT_EVERY = timedelta(seconds=30)
 """Shortest time between two snapshot writes."""
 STEVE_REQUESTS = 3
 """Parts of a SteVe cycle (live status, active transactions, tags)."""
+
+
+@dataclass(frozen=True)
+class _Rebuilt:
+    """A row build and its diff against the previous rows."""
+
+    rows: dict[str, ChargerRow]
+    changed: list[ChargerRow]
+    removed: list[str]
+    counts: FleetCounts
+
+
+def _rebuild(old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: PollSettings) -> _Rebuilt:
+    """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread)."""
+    new_rows = build_rows(data, now, poll)
+    fresh: dict[str, ChargerRow] = {}
+    changed: list[ChargerRow] = []
+    for row in new_rows:
+        fresh[row.charge_box_id] = row
+        before = old.get(row.charge_box_id)
+        if before is None or not same_row(before, row):
+            changed.append(row)
+    removed = [key for key in old if key not in fresh]
+    return _Rebuilt(fresh, changed, removed, count_rows(new_rows))
 
 
 def next_delay(current: float, failed: bool, interval: float, max_backoff: float) -> float:
@@ -120,6 +145,8 @@ class LivePoller:
         self._stopping: asyncio.Event | None = None
         self._saved_at: datetime | None = None
         self._dirty = False
+        self._generation = 0
+        """Counts row builds, so a threaded build finishing late is not applied."""
         self.cycles = {name: 0 for name in SourceName}
         """Completed cycles per source (for tests and the status bar)."""
 
@@ -229,9 +256,9 @@ class LivePoller:
         if changed:
             self._publish(SourceStateChanged(state=new.model_copy()))
 
-    def _rebuild_and_publish(self, *, force: bool = False) -> None:
-        """Rebuild rows from the current data and publish only what changed."""
-        data = FleetData(
+    def _fleet_data(self) -> FleetData:
+        """The inputs of a row build (references to data that is replaced, never mutated)."""
+        return FleetData(
             chargers=self._chargers,
             active_transactions=self._active,
             tags=self._tags,
@@ -240,30 +267,42 @@ class LivePoller:
             inventory=self._inventory,
             status_fetched_at=self._status_at,
             transactions_fetched_at=self._tx_at,
-            meter_notes=self._meter_notes,
+            meter_notes=dict(self._meter_notes),
         )
-        new_rows = build_rows(data, self.clock.now(), self.settings.poll)
-        old = self._rows
-        fresh: dict[str, ChargerRow] = {}
-        changed: list[ChargerRow] = []
-        for row in new_rows:
-            fresh[row.charge_box_id] = row
-            before = old.get(row.charge_box_id)
-            if before is None or not same_row(before, row):
-                changed.append(row)
-        removed = [key for key in old if key not in fresh]
-        self._rows = fresh
-        self._counts = count_rows(new_rows)
+
+    def _rebuild_and_publish(self, *, force: bool = False) -> None:
+        """Rebuild rows from the current data now and publish only what changed."""
+        self._generation += 1
+        result = _rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
+        self._apply(result, force=force)
+
+    async def _rebuild_in_thread(self) -> None:
+        """The same, with the build and diff in a worker thread: at 10,000 chargers
+        they take a few hundred ms that the UI's event loop should not wait for."""
+        self._generation += 1
+        generation = self._generation
+        result = await asyncio.to_thread(
+            _rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
+        )
+        if generation != self._generation:
+            # A sync rebuild (meter note, inventory) ran meanwhile: ours is older.
+            self._rebuild_and_publish()
+            return
+        self._apply(result)
+
+    def _apply(self, result: _Rebuilt, *, force: bool = False) -> None:
+        self._rows = result.rows
+        self._counts = result.counts
         # Drop meter notes of sessions that closed.
         open_ids = {tx.id for tx in self._active}
         for tx_id in [k for k in self._meter_notes if k not in open_ids]:
             del self._meter_notes[tx_id]
-        if changed or removed or force:
+        if result.changed or result.removed or force:
             self._publish(
                 FleetChanged(
-                    changed=changed,
-                    removed=removed,
-                    counts=self._counts.model_copy(),
+                    changed=result.changed,
+                    removed=result.removed,
+                    counts=result.counts.model_copy(),
                     fetched_at=self._status_at,
                 )
             )
@@ -420,7 +459,7 @@ class LivePoller:
                 from_snapshot=False if ok_count else None,
             )
             await self._refresh_local()
-            self._rebuild_and_publish()
+            await self._rebuild_in_thread()
             await self._save_snapshot()
             self.cycles[SourceName.STEVE] += 1
             return ok_count == 0
@@ -445,7 +484,7 @@ class LivePoller:
                     await self.store.save_customers(customers, now)
                 except (StoreError, ValueError) as exc:
                     log.warning("cannot save the Lago customers: %s", exc)
-            self._rebuild_and_publish()
+            await self._rebuild_in_thread()
             self.cycles[SourceName.LAGO] += 1
             return False
 

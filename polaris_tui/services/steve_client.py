@@ -76,6 +76,9 @@ RETRY_DELAYS = (0.5, 1.5)
 RETRY_STATUSES = frozenset({502, 503, 504})
 """Answers of a proxy or a restarting SteVe: worth another try for a read."""
 CONNECT_TIMEOUT = 5.0
+THREAD_PARSE_BYTES = 256 * 1024
+"""Answers larger than this are parsed in a worker thread: at 10,000 chargers
+parsing takes long enough to stall the UI's event loop."""
 
 # SteVe's own 400 messages that mean something specific to an operator.
 _OFFLINE_TEXT = "No stations are eligible"
@@ -119,6 +122,40 @@ class _WireChargeBox(SteveModel):
     last_heartbeat_timestamp: str | None = None
     online: bool | None = None
     connectors: list[_WireConnector] | None = None
+
+
+def _to_boxes(wire: list[_WireChargeBox], now: datetime) -> tuple[list[ChargeBox], bool]:
+    """Wire items -> ChargeBox models; True when any item had the plain shape."""
+    boxes: list[ChargeBox] = []
+    plain = False
+    for item in wire:
+        plain = plain or item.connectors is None
+        connectors = [
+            ConnectorStatus(
+                charge_box_id=item.charge_box_id,
+                connector_id=c.connector_id,
+                status=c.status,
+                error_code=c.error_code,
+                timestamp=c.timestamp,
+                info=c.info,
+                vendor_error_code=c.vendor_error_code,
+                source=StatusSource.CHARGEBOXES_API,
+            )
+            for c in item.connectors or []
+        ]
+        boxes.append(
+            ChargeBox(
+                charge_box_id=item.charge_box_id,
+                charge_box_pk=item.charge_box_pk,
+                description=item.description,
+                ocpp_protocol=item.ocpp_protocol,
+                last_heartbeat=parse_humanized(item.last_heartbeat_timestamp or "", now),
+                online=item.online,
+                connectors=connectors,
+                source=StatusSource.CHARGEBOXES_API,
+            )
+        )
+    return boxes, plain
 
 
 def _iso(moment: datetime) -> str:
@@ -327,6 +364,8 @@ class SteveClient:
     async def _get(self, path: str, model: Any, what: str, params: Any = None) -> Any:
         answer = await self._send("GET", API + path, retry=True, params=params, headers={"Accept": "application/json"})
         self._raise_for(answer, what)
+        if len(answer.body) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(self._parse, answer, model, what)
         return self._parse(answer, model, what)
 
     async def _write(
@@ -457,37 +496,9 @@ class SteveClient:
         """The extension's stations, and whether any lacks connector data (plain shape)."""
         wire = await self._get("/chargeBoxes", list[_WireChargeBox], "Charger list")
         now = self.clock.now()
-        boxes: list[ChargeBox] = []
-        plain = False
-        for item in wire:
-            plain = plain or item.connectors is None
-            heartbeat = parse_humanized(item.last_heartbeat_timestamp or "", now)
-            connectors = [
-                ConnectorStatus(
-                    charge_box_id=item.charge_box_id,
-                    connector_id=c.connector_id,
-                    status=c.status,
-                    error_code=c.error_code,
-                    timestamp=c.timestamp,
-                    info=c.info,
-                    vendor_error_code=c.vendor_error_code,
-                    source=StatusSource.CHARGEBOXES_API,
-                )
-                for c in item.connectors or []
-            ]
-            boxes.append(
-                ChargeBox(
-                    charge_box_id=item.charge_box_id,
-                    charge_box_pk=item.charge_box_pk,
-                    description=item.description,
-                    ocpp_protocol=item.ocpp_protocol,
-                    last_heartbeat=heartbeat,
-                    online=item.online,
-                    connectors=connectors,
-                    source=StatusSource.CHARGEBOXES_API,
-                )
-            )
-        return boxes, plain
+        if len(wire) > 1000:
+            return await asyncio.to_thread(_to_boxes, wire, now)
+        return _to_boxes(wire, now)
 
     async def charge_boxes(self) -> list[ChargeBox]:
         """``GET /chargeBoxes`` (SteVe forks). The plain fork shape gives stations
@@ -528,6 +539,8 @@ class SteveClient:
             MalformedResponse: the page has no connector table.
         """
         html = await self._manager_get("/manager/home/connectorStatus", "Connector status page")
+        if len(html) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(parse_connector_status, html, now=self.clock.now())
         return parse_connector_status(html, now=self.clock.now())
 
     async def charge_points_page(self) -> list[ChargeBox] | None:
@@ -535,7 +548,10 @@ class SteveClient:
         station with description, protocol and last heartbeat; None when the
         page has no overview table (the caller goes on without it)."""
         html = await self._manager_get("/manager/chargepoints", "Charge point overview")
-        boxes = parse_charge_points(html, now=self.clock.now())
+        if len(html) > THREAD_PARSE_BYTES:
+            boxes = await asyncio.to_thread(parse_charge_points, html, now=self.clock.now())
+        else:
+            boxes = parse_charge_points(html, now=self.clock.now())
         if boxes is None:
             log.warning("SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing")
         return boxes

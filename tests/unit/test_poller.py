@@ -297,3 +297,23 @@ async def test_loops_run_until_stopped_and_save_on_stop():
     assert not poller.running
     assert store.snapshot is not None  # saved on the way out
     await poller.stop()  # idempotent
+
+
+async def test_a_threaded_build_that_finishes_late_is_not_applied(monkeypatch):
+    """A meter note arriving while a cycle builds rows in a thread must win."""
+    from polaris_tui.services.fleet import MeterNote
+
+    lago = FakeLago([])
+    lago.configured = False  # only the SteVe cycle builds rows here
+    poller, steve, *_ = make(lago=lago)
+    await poller.refresh_now()
+    assert poller.row("CP-ALPHA-01").stuck  # long session, meter not checked
+    real = asyncio.to_thread
+
+    async def late(fn, *args):
+        poller.note_meter(1010, MeterNote(advancing=True, stuck=False, reason=None, noted_at=NOW))
+        return await real(fn, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", late)
+    await poller.refresh_now()
+    assert not poller.row("CP-ALPHA-01").stuck

@@ -573,3 +573,18 @@ async def test_chargeboxes_api_source_does_not_fall_back():
     with pytest.raises(SteveNotFound):
         await client.live_status()
     await client.close()
+
+
+async def test_large_answers_parse_the_same_in_a_worker_thread():
+    many = [dict(EXT[0], chargeBoxId=f"CP-SIM-{i:05d}", chargeBoxPk=i) for i in range(1500)]
+    body = json.dumps(many).encode()
+    assert len(body) > 256 * 1024  # takes the threaded path
+    client, _ = make(lambda r: httpx.Response(200, content=body), status_source="chargeboxes-api")
+    boxes = await client.live_status()
+    await client.close()
+    assert len(boxes) == 1500 and boxes[-1].charge_box_id == "CP-SIM-01499"
+    assert boxes[0].connectors[0].status == "Charging"
+    client, _ = make(lambda r: httpx.Response(200, content=body[:-10]))  # truncated: still a domain error
+    with pytest.raises(MalformedResponse):
+        await client.charge_boxes()
+    await client.close()

@@ -1,0 +1,121 @@
+"""How long one poll cycle and one row build take: demo fleet vs 10,000 chargers.
+
+Not a test: it prints numbers. Run with ``.venv/bin/python bench/poller_10k.py``
+(``--chargers N`` for another size, ``--repeat R`` for more samples).
+
+For each fleet it starts the stand-in (frozen clock), then times, on the same
+machine in the same run:
+
+* a full SteVe cycle (3 HTTP reads, parsing, row build, keyed diff) — first
+  cycle (every row is new) and a steady cycle (nothing changed);
+* the row build + diff alone (what happens when card metadata or a meter note
+  changes);
+* the same cycle through the manager pages (vanilla SteVe: HTML parsing);
+* search and counts over the rows;
+* the snapshot save to a fresh SQLite store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chargesim.testing import SimHandle, start_sim_thread  # noqa: E402
+from polaris_tui.services.clock import FixedClock  # noqa: E402
+from polaris_tui.services.fleet import FleetService  # noqa: E402
+from polaris_tui.services.poller import LivePoller  # noqa: E402
+from polaris_tui.services.settings import Settings, SteveSettings  # noqa: E402
+from polaris_tui.services.steve_client import SteveClient  # noqa: E402
+from polaris_tui.services.store import Store  # noqa: E402
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def ms(samples: list[float]) -> str:
+    return f"{min(samples) * 1000:8.1f} ms (median {statistics.median(samples) * 1000:.1f})"
+
+
+async def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        if asyncio.iscoroutine(result):
+            await result
+        out.append(time.perf_counter() - start)
+    return out
+
+
+async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> None:
+    clock = FixedClock(NOW)
+    settings = Settings(
+        steve=SteveSettings(
+            url=sim.steve_url, api_password=sim.steve_password, web_password=sim.web_password,
+            status_source=source, read_timeout=120,
+        )
+    )
+    steve = SteveClient(settings.steve, clock=clock, retry_delays=())
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await Store.open(Path(tmp) / "bench.sqlite", clock=clock)
+        events: list = []
+        poller = LivePoller(steve, None, store, clock, settings, events.append)
+        fleet = FleetService(poller, store, steve, clock, settings)
+        try:
+            start = time.perf_counter()
+            await poller._steve_cycle()  # first cycle: every row new, snapshot written
+            first = time.perf_counter() - start
+            rows = len(poller.rows())
+            published = sum(len(e.changed) for e in events if e.kind == "fleet")
+            steady = await timed(poller._steve_cycle, repeat)
+            rebuild = await timed(lambda: poller._rebuild_and_publish(), repeat)
+            search = await timed(lambda: fleet.search("grace@example.com"), repeat)
+            counts = await timed(lambda: fleet.counts(), repeat)
+
+            async def save_once() -> None:
+                poller._dirty = True  # as after any good cycle
+                await poller._save_snapshot(force=True)
+
+            save = await timed(save_once, max(1, repeat // 2))
+        finally:
+            await poller.stop()
+            await steve.close()
+            await store.close()
+    print(f"\n{label} — {rows} rows, source {source}")
+    print(f"  first cycle (incl. snapshot save) {first * 1000:8.1f} ms   rows published: {published}")
+    print(f"  steady cycle (3 reads, no change) {ms(steady)}")
+    print(f"  row build + diff alone            {ms(rebuild)}")
+    print(f"  search by customer email          {ms(search)}")
+    print(f"  counts                            {ms(counts)}")
+    print(f"  snapshot save                     {ms(save)}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chargers", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    demo = start_sim_thread(now=NOW, frozen=True)
+    big = start_sim_thread(now=NOW, frozen=True, chargers=args.chargers)
+    print(f"stand-ins up in {time.perf_counter() - started:.1f} s")
+    try:
+        await measure(demo, "demo fleet", args.repeat, source="chargeboxes-api")
+        await measure(big, f"{args.chargers} chargers", args.repeat, source="chargeboxes-api")
+        big.fault("vanilla")
+        await measure(big, f"{args.chargers} chargers", max(2, args.repeat // 2), source="manager-page")
+    finally:
+        demo.stop()
+        big.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
