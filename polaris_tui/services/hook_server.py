@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from polaris_tui.services.errors import ConfigError
+from polaris_tui.services.errors import ConfigError, PolarisError
 from polaris_tui.services.scan_login import ScanLoginService
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,15 @@ async def serve_hook(settings: Any, *, clock: Any = None, stop: asyncio.Event | 
 
 
 def run_hook(settings: Any) -> int:
-    """Blocking entry point for ``polaris hook``: serve until a signal; exit code."""
-    asyncio.run(serve_hook(settings))
+    """Blocking entry point for ``polaris hook``: serve until a signal.
+
+    Returns:
+        0 after a clean stop; 2 when it cannot start (no key, port taken,
+        store unopenable), with the reason logged.
+    """
+    try:
+        asyncio.run(serve_hook(settings))
+    except PolarisError as exc:
+        log.error("polaris hook cannot start: %s", exc)
+        return 2
     return 0

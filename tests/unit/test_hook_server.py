@@ -240,3 +240,70 @@ async def test_serve_hook_without_key_refuses_before_opening(tmp_path):
     with pytest.raises(ConfigError):
         await serve_hook(settings)
     assert not (tmp_path / "hook.sqlite").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+async def test_polaris_hook_command_serves_and_stops_on_sigterm(tmp_path):
+    """The real ``polaris hook`` process: answers a signed call, exits 0 on
+    SIGTERM, and leaves the store closed (no owner lock left behind)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POLARIS_CONFIG": str(tmp_path / "absent.toml"),
+        "POLARIS_HOOK__HMAC_KEY": KEY,
+        "POLARIS_STORE__PATH": str(tmp_path / "hook.sqlite"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "polaris_tui", "hook", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}{HOOK_PATH}"
+        raw = body()
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(100):
+                try:
+                    response = await post(client, url, raw, sign(raw, KEY))
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("polaris hook never listened")
+        assert response.json() == {"override": None}
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=20)
+        assert proc.returncode == 0, err
+        assert "pre-authorize hook stopping" in err
+        assert not any((tmp_path / "hook.sqlite-owners").glob("*.lock"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_polaris_hook_command_without_key_exits_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POLARIS_CONFIG": str(tmp_path / "absent.toml"),
+           "POLARIS_STORE__PATH": str(tmp_path / "hook.sqlite")}
+    env.pop("POLARIS_HOOK__HMAC_KEY", None)
+    done = subprocess.run([sys.executable, "-m", "polaris_tui", "hook", "--port", str(_free_port())],
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "hmac_key" in done.stderr
