@@ -79,6 +79,9 @@ def entry_matches(entry: AuditEntry, query: str) -> bool:
 class AuditLogScreen(PolarisScreen):
     """Every audited card edit, newest first; revert with ``v``."""
 
+    HELP_TITLE = "Audit log"
+    """Title of the ``?`` key list."""
+
     BINDINGS = [
         Binding("slash", "find", "Find"),
         Binding("escape", "back", "Back / clear"),

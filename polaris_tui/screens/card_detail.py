@@ -52,6 +52,11 @@ AGE_TICK_SECONDS = 5.0
 class CardDetailScreen(PolarisScreen):
     """One card, by idTag: triage, record, relations, recent transactions, edits."""
 
+    HELP_TITLE = "EV Card details"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    """Record columns side by side from 100 columns, stacked below."""
+    """Title of the ``?`` key list."""
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("r", "refresh", "Refresh"),
@@ -65,12 +70,6 @@ class CardDetailScreen(PolarisScreen):
         Binding("h", "audit", "Audit log"),
     ]
 
-    HELP = (
-        "The card runbook on one page. enter on a relation opens that card; enter on a "
-        "transaction opens its charger. Edit keys (admin): b block/unblock, p parent, "
-        "e expiry, l relink to a Lago customer, n display name, t type, a active flag. "
-        "Each edit is confirmed (before → after), audited, and reversible from the Audit log (h)."
-    )
 
     def __init__(self, id_tag: str, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -94,10 +93,11 @@ class CardDetailScreen(PolarisScreen):
         yield CardHeader(id="card-header", markup=False)
         with VerticalScroll(id="card-body"):
             yield CardVerdict(id="card-verdict", classes="card-panel")
-            yield CardRecord(id="card-record", classes="card-panel", markup=False)
+            yield CardRecord(id="card-record", classes="card-panel")
             yield CardRelations(id="card-relations", classes="card-panel")
+            yield Static("", id="card-relations-note", classes="card-empty", markup=False)
             yield CardSessions(id="card-sessions", classes="card-panel")
-            yield Static("", id="card-sessions-note", markup=False)
+            yield Static("", id="card-sessions-note", classes="card-empty", markup=False)
             yield Static("", id="card-edit-result", markup=False)
         yield Footer()
 
@@ -107,7 +107,7 @@ class CardDetailScreen(PolarisScreen):
         app.source_signal.subscribe(self, self._on_source_changed)
         self.set_interval(AGE_TICK_SECONDS, self._redraw)
         self.query_one("#card-body").display = False
-        for note in self.query(".card-note, #card-sessions-note, #card-edit-result"):
+        for note in self.query(".card-note, .card-empty, #card-edit-result"):
             note.display = False
         self.load()
 
@@ -182,9 +182,11 @@ class CardDetailScreen(PolarisScreen):
         self.query_one(CardHeader).show(view, now)
         self.query_one(CardVerdict).show(view.verdict, self.loaded_at or now, now)
         self.query_one(CardRecord).show(view, now, can_edit=self.can_edit)
-        self.query_one(CardRelations).show(view, now)
-        sessions_note = self.query_one(CardSessions).show(view, now)
-        self._show_note(self.query_one("#card-sessions-note", Static), sessions_note, error=False)
+        for table, note_id in ((self.query_one(CardRelations), "#card-relations-note"),
+                               (self.query_one(CardSessions), "#card-sessions-note")):
+            note = table.show(view, now)
+            table.display = table.row_count > 0
+            self._show_note(self.query_one(note_id, Static), note, error=False)
 
     def _load_error_text(self) -> str:
         exc = self.load_error

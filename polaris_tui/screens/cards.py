@@ -70,6 +70,9 @@ def filter_cards(rows: Sequence[CardRow], query: str, flags: set[str]) -> list[C
 class CardsScreen(PolarisScreen):
     """Every card; ``/`` to find, flags to narrow, ``enter`` to open."""
 
+    HELP_TITLE = "Cards"
+    """Title of the ``?`` key list."""
+
     BINDINGS = [
         Binding("slash", "find", "Find"),
         Binding("escape", "back", "Back / clear"),
@@ -81,12 +84,6 @@ class CardsScreen(PolarisScreen):
         Binding("h", "audit", "Audit log"),
     ]
 
-    HELP = (
-        "Every card: SteVe's tags joined with Polaris' card metadata. / finds by idTag or "
-        "display name as you type; b, x, u, m show only blocked, expired, unlinked or "
-        "meta-cards (press again to drop the filter); enter opens the card; escape clears "
-        "the filters, then goes back."
-    )
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:

@@ -2,7 +2,8 @@
 
 Children inherit their parent's refusal in the runbook's words, while SteVe
 itself only looks at the card: so each relation shows its own blocked and
-expired state, and an ancestor that blocks this card is marked as the cause.
+expired state, an ancestor that blocks this card is marked as the cause, and
+the children of a refused card are marked as refused too.
 ``enter`` on a row posts ``DataTable.RowSelected``; the screen opens that card.
 """
 
@@ -38,11 +39,13 @@ def relation_label(index: int, total: int) -> str:
     return f"{label} (root)" if index == total - 1 and total > 1 else label
 
 
-def _cells(relation: str, tag: RelatedTag) -> list[Text]:
+def _cells(relation: str, tag: RelatedTag, *, inherits_refusal: bool = False) -> list[Text]:
     if not tag.exists:
         effect = Text("not in SteVe", style="bold yellow")
     elif tag.is_cause:
         effect = Text("CAUSE: refuses this card", style="bold red")
+    elif inherits_refusal:
+        effect = Text("refused too: inherits it", style="yellow")
     else:
         effect = Text("—", style="dim")
     return [
@@ -69,19 +72,26 @@ class CardRelations(DataTable):
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
-    def show(self, view: CardView, now: datetime) -> None:
-        """Render the relations of ``view``."""
+    def show(self, view: CardView, now: datetime) -> str | None:
+        """Render the relations of ``view``; returns the line to show instead when there are none."""
         rows = []
         total = len(view.parents)
         for index, tag in enumerate(view.parents):
             rows.append((f"parent:{tag.id_tag}", _cells(relation_label(index, total), tag)))
+        refused = any(p.is_cause for p in view.parents) or (
+            view.tag is not None and (view.tag.blocked or view.tag.is_expired(now))
+        )
         for tag in view.children:
-            rows.append((f"child:{tag.id_tag}", _cells("child", tag)))
+            rows.append((f"child:{tag.id_tag}", _cells("child", tag, inherits_refusal=refused)))
         sync_rows(self, rows)
+        age = source_age(view.steve_state, view.data_as_of, now)
         count = f"{total} parent(s), {len(view.children)} child(ren)"
-        if not rows:
-            count = "no parent, no children"
-        self.border_subtitle = Content(f"{count} · {source_age(view.steve_state, view.data_as_of, now)}")
+        self.border_subtitle = Content(f"{count} · {age}")
+        if rows:
+            return None
+        if view.tag is None:
+            return f"Relations: none known — SteVe has no tag with this idTag ({age})."
+        return f"Relations: no parent and no children ({age})."
 
     @staticmethod
     def id_tag_of(row_key: str) -> str:

@@ -37,6 +37,8 @@ def session_cells(row: SessionRow, now: datetime) -> list[Text]:
     span = duration(session_duration(row, now)) + (" (running)" if running else "")
     synced = session_synced(row, now)
     synced_style = {"synced": "", "not_synced": "bold yellow"}.get(row.sync_state, "dim")
+    if running and row.sync_state == "not_synced":  # billed when it ends: nothing to sync yet
+        synced, synced_style = "not yet (running)", "dim"
     return [
         Text(str(tx.id)),
         plain(tx.charge_box_id),
@@ -69,16 +71,16 @@ class CardSessions(DataTable):
         age = source_age(view.steve_state, view.data_as_of, now)
         self.border_subtitle = Content(f"{len(rows)} session(s) · {age}")
         if view.recent_note:
-            return view.recent_note
+            return f"Recent transactions: {view.recent_note}"
         if rows:
             return None
         if not view.recent_available or view.steve_state.state == ConnectionState.UNREACHABLE:
-            return ("No transactions shown: SteVe is unreachable, and Polaris keeps no copy of a "
-                    "card's history.")
+            return ("Recent transactions: none shown — SteVe is unreachable, and Polaris keeps no "
+                    "copy of a card's history.")
         if view.tag is None:
-            return "No transactions: SteVe does not know this idTag."
-        return ("No sessions at all for this idTag — the card may never have authorized "
-                "successfully (see the triage verdict).")
+            return "Recent transactions: none — SteVe does not know this idTag."
+        return (f"Recent transactions: no sessions at all for this idTag ({age}) — the card may "
+                "never have authorized successfully (see the triage verdict).")
 
     def charger_of(self, row_key: str) -> str | None:
         """The chargeBoxId of the session a row shows."""

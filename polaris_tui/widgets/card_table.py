@@ -84,17 +84,21 @@ def current_key(table: DataTable) -> str | None:
     return row_key.value
 
 
-CARD_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id_tag", "idTag"),
-    ("name", "Display name"),
-    ("type", "Type"),
-    ("active", "Active"),
-    ("linked", "Linked"),
-    ("blocked", "Blocked"),
-    ("expired", "Expired"),
-    ("parent", "Parent"),
-    ("in_tx", "In transaction"),
+CARD_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("id_tag", "idTag", None),
+    ("name", "Display name", 16),
+    ("type", "Type", None),
+    ("active", "Active", None),
+    ("linked", "Linked", 16),
+    ("blocked", "Blocked", None),
+    ("expired", "Expired", None),
+    ("parent", "Parent", None),
+    ("in_tx", "In tx", None),
 )
+"""(key, header, fixed width or None): nine columns that fit 120 terminal columns."""
+
+NOT_IN_STEVE = Text("not in SteVe", style="bold yellow")
+"""Shown in the Blocked column: SteVe answers Invalid for a card it does not know."""
 
 
 def card_cells(row: CardRow) -> list[Text]:
@@ -102,25 +106,26 @@ def card_cells(row: CardRow) -> list[Text]:
     id_tag = plain(row.id_tag, "bold" if row.is_meta else "")
     if row.is_meta:
         id_tag.append(" (meta)", style="dim")
-    if not row.in_steve:
-        id_tag.append(" (not in SteVe)", style="bold yellow")
+    name = plain(row.display_name or "")
     if row.linked:
         linked = plain(row.lago_customer_id or "yes")
         if row.link_from_id_tag and row.link_from_id_tag != row.id_tag:
-            linked.append(" via ", style="dim")
-            linked.append_text(plain(row.link_from_id_tag, "dim"))
+            linked.append(" (inh.)", style="dim")  # from an ancestor: see Parent
     else:
         linked = Text("no", style="yellow")
+    unknown = Text("—", style="dim")
+    for cell in (name, linked):  # fixed-width columns: cut with an ellipsis, never wrap
+        cell.no_wrap, cell.overflow = True, "ellipsis"
     return [
         id_tag,
-        plain(row.display_name or ""),
+        name,
         plain(row.tag_type or ""),
         flag(row.active) if row.active else Text("no", style="yellow"),
         linked,
-        flag(row.blocked, alarm=True),
-        flag(row.expired, alarm=True),
+        flag(row.blocked, alarm=True) if row.in_steve else NOT_IN_STEVE,
+        flag(row.expired, alarm=True) if row.in_steve else unknown,
         plain(row.parent_id_tag or ""),
-        flag(row.in_transaction),
+        flag(row.in_transaction) if row.in_steve else unknown,
     ]
 
 
@@ -133,8 +138,8 @@ class CardTable(DataTable):
                          classes=classes, disabled=disabled)
 
     def on_mount(self) -> None:
-        for key, label in CARD_COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in CARD_COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def show(self, rows: Sequence[CardRow]) -> None:
         """Show ``rows`` (already filtered and sorted), keeping the cursor's card."""

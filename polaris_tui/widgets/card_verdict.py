@@ -48,7 +48,7 @@ class VerdictAnswer(Horizontal):
         self.query_one(".verdict-badge", Label).update(Content(answer.answer.upper()))
         body = Text()
         body.append(clean(answer.question, limit=200), style="bold")
-        body.append("\n")
+        body.append(" — ")
         body.append(clean(answer.summary, limit=400))
         for line in answer.evidence:
             body.append("\n  · ", style="dim")

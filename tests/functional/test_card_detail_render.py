@@ -185,7 +185,7 @@ class TestUntrustedText:
         app = FakeApp(make_view(note=HOSTILE))
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(app, pilot)
-            record = str(app.screen.query_one(CardRecord).content)
+            record = app.screen.query_one(CardRecord).text
             assert "[@click=app.quit]x[/] [red]^[[2J" in record
             assert "\x1b" not in record
             await pilot.click(CardRecord)
@@ -219,7 +219,7 @@ class TestEdits:
             titles = [n.title for n in app._notifications]
             assert "Not allowed for your role" in titles
             assert "Read-only: editing cards needs the admin role" in str(
-                app.screen.query_one(CardRecord).content)
+                app.screen.query_one(CardRecord).text)
         assert app.services.cards.edits == []
 
     async def test_edit_runs_on_the_app_and_survives_leaving_the_page(self) -> None:
