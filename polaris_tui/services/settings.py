@@ -20,6 +20,7 @@ import os
 import stat
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_state_dir
@@ -54,6 +55,19 @@ def default_config_path() -> Path:
 def default_store_path() -> Path:
     """The SQLite store in the user's state directory."""
     return Path(user_state_dir("polaris")) / "polaris.sqlite"
+
+
+def _check_url(value: str | None) -> str | None:
+    """A base URL without trailing slash, and without credentials in it: they
+    would be written to logs with every request (use the password fields)."""
+    if not value:
+        return value
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("must be an http(s) URL such as http://host:8080/steve")
+    if parsed.username or parsed.password:
+        raise ValueError("must not contain a user or password; use the api_user/api_password (or api_key) settings")
+    return value.rstrip("/")
 
 
 def _os_user() -> str:
@@ -97,8 +111,8 @@ class SteveSettings(_Section):
 
     @field_validator("url")
     @classmethod
-    def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
 
 class LagoSettings(_Section):
@@ -113,8 +127,8 @@ class LagoSettings(_Section):
 
     @field_validator("url")
     @classmethod
-    def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
 
 class StoreSettings(_Section):

@@ -173,3 +173,11 @@ def test_readable_config_without_secrets_is_fine(tmp_path):
     assert config_warnings(path) == []
     assert config_warnings(tmp_path / "missing.toml") == []
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_urls_with_credentials_are_refused_without_echoing_them(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_settings({"steve": {"url": "http://admin:pw-in-url-77@steve:8080/steve"}}, config_file=tmp_path / "n.toml")
+    assert "steve.url" in err.value.message and "pw-in-url-77" not in str(err.value)
+    with pytest.raises(ConfigError, match="lago.url"):
+        load_settings({"lago": {"url": "ftp://lago"}}, config_file=tmp_path / "n.toml")
