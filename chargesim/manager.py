@@ -64,10 +64,15 @@ class Sessions:
     def __init__(self) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
 
+    LIMIT = 2_000
+    """Sessions kept; the oldest go first (a cookie-less poller must not grow memory)."""
+
     def new(self) -> tuple[str, dict[str, Any]]:
         sid = secrets.token_hex(16).upper()
         session = {"csrf": secrets.token_urlsafe(24), "user": None, "saved": None}
         self.by_id[sid] = session
+        while len(self.by_id) > self.LIMIT:
+            del self.by_id[next(iter(self.by_id))]
         return sid, session
 
 
