@@ -1,9 +1,10 @@
 """Charger detail (``enter`` on a fleet row): the force-close runbook's page.
 
-Panels: Live status, Current session, Remote operations, Recent operations
-and Scan-to-login. At 120x40 the first four titles are on screen without
-scrolling (two columns); below ~110 columns the panels stack in one
-scrollable column, so at 80x24 everything is reachable by keyboard.
+Panels: Live status | Current session, then Remote operations | Scan-to-login,
+then Recent operations across the full width (its six columns need it). At
+120x40 every title is on screen without scrolling; below ~110 columns the
+panels stack in one scrollable column, so at 80x24 everything is reachable
+by keyboard (tab moves focus and scrolls it into view).
 
 Data: ``services.fleet.detail(id)`` in an exclusive worker, reloaded when
 the fleet poll changes this charger, when an operation on it changes, and on
@@ -111,11 +112,10 @@ class ChargerDetailScreen(PolarisScreen):
                         yield Button(Content("Refresh (r)"), id="op-refresh", compact=True)
                         yield Button(Content("Unlock connector (u)"), id="op-unlock", compact=True, variant="warning")
                         yield Button(Content("Close in SteVe DB only (x)"), id="op-close-db", compact=True, variant="error")
-                with Vertical(id="detail-side"):
-                    with Vertical(id="recent-ops", classes="panel"):
-                        yield OperationsTable(id="recent-ops-table")
-                        yield Static(Content("No operations on this charger yet."), id="recent-empty")
-                    yield ScanPanel(can_act=can_act, id="scan-panel")
+                yield ScanPanel(can_act=can_act, id="scan-panel")
+            with Vertical(id="recent-ops", classes="panel"):
+                yield OperationsTable(id="recent-ops-table")
+                yield Static(Content("No operations on this charger yet."), id="recent-empty")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -443,10 +443,12 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Follow-ups are hidden until offered (the footer stays readable at
+        # 80 columns); help still lists them, marked "not offered right now".
         if action == "open_card":
             return True if self.session is not None else None
         if action in ("unlock_followup", "close_in_db"):
-            return True if self._followup_entry() is not None else None
+            return self._followup_entry() is not None
         return True
 
     def action_back(self) -> None:

@@ -17,30 +17,48 @@ from textual.widgets import DataTable, Static
 
 # Keys every screen shares, described once (they come from the app or the palette).
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+p", "Command palette: Chargers, Cards, Operation log, Audit log, go to a charger or card"),
-    ("tab / shift+tab", "Move between panels and fields"),
+    ("ctrl+p", "Commands: screens, go to a charger or card by id"),
+    ("tab", "Move between panels and fields (shift+tab: back)"),
 )
 
 
 def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
-    """(key, what it does, where) for every active binding of ``screen``."""
-    rows: list[tuple[str, str, str]] = []
+    """(key, what it does, where) for every binding of ``screen``.
+
+    The screen's own keys come first (including those not offered right now,
+    marked so), then the app's, then those every screen or the focused widget has.
+    """
+    own = [b for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)]
+    own_keys = {b.key for b in own}
+    rows: list[tuple[int, str, str, str]] = []
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding: Binding = active.binding
-        if binding.system and binding.key not in ("ctrl+p",):
+        if binding.system and binding.key != "ctrl+p":
             continue
-        description = binding.description or binding.tooltip or binding.action
-        display = screen.app.get_key_display(binding)
-        if display in seen:
+        if binding.key in seen:
             continue
-        seen.add(display)
-        where = type(active.node).__name__
-        rows.append((display, description, where))
+        seen.add(binding.key)
+        node = active.node
+        if node is screen and binding.key in own_keys:
+            rank, where = 0, "this screen"
+        elif node is screen.app:
+            rank, where = 1, "everywhere"
+        else:
+            rank, where = 2, "every screen" if node is screen else type(node).__name__
+        description = dict(EXTRA_KEYS).get(binding.key) or binding.description or binding.tooltip or binding.action
+        if not active.enabled:
+            description += " (not offered right now)"
+        rows.append((rank, screen.app.get_key_display(binding), description, where))
+    for binding in own:
+        if binding.key not in seen:
+            seen.add(binding.key)
+            rows.append((0, screen.app.get_key_display(binding), f"{binding.description} (not offered right now)", "this screen"))
     for key, description in EXTRA_KEYS:
-        if key not in seen:
-            rows.append((key, description, "app"))
-    return rows
+        if key not in seen and key.split(" / ")[0] not in seen:
+            rows.append((1, key, description, "everywhere"))
+    rows.sort(key=lambda r: r[0])  # stable: keeps each group's own order
+    return [(key, description, where) for _rank, key, description, where in rows]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -19,7 +19,7 @@ class CountsStrip(Static):
     """Fleet totals with the data's age; red accents when something needs attention."""
 
     DEFAULT_CSS = """
-    CountsStrip { height: 1; padding: 0 1; }
+    CountsStrip { height: auto; padding: 0 1; }
     """
 
     def show_counts(

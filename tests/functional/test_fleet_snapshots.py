@@ -1,0 +1,39 @@
+"""Snapshots of the fleet screen against the stand-in's frozen demo fleet.
+
+Clock injected at FROZEN_NOW (the stand-in's frozen instant), cursor blink
+off, fixed terminal sizes; ``run_before`` awaits the services, the first
+poll and every worker.
+"""
+
+from __future__ import annotations
+
+from .conftest import settle, type_keys
+
+
+class TestFleetSnapshots:
+    """The first screen an operator sees."""
+
+    def test_demo_fleet_120x40(self, snap_compare, sim_app) -> None:
+        """Demo banner on top; counts strip (Online 11, Offline 1, Charging 3, Faulted 1,
+        Stuck); the 13 chargers, the stuck sessions first with STUCK in red,
+        CP-CHARLIE-03 offline in red, LEGACY-GARAGE-99 Unmanaged; the panel's
+        subtitle says the sort and "as of 10:00:00Z · 0s ago"."""
+        app = sim_app(demo=True)
+        assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
+
+    def test_demo_fleet_80x24(self, snap_compare, sim_app) -> None:
+        """The same fleet at 80x24: no demo banner (demo=False), the table scrolls
+        horizontally; footer keys visible."""
+        app = sim_app()
+        assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+    def test_filtered_by_customer_email_120x40(self, snap_compare, sim_app) -> None:
+        """Typing grace@example.com in the filter leaves exactly CP-BRAVO-02 (session
+        of CARD-STUCK, STUCK); the strip says "showing 1 of 1"."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("slash", *type_keys("grace@example.com"), "enter")
+            await settle(pilot)
+
+        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=run_before)
