@@ -378,8 +378,8 @@ def control_routes() -> list[web.RouteDef]:
         body = await _body(request)
         h = sim.central.hook
         timeout = body.get("timeout")
+        # Not written back to the options: ``reset`` returns to the start-up hook.
         h.configure(body.get("url"), body.get("key"), float(timeout) if timeout is not None else None)
-        sim.options.hook_url, sim.options.hook_key = h.url, h.key
         return _ok({"url": h.url, "enabled": h.enabled, "timeout": h.timeout})
 
     routes = [

@@ -157,8 +157,9 @@ def _central_cp_class():
                 id_tag=kw.get("id_tag"),
             )
             if kw.get("id_tag"):
-                decision = await self.central.authorize(self.box, None, kw["id_tag"], is_start_tx=False)
-                return call_result.StopTransaction(id_tag_info=self._info(decision))
+                # SteVe's own rules only: the fork's hook runs on Authorize and StartTransaction.
+                status = self.central.steve_status(kw["id_tag"], concurrent_check=False)
+                return call_result.StopTransaction(id_tag_info={"status": status})
             return call_result.StopTransaction()
 
         @on(Action.meter_values)

@@ -116,3 +116,9 @@ async def test_unreachable_hook_fails_open(sim):
     assert result["authorize"] == "Accepted"
     await asyncio.to_thread(sim.control, "POST", "/hook", {"url": None, "key": None})
     assert (await asyncio.to_thread(sim.control, "GET", "/hook"))["enabled"] is False
+
+
+async def test_reset_returns_to_the_start_up_hook(sim):
+    await asyncio.to_thread(sim.control, "POST", "/hook", {"url": "http://127.0.0.1:9/hook", "key": KEY})
+    await asyncio.to_thread(sim.reset)
+    assert (await asyncio.to_thread(sim.control, "GET", "/hook"))["enabled"] is False
