@@ -27,6 +27,8 @@ log = logging.getLogger("chargesim.central")
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
+MAX_SAMPLES = 6_000
+"""Samples kept per transaction (two per minute: about two days)."""
 
 
 @dataclass
@@ -408,6 +410,9 @@ class Central:
         tx.values.append(MeterSample(ts, str(wh)))
         if power_w is not None:
             tx.values.append(MeterSample(ts, str(power_w), measurand=POWER, unit="W"))
+        if len(tx.values) > MAX_SAMPLES:
+            # A session left running for days: keep its Begin value and the recent ones.
+            del tx.values[1 : len(tx.values) - MAX_SAMPLES + 1]
 
     # -------------------------------------------------------------- the clock
 
