@@ -8,6 +8,7 @@ STEVE.md quotes SteVe's exact text, because clients map errors on them.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -357,8 +358,8 @@ def test_call_error_lands_in_error_responses(api, sim):
 
 
 def test_slow_station_gives_unfinished_task_then_late_answer(sim_factory):
-    sim = sim_factory(station_timeout_seconds=0.3)
-    sim.fault("slow_station:CP-GOLF-07:0.8")
+    sim = sim_factory(station_timeout_seconds=1.0, station_delay=(0.01, 0.02))
+    sim.fault("slow_station:CP-GOLF-07:2.5")
     with httpx.Client(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)) as api:
         env = check(api.post("/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-GOLF-07", "CP-HOTEL-08"]}),
                     "POST", OPS + "GetLocalListVersion", 200)
@@ -375,12 +376,11 @@ def test_slow_station_gives_unfinished_task_then_late_answer(sim_factory):
 
 
 def test_station_lost_mid_call_lands_in_exceptions(sim_factory):
-    sim = sim_factory(station_timeout_seconds=2)
-    sim.fault("slow_station:CP-GOLF-07:0.5")
+    sim = sim_factory(station_timeout_seconds=10)
+    sim.fault("slow_station:CP-GOLF-07:3")
     with httpx.Client(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)) as api:
-        import threading
-
-        threading.Timer(0.15, lambda: sim.fault("offline:CP-GOLF-07")).start()
+        # The station goes away while SteVe waits for its answer.
+        threading.Timer(0.5, lambda: sim.fault("offline:CP-GOLF-07")).start()
         env = check(api.post("/operations/ClearCache", json={"chargeBoxIdList": ["CP-GOLF-07"]}),
                     "POST", OPS + "ClearCache", 200)
     assert env["taskFinished"] is True

@@ -53,7 +53,7 @@ async def test_signed_calls_on_authorize_and_start(sim):
         return web.json_response({"override": None})
 
     async with hook_server(allow) as (url, calls):
-        await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY})
+        await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": 2.0})
         result = await _tap(sim, "CP-DELTA-04", "CARD-KIOSK", 1)
     assert result["action"] == "started"
     assert len(calls) == 2
@@ -73,7 +73,7 @@ async def test_blocked_only_downgrades_accepted(sim_factory):
         return web.json_response({"override": "BLOCKED"})
 
     async with hook_server(block) as (url, calls):
-        sim = await asyncio.to_thread(sim_factory, hook_url=url, hook_key=KEY)
+        sim = await asyncio.to_thread(sim_factory, hook_url=url, hook_key=KEY, hook_timeout=2.0)
         kiosk = await _tap(sim, "CP-FOXTROT-06", "CARD-KIOSK", 1)
         blocked = await _tap(sim, "CP-FOXTROT-06", "CARD-BLOCKED", 1)
         unknown = await _tap(sim, "CP-FOXTROT-06", "CARD-NEW-0001", 1)
@@ -87,7 +87,7 @@ async def test_blocked_only_downgrades_accepted(sim_factory):
 
 async def test_fail_open(sim):
     async def slow(body):
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         return web.json_response({"override": "BLOCKED"})
 
     async def broken(body):
@@ -97,11 +97,12 @@ async def test_fail_open(sim):
         return web.Response(status=200, text="{not json", content_type="application/json")
 
     outcomes = []
-    rounds = [(slow, "CP-GOLF-07", "ACME-02"), (broken, "CP-INDIA-09", "CARD-UNLINKED"),
-              (garbage, "CP-KILO-11", "CARD-INACTIVE")]
-    for answer, cb_id, id_tag in rounds:
+    # (hook answer, budget): a generous budget where the hook must not time out.
+    rounds = [(slow, 0.2, "CP-GOLF-07", "ACME-02"), (broken, 2.0, "CP-INDIA-09", "CARD-UNLINKED"),
+              (garbage, 2.0, "CP-KILO-11", "CARD-INACTIVE")]
+    for answer, budget, cb_id, id_tag in rounds:
         async with hook_server(answer) as (url, calls):
-            await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": 0.2})
+            await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": budget})
             result = await _tap(sim, cb_id, id_tag, 1)
             assert calls, "the hook was not called"
         assert (result["authorize"], result["action"], result["startStatus"]) == ("Accepted", "started", "Accepted")

@@ -1,0 +1,180 @@
+"""Run the real ``polaris`` entry point under a pseudo-terminal.
+
+The bad days that only a real process shows — SIGHUP when the SSH session
+closes, a start with nothing listening, control bytes from data reaching the
+terminal, mouse tracking — are tested by starting ``python -m polaris_tui``
+on the slave side of ``os.openpty()`` with a fixed window size, reading every
+byte it writes to the terminal, typing keys into the master side, and then
+quitting with ``q`` or SIGHUP.
+
+The child gets a hermetic environment: no ``POLARIS_…`` variable from the
+machine running the tests, ``HOME`` in the test's temporary folder, and the
+log file beside the store (the CLI logs there).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+KEYS = {
+    "enter": b"\r",
+    "escape": b"\x1b",
+    "tab": b"\t",
+    "ctrl+p": b"\x10",
+    "down": b"\x1b[B",
+    "up": b"\x1b[A",
+}
+
+
+class PtyPolaris:
+    """A running ``polaris`` on a pseudo-terminal (use ``run_polaris``)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], master: int) -> None:
+        self.proc = proc
+        self.master = master
+        self._out = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        # Drain continuously so the child can never block on a full pty buffer.
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO once the child side is closed
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self._out.extend(chunk)
+
+    @property
+    def output(self) -> bytes:
+        """Every byte written to the terminal so far."""
+        with self._lock:
+            return bytes(self._out)
+
+    def mark(self) -> int:
+        """The current output length (``wait_for(..., after=mark)`` looks only after it)."""
+        with self._lock:
+            return len(self._out)
+
+    def wait_for(self, needle: str | bytes, *, timeout: float = 20.0, after: int = 0) -> bool:
+        """Wait until ``needle`` appears in the output (after offset ``after``)."""
+        data = needle.encode() if isinstance(needle, str) else needle
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if data in self.output[after:]:
+                return True
+            if self.proc.poll() is not None:
+                return data in self.output[after:]
+            time.sleep(0.05)
+        return False
+
+    def settle(self, quiet: float = 0.6, *, timeout: float = 10.0) -> None:
+        """Wait until the terminal has been quiet for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        last = self.mark()
+        still_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.mark()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= quiet:
+                return
+
+    def type(self, *keys: str, pause: float = 0.08) -> None:
+        """Type key names (``KEYS``) or literal text."""
+        for key in keys:
+            os.write(self.master, KEYS.get(key, key.encode()))
+            time.sleep(pause if key != "escape" else max(pause, 0.3))
+
+    def hangup(self) -> None:
+        """What the SSH server does when the session closes."""
+        self.proc.send_signal(signal.SIGHUP)
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if the process did not end within ``timeout``."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        """Kill the child if it still runs, and close the terminal."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        try:
+            os.close(self.master)
+        except OSError:
+            pass  # already closed
+        self._reader.join(5)
+
+
+def polaris_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A clean environment for the child: no POLARIS_ leak, HOME in the test dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLARIS_", "TEXTUAL"))}
+    env.update(
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_STATE_HOME=str(home / ".state"),
+        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        LANG="C.UTF-8",
+    )
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def run_polaris(
+    args: Sequence[str],
+    *,
+    home: Path,
+    env: Mapping[str, str] | None = None,
+    cols: int = 120,
+    rows: int = 40,
+) -> Iterator[PtyPolaris]:
+    """Start ``python -m polaris_tui ARGS`` on a ``cols`` x ``rows`` pseudo-terminal."""
+    home.mkdir(parents=True, exist_ok=True)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "polaris_tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=polaris_env(home, env),
+            cwd=str(home),
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    running = PtyPolaris(proc, master)
+    try:
+        yield running
+    finally:
+        running.stop()
