@@ -58,7 +58,6 @@ from polaris_tui.models import (
     OcppTag,
     OpenSession,
     SourceName,
-    SourceState,
     StatusSource,
     Transaction,
 )

@@ -16,7 +16,7 @@ from polaris_tui.models import (
     StatusSource,
 )
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import LagoUnreachable, SteveAuthError, SteveRejected, SteveUnreachable
+from polaris_tui.services.errors import LagoUnreachable, SteveAuthError, SteveRejected
 from polaris_tui.services.poller import LivePoller, next_delay
 from polaris_tui.services.settings import PollSettings, Settings
 from tests.unit.test_fleet_fakes import NOW, FakeLago, FakeSteve, FakeStore, ago, box, connector, demo_data
