@@ -230,7 +230,7 @@ class FleetTable(DataTable[Text]):
                 elif old != signature:
                     for column, cell, before, after in zip(COLUMNS, cells, old, signature):
                         if before != after:
-                            self.update_cell(key, column.key, cell)
+                            self.update_cell(key, column.key, cell, update_width=True)
                             if column.key == "id":
                                 self._id_cells[key] = cell
                 self._signatures[key] = signature

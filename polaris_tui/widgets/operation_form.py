@@ -35,6 +35,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from polaris_tui.widgets.safe_text import clean
 
+DRY_RUN_ON = "Dry run: ON (nothing is sent)"
+DRY_RUN_OFF = "Dry run: OFF (sends to SteVe)"
+"""The toggle says its state in words: a checkbox's colour alone is lost on some terminals."""
+
 # Which context value fills which field, by SteVe's camelCase field name.
 CONTEXT_FIELDS = ("transactionId", "connectorId", "idTag")
 
@@ -100,6 +104,8 @@ class OperationForm(Widget):
     OperationForm .op-error.-shown { display: block; }
     OperationForm #op-actions { height: auto; margin-top: 1; }
     OperationForm Checkbox { border: none; height: 1; padding: 0 1; margin-right: 2; }
+    OperationForm Checkbox:focus { border: none; background: $accent 40%; }
+    OperationForm Checkbox.-live { color: $warning; text-style: bold; }
     OperationForm #op-note { color: $warning; }
     """
 
@@ -135,6 +141,7 @@ class OperationForm(Widget):
         )
         self.context: dict[str, Any] = {}
         self._prefilled: dict[str, str] = {}
+        self._refocus = False
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -146,7 +153,7 @@ class OperationForm(Widget):
         )
         yield Vertical(id="op-fields")
         with Horizontal(id="op-actions"):
-            yield Checkbox(Content("Dry run"), value=True, id="op-dry-run")
+            yield Checkbox(Content(DRY_RUN_ON), value=True, id="op-dry-run")
             yield Button(Content("Submit"), id="op-submit", variant="primary", compact=True)
         yield Static(Content(""), id="op-note")
 
@@ -254,6 +261,12 @@ class OperationForm(Widget):
         if values:
             self.context = {**self.context, **values}
 
+    @on(Checkbox.Changed, "#op-dry-run")
+    def _dry_run_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        event.checkbox.label = Content(DRY_RUN_ON if event.value else DRY_RUN_OFF)
+        event.checkbox.set_class(not event.value, "-live")
+
     @on(Select.Changed, "#op-picker")
     async def _operation_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -314,8 +327,18 @@ class OperationForm(Widget):
             widget.set_class(bool(message), "-shown")
 
     # -- submit ---------------------------------------------------------------
-    def watch_busy(self, _busy: bool) -> None:
+    def watch_busy(self, busy: bool) -> None:
+        try:
+            button = self.query_one("#op-submit", Button)
+        except NoMatches:  # not composed yet
+            return
+        if busy:
+            # Disabling the focused button moves focus away: bring it back after.
+            self._refocus = button.has_focus
         self._sync_button()
+        if not busy and self._refocus:
+            self._refocus = False
+            button.focus()
 
     def _sync_button(self) -> None:
         try:

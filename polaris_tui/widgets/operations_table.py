@@ -140,7 +140,7 @@ class OperationsTable(DataTable[Text]):
             elif old != signature:
                 for (column, cell), before, after in zip(cells.items(), old, signature):
                     if before != after:
-                        self.update_cell(key, column, cell)
+                        self.update_cell(key, column, cell, update_width=True)
             self._signatures[key] = signature
         if added:
             self.sort("id", key=lambda cell: -int(cell.plain))
