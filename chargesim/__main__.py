@@ -78,7 +78,7 @@ def options_from(args: argparse.Namespace) -> SimOptions:
     )
 
 
-async def serve(options: SimOptions, *, as_json: bool) -> None:
+async def serve(options: SimOptions, *, as_json: bool, parent: int | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # Handlers first: a signal right after the announcement must stop us cleanly.
@@ -99,7 +99,9 @@ async def serve(options: SimOptions, *, as_json: bool) -> None:
             f"  control        {info['control_url']}\n"
         )
     sys.stdout.flush()
-    watcher = loop.create_task(_watch_parent(stop)) if options.exit_with_parent else None
+    watcher = None
+    if options.exit_with_parent:
+        watcher = loop.create_task(_watch_parent(stop, parent if parent is not None else os.getppid()))
     try:
         await stop.wait()
     finally:
@@ -108,24 +110,28 @@ async def serve(options: SimOptions, *, as_json: bool) -> None:
         await server.stop()
 
 
-async def _watch_parent(stop: asyncio.Event) -> None:
-    """Exit when the parent is gone (re-parented to init or a subreaper)."""
-    parent = os.getppid()
+async def _watch_parent(stop: asyncio.Event, parent: int) -> None:
+    """Exit when the parent is gone (re-parented to init or a subreaper).
+
+    ``parent`` is read when the process starts, so a parent that dies while
+    the server is still starting is noticed too.
+    """
     while True:
-        await asyncio.sleep(0.5)
         if os.getppid() != parent:
             log.warning("parent process %s is gone; exiting", parent)
             stop.set()
             return
+        await asyncio.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m chargesim`` and the ``chargesim`` script."""
+    parent = os.getppid()
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        asyncio.run(serve(options_from(args), as_json=args.json))
+        asyncio.run(serve(options_from(args), as_json=args.json, parent=parent))
     except OSError as exc:
         print(f"chargesim: cannot listen: {exc}", file=sys.stderr)
         return 1
