@@ -294,6 +294,9 @@ class SteveClient:
                 await response.aclose()
         except ValueError as exc:
             raise MalformedResponse(self.clean(f"{method} {path}: {exc}")) from None
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            # Never sent: unlike a read timeout, SteVe cannot have acted on it.
+            raise SteveUnreachable(self.clean(f"{method} {path}: could not connect in time")) from None
         except httpx.TimeoutException:
             raise SteveTimeout(self.clean(f"no answer to {method} {path} in time")) from None
         except httpx.TransportError as exc:

@@ -48,6 +48,10 @@ STALE_TX_TEXT = (
     "Stale transactionId: the session may have already ended between your dry run and "
     "this submit. Refresh the charger (r) and check Current session."
 )
+NO_ANSWER_TEXT = (
+    "SteVe took the request but did not answer in time: it may have sent it to the station, "
+    "which may still act on it. Refresh the charger (r) and check before you try again."
+)
 STILL_OPEN_TEXT = (
     "Stop accepted but the session is still open: the charger has stopped acknowledging "
     "transaction state. Try UnlockConnector on the session's connector; if that also fails, "
@@ -143,7 +147,10 @@ def _failed(entry: OperationLogEntry, ref: str) -> Outcome:
         return Outcome(head, "error", detail=f"{message}\n{OFFLINE_TEXT}".strip())
     if title == TransactionNotActive.title:
         return Outcome(head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True)
-    if title in (SteveUnreachable.title, SteveTimeout.title):
+    if title == SteveTimeout.title:
+        # The request went out: SteVe may have sent it on, and the station may act.
+        return Outcome(head, "error", detail=f"{NO_ANSWER_TEXT} {message}".strip(), offer_refresh=True)
+    if title == SteveUnreachable.title:
         return Outcome(
             head,
             "error",
