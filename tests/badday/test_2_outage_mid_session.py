@@ -112,7 +112,7 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
         assert await wait_until(pilot, lambda: services.poller.cycles[SourceName.STEVE] >= cycles_back + 3)
         await settle(pilot)
         assert "SteVe" not in banner_text(app)
-        assert [op["name"] for op in sim.control("GET", "/operations")] == []
+        assert [op["operation"] for op in sim.control("GET", "/operations")] == []
         tx = next(t for t in sim.control("GET", "/transactions") if t["id"] == tx_id)
         assert tx["stopTimestamp"] is None, "the session is still open: nothing fired later"
         rows = await services.operations.recent(charge_box_id="CP-ALPHA-01")
