@@ -37,32 +37,38 @@ LIMIT = 500
 
 AGE_TICK_SECONDS = 5.0
 
-COLUMNS = (
-    ("id", "#"),
-    ("when", "When"),
-    ("who", "Who"),
-    ("card", "Card"),
-    ("action", "Action"),
-    ("before", "Before"),
-    ("after", "After"),
-    ("status", "Status"),
-    ("reverted", "Reverted"),
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("id", "#", None),
+    ("when", "When", 16),
+    ("who", "Who", None),
+    ("card", "Card", None),
+    ("action", "What", None),
+    ("before", "Before", 17),
+    ("after", "After", 17),
+    ("status", "Status", None),
+    ("reverted", "Reverted", None),
 )
+"""(key, header, fixed width or None); long values are cut here and shown whole below."""
 
 STATUS_STYLE = {"applied": "", "pending": "bold yellow", "failed": "bold red"}
+
+
+def _cut(text: str) -> Text:
+    """A cell for a fixed-width column: cut with an ellipsis, never wrapped."""
+    return Text(text, no_wrap=True, overflow="ellipsis")
 
 
 def entry_cells(entry: AuditEntry) -> list[Text]:
     """One audit row; before/after are cut here and shown whole below the table."""
     return [
         Text(str(entry.id), justify="right"),
-        Text(when(entry.created_at)),
-        plain(entry.actor, limit=30),
-        plain(entry.id_tag, limit=30),
+        _cut(entry.created_at.strftime("%Y-%m-%d %H:%M")),
+        plain(entry.actor, limit=20),
+        plain(entry.id_tag, limit=20),
         plain(entry.action, limit=20),
-        Text(state_text(entry.before)[:40]),
-        Text(state_text(entry.after)[:40]),
-        Text(audit_status(entry)[:40], style=STATUS_STYLE.get(entry.status, "")),
+        _cut(state_text(entry.before, limit=80)),
+        _cut(state_text(entry.after, limit=80)),
+        Text(entry.status, style=STATUS_STYLE.get(entry.status, "")),
         Text(audit_reverted(entry)),
     ]
 
@@ -114,8 +120,8 @@ class AuditLogScreen(PolarisScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.query_one("#audit-filter", Input).display = False
         self.app.card_signal.subscribe(self, lambda _event: self.load())  # type: ignore[attr-defined]

@@ -240,15 +240,29 @@ def edit_summary(view: CardView, kind: CardEditKind, value: Any) -> tuple[str, s
 
 # -- audit -------------------------------------------------------------------
 
-def state_text(state: dict[str, Any]) -> str:
-    """An audit ``before``/``after`` dict as ``key=value, ...`` (cleaned)."""
-    if not state:
-        return "—"
+FIELD_LABELS = {
+    "max_active_transaction_count": "max active",
+    "parent_id_tag": "parent",
+    "expiry_date": "expiry",
+    "lago_customer_id": "customer",
+    "display_name": "name",
+    "tag_type": "type",
+}
+"""Short names of the fields an audit entry records (the store keeps the long ones)."""
+
+HIDDEN_FIELDS = {"meta_row"}
+"""Bookkeeping keys of an audit entry that say nothing to an operator."""
+
+
+def state_text(state: dict[str, Any], *, limit: int = 300) -> str:
+    """An audit ``before``/``after`` dict as ``field=value, ...`` (short names, cleaned)."""
     parts = []
     for key, value in state.items():
+        if key in HIDDEN_FIELDS:
+            continue
         shown = NONE if value is None or value == "" else value
-        parts.append(f"{key}={shown}")
-    return clean(", ".join(parts), limit=300)
+        parts.append(f"{FIELD_LABELS.get(key, key)}={shown}")
+    return clean(", ".join(parts), limit=limit) if parts else "—"
 
 
 def audit_status(entry: AuditEntry) -> str:

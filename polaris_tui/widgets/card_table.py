@@ -50,7 +50,7 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
             if key in existing:
                 for column, cell in zip(columns, cells):
                     if table.get_cell(key, column) != cell:
-                        table.update_cell(key, column, cell)
+                        table.update_cell(key, column, cell, update_width=True)
             else:
                 table.add_row(*cells, key=key)
         shown = [row.key.value for row in table.ordered_rows]

@@ -86,7 +86,7 @@ class TestEditRevertRoundTrip:
             (relink_id, block_id) = sorted(rows, reverse=True)
             assert rows[block_id][2:5] == ["alice", "CARD-HEALTHY", "block"]
             assert rows[block_id][7] == "applied" and rows[block_id][8] == "—"
-            assert rows[relink_id][4] == "relink" and "cust-grace" in rows[relink_id][6]
+            assert rows[relink_id][4] == "relink" and rows[relink_id][6] == "customer=cust-grace"
 
             # Revert the relink (cursor on the newest row), then the block.
             await pilot.press("v")
@@ -100,8 +100,7 @@ class TestEditRevertRoundTrip:
             await pilot.press("v")
             await pilot.pause()
             body = text(app.screen.query_one("#confirm-body"))
-            assert "now:      max_active_transaction_count=0" in body
-            assert "restored: max_active_transaction_count=1" in body
+            assert "now:      max active=0" in body and "restored: max active=1" in body
             await pilot.press("y")
             await settle(pilot)
             rows = audit_rows(log_screen)
