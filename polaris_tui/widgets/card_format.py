@@ -60,8 +60,7 @@ def expiry_text(expiry: datetime | None, now: datetime) -> str:
     """An expiry date with whether it has passed."""
     if expiry is None:
         return "never"
-    state = "expired" if expiry <= now else "valid until then"
-    return f"{when(expiry)} ({state})"
+    return f"{when(expiry)} (expired)" if expiry <= now else when(expiry)
 
 
 def best_subscription(subs: list[LagoSubscription]) -> LagoSubscription | None:
@@ -261,8 +260,21 @@ def state_text(state: dict[str, Any], *, limit: int = 300) -> str:
         if key in HIDDEN_FIELDS:
             continue
         shown = NONE if value is None or value == "" else value
+        if key == "expiry_date" and isinstance(value, str):
+            shown = _iso_when(value)
         parts.append(f"{FIELD_LABELS.get(key, key)}={shown}")
     return clean(", ".join(parts), limit=limit) if parts else "—"
+
+
+def _iso_when(value: str) -> str:
+    """A stored ISO time as the screens write times; the raw text if it is not one."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return when(moment.astimezone(timezone.utc))
 
 
 def audit_status(entry: AuditEntry) -> str:
