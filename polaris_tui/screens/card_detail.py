@@ -172,13 +172,15 @@ class CardDetailScreen(PolarisScreen):
         if view is None:
             return
         self.query_one("#card-body").display = True
-        self._show_note(steve, steve_note(view, now),
-                        error=view.steve_state.state == ConnectionState.UNREACHABLE)
+        lines = [steve_note(view, now)]
+        if self.load_error is not None:  # a reload failed: the data shown is older
+            lines.append(f"Refresh failed: {self.load_error}. Showing the previous load "
+                         f"({ago(self.loaded_at, now)}).")
+        unreachable = view.steve_state.state == ConnectionState.UNREACHABLE
+        self._show_note(steve, "\n".join(line for line in lines if line) or None,
+                        error=unreachable or self.load_error is not None)
         lago = self.query_one("#card-lago-note", Static)
         self._show_note(lago, lago_note(view, now), error=False)
-        if self.load_error is not None:  # a reload failed: the data shown is older
-            self._show_note(lago, f"Refresh failed: {self.load_error}. Showing the previous "
-                                  f"load ({ago(self.loaded_at, now)}).", error=True)
         self.query_one(CardHeader).show(view, now)
         self.query_one(CardVerdict).show(view.verdict, self.loaded_at or now, now)
         self.query_one(CardRecord).show(view, now, can_edit=self.can_edit)

@@ -40,6 +40,7 @@ from polaris_tui.models import (
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.card_edit import CardEditDialog
 from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.errors import NotFound, SteveTimeout
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.card_format import STEVE_UNREACHABLE_BANNER
 from polaris_tui.widgets.card_record import CardRecord
@@ -91,8 +92,12 @@ class FakeCards:
         self.gate = asyncio.Event()
         self.gate.set()
         self.edits: list[CardEdit] = []
+        self.fail: Exception | None = None
+        """Raised by the next ``card()`` when set."""
 
     async def card(self, id_tag: str) -> CardView:
+        if self.fail is not None:
+            raise self.fail
         return self.view
 
     async def edit(self, id_tag: str, edit: CardEdit) -> AuditEntry:
@@ -245,3 +250,28 @@ class TestEdits:
             messages = [n.message for n in app._notifications]
         assert [e.kind.value for e in app.services.cards.edits] == ["block"]
         assert any("applied (audit #41)" in m for m in messages)
+
+
+class TestLoadFailures:
+    async def test_unknown_id_tag_says_so(self) -> None:
+        app = FakeApp(make_view())
+        app.services.cards.fail = NotFound("no such card")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            note = text_of(app, "#card-steve-note")
+            assert "No card FLEET-CHILD-1: neither SteVe nor Polaris' card metadata knows" in note
+            assert not app.screen.query_one("#card-body").display
+
+    async def test_a_failed_refresh_keeps_the_page_and_says_how_old_it_is(self) -> None:
+        app = FakeApp(make_view())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            app.services.cards.fail = SteveTimeout("no answer in 10 s")
+            app.clock.advance(90)
+            await pilot.press("r")
+            await settle(app, pilot)
+            note = text_of(app, "#card-steve-note")
+            assert "Refresh failed: SteVe did not answer in time: no answer in 10 s" in note
+            assert "Showing the previous load (1m ago)" in note
+            assert app.screen.query_one(CardRelations).row_count == 1
+
