@@ -119,6 +119,7 @@ class PolarisApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._hook_handle: Any = None
         self._loop_thread = threading.get_ident()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sighup_installed = False
         self.startup_notices: list[str] = []
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
@@ -127,6 +128,7 @@ class PolarisApp(App[None]):
     # -- lifecycle ------------------------------------------------------------
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
+        self._loop = asyncio.get_running_loop()
         self._install_sighup()
         self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
         for notice in self.startup_notices:
@@ -222,8 +224,9 @@ class PolarisApp(App[None]):
 
     # -- service events → signals --------------------------------------------
     def _on_service_event(self, event: ServiceEvent) -> None:
-        if threading.get_ident() != self._loop_thread:
-            self.call_from_thread(self._publish, event)
+        if threading.get_ident() != self._loop_thread and self._loop is not None:
+            # Never block the publishing thread on the UI loop (it could be waiting on us).
+            self._loop.call_soon_threadsafe(self._publish, event)
         else:
             self._publish(event)
 
