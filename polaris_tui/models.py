@@ -421,6 +421,13 @@ class OpenSession(PlainModel):
     """None when Polaris has no meter values to judge by."""
     stuck: bool = False
     stuck_reason: str | None = None
+    meter_checked_at: datetime | None = None
+    """When Polaris last read this session's meter values (poller sampler or charger
+    detail); ``latest_meter``, ``meter_advancing`` and a meter-based stuck mark are as
+    of then. None: not read yet (the meter verdict is unknown, never "stuck")."""
+    meter_advanced_at: datetime | None = None
+    """Time of the newest meter value that differed from the reading before it (the
+    start value counts): "not advancing since". None: no change seen."""
 
 
 class ChargerRow(PlainModel):
@@ -437,6 +444,9 @@ class ChargerRow(PlainModel):
     open_session: OpenSession | None = None
     stuck: bool = False
     managed: bool = True
+    meter_checked_at: datetime | None = None
+    """When the meter of the session shown (``open_session``) was last read: the row's
+    meter-based verdict is as of then (None: not read yet)."""
     source: StatusSource = StatusSource.CHARGEBOXES_API
     fetched_at: datetime | None = None
     """When this data was last fetched from SteVe (its age is shown)."""

@@ -146,7 +146,11 @@ class PollSettings(_Section):
     lago_interval_seconds: float = Field(default=60.0, gt=0)
     """Seconds between two Lago customer refreshes."""
     stuck_after_minutes: float = Field(default=15.0, gt=0)
-    """An open session with no meter progress (or no status change) for this long is stuck."""
+    """An open session whose meter has not advanced for this long is stuck (rules in services/fleet.py)."""
+    meter_samples_per_cycle: int = Field(default=8, ge=0, le=100)
+    """Open sessions whose meter values each SteVe cycle reads (``GET /transactions/{pk}``),
+    never-sampled first, then the least recently sampled: a fixed cost per cycle whatever
+    the fleet size, the whole fleet covered in rotation. 0 turns the sampler off."""
     heartbeat_stale_seconds: float = Field(default=900.0, gt=0)
     """A charger whose last heartbeat is older than this is shown as stale."""
     stop_followup_seconds: float = Field(default=120.0, gt=0)
