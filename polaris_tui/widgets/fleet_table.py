@@ -23,7 +23,9 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
+from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, RowKey
 
 from polaris_tui.models import ChargerRow, Liveness
 from polaris_tui.widgets.freshness import short_age
@@ -216,8 +218,9 @@ class FleetTable(DataTable[Text]):
         # row (the most urgent charger in the default order), as k9s does.
         cursor_key = self.cursor_key if self.cursor_row > 0 else None
         with self.app.batch_update():
-            for key in [k for k in self._signatures if k not in wanted]:
-                self.remove_row(key)
+            stale = [k for k in self._signatures if k not in wanted]
+            self.remove_rows(stale)
+            for key in stale:
                 del self._signatures[key]
                 del self._id_cells[key]
             for key, row in wanted.items():
@@ -245,6 +248,40 @@ class FleetTable(DataTable[Text]):
                     self.move_cursor(row=index, animate=False, scroll=False)
         self.post_message(self.Applied(len(shown), len(rows)))
         return len(shown), len(rows)
+
+    def remove_rows(self, keys: Sequence[str]) -> None:
+        """Remove many rows in one pass.
+
+        ``DataTable.remove_row`` rebuilds the whole row index for each row
+        (O(n) each): a filter that drops 500 rows took 1.4 s that way. This
+        does the same bookkeeping once. It relies on ``DataTable`` internals
+        of the pinned Textual (8.2.8; the snapshot and fleet tests catch a
+        change) and falls back to ``remove_row`` if they are missing.
+        """
+        if not keys:
+            return
+        if len(keys) < 8 or not hasattr(self, "_row_locations"):
+            for key in keys:
+                self.remove_row(key)
+            return
+        gone = {RowKey(k) for k in keys}
+        remaining = sorted(
+            (index, row_key)
+            for row_key, index in self._row_locations._forward.items()
+            if row_key not in gone
+        )
+        self._row_locations = TwoWayDict({row_key: i for i, (_, row_key) in enumerate(remaining)})
+        for row_key in gone:
+            for column_key in self._data.get(row_key, {}):
+                self._updated_cells.discard(CellKey(row_key, column_key))
+            self.rows.pop(row_key, None)
+            self._data.pop(row_key, None)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.check_idle()
+        self.refresh(layout=True)
 
     def _current_order(self) -> list[str]:
         by_index = sorted(
