@@ -29,7 +29,7 @@ from polaris_tui.services.errors import (
 )
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import LagoSettings
-from polaris_tui.services.steve_client import describe_validation, read_bounded
+from polaris_tui.services.steve_client import describe_validation, load_json, read_bounded
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ class LagoClient:
                 await response.aclose()
         except ValueError as exc:
             raise LagoMalformed(self.clean(f"GET {path}: {exc}")) from None
+        except httpx.DecodingError as exc:  # a broken gzip/deflate body
+            raise LagoMalformed(self.clean(f"GET {path}: the answer could not be decoded ({exc})")) from None
         except httpx.TimeoutException:
             raise LagoUnreachable(
                 self.clean(f"no answer to GET {path} in time"), title="Lago did not answer in time"
@@ -176,7 +178,7 @@ class LagoClient:
     def _detail(self, body: bytes) -> str:
         """Lago's ``error`` and ``code`` fields, when the body has them."""
         try:
-            payload = json.loads(body) if body else None
+            payload = load_json(body) if body else None
         except (ValueError, RecursionError):
             return ""
         if not isinstance(payload, dict):
@@ -186,7 +188,7 @@ class LagoClient:
 
     def _parse(self, body: bytes, model: Any, what: str) -> Any:
         try:
-            payload = json.loads(body)
+            payload = load_json(body)
         except (ValueError, RecursionError):
             raise LagoMalformed(f"{what}: the answer is not JSON") from None
         try:

@@ -181,6 +181,34 @@ def describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_valid_text(item) for item in value]
+    if isinstance(value, dict):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    return value
+
+
+def load_json(body: bytes) -> Any:
+    """``json.loads`` whose strings are valid Unicode.
+
+    ``"\\ud800"`` alone is valid JSON (Java servers emit it for a broken
+    string) but not encodable text: kept as is, it would make the snapshot,
+    the log and the terminal fail on one charger's description. A lone
+    surrogate becomes U+FFFD. Raises ValueError / RecursionError like ``json.loads``.
+    """
+    payload = json.loads(body)
+    if _SURROGATE_ESCAPE.search(body):
+        payload = _valid_text(payload)
+    return payload
+
+
 async def read_bounded(response: httpx.Response, limit: int) -> bytes:
     """Read a streamed body, refusing more than ``limit`` bytes (raises ValueError)."""
     declared = response.headers.get("content-length", "")
@@ -294,6 +322,8 @@ class SteveClient:
                 await response.aclose()
         except ValueError as exc:
             raise MalformedResponse(self.clean(f"{method} {path}: {exc}")) from None
+        except httpx.DecodingError as exc:  # a broken gzip/deflate body
+            raise MalformedResponse(self.clean(f"{method} {path}: the answer could not be decoded ({exc})")) from None
         except (httpx.ConnectTimeout, httpx.PoolTimeout):
             # Never sent: unlike a read timeout, SteVe cannot have acted on it.
             raise SteveUnreachable(self.clean(f"{method} {path}: could not connect in time")) from None
@@ -325,7 +355,7 @@ class SteveClient:
     def _message(self, answer: _Answer) -> str:
         """SteVe's own message (ApiErrorResponse.message), else the HTTP status line."""
         try:
-            payload = json.loads(answer.body) if answer.body else None
+            payload = load_json(answer.body) if answer.body else None
         except (ValueError, RecursionError):
             payload = None
         if isinstance(payload, dict) and isinstance(payload.get("message"), str) and payload["message"]:
@@ -356,7 +386,7 @@ class SteveClient:
     def _parse(self, answer: _Answer, model: Any, what: str) -> Any:
         """JSON body -> model (or list of models); anything else is MalformedResponse."""
         try:
-            payload = json.loads(answer.body)
+            payload = load_json(answer.body)
         except (ValueError, RecursionError):
             raise MalformedResponse(f"{what}: the answer is not JSON") from None
         try:
