@@ -100,7 +100,11 @@ class SourceBanner(Static):
                 if state.last_ok
                 else " — no data from it yet"
             )
-            reason = f" — {clean(state.error_message, limit=120)}" if state.error_message else ""
+            # "SteVe refused the credentials" says more than "unreachable": keep the title.
+            detail = state.error_message or ""
+            if state.error_title and state.error_title != f"{label} is unreachable":
+                detail = f"{state.error_title}: {detail}" if detail else state.error_title
+            reason = f" — {clean(detail, limit=160)}" if detail else ""
             return Content.assemble(
                 (f"{label} is unreachable{since}", "bold $error"), age, reason
             )
