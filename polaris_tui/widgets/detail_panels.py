@@ -188,7 +188,14 @@ class SessionPanel(PanelStatic):
                 f"{when(tx.start_timestamp)} · elapsed {duration(elapsed)}",
             )
         )
-        lines.append(Content.assemble(("Energy    ", "$text-muted"), f"{kwh(session.energy_wh)} so far"))
+        checked = getattr(session, "meter_checked_at", None)
+        lines.append(
+            Content.assemble(
+                ("Energy    ", "$text-muted"),
+                f"{kwh(session.energy_wh)} so far",
+                (f" · meter read {ago(checked, now)}", "$text-muted") if checked is not None else "",
+            )
+        )
         meter = session.latest_meter
         if meter is None:
             lines.append(Content.assemble(("Meter     ", "$text-muted"), ("no meter values yet", "$text-muted")))

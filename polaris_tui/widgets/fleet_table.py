@@ -95,7 +95,7 @@ def _time_key(value: datetime | None) -> tuple[int, float]:
 
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ChargeBox ID", lambda r: r.charge_box_id),
-    Column("description", "Description", lambda r: (r.description or "").lower(), width=24),
+    Column("description", "Description", lambda r: (r.description or "").lower(), width=20),
     Column("status", "Status", lambda r: (STATUS_RANK.get(r.status, 8), r.charge_box_id)),
     Column("since", "Since", lambda r: _time_key(r.status_since)),
     Column("connectors", "Connectors", lambda r: len(r.connectors)),
@@ -140,8 +140,20 @@ def row_cells(row: ChargerRow, now: datetime) -> tuple[Text, ...]:
         Text(connectors_rollup(row)),
         Text(heartbeat, style=heartbeat_style),
         plain(session.transaction.ocpp_id_tag if session else "", limit=64),
-        Text("STUCK", style="bold red") if row.stuck else Text(""),
+        stuck_cell(row, now),
     )
+
+
+def stuck_cell(row: ChargerRow, now: datetime) -> Text:
+    """STUCK (with how old the meter reading behind it is), or "meter?" when an
+    open session's meter was not read yet, so no verdict is shown as live."""
+    if row.stuck:
+        checked = getattr(row, "meter_checked_at", None)
+        age = f" {short_age(checked, now)}" if checked is not None else ""
+        return Text(f"STUCK{age}", style="bold red")
+    if row.open_session is not None and getattr(row, "meter_checked_at", None) is None:
+        return Text("meter?", style="dim")
+    return Text("")
 
 
 def _signature(cell: Text) -> tuple[str, str]:
