@@ -159,3 +159,85 @@ async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
         assert unlocks[0].params == {"connectorId": 1}
         await wait_for(pilot, lambda: screen.session is None, "UnlockConnector closes the session")
         await wait_for(pilot, lambda: not unlock.display, "the follow-up offer goes away")
+
+
+async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
+    """The session ends between the dry run and the real submit: SteVe's 400 is shown as
+    the runbook's stale-transactionId case, and a refresh is offered."""
+    app = sim_app(stop_followup_seconds=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_charger("CP-ALPHA-01")
+        await settle(pilot)
+        screen = app.screen
+        tx_id = screen.session.transaction.id
+        await pilot.click("#op-submit")
+        await settle(pilot)
+        await asyncio.to_thread(sim.control, "POST", "/sessions/stop", {"transactionId": tx_id})
+        screen.query_one(OperationForm).dry_run = False
+        await pilot.click("#op-submit")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        outcome = text_of(screen.query_one("#op-outcome", Static))
+        assert "failed — Transaction no longer active" in outcome and "Stale transactionId" in outcome
+        assert "This transaction is not active at this station." in outcome, "SteVe's own words"
+        refresh = screen.query_one("#op-refresh")
+        assert refresh.display
+        await pilot.click("#op-refresh")
+        await wait_for(pilot, lambda: screen.session is None, "after the refresh the session is gone")
+
+
+async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> None:
+    app = sim_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_charger("CP-CHARLIE-03")
+        await settle(pilot)
+        screen = app.screen
+        form = screen.query_one(OperationForm)
+        form.select_operation("TriggerMessage")
+        await settle(pilot)
+        form.query_one("#field-triggerMessage").value = "StatusNotification"
+        form.dry_run = False
+        await pilot.click("#op-submit")
+        await settle(pilot)
+        outcome = text_of(screen.query_one("#op-outcome", Static))
+        assert "failed — Charger is offline" in outcome and "cannot be delivered" in outcome
+        (failed,) = [e for e in screen._entries.values() if e.operation == "TriggerMessage"]
+        assert failed.status == OperationStatus.FAILED
+
+
+async def test_current_session_key_opens_the_card(sim_app) -> None:
+    """Step 2's cross-check: `c` opens the session's card (the card screens), escape returns."""
+    app = sim_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await find_by_email(pilot, "grace@example.com")
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        await pilot.press("c")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "CardDetailScreen"
+        assert app.screen.id_tag == "CARD-STUCK"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is detail
+
+
+async def test_arm_and_cancel_a_pairing(sim_app) -> None:
+    app = sim_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_charger("CP-DELTA-04")
+        await settle(pilot)
+        screen = app.screen
+        lines = screen.query_one("#scan-lines", Static)
+        assert "No pairing armed" in text_of(lines)
+        screen.query_one("#scan-minutes").value = "5"
+        await pilot.click("#scan-arm")
+        await settle(pilot)
+        assert "ARMED" in text_of(lines) and "expires 2026-11-22 10:05:00Z" in text_of(lines)
+        await pilot.click("#scan-cancel")
+        await settle(pilot)
+        assert "No pairing armed" in text_of(lines)
