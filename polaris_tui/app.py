@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message_pump import MessagePump
@@ -42,7 +43,7 @@ from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.errors import PolarisError
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
-from polaris_tui.widgets.safe_text import clean
+from polaris_tui.widgets.safe_text import clean, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,15 @@ class PolarisApp(App[None]):
             except RuntimeError as error:
                 log.debug("could not remove the SIGHUP handler: %s", error)
 
+    async def on_event(self, event: events.Event) -> None:
+        # A paste is operator text that an Input would draw raw: an ESC or C1
+        # byte in it would reach the terminal. Drop control characters first.
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            text = strip_controls(event.text)
+            if text != event.text:
+                event = events.Paste(text)
+        await super().on_event(event)
+
     # -- service events → signals --------------------------------------------
     def _on_service_event(self, event: ServiceEvent) -> None:
         if threading.get_ident() != self._loop_thread and self._loop is not None:
@@ -256,7 +266,7 @@ class PolarisApp(App[None]):
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Notify the operator (plain text, never markup) and log the error."""
         if isinstance(error, PolarisError):
-            log.warning("%s", error)
+            log.warning("%s", clean(str(error)))  # logs are read on terminals too
             self.notify(
                 clean(error.message or error.title, limit=500),
                 title=clean(title or error.title, limit=120),
@@ -316,14 +326,18 @@ class PolarisApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
 
-    def open_charger(self, charge_box_id: str) -> None:
-        """Open the detail of one charger."""
+    def open_charger(self, charge_box_id: str) -> Any:
+        """Open the detail of one charger.
+
+        Returns what ``push_screen`` returns (awaitable until mounted) or None;
+        callers may ignore it.
+        """
         if not self._ready_or_say():
-            return
+            return None
         current = self.screen
         if isinstance(current, ChargerDetailScreen) and current.charge_box_id == charge_box_id:
-            return
-        self.push_screen(ChargerDetailScreen(charge_box_id))
+            return None
+        return self.push_screen(ChargerDetailScreen(charge_box_id))
 
     def open_operation_log(self, charge_box_id: str | None = None) -> None:
         """Open the operation log, optionally filtered to one charger."""

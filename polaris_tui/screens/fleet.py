@@ -123,11 +123,14 @@ class FleetScreen(PolarisScreen):
         event.stop()
 
     @on(DataTable.RowSelected, "#fleet-table")
-    def _open(self, event: DataTable.RowSelected) -> None:
+    async def _open(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = event.row_key.value
         if key is not None:
-            self.app.open_charger(key)  # type: ignore[attr-defined]
+            pushed = self.app.open_charger(key)  # type: ignore[attr-defined]
+            if pushed is not None:
+                await pushed  # the detail is on screen when this message is done
+
 
     # -- actions --------------------------------------------------------------
     def action_focus_filter(self) -> None:
