@@ -242,3 +242,27 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert services.operations.db_closes and services.operations.db_closes[0][:2] == ("CP-LIVE", tx_id)
+
+
+async def test_snapshot_data_is_marked_stale_not_live(fake_app, monkeypatch) -> None:
+    """SteVe unreachable: the detail comes from the snapshot, and every panel says so."""
+    from polaris_tui.models import ConnectionState, SourceName, SourceState
+
+    from .conftest import NOW
+
+    app, services = fake_app(ROWS)
+    original = services.fleet.detail
+    down = SourceState(source=SourceName.STEVE, state=ConnectionState.UNREACHABLE, last_ok=NOW, from_snapshot=True)
+
+    async def from_snapshot(charge_box_id: str):
+        detail = await original(charge_box_id)
+        return detail.model_copy(update={"steve_state": down})
+
+    monkeypatch.setattr(services.fleet, "detail", from_snapshot)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_detail(app, pilot, "CP-LIVE")
+        live, session = screen.query_one("#live-status"), screen.query_one("#current-session")
+        assert live.has_class("-stale") and session.has_class("-stale")
+        assert "STALE" in str(live.border_subtitle)
+        assert "last snapshot" in str(live.render())
+        assert "From the snapshot: SteVe is unreachable." in str(session.render())
