@@ -67,6 +67,21 @@ def clean(value: object, *, limit: int = MAX_CHARS, keep_newlines: bool = False)
     return result + f"… (+{len(str(value)) - limit} chars)" if cut else result
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without the characters ``clean()`` would have to show in visible
+    form (line breaks kept, tabs as spaces): for operator input such as a
+    paste, where ``^[`` in a filter would match nothing anyway."""
+    out = []
+    for ch in text:
+        if ch in "\n\r":
+            out.append(ch)
+        elif ch == "\t":
+            out.append(" ")
+        elif _visible(ch) == ch:
+            out.append(ch)
+    return "".join(out)
+
+
 def plain(value: object, style: str = "", *, limit: int = MAX_CHARS) -> Text:
     """A ``Text`` holding ``value`` literally (no markup), cleaned of controls."""
     return Text(clean(value, limit=limit), style=style, no_wrap=False)
