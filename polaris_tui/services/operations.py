@@ -688,6 +688,20 @@ class OperationService:
         secrets = self._settings.secrets() if hasattr(self._settings, "secrets") else []
         return shorten(redact(text, secrets))
 
+    def _redact_tree(self, value: Any) -> Any:
+        """Every string inside ``value`` redacted: a station's or SteVe's free
+        text in the envelope (exception messages, CallError descriptions,
+        configuration values) may echo a credential, and it is stored, logged
+        and shown."""
+        if isinstance(value, str):
+            secrets = self._settings.secrets() if hasattr(self._settings, "secrets") else []
+            return redact(value, secrets)
+        if isinstance(value, list):
+            return [self._redact_tree(item) for item in value]
+        if isinstance(value, dict):
+            return {self._redact_tree(key): self._redact_tree(item) for key, item in value.items()}
+        return value
+
     async def _send(self, entry: OperationLogEntry, operation: str, body: dict[str, Any]) -> OperationLogEntry:
         """Call SteVe for a committed ``pending`` row and record the outcome."""
         charge_box_id = entry.charge_box_id
@@ -705,8 +719,8 @@ class OperationService:
                 entry, "Unexpected error", self._redact(f"{type(exc).__name__}: {exc}"), type(exc).__name__
             )
 
-        verdict = classify_envelope(envelope, charge_box_id)
-        result = {**envelope.model_dump(mode="json", by_alias=True), **verdict}
+        verdict = self._redact_tree(classify_envelope(envelope, charge_box_id))
+        result = self._redact_tree({**envelope.model_dump(mode="json", by_alias=True), **verdict})
         watch = operation == "RemoteStopTransaction" and verdict["outcome"] in ("accepted", "no_answer")
         if watch:
             result["summary"] += " - watching for the session to close"
