@@ -21,6 +21,7 @@ import asyncio
 import logging
 import signal
 import threading
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ from polaris_tui.screens.help import HelpScreen, screen_keys
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.errors import PolarisError
+from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
@@ -265,19 +267,23 @@ class PolarisApp(App[None]):
 
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Notify the operator (plain text, never markup) and log the error."""
+        secrets = self.settings.secrets()
         if isinstance(error, PolarisError):
-            log.warning("%s", clean(str(error)))  # logs are read on terminals too
+            log.warning("%s", clean(redact(str(error), secrets)))  # logs are read on terminals too
             self.notify(
-                clean(error.message or error.title, limit=500),
+                clean(redact(error.message or error.title, secrets), limit=500),
                 title=clean(title or error.title, limit=120),
                 severity="error",
                 markup=False,
                 timeout=10,
             )
         else:
-            log.error("unexpected error", exc_info=error)
+            # A bug's exception text may hold anything (a URL, a header): redact
+            # the traceback before it reaches the log, and the notice.
+            trace = redact("".join(traceback.format_exception(error)), secrets)
+            log.error("unexpected error: %s", clean(trace, keep_newlines=True, limit=20_000))
             self.notify(
-                clean(f"{type(error).__name__}: {error}", limit=500),
+                clean(redact(f"{type(error).__name__}: {error}", secrets), limit=500),
                 title=title or "Unexpected error (logged)",
                 severity="error",
                 markup=False,

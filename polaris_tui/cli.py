@@ -38,6 +38,7 @@ SIM_START_TIMEOUT = 30.0
 """Seconds to wait for the stand-in's JSON line before giving up."""
 
 HOOK_PATH = "/api/ocpp/pre-authorize"
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 DESCRIPTION = """\
 Polaris: a keyboard-driven terminal console for operators of an EV charging
@@ -155,9 +156,17 @@ def _setup_logging(state_dir: Path) -> Path:
     logging.basicConfig(
         filename=str(path),
         level=logging.INFO,
-        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
     return path
+
+
+def _redact_logs(secrets: list[str]) -> None:
+    """Pass every log line through ``redact()`` with the configured secrets."""
+    from polaris_tui.services.redact import RedactingFormatter
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets=secrets))
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -172,6 +181,7 @@ def run_console(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     state_dir = settings.store.path.parent
     log_path = _setup_logging(state_dir)
+    _redact_logs(settings.secrets())
     if settings.steve.url:
         app = make_app(settings)
         app.startup_notices = warnings
@@ -205,6 +215,7 @@ def run_console(args: argparse.Namespace) -> int:
             "demo": True,
         }
         settings = load_settings(demo_overrides, config_file=args.config)
+        _redact_logs(settings.secrets())
         app = make_app(settings, demo=True, hook=HookOptions("127.0.0.1", hook_port, hook_key))
         app.startup_notices = warnings
         app.run(mouse=settings.ui.mouse)
