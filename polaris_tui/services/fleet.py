@@ -17,22 +17,37 @@ Rules (each value says where it came from — ``source`` — and how old it is �
   ``online`` if it is newer; with no heartbeat, ``online`` when SteVe says the
   websocket is open and ``unknown`` when the source cannot tell (manager page
   without the offline marker); ``unmanaged`` for inventory chargers.
-* **Stuck on rows** (poll data only, no per-charger request) — an open
-  transaction is stuck when either
+* **Meter knowledge** (``MeterNote``): the poller's bounded sampler reads
+  the meter values (``GET /transactions/{pk}``) of at most
+  ``poll.meter_samples_per_cycle`` open sessions per cycle — never-read
+  first, then the least recently read — and the charger detail reads those of
+  the charger it shows. A note keeps the newest energy value (time, Wh), when
+  the reading last changed (``advanced_at``; the start value counts as a
+  reading) and when it was read (``checked_at``). Notes of sessions that are
+  no longer active are forgotten.
+* **Stuck** — the same rule on rows and in the detail (the detail has just
+  read the meter, the row uses the newest note). An open transaction is stuck
+  when
   (a) its connector reports a status other than Charging/SuspendedEV/
-      SuspendedEVSE and has done so for at least ``STATUS_GRACE_SECONDS``
-      (by the connector's timestamp; no timestamp counts as long enough), or
-  (b) it started more than ``poll.stuck_after_minutes`` ago and its
-      connector has reported no status change for that long either
-      (connector timestamp), unless the charger detail looked at the meter
-      within that window: then the meter verdict replaces (b).
-  A connector Polaris has no status for triggers neither rule.
-* **Stuck in the detail** (meter values of the open session): rule (a), or
-  no meter value at all since a start older than the threshold, or a newest
-  meter value older than the threshold, or — while the connector reports
-  Charging (or nothing) — a meter reading that has not changed for the
-  threshold. A SuspendedEV/EVSE session with a flat meter is not stuck: the
-  car is plugged in and not drawing, which is what the status says.
+      SuspendedEVSE (Available, Finishing, Faulted… with the transaction
+      still open) and has done so for at least ``STATUS_GRACE_SECONDS`` (by
+      the connector's timestamp; no timestamp counts as long enough) — judged
+      against the clock now; or
+  (b) its meter is not advancing: as of the last read (``checked_at``), the
+      newest meter value was older than ``poll.stuck_after_minutes``, or
+      there was no value at all since a start older than that, or values
+      still arrived but the reading had not changed for that long.
+  Not stuck: a session whose meter has not been read yet (unknown — the row
+  says ``meter_checked_at = None``), a connector Polaris has no status for
+  (rule (a) needs a status), and on rule (b) a SuspendedEV/SuspendedEVSE
+  session: the car is plugged in and not drawing, which is what the status
+  says (``meter_advancing`` still says the meter is flat).
+  Rule (b) is judged as of the read, not against the clock now: on a large
+  fleet the rotation can take longer than the threshold, and measuring an old
+  read against now would mark every healthy session stuck between two reads.
+  The row therefore carries ``meter_checked_at``: its stuck mark is as of then.
+  (Earlier versions marked any session older than the threshold whose
+  connector had not reported a change: every healthy long session.)
 """
 
 from __future__ import annotations
@@ -74,6 +89,8 @@ log = logging.getLogger(__name__)
 
 CHARGING_LIKE = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 """Connector statuses that fit an open transaction."""
+SUSPENDED = frozenset({"SuspendedEV", "SuspendedEVSE"})
+"""A paused session: a flat meter is expected."""
 STATUS_PRIORITY = (
     "Charging",
     "SuspendedEV",
@@ -101,12 +118,24 @@ DETAIL_LIMIT = 20
 
 @dataclass(frozen=True)
 class MeterNote:
-    """What the charger detail last learnt from one session's meter values."""
+    """What one read of a session's meter values showed (sampler or detail)."""
 
+    checked_at: datetime
+    """When the values were read (the clock at the read)."""
+    latest: MeterValue | None
+    """The newest energy value (its time and Wh), None when there was none."""
+    advanced_at: datetime | None
+    """Time of the newest value that differed from the reading before it."""
     advancing: bool | None
-    stuck: bool
-    reason: str | None
-    noted_at: datetime
+    """Did the reading change within the threshold before ``checked_at``? None: no values."""
+
+    @property
+    def latest_at(self) -> datetime | None:
+        return self.latest.value_timestamp if self.latest is not None else None
+
+    @property
+    def latest_wh(self) -> float | None:
+        return self.latest.wh if self.latest is not None else None
 
 
 @dataclass
@@ -174,18 +203,48 @@ def status_rule(
     )
 
 
-def silence_rule(
-    tx: Transaction, connector: ConnectorStatus | None, now: datetime, threshold: timedelta
+def _start_wh(tx: Transaction) -> float | None:
+    try:
+        return float(tx.start_value) if tx.start_value is not None else None
+    except ValueError:
+        return None
+
+
+def read_meter(
+    tx: Transaction, values: Sequence[MeterValue], checked_at: datetime, threshold: timedelta
+) -> MeterNote:
+    """Condense one read of a session's meter values (energy values only) into a note."""
+    energy = sorted((v for v in values if v.wh is not None), key=lambda v: v.value_timestamp)
+    latest = energy[-1] if energy else None
+    advanced_at: datetime | None = None
+    previous = _start_wh(tx)
+    for value in energy:
+        if previous is not None and value.wh != previous:
+            advanced_at = value.value_timestamp
+        previous = value.wh
+    advancing = None if latest is None else (advanced_at is not None and checked_at - advanced_at <= threshold)
+    return MeterNote(checked_at=checked_at, latest=latest, advanced_at=advanced_at, advancing=advancing)
+
+
+def meter_rule(
+    tx: Transaction, connector: ConnectorStatus | None, note: MeterNote | None, threshold: timedelta
 ) -> str | None:
-    """Rule (b): a long session whose connector has said nothing for the threshold."""
-    if connector is None or connector.timestamp is None:
+    """Rule (b): the meter is not advancing, as of the note's read. Returns the reason."""
+    if note is None:
+        return None  # not read yet: unknown, not stuck
+    if connector is not None and connector.status in SUSPENDED:
+        return None  # a paused car: a flat meter is what the status says
+    at = note.checked_at
+    if note.latest is None:
+        if at - tx.start_timestamp > threshold:
+            return f"No meter value since the start {_minutes(at - tx.start_timestamp)} ago"
         return None
-    if now - tx.start_timestamp <= threshold or now - connector.timestamp <= threshold:
-        return None
-    return (
-        f"Started {_minutes(now - tx.start_timestamp)} ago and connector {tx.connector_id} "
-        f"has reported nothing for {_minutes(now - connector.timestamp)} (meter not checked)"
-    )
+    if at - note.latest.value_timestamp > threshold:
+        return f"Newest meter value is {_minutes(at - note.latest.value_timestamp)} old"
+    flat_since = note.advanced_at or tx.start_timestamp
+    if not note.advancing and at - flat_since > threshold:
+        return f"Meter has not advanced for {_minutes(at - flat_since)}"
+    return None
 
 
 def resolve_customer_id(
@@ -236,6 +295,28 @@ class _Lookups:
         return self.customers_by_id.get(ext) if ext else None
 
 
+def meter_fields(tx: Transaction, note: MeterNote | None) -> dict[str, object]:
+    """The ``OpenSession`` fields a meter note fills (none without a note)."""
+    if note is None:
+        return {}
+    start_wh = _start_wh(tx)
+    latest_wh = note.latest_wh
+    return {
+        "latest_meter": note.latest,
+        "energy_wh": latest_wh - start_wh if latest_wh is not None and start_wh is not None else None,
+        "meter_advancing": note.advancing,
+        "meter_checked_at": note.checked_at,
+        "meter_advanced_at": note.advanced_at,
+    }
+
+
+def judge(
+    tx: Transaction, connector: ConnectorStatus | None, note: MeterNote | None, now: datetime, threshold: timedelta
+) -> str | None:
+    """The stuck reason by rules (a) then (b), or None."""
+    return status_rule(tx, connector, now) or meter_rule(tx, connector, note, threshold)
+
+
 def row_session(
     tx: Transaction,
     box: ChargeBox | None,
@@ -244,23 +325,16 @@ def row_session(
     threshold: timedelta,
     note: MeterNote | None,
 ) -> OpenSession:
-    """An open session as the fleet table knows it (poll data + any fresh meter note)."""
+    """An open session as Polaris knows it: poll data plus the newest meter note."""
     connector = _connector(box, tx.connector_id)
-    reason = status_rule(tx, connector, now)
-    advancing = None
-    if reason is None:
-        if note is not None and now - note.noted_at <= threshold:
-            advancing = note.advancing
-            reason = note.reason if note.stuck else None
-        else:
-            reason = silence_rule(tx, connector, now, threshold)
+    reason = judge(tx, connector, note, now, threshold)
     return OpenSession(
         transaction=tx,
         card=lookups.card_meta.get(tx.ocpp_id_tag),
         customer=lookups.customer(tx.ocpp_id_tag),
-        meter_advancing=advancing,
         stuck=reason is not None,
         stuck_reason=reason,
+        **meter_fields(tx, note),
     )
 
 
@@ -301,6 +375,7 @@ def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[Charg
         ]
         status, since = rollup_status(box)
         local = inventory.get(box.charge_box_id)
+        shown = _pick(sessions)
         rows.append(
             ChargerRow(
                 charge_box_id=box.charge_box_id,
@@ -310,9 +385,10 @@ def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[Charg
                 liveness=liveness(box, now, poll.heartbeat_stale_seconds),
                 last_heartbeat=box.last_heartbeat,
                 connectors=box.connectors,
-                open_session=_pick(sessions),
+                open_session=shown,
                 stuck=any(s.stuck for s in sessions),
                 managed=True,
+                meter_checked_at=shown.meter_checked_at if shown is not None else None,
                 source=box.source,
                 fetched_at=fetched_at,
             )
@@ -375,49 +451,18 @@ def analyse_session(
     now: datetime,
     threshold: timedelta,
 ) -> OpenSession:
-    """Refine a session with its meter values (None: SteVe could not be asked).
+    """Refine a session with meter values read now (None: SteVe could not be asked).
 
     Sets ``latest_meter``, ``energy_wh``, ``meter_advancing`` (did the reading
-    change within the threshold?) and ``stuck``/``stuck_reason`` by the
-    detail rules in the module docstring.
+    change within the threshold?), ``meter_checked_at``/``meter_advanced_at``
+    and ``stuck``/``stuck_reason`` by the rules in the module docstring.
     """
-    tx = session.transaction
     if values is None:
-        return session  # keep the row's verdict: nothing new is known
-    energy = sorted((v for v in values if v.wh is not None), key=lambda v: v.value_timestamp)
-    latest = energy[-1] if energy else None
-    try:
-        start_wh = float(tx.start_value) if tx.start_value is not None else None
-    except ValueError:
-        start_wh = None
-    energy_wh = latest.wh - start_wh if latest is not None and start_wh is not None and latest.wh is not None else None
-    last_change: datetime | None = None
-    previous = start_wh
-    for value in energy:
-        if previous is not None and value.wh != previous:
-            last_change = value.value_timestamp
-        previous = value.wh
-    advancing = None if latest is None else (last_change is not None and now - last_change <= threshold)
-    status = connector.status if connector is not None else None
-
-    reason = status_rule(tx, connector, now)
-    if reason is None and latest is None and now - tx.start_timestamp > threshold:
-        reason = f"No meter value since the start {_minutes(now - tx.start_timestamp)} ago"
-    if reason is None and latest is not None and now - latest.value_timestamp > threshold:
-        reason = f"Newest meter value is {_minutes(now - latest.value_timestamp)} old"
-    if reason is None and advancing is False and status in (None, "Charging"):
-        flat_since = last_change or tx.start_timestamp
-        if now - flat_since > threshold:
-            reason = f"Meter has not advanced for {_minutes(now - flat_since)}"
-    return session.model_copy(
-        update={
-            "latest_meter": latest,
-            "energy_wh": energy_wh,
-            "meter_advancing": advancing,
-            "stuck": reason is not None,
-            "stuck_reason": reason,
-        }
-    )
+        return session  # keep what was known: nothing new
+    tx = session.transaction
+    note = read_meter(tx, values, now, threshold)
+    reason = judge(tx, connector, note, now, threshold)
+    return session.model_copy(update={**meter_fields(tx, note), "stuck": reason is not None, "stuck_reason": reason})
 
 
 # --------------------------------------------------------------------------
@@ -535,25 +580,23 @@ class FleetService:
                 FleetData(tags=self.poller.tags(), customers=self.poller.customers(), card_meta=self.poller.card_meta())
             )
             for tx in transactions:
-                base = row_session(tx, box, lookups, now, threshold, self.poller.meter_note(tx.id))
-                values = None
+                note = self.poller.meter_note(tx.id)  # the last read, if SteVe cannot be asked now
                 if live:
                     try:
                         values = (await self.steve.transaction_details(tx.id)).values
                     except PolarisError as exc:
                         log.warning("charger detail %r: transaction %d: %s", charge_box_id, tx.id, exc)
                         failure = failure or exc
-                session = analyse_session(base, values, _connector(box, tx.connector_id), now, threshold)
-                if values is not None:
-                    self.poller.note_meter(
-                        tx.id,
-                        MeterNote(session.meter_advancing, session.stuck, session.stuck_reason, now),
-                    )
-                sessions.append(session)
+                    else:
+                        note = read_meter(tx, values, now, threshold)
+                        self.poller.note_meter(tx.id, note)  # the row follows, and the sampler rotates on
+                sessions.append(row_session(tx, box, lookups, now, threshold, note))
+            shown = _pick(sessions)
             row = row.model_copy(
                 update={
-                    "open_session": _pick(sessions),
+                    "open_session": shown,
                     "stuck": any(s.stuck for s in sessions),
+                    "meter_checked_at": shown.meter_checked_at if shown is not None else None,
                     "fetched_at": fetched_at,
                 }
             )
@@ -606,8 +649,12 @@ __all__ = [
     "MeterNote",
     "analyse_session",
     "build_rows",
+    "judge",
+    "meter_rule",
+    "read_meter",
     "count_rows",
     "liveness",
     "rollup_status",
     "same_row",
+    "status_rule",
 ]

@@ -3,8 +3,12 @@
 Each SteVe cycle sends a fixed number of reads whatever the fleet size —
 live status (the ``chargeBoxes`` extension, or the manager pages: connector
 status + charge point overview, with a sign-in when the session expired),
-``GET /transactions?type=ACTIVE`` and ``GET /ocppTags`` — plus two local
-store queries (card metadata, inventory). Each Lago cycle pages through
+``GET /transactions?type=ACTIVE`` and ``GET /ocppTags`` — then the meter
+sampler's ``GET /transactions/{pk}`` for at most
+``poll.meter_samples_per_cycle`` open sessions (never-read first, then the
+least recently read; the stuck rule needs meter values and asking for every
+session each cycle would be one request per charger), plus two local store
+queries (card metadata, inventory). Each Lago cycle pages through
 ``GET /customers`` (100 a page).
 
 * Polls never overlap: a loop re-arms its timer only after a cycle ends, and
@@ -26,6 +30,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+import heapq
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +54,7 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import PolarisError, StoreError
-from polaris_tui.services.fleet import FleetData, MeterNote, build_rows, count_rows, same_row
+from polaris_tui.services.fleet import FleetData, MeterNote, build_rows, count_rows, read_meter, same_row
 from polaris_tui.services.settings import PollSettings, Settings
 
 if TYPE_CHECKING:
@@ -62,7 +67,7 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVERY = timedelta(seconds=30)
 """Shortest time between two snapshot writes."""
 STEVE_REQUESTS = 3
-"""Parts of a SteVe cycle (live status, active transactions, tags)."""
+"""Parts of a SteVe cycle (live status, active transactions, tags), before the meter sampler."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,22 @@ def _rebuild(old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: P
             changed.append(row)
     removed = [key for key in old if key not in fresh]
     return _Rebuilt(fresh, changed, removed, count_rows(new_rows))
+
+
+def pick_meter_samples(active: list[Transaction], last_read: dict[int, int], limit: int) -> list[Transaction]:
+    """The open sessions whose meter the next cycle reads: at most ``limit``,
+    never-read first (the oldest start first among them), then the least
+    recently read. ``last_read`` maps a transaction id to the sequence number
+    of its last read (a counter, not the clock: reads within one cycle, or
+    under a frozen clock, still have an order). O(n log limit)."""
+    if limit <= 0:
+        return []
+    unique = {tx.id: tx for tx in active}
+
+    def key(tx: Transaction) -> tuple[int, datetime, int]:
+        return (last_read.get(tx.id, -1), tx.start_timestamp, tx.id)
+
+    return heapq.nsmallest(limit, unique.values(), key=key)
 
 
 def next_delay(current: float, failed: bool, interval: float, max_backoff: float) -> float:
@@ -137,6 +158,8 @@ class LivePoller:
         self._tags_at: datetime | None = None
         self._customers_at: datetime | None = None
         self._meter_notes: dict[int, MeterNote] = {}
+        self._last_read: dict[int, int] = {}
+        """Transaction id -> sequence number of its last meter read (sampler rotation)."""
         self._rows: dict[str, ChargerRow] = {}
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
@@ -149,6 +172,8 @@ class LivePoller:
         """Counts row builds, so a threaded build finishing late is not applied."""
         self.cycles = {name: 0 for name in SourceName}
         """Completed cycles per source (for tests and the status bar)."""
+        self.meter_reads = 0
+        """Successful meter reads so far, sampler and detail (also the rotation's sequence)."""
 
     # ------------------------------------------------------------------ accessors
 
@@ -208,13 +233,21 @@ class LivePoller:
         return self._counts.model_copy()
 
     def meter_note(self, transaction_id: int) -> MeterNote | None:
-        """What the charger detail last learnt about this session's meter."""
+        """The last read of this session's meter values (sampler or charger detail), or None."""
         return self._meter_notes.get(transaction_id)
 
     def note_meter(self, transaction_id: int, note: MeterNote) -> None:
-        """Record a meter verdict from the detail view; rows use it for the stuck rule."""
-        self._meter_notes[transaction_id] = note
+        """Record a meter read from the charger detail: the row's stuck rule uses it
+        at once and the sampler counts the session as just read."""
+        if transaction_id not in {tx.id for tx in self._active}:
+            return  # closed meanwhile: nothing to remember
+        self._remember(transaction_id, note)
         self._rebuild_and_publish()
+
+    def _remember(self, transaction_id: int, note: MeterNote) -> None:
+        self._meter_notes[transaction_id] = note
+        self._last_read[transaction_id] = self.meter_reads
+        self.meter_reads += 1
 
     # ------------------------------------------------------------------ publishing
 
@@ -293,10 +326,12 @@ class LivePoller:
     def _apply(self, result: _Rebuilt, *, force: bool = False) -> None:
         self._rows = result.rows
         self._counts = result.counts
-        # Drop meter notes of sessions that closed.
+        # Forget the meter reads of sessions that closed.
         open_ids = {tx.id for tx in self._active}
         for tx_id in [k for k in self._meter_notes if k not in open_ids]:
             del self._meter_notes[tx_id]
+        for tx_id in [k for k in self._last_read if k not in open_ids]:
+            del self._last_read[tx_id]
         if result.changed or result.removed or force:
             self._publish(
                 FleetChanged(
@@ -458,11 +493,36 @@ class LivePoller:
                 error=errors[0] if errors else None,
                 from_snapshot=False if ok_count else None,
             )
+            if ok_count:
+                await self._sample_meters()
             await self._refresh_local()
             await self._rebuild_in_thread()
             await self._save_snapshot()
             self.cycles[SourceName.STEVE] += 1
             return ok_count == 0
+
+    async def _sample_meters(self) -> None:
+        """Read the meter values of at most ``meter_samples_per_cycle`` open sessions
+        (in parallel) and note what they show. A failed read is logged and the
+        session keeps its previous note; it never fails the cycle."""
+        assert self.steve is not None
+        chosen = pick_meter_samples(self._active, self._last_read, self.settings.poll.meter_samples_per_cycle)
+        if not chosen:
+            return
+        results = await asyncio.gather(
+            *(self.steve.transaction_details(tx.id) for tx in chosen), return_exceptions=True
+        )
+        now = self.clock.now()
+        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
+        for tx, result in zip(chosen, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, PolarisError):
+                log.warning("meter sample of transaction %d: %s", tx.id, result)
+            elif isinstance(result, BaseException):
+                log.error("meter sample of transaction %d: unexpected failure", tx.id, exc_info=result)
+            else:
+                self._remember(tx.id, read_meter(tx, result.values, now, threshold))
 
     async def _lago_cycle(self) -> bool:
         """One Lago cycle; returns True when it failed (back off)."""

@@ -24,6 +24,7 @@ from polaris_tui.services.fleet import (
     build_rows,
     count_rows,
     liveness,
+    read_meter,
     rollup_status,
     same_row,
 )
@@ -38,6 +39,7 @@ from tests.unit.test_fleet_fakes import (
     box,
     connector,
     demo_data,
+    demo_meters,
     meter,
     tx,
 )
@@ -46,11 +48,18 @@ POLL = PollSettings()
 THRESHOLD = timedelta(minutes=POLL.stuck_after_minutes)
 
 
+def demo_notes(at=NOW):
+    """What the poller's sampler notes after reading every demo session at ``at``."""
+    active = {t.id: t for t in demo_data()[1]}
+    return {pk: read_meter(active[pk], values, at, THRESHOLD) for pk, values in demo_meters().items()}
+
+
 def rows_of(**overrides):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
     data = FleetData(
         chargers=chargers, active_transactions=active, tags=tags, customers=customers,
         card_meta=card_meta, inventory=inventory, status_fetched_at=NOW, transactions_fetched_at=NOW,
+        meter_notes=demo_notes(),
     )
     for key, value in overrides.items():
         setattr(data, key, value)
@@ -140,20 +149,87 @@ def test_stuck_rule_a_has_a_grace_period():
     assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
 
 
-def test_stuck_rule_b_long_silence_and_not_before_threshold():
+def test_stuck_rule_b_demo_only_bravo_is_stuck():
+    """The demo after the sampler read every session: BRAVO's values stopped 25 min
+    ago; ALPHA advances; JULIET's meter is flat but the car paused (SuspendedEV)."""
     rows = rows_of()
-    bravo = rows["CP-BRAVO-02"]
-    assert bravo.stuck and "meter not checked" in bravo.open_session.stuck_reason
-    # a session younger than the threshold is never stuck by silence
-    chargers = [box("CP-Y", connector("CP-Y", 1, "Charging", ago(minutes=10)))]
-    active = [tx(2, "CP-Y", "T", ago(minutes=10))]
-    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+    bravo, alpha, juliet = rows["CP-BRAVO-02"], rows["CP-ALPHA-01"], rows["CP-JULIET-10"]
+    assert bravo.stuck and bravo.open_session.stuck_reason == "Newest meter value is 25 min old"
+    assert bravo.meter_checked_at == NOW and bravo.open_session.meter_checked_at == NOW
+    assert bravo.open_session.meter_advanced_at == ago(minutes=25)
+    assert not alpha.stuck and alpha.open_session.meter_advancing is True
+    assert alpha.open_session.latest_meter.value_timestamp == ago(minutes=1)
+    assert alpha.open_session.energy_wh == 3900
+    assert not juliet.stuck and juliet.open_session.meter_advancing is False  # flat, and it says so
+    assert juliet.open_session.meter_advanced_at == ago(minutes=35)
+    assert [r.charge_box_id for r in rows.values() if r.stuck] == ["CP-BRAVO-02"]
 
 
-def test_unknown_connector_is_never_stuck_on_rows():
+def test_old_rule_gone_long_quiet_sessions_are_not_stuck_without_meter_knowledge():
+    """The rule this replaced marked every session older than the threshold whose
+    connector had not reported a change (healthy ALPHA and paused JULIET in the
+    demo). With no meter read yet a session is unknown, not stuck."""
+    rows = rows_of(meter_notes={})
+    for cb in ("CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"):
+        row = rows[cb]
+        assert not row.stuck and row.open_session.stuck_reason is None
+        assert row.meter_checked_at is None and row.open_session.meter_advancing is None
+        assert row.open_session.latest_meter is None
+
+
+def test_stuck_rule_b_flat_meter_while_charging():
+    t = tx(2, "CP-Y", "T", ago(minutes=60))
+    values = [meter(ago(minutes=m), 1000 + min(60 - m, 20) * 100) for m in range(59, 0, -1)]  # flat 40 min
+    note = read_meter(t, values, NOW, THRESHOLD)
+    for status, stuck in (("Charging", True), ("SuspendedEVSE", False), ("SuspendedEV", False)):
+        chargers = [box("CP-Y", connector("CP-Y", 1, status, ago(minutes=59)))]
+        row = build_rows(FleetData(chargers=chargers, active_transactions=[t], meter_notes={2: note}), NOW, POLL)[0]
+        assert row.stuck is stuck, status
+        assert row.open_session.meter_advancing is False
+    assert row.open_session.meter_advanced_at == ago(minutes=40)
+
+
+def test_stuck_rule_b_no_values_since_an_old_start():
+    """Read, but not one meter value: stuck once the start is older than the threshold."""
+    chargers = [box("CP-Y", connector("CP-Y", 1, "Charging", ago(minutes=30)))]
+    old, young = tx(2, "CP-Y", "T", ago(minutes=30)), tx(3, "CP-Y", "U", ago(minutes=5), connector_id=2)
+    notes = {2: read_meter(old, [], NOW, THRESHOLD), 3: read_meter(young, [], NOW, THRESHOLD)}
+    (row,) = build_rows(FleetData(chargers=chargers, active_transactions=[old, young], meter_notes=notes), NOW, POLL)
+    assert row.stuck and row.open_session.transaction.id == 2
+    assert row.open_session.stuck_reason == "No meter value since the start 30 min ago"
+
+
+def test_stuck_rule_b_is_judged_as_of_the_read():
+    """A note read healthy stays healthy until the next read, even when the
+    clock has moved past the threshold (a 10k fleet's rotation can be longer);
+    the row says when the meter was read. A note read stuck stays stuck."""
+    chargers, active, *_ = demo_data()
+    notes = demo_notes(at=NOW)
+    later = NOW + timedelta(minutes=45)
+    rows = {r.charge_box_id: r for r in build_rows(
+        FleetData(chargers=chargers, active_transactions=active, meter_notes=notes), later, POLL)}
+    assert not rows["CP-ALPHA-01"].stuck and rows["CP-ALPHA-01"].meter_checked_at == NOW
+    assert rows["CP-BRAVO-02"].stuck and rows["CP-BRAVO-02"].open_session.stuck_reason == "Newest meter value is 25 min old"
+
+
+def test_stuck_rule_a_wins_over_a_healthy_meter():
+    """Connector Available with the transaction still open: stuck whatever the meter said."""
+    t = tx(1010, "CP-ALPHA-01", "CARD-HEALTHY", ago(minutes=40))
+    chargers = [box("CP-ALPHA-01", connector("CP-ALPHA-01", 1, "Available", ago(minutes=3)))]
+    notes = {1010: demo_notes()[1010]}
+    row = build_rows(FleetData(chargers=chargers, active_transactions=[t], meter_notes=notes), NOW, POLL)[0]
+    assert row.stuck and "reports Available for 3 min" in row.open_session.stuck_reason
+    assert row.open_session.meter_advancing is True
+
+
+def test_unknown_connector_is_never_stuck_on_rule_a():
     chargers = [box("CP-Z")]
     active = [tx(3, "CP-Z", "T", ago(hours=5))]
     assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+    # rule (b) needs no connector status: a meter that stopped is enough
+    stopped = {3: read_meter(active[0], [meter(ago(minutes=50), 2000)], NOW, THRESHOLD)}
+    row = build_rows(FleetData(chargers=chargers, active_transactions=active, meter_notes=stopped), NOW, POLL)[0]
+    assert row.stuck and row.open_session.stuck_reason == "Newest meter value is 50 min old"
 
 
 def test_counts():
@@ -162,7 +238,7 @@ def test_counts():
     assert counts.offline == 1 and counts.online == 5
     assert counts.charging == 3  # ALPHA, BRAVO (Charging), JULIET (SuspendedEV)
     assert counts.faulted == 1
-    assert counts.stuck >= 1
+    assert counts.stuck == 1  # BRAVO only
 
 
 def test_same_row_ignores_fetched_at_only():
@@ -222,14 +298,12 @@ def test_kwh_values_are_converted():
 # --------------------------------------------------------------------------- the service
 
 
-async def make_service(steve=None, store=None):
+async def make_service(steve=None, store=None, poll=None):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
-    bravo_values = [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)]
-    alpha_values = [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)]
-    steve = steve or FakeSteve(chargers, active, tags, meters={1010: alpha_values, 1011: bravo_values})
+    steve = steve or FakeSteve(chargers, active, tags, meters=demo_meters())
     store = store or FakeStore(card_meta, inventory)
     clock = FixedClock(NOW)
-    settings = Settings()
+    settings = Settings(poll=poll or PollSettings())
     events = []
     poller = LivePoller(steve, FakeLago(customers), store, clock, settings, events.append)
     await poller.refresh_now()
@@ -250,19 +324,35 @@ async def test_search_by_id_description_tag_and_customer():
     assert len(fleet.search("  ")) == 7
 
 
-async def test_detail_refines_stuck_with_meter_values_and_feeds_rows():
-    fleet, poller, steve, store, events = await make_service()
-    assert poller.row("CP-ALPHA-01").stuck  # rule (b): long session, meter not checked
+async def test_detail_reads_the_meter_and_feeds_rows():
+    """With the sampler off, rows know nothing of the meter (not stuck, unknown);
+    opening a charger reads its meter, and its row follows at once."""
+    fleet, poller, steve, store, events = await make_service(poll=PollSettings(meter_samples_per_cycle=0))
+    assert "transaction_details" not in steve.calls
+    assert not poller.row("CP-BRAVO-02").stuck and poller.row("CP-BRAVO-02").meter_checked_at is None
     detail = await fleet.detail("CP-ALPHA-01")
     assert not detail.row.stuck and detail.sessions[0].meter_advancing is True
-    assert not poller.row("CP-ALPHA-01").stuck  # the row now knows the meter advances
+    assert detail.sessions[0].meter_checked_at == NOW and detail.row.meter_checked_at == NOW
+    assert poller.row("CP-ALPHA-01").meter_checked_at == NOW  # the row now knows the meter advances
     assert events[-1].kind == "fleet" and [r.charge_box_id for r in events[-1].changed] == ["CP-ALPHA-01"]
 
     bravo = await fleet.detail("CP-BRAVO-02")
     assert bravo.row.stuck and bravo.sessions[0].stuck
-    assert "25 min old" in bravo.sessions[0].stuck_reason
+    assert bravo.sessions[0].stuck_reason == "Newest meter value is 25 min old"
     assert bravo.steve_state.state == ConnectionState.LIVE
+    assert poller.row("CP-BRAVO-02").stuck
     assert steve.calls["transaction_details"] == 2
+
+
+async def test_detail_and_row_agree_after_the_sampler():
+    fleet, poller, steve, store, events = await make_service()
+    assert steve.calls["transaction_details"] == 3  # the sampler read every open session
+    for cb in ("CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"):
+        row = poller.row(cb)
+        detail = await fleet.detail(cb)
+        assert detail.row.stuck == row.stuck == (cb == "CP-BRAVO-02"), cb
+        assert detail.sessions[0].stuck_reason == row.open_session.stuck_reason
+        assert detail.sessions[0].meter_advancing == row.open_session.meter_advancing
 
 
 async def test_detail_with_local_records():
@@ -287,7 +377,9 @@ async def test_detail_falls_back_when_steve_is_down():
     assert steve.calls == calls_before  # no per-charger request while SteVe is unreachable
     assert detail.steve_state.state == ConnectionState.UNREACHABLE
     assert detail.row.open_session.transaction.id == 1011  # from the last good data
-    assert detail.sessions[0].latest_meter is None
+    session = detail.sessions[0]  # the sampler's last read, dated
+    assert session.latest_meter.value_timestamp == ago(minutes=25) and session.meter_checked_at == NOW
+    assert session.stuck and detail.row.meter_checked_at == NOW
 
 
 async def test_detail_survives_a_failing_per_charger_request():

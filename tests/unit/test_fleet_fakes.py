@@ -93,6 +93,18 @@ def demo_data():
     return chargers, active, tags, customers, card_meta, inventory
 
 
+def demo_meters() -> dict[int, list[MeterValue]]:
+    """Meter values of demo_data()'s open sessions, as docs/demo-fleet.md tells them:
+    ALPHA (1010) advancing every minute; BRAVO (1011) 3 h session whose values
+    stopped 25 min ago; JULIET (1012) paused car, values still every minute but
+    flat for 35 min."""
+    return {
+        1010: [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)],
+        1011: [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)],
+        1012: [meter(ago(minutes=m), 1000 + min(50 - m, 15) * 100) for m in range(49, 0, -1)],
+    }
+
+
 class FakeSteve:
     """SteveClient stand-in: fixed data, call counters, failure switches."""
 
@@ -204,5 +216,6 @@ class FakeStore:
 
 
 __all__ = [
-    "NOW", "FakeLago", "FakeStore", "FakeSteve", "SteveRejected", "ago", "box", "connector", "demo_data", "meter", "tag", "tx",
+    "NOW", "FakeLago", "FakeStore", "FakeSteve", "SteveRejected", "ago", "box", "connector", "demo_data", "demo_meters",
+    "meter", "tag", "tx",
 ]

@@ -19,12 +19,24 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.errors import LagoUnreachable, SteveAuthError, SteveRejected
 from polaris_tui.services.poller import LivePoller, next_delay
 from polaris_tui.services.settings import PollSettings, Settings
-from tests.unit.test_fleet_fakes import NOW, FakeLago, FakeSteve, FakeStore, ago, box, connector, demo_data
+from tests.unit.test_fleet_fakes import (
+    NOW,
+    FakeLago,
+    FakeSteve,
+    FakeStore,
+    ago,
+    box,
+    connector,
+    demo_data,
+    demo_meters,
+    meter,
+    tx,
+)
 
 
 def make(*, steve=None, store=None, lago=None, poll: PollSettings | None = None):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
-    steve = steve or FakeSteve(chargers, active, tags)
+    steve = steve or FakeSteve(chargers, active, tags, meters=demo_meters())
     store = store or FakeStore(card_meta, inventory)
     lago = lago or FakeLago(customers)
     clock = FixedClock(NOW)
@@ -52,7 +64,9 @@ async def test_three_requests_per_cycle_whatever_the_fleet_size():
 
 
 async def test_first_cycle_publishes_every_row_then_only_changes():
-    poller, steve, store, lago, clock, events = make()
+    # Sampler off: a meter read moves the row's meter_checked_at, which is a change
+    # (tested below); here only the fixed reads run.
+    poller, steve, store, lago, clock, events = make(poll=PollSettings(meter_samples_per_cycle=0))
     await poller.refresh_now()
     first = fleet_events(events)
     assert {r.charge_box_id for r in first[-1].changed} == {r.charge_box_id for r in poller.rows()}
@@ -69,6 +83,107 @@ async def test_first_cycle_publishes_every_row_then_only_changes():
     assert [r.charge_box_id for r in event.changed] == ["CP-DELTA-04"]
     assert event.changed[0].status == "Charging"
     assert event.counts.total == 7 and event.fetched_at == clock.now()
+
+
+def big_fleet(chargers: int, busy_every: int = 2):
+    """``chargers`` stations; every ``busy_every``-th charging an open session with
+    one fresh meter value."""
+    boxes, active, meters = [], [], {}
+    for i in range(chargers):
+        cb = f"CP-SIM-{i:05d}"
+        busy = i % busy_every == 0
+        boxes.append(box(cb, connector(cb, 1, "Charging" if busy else "Available", ago(hours=1))))
+        if busy:
+            active.append(tx(10_000 + i, cb, f"TAG-{i}", ago(minutes=30 + i % 60)))
+            meters[10_000 + i] = [meter(ago(minutes=1), 5000)]
+    return boxes, active, meters
+
+
+async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
+    """1,000 open sessions: each cycle still makes 3 reads + at most
+    meter_samples_per_cycle meter reads (never one per charger)."""
+    boxes, active, meters = big_fleet(2000)
+    poller, steve, *_ = make(steve=FakeSteve(boxes, active, [], meters=meters))
+    for cycle in range(1, 4):
+        await poller.refresh_now()
+        assert steve.calls == {
+            "live_status": cycle, "list_transactions": cycle, "list_tags": cycle, "transaction_details": 8 * cycle,
+        }
+    assert poller.meter_reads == 24
+
+
+async def test_sampler_rotates_never_read_first_then_least_recently_read():
+    boxes, active, meters = big_fleet(40)  # 20 open sessions
+    poller, steve, store, lago, clock, events = make(
+        steve=FakeSteve(boxes, active, [], meters=meters), poll=PollSettings(meter_samples_per_cycle=6)
+    )
+    ids = {t.id for t in active}
+    seen: list[set[int]] = []
+    for _ in range(4):
+        before = {pk: poller.meter_note(pk) for pk in ids}
+        await poller.refresh_now()
+        read = {pk for pk in ids if poller.meter_note(pk) is not before[pk]}
+        assert len(read) == 6
+        seen.append(read)  # the clock stands still: the rotation does not need it to move
+    assert set().union(*seen[:3]) | seen[3] == ids  # 4 cycles x 6 reads cover all 20
+    assert not seen[0] & seen[1] and not seen[1] & seen[2]  # no session read twice before all were read once
+    # the fourth cycle reads the last 2 never-read sessions, then the 4 read longest ago (cycle 1)
+    never = ids - seen[0] - seen[1] - seen[2]
+    assert len(never) == 2 and never <= seen[3] and len(seen[3] & seen[0]) == 4
+
+
+async def test_sampler_reads_the_oldest_sessions_first_when_none_were_read():
+    boxes, active, meters = big_fleet(40)
+    poller, steve, *_ = make(steve=FakeSteve(boxes, active, [], meters=meters), poll=PollSettings(meter_samples_per_cycle=3))
+    await poller.refresh_now()
+    oldest = sorted(active, key=lambda t: (t.start_timestamp, t.id))[:3]
+    assert {pk for pk in (t.id for t in active) if poller.meter_note(pk)} == {t.id for t in oldest}
+
+
+async def test_a_failed_meter_read_keeps_the_old_note_and_the_cycle(caplog):
+    poller, steve, store, lago, clock, events = make()
+    await poller.refresh_now()
+    bravo_note = poller.meter_note(1011)
+    assert poller.row("CP-BRAVO-02").stuck
+    clock.advance(5)
+    steve.fail["transaction_details"] = SteveRejected("Internal Server Error", status=500)
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE  # the fixed reads went fine
+    assert poller.meter_note(1011) is bravo_note and poller.row("CP-BRAVO-02").stuck
+    assert poller.row("CP-BRAVO-02").meter_checked_at == NOW  # as of the last good read
+    assert "meter sample of transaction" in caplog.text
+    steve.fail["transaction_details"] = KeyError("bug")  # not a domain error: logged too
+    await poller.refresh_now()
+    assert poller.cycles[SourceName.STEVE] == 3 and poller.meter_note(1011) is bravo_note
+
+
+async def test_no_meter_reads_while_steve_is_unreachable():
+    poller, steve, *_ = make()
+    steve.fail_all()
+    await poller.refresh_now()
+    assert "transaction_details" not in steve.calls
+
+
+async def test_notes_of_closed_sessions_are_forgotten():
+    poller, steve, *_ = make()
+    await poller.refresh_now()
+    assert poller.meter_note(1011) is not None
+    steve.active = [t for t in steve.active if t.id != 1011]
+    await poller.refresh_now()
+    assert poller.meter_note(1011) is None and poller.row("CP-BRAVO-02").open_session is None
+    assert poller.meter_note(1010) is not None
+
+
+async def test_a_reread_publishes_the_row_with_its_new_check_time():
+    poller, steve, store, lago, clock, events = make()
+    await poller.refresh_now()
+    events.clear()
+    clock.advance(5)
+    await poller.refresh_now()
+    (event,) = fleet_events(events)
+    assert sorted(r.charge_box_id for r in event.changed) == ["CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"]
+    assert {r.meter_checked_at for r in event.changed} == {clock.now()}
+    assert [r.charge_box_id for r in event.changed if r.stuck] == ["CP-BRAVO-02"]
 
 
 async def test_removed_rows_are_published():
@@ -305,15 +420,16 @@ async def test_a_threaded_build_that_finishes_late_is_not_applied(monkeypatch):
 
     lago = FakeLago([])
     lago.configured = False  # only the SteVe cycle builds rows here
-    poller, steve, *_ = make(lago=lago)
+    poller, steve, *_ = make(lago=lago, poll=PollSettings(meter_samples_per_cycle=0))
     await poller.refresh_now()
-    assert poller.row("CP-ALPHA-01").stuck  # long session, meter not checked
+    assert not poller.row("CP-ALPHA-01").stuck  # meter not read: unknown, not stuck
     real = asyncio.to_thread
+    stopped = meter(ago(minutes=30), 4000)
 
     async def late(fn, *args):
-        poller.note_meter(1010, MeterNote(advancing=True, stuck=False, reason=None, noted_at=NOW))
+        poller.note_meter(1010, MeterNote(checked_at=NOW, latest=stopped, advanced_at=ago(minutes=30), advancing=False))
         return await real(fn, *args)
 
     monkeypatch.setattr(asyncio, "to_thread", late)
     await poller.refresh_now()
-    assert not poller.row("CP-ALPHA-01").stuck
+    assert poller.row("CP-ALPHA-01").stuck
