@@ -8,8 +8,11 @@ SteVe is down.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from polaris_tui.demo import seed_demo_store
@@ -18,30 +21,55 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.fleet import FleetService
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
-from polaris_tui.services.settings import LagoSettings, Settings, SteveSettings
+from polaris_tui.services.settings import LagoSettings, PollSettings, Settings, SteveSettings
 from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.store import Store
 from tests.conftest import FROZEN_NOW
 
 
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP to the stand-in, noting every request's path (what SteVe sees)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def take(self) -> list[str]:
+        """The paths since the last call."""
+        paths, self.paths = self.paths, []
+        return paths
+
+
+TX_DETAILS = re.compile(r"/api/v1/transactions/(\d+)$")
+
+
 class Stack:
     """Clients, store, poller and fleet service wired as core.py wires them."""
 
-    def __init__(self, sim, store_path, **steve):
+    def __init__(self, sim, store_path, *, poll: PollSettings | None = None, transport=None, **steve):
         self.clock = FixedClock(FROZEN_NOW)
         self.settings = Settings(
             steve=SteveSettings(url=sim.steve_url, api_password=sim.steve_password,
                                 web_password=sim.web_password, **steve),
             lago=LagoSettings(url=sim.lago_url, api_key=sim.lago_key),
+            poll=poll or PollSettings(),
         )
         self.store_path = store_path
+        self.transport = transport
         self.events: list = []
 
     async def open(self, *, seed=True):
         self.store = await Store.open(self.store_path, clock=self.clock)
         if seed:
             await seed_demo_store(self.store)
-        self.steve = SteveClient(self.settings.steve, clock=self.clock, retry_delays=(0, 0))
+        self.steve = SteveClient(self.settings.steve, clock=self.clock, retry_delays=(0, 0), transport=self.transport)
         self.lago = LagoClient(self.settings.lago, retry_delays=(0, 0))
         self.poller = LivePoller(self.steve, self.lago, self.store, self.clock, self.settings, self.events.append)
         self.fleet = FleetService(self.poller, self.store, self.steve, self.clock, self.settings)
@@ -90,6 +118,71 @@ async def test_detail_confirms_bravo_stuck_and_clears_alpha(stack):
     assert not juliet.sessions[0].stuck  # a paused car (SuspendedEV) is not a stuck session
     foxtrot = await stack.fleet.detail("CP-FOXTROT-06")
     assert foxtrot.sessions == [] and foxtrot.intercepts  # the demo's scan-to-login intercept
+
+
+@pytest.mark.parametrize("cycles", [1, 2])
+async def test_demo_rows_mark_only_the_really_stuck_session(stack, cycles):
+    """docs/demo-fleet.md: BRAVO's meter stopped 25 min ago (stuck); ALPHA's
+    advances; JULIET's car paused (SuspendedEV, flat meter): not stuck. Before
+    the sampler, every session older than 15 min was marked."""
+    for _ in range(cycles):
+        await stack.poller.refresh_now()
+    rows = {r.charge_box_id: r for r in stack.fleet.rows()}
+    bravo, alpha, juliet = rows["CP-BRAVO-02"], rows["CP-ALPHA-01"], rows["CP-JULIET-10"]
+    assert bravo.stuck and bravo.open_session.stuck_reason == "Newest meter value is 25 min old"
+    assert bravo.meter_checked_at == FROZEN_NOW
+    assert not alpha.stuck and alpha.open_session.meter_advancing is True and alpha.meter_checked_at == FROZEN_NOW
+    assert not juliet.stuck and juliet.open_session.meter_advancing is False  # flat meter, paused car
+    assert [cb for cb, r in rows.items() if r.stuck] == ["CP-BRAVO-02"]
+    assert stack.fleet.counts().stuck == 1
+
+
+async def test_bounded_requests_per_cycle_on_a_big_fleet(sim_factory, tmp_path):
+    """2,000 chargers with hundreds of open sessions: every cycle sends the 3
+    fixed reads and exactly meter_samples_per_cycle meter reads — never one
+    request per charger or per session."""
+    big = sim_factory(chargers=2000)
+    transport = CountingTransport()
+    s = await Stack(big, tmp_path / "big.sqlite", transport=transport, status_source="chargeboxes-api").open()
+    try:
+        per_cycle = s.settings.poll.meter_samples_per_cycle
+        read: Counter[int] = Counter()
+        for _ in range(3):
+            await s.poller.refresh_now()
+            paths = transport.take()
+            assert len(paths) <= 3 + per_cycle
+            details = [int(m.group(1)) for p in paths if (m := TX_DETAILS.search(p))]
+            assert len(details) == per_cycle
+            assert sorted(p for p in paths if not TX_DETAILS.search(p)) == [
+                "/steve/api/v1/chargeBoxes", "/steve/api/v1/ocppTags", "/steve/api/v1/transactions",
+            ]
+            read.update(details)
+        active = s.poller.active_transactions()
+        assert len(active) > 100 and len(s.fleet.rows()) == 2000 + 1
+        assert max(read.values()) == 1  # three cycles, 24 different sessions
+    finally:
+        await s.close()
+
+
+async def test_rotation_covers_every_open_session(sim_factory, tmp_path):
+    """A few cycles read every open session once before any is read twice."""
+    fleet = sim_factory(chargers=60)
+    transport = CountingTransport()
+    s = await Stack(fleet, tmp_path / "r.sqlite", transport=transport, poll=PollSettings(meter_samples_per_cycle=4)).open()
+    try:
+        await s.poller.refresh_now()
+        active = {tx.id for tx in s.poller.active_transactions()}
+        assert len(active) > 8
+        read = [int(m.group(1)) for p in transport.take() if (m := TX_DETAILS.search(p))]
+        rounds = -(-len(active) // 4)
+        for _ in range(rounds - 1):
+            await s.poller.refresh_now()
+            read += [int(m.group(1)) for p in transport.take() if (m := TX_DETAILS.search(p))]
+        assert sorted(read[: len(active)]) == sorted(active)  # each once before any twice
+        assert all(s.poller.meter_note(pk) is not None for pk in active)
+        assert all(r.meter_checked_at is not None for r in s.fleet.rows() if r.open_session is not None)
+    finally:
+        await s.close()
 
 
 async def test_search_by_customer_email(stack):
