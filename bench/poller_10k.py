@@ -6,8 +6,11 @@ Not a test: it prints numbers. Run with ``.venv/bin/python bench/poller_10k.py``
 For each fleet it starts the stand-in (frozen clock), then times, on the same
 machine in the same run:
 
-* a full SteVe cycle (3 HTTP reads, parsing, row build, keyed diff) — first
-  cycle (every row is new) and a steady cycle (nothing changed);
+* a full SteVe cycle (3 HTTP reads, the meter sampler's reads, parsing, row
+  build, keyed diff) — first cycle (every row is new) and a steady cycle;
+* the meter sampler alone (``poll.meter_samples_per_cycle`` transaction
+  details), the HTTP requests one cycle sends, and how long the rotation takes
+  to read every open session once (cycles, and seconds at the poll interval);
 * the row build + diff alone (what happens when card metadata or a meter note
   changes);
 * the same cycle through the manager pages (vanilla SteVe: HTML parsing);
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import sys
 import tempfile
@@ -27,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
 
 from chargesim.testing import SimHandle, start_sim_thread  # noqa: E402
 from polaris_tui.services.clock import FixedClock  # noqa: E402
@@ -37,6 +43,21 @@ from polaris_tui.services.steve_client import SteveClient  # noqa: E402
 from polaris_tui.services.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP, counting requests (what SteVe sees per cycle)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.count = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def ms(samples: list[float]) -> str:
@@ -62,7 +83,8 @@ async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> No
             status_source=source, read_timeout=120,
         )
     )
-    steve = SteveClient(settings.steve, clock=clock, retry_delays=())
+    transport = CountingTransport()
+    steve = SteveClient(settings.steve, clock=clock, retry_delays=(), transport=transport)
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.sqlite", clock=clock)
         events: list = []
@@ -74,7 +96,12 @@ async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> No
             first = time.perf_counter() - start
             rows = len(poller.rows())
             published = sum(len(e.changed) for e in events if e.kind == "fleet")
+            before = transport.count
             steady = await timed(poller._steve_cycle, repeat)
+            requests = (transport.count - before) / repeat
+            sampler = await timed(poller._sample_meters, repeat)
+            active = len(poller.active_transactions())
+            stuck = poller.counts().stuck
             rebuild = await timed(lambda: poller._rebuild_and_publish(), repeat)
             search = await timed(lambda: fleet.search("grace@example.com"), repeat)
             counts = await timed(lambda: fleet.counts(), repeat)
@@ -90,7 +117,13 @@ async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> No
             await store.close()
     print(f"\n{label} — {rows} rows, source {source}")
     print(f"  first cycle (incl. snapshot save) {first * 1000:8.1f} ms   rows published: {published}")
-    print(f"  steady cycle (3 reads, no change) {ms(steady)}")
+    per_cycle = settings.poll.meter_samples_per_cycle
+    rotation = math.ceil(active / per_cycle) if per_cycle else 0
+    print(f"  steady cycle (reads + sampler)    {ms(steady)}   HTTP requests per cycle: {requests:g}")
+    print(f"  meter sampler alone ({min(per_cycle, active)} reads)    {ms(sampler)}")
+    print(f"  open sessions {active}: every meter read once in {rotation} cycles"
+          f" ({rotation * settings.poll.interval_seconds:g} s at {settings.poll.interval_seconds:g} s);"
+          f" rows stuck: {stuck}")
     print(f"  row build + diff alone            {ms(rebuild)}")
     print(f"  search by customer email          {ms(search)}")
     print(f"  counts                            {ms(counts)}")
