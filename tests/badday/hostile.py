@@ -26,6 +26,7 @@ HOSTILE: dict[str, str] = {
     "click": "[@click=app.quit]x[/]",
     "click_space": "[ @click=app.quit]x",
     "variable": "[$accent]x",
+    "upper": "[RED]x[/RED]",
     "link": "[link=https://example.com]x[/link]",
     "osc_title": "t\x1b]0;evil\x07t",
     "osc52": "c\x1b]52;c;aGkK\x07c",
