@@ -53,9 +53,10 @@ class CardDetailScreen(PolarisScreen):
     """One card, by idTag: triage, record, relations, recent transactions, edits."""
 
     HELP_TITLE = "EV Card details"
+    """Title of the ``?`` key list."""
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     """Record columns side by side from 100 columns, stacked below."""
-    """Title of the ``?`` key list."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -69,7 +70,6 @@ class CardDetailScreen(PolarisScreen):
         Binding("a", "edit('set_active')", "Active"),
         Binding("h", "audit", "Audit log"),
     ]
-
 
     def __init__(self, id_tag: str, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:

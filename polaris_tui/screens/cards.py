@@ -84,7 +84,6 @@ class CardsScreen(PolarisScreen):
         Binding("h", "audit", "Audit log"),
     ]
 
-
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
