@@ -27,10 +27,6 @@ def _pair(text: Text, label: str, value: str, style: str = "") -> None:
 class CardHeader(Static):
     """One strip: ``idTag X  Type Y  Active yes  Linked Ada · sub-ada (active)``."""
 
-    DEFAULT_CSS = """
-    CardHeader { height: auto; padding: 0 1; }
-    """
-
     def show(self, view: CardView, now: datetime) -> None:
         """Render ``view``; ``now`` dates the Lago part of the strip."""
         meta = view.meta
