@@ -28,6 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Static
 
 from polaris_tui.models import (
+    ChargerRow,
     ChargerDetail,
     FleetChanged,
     Liveness,
@@ -315,8 +316,16 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- live updates ---------------------------------------------------------
     def _on_fleet(self, event: FleetChanged) -> None:
-        if any(row.charge_box_id == self.charge_box_id for row in event.changed):
-            self._reload()
+        # Reload only when something an operator would see changed. Loading the
+        # detail reads this charger's meter, which itself republishes the row
+        # (with a new meter_checked_at): reacting to that would loop for ever.
+        for row in event.changed:
+            if row.charge_box_id == self.charge_box_id:
+                # Before the first detail arrives, the load in flight (or the
+                # timer it re-arms) brings the fresh state anyway.
+                if self.detail is not None and _visible_state(row) != _visible_state(self.detail.row):
+                    self._reload()
+                return
 
     def _on_operation(self, event: OperationChanged) -> None:
         entry = event.entry
@@ -542,3 +551,17 @@ class ChargerDetailScreen(PolarisScreen):
             ConfirmDialog("Close in SteVe's database only?", body, confirm_label="Close in database"),
             callback=confirmed,
         )
+
+
+def _visible_state(row: ChargerRow) -> tuple:
+    """What of a fleet row the detail shows live; meter-read bookkeeping excluded."""
+    session = row.open_session
+    return (
+        row.status,
+        row.liveness,
+        row.last_heartbeat,
+        tuple((c.connector_id, c.status, c.error_code, c.timestamp) for c in row.connectors),
+        session.transaction.id if session else None,
+        session.transaction.stop_timestamp if session else None,
+        row.stuck,
+    )
