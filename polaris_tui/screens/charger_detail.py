@@ -93,6 +93,7 @@ class ChargerDetailScreen(PolarisScreen):
         self._tracked_op: int | None = None
         self._timer: Timer | None = None
         self._entries: dict[int, OperationLogEntry] = {}
+        self._seen_row_state: tuple | None = None
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -316,14 +317,15 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- live updates ---------------------------------------------------------
     def _on_fleet(self, event: FleetChanged) -> None:
-        # Reload only when something an operator would see changed. Loading the
-        # detail reads this charger's meter, which itself republishes the row
-        # (with a new meter_checked_at): reacting to that would loop for ever.
+        # Reload only when something an operator would see changed since the
+        # last row we were sent. Loading the detail reads this charger's meter,
+        # which republishes the row (new meter_checked_at): reacting to that
+        # would cancel the load in flight and start another, for ever.
         for row in event.changed:
             if row.charge_box_id == self.charge_box_id:
-                # Before the first detail arrives, the load in flight (or the
-                # timer it re-arms) brings the fresh state anyway.
-                if self.detail is not None and _visible_state(row) != _visible_state(self.detail.row):
+                state = _visible_state(row)
+                if state != self._seen_row_state:
+                    self._seen_row_state = state
                     self._reload()
                 return
 
