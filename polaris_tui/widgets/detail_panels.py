@@ -207,7 +207,16 @@ class SessionPanel(PanelStatic):
                     f"{reading} at {when(meter.value_timestamp)} ({ago(meter.value_timestamp, now)})",
                 )
             )
-        if session.stuck or session.meter_advancing is False:
+        if not session.stuck and session.meter_advancing is False:
+            # A flat meter while the car pauses (SuspendedEV/EVSE) is not a stuck
+            # session: say it is flat, without the alarm.
+            lines.append(
+                Content.styled(
+                    "Meter is flat, but the connector reports the car or charger paused: not stuck.",
+                    "$warning",
+                )
+            )
+        elif session.stuck:
             reason = clean(session.stuck_reason, limit=200) if session.stuck_reason else ""
             age = f" for {ago(meter.value_timestamp, now).removesuffix(' ago')}" if meter else ""
             lines.append(
