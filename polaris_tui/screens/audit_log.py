@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from polaris_tui.models import AuditEntry
-from polaris_tui.screens.base import ActionDone, PolarisScreen
+from polaris_tui.screens.base import ActionDone, FilteredScreen
 from polaris_tui.screens.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
 from polaris_tui.services.errors import PolarisError
 from polaris_tui.widgets.banner import SourceBanner
@@ -82,8 +82,11 @@ def entry_matches(entry: AuditEntry, query: str) -> bool:
     return any(needle in value.casefold() for value in fields)
 
 
-class AuditLogScreen(PolarisScreen):
+class AuditLogScreen(FilteredScreen):
     """Every audited card edit, newest first; revert with ``v``."""
+
+    FILTER_ID = "audit-filter"
+    TABLE_ID = "audit-table"
 
     HELP_TITLE = "Audit log"
     """Title of the ``?`` key list."""
@@ -205,11 +208,6 @@ class AuditLogScreen(PolarisScreen):
 
     # -- keys -----------------------------------------------------------------
 
-    def action_find(self) -> None:
-        field = self.query_one("#audit-filter", Input)
-        field.display = True
-        field.focus()
-
     def action_refresh(self) -> None:
         self.load()
 
@@ -218,33 +216,6 @@ class AuditLogScreen(PolarisScreen):
         if self.id_tag is not None:
             self.id_tag = None
             self.load()
-
-    def action_back(self) -> None:
-        """Leave the filter field, then clear the filter, then go back."""
-        field = self.query_one("#audit-filter", Input)
-        table = self.query_one("#audit-table", DataTable)
-        if field.has_focus:
-            if not field.value:
-                field.display = False
-            table.focus()
-            return
-        if self.query_text:
-            self.query_text = ""
-            field.value = ""
-            field.display = False
-            self._draw()
-            return
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
-    @on(Input.Changed, "#audit-filter")
-    def _query_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
-        self._draw()
-
-    @on(Input.Submitted, "#audit-filter")
-    def _query_done(self) -> None:
-        self.query_one("#audit-table", DataTable).focus()
 
     def action_revert(self) -> None:
         """Confirm, then revert the highlighted edit in an app-level worker (admin only)."""

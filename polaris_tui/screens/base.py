@@ -9,10 +9,12 @@ visible notice. Screens also reach the services and the injected clock here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import on
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import DataTable, Input
 from textual.worker import Worker
 
 if TYPE_CHECKING:
@@ -35,6 +37,87 @@ class PolarisScreen(Screen[Any]):
         report = getattr(self.app, "report_worker", None)
         if report is not None:
             report(event)
+
+    def action_back(self) -> None:
+        """Go back one screen; the first screen stays."""
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+
+class FilteredScreen(PolarisScreen):
+    """A list screen with a hidden ``/`` filter field above its table.
+
+    ``/`` shows and focuses the field, typing narrows the list, ``enter``
+    returns to the table. ``escape`` first leaves the field (hiding it when
+    empty), then clears every filter, then goes back. Subclasses name the two
+    widgets, keep ``query_text`` and redraw in ``_draw``; screens with more
+    filters than the text extend ``has_filters`` and ``clear_filters``.
+    """
+
+    FILTER_ID: ClassVar[str] = ""
+    """The filter ``Input``'s id (without ``#``)."""
+
+    TABLE_ID: ClassVar[str] = ""
+    """The filtered ``DataTable``'s id (without ``#``)."""
+
+    SUBMIT_TO_TOP: ClassVar[bool] = False
+    """Whether ``enter`` in the filter also puts the cursor on the first row."""
+
+    query_text: str
+    """The filter text, stripped ("" for none)."""
+
+    def _draw(self) -> None:
+        raise NotImplementedError
+
+    def filter_field(self) -> Input:
+        return self.query_one(f"#{self.FILTER_ID}", Input)
+
+    def filter_table(self) -> DataTable[Any]:
+        return self.query_one(f"#{self.TABLE_ID}", DataTable)
+
+    def has_filters(self) -> bool:
+        """Whether anything narrows the list (``escape`` clears it before going back)."""
+        return bool(self.query_text)
+
+    def clear_filters(self) -> None:
+        self.query_text = ""
+
+    def action_find(self) -> None:
+        field = self.filter_field()
+        field.display = True
+        field.focus()
+
+    def action_back(self) -> None:
+        """Leave the filter field, then clear the filters, then go back."""
+        field = self.filter_field()
+        if field.has_focus:
+            if not field.value:
+                field.display = False
+            self.filter_table().focus()
+            return
+        if self.has_filters():
+            self.clear_filters()
+            field.value = ""
+            field.display = False
+            self._draw()
+            return
+        super().action_back()
+
+    @on(Input.Changed)
+    def _query_changed(self, event: Input.Changed) -> None:
+        if event.input.id != self.FILTER_ID:
+            return
+        self.query_text = event.value.strip()
+        self._draw()
+
+    @on(Input.Submitted)
+    def _query_done(self, event: Input.Submitted) -> None:
+        if event.input.id != self.FILTER_ID:
+            return
+        table = self.filter_table()
+        table.focus()
+        if self.SUBMIT_TO_TOP and table.row_count:
+            table.move_cursor(row=0)
 
 
 class ActionDone(Message):

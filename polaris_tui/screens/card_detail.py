@@ -206,10 +206,6 @@ class CardDetailScreen(PolarisScreen):
 
     # -- navigation -----------------------------------------------------------
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
     def action_refresh(self) -> None:
         self.load()
 

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from polaris_tui.models import CardRow, ConnectionState, SourceName
-from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.screens.base import FilteredScreen
 from polaris_tui.services.errors import PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import source_age
@@ -67,8 +67,12 @@ def filter_cards(rows: Sequence[CardRow], query: str, flags: set[str]) -> list[C
     return sorted((r for r in rows if matches(r, query, flags)), key=lambda r: r.id_tag.casefold())
 
 
-class CardsScreen(PolarisScreen):
+class CardsScreen(FilteredScreen):
     """Every card; ``/`` to find, flags to narrow, ``enter`` to open."""
+
+    FILTER_ID = "cards-filter"
+    TABLE_ID = "cards-table"
+    SUBMIT_TO_TOP = True
 
     HELP_TITLE = "Cards"
     """Title of the ``?`` key list."""
@@ -165,11 +169,6 @@ class CardsScreen(PolarisScreen):
 
     # -- keys -----------------------------------------------------------------
 
-    def action_find(self) -> None:
-        field = self.query_one("#cards-filter", Input)
-        field.display = True
-        field.focus()
-
     def action_toggle(self, flag: str) -> None:
         self.flags ^= {flag}
         self._draw()
@@ -180,35 +179,12 @@ class CardsScreen(PolarisScreen):
     def action_audit(self) -> None:
         self.app.open_audit_log(None)  # type: ignore[attr-defined]
 
-    def action_back(self) -> None:
-        """Leave the filter field, then clear filters, then go back."""
-        field = self.query_one("#cards-filter", Input)
-        if field.has_focus:
-            if not field.value:
-                field.display = False
-            self.query_one(CardTable).focus()
-            return
-        if self.query_text or self.flags:
-            self.flags.clear()
-            self.query_text = ""
-            field.value = ""
-            field.display = False
-            self._draw()
-            return
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+    def has_filters(self) -> bool:
+        return bool(self.flags) or super().has_filters()
 
-    @on(Input.Changed, "#cards-filter")
-    def _query_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
-        self._draw()
-
-    @on(Input.Submitted, "#cards-filter")
-    def _query_done(self) -> None:
-        table = self.query_one(CardTable)
-        table.focus()
-        if table.row_count:
-            table.move_cursor(row=0)
+    def clear_filters(self) -> None:
+        self.flags.clear()
+        super().clear_filters()
 
     @on(DataTable.RowSelected, "#cards-table")
     def _open(self, event: DataTable.RowSelected) -> None:
