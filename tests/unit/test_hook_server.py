@@ -22,7 +22,6 @@ from polaris_tui.services.hook_server import (
     start_hook_server,
 )
 from polaris_tui.services.scan_login import ScanLoginService
-from polaris_tui.services.store import Store
 
 KEY = "test-hook-key"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -37,13 +36,6 @@ def body(id_tag="CARD-KIOSK", charge_box_id="CP-FOXTROT-06", **extra) -> bytes:
 @pytest.fixture
 def clock():
     return FixedClock(NOW)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
-    yield s
-    await s.close()
 
 
 @pytest.fixture

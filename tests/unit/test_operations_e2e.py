@@ -27,6 +27,7 @@ from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.errors import UnmanagedCharger
 from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
+from tests.unit.helpers import sim_settings_for
 
 
 def press() -> str:
@@ -35,19 +36,8 @@ def press() -> str:
 
 
 def sim_settings(sim, tmp_path: Path, *, followup: float = 15.0) -> Settings:
-    return Settings(
-        steve={
-            "url": sim.steve_url,
-            "api_user": sim.steve_user,
-            "api_password": sim.steve_password,
-            "web_user": sim.web_user,
-            "web_password": sim.web_password,
-        },
-        lago={"url": sim.lago_url, "api_key": sim.lago_key},
-        store={"path": tmp_path / "polaris.sqlite"},
-        poll={"stop_followup_seconds": followup},
-        operator={"name": "ana", "admins": ["ana"]},
-    )
+    return sim_settings_for(sim, tmp_path, poll={"stop_followup_seconds": followup},
+                            operator={"name": "ana", "admins": ["ana"]})
 
 
 async def open_services(sim, tmp_path: Path, **kw) -> PolarisServices:

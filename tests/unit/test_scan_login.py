@@ -27,13 +27,6 @@ def clock():
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
-    yield s
-    await s.close()
-
-
-@pytest.fixture
 def published():
     return []
 

@@ -25,25 +25,15 @@ from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.hook_server import start_hook_server
 from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
+from tests.unit.helpers import sim_settings_for
 
 KEY = "demo-hook-key"
 KIOSK = "CP-FOXTROT-06"
 
 
 def settings_for(sim, tmp_path: Path) -> Settings:
-    return Settings(
-        steve={
-            "url": sim.steve_url,
-            "api_user": sim.steve_user,
-            "api_password": sim.steve_password,
-            "web_user": sim.web_user,
-            "web_password": sim.web_password,
-        },
-        lago={"url": sim.lago_url, "api_key": sim.lago_key},
-        store={"path": tmp_path / "polaris.sqlite"},
-        operator={"name": "ada", "admins": ["ada"]},
-        hook={"host": "127.0.0.1", "port": 0, "hmac_key": KEY},
-    )
+    return sim_settings_for(sim, tmp_path, operator={"name": "ada", "admins": ["ada"]},
+                            hook={"host": "127.0.0.1", "port": 0, "hmac_key": KEY})
 
 
 @pytest.fixture
