@@ -1,7 +1,7 @@
 """Look up response schemas in the two OpenAPI files and validate bodies.
 
-The specs live in the ``shared/`` folder beside the repository root (CI clones
-the repository with ``shared/`` next to it).
+The specs are vendored in ``tests/contract/specs/`` (see its README for their
+source and date), so no test reads outside the repository.
 
 SteVe serializes an absent value as ``null`` (STEVE.md §2: "nulls are
 serialized as null"), while its springdoc-generated spec marks no property
@@ -22,9 +22,9 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS31Validator
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "contracts"
-STEVE_SPEC = SHARED / "steve-api-docs.json"
-LAGO_SPEC = SHARED / "lago-openapi.yml"
+SPECS = Path(__file__).resolve().parent / "specs"
+STEVE_SPEC = SPECS / "steve-api-docs.json"
+LAGO_SPEC = SPECS / "lago-openapi.yml"
 
 STEVE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 """SteVe's wire format: ISO-8601 UTC with milliseconds and ``Z``."""
@@ -75,7 +75,11 @@ def steve_timestamps(value: Any, path: str = "$") -> list[str]:
     elif isinstance(value, list):
         for n, v in enumerate(value):
             bad += steve_timestamps(v, f"{path}[{n}]")
-    elif isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\dT", value) and not STEVE_TIMESTAMP.match(value):
+    elif (
+        isinstance(value, str)
+        and re.match(r"^\d{4}-\d\d-\d\dT", value)
+        and not STEVE_TIMESTAMP.match(value)
+    ):
         bad.append(f"{path}={value}")
     return bad
 
@@ -89,7 +93,9 @@ def validate_steve(method: str, path: str, status: int, body: Any) -> None:
     try:
         _validator(steve_spec(), schema).validate(drop_nulls(body))
     except ValidationError as exc:
-        raise AssertionError(f"{method} {path} {status}: {exc.message} at {list(exc.absolute_path)}") from None
+        raise AssertionError(
+            f"{method} {path} {status}: {exc.message} at {list(exc.absolute_path)}"
+        ) from None
     bad = steve_timestamps(body)
     assert not bad, f"{method} {path} {status}: timestamps not in SteVe's format: {bad}"
 
@@ -100,7 +106,9 @@ def validate_lago(method: str, path: str, status: int, body: Any) -> None:
     try:
         _validator(lago_spec(), schema).validate(body)
     except ValidationError as exc:
-        raise AssertionError(f"{method} {path} {status}: {exc.message} at {list(exc.absolute_path)}") from None
+        raise AssertionError(
+            f"{method} {path} {status}: {exc.message} at {list(exc.absolute_path)}"
+        ) from None
 
 
 def validate_schema(spec: dict[str, Any], schema_name: str, body: Any) -> None:

@@ -13,7 +13,9 @@ from tests.contract.spec_tools import validate_lago
 
 @pytest.fixture
 def lago(sim) -> httpx.Client:
-    with httpx.Client(base_url=sim.lago_api, headers={"Authorization": f"Bearer {sim.lago_key}"}) as client:
+    with httpx.Client(
+        base_url=sim.lago_api, headers={"Authorization": f"Bearer {sim.lago_key}"}
+    ) as client:
         yield client
 
 
@@ -26,18 +28,31 @@ def check(resp: httpx.Response, path: str, status: int):
 
 def test_customers_list_paged_and_searchable(lago):
     first = check(lago.get("/customers", params={"per_page": 2}), "/customers", 200)
-    assert first["meta"] == {"current_page": 1, "next_page": 2, "prev_page": None, "total_pages": 3, "total_count": 5}
+    assert first["meta"] == {
+        "current_page": 1,
+        "next_page": 2,
+        "prev_page": None,
+        "total_pages": 3,
+        "total_count": 5,
+    }
     last = check(lago.get("/customers", params={"per_page": 2, "page": 3}), "/customers", 200)
     assert last["meta"]["next_page"] is None and len(last["customers"]) == 1
-    seen = [c["external_id"] for page in (1, 2, 3)
-            for c in lago.get("/customers", params={"per_page": 2, "page": page}).json()["customers"]]
+    seen = [
+        c["external_id"]
+        for page in (1, 2, 3)
+        for c in lago.get("/customers", params={"per_page": 2, "page": page}).json()["customers"]
+    ]
     assert sorted(seen) == ["cust-acme", "cust-ada", "cust-grace", "cust-kim", "cust-tom"]
-    by_email = check(lago.get("/customers", params={"search_term": "FLEET@acme"}), "/customers", 200)
+    by_email = check(
+        lago.get("/customers", params={"search_term": "FLEET@acme"}), "/customers", 200
+    )
     assert [c["external_id"] for c in by_email["customers"]] == ["cust-acme"]
 
 
 def test_customer_by_external_id(lago):
-    ada = check(lago.get("/customers/cust-ada"), "/customers/{external_customer_id}", 200)["customer"]
+    ada = check(lago.get("/customers/cust-ada"), "/customers/{external_customer_id}", 200)[
+        "customer"
+    ]
     assert (ada["name"], ada["email"]) == ("Ada Lovelace", "ada@example.com")
     missing = check(lago.get("/customers/cust-nobody"), "/customers/{external_customer_id}", 404)
     assert missing["status"] == 404
@@ -46,7 +61,10 @@ def test_customer_by_external_id(lago):
 def test_unauthorized(sim):
     for token in ("", "Bearer wrong"):
         resp = httpx.get(sim.lago_api + "/customers/cust-ada", headers={"Authorization": token})
-        assert check(resp, "/customers/{external_customer_id}", 401) == {"status": 401, "error": "Unauthorized"}
+        assert check(resp, "/customers/{external_customer_id}", 401) == {
+            "status": 401,
+            "error": "Unauthorized",
+        }
 
 
 @pytest.mark.parametrize(
@@ -72,16 +90,24 @@ def test_event_by_transaction_id(lago):
 
 
 def test_events_list(lago):
-    body = check(lago.get("/events", params={"external_subscription_id": "sub-ada"}), "/events", 200)
+    body = check(
+        lago.get("/events", params={"external_subscription_id": "sub-ada"}), "/events", 200
+    )
     ids = [e["transaction_id"] for e in body["events"]]
     assert "steve_tx_1004_final" in ids and any(i.startswith("steve_tx_1015_") for i in ids)
     window = check(
-        lago.get("/events", params={"external_subscription_id": "sub-ada", "timestamp_from": "2026-11-22T00:00:00Z"}),
+        lago.get(
+            "/events",
+            params={
+                "external_subscription_id": "sub-ada",
+                "timestamp_from": "2026-11-22T00:00:00Z",
+            },
+        ),
         "/events",
         200,
     )
-    assert [e["transaction_id"] for e in window["events"]] == [i for i in ids if i.startswith("steve_tx_1015_")] + [
-        "steve_tx_1011_final"
-    ]
+    assert [e["transaction_id"] for e in window["events"]] == [
+        i for i in ids if i.startswith("steve_tx_1015_")
+    ] + ["steve_tx_1011_final"]
     bad = check(lago.get("/events", params={"timestamp_from": "yesterday"}), "/events", 422)
     assert bad["code"] == "validation_errors"
