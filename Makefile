@@ -5,12 +5,12 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench sim clean
+.PHONY: run test lint bench sim clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 run: $(STAMP)  ## open the console on the embedded demo (stand-in SteVe + Lago)
@@ -18,6 +18,10 @@ run: $(STAMP)  ## open the console on the embedded demo (stand-in SteVe + Lago)
 
 test: $(STAMP)  ## run the whole suite
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## the gates CI runs before the tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)  ## print performance numbers (not part of the suite)
 	$(BIN)/python bench/run_all.py

@@ -97,7 +97,11 @@ async def baseline(rows: list[Any]) -> dict[str, float]:
 async def polaris(sim: Any, tmp: Path, max_rows: int) -> tuple[dict[str, float], int]:
     settings = load_settings(
         {
-            "steve": {"url": sim.steve_url, "api_user": sim.steve_user, "api_password": sim.steve_password},
+            "steve": {
+                "url": sim.steve_url,
+                "api_user": sim.steve_user,
+                "api_password": sim.steve_password,
+            },
             "lago": {"url": sim.lago_url, "api_key": sim.lago_key},
             "store": {"path": tmp / "bench.sqlite"},
             "operator": {"name": "bench", "admins": ["bench"]},
@@ -130,7 +134,9 @@ async def polaris(sim: Any, tmp: Path, max_rows: int) -> tuple[dict[str, float],
         touched = 0
         for i, row in enumerate(changed):
             if row.charge_box_id in shown and touched < 50:
-                changed[i] = row.model_copy(update={"status": "Faulted" if row.status != "Faulted" else "Available"})
+                changed[i] = row.model_copy(
+                    update={"status": "Faulted" if row.status != "Faulted" else "Available"}
+                )
                 touched += 1
         start = time.perf_counter()
         table.apply(changed, app.clock.now())
@@ -138,7 +144,14 @@ async def polaris(sim: Any, tmp: Path, max_rows: int) -> tuple[dict[str, float],
         out[f"refresh, {touched} rows changed (diff)"] = time.perf_counter() - start
 
         samples = []
-        for query in ("CP-SIM-0", "CP-SIM-01", "CP-SIM-012", "CP-SIM-0123", "grace@example.com", ""):
+        for query in (
+            "CP-SIM-0",
+            "CP-SIM-01",
+            "CP-SIM-012",
+            "CP-SIM-0123",
+            "grace@example.com",
+            "",
+        ):
             start = time.perf_counter()
             found = app.services.fleet.search(query) if query else app.services.fleet.rows()
             table.apply(found, app.clock.now())
@@ -176,7 +189,11 @@ async def rows_from_services(sim: Any, tmp: Path) -> list[Any]:
 
     settings = load_settings(
         {
-            "steve": {"url": sim.steve_url, "api_user": sim.steve_user, "api_password": sim.steve_password},
+            "steve": {
+                "url": sim.steve_url,
+                "api_user": sim.steve_user,
+                "api_password": sim.steve_password,
+            },
             "lago": {"url": sim.lago_url, "api_key": sim.lago_key},
             "store": {"path": tmp / "rows.sqlite"},
         },
@@ -191,7 +208,9 @@ async def rows_from_services(sim: Any, tmp: Path) -> list[Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--chargers", type=int, default=10_000)
     parser.add_argument("--max-rows", type=int, default=500)
     args = parser.parse_args()

@@ -108,8 +108,13 @@ async def hook(bodies: list[bytes], folder: Path) -> tuple[list[float], list[flo
 async def main(calls: int) -> None:
     bodies = [
         json.dumps(
-            {"idTag": f"CARD-{i % 50}", "chargeBoxId": f"CP-BENCH-{i}", "connectorId": 1,
-             "isStartTx": False, "ts": int(time.time() * 1000)}
+            {
+                "idTag": f"CARD-{i % 50}",
+                "chargeBoxId": f"CP-BENCH-{i}",
+                "connectorId": 1,
+                "isStartTx": False,
+                "ts": int(time.time() * 1000),
+            }
         ).encode()
         for i in range(calls)
     ]

@@ -79,8 +79,11 @@ async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> No
     clock = FixedClock(NOW)
     settings = Settings(
         steve=SteveSettings(
-            url=sim.steve_url, api_password=sim.steve_password, web_password=sim.web_password,
-            status_source=source, read_timeout=120,
+            url=sim.steve_url,
+            api_password=sim.steve_password,
+            web_password=sim.web_password,
+            status_source=source,
+            read_timeout=120,
         )
     )
     transport = CountingTransport()
@@ -116,14 +119,20 @@ async def measure(sim: SimHandle, label: str, repeat: int, *, source: str) -> No
             await steve.close()
             await store.close()
     print(f"\n{label} — {rows} rows, source {source}")
-    print(f"  first cycle (incl. snapshot save) {first * 1000:8.1f} ms   rows published: {published}")
+    print(
+        f"  first cycle (incl. snapshot save) {first * 1000:8.1f} ms   rows published: {published}"
+    )
     per_cycle = settings.poll.meter_samples_per_cycle
     rotation = math.ceil(active / per_cycle) if per_cycle else 0
-    print(f"  steady cycle (reads + sampler)    {ms(steady)}   HTTP requests per cycle: {requests:g}")
+    print(
+        f"  steady cycle (reads + sampler)    {ms(steady)}   HTTP requests per cycle: {requests:g}"
+    )
     print(f"  meter sampler alone ({min(per_cycle, active)} reads)    {ms(sampler)}")
-    print(f"  open sessions {active}: every meter read once in {rotation} cycles"
-          f" ({rotation * settings.poll.interval_seconds:g} s at {settings.poll.interval_seconds:g} s);"
-          f" rows stuck: {stuck}")
+    print(
+        f"  open sessions {active}: every meter read once in {rotation} cycles"
+        f" ({rotation * settings.poll.interval_seconds:g} s at {settings.poll.interval_seconds:g} s);"
+        f" rows stuck: {stuck}"
+    )
     print(f"  row build + diff alone            {ms(rebuild)}")
     print(f"  search by customer email          {ms(search)}")
     print(f"  counts                            {ms(counts)}")
@@ -144,7 +153,9 @@ async def main() -> None:
         await measure(demo, "demo fleet", args.repeat, source="chargeboxes-api")
         await measure(big, f"{args.chargers} chargers", args.repeat, source="chargeboxes-api")
         big.fault("vanilla")
-        await measure(big, f"{args.chargers} chargers", max(2, args.repeat // 2), source="manager-page")
+        await measure(
+            big, f"{args.chargers} chargers", max(2, args.repeat // 2), source="manager-page"
+        )
     finally:
         demo.stop()
         big.stop()

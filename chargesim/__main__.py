@@ -40,22 +40,43 @@ def _delay(text: str) -> tuple[float, float]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="chargesim", description="Stand-in for SteVe (OCPP 1.6) and Lago.")
+    p = argparse.ArgumentParser(
+        prog="chargesim", description="Stand-in for SteVe (OCPP 1.6) and Lago."
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="SteVe's port (0 = a free port)")
     p.add_argument("--aux-port", type=int, default=0, help="Lago + control port (0 = a free port)")
     p.add_argument("--chargers", type=int, default=12, help="fleet size (12 = the demo fleet)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the scaled fleet and station delays")
+    p.add_argument(
+        "--seed", type=int, default=1, help="seed of the scaled fleet and station delays"
+    )
     p.add_argument("--now", type=_iso, help="start the clock at this ISO-8601 instant")
-    p.add_argument("--frozen", action="store_true", help="freeze the clock (advance via the control endpoint)")
-    p.add_argument("--json", action="store_true", help="print one JSON line with URLs and credentials")
-    p.add_argument("--exit-with-parent", action="store_true", help="exit when the parent process dies")
-    p.add_argument("--hook-url", help="pre-authorize hook URL (called on every Authorize/StartTransaction)")
+    p.add_argument(
+        "--frozen", action="store_true", help="freeze the clock (advance via the control endpoint)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON line with URLs and credentials"
+    )
+    p.add_argument(
+        "--exit-with-parent", action="store_true", help="exit when the parent process dies"
+    )
+    p.add_argument(
+        "--hook-url", help="pre-authorize hook URL (called on every Authorize/StartTransaction)"
+    )
     p.add_argument("--hook-key", help="HMAC key of the pre-authorize hook")
-    p.add_argument("--fault", action="append", default=[], metavar="NAME[:ARG]", help="apply a fault at start")
-    p.add_argument("--station-timeout", type=float, default=30.0, help="seconds an operation waits (SteVe: 30)")
-    p.add_argument("--station-delay", type=_delay, default=(0.05, 0.2), metavar="MIN:MAX",
-                   help="a healthy station answers after MIN..MAX seconds")
+    p.add_argument(
+        "--fault", action="append", default=[], metavar="NAME[:ARG]", help="apply a fault at start"
+    )
+    p.add_argument(
+        "--station-timeout", type=float, default=30.0, help="seconds an operation waits (SteVe: 30)"
+    )
+    p.add_argument(
+        "--station-delay",
+        type=_delay,
+        default=(0.05, 0.2),
+        metavar="MIN:MAX",
+        help="a healthy station answers after MIN..MAX seconds",
+    )
     p.add_argument("--log-level", default="WARNING", help="logging level on stderr")
     return p
 
@@ -101,7 +122,9 @@ async def serve(options: SimOptions, *, as_json: bool, parent: int | None = None
     sys.stdout.flush()
     watcher = None
     if options.exit_with_parent:
-        watcher = loop.create_task(_watch_parent(stop, parent if parent is not None else os.getppid()))
+        watcher = loop.create_task(
+            _watch_parent(stop, parent if parent is not None else os.getppid())
+        )
     try:
         await stop.wait()
     finally:
@@ -128,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m chargesim`` and the ``chargesim`` script."""
     parent = os.getppid()
     args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     try:
         asyncio.run(serve(options_from(args), as_json=args.json, parent=parent))
     except OSError as exc:

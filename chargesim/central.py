@@ -220,7 +220,9 @@ class Central:
         self, charge_box_id: str, description: str | None = None, connectors: int = 1, **fields: Any
     ) -> ChargeBox:
         """Register a station with ``connectors`` connectors (status never reported)."""
-        box = ChargeBox(pk=self.next_box_pk, charge_box_id=charge_box_id, description=description, **fields)
+        box = ChargeBox(
+            pk=self.next_box_pk, charge_box_id=charge_box_id, description=description, **fields
+        )
         self.next_box_pk += 1
         for n in range(1, connectors + 1):
             box.connectors.setdefault(n, Connector(n))
@@ -403,7 +405,12 @@ class Central:
         else:
             stop_ts, stop_value = self.clock.now(), tx.start_value
         self.active_by_tag[tx.id_tag] -= 1
-        tx.stop_ts, tx.stop_value, tx.stop_reason, tx.stop_actor = stop_ts, stop_value, None, "manual"
+        tx.stop_ts, tx.stop_value, tx.stop_reason, tx.stop_actor = (
+            stop_ts,
+            stop_value,
+            None,
+            "manual",
+        )
 
     def meter_sample(self, tx: Transaction, ts: datetime, wh: int, power_w: int | None) -> None:
         """A periodic MeterValues.req for ``tx`` (energy, plus power if known)."""

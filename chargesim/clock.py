@@ -11,7 +11,7 @@ simulated day.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 UTC = UTC
 

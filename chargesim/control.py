@@ -14,9 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .appkeys import SIM
-
 from . import faults
+from .appkeys import SIM
 from .clock import iso_z, parse_iso
 from .records import ERROR_CODES, STATUSES
 from .station import SimStation
@@ -72,7 +71,9 @@ def charger_json(sim, box) -> dict[str, Any]:
         "chargeBoxPk": box.pk,
         "description": box.description,
         "online": box.online,
-        "link": "simulated" if getattr(box.link, "simulated", False) else ("ocpp-j" if box.link else None),
+        "link": "simulated"
+        if getattr(box.link, "simulated", False)
+        else ("ocpp-j" if box.link else None),
         "lastHeartbeat": iso_z(c.effective_heartbeat(box)),
         "stuckStop": box.stuck_stop,
         "slowSeconds": box.slow_seconds,
@@ -164,7 +165,9 @@ def control_routes() -> list[web.RouteDef]:
             k = await faults.apply(sim, _need(body, "fault"))
         else:
             k = await faults.apply(
-                sim, name=_need(body, "name"), target=body.get("target"),
+                sim,
+                name=_need(body, "name"),
+                target=body.get("target"),
                 value=None if body.get("value") is None else str(body["value"]),
             )
         return _ok({"fault": k, "faults": sorted(sim.faults)})
@@ -379,7 +382,9 @@ def control_routes() -> list[web.RouteDef]:
         h = sim.central.hook
         timeout = body.get("timeout")
         # Not written back to the options: ``reset`` returns to the start-up hook.
-        h.configure(body.get("url"), body.get("key"), float(timeout) if timeout is not None else None)
+        h.configure(
+            body.get("url"), body.get("key"), float(timeout) if timeout is not None else None
+        )
         return _ok({"url": h.url, "enabled": h.enabled, "timeout": h.timeout})
 
     routes = [

@@ -118,13 +118,17 @@ def build(sim: Sim) -> tuple[Central, LagoData]:
 def _intercepted():
     from .central import AuthDecision
 
-    return AuthDecision(status="Blocked", steve_status="Accepted", override_by="hook", hook="blocked")
+    return AuthDecision(
+        status="Blocked", steve_status="Accepted", override_by="hook", hook="blocked"
+    )
 
 
 def _tags(central: Central, now: datetime) -> None:
     for id_tag, parent, max_active, expiry_days, note, user_pk in DEMO_TAGS:
         expiry = now + timedelta(days=expiry_days) if expiry_days is not None else None
-        central.add_tag(id_tag, parent=parent, expiry=expiry, max_active=max_active, note=note, user_pk=user_pk)
+        central.add_tag(
+            id_tag, parent=parent, expiry=expiry, max_active=max_active, note=note, user_pk=user_pk
+        )
 
 
 def _chargers(sim: Sim, central: Central, now: datetime) -> None:
@@ -152,7 +156,12 @@ def _lago(now: datetime) -> LagoData:
     ]
     for ext, name, first, last, email, kind, days in people:
         lago.add_customer(
-            ext, name=name, firstname=first, lastname=last, email=email, customer_type=kind,
+            ext,
+            name=name,
+            firstname=first,
+            lastname=last,
+            email=email,
+            customer_type=kind,
             created_at=now - timedelta(days=days),
         )
     plans = [
@@ -164,15 +173,26 @@ def _lago(now: datetime) -> LagoData:
     ]
     for ext, cust, plan, status, days, ended in plans:
         lago.add_subscription(
-            ext, cust, plan_code=plan, status=status, started_at=now - timedelta(days=days),
+            ext,
+            cust,
+            plan_code=plan,
+            status=status,
+            started_at=now - timedelta(days=days),
             name=f"EV charging ({plan})",
             terminated_at=now - timedelta(days=ended) if ended else None,
         )
     return lago
 
 
-def _fill_values(central: Central, tx: Transaction, start_wh: int, power_w: int,
-                 until: datetime, *, stall_after: datetime | None = None) -> int:
+def _fill_values(
+    central: Central,
+    tx: Transaction,
+    start_wh: int,
+    power_w: int,
+    until: datetime,
+    *,
+    stall_after: datetime | None = None,
+) -> int:
     """Per-minute samples from the start up to ``until``; returns the reading reached."""
     wh = start_wh
     minute = floor_minute(tx.start_ts) + timedelta(minutes=1)
@@ -221,8 +241,9 @@ def _open_sessions(central: Central, lago: LagoData, now: datetime) -> None:
     bravo = central.boxes["CP-BRAVO-02"]
     conn = bravo.connectors[1]
     tx = central.start_transaction(bravo, 1, "CARD-STUCK", conn.meter_wh, now - timedelta(hours=3))
-    conn.meter_wh = _fill_values(central, tx, conn.meter_wh, DEFAULT_POWER_W, now,
-                                 stall_after=now - timedelta(minutes=25))
+    conn.meter_wh = _fill_values(
+        central, tx, conn.meter_wh, DEFAULT_POWER_W, now, stall_after=now - timedelta(minutes=25)
+    )
     conn.power_w, conn.meter_stalled = 0, True
     # CP-JULIET-10: ACME-01 charged for an hour, the car has paused (SuspendedEV) since.
     juliet = central.boxes["CP-JULIET-10"]
@@ -235,7 +256,9 @@ def _open_sessions(central: Central, lago: LagoData, now: datetime) -> None:
     # CP-ALPHA-01: CARD-HEALTHY, charging normally.
     alpha = central.boxes["CP-ALPHA-01"]
     conn = alpha.connectors[1]
-    tx = central.start_transaction(alpha, 1, "CARD-HEALTHY", conn.meter_wh, now - timedelta(minutes=40))
+    tx = central.start_transaction(
+        alpha, 1, "CARD-HEALTHY", conn.meter_wh, now - timedelta(minutes=40)
+    )
     flush_at = now - timedelta(minutes=10)
     conn.meter_wh = _fill_values(central, tx, conn.meter_wh, DEFAULT_POWER_W, now)
     conn.power_w = DEFAULT_POWER_W
@@ -249,7 +272,9 @@ def _open_sessions(central: Central, lago: LagoData, now: datetime) -> None:
     )
 
 
-def _fill_values_from(central: Central, tx: Transaction, wh: int, since: datetime, until: datetime) -> int:
+def _fill_values_from(
+    central: Central, tx: Transaction, wh: int, since: datetime, until: datetime
+) -> int:
     """Zero-power samples (a paused car still reports its register)."""
     minute = floor_minute(since) + timedelta(minutes=1)
     while minute <= until:
@@ -270,11 +295,22 @@ def _statuses(central: Central, now: datetime) -> None:
     s(central.boxes["CP-ALPHA-01"], 1, "Charging", ts=now - timedelta(minutes=40))
     s(central.boxes["CP-BRAVO-02"], 1, "Charging", ts=now - timedelta(hours=3))
     s(central.boxes["CP-JULIET-10"], 1, "SuspendedEV", ts=now - timedelta(minutes=35))
-    s(central.boxes["CP-ECHO-05"], 1, "Faulted", "GroundFailure", ts=now - timedelta(minutes=75),
-      info="Ground fault detected", vendor_error_code="E-GF-12")
+    s(
+        central.boxes["CP-ECHO-05"],
+        1,
+        "Faulted",
+        "GroundFailure",
+        ts=now - timedelta(minutes=75),
+        info="Ground fault detected",
+        vendor_error_code="E-GF-12",
+    )
     for conn in central.boxes["CP-CHARLIE-03"].connectors.values():
-        s(central.boxes["CP-CHARLIE-03"], conn.connector_id, "Available",
-          ts=now - timedelta(hours=3, minutes=10 + conn.connector_id))
+        s(
+            central.boxes["CP-CHARLIE-03"],
+            conn.connector_id,
+            "Available",
+            ts=now - timedelta(hours=3, minutes=10 + conn.connector_id),
+        )
 
 
 SCALE_MIX = [
@@ -287,7 +323,13 @@ SCALE_MIX = [
     ("Unavailable", 0.04),
     ("Faulted", 0.06),
 ]
-FAULT_CODES = ["GroundFailure", "OverCurrentFailure", "PowerMeterFailure", "ReaderFailure", "HighTemperature"]
+FAULT_CODES = [
+    "GroundFailure",
+    "OverCurrentFailure",
+    "PowerMeterFailure",
+    "ReaderFailure",
+    "HighTemperature",
+]
 
 
 def _scale(sim: Sim, central: Central, now: datetime, rng: random.Random, total: int) -> None:
@@ -298,7 +340,10 @@ def _scale(sim: Sim, central: Central, now: datetime, rng: random.Random, total:
     for pk in range(len(DEMO_CHARGERS) + 1, total + 1):
         cb_id = f"CP-SIM-{pk:05d}"
         box = central.add_box(
-            cb_id, f"Sim site {pk // 8:04d}, bay {pk % 8 + 1}", rng.choice((1, 2, 2)), hb_phase=rng.randrange(60)
+            cb_id,
+            f"Sim site {pk // 8:04d}, bay {pk % 8 + 1}",
+            rng.choice((1, 2, 2)),
+            hb_phase=rng.randrange(60),
         )
         box.online_since = now - timedelta(hours=rng.randrange(1, 200))
         box.last_heartbeat = now - timedelta(seconds=rng.randrange(60))

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chargesim.faults")
 
-STATION_FAULTS = {"offline", "online", "stuck_stop", "slow_station", "call_error", "meter_stall", "intercept"}
+STATION_FAULTS = {
+    "offline",
+    "online",
+    "stuck_stop",
+    "slow_station",
+    "call_error",
+    "meter_stall",
+    "intercept",
+}
 SYSTEM_FAULTS = {
     "steve_down",
     "steve_5xx",
@@ -87,8 +95,14 @@ def key(name: str, target: str | None) -> str:
     return f"{name}:{target}" if target is not None else name
 
 
-async def apply(sim: Sim, spec: str | None = None, *, name: str | None = None,
-                target: str | None = None, value: str | None = None) -> str:
+async def apply(
+    sim: Sim,
+    spec: str | None = None,
+    *,
+    name: str | None = None,
+    target: str | None = None,
+    value: str | None = None,
+) -> str:
     """Apply one fault; returns its key in ``sim.faults``. Raises FaultError."""
     if spec is not None:
         name, target, value = parse(spec)
@@ -148,8 +162,9 @@ async def apply(sim: Sim, spec: str | None = None, *, name: str | None = None,
     return key(name, None)
 
 
-async def clear(sim: Sim, spec: str | None = None, *, name: str | None = None,
-                target: str | None = None) -> bool:
+async def clear(
+    sim: Sim, spec: str | None = None, *, name: str | None = None, target: str | None = None
+) -> bool:
     """Undo one fault. Returns False when it was not active."""
     if spec is not None:
         name, target, _ = parse(spec)

@@ -55,7 +55,12 @@ class HookClient:
             self.timeout = timeout
 
     async def call(
-        self, id_tag: str, charge_box_id: str, connector_id: int | None, is_start_tx: bool, ts_ms: int
+        self,
+        id_tag: str,
+        charge_box_id: str,
+        connector_id: int | None,
+        is_start_tx: bool,
+        ts_ms: int,
     ) -> HookResult:
         """POST one signed request; never raises (fail-open)."""
         if not self.enabled:

@@ -133,7 +133,9 @@ class LagoData:
             "next_plan_code": None,
             "downgrade_plan_date": None,
             "trial_ended_at": None,
-            "current_billing_period_started_at": lago_ts(started_at) if status == "active" else None,
+            "current_billing_period_started_at": lago_ts(started_at)
+            if status == "active"
+            else None,
             "current_billing_period_ending_at": None,
             # The spec lists no null in this field's enum although it is nullable; "skip" validates.
             "on_termination_credit_note": "skip",
@@ -179,7 +181,9 @@ def lago_error(status: int, code: str | None = None) -> web.Response:
     )
     body: dict[str, Any] = {"status": status, "error": error}
     if status in (403, 404, 422):
-        body["code"] = code or {404: "object_not_found", 403: "feature_unavailable"}.get(status, "validation_errors")
+        body["code"] = code or {404: "object_not_found", 403: "feature_unavailable"}.get(
+            status, "validation_errors"
+        )
     if status == 422:
         body["error_details"] = {}
     return web.json_response(body, status=status)

@@ -23,8 +23,6 @@ from aiohttp import web
 
 from .appkeys import SESSIONS, SIM
 
-
-
 if TYPE_CHECKING:
     from .records import ChargeBox, Connector
     from .sim import Sim
@@ -80,7 +78,7 @@ def _page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
         f'<link rel="stylesheet" type="text/css" href="{CTX}/static/css/style.css">\n'
-        f"<title>SteVe - Steckdosenverwaltung</title>\n</head>\n<body>\n<div class=\"main\">\n"
+        f'<title>SteVe - Steckdosenverwaltung</title>\n</head>\n<body>\n<div class="main">\n'
         f'<div class="top-banner"><div class="container"><a href="{CTX}/manager/home">SteVe</a></div></div>\n'
         f'<div class="main-wrapper">\n<div class="content"><div>\n<section><span>{esc(title)}</span></section>\n'
         f"{body}\n</div></div>\n</div>\n</div>\n</body>\n</html>\n"
@@ -135,7 +133,11 @@ def manager_routes() -> list[web.RouteDef]:
         if session is None:
             sid, session = sessions(request).new()
             cookie = sid
-        error = '<div class="error">Your name or password is incorrect.</div>\n' if "error" in request.query else ""
+        error = (
+            '<div class="error">Your name or password is incorrect.</div>\n'
+            if "error" in request.query
+            else ""
+        )
         body = (
             f"{error}"
             f'<form method="POST" action="{CTX}/manager/signin">\n'
@@ -267,7 +269,9 @@ def manager_routes() -> list[web.RouteDef]:
                 continue
             hb = s.central.effective_heartbeat(box)
             hb_cell = (
-                f'<td data-sort-value="{millis(hb)}">{esc(humanize(hb, now))}</td>' if hb else "<td></td>"
+                f'<td data-sort-value="{millis(hb)}">{esc(humanize(hb, now))}</td>'
+                if hb
+                else "<td></td>"
             )
             rows.append(
                 f'<tr><td><a href="{CTX}/manager/chargepoints/details/{box.pk}">{esc(box.charge_box_id)}</a></td>'
@@ -276,7 +280,9 @@ def manager_routes() -> list[web.RouteDef]:
         body = (
             '<table class="res" id="chargePointTable">\n<thead><tr><th data-sort="string">ChargeBox ID</th>'
             '<th data-sort="string">Description</th><th data-sort="string">OCPP Protocol</th>'
-            '<th data-sort="date">Last Heartbeat</th></tr></thead>\n<tbody>\n' + "".join(rows) + "</tbody>\n</table>"
+            '<th data-sort="date">Last Heartbeat</th></tr></thead>\n<tbody>\n'
+            + "".join(rows)
+            + "</tbody>\n</table>"
         )
         return _html(_page("Charge Point Overview", body))
 
@@ -311,7 +317,9 @@ STATUS_OPTIONS = (
 
 def prefer_zero(box: ChargeBox) -> list[Connector]:
     """SteVe's ``ConnectorStatusFilter.filterAndPreferZero`` for one station."""
-    reported = [c for c in sorted(box.connectors.values(), key=lambda k: k.connector_id) if c.status_ts]
+    reported = [
+        c for c in sorted(box.connectors.values(), key=lambda k: k.connector_id) if c.status_ts
+    ]
     zero = [c for c in reported if c.connector_id == 0]
     others = [c for c in reported if c.connector_id != 0]
     if zero and others:
@@ -346,6 +354,6 @@ def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    return f"{days} days, {hours} hours, {mins} minutes" if days else f"{hours} hours, {mins} minutes"
-
-
+    return (
+        f"{days} days, {hours} hours, {mins} minutes" if days else f"{hours} hours, {mins} minutes"
+    )

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .appkeys import SIM
-
 from .clock import iso_z, parse_iso
 from .records import ChargeBox, MeterSample
 from .station import StationCallError, StationGone
@@ -68,7 +67,12 @@ class OcppJLink:
         self.ws = ws
 
     async def request(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+        from ocpp.charge_point import (
+            camel_to_snake_case,
+            remove_nones,
+            serialize_as_dict,
+            snake_to_camel_case,
+        )
         from ocpp.exceptions import OCPPError
         from ocpp.v16 import call
 
@@ -80,7 +84,9 @@ class OcppJLink:
         except OCPPError as exc:
             raise StationCallError(exc.code, exc.description or "", exc.details) from exc
         except _Closed as exc:
-            raise StationGone(f"No session context for chargeBoxId '{self.box.charge_box_id}'") from exc
+            raise StationGone(
+                f"No session context for chargeBoxId '{self.box.charge_box_id}'"
+            ) from exc
         return snake_to_camel_case(remove_nones(serialize_as_dict(result)))
 
 
@@ -92,7 +98,11 @@ def _central_cp_class():
 
     class CentralSide(ChargePoint):
         def __init__(self, sim: Sim, box: ChargeBox, connection: _WsAdapter) -> None:
-            super().__init__(box.charge_box_id, connection, response_timeout=sim.options.station_timeout_seconds + 30)
+            super().__init__(
+                box.charge_box_id,
+                connection,
+                response_timeout=sim.options.station_timeout_seconds + 30,
+            )
             self.sim = sim
             self.box = box
 
@@ -127,8 +137,13 @@ def _central_cp_class():
         async def on_status(self, connector_id: int, error_code: str, status: str, **kw: Any):
             ts = parse_iso(kw["timestamp"]) if kw.get("timestamp") else None
             self.central.status_notification(
-                self.box, connector_id, status, error_code, ts=ts,
-                info=kw.get("info"), vendor_error_code=kw.get("vendor_error_code"),
+                self.box,
+                connector_id,
+                status,
+                error_code,
+                ts=ts,
+                info=kw.get("info"),
+                vendor_error_code=kw.get("vendor_error_code"),
             )
             return call_result.StatusNotification()
 
@@ -138,14 +153,24 @@ def _central_cp_class():
             return call_result.Authorize(id_tag_info=self._info(decision))
 
         @on(Action.start_transaction)
-        async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any):
-            decision = await self.central.authorize(self.box, connector_id, id_tag, is_start_tx=True)
+        async def on_start(
+            self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any
+        ):
+            decision = await self.central.authorize(
+                self.box, connector_id, id_tag, is_start_tx=True
+            )
             tx = self.central.start_transaction(
-                self.box, connector_id, id_tag, meter_start, parse_iso(timestamp),
+                self.box,
+                connector_id,
+                id_tag,
+                meter_start,
+                parse_iso(timestamp),
                 reservation_id=kw.get("reservation_id"),
             )
             self.central.connector(self.box, connector_id).meter_wh = meter_start
-            return call_result.StartTransaction(transaction_id=tx.id, id_tag_info=self._info(decision))
+            return call_result.StartTransaction(
+                transaction_id=tx.id, id_tag_info=self._info(decision)
+            )
 
         @on(Action.stop_transaction)
         async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **kw: Any):
@@ -153,7 +178,10 @@ def _central_cp_class():
             if tx is not None:
                 _store_meter_values(tx, kw.get("transaction_data") or [])
             self.central.stop_transaction(
-                transaction_id, meter_stop, parse_iso(timestamp), kw.get("reason") or "Local",
+                transaction_id,
+                meter_stop,
+                parse_iso(timestamp),
+                kw.get("reason") or "Local",
                 id_tag=kw.get("id_tag"),
             )
             if kw.get("id_tag"):
@@ -163,7 +191,9 @@ def _central_cp_class():
             return call_result.StopTransaction()
 
         @on(Action.meter_values)
-        async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]], **kw: Any):
+        async def on_meter_values(
+            self, connector_id: int, meter_value: list[dict[str, Any]], **kw: Any
+        ):
             conn = self.central.connector(self.box, connector_id)
             tx_id = kw.get("transaction_id") or conn.tx_id
             tx = self.central.transactions.get(tx_id) if tx_id else None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable
 
 from aiohttp import web
 
@@ -42,9 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chargesim.operations")
 
-TAG_NOT_ELIGIBLE = (
-    "Requested OCPP Tag is not eligible for this operation. Ensure that the OCPP Tag is registered and active."
-)
+TAG_NOT_ELIGIBLE = "Requested OCPP Tag is not eligible for this operation. Ensure that the OCPP Tag is registered and active."
 TX_NOT_ACTIVE = "This transaction is not active at this station."
 RESERVATION_NOT_ACTIVE = "This reservation is not active at this station."
 PROFILE_UNKNOWN = "chargingProfilePk is unknown."
@@ -55,14 +53,20 @@ CHARGING_PROFILES: dict[int, dict[str, Any]] = {
         "stackLevel": 1,
         "chargingProfilePurpose": "TxProfile",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]},
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+        },
     },
     2: {
         "chargingProfileId": 2,
         "stackLevel": 0,
         "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}]},
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}],
+        },
     },
 }
 """SteVe's charging_profile table of the demo (pk → OCPP csChargingProfiles)."""
@@ -75,14 +79,19 @@ def _bad() -> ApiError:
     return ApiError(400, BIND_ERROR)
 
 
-def _int(body: dict[str, Any], name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+def _int(
+    body: dict[str, Any], name: str, *, required: bool = False, minimum: int | None = None
+) -> int | None:
     value = body.get(name)
     if value is None:
         if required:
             raise _bad()
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(500, f"JSON parse error: Cannot deserialize value of type `java.lang.Integer` from {value!r}")
+        raise ApiError(
+            500,
+            f"JSON parse error: Cannot deserialize value of type `java.lang.Integer` from {value!r}",
+        )
     if minimum is not None and value < minimum:
         raise _bad()
     return value
@@ -99,14 +108,18 @@ def _str(body: dict[str, Any], name: str, *, required: bool = False) -> str | No
     return value
 
 
-def _enum(body: dict[str, Any], name: str, allowed: tuple[str, ...], *, required: bool = False) -> str | None:
+def _enum(
+    body: dict[str, Any], name: str, allowed: tuple[str, ...], *, required: bool = False
+) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
             raise _bad()
         return None
     if value not in allowed:
-        raise ApiError(500, f"JSON parse error: Cannot deserialize value {value!r} of enum field '{name}'")
+        raise ApiError(
+            500, f"JSON parse error: Cannot deserialize value {value!r} of enum field '{name}'"
+        )
     return value
 
 
@@ -208,7 +221,9 @@ def send_reserve(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
     c = sim.central
     if c.steve_status(p["idTag"], concurrent_check=False) != "Accepted":
         raise ApiError(400, TAG_NOT_ELIGIBLE)
-    res = Reservation(c.next_reservation_id, ids[0], p["connectorId"], p["idTag"], p["expiry"], status="Waiting")
+    res = Reservation(
+        c.next_reservation_id, ids[0], p["connectorId"], p["idTag"], p["expiry"], status="Waiting"
+    )
     c.next_reservation_id += 1
     c.reservations[res.id] = res
     payload = {
@@ -472,7 +487,9 @@ async def _send(sim: Sim, task: Task, box: ChargeBox, action: str, prepared: Pre
         raise
     except Exception as exc:  # SteVe reports any failure per station; so do we
         log.exception("operation %s to %s failed", action, cb_id)
-        task.exceptions.append({"chargeBoxId": cb_id, "exceptionMessage": f"{type(exc).__name__}: {exc}"})
+        task.exceptions.append(
+            {"chargeBoxId": cb_id, "exceptionMessage": f"{type(exc).__name__}: {exc}"}
+        )
     finally:
         if task.finished and task.ended is None:
             task.ended = sim.clock.now()
@@ -486,7 +503,11 @@ async def run(sim: Sim, action: str, body: Any) -> dict[str, Any]:
     ids = _selection(body, spec.single)
     params = spec.check(sim, body)
     c = sim.central
-    eligible = [i for i in ids if i in c.boxes and c.boxes[i].online and c.boxes[i].registration_status == "Accepted"]
+    eligible = [
+        i
+        for i in ids
+        if i in c.boxes and c.boxes[i].online and c.boxes[i].registration_status == "Accepted"
+    ]
     if not eligible:
         raise ApiError(400, NOT_ELIGIBLE)
     prepared = spec.send(sim, params, eligible)
@@ -500,7 +521,12 @@ async def handle(request: web.Request) -> web.Response:
     """``POST /steve/api/v1/operations/{name}``."""
     sim = sim_of(request)
     name = request.match_info["name"]
-    entry: dict[str, Any] = {"time": iso_z(sim.clock.now()), "operation": name, "body": None, "status": None}
+    entry: dict[str, Any] = {
+        "time": iso_z(sim.clock.now()),
+        "operation": name,
+        "body": None,
+        "status": None,
+    }
     sim.operations.append(entry)
     try:
         if name not in OPERATIONS:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
-from .appkeys import SESSIONS, SIM
-
 from . import ocppj, operations
+from .appkeys import SESSIONS, SIM
 from .clock import iso_z
 from .control import control_routes
 from .lago import lago_error, lago_routes
@@ -70,7 +69,9 @@ class SimServer:
             routes += steve_routes()
             routes.append(web.post("/steve/api/v1/operations/{name}", operations.handle))
             routes += manager_routes()
-            routes.append(web.get("/steve/websocket/CentralSystemService/{chargeBoxId:.+}", ocppj.websocket))
+            routes.append(
+                web.get("/steve/websocket/CentralSystemService/{chargeBoxId:.+}", ocppj.websocket)
+            )
         routes += lago_routes(lambda: self.sim.lago, lambda: self.options.lago_key)
         routes += control_routes()
         app.add_routes(routes)
@@ -79,7 +80,9 @@ class SimServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        system = "steve" if path.startswith("/steve/") else "lago" if path.startswith("/lago/") else None
+        system = (
+            "steve" if path.startswith("/steve/") else "lago" if path.startswith("/lago/") else None
+        )
         if system is None:
             return await handler(request)
         sim = self.sim
@@ -111,7 +114,9 @@ class SimServer:
             )
         return response
 
-    async def _answer(self, request: web.Request, handler: Handler, system: str) -> web.StreamResponse:
+    async def _answer(
+        self, request: web.Request, handler: Handler, system: str
+    ) -> web.StreamResponse:
         steve_api = request.path.startswith("/steve/api/")
         if steve_api:
             denied = check_basic_auth(request)
@@ -129,7 +134,9 @@ class SimServer:
             raise
         except web.HTTPMethodNotAllowed:
             if steve_api:
-                return api_error(request, 405, f"Request method '{request.method}' is not supported")
+                return api_error(
+                    request, 405, f"Request method '{request.method}' is not supported"
+                )
             raise
 
     # ------------------------------------------------------------ lifecycle

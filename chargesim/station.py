@@ -90,11 +90,15 @@ class SimStation:
     def now(self) -> datetime:
         return self.sim.clock.now()
 
-    def _report_status(self, conn: Connector, status: str, error_code: str = "NoError", **kw: Any) -> None:
+    def _report_status(
+        self, conn: Connector, status: str, error_code: str = "NoError", **kw: Any
+    ) -> None:
         """Send a StatusNotification now, or queue it while offline."""
         ts = self.now()
         if self.box.online:
-            self.central.status_notification(self.box, conn.connector_id, status, error_code, ts=ts, **kw)
+            self.central.status_notification(
+                self.box, conn.connector_id, status, error_code, ts=ts, **kw
+            )
         else:
             self.box.queued.append(("status", conn.connector_id, status, error_code, ts, kw))
 
@@ -122,7 +126,9 @@ class SimStation:
             raise StationCallError(self.box.call_error, "Simulated firmware error")
         handler = getattr(self, f"on_{action}", None)
         if handler is None:
-            raise StationCallError("NotImplemented", f"{action} is not implemented by this firmware")
+            raise StationCallError(
+                "NotImplemented", f"{action} is not implemented by this firmware"
+            )
         return await handler(payload)
 
     def _conn(self, payload: dict[str, Any], key: str = "connectorId") -> Connector | None:
@@ -137,7 +143,11 @@ class SimStation:
         conn = self._conn(p)
         if conn is None and not p.get("connectorId"):
             conn = next(
-                (c for c in self.box.connectors.values() if c.status == "Available" and c.tx_id is None),
+                (
+                    c
+                    for c in self.box.connectors.values()
+                    if c.status == "Available" and c.tx_id is None
+                ),
                 None,
             )
         if conn is None or conn.tx_id is not None:
@@ -154,7 +164,9 @@ class SimStation:
     async def _remote_start(self, conn: Connector, id_tag: str) -> None:
         await self.sim.sleep(self.sim.options.stop_delay)
         self._report_status(conn, "Preparing")
-        decision = await self.central.authorize(self.box, conn.connector_id, id_tag, is_start_tx=False)
+        decision = await self.central.authorize(
+            self.box, conn.connector_id, id_tag, is_start_tx=False
+        )
         if decision.status != "Accepted":
             self._report_status(conn, "Available")
             return
@@ -165,7 +177,10 @@ class SimStation:
         if conn is None:
             return {"status": "Rejected"}
         if self.box.stuck_stop:
-            log.info("%s: stuck_stop firmware accepted RemoteStop and does nothing", self.box.charge_box_id)
+            log.info(
+                "%s: stuck_stop firmware accepted RemoteStop and does nothing",
+                self.box.charge_box_id,
+            )
             return {"status": "Accepted"}
 
         async def stop_soon() -> None:
@@ -206,7 +221,8 @@ class SimStation:
 
     async def on_CancelReservation(self, p: dict[str, Any]) -> dict[str, Any]:
         conn = next(
-            (c for c in self.box.connectors.values() if c.reservation_id == p["reservationId"]), None
+            (c for c in self.box.connectors.values() if c.reservation_id == p["reservationId"]),
+            None,
         )
         if conn is None:
             return {"status": "Rejected"}
@@ -226,8 +242,13 @@ class SimStation:
             await self.sim.sleep(0.01)
             if what == "StatusNotification":
                 for conn in targets:
-                    self._report_status(conn, conn.status, conn.error_code, info=conn.info,
-                                        vendor_error_code=conn.vendor_error_code)
+                    self._report_status(
+                        conn,
+                        conn.status,
+                        conn.error_code,
+                        info=conn.info,
+                        vendor_error_code=conn.vendor_error_code,
+                    )
             elif what in ("Heartbeat", "BootNotification"):
                 self.central.heartbeat(self.box)
             elif what == "MeterValues":
@@ -385,7 +406,9 @@ class SimStation:
             return result
         if conn.tx_id is not None:
             tx = self.central.transactions.get(conn.tx_id)
-            if tx is not None and (tx.id_tag == id_tag or self.central.related_by_parent(id_tag, tx.id_tag)):
+            if tx is not None and (
+                tx.id_tag == id_tag or self.central.related_by_parent(id_tag, tx.id_tag)
+            ):
                 result.update(transactionId=tx.id, action="stopped")
                 self.stop_session(conn, "Local", id_tag=id_tag)
             return result
@@ -411,7 +434,9 @@ class SimStation:
         conn = self.central.connector(self.box, connector_id)
         if conn.tx_id is not None:
             conn.power_w = DEFAULT_POWER_W if status == "Charging" else 0
-        self._report_status(conn, status, error_code, info=info, vendor_error_code=vendor_error_code)
+        self._report_status(
+            conn, status, error_code, info=info, vendor_error_code=vendor_error_code
+        )
 
     def go_offline(self) -> None:
         """The websocket closes; nothing more reaches SteVe until ``go_online``."""
@@ -433,10 +458,17 @@ class SimStation:
                 self.central.status_notification(self.box, cid, status, error_code, ts=ts, **kw)
         for conn in self.box.connectors.values():
             # A cable pulled while offline: the station is Available again by now.
-            status = "Available" if conn.status == "Finishing" and conn.tx_id is None else conn.status
+            status = (
+                "Available" if conn.status == "Finishing" and conn.tx_id is None else conn.status
+            )
             self.central.status_notification(
-                self.box, conn.connector_id, status, conn.error_code, ts=now,
-                info=conn.info, vendor_error_code=conn.vendor_error_code,
+                self.box,
+                conn.connector_id,
+                status,
+                conn.error_code,
+                ts=now,
+                info=conn.info,
+                vendor_error_code=conn.vendor_error_code,
             )
 
 

@@ -53,7 +53,9 @@ async def list_tags(request: web.Request) -> web.Response:
     expired = query_enum(request, "expired", TRI, "ALL")
     in_tx = query_enum(request, "inTransaction", TRI, "ALL")
     blocked = query_enum(request, "blocked", TRI, "ALL")
-    user_filter = query_enum(request, "userFilter", ("All", "OnlyTagsWithUser", "OnlyTagsWithoutUser"), "All")
+    user_filter = query_enum(
+        request, "userFilter", ("All", "OnlyTagsWithUser", "OnlyTagsWithoutUser"), "All"
+    )
     out = []
     for tag in c.tags.values():
         if pk is not None and tag.pk != pk:
@@ -115,7 +117,9 @@ def _tag_form(c: Central, body: Any) -> dict[str, Any]:
         try:
             expiry = parse_iso(expiry)
         except ValueError:
-            raise ApiError(500, f"JSON parse error: cannot deserialize date-time {expiry!r}") from None
+            raise ApiError(
+                500, f"JSON parse error: cannot deserialize date-time {expiry!r}"
+            ) from None
         if expiry <= c.clock.now():
             raise ApiError(400, BIND_ERROR)  # @Future
     return {
@@ -134,7 +138,11 @@ async def create_tag(request: web.Request) -> web.Response:
     if form["id_tag"] in c.tags or (form["parent"] is not None and form["parent"] not in c.tags):
         raise ApiError(422, f"The idTag '{form['id_tag']}' exists already.")
     tag = c.add_tag(
-        form["id_tag"], parent=form["parent"], expiry=form["expiry"], max_active=form["max_active"], note=form["note"]
+        form["id_tag"],
+        parent=form["parent"],
+        expiry=form["expiry"],
+        max_active=form["max_active"],
+        note=form["note"],
     )
     return web.json_response(c.tag_overview(tag), status=201)
 

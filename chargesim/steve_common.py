@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .appkeys import SIM
-
 from .clock import iso_z
 
 if TYPE_CHECKING:
@@ -83,14 +82,18 @@ def check_basic_auth(request: web.Request) -> web.Response | None:
     if scheme.lower() != "basic":
         return web.json_response(error_body(request, 403, None), status=403)
     try:
-        user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        user, sep, password = (
+            base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        )
     except (binascii.Error, UnicodeDecodeError):
         return api_error(request, 401, "Required parameters missing")
     if not sep or not user or not password:
         return api_error(request, 401, "Required parameters missing")
     if user != opts.steve_user:
         return api_error(
-            request, 401, "The user does not exist, exists but is disabled or has API access disabled."
+            request,
+            401,
+            "The user does not exist, exists but is disabled or has API access disabled.",
         )
     if password != opts.steve_password:
         return api_error(request, 401, "Invalid password")

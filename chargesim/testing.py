@@ -13,11 +13,11 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from collections.abc import AsyncIterator
 
 from .clock import parse_iso
 from .options import SimOptions
@@ -68,14 +68,18 @@ class SimHandle:
         body = json if json is not None else json_body
         data = None if body is None else _dumps(body)
         req = urllib.request.Request(
-            self.control_url + path, data=data, method=method.upper(),
+            self.control_url + path,
+            data=data,
+            method=method.upper(),
             headers={"Content-Type": "application/json"},
         )
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"control {method} {path}: {exc.code} {exc.read().decode('utf-8', 'replace')}") from exc
+            raise RuntimeError(
+                f"control {method} {path}: {exc.code} {exc.read().decode('utf-8', 'replace')}"
+            ) from exc
         return _loads(raw) if raw else None
 
     def reset(self) -> Any:

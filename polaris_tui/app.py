@@ -135,7 +135,9 @@ class PolarisApp(App[None]):
         self._install_sighup()
         self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
         for notice in self.startup_notices:
-            self.notify(clean(notice), title="Configuration", severity="warning", markup=False, timeout=20)
+            self.notify(
+                clean(notice), title="Configuration", severity="warning", markup=False, timeout=20
+            )
         self.open_services()
 
     def _install_sighup(self) -> None:
@@ -144,7 +146,9 @@ class PolarisApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
             self._sighup_installed = True
         except (NotImplementedError, RuntimeError, ValueError, AttributeError) as error:
-            log.warning("cannot handle SIGHUP here (%s); closing the terminal may skip cleanup", error)
+            log.warning(
+                "cannot handle SIGHUP here (%s); closing the terminal may skip cleanup", error
+            )
 
     def _on_sighup(self) -> None:
         log.warning("SIGHUP: the terminal went away; closing services and exiting")
@@ -152,7 +156,13 @@ class PolarisApp(App[None]):
 
     def open_services(self) -> Worker[None]:
         """Open the services in an app-level worker (see ``_open``)."""
-        return self.run_worker(self._open(), name="open-services", group="services", exclusive=True, exit_on_error=False)
+        return self.run_worker(
+            self._open(),
+            name="open-services",
+            group="services",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _open(self) -> None:
         try:
@@ -196,7 +206,9 @@ class PolarisApp(App[None]):
         options = self.hook_options
         assert options is not None
         try:
-            self._hook_handle = await start_hook_server(services.scan, options.key, options.host, options.port)
+            self._hook_handle = await start_hook_server(
+                services.scan, options.key, options.host, options.port
+            )
         except PolarisError as error:
             # The console still works; only scan-to-login intercepts are off.
             self.show_error(error, title="Scan-to-login hook not running")
@@ -291,7 +303,9 @@ class PolarisApp(App[None]):
             )
 
     # -- app-level workers for mutations -----------------------------------------
-    def run_mutation(self, reply_to: MessagePump, label: str, call: Callable[[], Awaitable[T]]) -> Worker[T | None]:
+    def run_mutation(
+        self, reply_to: MessagePump, label: str, call: Callable[[], Awaitable[T]]
+    ) -> Worker[T | None]:
         """Run one mutating request in an app-level worker; answer ``reply_to`` with ``ActionDone``.
 
         The worker belongs to the App, so closing a modal or the screen that
@@ -385,7 +399,13 @@ class PolarisApp(App[None]):
     def action_refresh_now(self) -> None:
         """``r``: poll every source now."""
         if self.services is not None:
-            self.run_worker(self._refresh_now(), name="refresh-now", group="refresh", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                self._refresh_now(),
+                name="refresh-now",
+                group="refresh",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     async def _refresh_now(self) -> None:
         await self.services.poller.refresh_now()

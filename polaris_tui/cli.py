@@ -79,23 +79,43 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--steve-url", metavar="URL", help="SteVe base URL incl. context path, e.g. http://host:8080/steve")
+    parser.add_argument(
+        "--steve-url",
+        metavar="URL",
+        help="SteVe base URL incl. context path, e.g. http://host:8080/steve",
+    )
     parser.add_argument("--lago-url", metavar="URL", help="Lago base URL, e.g. http://host:3000")
     parser.add_argument(
         "--status-source",
         choices=["chargeboxes-api", "manager-page", "auto"],
         help="live status from the chargeBoxes API extension, the manager page, or auto (default)",
     )
-    parser.add_argument("--operator", metavar="NAME", help="operator name recorded in every log row (default: the OS user)")
-    parser.add_argument("--store", metavar="PATH", type=Path, help="local SQLite store (default: in the user state dir)")
-    parser.add_argument("--config", metavar="PATH", type=Path, help="config file (default: ~/.config/polaris/config.toml)")
+    parser.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="operator name recorded in every log row (default: the OS user)",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        type=Path,
+        help="local SQLite store (default: in the user state dir)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        type=Path,
+        help="config file (default: ~/.config/polaris/config.toml)",
+    )
     parser.add_argument(
         "--no-mouse",
         action="store_true",
         help="run without mouse tracking (less traffic over SSH, native text selection)",
     )
     commands = parser.add_subparsers(dest="command", metavar="{sim,hook}")
-    commands.add_parser("sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False)
+    commands.add_parser(
+        "sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False
+    )
     hook = commands.add_parser("hook", help="run the pre-authorize hook server")
     hook.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     hook.add_argument("--port", type=int, help="port to listen on (default 8787)")
@@ -131,7 +151,9 @@ def run_hook_command(args: argparse.Namespace) -> int:
     from polaris_tui.services.hook_server import run_hook
     from polaris_tui.services.settings import config_warnings, load_settings, resolve_config_path
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     config = args.hook_config or args.config
     settings = load_settings({"hook": {"host": args.host, "port": args.port}}, config_file=config)
     for warning in config_warnings(resolve_config_path(config)):
@@ -191,7 +213,9 @@ def run_console(args: argparse.Namespace) -> int:
     # Demo: the stand-in in a subprocess, a fresh demo store, the hook in our loop.
     hook_port = free_port()
     hook_key = secrets.token_urlsafe(24)
-    demo = DemoStandIn(hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path)
+    demo = DemoStandIn(
+        hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path
+    )
     print("Starting the built-in stand-in (demo mode)…", file=sys.stderr)
     info = demo.start()
     try:
@@ -244,7 +268,9 @@ def remove_store(path: Path) -> None:
 class DemoStandIn:
     """The stand-in subprocess of demo mode: start, read its JSON line, stop."""
 
-    def __init__(self, *, hook_url: str, hook_key: str, log_path: Path, timeout: float = SIM_START_TIMEOUT) -> None:
+    def __init__(
+        self, *, hook_url: str, hook_key: str, log_path: Path, timeout: float = SIM_START_TIMEOUT
+    ) -> None:
         self.hook_url = hook_url
         self.hook_key = hook_key
         self.log_path = log_path
@@ -254,9 +280,17 @@ class DemoStandIn:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "chargesim",
-            "--port", "0", "--json", "--exit-with-parent",
-            "--hook-url", self.hook_url, "--hook-key", self.hook_key,
+            sys.executable,
+            "-m",
+            "chargesim",
+            "--port",
+            "0",
+            "--json",
+            "--exit-with-parent",
+            "--hook-url",
+            self.hook_url,
+            "--hook-key",
+            self.hook_key,
         ]
 
     def start(self) -> dict[str, str]:
@@ -275,9 +309,25 @@ class DemoStandIn:
             info = json.loads(line)
         except (ValueError, ConfigError) as error:
             self.stop()
-            detail = error.message if isinstance(error, ConfigError) else f"unreadable answer ({error})"
-            raise ConfigError(f"the demo stand-in did not start: {detail}; see {err_path}") from None
-        missing = [k for k in ("steve_url", "lago_url", "steve_user", "steve_password", "web_user", "web_password", "lago_key") if k not in info]
+            detail = (
+                error.message if isinstance(error, ConfigError) else f"unreadable answer ({error})"
+            )
+            raise ConfigError(
+                f"the demo stand-in did not start: {detail}; see {err_path}"
+            ) from None
+        missing = [
+            k
+            for k in (
+                "steve_url",
+                "lago_url",
+                "steve_user",
+                "steve_password",
+                "web_user",
+                "web_password",
+                "lago_key",
+            )
+            if k not in info
+        ]
         if missing:
             self.stop()
             raise ConfigError(f"the demo stand-in's answer lacks {', '.join(missing)}")

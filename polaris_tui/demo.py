@@ -37,30 +37,77 @@ KIOSK_CHARGER = "CP-FOXTROT-06"
 KIOSK_CARD = "CARD-KIOSK"
 
 DEMO_CARD_META: tuple[CardMeta, ...] = (
-    CardMeta(id_tag="CARD-HEALTHY", display_name="Ada's car", tag_type="RFID", lago_customer_id="cust-ada"),
-    CardMeta(id_tag="CARD-STUCK", display_name="Grace's car", tag_type="RFID", lago_customer_id="cust-grace"),
-    CardMeta(id_tag="CARD-BLOCKED", display_name="Ada's old card", tag_type="RFID", lago_customer_id="cust-ada"),
-    CardMeta(id_tag="CARD-EXPIRED", display_name="Grace's spare", tag_type="RFID", lago_customer_id="cust-grace"),
-    CardMeta(id_tag="FLEET-PARENT", display_name="Fleet (blocked)", tag_type="Meta", lago_customer_id="cust-acme"),
+    CardMeta(
+        id_tag="CARD-HEALTHY",
+        display_name="Ada's car",
+        tag_type="RFID",
+        lago_customer_id="cust-ada",
+    ),
+    CardMeta(
+        id_tag="CARD-STUCK",
+        display_name="Grace's car",
+        tag_type="RFID",
+        lago_customer_id="cust-grace",
+    ),
+    CardMeta(
+        id_tag="CARD-BLOCKED",
+        display_name="Ada's old card",
+        tag_type="RFID",
+        lago_customer_id="cust-ada",
+    ),
+    CardMeta(
+        id_tag="CARD-EXPIRED",
+        display_name="Grace's spare",
+        tag_type="RFID",
+        lago_customer_id="cust-grace",
+    ),
+    CardMeta(
+        id_tag="FLEET-PARENT",
+        display_name="Fleet (blocked)",
+        tag_type="Meta",
+        lago_customer_id="cust-acme",
+    ),
     CardMeta(id_tag="FLEET-CHILD-1", display_name="Fleet van 1", tag_type="RFID"),
     CardMeta(id_tag="FLEET-CHILD-2", display_name="Fleet van 2", tag_type="RFID"),
-    CardMeta(id_tag="ACME-META", display_name="ACME Logistics fleet", tag_type="Meta", lago_customer_id="cust-acme"),
+    CardMeta(
+        id_tag="ACME-META",
+        display_name="ACME Logistics fleet",
+        tag_type="Meta",
+        lago_customer_id="cust-acme",
+    ),
     CardMeta(id_tag="ACME-01", display_name="ACME truck 01", tag_type="RFID"),
     CardMeta(id_tag="ACME-02", display_name="ACME truck 02", tag_type="RFID"),
     CardMeta(id_tag="CARD-UNLINKED", display_name="Visitor card", tag_type="RFID"),
-    CardMeta(id_tag="CARD-TERMINATED", display_name="Tom's card", tag_type="RFID", lago_customer_id="cust-tom"),
-    CardMeta(id_tag="CARD-UNSYNCED", display_name="Ada's work card", tag_type="RFID", lago_customer_id="cust-ada"),
-    CardMeta(id_tag="CARD-KIOSK", display_name="Kim's card", tag_type="RFID", lago_customer_id="cust-kim"),
     CardMeta(
-        id_tag="CARD-INACTIVE", display_name="Ada's retired card", tag_type="RFID",
-        active=False, lago_customer_id="cust-ada",
+        id_tag="CARD-TERMINATED",
+        display_name="Tom's card",
+        tag_type="RFID",
+        lago_customer_id="cust-tom",
+    ),
+    CardMeta(
+        id_tag="CARD-UNSYNCED",
+        display_name="Ada's work card",
+        tag_type="RFID",
+        lago_customer_id="cust-ada",
+    ),
+    CardMeta(
+        id_tag="CARD-KIOSK", display_name="Kim's card", tag_type="RFID", lago_customer_id="cust-kim"
+    ),
+    CardMeta(
+        id_tag="CARD-INACTIVE",
+        display_name="Ada's retired card",
+        tag_type="RFID",
+        active=False,
+        lago_customer_id="cust-ada",
     ),
     CardMeta(id_tag="CARD-NEW-0001", display_name="New card, unissued", tag_type="RFID"),
 )
 """Local metadata of every demo card (docs/demo-fleet.md, "Cards")."""
 
 DEMO_INVENTORY: tuple[InventoryCharger, ...] = (
-    InventoryCharger(charge_box_id="LEGACY-GARAGE-99", description="Old garage AC post", managed=False),
+    InventoryCharger(
+        charge_box_id="LEGACY-GARAGE-99", description="Old garage AC post", managed=False
+    ),
 )
 """Chargers only Polaris knows (not in SteVe)."""
 

@@ -10,7 +10,7 @@ takes a few milliseconds, so no session-wide instance is needed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

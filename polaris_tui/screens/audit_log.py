@@ -99,8 +99,14 @@ class AuditLogScreen(FilteredScreen):
         Binding("a", "all_cards", "All cards"),
     ]
 
-    def __init__(self, id_tag: str | None = None, *, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        id_tag: str | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.id_tag = id_tag
         """Show only this card's edits (None: every card)."""
@@ -188,9 +194,14 @@ class AuditLogScreen(FilteredScreen):
         text = Content.from_markup(
             "[b]#$id[/b] $action on [b]$tag[/b] by $actor at $when — $status\n"
             "before: $before\nafter:  $after\n$reverted",
-            id=str(entry.id), action=clean(entry.action), tag=clean(entry.id_tag),
-            actor=clean(entry.actor), when=when(entry.created_at), status=audit_status(entry),
-            before=state_text(entry.before), after=state_text(entry.after),
+            id=str(entry.id),
+            action=clean(entry.action),
+            tag=clean(entry.id_tag),
+            actor=clean(entry.actor),
+            when=when(entry.created_at),
+            status=audit_status(entry),
+            before=state_text(entry.before),
+            after=state_text(entry.after),
             reverted=audit_reverted(entry),
         )
         panel.update(text)
@@ -225,21 +236,33 @@ class AuditLogScreen(FilteredScreen):
             self.app.bell()
             return
         if not services.operator.can_act:
-            self.notify(f"Reverting an edit needs the admin role; you are "
-                        f"{services.operator.role}.", title="Not allowed for your role",
-                        severity="warning", markup=False)
+            self.notify(
+                f"Reverting an edit needs the admin role; you are {services.operator.role}.",
+                title="Not allowed for your role",
+                severity="warning",
+                markup=False,
+            )
             return
         if entry.reverted_by is not None:
-            self.notify(f"Entry #{entry.id} was already reverted by #{entry.reverted_by}.",
-                        title="Already reverted", severity="warning", markup=False)
+            self.notify(
+                f"Entry #{entry.id} was already reverted by #{entry.reverted_by}.",
+                title="Already reverted",
+                severity="warning",
+                markup=False,
+            )
             return
         if entry.status != "applied":
-            self.notify(f"Entry #{entry.id} is {entry.status}: it changed nothing to revert.",
-                        title="Nothing to revert", severity="warning", markup=False)
+            self.notify(
+                f"Entry #{entry.id} is {entry.status}: it changed nothing to revert.",
+                title="Nothing to revert",
+                severity="warning",
+                markup=False,
+            )
             return
         if entry.id in self.reverting:
-            self.notify("This revert is still being applied.", title="Revert in progress",
-                        markup=False)
+            self.notify(
+                "This revert is still being applied.", title="Revert in progress", markup=False
+            )
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -259,7 +282,11 @@ class AuditLogScreen(FilteredScreen):
         if message.error is not None:
             error = message.error
             title = getattr(error, "title", type(error).__name__)
-            self.notify(clean(str(getattr(error, "message", error)) or title, limit=300),
-                        title=f"Revert refused — {title}", severity="error", markup=False)
+            self.notify(
+                clean(str(getattr(error, "message", error)) or title, limit=300),
+                title=f"Revert refused — {title}",
+                severity="error",
+                markup=False,
+            )
         self.reverting.clear()
         self.load()

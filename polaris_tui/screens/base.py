@@ -25,7 +25,7 @@ class PolarisScreen(Screen[Any]):
     """A screen whose failed workers become notices, with services and clock at hand."""
 
     @property
-    def services(self) -> "PolarisServices | None":
+    def services(self) -> PolarisServices | None:
         """The app's services, or None while they are still opening."""
         return getattr(self.app, "services", None)
 

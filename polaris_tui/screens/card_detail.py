@@ -26,8 +26,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
-from polaris_tui.screens.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
 from polaris_tui.screens.base import ActionDone, PolarisScreen
+from polaris_tui.screens.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
 from polaris_tui.services.errors import NotFound, PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
@@ -41,8 +41,12 @@ from polaris_tui.widgets.safe_text import clean
 
 log = logging.getLogger(__name__)
 
-STEVE_EDITS = {CardEditKind.BLOCK, CardEditKind.UNBLOCK, CardEditKind.SET_PARENT,
-               CardEditKind.SET_EXPIRY}
+STEVE_EDITS = {
+    CardEditKind.BLOCK,
+    CardEditKind.UNBLOCK,
+    CardEditKind.SET_PARENT,
+    CardEditKind.SET_EXPIRY,
+}
 """Edits that change SteVe's record (impossible for a card SteVe does not know)."""
 
 AGE_TICK_SECONDS = 5.0
@@ -71,8 +75,14 @@ class CardDetailScreen(PolarisScreen):
         Binding("h", "audit", "Audit log"),
     ]
 
-    def __init__(self, id_tag: str, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        id_tag: str,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.id_tag = id_tag
         self.view: CardView | None = None
@@ -153,8 +163,12 @@ class CardDetailScreen(PolarisScreen):
     def _title_content(self) -> Content:
         heading = page_title(self.view) if self.view else "EV Card details"
         age = f"loaded {ago(self.loaded_at, self.now())}" if self.loaded_at else "loading…"
-        return Content.from_markup("[b]$heading[/b] · $tag · [dim]$age[/dim]",
-                                   heading=heading, tag=clean(self.id_tag), age=age)
+        return Content.from_markup(
+            "[b]$heading[/b] · $tag · [dim]$age[/dim]",
+            heading=heading,
+            tag=clean(self.id_tag),
+            age=age,
+        )
 
     def _redraw(self) -> None:
         """Draw everything from ``self.view`` (called after a load and on each age tick)."""
@@ -174,18 +188,25 @@ class CardDetailScreen(PolarisScreen):
         self.query_one("#card-body").display = True
         lines = [steve_note(view, now)]
         if self.load_error is not None:  # a reload failed: the data shown is older
-            lines.append(f"Refresh failed: {self.load_error}. Showing the previous load "
-                         f"({ago(self.loaded_at, now)}).")
+            lines.append(
+                f"Refresh failed: {self.load_error}. Showing the previous load "
+                f"({ago(self.loaded_at, now)})."
+            )
         unreachable = view.steve_state.state == ConnectionState.UNREACHABLE
-        self._show_note(steve, "\n".join(line for line in lines if line) or None,
-                        error=unreachable or self.load_error is not None)
+        self._show_note(
+            steve,
+            "\n".join(line for line in lines if line) or None,
+            error=unreachable or self.load_error is not None,
+        )
         lago = self.query_one("#card-lago-note", Static)
         self._show_note(lago, lago_note(view, now), error=False)
         self.query_one(CardHeader).show(view, now)
         self.query_one(CardVerdict).show(view.verdict, self.loaded_at or now, now)
         self.query_one(CardRecord).show(view, now, can_edit=self.can_edit)
-        for table, note_id in ((self.query_one(CardRelations), "#card-relations-note"),
-                               (self.query_one(CardSessions), "#card-sessions-note")):
+        for table, note_id in (
+            (self.query_one(CardRelations), "#card-relations-note"),
+            (self.query_one(CardSessions), "#card-sessions-note"),
+        ):
             note = table.show(view, now)
             table.display = table.row_count > 0
             self._show_note(self.query_one(note_id, Static), note, error=False)
@@ -194,8 +215,10 @@ class CardDetailScreen(PolarisScreen):
         exc = self.load_error
         assert exc is not None
         if isinstance(exc, NotFound):
-            return (f"No card {clean(self.id_tag)}: neither SteVe nor Polaris' card metadata "
-                    "knows this idTag.")
+            return (
+                f"No card {clean(self.id_tag)}: neither SteVe nor Polaris' card metadata "
+                "knows this idTag."
+            )
         return f"Could not load this card — {exc.title}: {clean(exc.message)}"
 
     @staticmethod
@@ -234,23 +257,34 @@ class CardDetailScreen(PolarisScreen):
         view = self.view
         if not self.can_edit:
             role = self.services.operator.role if self.services else "unknown"
-            self.notify(f"Editing cards needs the admin role; you are {role}. You can look and "
-                        "triage.", title="Not allowed for your role", severity="warning",
-                        markup=False)
+            self.notify(
+                f"Editing cards needs the admin role; you are {role}. You can look and triage.",
+                title="Not allowed for your role",
+                severity="warning",
+                markup=False,
+            )
             return
         if view is None:
             self.notify("The card has not loaded yet.", title="Not ready", markup=False)
             return
         if self.editing:
-            self.notify("An edit of this card is still being applied; wait for its result.",
-                        title="Edit in progress", severity="warning", markup=False)
+            self.notify(
+                "An edit of this card is still being applied; wait for its result.",
+                title="Edit in progress",
+                severity="warning",
+                markup=False,
+            )
             return
         if kind == CardEditKind.BLOCK and view.tag is not None and view.tag.blocked:
             kind = CardEditKind.UNBLOCK
         if kind in STEVE_EDITS and view.tag is None:
-            self.notify("SteVe does not know this idTag, so its SteVe record cannot be edited "
-                        "(add the card in SteVe first).", title="Not in SteVe",
-                        severity="warning", markup=False)
+            self.notify(
+                "SteVe does not know this idTag, so its SteVe record cannot be edited "
+                "(add the card in SteVe first).",
+                title="Not in SteVe",
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.push_screen(CardEditDialog(view, kind, now=self.now()), self._confirmed)
 
@@ -273,8 +307,10 @@ class CardDetailScreen(PolarisScreen):
         if entry is not None and entry.status == "applied":
             self._result(f"Audit #{entry.id}: {entry.action} applied.", error=False)
         elif entry is not None:
-            self._result(f"Audit #{entry.id}: {entry.action} failed — "
-                         f"{entry.error or 'no reason given'}", error=True)
+            self._result(
+                f"Audit #{entry.id}: {entry.action} failed — {entry.error or 'no reason given'}",
+                error=True,
+            )
         elif isinstance(error, PolarisError):
             self._result(f"Edit refused — {error.title}: {error.message}", error=True)
         elif error is not None:

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message_pump import MessagePump
 from textual.content import Content
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
@@ -109,9 +109,7 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError("not a date: use YYYY-MM-DD, YYYY-MM-DD HH:MM or +30d") from None
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(
-            timezone.utc
-        )
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value <= now:
         raise ValueError("must be in the future (SteVe refuses a past expiry)")
     return value
@@ -234,7 +232,9 @@ class CardEditDialog(ModalScreen[CardEdit | None]):
             after = "(not valid yet)"
         preview = Content.from_markup(
             "[b]$field[/b]\n  before: $before\n  after:  [b]$after[/b]",
-            field=field, before=before, after=after,
+            field=field,
+            before=before,
+            after=after,
         )
         if self._valid and self._unchanged():
             preview = preview + Content("\nNo change: the card already has this value.")
@@ -270,12 +270,22 @@ def _result_notice(app: App, entry: AuditEntry, what: str) -> None:
         app.notify(f"{what} applied (audit #{entry.id}).", title="Card edit", markup=False)
     else:
         reason = clean(entry.error or "no reason given", limit=300)
-        app.notify(f"{what} failed (audit #{entry.id}): {reason}", title="Card edit failed",
-                   severity="error", timeout=15, markup=False)
+        app.notify(
+            f"{what} failed (audit #{entry.id}): {reason}",
+            title="Card edit failed",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
 
 
-def _run(app: App, reply_to: MessagePump, label: str, call: Callable[[], Awaitable[AuditEntry]],
-         what: str) -> Worker:
+def _run(
+    app: App,
+    reply_to: MessagePump,
+    label: str,
+    call: Callable[[], Awaitable[AuditEntry]],
+    what: str,
+) -> Worker:
     async def job() -> AuditEntry:
         entry = await call()
         _result_notice(app, entry, what)
@@ -300,8 +310,12 @@ def revert_dialog(entry: AuditEntry) -> ConfirmDialog:
         "$action on [b]$tag[/b], done by $actor at $when.\n\n"
         "  now:      $after\n  restored: [b]$before[/b]\n\n"
         "The revert is audited too; this entry gets 'reverted by'.",
-        action=clean(entry.action), tag=clean(entry.id_tag), actor=clean(entry.actor),
-        when=when(entry.created_at), after=state_text(entry.after), before=state_text(entry.before),
+        action=clean(entry.action),
+        tag=clean(entry.id_tag),
+        actor=clean(entry.actor),
+        when=when(entry.created_at),
+        after=state_text(entry.after),
+        before=state_text(entry.before),
     )
     return ConfirmDialog(f"Revert audit entry #{entry.id}?", body, confirm_label="Revert")
 

@@ -49,7 +49,10 @@ def matches(row: CardRow, query: str, flags: set[str]) -> bool:
     """Whether ``row`` passes the text query (idTag or display name) and every flag."""
     if query:
         needle = query.casefold()
-        if needle not in row.id_tag.casefold() and needle not in (row.display_name or "").casefold():
+        if (
+            needle not in row.id_tag.casefold()
+            and needle not in (row.display_name or "").casefold()
+        ):
             return False
     if "blocked" in flags and not row.blocked:
         return False
@@ -88,8 +91,9 @@ class CardsScreen(FilteredScreen):
         Binding("h", "audit", "Audit log"),
     ]
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.rows: list[CardRow] = []
         self.flags: set[str] = set()
@@ -163,8 +167,7 @@ class CardsScreen(FilteredScreen):
             parts.append(f"refresh failed — {self.load_error}")
         status = self.query_one("#cards-status", Static)
         unreachable = steve is not None and steve.state == ConnectionState.UNREACHABLE
-        status.set_class(unreachable or self.load_error is not None,
-                         "-error")
+        status.set_class(unreachable or self.load_error is not None, "-error")
         status.update(Content(" · ".join(parts)))
 
     # -- keys -----------------------------------------------------------------

@@ -28,8 +28,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Static
 
 from polaris_tui.models import (
-    ChargerRow,
     ChargerDetail,
+    ChargerRow,
     FleetChanged,
     Liveness,
     OpenSession,
@@ -112,8 +112,18 @@ class ChargerDetailScreen(PolarisScreen):
                     yield Static(Content(""), id="op-outcome")
                     with Horizontal(id="followup-actions"):
                         yield Button(Content("Refresh (r)"), id="op-refresh", compact=True)
-                        yield Button(Content("Unlock connector (u)"), id="op-unlock", compact=True, variant="warning")
-                        yield Button(Content("Close in SteVe DB only (x)"), id="op-close-db", compact=True, variant="error")
+                        yield Button(
+                            Content("Unlock connector (u)"),
+                            id="op-unlock",
+                            compact=True,
+                            variant="warning",
+                        )
+                        yield Button(
+                            Content("Close in SteVe DB only (x)"),
+                            id="op-close-db",
+                            compact=True,
+                            variant="error",
+                        )
                 yield ScanPanel(can_act=can_act, id="scan-panel")
             with Vertical(id="recent-ops", classes="panel"):
                 yield OperationsTable(id="recent-ops-table")
@@ -180,7 +190,9 @@ class ChargerDetailScreen(PolarisScreen):
     def _show_not_found(self) -> None:
         message = clean(self.not_found or "", limit=300)
         self.query_one("#detail-header", Static).update(
-            Content.assemble((clean(self.charge_box_id, limit=80), "bold"), "  ", (message, "$error"))
+            Content.assemble(
+                (clean(self.charge_box_id, limit=80), "bold"), "  ", (message, "$error")
+            )
         )
         for panel_id in ("#live-status", "#current-session"):
             self.query_one(panel_id, Static).update(Content(message))
@@ -208,7 +220,9 @@ class ChargerDetailScreen(PolarisScreen):
             table.show(entries, now)
             self.query_one("#recent-empty").display = not entries
             self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
-            self.query_one(ScanPanel).show(detail.pairings, detail.intercepts, now, detail.fetched_at)
+            self.query_one(ScanPanel).show(
+                detail.pairings, detail.intercepts, now, detail.fetched_at
+            )
             self._show_followup(self._followup_entry())
         self.refresh_bindings()
 
@@ -232,11 +246,7 @@ class ChargerDetailScreen(PolarisScreen):
         row = detail.row
         if not row.managed or row.liveness == Liveness.UNMANAGED:
             form.display = False
-            notice.update(
-                Content.assemble(
-                    ("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT
-                )
-            )
+            notice.update(Content.assemble(("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT))
             notice.display = True
             return
         form.display = True
@@ -296,11 +306,15 @@ class ChargerDetailScreen(PolarisScreen):
             self._show_outcome(describe_entry(entry))
         if still_open and entry is not None:
             connector = self._followup_connector(entry)
-            label = f"Unlock connector {connector} (u)" if connector is not None else "Unlock connector (u)"
+            label = (
+                f"Unlock connector {connector} (u)"
+                if connector is not None
+                else "Unlock connector (u)"
+            )
             self.query_one("#op-unlock", Button).label = Content(label)
-        self.query_one("#followup-actions").display = still_open or self.query_one(
-            "#op-refresh", Button
-        ).display
+        self.query_one("#followup-actions").display = (
+            still_open or self.query_one("#op-refresh", Button).display
+        )
         self.refresh_bindings()
 
     def _show_outcome(self, outcome: Outcome) -> None:
@@ -385,13 +399,17 @@ class ChargerDetailScreen(PolarisScreen):
             self.query_one(OperationForm).busy = False
             self._show_outcome(Outcome("Not sent: you cancelled the stop.", "info"))
 
-    def _send(self, operation: str, params: dict[str, Any], dry_run: bool, *, label: str = "operation") -> None:
+    def _send(
+        self, operation: str, params: dict[str, Any], dry_run: bool, *, label: str = "operation"
+    ) -> None:
         services = self.services
         if services is None:
             self.query_one(OperationForm).busy = False
             return
         request_id = uuid.uuid4().hex  # one press = one request
-        self._show_outcome(Outcome(f"Sending {operation}{' (dry run)' if dry_run else ''}…", "info"))
+        self._show_outcome(
+            Outcome(f"Sending {operation}{' (dry run)' if dry_run else ''}…", "info")
+        )
         self.app.run_mutation(  # type: ignore[attr-defined]
             self,
             label,
@@ -516,7 +534,9 @@ class ChargerDetailScreen(PolarisScreen):
             if ok:
                 self._send("UnlockConnector", {"connectorId": connector}, False, label="unlock")
 
-        self.app.push_screen(ConfirmDialog("Unlock the connector?", body, confirm_label="Unlock"), callback=confirmed)
+        self.app.push_screen(
+            ConfirmDialog("Unlock the connector?", body, confirm_label="Unlock"), callback=confirmed
+        )
 
     def action_close_in_db(self) -> None:
         entry = self._followup_entry()
@@ -550,7 +570,9 @@ class ChargerDetailScreen(PolarisScreen):
             )
 
         self.app.push_screen(
-            ConfirmDialog("Close in SteVe's database only?", body, confirm_label="Close in database"),
+            ConfirmDialog(
+                "Close in SteVe's database only?", body, confirm_label="Close in database"
+            ),
             callback=confirmed,
         )
 

@@ -100,7 +100,9 @@ class FleetScreen(PolarisScreen):
         panel.set_class(stale, "-stale")
         order = SORT_LABEL.get(table.sort_by, table.sort_by)
         arrow = "↑" if table.sort_reverse else "↓"
-        subtitle = Content.assemble(f"sort: {order} {arrow} (s)  ", as_of(fetched_at, now, stale=stale))
+        subtitle = Content.assemble(
+            f"sort: {order} {arrow} (s)  ", as_of(fetched_at, now, stale=stale)
+        )
         if self._shown[0] < self._shown[1]:
             subtitle = Content.assemble(
                 (f"first {self._shown[0]} of {self._shown[1]} — filter (/) to narrow  ", "bold"),
@@ -130,7 +132,6 @@ class FleetScreen(PolarisScreen):
             pushed = self.app.open_charger(key)  # type: ignore[attr-defined]
             if pushed is not None:
                 await pushed  # the detail is on screen when this message is done
-
 
     # -- actions --------------------------------------------------------------
     def action_focus_filter(self) -> None:

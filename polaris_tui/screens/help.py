@@ -46,14 +46,26 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
             rank, where = 1, "everywhere"
         else:
             rank, where = 2, "every screen" if node is screen else type(node).__name__
-        description = dict(EXTRA_KEYS).get(binding.key) or binding.description or binding.tooltip or binding.action
+        description = (
+            dict(EXTRA_KEYS).get(binding.key)
+            or binding.description
+            or binding.tooltip
+            or binding.action
+        )
         if not active.enabled:
             description += " (not offered right now)"
         rows.append((rank, screen.app.get_key_display(binding), description, where))
     for binding in own:
         if binding.key not in seen:
             seen.add(binding.key)
-            rows.append((0, screen.app.get_key_display(binding), f"{binding.description} (not offered right now)", "this screen"))
+            rows.append(
+                (
+                    0,
+                    screen.app.get_key_display(binding),
+                    f"{binding.description} (not offered right now)",
+                    "this screen",
+                )
+            )
     for key, description in EXTRA_KEYS:
         if key not in seen and key.split(" / ")[0] not in seen:
             rows.append((1, key, description, "everywhere"))

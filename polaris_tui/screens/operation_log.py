@@ -45,7 +45,12 @@ class OperationLogScreen(PolarisScreen):
         with Horizontal(id="oplog-filters"):
             yield Label(Content("Charger"))
             # An Input shows control bytes raw: show the cleaned id, filter by the raw one.
-            yield Input(clean(self.initial_charger or ""), id="filter-charger", compact=True, placeholder="any")
+            yield Input(
+                clean(self.initial_charger or ""),
+                id="filter-charger",
+                compact=True,
+                placeholder="any",
+            )
             yield Label(Content("Operator"))
             yield Input("", id="filter-operator", compact=True, placeholder="any")
             yield Label(Content("Status"))
@@ -91,8 +96,12 @@ class OperationLogScreen(PolarisScreen):
         now = self.now()
         self.loaded_at = now
         self.query_one(OperationsTable).show(entries, now)
-        shown = f"{len(entries)} row(s)" + (f" (newest {LOG_LIMIT})" if len(entries) >= LOG_LIMIT else "")
-        self.query_one("#oplog-panel").border_subtitle = Content.assemble(f"{shown}  ", as_of(now, now))
+        shown = f"{len(entries)} row(s)" + (
+            f" (newest {LOG_LIMIT})" if len(entries) >= LOG_LIMIT else ""
+        )
+        self.query_one("#oplog-panel").border_subtitle = Content.assemble(
+            f"{shown}  ", as_of(now, now)
+        )
         self._show_cursor_detail()
 
     def _matches(self, entry: OperationLogEntry) -> bool:
@@ -137,7 +146,10 @@ class OperationLogScreen(PolarisScreen):
             Content.assemble(
                 outcome.content(),
                 "\n",
-                (f"{clean(entry.operation, limit=40)} on {clean(entry.charge_box_id, limit=60)} ", "bold"),
+                (
+                    f"{clean(entry.operation, limit=40)} on {clean(entry.charge_box_id, limit=60)} ",
+                    "bold",
+                ),
                 f"by {clean(entry.requested_by, limit=40)} · params: {params_text(entry) or '—'}",
             )
         )

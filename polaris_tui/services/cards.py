@@ -89,7 +89,12 @@ QUERY_ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,40}$")
 
 MAX_TEXT = 200
 
-STEVE_KINDS = {CardEditKind.BLOCK, CardEditKind.UNBLOCK, CardEditKind.SET_PARENT, CardEditKind.SET_EXPIRY}
+STEVE_KINDS = {
+    CardEditKind.BLOCK,
+    CardEditKind.UNBLOCK,
+    CardEditKind.SET_PARENT,
+    CardEditKind.SET_EXPIRY,
+}
 LOCAL_FIELDS = {
     CardEditKind.RELINK: "lago_customer_id",
     CardEditKind.RENAME: "display_name",
@@ -281,14 +286,20 @@ class CardService:
                 error = exc
                 log.warning("card view: SteVe tags unavailable, using the snapshot: %s", exc)
             else:
-                since = polled.since if polled.state == ConnectionState.LIVE and polled.since else now
-                state = SourceState(source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=now, since=since)
+                since = (
+                    polled.since if polled.state == ConnectionState.LIVE and polled.since else now
+                )
+                state = SourceState(
+                    source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=now, since=since
+                )
                 return _Tags(tags, "live", state, now)
         tags, as_of = self._snapshot_tags()
         state = polled.model_copy()
         if error is not None:
             state.state = (
-                ConnectionState.UNREACHABLE if isinstance(error, SteveUnreachable) else ConnectionState.DEGRADED
+                ConnectionState.UNREACHABLE
+                if isinstance(error, SteveUnreachable)
+                else ConnectionState.DEGRADED
             )
             state.error_title, state.error_message = error.title, error.message
             state.since = state.since if polled.state == state.state else now
@@ -414,7 +425,9 @@ class CardService:
             is_meta=bool(children),
             parents=chain.parents,
             children=children,
-            recent=[self._session_row(tx, events.get(tx.id, _NOT_ASKED)) for tx in transactions or []],
+            recent=[
+                self._session_row(tx, events.get(tx.id, _NOT_ASKED)) for tx in transactions or []
+            ],
             customer=lago.customer,
             subscriptions=lago.subscriptions or [],
             intercepts=intercepts or [],
@@ -427,7 +440,9 @@ class CardService:
             recent_note=recent_note,
         )
 
-    async def _recent_transactions(self, id_tag: str, loaded: _Tags) -> tuple[list[Transaction] | None, str | None]:
+    async def _recent_transactions(
+        self, id_tag: str, loaded: _Tags
+    ) -> tuple[list[Transaction] | None, str | None]:
         """The last sessions of this card (newest first), or None and why."""
         if loaded.source != "live":
             reason = loaded.error.title if loaded.error else "SteVe is unreachable"
@@ -439,7 +454,9 @@ class CardService:
         except SteveError as exc:
             log.warning("recent transactions of %s: %s", id_tag, exc)
             return None, f"{exc.title}: {exc.message}" if exc.message else exc.title
-        found = sorted((t for t in found if t.ocpp_id_tag == id_tag), key=lambda t: t.id, reverse=True)
+        found = sorted(
+            (t for t in found if t.ocpp_id_tag == id_tag), key=lambda t: t.id, reverse=True
+        )
         return found[:RECENT_LIMIT], None
 
     async def _intercepts(self, id_tag: str) -> tuple[list[ScanEvent] | None, str | None]:
@@ -456,7 +473,9 @@ class CardService:
         if not self._lago_configured():
             return _Lago("not_asked", error="Lago is not configured")
         answers = await asyncio.gather(
-            self._lago.customer(customer_id), self._lago.subscriptions(customer_id), return_exceptions=True
+            self._lago.customer(customer_id),
+            self._lago.subscriptions(customer_id),
+            return_exceptions=True,
         )
         failed = [a for a in answers if isinstance(a, BaseException)]
         for other in failed:
@@ -465,7 +484,11 @@ class CardService:
         if failed:
             exc = failed[0]
             log.warning("Lago link of %s: %s", customer_id, exc)
-            state = ConnectionState.UNREACHABLE if isinstance(exc, LagoUnreachable) else ConnectionState.DEGRADED
+            state = (
+                ConnectionState.UNREACHABLE
+                if isinstance(exc, LagoUnreachable)
+                else ConnectionState.DEGRADED
+            )
             return _Lago(
                 "unreachable",
                 error=str(exc),
@@ -483,7 +506,9 @@ class CardService:
             return _Lago("not_found", subscriptions=subscriptions)
         return _Lago("ok", customer=customer, subscriptions=subscriptions)
 
-    async def _sync_states(self, transactions: list[Transaction]) -> dict[int, LagoEvent | None | LagoError]:
+    async def _sync_states(
+        self, transactions: list[Transaction]
+    ) -> dict[int, LagoEvent | None | LagoError]:
         """Lago's ``steve_tx_<id>_final`` event of each finished session."""
         finished = [t for t in transactions if not t.active]
         if not finished or not self._lago_configured():
@@ -496,7 +521,7 @@ class CardService:
                 return exc
 
         answers = await asyncio.gather(*(one(t) for t in finished))
-        return {tx.id: answer for tx, answer in zip(finished, answers)}
+        return {tx.id: answer for tx, answer in zip(finished, answers, strict=True)}
 
     def _lago_state(self, lago: _Lago, events: Mapping[int, Any]) -> SourceState:
         """Lago's health as this view met it (the poller's when Lago was not asked)."""
@@ -517,13 +542,17 @@ class CardService:
                 error_message=worst.message,
             )
         if answered:
-            return SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=now, since=now)
+            return SourceState(
+                source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=now, since=now
+            )
         return self._poller_state(SourceName.LAGO)
 
     @staticmethod
     def _session_row(tx: Transaction, event: LagoEvent | LagoError | None | Any) -> SessionRow:
         wh = tx.energy_wh
-        duration = (tx.stop_timestamp - tx.start_timestamp).total_seconds() if tx.stop_timestamp else None
+        duration = (
+            (tx.stop_timestamp - tx.start_timestamp).total_seconds() if tx.stop_timestamp else None
+        )
         row = SessionRow(
             transaction=tx,
             energy_kwh=wh / 1000 if wh is not None else None,
@@ -606,7 +635,11 @@ class CardService:
         if before == changes:
             raise InvalidParams({"value": "the card already has this value"})
         entry = await self._store.insert_audit(
-            actor=self._operator.name, action=kind.value, id_tag=id_tag, before=before, after=changes
+            actor=self._operator.name,
+            action=kind.value,
+            id_tag=id_tag,
+            before=before,
+            after=changes,
         )
         return await self._apply_steve(entry, tag, {**current, **changes})
 
@@ -624,7 +657,9 @@ class CardService:
         seen, walk = {parent}, tags[parent].parent_id_tag
         while walk and walk not in seen:
             if walk == id_tag:
-                raise InvalidParams({"value": f"{parent} descends from {id_tag}: that would make a loop"})
+                raise InvalidParams(
+                    {"value": f"{parent} descends from {id_tag}: that would make a loop"}
+                )
             seen.add(walk)
             walk = tags[walk].parent_id_tag if walk in tags else None
         return parent
@@ -636,14 +671,18 @@ class CardService:
         except (TypeError, ValueError):
             raise InvalidParams({"value": "not a date"}) from None
         if expiry is not None and expiry.replace(microsecond=0) <= now:
-            raise InvalidParams({"value": "the expiry must be in the future (SteVe refuses a past date)"})
+            raise InvalidParams(
+                {"value": "the expiry must be in the future (SteVe refuses a past date)"}
+            )
         return canonical_time(expiry)
 
     async def _unblock_count(self, id_tag: str, value: Any) -> int:
         """The limit to restore: the given one, else what the last block replaced, else 1."""
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -1:
-                raise InvalidParams({"value": "max active transactions: -1 (unlimited) or 1 and up"})
+                raise InvalidParams(
+                    {"value": "max active transactions: -1 (unlimited) or 1 and up"}
+                )
             return value
         for entry in await self._store.audit_entries(id_tag=id_tag, limit=200):
             if entry.status == "applied" and entry.after.get(MAX_ACTIVE) == 0:
@@ -654,7 +693,9 @@ class CardService:
         return 1
 
     @staticmethod
-    def _guard_expiry(tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _guard_expiry(
+        tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         """Refuse a change that would un-expire the card as a side effect.
 
         SteVe cannot be sent a past expiry (400), and omitting it clears it: on
@@ -677,7 +718,9 @@ class CardService:
             }
         )
 
-    async def _apply_steve(self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]) -> AuditEntry:
+    async def _apply_steve(
+        self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]
+    ) -> AuditEntry:
         """PUT every field, check what SteVe kept, record applied or failed."""
         form = tag_form(tag, target, self._clock.now())
         try:
@@ -708,7 +751,11 @@ class CardService:
         if existing is None:
             before[META_ROW] = False
         entry = await self._store.insert_audit(
-            actor=self._operator.name, action=kind.value, id_tag=id_tag, before=before, after={column: new}
+            actor=self._operator.name,
+            action=kind.value,
+            id_tag=id_tag,
+            before=before,
+            after={column: new},
         )
         try:
             await self._store.upsert_card_meta(meta.model_copy(update={column: new}))
@@ -728,7 +775,9 @@ class CardService:
             raise InvalidParams({"value": f"at most {MAX_TEXT} characters"})
         if kind == CardEditKind.RELINK and text is not None:
             if not self._lago_configured():
-                raise InvalidParams({"value": "Lago is not configured: Polaris cannot check the customer"})
+                raise InvalidParams(
+                    {"value": "Lago is not configured: Polaris cannot check the customer"}
+                )
             if await self._lago.customer(text) is None:
                 raise InvalidParams({"value": f"Lago has no customer with external id {text}"})
         return text
@@ -756,7 +805,9 @@ class CardService:
         if original is None:
             raise NotFound(f"There is no audit entry #{audit_id}.")
         if original.status != "applied":
-            raise RevertRefused(f"Entry #{audit_id} is {original.status}: it changed nothing to revert.")
+            raise RevertRefused(
+                f"Entry #{audit_id} is {original.status}: it changed nothing to revert."
+            )
         await self._check_not_reverted(original)
         if any(k in STEVE_FIELDS for k in original.after):
             return await self._revert_steve(original)
@@ -767,16 +818,25 @@ class CardService:
             return
         by = await self._store.get_audit(original.reverted_by)
         if by is not None and by.status == "failed":
-            await self._store.clear_reverted_by(original.id, by.id)  # a failed revert may be retried
+            await self._store.clear_reverted_by(
+                original.id, by.id
+            )  # a failed revert may be retried
             return
-        state = "being reverted" if by is not None and by.status == "pending" else "already reverted"
+        state = (
+            "being reverted" if by is not None and by.status == "pending" else "already reverted"
+        )
         raise RevertRefused(f"Entry #{original.id} is {state} by #{original.reverted_by}.")
 
     def _changed_since(self, original: AuditEntry, now_state: Mapping[str, Any]) -> None:
         changed = [k for k, v in original.after.items() if k != META_ROW and now_state.get(k) != v]
         if changed:
-            detail = ", ".join(f"{k} is now {now_state.get(k)!r} (the edit set {original.after[k]!r})" for k in changed)
-            raise RevertRefused(f"The card changed since entry #{original.id}: {detail}. Edit it instead.")
+            detail = ", ".join(
+                f"{k} is now {now_state.get(k)!r} (the edit set {original.after[k]!r})"
+                for k in changed
+            )
+            raise RevertRefused(
+                f"The card changed since entry #{original.id}: {detail}. Edit it instead."
+            )
 
     async def _revert_steve(self, original: AuditEntry) -> AuditEntry:
         now = self._clock.now()
@@ -805,7 +865,11 @@ class CardService:
         self._changed_since(original, current)
         target = {k: original.before.get(k) for k in columns}
         restored = meta.model_copy(update=target)
-        drop_row = original.before.get(META_ROW) is False and existing is not None and is_default_meta(restored)
+        drop_row = (
+            original.before.get(META_ROW) is False
+            and existing is not None
+            and is_default_meta(restored)
+        )
         before = dict(current)
         after = dict(target)
         if drop_row:
@@ -822,7 +886,9 @@ class CardService:
             result = await self._finish(entry, "applied", None)
         return await self._end_revert(original, result)
 
-    async def _begin_revert(self, original: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> AuditEntry:
+    async def _begin_revert(
+        self, original: AuditEntry, before: dict[str, Any], after: dict[str, Any]
+    ) -> AuditEntry:
         """Commit the revert row, then claim the original (refused if another
         revert got there first)."""
         entry = await self._store.insert_audit(
@@ -849,7 +915,14 @@ class CardService:
 
     async def _finish(self, entry: AuditEntry, status: str, error: str | None) -> AuditEntry:
         done = await self._store.finish_audit(entry.id, status, error)
-        log.info("card %s: %s #%d %s%s", done.id_tag, done.action, done.id, status, f" ({error})" if error else "")
+        log.info(
+            "card %s: %s #%d %s%s",
+            done.id_tag,
+            done.action,
+            done.id,
+            status,
+            f" ({error})" if error else "",
+        )
         if self._publish is not None:
             try:
                 self._publish(CardChanged(id_tag=done.id_tag, audit=done))

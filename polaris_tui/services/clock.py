@@ -7,7 +7,7 @@ so tests and snapshot screenshots are deterministic.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 
@@ -24,14 +24,14 @@ class SystemClock:
     """The real wall clock (UTC)."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 def _as_utc(moment: datetime) -> datetime:
     """Refuse naive datetimes (their zone is a guess) and normalise to UTC."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("FixedClock needs a timezone-aware datetime")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 class FixedClock:

@@ -155,7 +155,9 @@ class PolarisServices:
             raise
         log.info(
             "services open: operator %s (%s), store %s",
-            self.operator.name, self.operator.role.value, settings.store.path,
+            self.operator.name,
+            self.operator.role.value,
+            settings.store.path,
         )
         return self
 

@@ -185,9 +185,7 @@ def _minutes(delta: timedelta) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes} min"
 
 
-def status_rule(
-    tx: Transaction, connector: ConnectorStatus | None, now: datetime
-) -> str | None:
+def status_rule(tx: Transaction, connector: ConnectorStatus | None, now: datetime) -> str | None:
     """Rule (a): the connector no longer fits an open transaction. Returns the reason."""
     if connector is None or not connector.status or connector.status in CHARGING_LIKE:
         return None
@@ -222,8 +220,14 @@ def read_meter(
         if previous is not None and value.wh != previous:
             advanced_at = value.value_timestamp
         previous = value.wh
-    advancing = None if latest is None else (advanced_at is not None and checked_at - advanced_at <= threshold)
-    return MeterNote(checked_at=checked_at, latest=latest, advanced_at=advanced_at, advancing=advancing)
+    advancing = (
+        None
+        if latest is None
+        else (advanced_at is not None and checked_at - advanced_at <= threshold)
+    )
+    return MeterNote(
+        checked_at=checked_at, latest=latest, advanced_at=advanced_at, advancing=advancing
+    )
 
 
 def meter_rule(
@@ -303,7 +307,9 @@ def meter_fields(tx: Transaction, note: MeterNote | None) -> dict[str, object]:
     latest_wh = note.latest_wh
     return {
         "latest_meter": note.latest,
-        "energy_wh": latest_wh - start_wh if latest_wh is not None and start_wh is not None else None,
+        "energy_wh": latest_wh - start_wh
+        if latest_wh is not None and start_wh is not None
+        else None,
         "meter_advancing": note.advancing,
         "meter_checked_at": note.checked_at,
         "meter_advanced_at": note.advanced_at,
@@ -311,7 +317,11 @@ def meter_fields(tx: Transaction, note: MeterNote | None) -> dict[str, object]:
 
 
 def judge(
-    tx: Transaction, connector: ConnectorStatus | None, note: MeterNote | None, now: datetime, threshold: timedelta
+    tx: Transaction,
+    connector: ConnectorStatus | None,
+    note: MeterNote | None,
+    now: datetime,
+    threshold: timedelta,
 ) -> str | None:
     """The stuck reason by rules (a) then (b), or None."""
     return status_rule(tx, connector, now) or meter_rule(tx, connector, note, threshold)
@@ -462,7 +472,9 @@ def analyse_session(
     tx = session.transaction
     note = read_meter(tx, values, now, threshold)
     reason = judge(tx, connector, note, now, threshold)
-    return session.model_copy(update={**meter_fields(tx, note), "stuck": reason is not None, "stuck_reason": reason})
+    return session.model_copy(
+        update={**meter_fields(tx, note), "stuck": reason is not None, "stuck_reason": reason}
+    )
 
 
 # --------------------------------------------------------------------------
@@ -565,19 +577,27 @@ class FleetService:
         failure: PolarisError | None = None
         if row.managed:
             box = self.poller.charger(charge_box_id)
-            known = [tx for tx in self.poller.active_transactions() if tx.charge_box_id == charge_box_id]
+            known = [
+                tx for tx in self.poller.active_transactions() if tx.charge_box_id == charge_box_id
+            ]
             live = state.state != ConnectionState.UNREACHABLE
             transactions = known
             if live:
                 try:
-                    transactions = await self.steve.list_transactions(type="ACTIVE", charge_box_ids=[charge_box_id])
+                    transactions = await self.steve.list_transactions(
+                        type="ACTIVE", charge_box_ids=[charge_box_id]
+                    )
                     fetched_at = now
                 except PolarisError as exc:
                     log.warning("charger detail %r: active transactions: %s", charge_box_id, exc)
                     failure = exc
                     live = False
             lookups = _Lookups.of(
-                FleetData(tags=self.poller.tags(), customers=self.poller.customers(), card_meta=self.poller.card_meta())
+                FleetData(
+                    tags=self.poller.tags(),
+                    customers=self.poller.customers(),
+                    card_meta=self.poller.card_meta(),
+                )
             )
             for tx in transactions:
                 note = self.poller.meter_note(tx.id)  # the last read, if SteVe cannot be asked now
@@ -585,11 +605,15 @@ class FleetService:
                     try:
                         values = (await self.steve.transaction_details(tx.id)).values
                     except PolarisError as exc:
-                        log.warning("charger detail %r: transaction %d: %s", charge_box_id, tx.id, exc)
+                        log.warning(
+                            "charger detail %r: transaction %d: %s", charge_box_id, tx.id, exc
+                        )
                         failure = failure or exc
                     else:
                         note = read_meter(tx, values, now, threshold)
-                        self.poller.note_meter(tx.id, note)  # the row follows, and the sampler rotates on
+                        self.poller.note_meter(
+                            tx.id, note
+                        )  # the row follows, and the sampler rotates on
                 sessions.append(row_session(tx, box, lookups, now, threshold, note))
             shown = _pick(sessions)
             row = row.model_copy(
@@ -603,16 +627,22 @@ class FleetService:
         if failure is not None:
             state = state.model_copy(
                 update={
-                    "state": ConnectionState.DEGRADED if state.state == ConnectionState.LIVE else state.state,
+                    "state": ConnectionState.DEGRADED
+                    if state.state == ConnectionState.LIVE
+                    else state.state,
                     "error_title": failure.title,
                     "error_message": failure.message,
                 }
             )
         operations, pairings, intercepts = [], [], []
         try:
-            operations = await self.store.recent_operations(charge_box_id=charge_box_id, limit=DETAIL_LIMIT)
+            operations = await self.store.recent_operations(
+                charge_box_id=charge_box_id, limit=DETAIL_LIMIT
+            )
             pairings = await self.store.pairings(charge_box_id)
-            intercepts = await self.store.scan_events(charge_box_id=charge_box_id, limit=DETAIL_LIMIT)
+            intercepts = await self.store.scan_events(
+                charge_box_id=charge_box_id, limit=DETAIL_LIMIT
+            )
         except StoreError as exc:
             log.error("charger detail %r: local store: %s", charge_box_id, exc)
         return ChargerDetail(

@@ -105,7 +105,9 @@ def _parse(body: bytes) -> tuple[str, str, int | None, int | None] | str:
     if not isinstance(charge_box_id, str) or not charge_box_id.strip():
         return "invalid_body"
     connector = data.get("connectorId")
-    connector_id = connector if isinstance(connector, int) and not isinstance(connector, bool) else None
+    connector_id = (
+        connector if isinstance(connector, int) and not isinstance(connector, bool) else None
+    )
     ts = data.get("ts")
     ts_ms = int(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
     return id_tag, charge_box_id, connector_id, ts_ms
@@ -136,14 +138,20 @@ async def _pre_authorize(request: web.Request) -> web.Response:
             id_tag, charge_box_id, connector_id, ts_ms, deadline=started + DECISION_BUDGET_S
         )
     except Exception:  # fail open: a broken hook must never stop a customer charging
-        log.exception("pre-authorize for %s at %s failed: answering no override", id_tag, charge_box_id)
+        log.exception(
+            "pre-authorize for %s at %s failed: answering no override", id_tag, charge_box_id
+        )
         return _json(200, NO_OVERRIDE)
     elapsed_ms = (time.monotonic() - started) * 1000
-    log.debug("pre-authorize %s at %s -> %s in %.1f ms", id_tag, charge_box_id, decision, elapsed_ms)
+    log.debug(
+        "pre-authorize %s at %s -> %s in %.1f ms", id_tag, charge_box_id, decision, elapsed_ms
+    )
     return _json(200, {"override": decision})
 
 
-def build_hook_app(scan_service: ScanLoginService, hmac_key: str | bytes | SecretStr | None) -> web.Application:
+def build_hook_app(
+    scan_service: ScanLoginService, hmac_key: str | bytes | SecretStr | None
+) -> web.Application:
     """The aiohttp application serving the hook.
 
     Raises:
@@ -190,7 +198,9 @@ async def start_hook_server(
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise ConfigError(f"The pre-authorize hook cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            f"The pre-authorize hook cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
     bound_port = port
     for address in runner.addresses:
         if isinstance(address, tuple) and len(address) >= 2:
@@ -204,7 +214,9 @@ async def start_hook_server(
     return HookServerHandle(url=url, host=host, port=bound_port, _runner=runner)
 
 
-async def serve_hook(settings: Any, *, clock: Any = None, stop: asyncio.Event | None = None) -> None:
+async def serve_hook(
+    settings: Any, *, clock: Any = None, stop: asyncio.Event | None = None
+) -> None:
     """The ``polaris hook`` process body: open the store, serve until ``stop``
     is set (or SIGTERM / SIGINT / SIGHUP arrives), then close everything.
 
@@ -229,7 +241,11 @@ async def serve_hook(settings: Any, *, clock: Any = None, stop: asyncio.Event | 
         try:
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError) as exc:  # not the main thread / platform
+        except (
+            NotImplementedError,
+            RuntimeError,
+            ValueError,
+        ) as exc:  # not the main thread / platform
             log.debug("cannot handle %s here: %s", sig.name, exc)
     store = await Store.open(settings.store.path, clock=clock)
     handle: HookServerHandle | None = None

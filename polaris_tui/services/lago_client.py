@@ -9,7 +9,6 @@ whose message has been passed through ``redact()``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -136,13 +135,17 @@ class LagoClient:
         except ValueError as exc:
             raise LagoMalformed(self.clean(f"GET {path}: {exc}")) from None
         except httpx.DecodingError as exc:  # a broken gzip/deflate body
-            raise LagoMalformed(self.clean(f"GET {path}: the answer could not be decoded ({exc})")) from None
+            raise LagoMalformed(
+                self.clean(f"GET {path}: the answer could not be decoded ({exc})")
+            ) from None
         except httpx.TimeoutException:
             raise LagoUnreachable(
                 self.clean(f"no answer to GET {path} in time"), title="Lago did not answer in time"
             ) from None
         except httpx.TransportError as exc:
-            raise LagoUnreachable(self.clean(f"GET {path}: {str(exc) or type(exc).__name__}")) from None
+            raise LagoUnreachable(
+                self.clean(f"GET {path}: {str(exc) or type(exc).__name__}")
+            ) from None
         return response.status_code, body
 
     async def _get(self, path: str, params: Any, what: str) -> bytes | None:
@@ -168,12 +171,16 @@ class LagoClient:
             return body
         if status == 404:
             return None
-        detail = self._detail(body) or f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".strip()
+        detail = (
+            self._detail(body) or f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".strip()
+        )
         if status == 401:
             raise LagoAuthError(f"{what}: {detail}")
         if status == 403:
             raise LagoError(f"{what}: {detail}", title="Lago refused the request")
-        raise LagoError(f"{what}: {detail}", title="Lago failed to answer" if status >= 500 else None)
+        raise LagoError(
+            f"{what}: {detail}", title="Lago failed to answer" if status >= 500 else None
+        )
 
     def _detail(self, body: bytes) -> str:
         """Lago's ``error`` and ``code`` fields, when the body has them."""
@@ -183,7 +190,9 @@ class LagoClient:
             return ""
         if not isinstance(payload, dict):
             return ""
-        parts = [str(payload[k]) for k in ("error", "code") if isinstance(payload.get(k), (str, int))]
+        parts = [
+            str(payload[k]) for k in ("error", "code") if isinstance(payload.get(k), (str, int))
+        ]
         return self.clean(" / ".join(parts))
 
     def _parse(self, body: bytes, model: Any, what: str) -> Any:
@@ -209,7 +218,9 @@ class LagoClient:
             return None
         return self._parse(body, _CustomerEnvelope, "Customer").customer
 
-    async def _paged(self, path: str, params: list[tuple[str, str]], page_model: type, field: str, what: str) -> list:
+    async def _paged(
+        self, path: str, params: list[tuple[str, str]], page_model: type, field: str, what: str
+    ) -> list:
         items: list = []
         page = 1
         for _ in range(self._max_pages):
@@ -235,7 +246,9 @@ class LagoClient:
         """Every subscription of a customer, whatever its status (``status[]`` for each)."""
         params = [("external_customer_id", external_customer_id)]
         params += [("status[]", s) for s in SUBSCRIPTION_STATUSES]
-        return await self._paged("/subscriptions", params, _SubscriptionsPage, "subscriptions", "Subscriptions")
+        return await self._paged(
+            "/subscriptions", params, _SubscriptionsPage, "subscriptions", "Subscriptions"
+        )
 
     async def event(self, transaction_id: str) -> LagoEvent | None:
         """``GET /events/{transaction_id}`` (URL-encoded), e.g. ``steve_tx_1001_final``;

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 
 from polaris_tui.models import ChargeBox, ConnectorStatus, StatusSource
@@ -197,7 +197,7 @@ def parse_humanized(text: str, now: datetime) -> datetime | None:
             at = time.fromisoformat(clock.strip())
         except ValueError:
             return None
-        today = now.astimezone(timezone.utc).date()
+        today = now.astimezone(UTC).date()
         offsets = {"today": 0, "yesterday": -1, "tomorrow": 1}
         key = day_word.strip().lower()
         if key in offsets:
@@ -207,17 +207,17 @@ def parse_humanized(text: str, now: datetime) -> datetime | None:
                 day = datetime.strptime(day_word.strip(), "%Y-%m-%d").date()
             except ValueError:
                 return None
-        return datetime.combine(day, at, tzinfo=timezone.utc)
+        return datetime.combine(day, at, tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _millis(value: str) -> datetime | None:
     try:
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -228,7 +228,7 @@ def _station(cell: _Cell) -> tuple[str, int | None]:
     The id is the text of the details link (the cell also holds the offline
     tooltip's sentence); without a link, the whole cell text.
     """
-    for href, text in zip(cell.links, cell.link_texts):
+    for href, text in zip(cell.links, cell.link_texts, strict=False):
         _, sep, rest = href.partition(_DETAILS_LINK)
         if sep:
             digits = rest.split("/")[0].split("?")[0]
@@ -257,7 +257,7 @@ def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
     columns = [_HEADERS.get(h, "") for h in table.header_names()] or _POSITIONAL
     boxes: dict[str, ChargeBox] = {}
     for number, row in enumerate(table.rows, start=1):
-        cells = {name: cell for name, cell in zip(columns, row) if name}
+        cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
         id_cell = cells.get("charge_box_id")
         connector_cell = cells.get("connector_id")
         charge_box_id, charge_box_pk = _station(id_cell) if id_cell is not None else ("", None)
@@ -267,12 +267,16 @@ def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
         try:
             connector_id = int(connector_cell.text)
         except ValueError:
-            log.warning("connector status page: row %d has a non-numeric connector id; skipped", number)
+            log.warning(
+                "connector status page: row %d has a non-numeric connector id; skipped", number
+            )
             continue
         when_cell = cells.get("timestamp")
         when = None
         if when_cell is not None:
-            when = _millis(when_cell.attrs.get("data-sort-value", "")) or parse_humanized(when_cell.text, now)
+            when = _millis(when_cell.attrs.get("data-sort-value", "")) or parse_humanized(
+                when_cell.text, now
+            )
         status_cell = cells.get("status")
         error_cell = cells.get("error_code")
         box = boxes.get(charge_box_id)
@@ -314,7 +318,7 @@ def parse_charge_points(html: str, *, now: datetime) -> list[ChargeBox] | None:
     boxes: list[ChargeBox] = []
     seen: set[str] = set()
     for row in table.rows:
-        cells = {name: cell for name, cell in zip(columns, row) if name}
+        cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
         id_cell = cells.get("charge_box_id")
         if id_cell is None:
             continue
@@ -325,7 +329,9 @@ def parse_charge_points(html: str, *, now: datetime) -> list[ChargeBox] | None:
         beat = cells.get("heartbeat")
         heartbeat = None
         if beat is not None:
-            heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(beat.text, now)
+            heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(
+                beat.text, now
+            )
         description = cells.get("description")
         protocol = cells.get("protocol")
         boxes.append(

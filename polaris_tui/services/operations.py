@@ -106,7 +106,13 @@ DATABASE_STOP = "DatabaseStopTransaction"
 """Operation name logged for the database-only close (not an OCPP operation)."""
 
 SINGLE_STATION = frozenset(
-    {"RemoteStartTransaction", "RemoteStopTransaction", "UnlockConnector", "ReserveNow", "CancelReservation"}
+    {
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "UnlockConnector",
+        "ReserveNow",
+        "CancelReservation",
+    }
 )
 
 _ID_TAG_PATTERN = r"^[a-zA-Z0-9.:_#-]+$"
@@ -133,7 +139,7 @@ IdTag = Annotated[
 
 
 def _now_from(info: ValidationInfo) -> datetime:
-    """"Now" for time rules: the service passes its clock in the context."""
+    """ "Now" for time rules: the service passes its clock in the context."""
     context = info.context or {}
     now = context.get("now")
     return now if isinstance(now, datetime) else datetime.now(UTC)
@@ -183,7 +189,9 @@ class UnlockConnectorParams(OperationParams):
     """Release a stuck cable. A station with a running transaction on that
     connector stops it first (reason UnlockCommand)."""
 
-    connectorId: int = Field(ge=1, title="Connector", description="Connector to unlock (1 or more).")
+    connectorId: int = Field(
+        ge=1, title="Connector", description="Connector to unlock (1 or more)."
+    )
 
 
 class ReserveNowParams(OperationParams):
@@ -464,8 +472,7 @@ def classify_envelope(envelope: OperationEnvelope, charge_box_id: str) -> dict[s
         "outcome": "no_answer",
         "station_answer": None,
         "summary": (
-            "SteVe sent it, but the station did not answer within 30 s; "
-            "it may still act on it."
+            "SteVe sent it, but the station did not answer within 30 s; it may still act on it."
         ),
     }
 
@@ -588,7 +595,11 @@ class OperationService:
         """
         await self._check_managed(charge_box_id)
         self._check_role()
-        if isinstance(transaction_id, bool) or not isinstance(transaction_id, int) or transaction_id <= 0:
+        if (
+            isinstance(transaction_id, bool)
+            or not isinstance(transaction_id, int)
+            or transaction_id <= 0
+        ):
             raise InvalidParams({"transactionId": "must be a transaction id greater than 0"})
         self._check_request_id(request_id)
         entry = await self._store.insert_operation(
@@ -702,7 +713,9 @@ class OperationService:
             return {self._redact_tree(key): self._redact_tree(item) for key, item in value.items()}
         return value
 
-    async def _send(self, entry: OperationLogEntry, operation: str, body: dict[str, Any]) -> OperationLogEntry:
+    async def _send(
+        self, entry: OperationLogEntry, operation: str, body: dict[str, Any]
+    ) -> OperationLogEntry:
         """Call SteVe for a committed ``pending`` row and record the outcome."""
         charge_box_id = entry.charge_box_id
         try:
@@ -711,17 +724,25 @@ class OperationService:
             await self._interrupt(entry)
             raise
         except PolarisError as exc:
-            log.warning("operation #%d %s on %s failed: %s", entry.id, operation, charge_box_id, exc)
+            log.warning(
+                "operation #%d %s on %s failed: %s", entry.id, operation, charge_box_id, exc
+            )
             return await self._finish_failed(entry, exc.title, exc.message, type(exc).__name__)
         except Exception as exc:  # a bug or an unmapped error: record it, never leave pending
             log.exception("operation #%d %s: unexpected error", entry.id, operation)
             return await self._finish_failed(
-                entry, "Unexpected error", self._redact(f"{type(exc).__name__}: {exc}"), type(exc).__name__
+                entry,
+                "Unexpected error",
+                self._redact(f"{type(exc).__name__}: {exc}"),
+                type(exc).__name__,
             )
 
         verdict = self._redact_tree(classify_envelope(envelope, charge_box_id))
         result = self._redact_tree({**envelope.model_dump(mode="json", by_alias=True), **verdict})
-        watch = operation == "RemoteStopTransaction" and verdict["outcome"] in ("accepted", "no_answer")
+        watch = operation == "RemoteStopTransaction" and verdict["outcome"] in (
+            "accepted",
+            "no_answer",
+        )
         if watch:
             result["summary"] += " - watching for the session to close"
         try:
@@ -735,7 +756,10 @@ class OperationService:
         except StoreError as exc:
             log.error(
                 "operation #%d was taken by SteVe (task %s, %s) but could not be recorded: %s",
-                entry.id, envelope.task_id, verdict["summary"], exc,
+                entry.id,
+                envelope.task_id,
+                verdict["summary"],
+                exc,
             )
             raise StoreError(
                 f"SteVe took operation #{entry.id} (task {envelope.task_id}: {verdict['summary']}) "
@@ -743,7 +767,11 @@ class OperationService:
             ) from exc
         log.info(
             "operation #%d %s on %s submitted: task %s, %s",
-            entry.id, operation, charge_box_id, envelope.task_id, verdict["summary"],
+            entry.id,
+            operation,
+            charge_box_id,
+            envelope.task_id,
+            verdict["summary"],
         )
         self._publish(entry)
         if watch:
@@ -753,7 +781,12 @@ class OperationService:
     async def _finish_failed(
         self, entry: OperationLogEntry, title: str, message: str, kind: str
     ) -> OperationLogEntry:
-        result = {"outcome": "failed", "error_title": title, "error_message": message, "error": kind}
+        result = {
+            "outcome": "failed",
+            "error_title": title,
+            "error_message": message,
+            "error": kind,
+        }
         entry = await self._store.finish_operation(
             entry.id,
             OperationStatus.FAILED,
@@ -796,7 +829,9 @@ class OperationService:
                 type(exc).__name__,
             )
         except PolarisError as exc:
-            return await self._finish_failed_quiet(entry, exc.title, exc.message, type(exc).__name__)
+            return await self._finish_failed_quiet(
+                entry, exc.title, exc.message, type(exc).__name__
+            )
         tx = details.transaction
         if tx.charge_box_id != charge_box_id:
             return await self._finish_failed_quiet(
@@ -825,7 +860,9 @@ class OperationService:
                 type(exc).__name__,
             )
         except PolarisError as exc:
-            return await self._finish_failed_quiet(entry, exc.title, exc.message, type(exc).__name__)
+            return await self._finish_failed_quiet(
+                entry, exc.title, exc.message, type(exc).__name__
+            )
         result: dict[str, Any] = {
             "outcome": "closed_in_database",
             "summary": (
@@ -844,7 +881,10 @@ class OperationService:
         )
         log.warning(
             "transaction %s on %s closed in SteVe's database by %s (op #%d)",
-            transaction_id, charge_box_id, self.operator.name, entry.id,
+            transaction_id,
+            charge_box_id,
+            self.operator.name,
+            entry.id,
         )
         return entry
 
@@ -852,9 +892,18 @@ class OperationService:
         self, entry: OperationLogEntry, title: str, message: str, kind: str
     ) -> OperationLogEntry:
         """Like ``_finish_failed`` without publishing (the caller publishes)."""
-        result = {"outcome": "failed", "error_title": title, "error_message": message, "error": kind}
+        result = {
+            "outcome": "failed",
+            "error_title": title,
+            "error_message": message,
+            "error": kind,
+        }
         return await self._store.finish_operation(
-            entry.id, OperationStatus.FAILED, result=result, error_title=title, error_message=message
+            entry.id,
+            OperationStatus.FAILED,
+            result=result,
+            error_title=title,
+            error_message=message,
         )
 
     # -- RemoteStop followup -------------------------------------------------
@@ -896,9 +945,7 @@ class OperationService:
                         StopFollowup.CLOSED,
                         tx.stop_timestamp or self._clock.now(),
                     )
-            elapsed = max(
-                (self._clock.now() - started).total_seconds(), loop.time() - mono_start
-            )
+            elapsed = max((self._clock.now() - started).total_seconds(), loop.time() - mono_start)
             if elapsed >= limit:
                 if last_error:
                     log.warning("op #%d still open; last check failed: %s", entry.id, last_error)

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-import heapq
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,14 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import PolarisError, StoreError
-from polaris_tui.services.fleet import FleetData, MeterNote, build_rows, count_rows, read_meter, same_row
+from polaris_tui.services.fleet import (
+    FleetData,
+    MeterNote,
+    build_rows,
+    count_rows,
+    read_meter,
+    same_row,
+)
 from polaris_tui.services.settings import PollSettings, Settings
 
 if TYPE_CHECKING:
@@ -80,7 +87,9 @@ class _Rebuilt:
     counts: FleetCounts
 
 
-def _rebuild(old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: PollSettings) -> _Rebuilt:
+def _rebuild(
+    old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: PollSettings
+) -> _Rebuilt:
     """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread)."""
     new_rows = build_rows(data, now, poll)
     fresh: dict[str, ChargerRow] = {}
@@ -94,7 +103,9 @@ def _rebuild(old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: P
     return _Rebuilt(fresh, changed, removed, count_rows(new_rows))
 
 
-def pick_meter_samples(active: list[Transaction], last_read: dict[int, int], limit: int) -> list[Transaction]:
+def pick_meter_samples(
+    active: list[Transaction], last_read: dict[int, int], limit: int
+) -> list[Transaction]:
     """The open sessions whose meter the next cycle reads: at most ``limit``,
     never-read first (the oldest start first among them), then the least
     recently read. ``last_read`` maps a transaction id to the sequence number
@@ -363,8 +374,12 @@ class LivePoller:
                 snapshot.tags,
                 snapshot.fetched_at,
             )
-            self._set_state(SourceName.STEVE, self._states[SourceName.STEVE].state,
-                            last_ok=snapshot.fetched_at, from_snapshot=True)
+            self._set_state(
+                SourceName.STEVE,
+                self._states[SourceName.STEVE].state,
+                last_ok=snapshot.fetched_at,
+                from_snapshot=True,
+            )
         try:
             cached = await self.store.load_customers()
         except (StoreError, ValueError) as exc:
@@ -372,8 +387,12 @@ class LivePoller:
             cached = None
         if cached is not None and self._customers_at is None:
             self._customers, self._customers_at = list(cached[0]), cached[1]
-            self._set_state(SourceName.LAGO, self._states[SourceName.LAGO].state,
-                            last_ok=cached[1], from_snapshot=True)
+            self._set_state(
+                SourceName.LAGO,
+                self._states[SourceName.LAGO].state,
+                last_ok=cached[1],
+                from_snapshot=True,
+            )
         await self._refresh_local()
         self._rebuild_and_publish(force=True)
 
@@ -383,7 +402,9 @@ class LivePoller:
         return box.model_copy(
             update={
                 "source": StatusSource.SNAPSHOT,
-                "connectors": [c.model_copy(update={"source": StatusSource.SNAPSHOT}) for c in box.connectors],
+                "connectors": [
+                    c.model_copy(update={"source": StatusSource.SNAPSHOT}) for c in box.connectors
+                ],
             }
         )
 
@@ -469,7 +490,11 @@ class LivePoller:
                     values.append(None)
                 elif isinstance(result, BaseException):
                     log.error("SteVe poll: unexpected failure", exc_info=result)
-                    errors.append(PolarisError(f"{type(result).__name__}: see the log", title="Internal error"))
+                    errors.append(
+                        PolarisError(
+                            f"{type(result).__name__}: see the log", title="Internal error"
+                        )
+                    )
                     values.append(None)
                 else:
                     values.append(result)
@@ -506,7 +531,9 @@ class LivePoller:
         (in parallel) and note what they show. A failed read is logged and the
         session keeps its previous note; it never fails the cycle."""
         assert self.steve is not None
-        chosen = pick_meter_samples(self._active, self._last_read, self.settings.poll.meter_samples_per_cycle)
+        chosen = pick_meter_samples(
+            self._active, self._last_read, self.settings.poll.meter_samples_per_cycle
+        )
         if not chosen:
             return
         results = await asyncio.gather(
@@ -520,7 +547,9 @@ class LivePoller:
             if isinstance(result, PolarisError):
                 log.warning("meter sample of transaction %d: %s", tx.id, result)
             elif isinstance(result, BaseException):
-                log.error("meter sample of transaction %d: unexpected failure", tx.id, exc_info=result)
+                log.error(
+                    "meter sample of transaction %d: unexpected failure", tx.id, exc_info=result
+                )
             else:
                 self._remember(tx.id, read_meter(tx, result.values, now, threshold))
 
@@ -571,11 +600,15 @@ class LivePoller:
         poll = self.settings.poll
         if self.steve is not None:
             self._tasks.append(
-                asyncio.create_task(self._loop(self._steve_cycle, poll.interval_seconds), name="poll-steve")
+                asyncio.create_task(
+                    self._loop(self._steve_cycle, poll.interval_seconds), name="poll-steve"
+                )
             )
         if self.lago is not None and self.lago.configured:
             self._tasks.append(
-                asyncio.create_task(self._loop(self._lago_cycle, poll.lago_interval_seconds), name="poll-lago")
+                asyncio.create_task(
+                    self._loop(self._lago_cycle, poll.lago_interval_seconds), name="poll-lago"
+                )
             )
 
     @property

@@ -17,7 +17,9 @@ from urllib.parse import quote, quote_plus
 MASK = "***"
 
 # user:password@ inside URLs (http://admin:pw@host/...) — the password part goes.
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<pw>[^/@\s]*)@")
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<pw>[^/@\s]*)@"
+)
 # Authorization header values that may appear in dumped requests.
 _AUTH_HEADER = re.compile(r"(?i)\b(?P<kind>basic|bearer)\s+(?P<token>[A-Za-z0-9._~+/=-]{6,})")
 

@@ -85,7 +85,9 @@ class ScanLoginService:
         if not charge_box_id or not charge_box_id.strip():
             errors["charge_box_id"] = "a ChargeBox ID is required"
         if not (0 < minutes <= MAX_MINUTES):
-            errors["minutes"] = f"the window must be more than 0 and at most {MAX_MINUTES:g} minutes"
+            errors["minutes"] = (
+                f"the window must be more than 0 and at most {MAX_MINUTES:g} minutes"
+            )
         if errors:
             raise InvalidParams(errors)
         armed = await self._store.pairings(charge_box_id)
@@ -104,7 +106,12 @@ class ScanLoginService:
             armed_at=now,
             expires_at=now + timedelta(minutes=minutes),
         )
-        log.info("scan-to-login pairing #%d armed on %s by %s", pairing.id, charge_box_id, self._operator.name)
+        log.info(
+            "scan-to-login pairing #%d armed on %s by %s",
+            pairing.id,
+            charge_box_id,
+            self._operator.name,
+        )
         return pairing
 
     async def cancel(self, pairing_id: int) -> Pairing:
@@ -183,12 +190,18 @@ class ScanLoginService:
         if event is None:
             log.info(
                 "retry of intercepted tap %s at %s (pairing #%d): BLOCKED again, no new event",
-                id_tag, charge_box_id, pairing.id,
+                id_tag,
+                charge_box_id,
+                pairing.id,
             )
             return BLOCKED
         log.info(
             "scan.intercepted: %s at %s connector %s (pairing #%d, SteVe ts %s)",
-            id_tag, charge_box_id, connector_id, pairing.id, ts_ms,
+            id_tag,
+            charge_box_id,
+            connector_id,
+            pairing.id,
+            ts_ms,
         )
         self._announce(event)
         return BLOCKED

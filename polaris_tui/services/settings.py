@@ -20,8 +20,8 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir, user_state_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -66,7 +66,9 @@ def _check_url(value: str | None) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ValueError("must be an http(s) URL such as http://host:8080/steve")
     if parsed.username or parsed.password:
-        raise ValueError("must not contain a user or password; use the api_user/api_password (or api_key) settings")
+        raise ValueError(
+            "must not contain a user or password; use the api_user/api_password (or api_key) settings"
+        )
     return value.rstrip("/")
 
 
@@ -264,7 +266,11 @@ def _settings_class_for(path: Path) -> type[Settings]:
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             # Order is precedence: flags (init) > environment > file.
-            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return (
+                init_settings,
+                env_settings,
+                TomlConfigSettingsSource(settings_cls, toml_file=path),
+            )
 
     _FromFile.__name__ = _FromFile.__qualname__ = "Settings"
     return _FromFile

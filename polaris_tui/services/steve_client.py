@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -161,8 +161,8 @@ def _to_boxes(wire: list[_WireChargeBox], now: datetime) -> tuple[list[ChargeBox
 def _iso(moment: datetime) -> str:
     """SteVe's date-time format: UTC, milliseconds, ``Z``."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -257,7 +257,9 @@ class SteveClient:
         self._client = httpx.AsyncClient(
             base_url=settings.url or "http://steve.invalid",
             transport=transport,
-            timeout=httpx.Timeout(settings.read_timeout, connect=min(CONNECT_TIMEOUT, settings.read_timeout)),
+            timeout=httpx.Timeout(
+                settings.read_timeout, connect=min(CONNECT_TIMEOUT, settings.read_timeout)
+            ),
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
             follow_redirects=False,
             headers={"User-Agent": "polaris-tui"},
@@ -315,7 +317,9 @@ class SteveClient:
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         try:
-            response = await self._client.send(request, stream=True, auth=self._auth if api else None)
+            response = await self._client.send(
+                request, stream=True, auth=self._auth if api else None
+            )
             try:
                 body = await read_bounded(response, self._max_body)
             finally:
@@ -323,10 +327,14 @@ class SteveClient:
         except ValueError as exc:
             raise MalformedResponse(self.clean(f"{method} {path}: {exc}")) from None
         except httpx.DecodingError as exc:  # a broken gzip/deflate body
-            raise MalformedResponse(self.clean(f"{method} {path}: the answer could not be decoded ({exc})")) from None
+            raise MalformedResponse(
+                self.clean(f"{method} {path}: the answer could not be decoded ({exc})")
+            ) from None
         except (httpx.ConnectTimeout, httpx.PoolTimeout):
             # Never sent: unlike a read timeout, SteVe cannot have acted on it.
-            raise SteveUnreachable(self.clean(f"{method} {path}: could not connect in time")) from None
+            raise SteveUnreachable(
+                self.clean(f"{method} {path}: could not connect in time")
+            ) from None
         except httpx.TimeoutException:
             raise SteveTimeout(self.clean(f"no answer to {method} {path} in time")) from None
         except httpx.TransportError as exc:
@@ -358,7 +366,11 @@ class SteveClient:
             payload = load_json(answer.body) if answer.body else None
         except (ValueError, RecursionError):
             payload = None
-        if isinstance(payload, dict) and isinstance(payload.get("message"), str) and payload["message"]:
+        if (
+            isinstance(payload, dict)
+            and isinstance(payload.get("message"), str)
+            and payload["message"]
+        ):
             return self.clean(payload["message"])
         reason = httpx.codes.get_reason_phrase(answer.status)
         return f"HTTP {answer.status} {reason}".strip()
@@ -370,10 +382,14 @@ class SteveClient:
             return
         if 300 <= status < 400:
             target = self.clean(answer.headers.get("location", "?"))
-            raise MalformedResponse(f"{what}: SteVe redirected to {target} (a login proxy in between?)")
+            raise MalformedResponse(
+                f"{what}: SteVe redirected to {target} (a login proxy in between?)"
+            )
         message = self._message(answer)
         if status in (401, 403):
-            hint = "" if self._auth or not api else " (no API password configured: steve.api_password)"
+            hint = (
+                "" if self._auth or not api else " (no API password configured: steve.api_password)"
+            )
             raise SteveAuthError(f"{what}: {message}{hint}")
         if status == 404:
             raise SteveNotFound(f"{what}: {message}")
@@ -395,21 +411,31 @@ class SteveClient:
             raise MalformedResponse(f"{what}: {self.clean(describe_validation(exc))}") from None
 
     async def _get(self, path: str, model: Any, what: str, params: Any = None) -> Any:
-        answer = await self._send("GET", API + path, retry=True, params=params, headers={"Accept": "application/json"})
+        answer = await self._send(
+            "GET", API + path, retry=True, params=params, headers={"Accept": "application/json"}
+        )
         self._raise_for(answer, what)
         if len(answer.body) > THREAD_PARSE_BYTES:
             return await asyncio.to_thread(self._parse, answer, model, what)
         return self._parse(answer, model, what)
 
     async def _write(
-        self, method: str, path: str, what: str, body: Any = None, *, timeout: httpx.Timeout | None = None
+        self,
+        method: str,
+        path: str,
+        what: str,
+        body: Any = None,
+        *,
+        timeout: httpx.Timeout | None = None,
     ) -> _Answer:
         content = None
         headers = {"Accept": "application/json"}
         if body is not None:
             content = json.dumps(body, default=_json_default).encode()
             headers["Content-Type"] = "application/json"
-        answer = await self._send(method, API + path, retry=False, content=content, headers=headers, timeout=timeout)
+        answer = await self._send(
+            method, API + path, retry=False, content=content, headers=headers, timeout=timeout
+        )
         self._raise_for(answer, what)
         return answer
 
@@ -485,12 +511,18 @@ class SteveClient:
             params.append(("from", _iso(from_)))
         if to is not None:
             params.append(("to", _iso(to)))
-        return await self._get("/transactions", list[Transaction], "Transaction list", params=params)
+        return await self._get(
+            "/transactions", list[Transaction], "Transaction list", params=params
+        )
 
-    async def transaction_details(self, pk: int, *, energy_values_only: bool = True) -> TransactionDetails:
+    async def transaction_details(
+        self, pk: int, *, energy_values_only: bool = True
+    ) -> TransactionDetails:
         """``GET /transactions/{pk}`` with its meter values (oldest first)."""
         params = {"energyValuesOnly": "true" if energy_values_only else "false"}
-        return await self._get(f"/transactions/{int(pk)}", TransactionDetails, "Transaction", params=params)
+        return await self._get(
+            f"/transactions/{int(pk)}", TransactionDetails, "Transaction", params=params
+        )
 
     async def stop_transaction_in_db(self, pk: int) -> None:
         """``PATCH /transactions/{pk}/stop``: closes it in SteVe's database only
@@ -586,7 +618,9 @@ class SteveClient:
         else:
             boxes = parse_charge_points(html, now=self.clock.now())
         if boxes is None:
-            log.warning("SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing")
+            log.warning(
+                "SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing"
+            )
         return boxes
 
     async def _page_status(self) -> list[ChargeBox]:
@@ -606,7 +640,9 @@ class SteveClient:
         self._raise_for(form_page, "Manager sign-in page", api=False)
         data = {
             "username": self.settings.web_user,
-            "password": self.settings.web_password.get_secret_value() if self.settings.web_password else "",
+            "password": self.settings.web_password.get_secret_value()
+            if self.settings.web_password
+            else "",
         }
         csrf = parse_csrf(form_page.text())
         if csrf is not None:
@@ -617,7 +653,9 @@ class SteveClient:
             answer.status == 200 and is_signin_page(answer.text())
         )
         if refused or answer.status in (401, 403):
-            raise SteveAuthError(f"SteVe refused the manager-page login of {self.clean(self.settings.web_user)!r}")
+            raise SteveAuthError(
+                f"SteVe refused the manager-page login of {self.clean(self.settings.web_user)!r}"
+            )
         if not (300 <= answer.status < 400 or answer.status == 200):
             self._raise_for(answer, "Manager sign-in", api=False)
         self._logged_in = True

@@ -138,9 +138,7 @@ def from_json(text: str | None) -> Any:
 
 def _is_locked(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in text or "busy" in text
-    )
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 # --------------------------------------------------------------------------
@@ -667,7 +665,9 @@ class Store:
                     ),
                 )
             except sqlite3.IntegrityError as exc:
-                raise DuplicateSubmit("This press was already recorded; it is not sent twice.") from exc
+                raise DuplicateSubmit(
+                    "This press was already recorded; it is not sent twice."
+                ) from exc
             op_id = cursor.lastrowid
             await cursor.close()
             return await self._operation_by_id(db, op_id)
@@ -792,7 +792,9 @@ class Store:
         for entry in marked:
             log.warning(
                 "operation #%d %s on %s was left pending by a crash: marked interrupted",
-                entry.id, entry.operation, entry.charge_box_id,
+                entry.id,
+                entry.operation,
+                entry.charge_box_id,
             )
         return marked
 
@@ -879,7 +881,9 @@ class Store:
 
         return await self.write(do)
 
-    async def finish_audit(self, audit_id: int, status: str, error: str | None = None) -> AuditEntry:
+    async def finish_audit(
+        self, audit_id: int, status: str, error: str | None = None
+    ) -> AuditEntry:
         """Record the result of an edit: ``applied`` or ``failed`` with the reason."""
         if status not in ("pending", "applied", "failed"):
             raise StoreError(f"Unknown audit status {status!r}.")
@@ -916,10 +920,14 @@ class Store:
         row = await self._fetch_one("SELECT * FROM audit_log WHERE id = ?", (audit_id,))
         return None if row is None else self._audit(row)
 
-    async def audit_entries(self, *, id_tag: str | None = None, limit: int = 200) -> list[AuditEntry]:
+    async def audit_entries(
+        self, *, id_tag: str | None = None, limit: int = 200
+    ) -> list[AuditEntry]:
         """Newest first."""
         if id_tag is None:
-            rows = await self._fetch("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (int(limit),))
+            rows = await self._fetch(
+                "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (int(limit),)
+            )
         else:
             rows = await self._fetch(
                 "SELECT * FROM audit_log WHERE id_tag = ? ORDER BY id DESC LIMIT ?",
@@ -1010,9 +1018,7 @@ class Store:
         chargers: list[tuple[str, str]] = []
         connectors: list[tuple[str, int, str]] = []
         for box in snapshot.chargers:
-            chargers.append(
-                (box.charge_box_id, box.model_dump_json(exclude={"connectors"}))
-            )
+            chargers.append((box.charge_box_id, box.model_dump_json(exclude={"connectors"})))
             for conn in box.connectors:
                 connectors.append((box.charge_box_id, conn.connector_id, conn.model_dump_json()))
         transactions = [
@@ -1081,7 +1087,9 @@ class Store:
             for row in await cursor.fetchall():
                 by_box.setdefault(row[0], []).append(ConnectorStatus.model_validate_json(row[2]))
             await cursor.close()
-            cursor = await db.execute("SELECT charge_box_id, data FROM snapshot_chargers ORDER BY rowid")
+            cursor = await db.execute(
+                "SELECT charge_box_id, data FROM snapshot_chargers ORDER BY rowid"
+            )
             chargers = []
             for row in await cursor.fetchall():
                 box = ChargeBox.model_validate_json(row[1])
@@ -1362,7 +1370,9 @@ class Store:
 
         async def do(db: aiosqlite.Connection) -> tuple[Pairing, ScanEvent | None] | None:
             if deadline is not None and time.monotonic() > deadline:  # hook: too late to matter
-                log.warning("scan-to-login claim at %s skipped: past the hook's deadline", charge_box_id)
+                log.warning(
+                    "scan-to-login claim at %s skipped: past the hook's deadline", charge_box_id
+                )
                 return None
             cursor = await db.execute(
                 "SELECT * FROM pairings WHERE charge_box_id = ? AND cancelled_at IS NULL "

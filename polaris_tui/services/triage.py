@@ -265,9 +265,15 @@ def answer_valid(
     own_expired = tag.is_expired(now)
     if own_blocked:
         problems.append("blocked")
-        evidence.append("blocked in SteVe (maxActiveTransactionCount = 0): a tap is answered Blocked")
+        evidence.append(
+            "blocked in SteVe (maxActiveTransactionCount = 0): a tap is answered Blocked"
+        )
     else:
-        limit = "unlimited" if tag.max_active_transaction_count < 0 else str(tag.max_active_transaction_count)
+        limit = (
+            "unlimited"
+            if tag.max_active_transaction_count < 0
+            else str(tag.max_active_transaction_count)
+        )
         evidence.append(f"not blocked (max active transactions: {limit})")
     if own_expired:
         problems.append("expired")
@@ -292,7 +298,9 @@ def answer_valid(
         if not parent.exists:
             evidence.append(f"parent {parent.id_tag} is not in SteVe's tag list")
         elif parent.is_cause:
-            states = [s for s, on in (("blocked", parent.blocked), ("expired", parent.expired)) if on]
+            states = [
+                s for s, on in (("blocked", parent.blocked), ("expired", parent.expired)) if on
+            ]
             evidence.append(f"parent {parent.id_tag} is {' and '.join(states)}")
         else:
             evidence.append(f"parent {parent.id_tag} is fine (not blocked, not expired)")
@@ -362,7 +370,9 @@ def answer_linked(
             healthy=False,
         )
     if link.inherited:
-        evidence.append(f"linked to {link.customer_id} through ancestor {link.from_id_tag} (inherited)")
+        evidence.append(
+            f"linked to {link.customer_id} through ancestor {link.from_id_tag} (inherited)"
+        )
     else:
         evidence.append(f"linked to {link.customer_id} in this card's metadata")
     if not link.active:
@@ -491,7 +501,11 @@ def answer_accepted(
         reverse=True,
     )
     started = sorted(
-        (t for t in transactions or [] if t.ocpp_id_tag == id_tag and window.contains(t.start_timestamp)),
+        (
+            t
+            for t in transactions or []
+            if t.ocpp_id_tag == id_tag and window.contains(t.start_timestamp)
+        ),
         key=lambda t: t.start_timestamp,
         reverse=True,
     )
@@ -501,8 +515,15 @@ def answer_accepted(
     ]
     if hits:
         last = hits[0]
-        evidence = [_intercept_line(last), "the hook answered BLOCKED, so SteVe answered Blocked to the charger"]
-        later = [line for t, line in zip(started, session_lines) if t.start_timestamp > last.occurred_at]
+        evidence = [
+            _intercept_line(last),
+            "the hook answered BLOCKED, so SteVe answered Blocked to the charger",
+        ]
+        later = [
+            line
+            for t, line in zip(started, session_lines, strict=True)
+            if t.start_timestamp > last.occurred_at
+        ]
         if later:
             evidence.append("afterwards the card charged: " + "; ".join(later))
         return TriageAnswer(
@@ -560,7 +581,9 @@ def build_verdict(
 ) -> TriageVerdict:
     """All four answers at once."""
     window = tap_window(now, tap_at)
-    valid = answer_valid(id_tag, tag, chain, now, source=steve_source, data_as_of=data_as_of, meta=meta)
+    valid = answer_valid(
+        id_tag, tag, chain, now, source=steve_source, data_as_of=data_as_of, meta=meta
+    )
     return TriageVerdict(
         valid_in_steve=valid,
         linked_with_active_subscription=answer_linked(
@@ -568,6 +591,11 @@ def build_verdict(
         ),
         intercepted_by_scan_login=answer_intercepted(intercepts, window, store_error=store_error),
         charger_accepted=answer_accepted(
-            id_tag, transactions, intercepts, window, valid=valid, transactions_note=transactions_note
+            id_tag,
+            transactions,
+            intercepts,
+            window,
+            valid=valid,
+            transactions_note=transactions_note,
         ),
     )

@@ -74,7 +74,10 @@ class SourceBanner(Static):
         if audits:
             out.append(
                 Content.assemble(
-                    (f"{len(audits)} card edit(s) left pending by a crash were marked interrupted", "bold $warning"),
+                    (
+                        f"{len(audits)} card edit(s) left pending by a crash were marked interrupted",
+                        "bold $warning",
+                    ),
                     " — check them in the audit log (a)",
                 )
             )
@@ -84,8 +87,11 @@ class SourceBanner(Static):
             more = "…" if len(interrupted) > 5 else ""
             out.append(
                 Content.assemble(
-                    (f"{len(interrupted)} operation(s) left pending by a crash were marked "
-                     f"interrupted and not resent ({ids}{more})", "bold $warning"),
+                    (
+                        f"{len(interrupted)} operation(s) left pending by a crash were marked "
+                        f"interrupted and not resent ({ids}{more})",
+                        "bold $warning",
+                    ),
                     " — check them in the operation log (l)",
                 )
             )
@@ -105,11 +111,11 @@ class SourceBanner(Static):
             if state.error_title and state.error_title != f"{label} is unreachable":
                 detail = f"{state.error_title}: {detail}" if detail else state.error_title
             reason = f" — {clean(detail, limit=160)}" if detail else ""
-            return Content.assemble(
-                (f"{label} is unreachable{since}", "bold $error"), age, reason
-            )
+            return Content.assemble((f"{label} is unreachable{since}", "bold $error"), age, reason)
         if state.state == ConnectionState.DEGRADED:
-            reason = clean(state.error_message or state.error_title or "some requests failed", limit=160)
+            reason = clean(
+                state.error_message or state.error_title or "some requests failed", limit=160
+            )
             return Content.assemble(
                 (f"{label} is degraded", "bold $warning"),
                 f" — {reason}; last good data {ago(state.last_ok, now)}",

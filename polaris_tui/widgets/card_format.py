@@ -9,7 +9,7 @@ value never becomes markup.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from polaris_tui.models import (
@@ -30,11 +30,11 @@ STEVE_UNREACHABLE_BANNER = (
 """The runbook's exact words (diagnose-card-wont-charge, step 1)."""
 
 NONE = "(none)"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def yes_no(value: bool | None) -> str:
-    """"yes" / "no" / "unknown" for a flag that may be unknown."""
+    """ "yes" / "no" / "unknown" for a flag that may be unknown."""
     if value is None:
         return "unknown"
     return "yes" if value else "no"
@@ -213,7 +213,11 @@ def value_text(kind: CardEditKind, value: Any) -> str:
             return "unknown"
         return "blocked (max active transactions 0)" if value else "not blocked"
     if kind == CardEditKind.SET_EXPIRY:
-        return when(value) if isinstance(value, datetime) else (clean(value) if value else "never expires")
+        return (
+            when(value)
+            if isinstance(value, datetime)
+            else (clean(value) if value else "never expires")
+        )
     if kind == CardEditKind.SET_ACTIVE:
         return "active" if value else "inactive"
     if value is None or value == "":
@@ -273,8 +277,8 @@ def _iso_when(value: str) -> str:
     except ValueError:
         return value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return when(moment.astimezone(timezone.utc))
+        moment = moment.replace(tzinfo=UTC)
+    return when(moment.astimezone(UTC))
 
 
 def audit_status(entry: AuditEntry) -> str:
@@ -292,5 +296,3 @@ def audit_reverted(entry: AuditEntry) -> str:
     if entry.reverted_by is not None:
         parts.append(f"reverted by #{entry.reverted_by}")
     return ", ".join(parts) or "—"
-
-

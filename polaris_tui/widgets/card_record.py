@@ -26,8 +26,16 @@ LOCAL_LABELS = 15
 """Label column widths: SteVe's longest is "Max active transactions"."""
 
 
-def _line(text: Text, label: str, value: str, key: str | None, *, style: str = "",
-          show_keys: bool = True, width: int = STEVE_LABELS) -> None:
+def _line(
+    text: Text,
+    label: str,
+    value: str,
+    key: str | None,
+    *,
+    style: str = "",
+    show_keys: bool = True,
+    width: int = STEVE_LABELS,
+) -> None:
     if text.plain:
         text.append("\n")
     text.append(f"{label:<{width}}", style="dim")
@@ -42,17 +50,34 @@ def steve_text(view: CardView, now: datetime, *, can_edit: bool) -> Text:
     tag = view.tag
     if tag is None:
         if view.steve_state.state == ConnectionState.UNREACHABLE:
-            text.append("Unknown: SteVe is unreachable and its last snapshot has no tag with "
-                        "this idTag.", style="bold yellow")
+            text.append(
+                "Unknown: SteVe is unreachable and its last snapshot has no tag with this idTag.",
+                style="bold yellow",
+            )
         else:
-            text.append("Not in SteVe: SteVe has no tag with this idTag — every charger "
-                        "answers Invalid (a brand-new card?).", style="bold red")
+            text.append(
+                "Not in SteVe: SteVe has no tag with this idTag — every charger "
+                "answers Invalid (a brand-new card?).",
+                style="bold red",
+            )
         return text
     _line(text, "Parent idTag", tag.parent_id_tag or "(none)", "p", show_keys=can_edit)
-    _line(text, "Blocked", yes_no(tag.blocked), "b", style="bold red" if tag.blocked else "",
-          show_keys=can_edit)
-    _line(text, "Expiry", expiry_text(tag.expiry_date, now), "e",
-          style="bold red" if tag.is_expired(now) else "", show_keys=can_edit)
+    _line(
+        text,
+        "Blocked",
+        yes_no(tag.blocked),
+        "b",
+        style="bold red" if tag.blocked else "",
+        show_keys=can_edit,
+    )
+    _line(
+        text,
+        "Expiry",
+        expiry_text(tag.expiry_date, now),
+        "e",
+        style="bold red" if tag.is_expired(now) else "",
+        show_keys=can_edit,
+    )
     _line(text, "Max active transactions", max_active_text(tag.max_active_transaction_count), None)
     in_tx = f"{yes_no(tag.in_transaction)} ({tag.active_transaction_count} active)"
     _line(text, "In transaction", in_tx, None)
@@ -64,12 +89,30 @@ def local_text(view: CardView, *, can_edit: bool) -> Text:
     """Polaris' own metadata of the card: name, type, active, Lago link."""
     meta = view.meta
     text = Text()
-    _line(text, "Display name", (meta.display_name if meta else None) or "—", "n",
-          show_keys=can_edit, width=LOCAL_LABELS)
-    _line(text, "Tag type", (meta.tag_type if meta else None) or "—", "t", show_keys=can_edit,
-          width=LOCAL_LABELS)
-    _line(text, "Active", yes_no(meta.active if meta else True), "a", show_keys=can_edit,
-          width=LOCAL_LABELS)
+    _line(
+        text,
+        "Display name",
+        (meta.display_name if meta else None) or "—",
+        "n",
+        show_keys=can_edit,
+        width=LOCAL_LABELS,
+    )
+    _line(
+        text,
+        "Tag type",
+        (meta.tag_type if meta else None) or "—",
+        "t",
+        show_keys=can_edit,
+        width=LOCAL_LABELS,
+    )
+    _line(
+        text,
+        "Active",
+        yes_no(meta.active if meta else True),
+        "a",
+        show_keys=can_edit,
+        width=LOCAL_LABELS,
+    )
     own = meta.lago_customer_id if meta else None
     source = view.link_from_id_tag
     if own is None and source and source != view.id_tag:

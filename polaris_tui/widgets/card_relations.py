@@ -33,7 +33,7 @@ COLUMNS = (
 
 
 def relation_label(index: int, total: int) -> str:
-    """"parent", "grandparent", "ancestor 3"; the last of the chain is the root."""
+    """ "parent", "grandparent", "ancestor 3"; the last of the chain is the root."""
     names = {0: "parent", 1: "grandparent"}
     label = names.get(index, f"ancestor {index + 1}")
     return f"{label} (root)" if index == total - 1 and total > 1 else label
@@ -64,8 +64,14 @@ class CardRelations(DataTable):
 
     BORDER_TITLE = "Relations"
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None, disabled: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
         super().__init__(cursor_type="row", name=name, id=id, classes=classes, disabled=disabled)
 
     def on_mount(self) -> None:

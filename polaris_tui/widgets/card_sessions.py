@@ -15,7 +15,12 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from polaris_tui.models import CardView, ConnectionState, SessionRow
-from polaris_tui.widgets.card_format import session_duration, session_kwh, session_synced, source_age
+from polaris_tui.widgets.card_format import (
+    session_duration,
+    session_kwh,
+    session_synced,
+    source_age,
+)
 from polaris_tui.widgets.card_table import sync_rows
 from polaris_tui.widgets.formatting import duration, when
 from polaris_tui.widgets.safe_text import plain
@@ -54,8 +59,14 @@ class CardSessions(DataTable):
 
     BORDER_TITLE = "Recent transactions"
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None, disabled: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
         super().__init__(cursor_type="row", name=name, id=id, classes=classes, disabled=disabled)
         self._chargers: dict[str, str] = {}
 
@@ -75,12 +86,16 @@ class CardSessions(DataTable):
         if rows:
             return None
         if not view.recent_available or view.steve_state.state == ConnectionState.UNREACHABLE:
-            return ("Recent transactions: none shown — SteVe is unreachable, and Polaris keeps no "
-                    "copy of a card's history.")
+            return (
+                "Recent transactions: none shown — SteVe is unreachable, and Polaris keeps no "
+                "copy of a card's history."
+            )
         if view.tag is None:
             return "Recent transactions: none — SteVe does not know this idTag."
-        return (f"Recent transactions: no sessions at all for this idTag ({age}) — the card may "
-                "never have authorized successfully (see the triage verdict).")
+        return (
+            f"Recent transactions: no sessions at all for this idTag ({age}) — the card may "
+            "never have authorized successfully (see the triage verdict)."
+        )
 
     def charger_of(self, row_key: str) -> str | None:
         """The chargeBoxId of the session a row shows."""

@@ -12,6 +12,7 @@ resets cursor and scroll).
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
@@ -48,7 +49,7 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
         existing = {row_key.value for row_key in table.rows.keys()}
         for key, cells in rows:
             if key in existing:
-                for column, cell in zip(columns, cells):
+                for column, cell in zip(columns, cells, strict=True):
                     if table.get_cell(key, column) != cell:
                         table.update_cell(key, column, cell, update_width=True)
             else:
@@ -132,10 +133,22 @@ def card_cells(row: CardRow) -> list[Text]:
 class CardTable(DataTable):
     """The cards list: one row per card, keyed by idTag, updated in place."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None, disabled: bool = False) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id,
-                         classes=classes, disabled=disabled)
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            cursor_type="row",
+            zebra_stripes=True,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
 
     def on_mount(self) -> None:
         for key, label, width in CARD_COLUMNS:

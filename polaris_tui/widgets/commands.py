@@ -56,14 +56,18 @@ class PolarisCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, method, help_text in SCREENS:
-            yield DiscoveryHit(Content(title), self._screen_command(method), text=title, help=help_text)
+            yield DiscoveryHit(
+                Content(title), self._screen_command(method), text=title, help=help_text
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, method, help_text in SCREENS:
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, Content(title), self._screen_command(method), text=title, help=help_text)
+                yield Hit(
+                    score, Content(title), self._screen_command(method), text=title, help=help_text
+                )
         needle = query.strip().lower()
         if not needle:
             return

@@ -84,7 +84,9 @@ class LiveStatusPanel(PanelStatic):
         text, style = LIVENESS_TEXT.get(row.liveness, ("●", ""))
         if not row.managed:
             lines.append(Content.styled(text, style))
-            lines.append(Content("Known only to Polaris' local inventory; SteVe has no live status for it."))
+            lines.append(
+                Content("Known only to Polaris' local inventory; SteVe has no live status for it.")
+            )
             self.update(Content("\n").join(lines))
             return
         lines.append(
@@ -94,8 +96,16 @@ class LiveStatusPanel(PanelStatic):
             )
         )
         if stale:
-            lines.append(Content.styled("SteVe is unreachable: statuses below are the last snapshot.", "$error"))
-        lines.append(Content.styled(f"{'Conn':<5}{'Status':<13}{'Error code':<14}{'Reported':<12}Source", "bold"))
+            lines.append(
+                Content.styled(
+                    "SteVe is unreachable: statuses below are the last snapshot.", "$error"
+                )
+            )
+        lines.append(
+            Content.styled(
+                f"{'Conn':<5}{'Status':<13}{'Error code':<14}{'Reported':<12}Source", "bold"
+            )
+        )
         connectors = sorted(row.connectors, key=lambda c: c.connector_id)
         if not connectors:
             lines.append(Content.styled("No connector has reported a status.", "$text-muted"))
@@ -110,14 +120,14 @@ class LiveStatusPanel(PanelStatic):
                     SOURCE_SHORT.get(c.source.value, c.source.value),
                 )
             )
-            extra = " ".join(
-                clean(v, limit=60) for v in (c.info, c.vendor_error_code) if v
-            )
+            extra = " ".join(clean(v, limit=60) for v in (c.info, c.vendor_error_code) if v)
             if extra:
                 lines.append(Content.styled(f"     info: {extra}", "$text-muted"))
         meter = newest_meter(detail)
         if meter is None:
-            lines.append(Content.styled("Meter: no meter values for an open session.", "$text-muted"))
+            lines.append(
+                Content.styled("Meter: no meter values for an open session.", "$text-muted")
+            )
         else:
             session, at = meter
             advancing = {
@@ -154,7 +164,9 @@ class SessionPanel(PanelStatic):
         stale = is_stale(detail)
         self.set_age(detail.fetched_at, now, stale=stale)
         if not detail.row.managed:
-            self.update(Content.styled("Not in SteVe: Polaris cannot see its sessions.", "$text-muted"))
+            self.update(
+                Content.styled("Not in SteVe: Polaris cannot see its sessions.", "$text-muted")
+            )
             return
         if not detail.sessions:
             self.update(Content("No open session on this charger."))
@@ -172,7 +184,10 @@ class SessionPanel(PanelStatic):
                 ("Transaction ", "bold"), (str(tx.id), "bold"), f" · connector {tx.connector_id}"
             )
         ]
-        who: list[tuple[str, str] | str] = [("idTag     ", "$text-muted"), (clean(tx.ocpp_id_tag, limit=60), "bold")]
+        who: list[tuple[str, str] | str] = [
+            ("idTag     ", "$text-muted"),
+            (clean(tx.ocpp_id_tag, limit=60), "bold"),
+        ]
         if session.card and session.card.display_name:
             who.append(f" — {clean(session.card.display_name, limit=60)}")
         if session.customer is not None:
@@ -193,12 +208,18 @@ class SessionPanel(PanelStatic):
             Content.assemble(
                 ("Energy    ", "$text-muted"),
                 f"{kwh(session.energy_wh)} so far",
-                (f" · meter read {ago(checked, now)}", "$text-muted") if checked is not None else "",
+                (f" · meter read {ago(checked, now)}", "$text-muted")
+                if checked is not None
+                else "",
             )
         )
         meter = session.latest_meter
         if meter is None:
-            lines.append(Content.assemble(("Meter     ", "$text-muted"), ("no meter values yet", "$text-muted")))
+            lines.append(
+                Content.assemble(
+                    ("Meter     ", "$text-muted"), ("no meter values yet", "$text-muted")
+                )
+            )
         else:
             reading = kwh(meter.wh) if meter.wh is not None else clean(meter.value, limit=30)
             lines.append(
@@ -221,12 +242,20 @@ class SessionPanel(PanelStatic):
             age = f" for {ago(meter.value_timestamp, now).removesuffix(' ago')}" if meter else ""
             lines.append(
                 Content.assemble(
-                    (f"⚠ Meter has not advanced{age} (threshold {stuck_after_minutes:g} min): "
-                     "the session looks stuck.", "bold $error"),
+                    (
+                        f"⚠ Meter has not advanced{age} (threshold {stuck_after_minutes:g} min): "
+                        "the session looks stuck.",
+                        "bold $error",
+                    ),
                     f" {reason}" if reason else "",
                 )
             )
         elif session.meter_advancing:
-            lines.append(Content.styled("Meter is advancing: the car is still drawing, the session is not stuck.", "$success"))
+            lines.append(
+                Content.styled(
+                    "Meter is advancing: the car is still drawing, the session is not stuck.",
+                    "$success",
+                )
+            )
         lines.append(Content.styled("c: open this card", "$text-muted"))
         return Content("\n").join(lines)

@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.message import Message
-from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
@@ -100,7 +100,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("since", "Since", lambda r: _time_key(r.status_since)),
     Column("connectors", "Connectors", lambda r: len(r.connectors)),
     Column("heartbeat", "Heartbeat", lambda r: _time_key(r.last_heartbeat)),
-    Column("idtag", "Session idTag", lambda r: r.open_session.transaction.ocpp_id_tag if r.open_session else "~"),
+    Column(
+        "idtag",
+        "Session idTag",
+        lambda r: r.open_session.transaction.ocpp_id_tag if r.open_session else "~",
+    ),
     Column("stuck", "Stuck", lambda r: (0 if r.stuck else 1, r.charge_box_id)),
 )
 SORTS: dict[str, Callable[[ChargerRow], Any]] = {"attention": _attention} | {
@@ -184,9 +188,7 @@ class FleetTable(DataTable[Text]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(
-            cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes
-        )
+        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes)
         self.max_rows = max_rows
         """The most rows the table holds; the rest is reached by filtering."""
         self.sort_by = "attention"
@@ -243,7 +245,9 @@ class FleetTable(DataTable[Text]):
                     self.add_row(*cells, key=key)
                     self._id_cells[key] = cells[0]
                 elif old != signature:
-                    for column, cell, before, after in zip(COLUMNS, cells, old, signature):
+                    for column, cell, before, after in zip(
+                        COLUMNS, cells, old, signature, strict=True
+                    ):
                         if before != after:
                             self.update_cell(key, column.key, cell, update_width=True)
                             if column.key == "id":

@@ -26,8 +26,8 @@ from pydantic.fields import FieldInfo
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -136,8 +136,14 @@ class OperationForm(Widget):
         """The allowlist: operation name → params model."""
         self.can_submit = can_submit
         """False for a viewer: the form is shown, Submit is disabled."""
-        self.operation: str = initial if initial in self.models else (
-            "RemoteStopTransaction" if "RemoteStopTransaction" in self.models else next(iter(self.models), "")
+        self.operation: str = (
+            initial
+            if initial in self.models
+            else (
+                "RemoteStopTransaction"
+                if "RemoteStopTransaction" in self.models
+                else next(iter(self.models), "")
+            )
         )
         self.context: dict[str, Any] = {}
         self._prefilled: dict[str, str] = {}
@@ -192,7 +198,9 @@ class OperationForm(Widget):
                 # operator, and the service names a missing choice.
                 field_widget = Select(
                     [(Content(c), c) for c in choices],
-                    value=str(initial) if initial is not None and str(initial) in choices else Select.NULL,
+                    value=str(initial)
+                    if initial is not None and str(initial) in choices
+                    else Select.NULL,
                     allow_blank=True,
                     prompt="choose…",
                     compact=True,

@@ -146,10 +146,14 @@ def _failed(entry: OperationLogEntry, ref: str) -> Outcome:
     if title == StationOffline.title:
         return Outcome(head, "error", detail=f"{message}\n{OFFLINE_TEXT}".strip())
     if title == TransactionNotActive.title:
-        return Outcome(head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True)
+        return Outcome(
+            head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True
+        )
     if title == SteveTimeout.title:
         # The request went out: SteVe may have sent it on, and the station may act.
-        return Outcome(head, "error", detail=f"{NO_ANSWER_TEXT} {message}".strip(), offer_refresh=True)
+        return Outcome(
+            head, "error", detail=f"{NO_ANSWER_TEXT} {message}".strip(), offer_refresh=True
+        )
     if title == SteveUnreachable.title:
         return Outcome(
             head,
@@ -176,16 +180,22 @@ def describe_error(error: PolarisError, operation: str = "") -> Outcome:
             field_errors=dict(error.field_errors),
         )
     if isinstance(error, PermissionDenied):
-        return Outcome(error.title, "error", detail=error.message or "Viewers cannot submit operations.")
+        return Outcome(
+            error.title, "error", detail=error.message or "Viewers cannot submit operations."
+        )
     if isinstance(error, DuplicateSubmit):
         return Outcome(error.title, "warning", detail=error.message)
     if isinstance(error, TransactionNotActive):
-        return Outcome(error.title, "error", detail=f"{error.message}\n{STALE_TX_TEXT}", offer_refresh=True)
+        return Outcome(
+            error.title, "error", detail=f"{error.message}\n{STALE_TX_TEXT}", offer_refresh=True
+        )
     if isinstance(error, StationOffline):
         return Outcome(error.title, "error", detail=f"{error.message}\n{OFFLINE_TEXT}")
     if isinstance(error, (SteveUnreachable, SteveAuthError, SteveRejected)):
         return Outcome(
-            error.title, "error", detail=f"SteVe rejected the call or was unreachable. {error.message}"
+            error.title,
+            "error",
+            detail=f"SteVe rejected the call or was unreachable. {error.message}",
         )
     return Outcome(error.title, "error", detail=error.message)
 

@@ -92,10 +92,14 @@ class OperationsTable(DataTable[Text]):
         return self._entries.get(key or "")
 
     def _cells(self, entry: OperationLogEntry, now: datetime) -> dict[str, Text]:
-        status = entry.status.value + (" (dry)" if entry.dry_run and entry.status != OperationStatus.DRY_RUN else "")
+        status = entry.status.value + (
+            " (dry)" if entry.dry_run and entry.status != OperationStatus.DRY_RUN else ""
+        )
         cells = {
             "id": Text(str(entry.id)),
-            "when": Text(f"{entry.created_at.strftime('%m-%d %H:%M:%S')} ({short_age(entry.created_at, now)})"),
+            "when": Text(
+                f"{entry.created_at.strftime('%m-%d %H:%M:%S')} ({short_age(entry.created_at, now)})"
+            ),
             "charger": plain(entry.charge_box_id, limit=40),
             "operation": plain(entry.operation, limit=40),
             "status": Text(status, style=STATUS_STYLE.get(entry.status, "")),
@@ -138,7 +142,9 @@ class OperationsTable(DataTable[Text]):
                 self.add_row(*cells.values(), key=key)
                 added = True
             elif old != signature:
-                for (column, cell), before, after in zip(cells.items(), old, signature):
+                for (column, cell), before, after in zip(
+                    cells.items(), old, signature, strict=True
+                ):
                     if before != after:
                         self.update_cell(key, column, cell, update_width=True)
             self._signatures[key] = signature

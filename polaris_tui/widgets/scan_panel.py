@@ -65,7 +65,9 @@ class ScanPanel(Vertical):
             yield Label(Content("Arm for"))
             yield Input("2", type="number", compact=True, id="scan-minutes")
             yield Label(Content("min"))
-            yield Button(Content("Arm pairing"), id="scan-arm", compact=True, disabled=not self.can_act)
+            yield Button(
+                Content("Arm pairing"), id="scan-arm", compact=True, disabled=not self.can_act
+            )
             yield Button(Content("Cancel armed"), id="scan-cancel", compact=True, disabled=True)
 
     def on_mount(self) -> None:
@@ -96,9 +98,15 @@ class ScanPanel(Vertical):
         else:
             lines.append(Content.styled("No pairing armed on this charger.", "$text-muted"))
         if intercepts:
-            lines.append(Content.styled("Recent intercepts (answered BLOCKED by the hook):", "bold"))
+            lines.append(
+                Content.styled("Recent intercepts (answered BLOCKED by the hook):", "bold")
+            )
             for event in intercepts[:5]:
-                connector = f"connector {event.connector_id}" if event.connector_id is not None else "connector ?"
+                connector = (
+                    f"connector {event.connector_id}"
+                    if event.connector_id is not None
+                    else "connector ?"
+                )
                 lines.append(
                     Content(
                         f"  {clean(event.id_tag, limit=40)} · {connector} · "

@@ -36,7 +36,9 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
-def settings_for(sim: Any, tmp_path: Path, *, role: str = "admin", operator: str = "tester", **poll: float) -> Settings:
+def settings_for(
+    sim: Any, tmp_path: Path, *, role: str = "admin", operator: str = "tester", **poll: float
+) -> Settings:
     """Settings against the stand-in with a private store (fast polling by default)."""
     return sim_settings(sim, tmp_path, operator=operator, role=role, **{**SLOW_POLL, **poll})
 
@@ -67,7 +69,9 @@ def later() -> datetime:
 def app_factory(sim: Any, tmp_path: Path) -> Callable[..., PolarisApp]:
     """``app_factory(role=..., at=..., **poll)``: the App against the stand-in."""
 
-    def build(*, role: str = "admin", operator: str = "tester", at: datetime = FROZEN_NOW, **poll: float) -> PolarisApp:
+    def build(
+        *, role: str = "admin", operator: str = "tester", at: datetime = FROZEN_NOW, **poll: float
+    ) -> PolarisApp:
         return build_app(settings_for(sim, tmp_path, role=role, operator=operator, **poll), at=at)
 
     return build

@@ -115,7 +115,9 @@ def seed_hostile_sim(sim: Any, *, sessions: int = 3) -> None:
         )
     for name in names[:sessions]:
         sim.control(
-            "POST", "/sessions/start", {"chargeBoxId": charger_id(name), "connectorId": 1, "idTag": card_id(name)}
+            "POST",
+            "/sessions/start",
+            {"chargeBoxId": charger_id(name), "connectorId": 1, "idTag": card_id(name)},
         )
 
     async def add_customer() -> None:

@@ -55,7 +55,14 @@ async def wait_until(pilot: Any, predicate: Any, *, timeout: float = 30.0) -> bo
 
 def test_real_polaris_opens_with_steve_down_and_quits_cleanly(tmp_path: Path) -> None:
     store = tmp_path / "state" / "polaris.sqlite"
-    args = ["--steve-url", DEAD_STEVE, "--store", str(store), "--config", str(tmp_path / "none.toml")]
+    args = [
+        "--steve-url",
+        DEAD_STEVE,
+        "--store",
+        str(store),
+        "--config",
+        str(tmp_path / "none.toml"),
+    ]
     env = {"POLARIS_POLL__INTERVAL_SECONDS": "0.2", "POLARIS_POLL__MAX_BACKOFF_SECONDS": "0.8"}
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:
         assert polaris.wait_for("SteVe is unreachable", timeout=30), polaris.output[-2000:]
@@ -66,7 +73,9 @@ def test_real_polaris_opens_with_steve_down_and_quits_cleanly(tmp_path: Path) ->
             if log.exists() and log.read_text().count("SteVe poll:") >= 6:
                 break
             polaris.wait_for(b"\x00never", timeout=0.1)
-        assert log.read_text().count("SteVe poll:") >= 6, "at least two failed cycles (3 requests each)"
+        assert log.read_text().count("SteVe poll:") >= 6, (
+            "at least two failed cycles (3 requests each)"
+        )
         assert polaris.proc.poll() is None, "still running while SteVe is down"
         polaris.type("q")
         assert polaris.wait(15) == 0, "q quits promptly and cleanly even with SteVe down"
@@ -124,7 +133,9 @@ async def test_opens_on_the_snapshot_with_ages_then_recovers_by_itself(
         # The fleet is the snapshot's, and says how old it is.
         table = app.screen.query_one(FleetTable)
         assert "CP-ALPHA-01" in table.keys and "CP-BRAVO-02" in table.keys
-        assert all(row.source == StatusSource.SNAPSHOT for row in services.fleet.rows() if row.managed)
+        assert all(
+            row.source == StatusSource.SNAPSHOT for row in services.fleet.rows() if row.managed
+        )
         text = banner_text(app)
         assert "SteVe is unreachable since 2026-11-22 10:10:00Z" in text
         assert "showing data from 2026-11-22 10:00:00Z (10m ago)" in text
@@ -156,11 +167,15 @@ async def test_opens_on_the_snapshot_with_ages_then_recovers_by_itself(
         await settle(pilot)
         assert "SteVe" not in banner_text(app)
         assert services.poller.fetched_at == later
-        assert all(row.source != StatusSource.SNAPSHOT for row in services.fleet.rows() if row.managed)
+        assert all(
+            row.source != StatusSource.SNAPSHOT for row in services.fleet.rows() if row.managed
+        )
         assert "STALE" not in screen_text(app)
 
 
-async def test_lago_down_is_its_own_line_and_steve_views_stay_live(sim: Any, tmp_path: Path) -> None:
+async def test_lago_down_is_its_own_line_and_steve_views_stay_live(
+    sim: Any, tmp_path: Path
+) -> None:
     settings = settings_for(sim, tmp_path)
     settings.lago.url = "http://127.0.0.1:9/lago"
     app = build_app(settings)

@@ -57,7 +57,9 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
         # Every screen keeps working on the last data.
         await pilot.press("slash", *type_keys("ada@example.com"), "enter")
         await pilot.pause()
-        assert app.screen.query_one(FleetTable).keys == ["CP-ALPHA-01"], "search works on the snapshot"
+        assert app.screen.query_one(FleetTable).keys == ["CP-ALPHA-01"], (
+            "search works on the snapshot"
+        )
         await pilot.press("enter")
         await settle(pilot)
         detail = app.screen
@@ -68,7 +70,9 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
 
         # A RemoteStop submitted now fails with the reason, and is not queued.
         form = detail.query_one(OperationForm)
-        assert form.operation == "RemoteStopTransaction" and form.values() == {"transactionId": tx_id}
+        assert form.operation == "RemoteStopTransaction" and form.values() == {
+            "transactionId": tx_id
+        }
         form.dry_run = False
         await pilot.click("#op-submit")
         await pilot.pause()
@@ -109,7 +113,9 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
         sim.clear_fault("steve_down")
         assert await wait_until(pilot, lambda: steve_state(app) == ConnectionState.LIVE)
         cycles_back = services.poller.cycles[SourceName.STEVE]
-        assert await wait_until(pilot, lambda: services.poller.cycles[SourceName.STEVE] >= cycles_back + 3)
+        assert await wait_until(
+            pilot, lambda: services.poller.cycles[SourceName.STEVE] >= cycles_back + 3
+        )
         await settle(pilot)
         assert "SteVe" not in banner_text(app)
         assert [op["operation"] for op in sim.control("GET", "/operations")] == []
@@ -119,6 +125,8 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
         assert [r.status for r in rows] == [OperationStatus.FAILED]
 
         errors = [n for n in app._notifications if n.severity == "error"]
-        assert not [n for n in errors if "Unexpected" in (n.title or "")], [n.message for n in errors]
+        assert not [n for n in errors if "Unexpected" in (n.title or "")], [
+            n.message for n in errors
+        ]
         assert app.is_running
         await asyncio.sleep(0)

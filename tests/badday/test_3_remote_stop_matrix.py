@@ -41,7 +41,13 @@ NOT_ACTIVE_MESSAGE = "This transaction is not active at this station."
 
 
 def envelope(**lists: Any) -> dict[str, Any]:
-    body = {"taskId": 42, "taskFinished": True, "successResponses": [], "errorResponses": [], "exceptions": []}
+    body = {
+        "taskId": 42,
+        "taskFinished": True,
+        "successResponses": [],
+        "errorResponses": [],
+        "exceptions": [],
+    }
     body.update(lists)
     return body
 
@@ -68,7 +74,9 @@ def fails(status: int, message: str) -> Callable[[httpx.Request], httpx.Response
     return lambda request: api_error(status, message)
 
 
-def raises(kind: type[httpx.TransportError], text: str) -> Callable[[httpx.Request], httpx.Response]:
+def raises(
+    kind: type[httpx.TransportError], text: str
+) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         raise kind(text, request=request)
 
@@ -99,68 +107,125 @@ class Case:
 CASES: dict[str, Case] = {
     "accepted": Case(
         ok(envelope(successResponses=[{"chargeBoxId": CB, "response": "Accepted"}])),
-        OperationStatus.SUBMITTED, "accepted",
-        ["submitted", "SteVe task 42", "Station answered Accepted", "Watching for the station's StopTransaction"],
-        "ok", followup=StopFollowup.WATCHING,
+        OperationStatus.SUBMITTED,
+        "accepted",
+        [
+            "submitted",
+            "SteVe task 42",
+            "Station answered Accepted",
+            "Watching for the station's StopTransaction",
+        ],
+        "ok",
+        followup=StopFollowup.WATCHING,
     ),
     "rejected": Case(
         ok(envelope(successResponses=[{"chargeBoxId": CB, "response": "Rejected"}])),
-        OperationStatus.SUBMITTED, "rejected", ["submitted", "Station answered Rejected"], "warning",
+        OperationStatus.SUBMITTED,
+        "rejected",
+        ["submitted", "Station answered Rejected"],
+        "warning",
     ),
     "task_unfinished_empty_lists": Case(
         ok(envelope(taskFinished=False)),
-        OperationStatus.SUBMITTED, "no_answer",
-        ["submitted", "did not answer within 30 s", "may still act"], "warning",
+        OperationStatus.SUBMITTED,
+        "no_answer",
+        ["submitted", "did not answer within 30 s", "may still act"],
+        "warning",
         followup=StopFollowup.WATCHING,
     ),
     "call_error": Case(
-        ok(envelope(errorResponses=[{
-            "chargeBoxId": CB, "errorCode": "InternalError", "errorDescription": "firmware crashed", "errorDetails": None,
-        }])),
-        OperationStatus.SUBMITTED, "call_error",
-        ["submitted", "Station returned an error: InternalError firmware crashed"], "warning",
+        ok(
+            envelope(
+                errorResponses=[
+                    {
+                        "chargeBoxId": CB,
+                        "errorCode": "InternalError",
+                        "errorDescription": "firmware crashed",
+                        "errorDetails": None,
+                    }
+                ]
+            )
+        ),
+        OperationStatus.SUBMITTED,
+        "call_error",
+        ["submitted", "Station returned an error: InternalError firmware crashed"],
+        "warning",
     ),
     "exception": Case(
-        ok(envelope(exceptions=[{"chargeBoxId": CB, "exceptionMessage": f"No session context for chargeBoxId '{CB}'"}])),
-        OperationStatus.SUBMITTED, "exception",
-        ["submitted", "SteVe could not deliver it to the station", "No session context"], "warning",
+        ok(
+            envelope(
+                exceptions=[
+                    {
+                        "chargeBoxId": CB,
+                        "exceptionMessage": f"No session context for chargeBoxId '{CB}'",
+                    }
+                ]
+            )
+        ),
+        OperationStatus.SUBMITTED,
+        "exception",
+        ["submitted", "SteVe could not deliver it to the station", "No session context"],
+        "warning",
     ),
     "400_not_active": Case(
         fails(400, NOT_ACTIVE_MESSAGE),
-        OperationStatus.FAILED, "failed", ["failed", "Transaction no longer active", NOT_ACTIVE_MESSAGE, STALE_TX_TEXT],
-        "error", title="Transaction no longer active", offer_refresh=True,
+        OperationStatus.FAILED,
+        "failed",
+        ["failed", "Transaction no longer active", NOT_ACTIVE_MESSAGE, STALE_TX_TEXT],
+        "error",
+        title="Transaction no longer active",
+        offer_refresh=True,
     ),
     "400_no_station_eligible": Case(
         fails(400, OFFLINE_MESSAGE),
-        OperationStatus.FAILED, "failed", ["failed", "Charger is offline", OFFLINE_MESSAGE, OFFLINE_TEXT],
-        "error", title="Charger is offline",
+        OperationStatus.FAILED,
+        "failed",
+        ["failed", "Charger is offline", OFFLINE_MESSAGE, OFFLINE_TEXT],
+        "error",
+        title="Charger is offline",
     ),
     "401": Case(
         fails(401, "Full authentication is required to access this resource"),
-        OperationStatus.FAILED, "failed", ["failed", "SteVe refused the credentials", "Full authentication is required"],
-        "error", title="SteVe refused the credentials",
+        OperationStatus.FAILED,
+        "failed",
+        ["failed", "SteVe refused the credentials", "Full authentication is required"],
+        "error",
+        title="SteVe refused the credentials",
     ),
     "500_with_steve_body": Case(
         fails(500, "Unexpected error: NullPointerException in ChargePointServiceClient"),
-        OperationStatus.FAILED, "failed",
+        OperationStatus.FAILED,
+        "failed",
         ["failed", "SteVe refused the request", "NullPointerException in ChargePointServiceClient"],
-        "error", title="SteVe refused the request",
+        "error",
+        title="SteVe refused the request",
     ),
     "502_html": Case(
         bad_gateway,
-        OperationStatus.FAILED, "failed", ["failed", "HTTP 502 Bad Gateway"], "error",
-        title="SteVe refused the request", not_shown=["<html", "nginx"],
+        OperationStatus.FAILED,
+        "failed",
+        ["failed", "HTTP 502 Bad Gateway"],
+        "error",
+        title="SteVe refused the request",
+        not_shown=["<html", "nginx"],
     ),
     "connection_refused": Case(
         raises(httpx.ConnectError, "[Errno 111] Connection refused"),
-        OperationStatus.FAILED, "failed", ["failed", "SteVe is unreachable", "was not delivered", "Connection refused"],
-        "error", title="SteVe is unreachable",
+        OperationStatus.FAILED,
+        "failed",
+        ["failed", "SteVe is unreachable", "was not delivered", "Connection refused"],
+        "error",
+        title="SteVe is unreachable",
     ),
     "read_timeout": Case(
         raises(httpx.ReadTimeout, "timed out"),
-        OperationStatus.FAILED, "failed",
+        OperationStatus.FAILED,
+        "failed",
         ["failed", "SteVe did not answer in time", "may still act", "before you try again"],
-        "error", title="SteVe did not answer in time", offer_refresh=True, not_shown=["not delivered"],
+        "error",
+        title="SteVe did not answer in time",
+        offer_refresh=True,
+        not_shown=["not delivered"],
     ),
 }
 
@@ -180,8 +245,12 @@ def active_transaction(request: httpx.Request) -> httpx.Response:
         200,
         json={
             "transaction": {
-                "id": TX_ID, "chargeBoxId": CB, "connectorId": 1, "ocppIdTag": "CARD-STUCK",
-                "startTimestamp": "2026-11-22T07:00:00.000Z", "startValue": "1000",
+                "id": TX_ID,
+                "chargeBoxId": CB,
+                "connectorId": 1,
+                "ocppIdTag": "CARD-STUCK",
+                "startTimestamp": "2026-11-22T07:00:00.000Z",
+                "startValue": "1000",
             },
             "values": [],
         },
@@ -204,15 +273,27 @@ async def test_remote_stop_answer(name: str, store: Store) -> None:
         store={"path": store.path},
         poll={"stop_followup_seconds": 600},
     )
-    client = SteveClient(settings.steve, transport=httpx.MockTransport(steve), secrets=settings.secrets())
+    client = SteveClient(
+        settings.steve, transport=httpx.MockTransport(steve), secrets=settings.secrets()
+    )
     events: list[Any] = []
     service = OperationService(
-        client, store, FixedClock(FROZEN_NOW), settings, Operator(name="ana", role=Role.ADMIN),
-        lambda charge_box_id: True, events.append, watch_interval=60,
+        client,
+        store,
+        FixedClock(FROZEN_NOW),
+        settings,
+        Operator(name="ana", role=Role.ADMIN),
+        lambda charge_box_id: True,
+        events.append,
+        watch_interval=60,
     )
     try:
         entry = await service.submit(
-            CB, "RemoteStopTransaction", {"transactionId": TX_ID}, dry_run=False, request_id=f"press-{name}"
+            CB,
+            "RemoteStopTransaction",
+            {"transactionId": TX_ID},
+            dry_run=False,
+            request_id=f"press-{name}",
         )
     finally:
         await service.close()
@@ -252,14 +333,30 @@ async def test_a_connect_timeout_is_not_delivered_but_a_read_timeout_may_act(sto
     (SteVe may have sent it on): the two must not read the same."""
     shown: dict[str, str] = {}
     for name, kind in (("connect", httpx.ConnectTimeout), ("read", httpx.ReadTimeout)):
-        settings = Settings(steve={"url": "http://steve.test/steve", "api_password": PASSWORD}, store={"path": store.path})
-        client = SteveClient(settings.steve, transport=httpx.MockTransport(raises(kind, "timed out")))
+        settings = Settings(
+            steve={"url": "http://steve.test/steve", "api_password": PASSWORD},
+            store={"path": store.path},
+        )
+        client = SteveClient(
+            settings.steve, transport=httpx.MockTransport(raises(kind, "timed out"))
+        )
         service = OperationService(
-            client, store, FixedClock(FROZEN_NOW), settings, Operator(name="ana", role=Role.ADMIN),
-            lambda charge_box_id: True, lambda event: None,
+            client,
+            store,
+            FixedClock(FROZEN_NOW),
+            settings,
+            Operator(name="ana", role=Role.ADMIN),
+            lambda charge_box_id: True,
+            lambda event: None,
         )
         try:
-            entry = await service.submit(CB, "RemoteStopTransaction", {"transactionId": TX_ID}, dry_run=False, request_id=name)
+            entry = await service.submit(
+                CB,
+                "RemoteStopTransaction",
+                {"transactionId": TX_ID},
+                dry_run=False,
+                request_id=name,
+            )
         finally:
             await service.close()
             await client.close()

@@ -51,16 +51,31 @@ GOOD_BOX = {
     "lastHeartbeatTimestamp": "2026-11-22T09:59:30.000Z",
     "online": True,
     "connectors": [
-        {"connectorId": 1, "status": "Charging", "errorCode": "NoError", "timestamp": "2026-11-22T09:30:00.000Z"}
+        {
+            "connectorId": 1,
+            "status": "Charging",
+            "errorCode": "NoError",
+            "timestamp": "2026-11-22T09:30:00.000Z",
+        }
     ],
 }
 GOOD_TX = {
-    "id": 1001, "chargeBoxId": CB, "chargeBoxPk": 1, "connectorId": 1, "ocppIdTag": "CARD-HEALTHY",
-    "ocppTagPk": 1, "startTimestamp": "2026-11-22T09:30:00.000Z", "startValue": "1000",
+    "id": 1001,
+    "chargeBoxId": CB,
+    "chargeBoxPk": 1,
+    "connectorId": 1,
+    "ocppIdTag": "CARD-HEALTHY",
+    "ocppTagPk": 1,
+    "startTimestamp": "2026-11-22T09:30:00.000Z",
+    "startValue": "1000",
 }
 GOOD_TAG = {
-    "ocppTagPk": 1, "idTag": "CARD-HEALTHY", "maxActiveTransactionCount": 1, "activeTransactionCount": 1,
-    "inTransaction": True, "blocked": False,
+    "ocppTagPk": 1,
+    "idTag": "CARD-HEALTHY",
+    "maxActiveTransactionCount": 1,
+    "activeTransactionCount": 1,
+    "inTransaction": True,
+    "blocked": False,
 }
 GOOD = {"/chargeBoxes": [GOOD_BOX], "/transactions": [GOOD_TX], "/ocppTags": [GOOD_TAG]}
 
@@ -95,7 +110,9 @@ def status(code: int, body: Any = None) -> Answer:
 
 
 def raw(data: bytes, headers: dict[str, str] | None = None) -> Answer:
-    return lambda request: httpx.Response(200, content=data, headers=headers or {"Content-Type": "application/json"})
+    return lambda request: httpx.Response(
+        200, content=data, headers=headers or {"Content-Type": "application/json"}
+    )
 
 
 def timeout(request: httpx.Request) -> httpx.Response:
@@ -104,10 +121,13 @@ def timeout(request: httpx.Request) -> httpx.Response:
 
 def per_endpoint(change: Callable[[str, Any], Any]) -> Answer:
     """A good answer passed through ``change(endpoint, payload)``."""
+
     def answer(request: httpx.Request) -> httpx.Response:
         payload = change(endpoint(request), json.loads(json.dumps(GOOD[endpoint(request)])))
         # json.dumps escapes a lone surrogate as \\ud800: valid JSON, as Jackson would send it.
-        return httpx.Response(200, content=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+        return httpx.Response(
+            200, content=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
 
     return answer
 
@@ -143,24 +163,57 @@ def with_wrong_types(path: str, payload: Any) -> Any:
 BAD_ANSWERS: dict[str, tuple[Answer, ConnectionState, str]] = {
     "503 from a proxy": (status(503), ConnectionState.UNREACHABLE, "SteVe refused the request"),
     "500 with SteVe's body": (
-        status(500, {"status": 500, "error": "Internal Server Error", "message": "NullPointerException"}),
-        ConnectionState.UNREACHABLE, "SteVe refused the request",
+        status(
+            500,
+            {"status": 500, "error": "Internal Server Error", "message": "NullPointerException"},
+        ),
+        ConnectionState.UNREACHABLE,
+        "SteVe refused the request",
     ),
-    "401": (status(401, {"status": 401, "message": "Bad credentials"}), ConnectionState.UNREACHABLE, "SteVe refused the credentials"),
+    "401": (
+        status(401, {"status": 401, "message": "Bad credentials"}),
+        ConnectionState.UNREACHABLE,
+        "SteVe refused the credentials",
+    ),
     "403": (status(403), ConnectionState.UNREACHABLE, "SteVe refused the credentials"),
     "read timeout": (timeout, ConnectionState.UNREACHABLE, "SteVe did not answer in time"),
-    "truncated JSON": (raw(json.dumps([GOOD_BOX]).encode()[:57]), ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read"),
-    "HTML with 200": (raw(b"<html>login</html>", {"Content-Type": "text/html"}), ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read"),
-    "wrong types": (per_endpoint(with_wrong_types), ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read"),
-    "a JSON object, not a list": (raw(b'{"content": []}'), ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read"),
+    "truncated JSON": (
+        raw(json.dumps([GOOD_BOX]).encode()[:57]),
+        ConnectionState.UNREACHABLE,
+        "SteVe sent an answer Polaris cannot read",
+    ),
+    "HTML with 200": (
+        raw(b"<html>login</html>", {"Content-Type": "text/html"}),
+        ConnectionState.UNREACHABLE,
+        "SteVe sent an answer Polaris cannot read",
+    ),
+    "wrong types": (
+        per_endpoint(with_wrong_types),
+        ConnectionState.UNREACHABLE,
+        "SteVe sent an answer Polaris cannot read",
+    ),
+    "a JSON object, not a list": (
+        raw(b'{"content": []}'),
+        ConnectionState.UNREACHABLE,
+        "SteVe sent an answer Polaris cannot read",
+    ),
     "over 50 MB": (huge, ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read"),
     "broken gzip": (
-        raw(b"\x1f\x8b not really gzip", {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
-        ConnectionState.UNREACHABLE, "SteVe sent an answer Polaris cannot read",
+        raw(
+            b"\x1f\x8b not really gzip",
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        ),
+        ConnectionState.UNREACHABLE,
+        "SteVe sent an answer Polaris cannot read",
     ),
     "a lone surrogate in a description": (
-        per_endpoint(lambda path, p: [{**p[0], "description": "bad \ud800 text"}] if path == "/chargeBoxes" else p),
-        ConnectionState.LIVE, "",
+        per_endpoint(
+            lambda path, p: (
+                [{**p[0], "description": "bad \ud800 text"}] if path == "/chargeBoxes" else p
+            )
+        ),
+        ConnectionState.LIVE,
+        "",
     ),
     "unknown fields": (per_endpoint(with_unknown_fields), ConnectionState.LIVE, ""),
 }
@@ -168,7 +221,11 @@ BAD_ANSWERS: dict[str, tuple[Answer, ConnectionState, str]] = {
 
 def settings_in(tmp_path: Path) -> Settings:
     return Settings(
-        steve={"url": "http://steve.test/steve", "api_password": "pw", "status_source": "chargeboxes-api"},
+        steve={
+            "url": "http://steve.test/steve",
+            "api_password": "pw",
+            "status_source": "chargeboxes-api",
+        },
         store={"path": tmp_path / "polaris.sqlite"},
         poll={"interval_seconds": 3600},
         operator={"name": "ana", "admins": ["ana"]},
@@ -184,7 +241,9 @@ def integrity(path: Path) -> str:
 
 
 @pytest.mark.parametrize("name", list(BAD_ANSWERS))
-async def test_a_bad_answer_is_a_clear_state_and_keeps_the_last_data(name: str, tmp_path: Path) -> None:
+async def test_a_bad_answer_is_a_clear_state_and_keeps_the_last_data(
+    name: str, tmp_path: Path
+) -> None:
     answer, expected, title = BAD_ANSWERS[name]
     steve = Switchable()
     settings = settings_in(tmp_path)
@@ -205,8 +264,12 @@ async def test_a_bad_answer_is_a_clear_state_and_keeps_the_last_data(name: str, 
         assert (state.error_title or "") == title
         if title:
             assert state.last_ok == FROZEN_NOW, "the last good data keeps its time"
-            assert [row.charge_box_id for row in services.fleet.rows()] == [CB], "the last data stays"
-            assert "<html" not in (state.error_message or "") and "nginx" not in (state.error_message or "")
+            assert [row.charge_box_id for row in services.fleet.rows()] == [CB], (
+                "the last data stays"
+            )
+            assert "<html" not in (state.error_message or "") and "nginx" not in (
+                state.error_message or ""
+            )
         await services.poller._save_snapshot(force=True)
     finally:
         await services.close()
@@ -218,18 +281,24 @@ async def test_a_bad_answer_is_a_clear_state_and_keeps_the_last_data(name: str, 
     finally:
         await store.close()
     assert snapshot is not None and [box.charge_box_id for box in snapshot.chargers] == [CB]
-    expected_at = FROZEN_NOW + timedelta(seconds=60) if expected == ConnectionState.LIVE else FROZEN_NOW
+    expected_at = (
+        FROZEN_NOW + timedelta(seconds=60) if expected == ConnectionState.LIVE else FROZEN_NOW
+    )
     assert snapshot.fetched_at == expected_at, "a bad answer never replaces the saved data"
 
 
-@pytest.mark.parametrize("name", ["500 with SteVe's body", "truncated JSON", "over 50 MB", "broken gzip"])
+@pytest.mark.parametrize(
+    "name", ["500 with SteVe's body", "truncated JSON", "over 50 MB", "broken gzip"]
+)
 def test_the_app_shows_a_clear_notice_and_stays_up(name: str, tmp_path: Path) -> None:
     answer, _, title = BAD_ANSWERS[name]
     steve = Switchable()
     settings = settings_in(tmp_path)
 
     async def factory(settings: Settings, *, clock: Any) -> PolarisServices:
-        services = await PolarisServices.open(settings, clock=clock, steve_transport=httpx.MockTransport(steve))
+        services = await PolarisServices.open(
+            settings, clock=clock, steve_transport=httpx.MockTransport(steve)
+        )
         services.steve._retry_delays = (0.0, 0.0)
         return services
 
@@ -242,7 +311,7 @@ def test_the_app_shows_a_clear_notice_and_stays_up(name: str, tmp_path: Path) ->
             app.action_refresh_now()
             await settle(pilot)
             text = banner_text(app)
-            assert f"SteVe is unreachable" in text and title in text, text
+            assert "SteVe is unreachable" in text and title in text, text
             assert app.is_running
             assert CB in app.screen.query_one("FleetTable").keys
             assert not [n for n in app._notifications if "Unexpected" in (n.title or "")]
@@ -253,11 +322,12 @@ def test_the_app_shows_a_clear_notice_and_stays_up(name: str, tmp_path: Path) ->
 async def test_a_large_valid_answer_is_read(tmp_path: Path) -> None:
     """Big is not bad: 5,000 stations with long descriptions (about 6 MB) are read."""
     boxes = [
-        {**GOOD_BOX, "chargeBoxId": f"CP-{i:05d}", "description": "x" * 1000}
-        for i in range(5000)
+        {**GOOD_BOX, "chargeBoxId": f"CP-{i:05d}", "description": "x" * 1000} for i in range(5000)
     ]
     payloads = {**GOOD, "/chargeBoxes": boxes}
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=payloads[endpoint(request)]))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, json=payloads[endpoint(request)])
+    )
     client = SteveClient(settings_in(tmp_path).steve, transport=transport)
     try:
         assert len(await client.charge_boxes()) == 5000
@@ -268,14 +338,21 @@ async def test_a_large_valid_answer_is_read(tmp_path: Path) -> None:
 async def test_lago_bad_answers_are_lago_errors(tmp_path: Path) -> None:
     """The same for Lago: every bad answer is a Lago error, never anything else."""
     answers = [
-        status(500), status(401), timeout, raw(b'{"customers": [{"lago_id": 1'),
-        raw(b"\x1f\x8b??", {"Content-Encoding": "gzip"}), huge,
-        raw(b'{"customers": [{"lago_id": "l", "external_id": "c", "name": "\\ud800"}], "meta": {}}'),
+        status(500),
+        status(401),
+        timeout,
+        raw(b'{"customers": [{"lago_id": 1'),
+        raw(b"\x1f\x8b??", {"Content-Encoding": "gzip"}),
+        huge,
+        raw(
+            b'{"customers": [{"lago_id": "l", "external_id": "c", "name": "\\ud800"}], "meta": {}}'
+        ),
     ]
     for answer in answers:
         client = LagoClient(
             Settings(lago={"url": "http://lago.test", "api_key": "k"}).lago,
-            transport=httpx.MockTransport(answer), retry_delays=(0.0, 0.0),
+            transport=httpx.MockTransport(answer),
+            retry_delays=(0.0, 0.0),
         )
         try:
             customers = await client.customers()
@@ -291,17 +368,26 @@ async def test_lago_bad_answers_are_lago_errors(tmp_path: Path) -> None:
 
 SURROGATE_TEXT = st.text(alphabet=st.characters(codec=None), max_size=20)
 WILD_TIMES = st.datetimes(
-    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
     timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))]),
 )
 TIME_TEXT = st.one_of(
     WILD_TIMES.map(lambda d: d.isoformat()),
-    st.sampled_from(["Today at 09:58", "Yesterday at 23:10", "2026-11-20 at 14:30", "", "24:99", "Z"]),
+    st.sampled_from(
+        ["Today at 09:58", "Yesterday at 23:10", "2026-11-20 at 14:30", "", "24:99", "Z"]
+    ),
     SURROGATE_TEXT,
 )
 ANY_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | SURROGATE_TEXT,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(SURROGATE_TEXT, children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | SURROGATE_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(SURROGATE_TEXT, children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -314,7 +400,10 @@ def maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 CONNECTOR = st.fixed_dictionaries(
     {
         "connectorId": maybe(st.integers(min_value=-5, max_value=2**40)),
-        "status": maybe(st.sampled_from(["Available", "Charging", "Faulted", "SuspendedEV", "Unavailable"]) | SURROGATE_TEXT),
+        "status": maybe(
+            st.sampled_from(["Available", "Charging", "Faulted", "SuspendedEV", "Unavailable"])
+            | SURROGATE_TEXT
+        ),
         "errorCode": maybe(SURROGATE_TEXT),
         "timestamp": maybe(TIME_TEXT),
         "info": maybe(SURROGATE_TEXT | st.none()),
@@ -351,7 +440,11 @@ TAG = st.fixed_dictionaries(
         "blocked": maybe(st.booleans()),
     }
 )
-SHAPED = {"/chargeBoxes": st.lists(BOX, max_size=4), "/transactions": st.lists(TX, max_size=4), "/ocppTags": st.lists(TAG, max_size=4)}
+SHAPED = {
+    "/chargeBoxes": st.lists(BOX, max_size=4),
+    "/transactions": st.lists(TX, max_size=4),
+    "/ocppTags": st.lists(TAG, max_size=4),
+}
 
 
 @st.composite
@@ -368,12 +461,20 @@ def steve_answer(draw: st.DrawFn, path: str) -> tuple[int, dict[str, str], bytes
     else:
         whole = json.dumps(draw(SHAPED[path])).encode()
         body = whole[: draw(st.integers(min_value=0, max_value=max(len(whole) - 1, 0)))]
-    headers = {"Content-Type": draw(st.sampled_from(["application/json", "text/html", "application/json; charset=latin-1"]))}
-    encoding = draw(st.sampled_from([None, None, None, "gzip", "deflate", "br", "identity", "x-unknown"]))
+    headers = {
+        "Content-Type": draw(
+            st.sampled_from(["application/json", "text/html", "application/json; charset=latin-1"])
+        )
+    }
+    encoding = draw(
+        st.sampled_from([None, None, None, "gzip", "deflate", "br", "identity", "x-unknown"])
+    )
     if encoding:
         headers["Content-Encoding"] = encoding
     if code in (301, 302):
-        headers["Location"] = draw(st.sampled_from(["/steve/manager/signin", "http://elsewhere/", "\x1b[2J"]))
+        headers["Location"] = draw(
+            st.sampled_from(["/steve/manager/signin", "http://elsewhere/", "\x1b[2J"])
+        )
     return code, headers, body
 
 
@@ -389,20 +490,30 @@ def scripted(answers: dict[str, tuple[int, dict[str, str], bytes]]) -> httpx.Moc
 
 
 HYPOTHESIS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 
 @HYPOTHESIS
 @given(answers=ANSWERS)
-def test_generated_answers_through_the_client_are_models_or_domain_errors(answers: dict[str, Any]) -> None:
+def test_generated_answers_through_the_client_are_models_or_domain_errors(
+    answers: dict[str, Any],
+) -> None:
     async def run() -> None:
         client = SteveClient(
             Settings(steve={"url": "http://steve.test/steve", "api_password": "pw"}).steve,
-            transport=scripted(answers), retry_delays=(), clock=FixedClock(FROZEN_NOW),
+            transport=scripted(answers),
+            retry_delays=(),
+            clock=FixedClock(FROZEN_NOW),
         )
         try:
-            for call in (client.charge_boxes, client.list_tags, lambda: client.list_transactions(type="ACTIVE")):
+            for call in (
+                client.charge_boxes,
+                client.list_tags,
+                lambda: client.list_transactions(type="ACTIVE"),
+            ):
                 try:
                     result = await call()
                 except PolarisError as error:
@@ -417,7 +528,11 @@ def test_generated_answers_through_the_client_are_models_or_domain_errors(answer
     asyncio.run(run())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(first=ANSWERS, second=ANSWERS)
 def test_generated_answers_through_the_poller_never_escape_and_the_snapshot_loads(
     first: dict[str, Any], second: dict[str, Any]
@@ -429,13 +544,19 @@ def test_generated_answers_through_the_poller_never_escape_and_the_snapshot_load
         events: list[Any] = []
         try:
             for answers in (first, second):
-                client = SteveClient(settings.steve, transport=scripted(answers), retry_delays=(), clock=clock)
+                client = SteveClient(
+                    settings.steve, transport=scripted(answers), retry_delays=(), clock=clock
+                )
                 poller = LivePoller(client, None, store, clock, settings, events.append)
                 try:
                     await poller.load_snapshot()
                     await poller.refresh_now()  # never raises
                     state = poller.state(SourceName.STEVE)
-                    assert state.state in (ConnectionState.LIVE, ConnectionState.DEGRADED, ConnectionState.UNREACHABLE)
+                    assert state.state in (
+                        ConnectionState.LIVE,
+                        ConnectionState.DEGRADED,
+                        ConnectionState.UNREACHABLE,
+                    )
                     assert state.error_title != "Internal error", state.error_message
                     for row in poller.rows():
                         row.model_dump_json()

@@ -68,7 +68,8 @@ CRASHER = textwrap.dedent(
 
 def alpha_transaction(sim: Any) -> int:
     return next(
-        t["id"] for t in sim.control("GET", "/transactions")
+        t["id"]
+        for t in sim.control("GET", "/transactions")
         if t["chargeBoxId"] == "CP-ALPHA-01" and t["stopTimestamp"] is None
     )
 
@@ -83,7 +84,11 @@ async def test_sigkill_between_commit_and_send_is_interrupted_shown_and_never_re
     config["lago"]["api_key"] = sim.lago_key
     crash = subprocess.run(
         [sys.executable, "-c", CRASHER, json.dumps(config), str(tx_id)],
-        capture_output=True, text=True, env=polaris_env(tmp_path), cwd=REPO, timeout=60,
+        capture_output=True,
+        text=True,
+        env=polaris_env(tmp_path),
+        cwd=REPO,
+        timeout=60,
     )
     assert crash.returncode == -signal.SIGKILL, crash.stderr
     assert "submitting" in crash.stdout and "not reached" not in crash.stdout
@@ -103,7 +108,10 @@ async def test_sigkill_between_commit_and_send_is_interrupted_shown_and_never_re
         assert [e.status for e in services.interrupted_at_start] == [OperationStatus.INTERRUPTED]
         entry = services.interrupted_at_start[0]
         assert entry.task_id is None and entry.request_id == "press-before-crash"
-        assert "1 operation(s) left pending by a crash were marked interrupted and not resent (#1)" in banner_text(app)
+        assert (
+            "1 operation(s) left pending by a crash were marked interrupted and not resent (#1)"
+            in banner_text(app)
+        )
 
         app.open_operation_log()
         await settle(pilot)
@@ -125,13 +133,19 @@ async def test_sigkill_between_commit_and_send_is_interrupted_shown_and_never_re
 
 def store_is_closed_cleanly(store: Path, pid: int) -> None:
     wal = Path(f"{store}-wal")
-    assert not wal.exists() or wal.stat().st_size == 0, "the last connection closed: the WAL was checkpointed"
+    assert not wal.exists() or wal.stat().st_size == 0, (
+        "the last connection closed: the WAL was checkpointed"
+    )
     owners = Path(f"{store}-owners")
-    assert not [p for p in owners.glob("*.lock") if f"_{pid}_" in p.name], "its owner lock was released"
+    assert not [p for p in owners.glob("*.lock") if f"_{pid}_" in p.name], (
+        "its owner lock was released"
+    )
     conn = sqlite3.connect(store, timeout=1)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO card_meta (id_tag, display_name, active) VALUES ('AFTER-HUP', 'x', 1)")
+        conn.execute(
+            "INSERT INTO card_meta (id_tag, display_name, active) VALUES ('AFTER-HUP', 'x', 1)"
+        )
         conn.execute("COMMIT")
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
@@ -139,11 +153,21 @@ def store_is_closed_cleanly(store: Path, pid: int) -> None:
 
 
 @pytest.mark.parametrize("steve_down", [False, True], ids=["steve-up", "steve-down-mid-retry"])
-def test_sighup_ends_polaris_cleanly_with_its_store_closed(sim: Any, tmp_path: Path, steve_down: bool) -> None:
+def test_sighup_ends_polaris_cleanly_with_its_store_closed(
+    sim: Any, tmp_path: Path, steve_down: bool
+) -> None:
     store = tmp_path / "state" / "polaris.sqlite"
     args = [
-        "--steve-url", sim.steve_url, "--lago-url", sim.lago_url,
-        "--store", str(store), "--operator", "ana", "--config", str(tmp_path / "none.toml"),
+        "--steve-url",
+        sim.steve_url,
+        "--lago-url",
+        sim.lago_url,
+        "--store",
+        str(store),
+        "--operator",
+        "ana",
+        "--config",
+        str(tmp_path / "none.toml"),
     ]
     env = {
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,

@@ -112,15 +112,31 @@ def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path) -> Non
         config["lago"]["api_key"] = sim.lago_key
         config["operator"] = {"name": f"op{n}", "admins": [f"op{n}"]}
         spec = {
-            "chargers": CHARGERS, "own_card": OWN_CARDS[n], "shared_card": SHARED_CARD,
-            "operations": OPERATIONS, "dry_runs": DRY_RUNS, "toggles": TOGGLES, "renames": RENAMES,
+            "chargers": CHARGERS,
+            "own_card": OWN_CARDS[n],
+            "shared_card": SHARED_CARD,
+            "operations": OPERATIONS,
+            "dry_runs": DRY_RUNS,
+            "toggles": TOGGLES,
+            "renames": RENAMES,
         }
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-c", WORKER, json.dumps(config), str(n), str(go_at), json.dumps(spec),
-                 str(tmp_path / f"worker{n}.log")],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env=polaris_env(tmp_path), cwd=REPO,
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    json.dumps(config),
+                    str(n),
+                    str(go_at),
+                    json.dumps(spec),
+                    str(tmp_path / f"worker{n}.log"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=polaris_env(tmp_path),
+                cwd=REPO,
             )
         )
     reports = []
@@ -140,9 +156,13 @@ def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path) -> Non
 
     conn = sqlite3.connect(settings.store.path)
     try:
-        ops = conn.execute("SELECT request_id, status, requested_by FROM charger_operation_log").fetchall()
+        ops = conn.execute(
+            "SELECT request_id, status, requested_by FROM charger_operation_log"
+        ).fetchall()
         audits = conn.execute("SELECT actor, action, id_tag, status FROM audit_log").fetchall()
-        name = conn.execute("SELECT display_name FROM card_meta WHERE id_tag = ?", (SHARED_CARD,)).fetchone()
+        name = conn.execute(
+            "SELECT display_name FROM card_meta WHERE id_tag = ?", (SHARED_CARD,)
+        ).fetchone()
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
@@ -153,7 +173,9 @@ def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path) -> Non
     assert len(audits) == PROCESSES * (2 * TOGGLES + RENAMES), "no audit row lost"
     assert {s for *_, s in audits} == {"applied"}
     assert {a for a, *_ in audits} == {f"op{n}" for n in range(PROCESSES)}
-    assert name is not None and name[0].startswith("truck p"), "the shared card holds one of the names"
+    assert name is not None and name[0].startswith("truck p"), (
+        "the shared card holds one of the names"
+    )
     sent = [op for op in sim.control("GET", "/operations") if op["operation"] == "GetConfiguration"]
     assert len(sent) == PROCESSES * OPERATIONS, "each operation reached SteVe exactly once"
     tags = {t["idTag"]: t for t in sim.control("GET", "/cards")}

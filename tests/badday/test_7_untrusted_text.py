@@ -35,9 +35,9 @@ from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
+from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.errors import SteveRejected
 from polaris_tui.services.store import Store
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import _INVISIBLE
@@ -60,7 +60,9 @@ from .ptyrun import run_polaris
 OPERATOR = "ana[/]\x1b]0;evil\x07\u202e"
 """The operator's own name is untrusted too (it lands in every log row)."""
 
-FORBIDDEN_CHARS = {chr(c) for c in range(0x20) if c != 0x0A} | {chr(0x7F)} | {chr(c) for c in range(0x80, 0xA0)}
+FORBIDDEN_CHARS = (
+    {chr(c) for c in range(0x20) if c != 0x0A} | {chr(0x7F)} | {chr(c) for c in range(0x80, 0xA0)}
+)
 FORBIDDEN_CHARS |= {chr(c) for c in _INVISIBLE}
 
 
@@ -102,7 +104,11 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
         table = app.screen.query_one(FleetTable)
         for name in HOSTILE:
             assert charger_id(name) in table.keys
-        assert "[@click=app.quit]x[/]" in text and "[$accent]x" in text and "[link=https://example.com]x[/link]" in text
+        assert (
+            "[@click=app.quit]x[/]" in text
+            and "[$accent]x" in text
+            and "[link=https://example.com]x[/link]" in text
+        )
 
         # The operator pastes hostile text into the filter (as the terminal delivers a paste).
         box = app.screen.query_one("#fleet-filter", Input)
@@ -125,19 +131,27 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
                 assert HOSTILE[name] in text, f"{name}: the id is shown literally"
             assert "info " in text, "the station's free text is shown"
             await services.operations.submit(
-                charger_id(name), "RemoteStartTransaction", {"idTag": "CARD-HEALTHY", "connectorId": 2},
-                dry_run=True, request_id=uuid.uuid4().hex,
+                charger_id(name),
+                "RemoteStartTransaction",
+                {"idTag": "CARD-HEALTHY", "connectorId": 2},
+                dry_run=True,
+                request_id=uuid.uuid4().hex,
             )
             app.open_chargers()
         # A real stop on a hostile charger: SteVe refuses, the message is shown.
         detail = await services.fleet.detail(charger_id("click"))
         tx = detail.sessions[0].transaction
         await services.operations.submit(
-            charger_id("click"), "RemoteStopTransaction", {"transactionId": tx.id + 999},
-            dry_run=False, request_id=uuid.uuid4().hex,
+            charger_id("click"),
+            "RemoteStopTransaction",
+            {"transactionId": tx.id + 999},
+            dry_run=False,
+            request_id=uuid.uuid4().hex,
         )
         rows = await services.operations.recent()
-        assert {r.charge_box_id for r in rows} == {charger_id(n) for n in HOSTILE}, "the store keeps raw ids"
+        assert {r.charge_box_id for r in rows} == {charger_id(n) for n in HOSTILE}, (
+            "the store keeps raw ids"
+        )
         assert {r.requested_by for r in rows} == {OPERATOR}
 
         app.open_operation_log()
@@ -154,7 +168,14 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
         app.open_cards()
         text = await visit(pilot, "cards")
         assert isinstance(app.screen, CardsScreen)
-        for name in ("click_space", "upper", "link", "osc52", "c1", "bidi"):  # the table showed them all
+        for name in (
+            "click_space",
+            "upper",
+            "link",
+            "osc52",
+            "c1",
+            "bidi",
+        ):  # the table showed them all
             app.open_card(card_id(name))
             text = await visit(pilot, f"card {name}")
             assert isinstance(app.screen, CardDetailScreen) and app.screen.view is not None
@@ -164,8 +185,13 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
 
         # Edits with hostile values, then the audit log with its before/after.
         for name in ("click", "osc52", "bidi"):
-            await services.cards.edit(card_id(name), CardEdit(kind=CardEditKind.RENAME, value="".join(HOSTILE.values())[:200]))
-            await services.cards.edit(card_id(name), CardEdit(kind=CardEditKind.SET_TYPE, value=HOSTILE[name] + "!"))
+            await services.cards.edit(
+                card_id(name),
+                CardEdit(kind=CardEditKind.RENAME, value="".join(HOSTILE.values())[:200]),
+            )
+            await services.cards.edit(
+                card_id(name), CardEdit(kind=CardEditKind.SET_TYPE, value=HOSTILE[name] + "!")
+            )
         app.open_audit_log()
         await visit(pilot, "audit log")
         assert isinstance(app.screen, AuditLogScreen)
@@ -193,7 +219,9 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
         await pilot.pause(0.5)
         await visit(pilot, "palette cards")
         await pilot.press("escape")
-        app.show_error(SteveRejected("".join(HOSTILE.values()) + ALL_VALUES["big"]), title=HOSTILE["click"])
+        app.show_error(
+            SteveRejected("".join(HOSTILE.values()) + ALL_VALUES["big"]), title=HOSTILE["click"]
+        )
         text = await visit(pilot, "notification")
         assert "[@click=app.quit]x[/]" in text
 
@@ -232,11 +260,21 @@ def test_no_markup_escape_is_relied_on() -> None:
 # -- the real process, the bytes on the terminal --------------------------------------
 
 
-def test_no_escape_byte_from_data_reaches_the_terminal(hostile_settings: Any, sim: Any, tmp_path: Path) -> None:
+def test_no_escape_byte_from_data_reaches_the_terminal(
+    hostile_settings: Any, sim: Any, tmp_path: Path
+) -> None:
     settings = hostile_settings
     args = [
-        "--steve-url", sim.steve_url, "--lago-url", sim.lago_url,
-        "--store", str(settings.store.path), "--operator", OPERATOR, "--config", str(tmp_path / "none.toml"),
+        "--steve-url",
+        sim.steve_url,
+        "--lago-url",
+        sim.lago_url,
+        "--store",
+        str(settings.store.path),
+        "--operator",
+        OPERATOR,
+        "--config",
+        str(tmp_path / "none.toml"),
     ]
     env = {
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,

@@ -87,25 +87,66 @@ class EchoingSteve:
         if request.method == "POST" and path.startswith("/operations/"):
             name = path.rsplit("/", 1)[-1]
             if name == "RemoteStopTransaction":
-                return httpx.Response(200, json={
-                    "taskId": 1, "taskFinished": True, "successResponses": [], "errorResponses": [],
-                    "exceptions": [{"chargeBoxId": GOOD_BOX["chargeBoxId"], "exceptionMessage": echo(STEVE_PW)}],
-                })
+                return httpx.Response(
+                    200,
+                    json={
+                        "taskId": 1,
+                        "taskFinished": True,
+                        "successResponses": [],
+                        "errorResponses": [],
+                        "exceptions": [
+                            {
+                                "chargeBoxId": GOOD_BOX["chargeBoxId"],
+                                "exceptionMessage": echo(STEVE_PW),
+                            }
+                        ],
+                    },
+                )
             if name == "UnlockConnector":
-                return httpx.Response(200, json={
-                    "taskId": 2, "taskFinished": True, "successResponses": [], "exceptions": [],
-                    "errorResponses": [{"chargeBoxId": GOOD_BOX["chargeBoxId"], "errorCode": "GenericError",
-                                        "errorDescription": echo(STEVE_PW), "errorDetails": {"pw": STEVE_PW}}],
-                })
+                return httpx.Response(
+                    200,
+                    json={
+                        "taskId": 2,
+                        "taskFinished": True,
+                        "successResponses": [],
+                        "exceptions": [],
+                        "errorResponses": [
+                            {
+                                "chargeBoxId": GOOD_BOX["chargeBoxId"],
+                                "errorCode": "GenericError",
+                                "errorDescription": echo(STEVE_PW),
+                                "errorDetails": {"pw": STEVE_PW},
+                            }
+                        ],
+                    },
+                )
             if name == "GetConfiguration":
-                return httpx.Response(200, json={
-                    "taskId": 3, "taskFinished": True, "errorResponses": [], "exceptions": [],
-                    "successResponses": [{"chargeBoxId": GOOD_BOX["chargeBoxId"],
-                                          "response": {"configurationKey": [{"key": "AuthorizationKey", "value": STEVE_PW}]}}],
-                })
+                return httpx.Response(
+                    200,
+                    json={
+                        "taskId": 3,
+                        "taskFinished": True,
+                        "errorResponses": [],
+                        "exceptions": [],
+                        "successResponses": [
+                            {
+                                "chargeBoxId": GOOD_BOX["chargeBoxId"],
+                                "response": {
+                                    "configurationKey": [
+                                        {"key": "AuthorizationKey", "value": STEVE_PW}
+                                    ]
+                                },
+                            }
+                        ],
+                    },
+                )
             return httpx.Response(500, json={"status": 500, "message": echo(STEVE_PW)})
         if not self.echoing and request.method == "GET":
-            payloads = {"/chargeBoxes": [GOOD_BOX], "/transactions": [GOOD_TX], "/ocppTags": [GOOD_TAG]}
+            payloads = {
+                "/chargeBoxes": [GOOD_BOX],
+                "/transactions": [GOOD_TX],
+                "/ocppTags": [GOOD_TAG],
+            }
             if path in payloads:
                 return httpx.Response(200, json=payloads[path])
             if path.startswith("/transactions/"):
@@ -113,22 +154,32 @@ class EchoingSteve:
         if path == "/transactions":
             return httpx.Response(401, json={"status": 401, "message": echo(STEVE_PW)})
         if path == "/chargeBoxes":
-            return httpx.Response(302, headers={"Location": f"http://{USER}:{STEVE_PW}@login.test/?pw={STEVE_PW}"})
+            return httpx.Response(
+                302, headers={"Location": f"http://{USER}:{STEVE_PW}@login.test/?pw={STEVE_PW}"}
+            )
         return httpx.Response(500, json={"status": 500, "message": echo(STEVE_PW)})
 
 
 def echoing_lago(request: httpx.Request) -> httpx.Response:
     return httpx.Response(
-        500, json={"status": 500, "error": echo(LAGO_KEY_SECRET), "code": f"Bearer {LAGO_KEY_SECRET}"}
+        500,
+        json={"status": 500, "error": echo(LAGO_KEY_SECRET), "code": f"Bearer {LAGO_KEY_SECRET}"},
     )
 
 
-async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_session_of_echoed_secrets_leaves_no_trace(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = [STEVE_PW, WEB_PW, LAGO_KEY_SECRET]
     settings = Settings(
-        steve={"url": "http://steve.test/steve", "api_user": USER, "api_password": STEVE_PW,
-               "web_password": WEB_PW, "status_source": "chargeboxes-api"},
+        steve={
+            "url": "http://steve.test/steve",
+            "api_user": USER,
+            "api_password": STEVE_PW,
+            "web_password": WEB_PW,
+            "status_source": "chargeboxes-api",
+        },
         lago={"url": "http://lago.test", "api_key": LAGO_KEY_SECRET},
         store={"path": tmp_path / "polaris.sqlite"},
         poll={"interval_seconds": 3600, "lago_interval_seconds": 3600, "stop_followup_seconds": 1},
@@ -138,7 +189,9 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplo
 
     async def factory(settings: Settings, *, clock: Any) -> PolarisServices:
         services = await PolarisServices.open(
-            settings, clock=clock, steve_transport=httpx.MockTransport(steve),
+            settings,
+            clock=clock,
+            steve_transport=httpx.MockTransport(steve),
             lago_transport=httpx.MockTransport(echoing_lago),
         )
         services.steve._retry_delays = (0.0, 0.0)
@@ -163,7 +216,9 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplo
             ("GetConfiguration", {}),
             ("TriggerMessage", {"triggerMessage": "StatusNotification"}),
         ):
-            entry = await services.operations.submit(cb, operation, params, dry_run=False, request_id=uuid.uuid4().hex)
+            entry = await services.operations.submit(
+                cb, operation, params, dry_run=False, request_id=uuid.uuid4().hex
+            )
             texts += [str(entry.model_dump()), str(entry.error_message), str(entry.result)]
         for watcher in list(services.operations._watchers.values()):
             await asyncio.wait_for(watcher, 10)
@@ -175,8 +230,11 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplo
         for state in (services.source_state(s) for s in ("steve", "lago")):
             texts.append(str(state.model_dump()))
         for opener in (
-            lambda: app.open_charger(cb), lambda: app.open_operation_log(), lambda: app.open_cards(),
-            lambda: app.open_card(GOOD_TAG["idTag"]), lambda: app.open_audit_log(),
+            lambda: app.open_charger(cb),
+            lambda: app.open_operation_log(),
+            lambda: app.open_cards(),
+            lambda: app.open_card(GOOD_TAG["idTag"]),
+            lambda: app.open_audit_log(),
         ):
             opener()
             await settle(pilot)
@@ -191,7 +249,8 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplo
         if Path(f"{settings.store.path}{suffix}").exists()
     )
     log_text = "\n".join(
-        record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "") for record in caplog.records
+        record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
+        for record in caplog.records
     )
     assert "GetConfiguration" in "".join(texts), "the session really happened"
     assert leaks(log_text, secrets) == [], "log"
@@ -200,7 +259,9 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(tmp_path: Path, caplo
     assert leaks("\n".join(texts), secrets) == [], "rows, states and exception texts"
 
 
-def test_a_real_session_with_401s_5xx_and_an_outage_leaves_no_trace(sim_factory: Any, tmp_path: Path) -> None:
+def test_a_real_session_with_401s_5xx_and_an_outage_leaves_no_trace(
+    sim_factory: Any, tmp_path: Path
+) -> None:
     sim = sim_factory(steve_password=STEVE_PW, web_password=WEB_PW, lago_key=LAGO_KEY_SECRET)
     home = tmp_path / "home"
     state = tmp_path / "state"

@@ -43,7 +43,14 @@ def counts(path: Path) -> dict[str, int]:
     try:
         return {
             table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
-            for table in ("charger_operation_log", "audit_log", "card_meta", "pairings", "scan_events", "charger_inventory")
+            for table in (
+                "charger_operation_log",
+                "audit_log",
+                "card_meta",
+                "pairings",
+                "scan_events",
+                "charger_inventory",
+            )
         }
     finally:
         conn.close()
@@ -60,9 +67,13 @@ def steve_writes(sim: Any) -> list[str]:
 
 async def test_a_viewer_looks_everywhere_and_changes_nothing(sim: Any, tmp_path: Path) -> None:
     # An admin made one card edit earlier (something for the viewer to try to revert).
-    admin = await PolarisServices.open(settings_for(sim, tmp_path, operator="ana"), clock=FixedClock(FROZEN_NOW))
+    admin = await PolarisServices.open(
+        settings_for(sim, tmp_path, operator="ana"), clock=FixedClock(FROZEN_NOW)
+    )
     try:
-        edit = await admin.cards.edit("CARD-UNLINKED", CardEdit(kind=CardEditKind.RENAME, value="Visitor (front desk)"))
+        edit = await admin.cards.edit(
+            "CARD-UNLINKED", CardEdit(kind=CardEditKind.RENAME, value="Visitor (front desk)")
+        )
     finally:
         await admin.close()
     sim.control("POST", "/requests/clear")
@@ -108,13 +119,30 @@ async def test_a_viewer_looks_everywhere_and_changes_nothing(sim: Any, tmp_path:
         # Past the UI: every mutating call is refused by the services.
         tx = detail.session.transaction
         refusals = [
-            services.operations.submit("CP-BRAVO-02", "RemoteStopTransaction", {"transactionId": tx.id},
-                                       dry_run=False, request_id=uuid.uuid4().hex),
-            services.operations.submit("CP-BRAVO-02", "RemoteStopTransaction", {"transactionId": tx.id},
-                                       dry_run=True, request_id=uuid.uuid4().hex),
-            services.operations.submit("CP-BRAVO-02", "UnlockConnector", {"connectorId": 1},
-                                       dry_run=False, request_id=uuid.uuid4().hex),
-            services.operations.close_in_database("CP-BRAVO-02", tx.id, request_id=uuid.uuid4().hex),
+            services.operations.submit(
+                "CP-BRAVO-02",
+                "RemoteStopTransaction",
+                {"transactionId": tx.id},
+                dry_run=False,
+                request_id=uuid.uuid4().hex,
+            ),
+            services.operations.submit(
+                "CP-BRAVO-02",
+                "RemoteStopTransaction",
+                {"transactionId": tx.id},
+                dry_run=True,
+                request_id=uuid.uuid4().hex,
+            ),
+            services.operations.submit(
+                "CP-BRAVO-02",
+                "UnlockConnector",
+                {"connectorId": 1},
+                dry_run=False,
+                request_id=uuid.uuid4().hex,
+            ),
+            services.operations.close_in_database(
+                "CP-BRAVO-02", tx.id, request_id=uuid.uuid4().hex
+            ),
             services.cards.revert(edit.id),
             services.scan.arm("CP-FOXTROT-06", minutes=2),
         ]

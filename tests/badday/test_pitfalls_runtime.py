@@ -127,8 +127,14 @@ def test_no_print_and_no_silent_except_in_the_tui() -> None:
 
 @pytest.mark.parametrize("no_mouse", [False, True], ids=["default", "no-mouse"])
 def test_no_mouse_turns_off_any_motion_tracking(tmp_path: Path, no_mouse: bool) -> None:
-    args = ["--steve-url", "http://127.0.0.1:9/steve", "--store", str(tmp_path / "s.sqlite"),
-            "--config", str(tmp_path / "none.toml")]
+    args = [
+        "--steve-url",
+        "http://127.0.0.1:9/steve",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--config",
+        str(tmp_path / "none.toml"),
+    ]
     if no_mouse:
         args.append("--no-mouse")
     with run_polaris(args, home=tmp_path / "home") as polaris:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.errors import NotFound
 from polaris_tui.services.settings import Settings, load_settings
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 """Same instant as the stand-in's ``FROZEN_NOW``."""
 
 SETTLE_TIMEOUT = 60.0
@@ -102,7 +102,9 @@ def sim_settings(
 def sim_app(sim: Any, tmp_path: Path) -> Callable[..., PolarisApp]:
     """Build the App against the stand-in: ``sim_app(role="viewer", demo=False, **poll)``."""
 
-    def build(*, operator: str = "tester", role: str = "admin", demo: bool = False, **poll: float) -> PolarisApp:
+    def build(
+        *, operator: str = "tester", role: str = "admin", demo: bool = False, **poll: float
+    ) -> PolarisApp:
         settings = sim_settings(sim, tmp_path, operator=operator, role=role, **poll)
         return make_app(settings, clock=FixedClock(NOW), demo=demo, seed_demo=True)
 
@@ -141,7 +143,14 @@ async def open_charger(pilot: Pilot[Any], charge_box_id: str) -> Any:
 
 def type_keys(text: str) -> list[str]:
     """Key names that type ``text`` (for ``pilot.press``)."""
-    names = {"@": "at", ".": "full_stop", "-": "minus", " ": "space", "/": "slash", "_": "underscore"}
+    names = {
+        "@": "at",
+        ".": "full_stop",
+        "-": "minus",
+        " ": "space",
+        "/": "slash",
+        "_": "underscore",
+    }
     return [names.get(ch, ch) for ch in text]
 
 
@@ -150,7 +159,9 @@ def screen_text(app: Any) -> str:
     from rich.console import Console
 
     width, height = app.size
-    console = Console(width=width, height=height, record=True, file=open("/dev/null", "w"), legacy_windows=False)
+    console = Console(
+        width=width, height=height, record=True, file=open("/dev/null", "w"), legacy_windows=False
+    )
     lines = app.screen._compositor.render_update(full=True)
     console.print(lines)
     return console.export_text()
@@ -182,15 +193,19 @@ def make_row(
             start_value="1000",
         )
         session = OpenSession(transaction=tx, stuck=stuck)
-    connectors = [
-        ConnectorStatus(
-            charge_box_id=charge_box_id,
-            connector_id=1,
-            status=status if status not in ("Offline", "Unmanaged") else "Available",
-            error_code="NoError",
-            timestamp=NOW - timedelta(minutes=minutes),
-        )
-    ] if managed else []
+    connectors = (
+        [
+            ConnectorStatus(
+                charge_box_id=charge_box_id,
+                connector_id=1,
+                status=status if status not in ("Offline", "Unmanaged") else "Available",
+                error_code="NoError",
+                timestamp=NOW - timedelta(minutes=minutes),
+            )
+        ]
+        if managed
+        else []
+    )
     return ChargerRow(
         charge_box_id=charge_box_id,
         description=description,
@@ -245,13 +260,21 @@ class FakeFleet:
         sessions = []
         if row.open_session is not None:
             session = row.open_session.model_copy()
-            session.card = CardMeta(id_tag=session.transaction.ocpp_id_tag, display_name="Card name")
-            session.customer = LagoCustomer(lago_id="l1", external_id="cust-1", name="Customer One", email="one@example.com")
-            session.latest_meter = MeterValue(value_timestamp=NOW - timedelta(minutes=1), value="2500", unit="Wh")
+            session.card = CardMeta(
+                id_tag=session.transaction.ocpp_id_tag, display_name="Card name"
+            )
+            session.customer = LagoCustomer(
+                lago_id="l1", external_id="cust-1", name="Customer One", email="one@example.com"
+            )
+            session.latest_meter = MeterValue(
+                value_timestamp=NOW - timedelta(minutes=1), value="2500", unit="Wh"
+            )
             session.energy_wh = 1500.0
             session.meter_advancing = not row.stuck
             sessions.append(session)
-        recent = await self.operations.recent(charge_box_id=charge_box_id) if self.operations else []
+        recent = (
+            await self.operations.recent(charge_box_id=charge_box_id) if self.operations else []
+        )
         return ChargerDetail(row=row, sessions=sessions, fetched_at=NOW, recent_operations=recent)
 
 
@@ -277,7 +300,9 @@ class FakeOperations:
         self.gate: asyncio.Event | None = None
         """When set, ``submit`` waits for it (a request in flight)."""
 
-    def _entry(self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool) -> OperationLogEntry:
+    def _entry(
+        self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool
+    ) -> OperationLogEntry:
         entry = OperationLogEntry(
             id=len(self.entries) + 1,
             charge_box_id=charge_box_id,
@@ -287,7 +312,9 @@ class FakeOperations:
             dry_run=dry_run,
             status=OperationStatus.DRY_RUN if dry_run else OperationStatus.SUBMITTED,
             task_id=None if dry_run else 7,
-            result=None if dry_run else {"outcome": "accepted", "summary": "Station answered Accepted"},
+            result=None
+            if dry_run
+            else {"outcome": "accepted", "summary": "Station answered Accepted"},
             created_at=NOW,
         )
         if self.script:
@@ -299,16 +326,26 @@ class FakeOperations:
         return entry
 
     async def submit(
-        self, charge_box_id: str, operation: str, params: dict[str, Any], *, dry_run: bool, request_id: str
+        self,
+        charge_box_id: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        dry_run: bool,
+        request_id: str,
     ) -> OperationLogEntry:
         self.calls.append((charge_box_id, operation, params, dry_run, request_id))
         if self.gate is not None:
             await self.gate.wait()
         return self._entry(charge_box_id, operation, params, dry_run)
 
-    async def close_in_database(self, charge_box_id: str, transaction_id: int, *, request_id: str) -> OperationLogEntry:
+    async def close_in_database(
+        self, charge_box_id: str, transaction_id: int, *, request_id: str
+    ) -> OperationLogEntry:
         self.db_closes.append((charge_box_id, transaction_id, request_id))
-        return self._entry(charge_box_id, "DatabaseStopTransaction", {"transactionId": transaction_id}, False)
+        return self._entry(
+            charge_box_id, "DatabaseStopTransaction", {"transactionId": transaction_id}, False
+        )
 
     async def recent(self, **filters: Any) -> list[OperationLogEntry]:
         out = list(self.entries)
@@ -323,7 +360,9 @@ class FakeOperations:
 class FakeServices:
     """Just enough of ``PolarisServices`` for the screens, over hand-built rows."""
 
-    def __init__(self, settings: Settings, clock: Any, rows: Iterable[ChargerRow], role: Role = Role.ADMIN) -> None:
+    def __init__(
+        self, settings: Settings, clock: Any, rows: Iterable[ChargerRow], role: Role = Role.ADMIN
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.operator = Operator(name="tester", role=role)
@@ -334,8 +373,12 @@ class FakeServices:
         self.cards = None
         self.interrupted_at_start: list[OperationLogEntry] = []
         self.states = {
-            SourceName.STEVE: SourceState(source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW),
-            SourceName.LAGO: SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=NOW),
+            SourceName.STEVE: SourceState(
+                source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW
+            ),
+            SourceName.LAGO: SourceState(
+                source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=NOW
+            ),
         }
         self.subscribers: list[Callable[[ServiceEvent], None]] = []
         self.closed = False
@@ -365,7 +408,11 @@ class FakeServices:
             self.fleet.rows_by_id[row.charge_box_id] = row
         for key in removed:
             self.fleet.rows_by_id.pop(key, None)
-        self.publish(FleetChanged(changed=changed, removed=removed, counts=self.fleet.counts(), fetched_at=NOW))
+        self.publish(
+            FleetChanged(
+                changed=changed, removed=removed, counts=self.fleet.counts(), fetched_at=NOW
+            )
+        )
 
     def publish_operation(self, entry: OperationLogEntry) -> None:
         self.publish(OperationChanged(entry=entry))
@@ -375,8 +422,12 @@ class FakeServices:
 def fake_app(tmp_path: Path) -> Callable[..., tuple[PolarisApp, FakeServices]]:
     """Build the App over ``FakeServices``: ``fake_app(rows, role=Role.ADMIN, max_rows=500)``."""
 
-    def build(rows: Iterable[ChargerRow], *, role: Role = Role.ADMIN, max_rows: int = 500) -> tuple[PolarisApp, FakeServices]:
-        settings = load_settings({"store": {"path": tmp_path / "unused.sqlite"}}, config_file=tmp_path / "none.toml")
+    def build(
+        rows: Iterable[ChargerRow], *, role: Role = Role.ADMIN, max_rows: int = 500
+    ) -> tuple[PolarisApp, FakeServices]:
+        settings = load_settings(
+            {"store": {"path": tmp_path / "unused.sqlite"}}, config_file=tmp_path / "none.toml"
+        )
         clock = FixedClock(NOW)
         fake = FakeServices(settings, clock, rows, role=role)
 

@@ -9,7 +9,6 @@ import signal
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from textual import work
 from textual.widgets import Static
 
@@ -101,7 +100,9 @@ async def test_open_failure_is_shown_in_banner_and_notice(tmp_path) -> None:
     async def failing(settings, *, clock):
         raise StoreError("cannot open /nowhere/polaris.sqlite: permission denied")
 
-    settings = load_settings({"store": {"path": tmp_path / "x.sqlite"}}, config_file=tmp_path / "none.toml")
+    settings = load_settings(
+        {"store": {"path": tmp_path / "x.sqlite"}}, config_file=tmp_path / "none.toml"
+    )
     app = make_app(settings, clock=FixedClock(NOW), services_factory=failing)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await asyncio.wait_for(app.workers.wait_for_complete(), 10)
@@ -115,16 +116,26 @@ async def test_banner_says_demo_unreachable_and_interrupted(fake_app) -> None:
     app, services = fake_app(ROWS)
     app.demo = True
     services.states[SourceName.STEVE] = SourceState(
-        source=SourceName.STEVE, state=ConnectionState.UNREACHABLE,
-        since=NOW - timedelta(minutes=3), last_ok=NOW - timedelta(minutes=5),
+        source=SourceName.STEVE,
+        state=ConnectionState.UNREACHABLE,
+        since=NOW - timedelta(minutes=3),
+        last_ok=NOW - timedelta(minutes=5),
         error_message="connection refused",
     )
     services.states[SourceName.LAGO] = SourceState(
-        source=SourceName.LAGO, state=ConnectionState.UNREACHABLE, since=NOW - timedelta(minutes=1),
+        source=SourceName.LAGO,
+        state=ConnectionState.UNREACHABLE,
+        since=NOW - timedelta(minutes=1),
     )
     services.interrupted_at_start = [
-        OperationLogEntry(id=41, charge_box_id="CP-A", operation="RemoteStopTransaction",
-                          requested_by="ana", status=OperationStatus.INTERRUPTED, created_at=NOW)
+        OperationLogEntry(
+            id=41,
+            charge_box_id="CP-A",
+            operation="RemoteStopTransaction",
+            requested_by="ana",
+            status=OperationStatus.INTERRUPTED,
+            created_at=NOW,
+        )
     ]
     async with app.run_test(size=(140, 30)) as pilot:
         await settle(pilot)
@@ -133,7 +144,10 @@ async def test_banner_says_demo_unreachable_and_interrupted(fake_app) -> None:
         assert "SteVe is unreachable since 2026-11-22 09:57:00Z (3m ago)" in text
         assert "showing data from 2026-11-22 09:55:00Z (5m ago)" in text
         assert "Lago is unreachable since" in text
-        assert "1 operation(s) left pending by a crash were marked interrupted and not resent (#41)" in text
+        assert (
+            "1 operation(s) left pending by a crash were marked interrupted and not resent (#41)"
+            in text
+        )
         # The fleet panel marks its data stale rather than live.
         assert app.screen.query_one("#fleet-panel").has_class("-stale")
         assert "STALE" in screen_text(app)
@@ -224,9 +238,14 @@ async def test_demo_hook_in_the_console_intercepts_a_tap(sim: Any, tmp_path) -> 
 
     port, key = free_port(), "test-hook-key-0123456789"
     settings = sim_settings(sim, tmp_path)
-    app = make_app(settings, clock=FixedClock(NOW), demo=True, hook=HookOptions("127.0.0.1", port, key))
+    app = make_app(
+        settings, clock=FixedClock(NOW), demo=True, hook=HookOptions("127.0.0.1", port, key)
+    )
     await asyncio.to_thread(
-        sim.control, "POST", "/hook", {"url": f"http://127.0.0.1:{port}/api/ocpp/pre-authorize", "key": key}
+        sim.control,
+        "POST",
+        "/hook",
+        {"url": f"http://127.0.0.1:{port}/api/ocpp/pre-authorize", "key": key},
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -238,7 +257,10 @@ async def test_demo_hook_in_the_console_intercepts_a_tap(sim: Any, tmp_path) -> 
         lines = str(screen.query_one("#scan-lines", Static).render())
         assert "ARMED" in lines and "by tester" in lines
         result = await asyncio.to_thread(
-            sim.control, "POST", "/chargers/tap", {"chargeBoxId": "CP-FOXTROT-06", "idTag": "CARD-KIOSK", "connectorId": 1}
+            sim.control,
+            "POST",
+            "/chargers/tap",
+            {"chargeBoxId": "CP-FOXTROT-06", "idTag": "CARD-KIOSK", "connectorId": 1},
         )
         assert "Blocked" in str(result)
         fresh = "CARD-KIOSK · connector 1 · 2026-11-22 10:00:00Z (0s ago)"

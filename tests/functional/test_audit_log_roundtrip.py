@@ -28,8 +28,12 @@ TAG_FIELDS = ("parentIdTag", "expiryDate", "maxActiveTransactionCount", "note", 
 
 def steve_tag(sim: Any, id_tag: str) -> dict[str, Any]:
     """The tag as SteVe's REST API returns it (not through Polaris)."""
-    response = httpx.get(f"{sim.steve_url}/api/v1/ocppTags", params={"idTag": id_tag},
-                         auth=(sim.steve_user, sim.steve_password), timeout=10)
+    response = httpx.get(
+        f"{sim.steve_url}/api/v1/ocppTags",
+        params={"idTag": id_tag},
+        auth=(sim.steve_user, sim.steve_password),
+        timeout=10,
+    )
     response.raise_for_status()
     (tag,) = response.json()
     return {field: tag[field] for field in TAG_FIELDS}
@@ -43,7 +47,10 @@ async def edit_result(pilot: Any, screen: CardDetailScreen) -> str:
 
 def audit_rows(screen: AuditLogScreen) -> dict[int, list[str]]:
     table = screen.query_one("#audit-table")
-    return {int(row.key.value): [cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows}
+    return {
+        int(row.key.value): [cell.plain for cell in table.get_row(row.key)]
+        for row in table.ordered_rows
+    }
 
 
 class TestEditRevertRoundTrip:
@@ -65,7 +72,11 @@ class TestEditRevertRoundTrip:
             assert "block applied" in await edit_result(pilot, screen)
             assert "Blocked                 yes" in page(screen)["record"]
             assert answers(screen)[0][0] == "NO"
-            assert steve_tag(sim, "CARD-HEALTHY") == {**before, "maxActiveTransactionCount": 0, "blocked": True}
+            assert steve_tag(sim, "CARD-HEALTHY") == {
+                **before,
+                "maxActiveTransactionCount": 0,
+                "blocked": True,
+            }
 
             # Relink to another Lago customer (local metadata).
             await pilot.press("l")
@@ -122,7 +133,9 @@ class TestEditRevertRoundTrip:
             assert app.screen is screen
             assert "Blocked                 no" in page(screen)["record"]
             assert screen.view.meta == meta_before
-            assert [w.query_one(".verdict-badge").content for w in screen.query(VerdictAnswer)][0] == "YES"
+            assert [w.query_one(".verdict-badge").content for w in screen.query(VerdictAnswer)][
+                0
+            ] == "YES"
         assert steve_tag(sim, "CARD-HEALTHY") == before
 
     async def test_a_refused_edit_says_why_and_changes_nothing(self, sim, sim_app) -> None:

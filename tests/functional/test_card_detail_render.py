@@ -10,7 +10,7 @@ The runbook walks against the stand-in live in ``test_card_detail_runbook.py``.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual import events
@@ -18,7 +18,6 @@ from textual.app import App
 from textual.widgets import Static
 
 from polaris_tui.app import PolarisApp
-
 from polaris_tui.models import (
     AuditEntry,
     CardEdit,
@@ -47,27 +46,48 @@ from polaris_tui.widgets.card_record import CardRecord
 from polaris_tui.widgets.card_relations import CardRelations
 from polaris_tui.widgets.card_sessions import CardSessions
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 HOSTILE = "[@click=app.quit]x[/] [red]\x1b[2J"
 
 
 def answer(text: str, value: str = "yes", healthy: bool | None = True) -> TriageAnswer:
-    return TriageAnswer(question=text, answer=value, summary=f"{text} summary",  # type: ignore[arg-type]
-                        evidence=[f"{text} evidence"], healthy=healthy)
+    return TriageAnswer(
+        question=text,
+        answer=value,
+        summary=f"{text} summary",  # type: ignore[arg-type]
+        evidence=[f"{text} evidence"],
+        healthy=healthy,
+    )
 
 
-def make_view(*, steve: ConnectionState = ConnectionState.LIVE,
-              lago: ConnectionState = ConnectionState.LIVE, note: str | None = None) -> CardView:
-    tx = Transaction(id=1003, charge_box_id="CP-ALPHA-01", connector_id=1, ocpp_id_tag="FLEET-CHILD-1",
-                     start_timestamp=NOW - timedelta(hours=3), stop_timestamp=NOW - timedelta(hours=2),
-                     start_value="0", stop_value="5000")
+def make_view(
+    *,
+    steve: ConnectionState = ConnectionState.LIVE,
+    lago: ConnectionState = ConnectionState.LIVE,
+    note: str | None = None,
+) -> CardView:
+    tx = Transaction(
+        id=1003,
+        charge_box_id="CP-ALPHA-01",
+        connector_id=1,
+        ocpp_id_tag="FLEET-CHILD-1",
+        start_timestamp=NOW - timedelta(hours=3),
+        stop_timestamp=NOW - timedelta(hours=2),
+        start_value="0",
+        stop_value="5000",
+    )
     return CardView(
         id_tag="FLEET-CHILD-1",
         tag=OcppTag(ocpp_tag_pk=7, id_tag="FLEET-CHILD-1", parent_id_tag="FLEET-PARENT", note=note),
         meta=CardMeta(id_tag="FLEET-CHILD-1", display_name=note or "Van 1"),
         parents=[RelatedTag(id_tag="FLEET-PARENT", blocked=True, is_cause=True)],
-        recent=[] if steve == ConnectionState.UNREACHABLE else [
-            SessionRow(transaction=tx, energy_kwh=5.0, duration_seconds=3600, sync_state="not_synced")],
+        recent=[]
+        if steve == ConnectionState.UNREACHABLE
+        else [
+            SessionRow(
+                transaction=tx, energy_kwh=5.0, duration_seconds=3600, sync_state="not_synced"
+            )
+        ],
         recent_available=steve != ConnectionState.UNREACHABLE,
         customer=LagoCustomer(lago_id="l", external_id="cust-acme", name="ACME Logistics"),
         link_from_id_tag="FLEET-PARENT",
@@ -77,9 +97,16 @@ def make_view(*, steve: ConnectionState = ConnectionState.LIVE,
             intercepted_by_scan_login=answer("intercepted", "no"),
             charger_accepted=answer("accepted", "unknown", None),
         ),
-        steve_state=SourceState(source=SourceName.STEVE, state=steve, last_ok=NOW - timedelta(minutes=12),
-                                since=NOW - timedelta(minutes=10), from_snapshot=steve == ConnectionState.UNREACHABLE),
-        lago_state=SourceState(source=SourceName.LAGO, state=lago, last_ok=NOW - timedelta(minutes=30)),
+        steve_state=SourceState(
+            source=SourceName.STEVE,
+            state=steve,
+            last_ok=NOW - timedelta(minutes=12),
+            since=NOW - timedelta(minutes=10),
+            from_snapshot=steve == ConnectionState.UNREACHABLE,
+        ),
+        lago_state=SourceState(
+            source=SourceName.LAGO, state=lago, last_ok=NOW - timedelta(minutes=30)
+        ),
         data_as_of=NOW - timedelta(minutes=12),
     )
 
@@ -103,8 +130,14 @@ class FakeCards:
     async def edit(self, id_tag: str, edit: CardEdit) -> AuditEntry:
         await self.gate.wait()
         self.edits.append(edit)
-        return AuditEntry(id=41, actor="ops", action=edit.kind.value, id_tag=id_tag,
-                          status="applied", created_at=NOW)
+        return AuditEntry(
+            id=41,
+            actor="ops",
+            action=edit.kind.value,
+            id_tag=id_tag,
+            status="applied",
+            created_at=NOW,
+        )
 
 
 class FakeServices:
@@ -117,7 +150,11 @@ class FakeServices:
         """Nothing to close (the app calls it on exit)."""
 
     def source_state(self, source: SourceName) -> SourceState:
-        return self.cards.view.steve_state if source == SourceName.STEVE else self.cards.view.lago_state
+        return (
+            self.cards.view.steve_state
+            if source == SourceName.STEVE
+            else self.cards.view.lago_state
+        )
 
 
 class FakeApp(PolarisApp):
@@ -209,8 +246,11 @@ class TestNavigation:
             await pilot.press("enter")
             await pilot.press("h")
             await pilot.pause()
-        assert app.opened == [("card", "FLEET-PARENT"), ("charger", "CP-ALPHA-01"),
-                              ("audit", "FLEET-CHILD-1")]
+        assert app.opened == [
+            ("card", "FLEET-PARENT"),
+            ("charger", "CP-ALPHA-01"),
+            ("audit", "FLEET-CHILD-1"),
+        ]
 
 
 class TestEdits:
@@ -224,7 +264,8 @@ class TestEdits:
             titles = [n.title for n in app._notifications]
             assert "Not allowed for your role" in titles
             assert "Read-only: editing cards needs the admin role" in str(
-                app.screen.query_one(CardRecord).text)
+                app.screen.query_one(CardRecord).text
+            )
         assert app.services.cards.edits == []
 
     async def test_edit_runs_on_the_app_and_survives_leaving_the_page(self) -> None:
@@ -274,4 +315,3 @@ class TestLoadFailures:
             assert "Refresh failed: SteVe did not answer in time: no answer in 10 s" in note
             assert "Showing the previous load (1m ago)" in note
             assert app.screen.query_one(CardRelations).row_count == 1
-

@@ -104,10 +104,14 @@ class TestHealthyAndSynced:
             assert "CP-ALPHA-01" in verdict[ACCEPTED][1]
             sessions = screen.query_one(CardSessions)
             assert sessions.row_count >= 2
-            finished = [key.value for key in sessions.rows if cells(sessions, key.value)[5][:4] == "2026"]
+            finished = [
+                key.value for key in sessions.rows if cells(sessions, key.value)[5][:4] == "2026"
+            ]
             assert finished, "a finished session shows when its Lago event was created"
 
-    async def test_enter_on_a_session_opens_its_charger_and_escape_comes_back(self, sim_app) -> None:
+    async def test_enter_on_a_session_opens_its_charger_and_escape_comes_back(
+        self, sim_app
+    ) -> None:
         app = sim_app()
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_card(pilot, "CARD-HEALTHY")
@@ -160,7 +164,9 @@ class TestRefusedInSteve:
             assert row[0] == "parent" and row[3] == "yes" and row[6].startswith("CAUSE")
             badge, body = answers(screen)[VALID]
             assert badge == "NO" and "FLEET-PARENT" in body and "children inherit" in body
-            assert "Blocked                 no" in page(screen)["record"], "its own SteVe flag: not blocked"
+            assert "Blocked                 no" in page(screen)["record"], (
+                "its own SteVe flag: not blocked"
+            )
             relations.focus()
             await pilot.press("enter")
             await settle(pilot)
@@ -168,7 +174,10 @@ class TestRefusedInSteve:
             assert isinstance(meta, CardDetailScreen) and meta.id_tag == "FLEET-PARENT"
             assert page(meta)["title"].startswith("Meta-EV Card details · FLEET-PARENT")
             children = meta.query_one(CardRelations)
-            assert {r.key.value for r in children.ordered_rows} == {"child:FLEET-CHILD-1", "child:FLEET-CHILD-2"}
+            assert {r.key.value for r in children.ordered_rows} == {
+                "child:FLEET-CHILD-1",
+                "child:FLEET-CHILD-2",
+            }
             assert cells(children, "child:FLEET-CHILD-1")[6] == "refused too: inherits it"
 
     async def test_unknown_to_steve(self, sim_app) -> None:

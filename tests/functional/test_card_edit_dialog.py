@@ -8,7 +8,7 @@ on an Enter pressed by habit.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.app import App
@@ -28,24 +28,40 @@ from polaris_tui.models import (
 )
 from polaris_tui.screens.card_edit import CardEditDialog, parse_expiry, parse_value
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def _answer() -> TriageAnswer:
     return TriageAnswer(question="q", answer="unknown", summary="s")
 
 
-def make_view(id_tag: str = "CARD-HEALTHY", *, blocked: bool = False,
-              parent: str | None = None, expiry: datetime | None = None) -> CardView:
+def make_view(
+    id_tag: str = "CARD-HEALTHY",
+    *,
+    blocked: bool = False,
+    parent: str | None = None,
+    expiry: datetime | None = None,
+) -> CardView:
     """A hand-built card view (the dialog reads only the tag and the metadata)."""
     return CardView(
         id_tag=id_tag,
-        tag=OcppTag(ocpp_tag_pk=1, id_tag=id_tag, parent_id_tag=parent, expiry_date=expiry,
-                    max_active_transaction_count=0 if blocked else 1, blocked=blocked),
-        meta=CardMeta(id_tag=id_tag, display_name="Ada's card", tag_type="RFID",
-                      lago_customer_id="cust-ada"),
-        verdict=TriageVerdict(valid_in_steve=_answer(), linked_with_active_subscription=_answer(),
-                              intercepted_by_scan_login=_answer(), charger_accepted=_answer()),
+        tag=OcppTag(
+            ocpp_tag_pk=1,
+            id_tag=id_tag,
+            parent_id_tag=parent,
+            expiry_date=expiry,
+            max_active_transaction_count=0 if blocked else 1,
+            blocked=blocked,
+        ),
+        meta=CardMeta(
+            id_tag=id_tag, display_name="Ada's card", tag_type="RFID", lago_customer_id="cust-ada"
+        ),
+        verdict=TriageVerdict(
+            valid_in_steve=_answer(),
+            linked_with_active_subscription=_answer(),
+            intercepted_by_scan_login=_answer(),
+            charger_accepted=_answer(),
+        ),
         steve_state=SourceState(source=SourceName.STEVE, state=ConnectionState.LIVE),
         lago_state=SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE),
     )
@@ -69,9 +85,13 @@ def preview_of(app: DialogApp) -> str:
 
 # -- parsing ------------------------------------------------------------------
 
+
 class TestParseValue:
     def test_parent_is_an_id_tag_or_empty(self) -> None:
-        assert parse_value(CardEditKind.SET_PARENT, " FLEET-PARENT ", id_tag="X", now=NOW) == "FLEET-PARENT"
+        assert (
+            parse_value(CardEditKind.SET_PARENT, " FLEET-PARENT ", id_tag="X", now=NOW)
+            == "FLEET-PARENT"
+        )
         assert parse_value(CardEditKind.SET_PARENT, "", id_tag="X", now=NOW) is None
         with pytest.raises(ValueError, match="1–20 characters"):
             parse_value(CardEditKind.SET_PARENT, "[red]bad[/]", id_tag="X", now=NOW)
@@ -81,9 +101,9 @@ class TestParseValue:
     def test_expiry_forms_and_the_future_rule(self) -> None:
         assert parse_expiry("", NOW) is None
         assert parse_expiry("+30d", NOW) == NOW + timedelta(days=30)
-        assert parse_expiry("2027-01-01", NOW) == datetime(2027, 1, 1, tzinfo=timezone.utc)
-        assert parse_expiry("2027-01-01 12:30", NOW) == datetime(2027, 1, 1, 12, 30, tzinfo=timezone.utc)
-        assert parse_expiry("2027-01-01T12:30:00Z", NOW) == datetime(2027, 1, 1, 12, 30, tzinfo=timezone.utc)
+        assert parse_expiry("2027-01-01", NOW) == datetime(2027, 1, 1, tzinfo=UTC)
+        assert parse_expiry("2027-01-01 12:30", NOW) == datetime(2027, 1, 1, 12, 30, tzinfo=UTC)
+        assert parse_expiry("2027-01-01T12:30:00Z", NOW) == datetime(2027, 1, 1, 12, 30, tzinfo=UTC)
         with pytest.raises(ValueError, match="future"):
             parse_expiry("2026-11-21", NOW)
         with pytest.raises(ValueError, match="not a date"):
@@ -98,6 +118,7 @@ class TestParseValue:
 
 
 # -- the dialog ----------------------------------------------------------------
+
 
 class TestCardEditDialog:
     async def test_block_shows_before_and_after_and_applies_on_y(self) -> None:
@@ -132,7 +153,9 @@ class TestCardEditDialog:
             assert app.results == []  # still open: nothing was dismissed
             await pilot.press("ctrl+a", "ctrl+k", *"+10d", "enter")
             await pilot.pause()
-        assert app.results == [CardEdit(kind=CardEditKind.SET_EXPIRY, value=NOW + timedelta(days=10))]
+        assert app.results == [
+            CardEdit(kind=CardEditKind.SET_EXPIRY, value=NOW + timedelta(days=10))
+        ]
 
     async def test_parent_prefilled_and_unchanged_value_is_not_applied(self) -> None:
         view = make_view("FLEET-CHILD-1", parent="FLEET-PARENT")

@@ -14,7 +14,9 @@ from polaris_tui.screens.cards import filter_cards
 from polaris_tui.widgets.card_table import CardTable, current_key
 
 ROWS = [
-    CardRow(id_tag="CARD-HEALTHY", display_name="Ada's card", linked=True, lago_customer_id="cust-ada"),
+    CardRow(
+        id_tag="CARD-HEALTHY", display_name="Ada's card", linked=True, lago_customer_id="cust-ada"
+    ),
     CardRow(id_tag="CARD-BLOCKED", blocked=True, linked=True),
     CardRow(id_tag="CARD-EXPIRED", expired=True, linked=True),
     CardRow(id_tag="FLEET-PARENT", blocked=True, is_meta=True, linked=True),
@@ -59,8 +61,11 @@ class TestCardTable:
             await pilot.pause()
             table.move_cursor(row=table.get_row_index("CARD-UNLINKED"))
             # A refresh in which a card before the cursor disappears and one changes.
-            changed = [r.model_copy(update={"blocked": True}) if r.id_tag == "CARD-HEALTHY" else r
-                       for r in ROWS if r.id_tag != "CARD-BLOCKED"]
+            changed = [
+                r.model_copy(update={"blocked": True}) if r.id_tag == "CARD-HEALTHY" else r
+                for r in ROWS
+                if r.id_tag != "CARD-BLOCKED"
+            ]
             table.show(filter_cards(changed, "", set()))
             await pilot.pause()
             assert current_key(table) == "CARD-UNLINKED"
@@ -84,7 +89,9 @@ class TestCardTable:
         app = TableApp()
         async with app.run_test() as pilot:
             table = app.query_one(CardTable)
-            table.show([CardRow(id_tag="X1", display_name="[@click=app.quit]x[/] \x1b]52;c;aGk=\x07")])
+            table.show(
+                [CardRow(id_tag="X1", display_name="[@click=app.quit]x[/] \x1b]52;c;aGk=\x07")]
+            )
             await pilot.pause()
             cell = table.get_cell("X1", "name")
             assert cell.plain == "[@click=app.quit]x[/] ^[]52;c;aGk=^G"

@@ -61,7 +61,11 @@ async def test_dry_run_first_then_confirmed_stop(fake_app) -> None:
         assert form.dry_run is True
         submit_button(screen).press()
         await settle(pilot)
-        assert services.operations.calls[-1][1:4] == ("RemoteStopTransaction", {"transactionId": tx_id}, True)
+        assert services.operations.calls[-1][1:4] == (
+            "RemoteStopTransaction",
+            {"transactionId": tx_id},
+            True,
+        )
         assert "dry run" in outcome_text(screen)
         assert "nothing was sent to SteVe" in outcome_text(screen)
 
@@ -120,7 +124,9 @@ async def test_one_press_one_request_and_button_disabled_in_flight(fake_app) -> 
         assert len(ids) == 1
         button.press()
         await settle(pilot)
-        assert len({call[4] for call in services.operations.calls}) == 2, "a new press gets a new request_id"
+        assert len({call[4] for call in services.operations.calls}) == 2, (
+            "a new press gets a new request_id"
+        )
 
 
 async def test_request_survives_leaving_the_screen(fake_app) -> None:
@@ -143,12 +149,27 @@ async def test_failures_are_shown_as_the_runbook_says(fake_app) -> None:
     app, services = fake_app(ROWS)
     ops = services.operations
     ops.script = [
-        {"status": OperationStatus.FAILED, "task_id": None, "result": None,
-         "error_title": StationOffline.title, "error_message": "No stations are eligible for this operation."},
-        {"status": OperationStatus.FAILED, "task_id": None, "result": None,
-         "error_title": TransactionNotActive.title, "error_message": "This transaction is not active at this station."},
-        {"status": OperationStatus.FAILED, "task_id": None, "result": None,
-         "error_title": SteveUnreachable.title, "error_message": "connection refused"},
+        {
+            "status": OperationStatus.FAILED,
+            "task_id": None,
+            "result": None,
+            "error_title": StationOffline.title,
+            "error_message": "No stations are eligible for this operation.",
+        },
+        {
+            "status": OperationStatus.FAILED,
+            "task_id": None,
+            "result": None,
+            "error_title": TransactionNotActive.title,
+            "error_message": "This transaction is not active at this station.",
+        },
+        {
+            "status": OperationStatus.FAILED,
+            "task_id": None,
+            "result": None,
+            "error_title": SteveUnreachable.title,
+            "error_message": "connection refused",
+        },
         OperationNotAllowed("Operation 'Reset' is not allowed."),
         InvalidParams({"transactionId": "Input should be greater than 0"}),
     ]
@@ -195,7 +216,9 @@ async def test_unmanaged_charger_offers_no_operations(fake_app) -> None:
         screen = await open_detail(app, pilot, "LEGACY-1")
         assert not screen.query_one(OperationForm).display
         notice = str(screen.query_one("#ops-notice", Static).render())
-        assert "not in SteVe — it doesn't speak OCPP, so remote operations aren't available" in notice
+        assert (
+            "not in SteVe — it doesn't speak OCPP, so remote operations aren't available" in notice
+        )
         assert "resolve through billing" in notice
 
 
@@ -219,7 +242,9 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
         await settle(pilot)
         unlock = screen.query_one("#op-unlock", Button)
         assert not unlock.display
-        entry = services.operations.entries[0].model_copy(update={"followup": StopFollowup.STILL_OPEN})
+        entry = services.operations.entries[0].model_copy(
+            update={"followup": StopFollowup.STILL_OPEN}
+        )
         services.operations.entries[0] = entry
         services.publish_operation(entry)
         await settle(pilot)
@@ -241,7 +266,10 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
         assert "database only" in str(dialog.query_one("#confirm-body", Static).render())
         await pilot.press("y")
         await settle(pilot)
-        assert services.operations.db_closes and services.operations.db_closes[0][:2] == ("CP-LIVE", tx_id)
+        assert services.operations.db_closes and services.operations.db_closes[0][:2] == (
+            "CP-LIVE",
+            tx_id,
+        )
 
 
 async def test_snapshot_data_is_marked_stale_not_live(fake_app, monkeypatch) -> None:
@@ -252,7 +280,9 @@ async def test_snapshot_data_is_marked_stale_not_live(fake_app, monkeypatch) -> 
 
     app, services = fake_app(ROWS)
     original = services.fleet.detail
-    down = SourceState(source=SourceName.STEVE, state=ConnectionState.UNREACHABLE, last_ok=NOW, from_snapshot=True)
+    down = SourceState(
+        source=SourceName.STEVE, state=ConnectionState.UNREACHABLE, last_ok=NOW, from_snapshot=True
+    )
 
     async def from_snapshot(charge_box_id: str):
         detail = await original(charge_box_id)

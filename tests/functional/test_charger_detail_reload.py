@@ -10,10 +10,9 @@ heartbeats change between polls, as they do on a live network.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from polaris_tui.app import make_app
 from polaris_tui.screens.charger_detail import ChargerDetailScreen

@@ -50,7 +50,9 @@ async def find_by_email(pilot: Any, email: str) -> list[str]:
     return pilot.app.screen.query_one(FleetTable).keys
 
 
-async def stop_session_through_the_ui(pilot: Any, charge_box_id: str, id_tag: str) -> ChargerDetailScreen:
+async def stop_session_through_the_ui(
+    pilot: Any, charge_box_id: str, id_tag: str
+) -> ChargerDetailScreen:
     """Steps 2-4: open the row, confirm the idTag, dry run, then the confirmed real stop."""
     app = pilot.app
     await pilot.press("enter")
@@ -68,7 +70,9 @@ async def stop_session_through_the_ui(pilot: Any, charge_box_id: str, id_tag: st
     await pilot.click("#op-submit")
     await settle(pilot)
     outcome = text_of(screen.query_one("#op-outcome", Static))
-    assert "dry run" in outcome and "nothing was sent" in outcome, "step 3: dry run logged, not sent"
+    assert "dry run" in outcome and "nothing was sent" in outcome, (
+        "step 3: dry run logged, not sent"
+    )
 
     form.dry_run = False
     await pilot.click("#op-submit")
@@ -180,12 +184,16 @@ async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
         await pilot.press("y")
         await settle(pilot)
         outcome = text_of(screen.query_one("#op-outcome", Static))
-        assert "failed — Transaction no longer active" in outcome and "Stale transactionId" in outcome
+        assert (
+            "failed — Transaction no longer active" in outcome and "Stale transactionId" in outcome
+        )
         assert "This transaction is not active at this station." in outcome, "SteVe's own words"
         refresh = screen.query_one("#op-refresh")
         assert refresh.display
         await pilot.click("#op-refresh")
-        await wait_for(pilot, lambda: screen.session is None, "after the refresh the session is gone")
+        await wait_for(
+            pilot, lambda: screen.session is None, "after the refresh the session is gone"
+        )
 
 
 async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> None:

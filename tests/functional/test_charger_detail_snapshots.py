@@ -38,12 +38,16 @@ class TestChargerDetailSnapshots:
         """CP-ALPHA-01 after a dry run: the outcome "Operation log #1: dry run —
         params are valid; nothing was sent to SteVe"; Recent operations lists #1
         dry_run by tester; the meter line says still advancing."""
-        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=opened("CP-ALPHA-01", dry_run=True))
+        assert snap_compare(
+            sim_app(), terminal_size=(120, 40), run_before=opened("CP-ALPHA-01", dry_run=True)
+        )
 
     def test_unmanaged_charger_120x40(self, snap_compare, sim_app) -> None:
         """LEGACY-GARAGE-99: unmanaged; Remote operations shows only the runbook's
         sentence (not in SteVe — it doesn't speak OCPP … resolve through billing)."""
-        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=opened("LEGACY-GARAGE-99"))
+        assert snap_compare(
+            sim_app(), terminal_size=(120, 40), run_before=opened("LEGACY-GARAGE-99")
+        )
 
     def test_offline_charger_80x24(self, snap_compare, sim_app) -> None:
         """CP-CHARLIE-03: OFFLINE in the header and Live status (heartbeat 3h ago)."""

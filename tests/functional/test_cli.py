@@ -42,7 +42,9 @@ def recorded_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def fake_run(self: PolarisApp, *, mouse: bool = True, **_kw: Any) -> None:
         record = {"app": self, "mouse": mouse, "settings": self.settings}
         demo = getattr(cli, "_current_demo", None)
-        record["demo_process_alive"] = demo is not None and demo.process is not None and demo.process.poll() is None
+        record["demo_process_alive"] = (
+            demo is not None and demo.process is not None and demo.process.poll() is None
+        )
         runs.append(record)
 
     monkeypatch.setattr(PolarisApp, "run", fake_run)
@@ -54,8 +56,17 @@ def test_help_explains_demo_commands_and_config(capsys: pytest.CaptureFixture[st
         cli.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for phrase in ("Demo mode", "no SteVe configured", "polaris sim", "polaris hook", "POLARIS_CONFIG",
-                   "POLARIS_STEVE__API_PASSWORD", "--no-mouse", "chmod 600", "? help"):
+    for phrase in (
+        "Demo mode",
+        "no SteVe configured",
+        "polaris sim",
+        "polaris hook",
+        "POLARIS_CONFIG",
+        "POLARIS_STEVE__API_PASSWORD",
+        "--no-mouse",
+        "chmod 600",
+        "? help",
+    ):
         assert phrase in out, phrase
 
 
@@ -74,13 +85,25 @@ def test_secrets_cannot_be_given_on_the_command_line(capsys: pytest.CaptureFixtu
     capsys.readouterr()
 
 
-def test_real_mode_flags_reach_the_app(user_dirs: Path, recorded_run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_mode_flags_reach_the_app(
+    user_dirs: Path, recorded_run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("POLARIS_STEVE__API_PASSWORD", "from-env")
-    code = cli.main([
-        "--steve-url", "http://steve.example:8080/steve/", "--lago-url", "http://lago.example:3000",
-        "--status-source", "manager-page", "--operator", "ana", "--store", str(user_dirs / "p.sqlite"),
-        "--no-mouse",
-    ])
+    code = cli.main(
+        [
+            "--steve-url",
+            "http://steve.example:8080/steve/",
+            "--lago-url",
+            "http://lago.example:3000",
+            "--status-source",
+            "manager-page",
+            "--operator",
+            "ana",
+            "--store",
+            str(user_dirs / "p.sqlite"),
+            "--no-mouse",
+        ]
+    )
     assert code == 0
     (run,) = recorded_run
     settings = run["settings"]
@@ -137,28 +160,49 @@ def test_demo_mode_starts_the_stand_in_with_a_fresh_store(
     assert settings.steve.api_password.get_secret_value() == "demo-api-password"
     assert settings.lago.api_key.get_secret_value() == "demo-lago-key"
     assert settings.operator.resolve().role.value == "admin" and settings.operator.name == "ana"
-    assert settings.store.path == old_store and not old_store.exists() and not Path(f"{old_store}-wal").exists()
+    assert (
+        settings.store.path == old_store
+        and not old_store.exists()
+        and not Path(f"{old_store}-wal").exists()
+    )
     assert app.hook_options is not None and app.hook_options.port == settings.hook.port
-    assert not any(k.startswith("POLARIS_") for k in os.environ), "no secret went to the environment"
+    assert not any(k.startswith("POLARIS_") for k in os.environ), (
+        "no secret went to the environment"
+    )
     (demo,) = started
     assert demo.process is not None and demo.process.poll() is not None, "the stand-in was stopped"
     assert "demo-api-password" not in " ".join(demo.command())
 
 
-def test_stand_in_that_fails_to_start_is_a_clear_error(user_dirs: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cli.DemoStandIn, "command", lambda self: [sys.executable, "-c", "import sys; sys.exit(3)"])
+def test_stand_in_that_fails_to_start_is_a_clear_error(
+    user_dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        cli.DemoStandIn, "command", lambda self: [sys.executable, "-c", "import sys; sys.exit(3)"]
+    )
     assert cli.main([]) == 2
     err = capsys.readouterr().err
-    assert "the demo stand-in did not start" in err and "exited with code 3" in err and "stand-in.log" in err
+    assert (
+        "the demo stand-in did not start" in err
+        and "exited with code 3" in err
+        and "stand-in.log" in err
+    )
 
 
-def test_stand_in_that_never_answers_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    demo = cli.DemoStandIn(hook_url="http://127.0.0.1:9/x", hook_key="k", log_path=tmp_path / "p.log", timeout=0.5)
-    monkeypatch.setattr(demo, "command", lambda: [sys.executable, "-c", "import time; time.sleep(30)"])
+def test_stand_in_that_never_answers_times_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = cli.DemoStandIn(
+        hook_url="http://127.0.0.1:9/x", hook_key="k", log_path=tmp_path / "p.log", timeout=0.5
+    )
+    monkeypatch.setattr(
+        demo, "command", lambda: [sys.executable, "-c", "import time; time.sleep(30)"]
+    )
     with pytest.raises(ConfigError, match="no answer within 0.5 s"):
         demo.start()
-    assert demo.process is not None and demo.process.poll() is not None, "the silent stand-in was stopped"
+    assert demo.process is not None and demo.process.poll() is not None, (
+        "the silent stand-in was stopped"
+    )
 
 
 def test_hook_without_a_key_is_refused(user_dirs: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -174,7 +218,12 @@ def _spawn_in_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Pope
     os.set_blocking(master, False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "polaris_tui", *args],
-        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
     )
     os.close(slave)
     return proc, master
@@ -247,12 +296,21 @@ def test_sighup_in_demo_mode_exits_and_stops_the_stand_in(user_dirs: Path) -> No
 def test_console_against_a_real_url_draws_and_quits(sim: Any, user_dirs: Path) -> None:
     """`polaris --steve-url …` against the stand-in, credentials from the environment."""
     env = {
-        **os.environ, "TERM": "xterm-256color",
+        **os.environ,
+        "TERM": "xterm-256color",
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,
         "POLARIS_LAGO__API_KEY": sim.lago_key,
     }
     proc, master = _spawn_in_pty(
-        ["--steve-url", sim.steve_url, "--lago-url", sim.lago_url, "--store", str(user_dirs / "p.sqlite")], env
+        [
+            "--steve-url",
+            sim.steve_url,
+            "--lago-url",
+            sim.lago_url,
+            "--store",
+            str(user_dirs / "p.sqlite"),
+        ],
+        env,
     )
     try:
         screen = _read_until(master, b"CP-BRAVO-02", proc)

@@ -18,10 +18,14 @@ def fleet(n: int) -> list:
     return [make_row(f"CP-{i:05d}", description=f"site {i}") for i in range(n)]
 
 
-async def test_refresh_updates_in_place_and_keeps_cursor(fake_app, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_refresh_updates_in_place_and_keeps_cursor(
+    fake_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A poll that changes, removes and adds rows keeps the cursor on its charger and never clears."""
     app, services = fake_app(fleet(60))
-    monkeypatch.setattr(FleetTable, "clear", lambda self, columns=False: pytest.fail("clear() on refresh"))
+    monkeypatch.setattr(
+        FleetTable, "clear", lambda self, columns=False: pytest.fail("clear() on refresh")
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(FleetTable)
@@ -41,7 +45,10 @@ async def test_refresh_updates_in_place_and_keeps_cursor(fake_app, monkeypatch: 
         monkeypatch.setattr(FleetTable, "update_cell", counting)
         # One changes status, one before the cursor disappears, one is new.
         services.change_rows(
-            [make_row("CP-00050", description="site 50", status="Faulted"), make_row("CP-99999", description="new")],
+            [
+                make_row("CP-00050", description="site 50", status="Faulted"),
+                make_row("CP-99999", description="new"),
+            ],
             removed=["CP-00003"],
         )
         await settle(pilot)

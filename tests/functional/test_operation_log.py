@@ -16,8 +16,14 @@ ROWS = [make_row("CP-A"), make_row("CP-B")]
 
 def entry(id: int, charger: str, who: str, status: OperationStatus, **extra) -> OperationLogEntry:
     return OperationLogEntry(
-        id=id, charge_box_id=charger, operation="RemoteStopTransaction", params={"transactionId": 100 + id},
-        requested_by=who, status=status, created_at=NOW, **extra,
+        id=id,
+        charge_box_id=charger,
+        operation="RemoteStopTransaction",
+        params={"transactionId": 100 + id},
+        requested_by=who,
+        status=status,
+        created_at=NOW,
+        **extra,
     )
 
 
@@ -29,10 +35,22 @@ def shown(screen) -> list[int]:
 async def test_filters_live_updates_and_enter(fake_app) -> None:
     app, services = fake_app(ROWS)
     services.operations.entries = [
-        entry(4, "CP-B", "ben", OperationStatus.FAILED, error_title="Charger is offline",
-              error_message="No stations are eligible"),
-        entry(3, "CP-A", "ana", OperationStatus.SUBMITTED, task_id=9,
-              result={"outcome": "accepted", "summary": "Station answered Accepted"}),
+        entry(
+            4,
+            "CP-B",
+            "ben",
+            OperationStatus.FAILED,
+            error_title="Charger is offline",
+            error_message="No stations are eligible",
+        ),
+        entry(
+            3,
+            "CP-A",
+            "ana",
+            OperationStatus.SUBMITTED,
+            task_id=9,
+            result={"outcome": "accepted", "summary": "Station answered Accepted"},
+        ),
         entry(2, "CP-A", "ben", OperationStatus.DRY_RUN, dry_run=True),
         entry(1, "CP-B", "ana", OperationStatus.INTERRUPTED),
     ]
@@ -44,7 +62,9 @@ async def test_filters_live_updates_and_enter(fake_app) -> None:
         assert isinstance(screen, OperationLogScreen)
         assert shown(screen) == [4, 3, 2, 1], "newest first"
         text = " ".join(str(c.plain) for c in screen.query_one(OperationsTable).get_row_at(0))
-        assert "Charger is offline: No stations are eligible" in text and "transactionId=104" in text
+        assert (
+            "Charger is offline: No stations are eligible" in text and "transactionId=104" in text
+        )
 
         screen.query_one("#filter-charger", Input).value = "CP-A"
         await settle(pilot)
@@ -62,7 +82,9 @@ async def test_filters_live_updates_and_enter(fake_app) -> None:
         screen.query_one("#filter-status", Select).clear()
         await settle(pilot)
         # A live change: #3's stop is now known to be still open.
-        updated = services.operations.entries[1].model_copy(update={"followup": StopFollowup.STILL_OPEN})
+        updated = services.operations.entries[1].model_copy(
+            update={"followup": StopFollowup.STILL_OPEN}
+        )
         services.operations.entries[1] = updated
         services.publish_operation(updated)
         await settle(pilot)
@@ -78,7 +100,10 @@ async def test_filters_live_updates_and_enter(fake_app) -> None:
 
 async def test_opened_from_a_charger_is_filtered_to_it(fake_app) -> None:
     app, services = fake_app(ROWS)
-    services.operations.entries = [entry(2, "CP-B", "ana", OperationStatus.DRY_RUN), entry(1, "CP-A", "ana", OperationStatus.DRY_RUN)]
+    services.operations.entries = [
+        entry(2, "CP-B", "ana", OperationStatus.DRY_RUN),
+        entry(1, "CP-A", "ana", OperationStatus.DRY_RUN),
+    ]
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         app.open_charger("CP-A")

@@ -31,9 +31,15 @@ EVIL_TAG = "TAG[/]\x1b[2J"
 
 @pytest.fixture
 def hostile_sim(sim: Any) -> Any:
-    sim.control("POST", "/chargers", {"chargeBoxId": EVIL_ID, "description": EVIL_DESCRIPTION, "connectors": 1})
+    sim.control(
+        "POST",
+        "/chargers",
+        {"chargeBoxId": EVIL_ID, "description": EVIL_DESCRIPTION, "connectors": 1},
+    )
     sim.control("POST", "/cards", {"idTag": EVIL_TAG, "maxActiveTransactionCount": 1})
-    sim.control("POST", "/sessions/start", {"chargeBoxId": EVIL_ID, "connectorId": 1, "idTag": EVIL_TAG})
+    sim.control(
+        "POST", "/sessions/start", {"chargeBoxId": EVIL_ID, "connectorId": 1, "idTag": EVIL_TAG}
+    )
     return sim
 
 
@@ -42,7 +48,9 @@ def assert_literal(text: str) -> None:
     assert "\x1b" not in text and "\x07" not in text, "no control byte reaches the terminal"
 
 
-async def test_hostile_charger_shown_literally_and_inert(hostile_sim: Any, sim_app, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_hostile_charger_shown_literally_and_inert(
+    hostile_sim: Any, sim_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = sim_app()
     fired: list[str] = []
     monkeypatch.setattr(type(app), "action_quit", lambda self: fired.append("quit"))
@@ -71,7 +79,9 @@ async def test_hostile_charger_shown_literally_and_inert(hostile_sim: Any, sim_a
         assert isinstance(screen, ChargerDetailScreen)
         text = screen_text(app)
         assert_literal(text)
-        assert "[@click=app.quit]x [red]boom[/] ^[]52;c;aGk=^G" in text, "the whole description, literally"
+        assert "[@click=app.quit]x [red]boom[/] ^[]52;c;aGk=^G" in text, (
+            "the whole description, literally"
+        )
         assert "TAG[/]^[[2J" in str(screen.query_one(SessionPanel).render())
 
         # A form prefilled with the hostile idTag shows it cleaned and sends it raw.

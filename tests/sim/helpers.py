@@ -13,7 +13,9 @@ from chargesim.testing import SimHandle
 
 def steve(sim: SimHandle) -> httpx.Client:
     """An httpx client on the stand-in's SteVe REST API (Basic auth)."""
-    return httpx.Client(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password), timeout=60)
+    return httpx.Client(
+        base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password), timeout=60
+    )
 
 
 def charger(sim: SimHandle, cb_id: str) -> dict[str, Any]:
@@ -26,7 +28,9 @@ def tx(sim: SimHandle, tx_id: int) -> dict[str, Any]:
         return api.get(f"/transactions/{tx_id}").json()["transaction"]
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns a truthy value (a deadline, not a timing assertion)."""
     deadline = time.monotonic() + timeout
     while True:

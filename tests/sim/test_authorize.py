@@ -30,7 +30,15 @@ def test_authorize_rules_are_recorded(sim, id_tag, status, steve_status, inherit
     assert result["authorize"] == status
     last = sim.control("GET", f"/authorizations?idTag={id_tag}")
     first = last[0]
-    keys = ("chargeBoxId", "connectorId", "status", "steveStatus", "inheritedFrom", "overridden", "isStartTx")
+    keys = (
+        "chargeBoxId",
+        "connectorId",
+        "status",
+        "steveStatus",
+        "inheritedFrom",
+        "overridden",
+        "isStartTx",
+    )
     assert {k: first[k] for k in keys} == {
         "chargeBoxId": "CP-GOLF-07",
         "connectorId": 1,
@@ -49,7 +57,9 @@ def test_accepted_tap_starts_and_a_second_tap_stops(sim):
     tx_id = started["transactionId"]
     assert tx_id == 1016
     with steve(sim) as api:
-        active = api.get("/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-DELTA-04"}).json()
+        active = api.get(
+            "/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-DELTA-04"}
+        ).json()
         assert [t["id"] for t in active] == [tx_id]
     assert charger(sim, "CP-DELTA-04")["connectors"][0]["status"] == "Charging"
     stopped = tap(sim, "CP-DELTA-04", "CARD-KIOSK", 1)
@@ -57,8 +67,11 @@ def test_accepted_tap_starts_and_a_second_tap_stops(sim):
     with steve(sim) as api:
         done = api.get(f"/transactions/{tx_id}").json()["transaction"]
     assert done["stopReason"] == "Local" and done["stopEventActor"] == "station"
-    kinds = [a["isStartTx"] for a in sim.control("GET", "/authorizations?idTag=CARD-KIOSK") if a["chargeBoxId"] ==
-             "CP-DELTA-04"]
+    kinds = [
+        a["isStartTx"]
+        for a in sim.control("GET", "/authorizations?idTag=CARD-KIOSK")
+        if a["chargeBoxId"] == "CP-DELTA-04"
+    ]
     assert kinds == [False, True, False]
 
 
@@ -101,7 +114,11 @@ def test_card_faults(sim):
 def test_scan_to_login_interception_is_one_tap(sim):
     sim.fault("intercept:CP-FOXTROT-06")
     first = tap(sim, "CP-FOXTROT-06", "CARD-KIOSK", 1)
-    assert first["authorize"] == "Blocked" and first["overridden"] is True and first["action"] == "none"
+    assert (
+        first["authorize"] == "Blocked"
+        and first["overridden"] is True
+        and first["action"] == "none"
+    )
     record = sim.control("GET", "/authorizations?chargeBoxId=CP-FOXTROT-06")[-1]
     assert record["overrideBy"] == "intercept" and record["steveStatus"] == "Accepted"
     assert tap(sim, "CP-FOXTROT-06", "CARD-KIOSK", 1)["authorize"] == "Accepted"
@@ -128,17 +145,31 @@ def test_demo_records_the_kiosk_interception(sim):
 
 def test_remote_start_runs_authorize_then_start(sim):
     with steve(sim) as api:
-        env = api.post("/operations/RemoteStartTransaction",
-                       json={"chargeBoxIdList": ["CP-KILO-11"], "idTag": "ACME-02", "connectorId": 2}).json()
+        env = api.post(
+            "/operations/RemoteStartTransaction",
+            json={"chargeBoxIdList": ["CP-KILO-11"], "idTag": "ACME-02", "connectorId": 2},
+        ).json()
         assert env["successResponses"][0]["response"] == "Accepted"
-        active = wait_for(lambda: api.get("/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-KILO-11"})
-                          .json(), what="the remote-started transaction")
+        active = wait_for(
+            lambda: api.get(
+                "/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-KILO-11"}
+            ).json(),
+            what="the remote-started transaction",
+        )
     assert active[0]["ocppIdTag"] == "ACME-02" and active[0]["connectorId"] == 2
     # A child of a blocked parent passes SteVe's pre-flight, then the station's Authorize refuses it.
     with steve(sim) as api:
-        env = api.post("/operations/RemoteStartTransaction",
-                       json={"chargeBoxIdList": ["CP-LIMA-12"], "idTag": "FLEET-CHILD-1"}).json()
+        env = api.post(
+            "/operations/RemoteStartTransaction",
+            json={"chargeBoxIdList": ["CP-LIMA-12"], "idTag": "FLEET-CHILD-1"},
+        ).json()
         assert env["successResponses"][0]["response"] == "Accepted"
-        wait_for(lambda: sim.control("GET", "/authorizations?idTag=FLEET-CHILD-1"), what="the station's Authorize")
-        assert api.get("/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-LIMA-12"}).json() == []
+        wait_for(
+            lambda: sim.control("GET", "/authorizations?idTag=FLEET-CHILD-1"),
+            what="the station's Authorize",
+        )
+        assert (
+            api.get("/transactions", params={"type": "ACTIVE", "chargeBoxId": "CP-LIMA-12"}).json()
+            == []
+        )
     assert wait_for(lambda: charger(sim, "CP-LIMA-12")["connectors"][0]["status"] == "Available")

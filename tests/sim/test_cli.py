@@ -13,8 +13,16 @@ import httpx
 
 from tests.sim.helpers import wait_for
 
-KEYS = {"steve_url", "lago_url", "control_url", "steve_user", "steve_password", "web_user", "web_password",
-        "lago_key"}
+KEYS = {
+    "steve_url",
+    "lago_url",
+    "control_url",
+    "steve_user",
+    "steve_password",
+    "web_user",
+    "web_password",
+    "lago_key",
+}
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
@@ -35,18 +43,35 @@ def _alive(pid: int) -> bool:
 
 
 def test_json_line_then_serve_until_sigterm():
-    proc = _start("--port", "0", "--json", "--now", "2026-11-22T10:00:00Z", "--frozen",
-                  "--fault", "offline:CP-ALPHA-01")
+    proc = _start(
+        "--port",
+        "0",
+        "--json",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--frozen",
+        "--fault",
+        "offline:CP-ALPHA-01",
+    )
     try:
         info = json.loads(proc.stdout.readline())
         assert set(info) == KEYS
-        assert info["steve_url"].startswith("http://127.0.0.1:") and info["steve_url"].endswith("/steve")
-        tags = httpx.get(info["steve_url"] + "/api/v1/ocppTags", auth=(info["steve_user"], info["steve_password"]))
+        assert info["steve_url"].startswith("http://127.0.0.1:") and info["steve_url"].endswith(
+            "/steve"
+        )
+        tags = httpx.get(
+            info["steve_url"] + "/api/v1/ocppTags",
+            auth=(info["steve_user"], info["steve_password"]),
+        )
         assert tags.status_code == 200 and len(tags.json()) == 15
         state = httpx.get(info["control_url"] + "/state").json()
-        assert state["now"] == "2026-11-22T10:00:00.000Z" and "offline:CP-ALPHA-01" in state["faults"]
-        customer = httpx.get(info["lago_url"] + "/api/v1/customers/cust-kim",
-                             headers={"Authorization": f"Bearer {info['lago_key']}"})
+        assert (
+            state["now"] == "2026-11-22T10:00:00.000Z" and "offline:CP-ALPHA-01" in state["faults"]
+        )
+        customer = httpx.get(
+            info["lago_url"] + "/api/v1/customers/cust-kim",
+            headers={"Authorization": f"Bearer {info['lago_key']}"},
+        )
         assert customer.json()["customer"]["email"] == "kim@example.com"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -86,7 +111,11 @@ def test_exit_with_parent():
         assert _alive(child)
         parent.kill()
         parent.wait()
-        wait_for(lambda: not _alive(child) or _reap(child), timeout=20, what="the orphaned stand-in to exit")
+        wait_for(
+            lambda: not _alive(child) or _reap(child),
+            timeout=20,
+            what="the orphaned stand-in to exit",
+        )
     finally:
         if parent.poll() is None:
             parent.kill()

@@ -27,8 +27,13 @@ async def hook_server(answer):
 
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
-        calls.append({"raw": raw, "signature": request.headers.get("X-Signature"),
-                      "type": request.headers.get("Content-Type")})
+        calls.append(
+            {
+                "raw": raw,
+                "signature": request.headers.get("X-Signature"),
+                "type": request.headers.get("Content-Type"),
+            }
+        )
         return await answer(json.loads(raw))
 
     app = web.Application()
@@ -53,14 +58,21 @@ async def test_signed_calls_on_authorize_and_start(sim):
         return web.json_response({"override": None})
 
     async with hook_server(allow) as (url, calls):
-        await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": 2.0})
+        await asyncio.to_thread(
+            sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": 2.0}
+        )
         result = await _tap(sim, "CP-DELTA-04", "CARD-KIOSK", 1)
     assert result["action"] == "started"
     assert len(calls) == 2
     bodies = [json.loads(c["raw"]) for c in calls]
     assert [b["isStartTx"] for b in bodies] == [False, True]
-    assert bodies[0] == {"idTag": "CARD-KIOSK", "chargeBoxId": "CP-DELTA-04", "connectorId": 1, "isStartTx": False,
-                         "ts": 1795341600000}
+    assert bodies[0] == {
+        "idTag": "CARD-KIOSK",
+        "chargeBoxId": "CP-DELTA-04",
+        "connectorId": 1,
+        "isStartTx": False,
+        "ts": 1795341600000,
+    }
     for c in calls:
         assert c["signature"] == hmac.new(KEY.encode(), c["raw"], hashlib.sha256).hexdigest()
         assert c["type"] == "application/json"
@@ -81,7 +93,9 @@ async def test_blocked_only_downgrades_accepted(sim_factory):
     assert (blocked["authorize"], blocked["overridden"]) == ("Blocked", False)
     assert (unknown["authorize"], unknown["overridden"]) == ("Invalid", False)
     assert len(calls) == 3  # called for refused tags too
-    records = await asyncio.to_thread(sim.control, "GET", "/authorizations?chargeBoxId=CP-FOXTROT-06")
+    records = await asyncio.to_thread(
+        sim.control, "GET", "/authorizations?chargeBoxId=CP-FOXTROT-06"
+    )
     assert records[-3]["overrideBy"] == "hook" and records[-3]["steveStatus"] == "Accepted"
 
 
@@ -98,21 +112,32 @@ async def test_fail_open(sim):
 
     outcomes = []
     # (hook answer, budget): a generous budget where the hook must not time out.
-    rounds = [(slow, 0.2, "CP-GOLF-07", "ACME-02"), (broken, 2.0, "CP-INDIA-09", "CARD-UNLINKED"),
-              (garbage, 2.0, "CP-KILO-11", "CARD-INACTIVE")]
+    rounds = [
+        (slow, 0.2, "CP-GOLF-07", "ACME-02"),
+        (broken, 2.0, "CP-INDIA-09", "CARD-UNLINKED"),
+        (garbage, 2.0, "CP-KILO-11", "CARD-INACTIVE"),
+    ]
     for answer, budget, cb_id, id_tag in rounds:
         async with hook_server(answer) as (url, calls):
-            await asyncio.to_thread(sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": budget})
+            await asyncio.to_thread(
+                sim.control, "POST", "/hook", {"url": url, "key": KEY, "timeout": budget}
+            )
             result = await _tap(sim, cb_id, id_tag, 1)
             assert calls, "the hook was not called"
-        assert (result["authorize"], result["action"], result["startStatus"]) == ("Accepted", "started", "Accepted")
+        assert (result["authorize"], result["action"], result["startStatus"]) == (
+            "Accepted",
+            "started",
+            "Accepted",
+        )
         first = (await asyncio.to_thread(sim.control, "GET", f"/authorizations?idTag={id_tag}"))[0]
         outcomes.append(first["hook"])
     assert outcomes == ["timeout", "http_500", "bad_json"]
 
 
 async def test_unreachable_hook_fails_open(sim):
-    await asyncio.to_thread(sim.control, "POST", "/hook", {"url": "http://127.0.0.1:9/hook", "key": KEY})
+    await asyncio.to_thread(
+        sim.control, "POST", "/hook", {"url": "http://127.0.0.1:9/hook", "key": KEY}
+    )
     result = await _tap(sim, "CP-GOLF-07", "ACME-02", 1)
     assert result["authorize"] == "Accepted"
     await asyncio.to_thread(sim.control, "POST", "/hook", {"url": None, "key": None})
@@ -120,6 +145,8 @@ async def test_unreachable_hook_fails_open(sim):
 
 
 async def test_reset_returns_to_the_start_up_hook(sim):
-    await asyncio.to_thread(sim.control, "POST", "/hook", {"url": "http://127.0.0.1:9/hook", "key": KEY})
+    await asyncio.to_thread(
+        sim.control, "POST", "/hook", {"url": "http://127.0.0.1:9/hook", "key": KEY}
+    )
     await asyncio.to_thread(sim.reset)
     assert (await asyncio.to_thread(sim.control, "GET", "/hook"))["enabled"] is False

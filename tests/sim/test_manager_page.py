@@ -61,7 +61,11 @@ def login(sim, client: httpx.Client, password: str | None = None) -> httpx.Respo
     form = client.get(f"{sim.steve_url}/manager/signin")
     return client.post(
         f"{sim.steve_url}/manager/signin",
-        data={"username": sim.web_user, "password": password or sim.web_password, "_csrf": _csrf(form.text)},
+        data={
+            "username": sim.web_user,
+            "password": password or sim.web_password,
+            "_csrf": _csrf(form.text),
+        },
     )
 
 
@@ -74,7 +78,10 @@ def rows(html: str) -> list[dict]:
 def test_pages_redirect_to_signin_without_a_session(sim):
     for page in ("/manager/home/connectorStatus", "/manager/chargepoints", "/manager/home"):
         resp = httpx.get(sim.steve_url + page)
-        assert resp.status_code == 302 and resp.headers["location"] == f"{sim.steve_url}/manager/signin"
+        assert (
+            resp.status_code == 302
+            and resp.headers["location"] == f"{sim.steve_url}/manager/signin"
+        )
     stale = httpx.get(sim.steve_url + "/manager/home", cookies={"JSESSIONID": "NOT-A-SESSION"})
     assert stale.status_code == 302 and stale.headers["location"].endswith("/manager/signin")
 
@@ -85,11 +92,15 @@ def test_login_flow(sim):
         assert first.status_code == 302 and "JSESSIONID" in client.cookies
         form = client.get(f"{sim.steve_url}/manager/signin")
         assert form.status_code == 200 and 'name="username"' in form.text
-        no_token = client.post(f"{sim.steve_url}/manager/signin",
-                               data={"username": sim.web_user, "password": sim.web_password})
+        no_token = client.post(
+            f"{sim.steve_url}/manager/signin",
+            data={"username": sim.web_user, "password": sim.web_password},
+        )
         assert no_token.status_code == 403
         wrong = login(sim, client, password="wrong")
-        assert wrong.status_code == 302 and wrong.headers["location"].endswith("/manager/signin?error")
+        assert wrong.status_code == 302 and wrong.headers["location"].endswith(
+            "/manager/signin?error"
+        )
         old_session = client.cookies["JSESSIONID"]
         ok = login(sim, client)
         assert ok.status_code == 302
@@ -114,7 +125,10 @@ def test_connector_status_table(sim):
     assert len(table) == 18  # every reported connector of the 12 demo chargers
     alpha = by_key[("CP-ALPHA-01", 1)]
     assert alpha["cells"][2:] == ["Today at 09:20", "Charging", "NoError"]
-    assert alpha["sort"][2] == "1795339200000" and alpha["link"] == "/steve/manager/chargepoints/details/1"
+    assert (
+        alpha["sort"][2] == "1795339200000"
+        and alpha["link"] == "/steve/manager/chargepoints/details/1"
+    )
     assert by_key[("CP-ECHO-05", 1)]["cells"][3:] == ["Faulted", "GroundFailure"]
     assert by_key[("CP-CHARLIE-03", 1)]["cells"][2] == "Today at 06:49"
     assert {k[0] for k, r in by_key.items() if r["offline"]} == {"CP-CHARLIE-03"}
@@ -124,24 +138,42 @@ def test_connector_status_table(sim):
 
 
 def test_filter_connector_zero_and_offline_marker_follow_state(sim):
-    sim.control("POST", "/chargers/status", {"chargeBoxId": "CP-KILO-11", "connectorId": 0,
-                                             "status": "Unavailable"})
+    sim.control(
+        "POST",
+        "/chargers/status",
+        {"chargeBoxId": "CP-KILO-11", "connectorId": 0, "status": "Unavailable"},
+    )
     sim.fault("offline:CP-DELTA-04")
     with httpx.Client() as client:
         login(sim, client)
-        kilo = rows(client.get(f"{sim.steve_url}/manager/home/connectorStatus/query",
-                               params={"chargeBoxId": "CP-KILO-11", "status": ""}).text)
-        faulted = rows(client.get(f"{sim.steve_url}/manager/home/connectorStatus/query",
-                                  params={"status": "Faulted"}).text)
+        kilo = rows(
+            client.get(
+                f"{sim.steve_url}/manager/home/connectorStatus/query",
+                params={"chargeBoxId": "CP-KILO-11", "status": ""},
+            ).text
+        )
+        faulted = rows(
+            client.get(
+                f"{sim.steve_url}/manager/home/connectorStatus/query", params={"status": "Faulted"}
+            ).text
+        )
         table = rows(client.get(f"{sim.steve_url}/manager/home/connectorStatus").text)
-    assert [(r["cells"][1], r["cells"][3]) for r in kilo] == [("0", "Unavailable")]  # connector 0 is newer
+    assert [(r["cells"][1], r["cells"][3]) for r in kilo] == [
+        ("0", "Unavailable")
+    ]  # connector 0 is newer
     assert [r["cells"][0] for r in faulted] == ["CP-ECHO-05"]
     assert {r["cells"][0] for r in table if r["offline"]} == {"CP-CHARLIE-03", "CP-DELTA-04"}
 
 
-@pytest.mark.parametrize("hostile", ["[/]", "[@click=app.quit]x", "a&b <i>", "\x1b]52;c;SGVsbG8=\x07x"])
+@pytest.mark.parametrize(
+    "hostile", ["[/]", "[@click=app.quit]x", "a&b <i>", "\x1b]52;c;SGVsbG8=\x07x"]
+)
 def test_hostile_ids_survive_the_page(sim, hostile):
-    sim.control("POST", "/chargers", {"chargeBoxId": hostile, "description": "status [/] ok", "connectors": 1})
+    sim.control(
+        "POST",
+        "/chargers",
+        {"chargeBoxId": hostile, "description": "status [/] ok", "connectors": 1},
+    )
     with httpx.Client() as client:
         login(sim, client)
         table = rows(client.get(f"{sim.steve_url}/manager/home/connectorStatus").text)
@@ -155,7 +187,9 @@ def test_chargepoints_and_json_status_pages(sim):
         login(sim, client)
         points = client.get(f"{sim.steve_url}/manager/chargepoints").text
         online = client.get(f"{sim.steve_url}/manager/home/ocppJsonStatus").text
-    assert "Harbour car park, east" in points and "Today at 09:59" in points and "ocpp1.6J" in points
+    assert (
+        "Harbour car park, east" in points and "Today at 09:59" in points and "ocpp1.6J" in points
+    )
     assert "CP-ALPHA-01" in online and "CP-CHARLIE-03" not in online
 
 

@@ -39,11 +39,18 @@ class FieldCharger(ChargePoint):
     @after(Action.remote_stop_transaction)
     async def after_remote_stop(self, transaction_id: int):
         self.stop_answer = await self.call(
-            call.StopTransaction(meter_stop=self.meter + 1_234, timestamp=NOW, transaction_id=transaction_id,
-                                 reason="Remote")
+            call.StopTransaction(
+                meter_stop=self.meter + 1_234,
+                timestamp=NOW,
+                transaction_id=transaction_id,
+                reason="Remote",
+            )
         )
-        await self.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Finishing",
-                                                timestamp=NOW))
+        await self.call(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Finishing", timestamp=NOW
+            )
+        )
         self.stopped.set()
 
 
@@ -53,9 +60,15 @@ def ws_url(sim, cb_id: str) -> str:
 
 
 async def _boot(cp: FieldCharger) -> None:
-    boot = await cp.call(call.BootNotification(charge_point_model="FC-1", charge_point_vendor="FieldCo"))
+    boot = await cp.call(
+        call.BootNotification(charge_point_model="FC-1", charge_point_vendor="FieldCo")
+    )
     assert boot.status == "Accepted"
-    await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available", timestamp=NOW))
+    await cp.call(
+        call.StatusNotification(
+            connector_id=1, error_code="NoError", status="Available", timestamp=NOW
+        )
+    )
 
 
 async def test_remote_stop_reaches_a_real_charge_point(sim):
@@ -67,20 +80,33 @@ async def test_remote_stop_reaches_a_real_charge_point(sim):
             await _boot(cp)
             auth = await cp.call(call.Authorize(id_tag="CARD-KIOSK"))
             assert auth.id_tag_info["status"] == "Accepted"
-            start = await cp.call(call.StartTransaction(connector_id=1, id_tag="CARD-KIOSK", meter_start=cp.meter,
-                                                        timestamp=NOW))
+            start = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="CARD-KIOSK", meter_start=cp.meter, timestamp=NOW
+                )
+            )
             assert start.id_tag_info["status"] == "Accepted"
             tx_id = start.transaction_id
-            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging",
-                                                  timestamp=NOW))
-            async with httpx.AsyncClient(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password),
-                                         timeout=60) as api:
+            await cp.call(
+                call.StatusNotification(
+                    connector_id=1, error_code="NoError", status="Charging", timestamp=NOW
+                )
+            )
+            async with httpx.AsyncClient(
+                base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password), timeout=60
+            ) as api:
                 boxes = {b["chargeBoxId"]: b for b in (await api.get("/chargeBoxes")).json()}
                 assert boxes["CP-OCPPJ-1"]["online"] is True
                 assert boxes["CP-OCPPJ-1"]["connectors"][0]["status"] == "Charging"
-                env = (await api.post("/operations/RemoteStopTransaction",
-                                      json={"chargeBoxIdList": ["CP-OCPPJ-1"], "transactionId": tx_id})).json()
-                assert env["successResponses"] == [{"chargeBoxId": "CP-OCPPJ-1", "response": "Accepted"}]
+                env = (
+                    await api.post(
+                        "/operations/RemoteStopTransaction",
+                        json={"chargeBoxIdList": ["CP-OCPPJ-1"], "transactionId": tx_id},
+                    )
+                ).json()
+                assert env["successResponses"] == [
+                    {"chargeBoxId": "CP-OCPPJ-1", "response": "Accepted"}
+                ]
                 await asyncio.wait_for(cp.stopped.wait(), 10)
                 done = (await api.get(f"/transactions/{tx_id}")).json()["transaction"]
             assert done["stopReason"] == "Remote" and done["stopEventActor"] == "station"
@@ -88,15 +114,19 @@ async def test_remote_stop_reaches_a_real_charge_point(sim):
             assert cp.stop_answer is not None
         finally:
             serving.cancel()
-    async with httpx.AsyncClient(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)) as api:
+    async with httpx.AsyncClient(
+        base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)
+    ) as api:
         for _ in range(100):
             boxes = {b["chargeBoxId"]: b for b in (await api.get("/chargeBoxes")).json()}
             if not boxes["CP-OCPPJ-1"]["online"]:
                 break
             await asyncio.sleep(0.02)
         assert boxes["CP-OCPPJ-1"]["online"] is False
-        gone = await api.post("/operations/RemoteStopTransaction",
-                              json={"chargeBoxIdList": ["CP-OCPPJ-1"], "transactionId": 1})
+        gone = await api.post(
+            "/operations/RemoteStopTransaction",
+            json={"chargeBoxIdList": ["CP-OCPPJ-1"], "transactionId": 1},
+        )
         assert gone.status_code == 400
 
 
@@ -113,12 +143,19 @@ async def test_a_real_charger_takes_over_a_demo_id_and_sees_its_calls(sim):
         cp = Firmware("CP-GOLF-07", ws)
         serving = asyncio.create_task(cp.start())
         try:
-            async with httpx.AsyncClient(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password),
-                                         timeout=60) as api:
-                env = (await api.post("/operations/GetLocalListVersion",
-                                      json={"chargeBoxIdList": ["CP-GOLF-07"]})).json()
-                unsupported = (await api.post("/operations/ClearCache",
-                                              json={"chargeBoxIdList": ["CP-GOLF-07"]})).json()
+            async with httpx.AsyncClient(
+                base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password), timeout=60
+            ) as api:
+                env = (
+                    await api.post(
+                        "/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-GOLF-07"]}
+                    )
+                ).json()
+                unsupported = (
+                    await api.post(
+                        "/operations/ClearCache", json={"chargeBoxIdList": ["CP-GOLF-07"]}
+                    )
+                ).json()
         finally:
             serving.cancel()
     assert seen == ["GetLocalListVersion"]
@@ -133,12 +170,17 @@ async def test_hostile_ids_and_the_unknown_tag_insert(sim):
         serving = asyncio.create_task(cp.start())
         try:
             await _boot(cp)
-            start = await cp.call(call.StartTransaction(connector_id=1, id_tag="NEVER-SEEN", meter_start=0,
-                                                        timestamp=NOW))
+            start = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="NEVER-SEEN", meter_start=0, timestamp=NOW
+                )
+            )
         finally:
             serving.cancel()
     assert start.id_tag_info["status"] == "Invalid"
-    async with httpx.AsyncClient(base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)) as api:
+    async with httpx.AsyncClient(
+        base_url=sim.steve_api, auth=(sim.steve_user, sim.steve_password)
+    ) as api:
         tag = (await api.get("/ocppTags", params={"idTag": "NEVER-SEEN"})).json()[0]
         boxes = [b["chargeBoxId"] for b in (await api.get("/chargeBoxes")).json()]
     assert tag["blocked"] is True and "unknown idTag" in tag["note"]  # SteVe inserts it, blocked

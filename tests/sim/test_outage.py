@@ -28,7 +28,9 @@ def test_outage_refuses_connections_and_comes_back(sim):
     with pytest.raises(httpx.ConnectError):
         httpx.get(sim.steve_api + "/ocppTags", auth=(sim.steve_user, sim.steve_password))
     # Lago and control live on the other listener.
-    lago = httpx.get(sim.lago_api + "/customers/cust-ada", headers={"Authorization": f"Bearer {sim.lago_key}"})
+    lago = httpx.get(
+        sim.lago_api + "/customers/cust-ada", headers={"Authorization": f"Bearer {sim.lago_key}"}
+    )
     assert lago.status_code == 200
     assert sim.control("GET", "/state")["steveDown"] is True
     assert charger(sim, "CP-ALPHA-01")["online"] is False  # stations lost their websocket too
@@ -39,7 +41,9 @@ def test_outage_refuses_connections_and_comes_back(sim):
         assert api.get("/ocppTags/1").json()["idTag"] == "CARD-HEALTHY"
         boxes = {b["chargeBoxId"]: b for b in api.get("/chargeBoxes").json()}
     assert boxes["CP-ALPHA-01"]["online"] is True and boxes["CP-CHARLIE-03"]["online"] is False
-    assert boxes["CP-ALPHA-01"]["connectors"][0]["timestamp"] == "2026-11-22T10:02:00.000Z"  # re-reported
+    assert (
+        boxes["CP-ALPHA-01"]["connectors"][0]["timestamp"] == "2026-11-22T10:02:00.000Z"
+    )  # re-reported
 
 
 def test_outage_with_a_duration_ends_by_itself(sim):
@@ -51,13 +55,17 @@ def test_outage_with_a_duration_ends_by_itself(sim):
 
 def test_restart_forgets_tasks_and_web_sessions(sim):
     with steve(sim) as api:
-        task = api.post("/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-ALPHA-01"]}).json()["taskId"]
+        task = api.post(
+            "/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-ALPHA-01"]}
+        ).json()["taskId"]
         assert api.get(f"/operations/tasks/{task}").status_code == 200
     sim.fault("steve_down")
     sim.clear_fault("steve_down")
     with steve(sim) as api:
         assert api.get(f"/operations/tasks/{task}").status_code == 404
-        again = api.post("/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-ALPHA-01"]}).json()
+        again = api.post(
+            "/operations/GetLocalListVersion", json={"chargeBoxIdList": ["CP-ALPHA-01"]}
+        ).json()
     assert again["taskId"] == 1
 
 
@@ -73,7 +81,9 @@ def test_5xx_mode(sim):
 def test_slow_mode_trips_a_short_client_timeout(sim):
     sim.fault("steve_slow:2")
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(sim.steve_api + "/ocppTags", auth=(sim.steve_user, sim.steve_password), timeout=0.2)
+        httpx.get(
+            sim.steve_api + "/ocppTags", auth=(sim.steve_user, sim.steve_password), timeout=0.2
+        )
 
 
 def test_malformed_mode(sim):
@@ -86,7 +96,12 @@ def test_malformed_mode(sim):
 
 def test_lago_degraded_leaves_steve_alone(sim):
     sim.fault("lago_5xx")
-    assert httpx.get(sim.lago_api + "/customers", headers={"Authorization": f"Bearer {sim.lago_key}"}).status_code == 503
+    assert (
+        httpx.get(
+            sim.lago_api + "/customers", headers={"Authorization": f"Bearer {sim.lago_key}"}
+        ).status_code
+        == 503
+    )
     with steve(sim) as api:
         assert api.get("/ocppTags").status_code == 200
 

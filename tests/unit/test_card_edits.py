@@ -52,7 +52,9 @@ def published():
 
 @pytest.fixture
 def cards(steve, lago, store, clock, published):
-    return CardService(steve, lago, store, FakePoller(demo_tags(), NOW), clock, None, ADMIN, published.append)
+    return CardService(
+        steve, lago, store, FakePoller(demo_tags(), NOW), clock, None, ADMIN, published.append
+    )
 
 
 def edit(kind, value=None) -> CardEdit:
@@ -73,7 +75,9 @@ async def snapshot(steve, store):
 
 class TestRoles:
     async def test_viewer_cannot_edit_nor_revert(self, steve, lago, store, clock):
-        viewer = CardService(steve, lago, store, FakePoller([], None), clock, None, Operator(name="vic"))
+        viewer = CardService(
+            steve, lago, store, FakePoller([], None), clock, None, Operator(name="vic")
+        )
         with pytest.raises(PermissionDenied):
             await viewer.edit("CARD-HEALTHY", edit("block"))
         with pytest.raises(PermissionDenied):
@@ -83,11 +87,15 @@ class TestRoles:
 
 
 class TestSteveEdits:
-    async def test_block_is_audited_first_and_puts_every_field(self, cards, steve, store, tmp_path, clock):
+    async def test_block_is_audited_first_and_puts_every_field(
+        self, cards, steve, store, tmp_path, clock
+    ):
         seen = {}
 
         async def check_committed(pk, form):
-            other = await Store.open(tmp_path / "polaris.sqlite", clock=clock)  # a separate connection
+            other = await Store.open(
+                tmp_path / "polaris.sqlite", clock=clock
+            )  # a separate connection
             try:
                 seen["rows"] = await other.audit_entries(id_tag="CARD-HEALTHY")
             finally:
@@ -98,7 +106,9 @@ class TestSteveEdits:
         [pending] = seen["rows"]
         assert (pending.status, pending.action, pending.actor) == ("pending", "block", "ada")
         assert (pending.before, pending.after) == (
-            {"max_active_transaction_count": 1}, {"max_active_transaction_count": 0})
+            {"max_active_transaction_count": 1},
+            {"max_active_transaction_count": 0},
+        )
         [form] = puts(steve)
         assert form["maxActiveTransactionCount"] == 0
         assert form["note"] == "Ada's spare"
@@ -106,7 +116,11 @@ class TestSteveEdits:
         assert form["parentIdTag"] is None and form["idTag"] == "CARD-HEALTHY"
         assert entry.status == "applied" and entry.error is None
         tag = steve.tag("CARD-HEALTHY")
-        assert (tag.blocked, tag.note, tag.expiry_date) == (True, "Ada's spare", NOW + timedelta(days=300))
+        assert (tag.blocked, tag.note, tag.expiry_date) == (
+            True,
+            "Ada's spare",
+            NOW + timedelta(days=300),
+        )
 
     async def test_published(self, cards, published):
         entry = await cards.edit("CARD-HEALTHY", edit("block"))
@@ -122,7 +136,9 @@ class TestSteveEdits:
     async def test_unblock_without_history_is_one(self, cards, steve):
         entry = await cards.edit("CARD-BLOCKED", edit("unblock"))
         assert (entry.before, entry.after) == (
-            {"max_active_transaction_count": 0}, {"max_active_transaction_count": 1})
+            {"max_active_transaction_count": 0},
+            {"max_active_transaction_count": 1},
+        )
 
     async def test_no_op_refused(self, cards, store):
         with pytest.raises(InvalidParams):
@@ -170,7 +186,9 @@ class TestSteveEdits:
         assert entry.status == "applied"
         assert not steve.tag("CARD-EXPIRED").is_expired(NOW)
 
-    @pytest.mark.parametrize("kind,value", [("block", None), ("set_parent", "ACME-META"), ("set_expiry", None)])
+    @pytest.mark.parametrize(
+        "kind,value", [("block", None), ("set_parent", "ACME-META"), ("set_expiry", None)]
+    )
     async def test_expired_card_only_takes_a_new_expiry(self, cards, steve, store, kind, value):
         if kind == "set_expiry":  # clearing the expiry is explicit: allowed
             entry = await cards.edit("CARD-EXPIRED", edit(kind, value))
@@ -188,7 +206,9 @@ class TestSteveEdits:
         assert "cannot be reverted exactly" in info.value.message
         assert not steve.tag("CARD-EXPIRED").is_expired(NOW)
 
-    async def test_card_that_expired_since_the_edit_cannot_be_reverted_blindly(self, cards, steve, clock):
+    async def test_card_that_expired_since_the_edit_cannot_be_reverted_blindly(
+        self, cards, steve, clock
+    ):
         await cards.edit("CARD-HEALTHY", edit("set_expiry", NOW + timedelta(days=1)))
         entry = await cards.edit("CARD-HEALTHY", edit("block"))
         clock.advance(2 * 86400)
@@ -223,7 +243,11 @@ class TestLocalEdits:
         await cards.edit("CARD-HEALTHY", edit("set_active", False))
         meta = await store.get_card_meta("CARD-HEALTHY")
         assert (meta.display_name, meta.tag_type, meta.active, meta.lago_customer_id) == (
-            "Ada (spare)", "Fleet", False, "cust-ada")
+            "Ada (spare)",
+            "Fleet",
+            False,
+            "cust-ada",
+        )
         actions = [e.action for e in await store.audit_entries(id_tag="CARD-HEALTHY")]
         assert actions == ["set_active", "set_type", "rename"]
 
@@ -231,13 +255,18 @@ class TestLocalEdits:
         with pytest.raises(InvalidParams):
             await cards.edit("CARD-HEALTHY", edit("relink", "cust-nobody"))
         entry = await cards.edit("CARD-HEALTHY", edit("relink", "cust-grace"))
-        assert (entry.before, entry.after) == ({"lago_customer_id": "cust-ada"}, {"lago_customer_id": "cust-grace"})
+        assert (entry.before, entry.after) == (
+            {"lago_customer_id": "cust-ada"},
+            {"lago_customer_id": "cust-grace"},
+        )
         assert (await store.get_card_meta("CARD-HEALTHY")).lago_customer_id == "cust-grace"
         lago.down = True
         await cards.edit("CARD-HEALTHY", edit("relink", None))  # unlinking needs no Lago
         assert (await store.get_card_meta("CARD-HEALTHY")).lago_customer_id is None
 
-    @pytest.mark.parametrize("kind,value", [("set_active", "yes"), ("rename", 5), ("rename", "x" * 201)])
+    @pytest.mark.parametrize(
+        "kind,value", [("set_active", "yes"), ("rename", 5), ("rename", "x" * 201)]
+    )
     async def test_bad_local_values(self, cards, kind, value):
         with pytest.raises(InvalidParams):
             await cards.edit("CARD-HEALTHY", edit(kind, value))
@@ -327,4 +356,6 @@ class TestRevert:
         first = await cards.edit("ACME-02", edit("set_type", "Fleet"))
         await cards.edit("ACME-02", edit("rename", "Second fleet card"))
         await cards.revert(first.id)
-        assert await store.get_card_meta("ACME-02") == CardMeta(id_tag="ACME-02", display_name="Second fleet card")
+        assert await store.get_card_meta("ACME-02") == CardMeta(
+            id_tag="ACME-02", display_name="Second fleet card"
+        )

@@ -24,7 +24,9 @@ from tests.unit.test_scan_login_e2e import settings_for
 
 async def open_services(sim, tmp_path, *, name="ada"):
     settings = settings_for(sim, tmp_path)
-    settings = settings.model_copy(update={"operator": settings.operator.model_copy(update={"name": name})})
+    settings = settings.model_copy(
+        update={"operator": settings.operator.model_copy(update={"name": name})}
+    )
     services = await PolarisServices.open(settings, clock=FixedClock(FROZEN_NOW))
     for meta in DEMO_CARD_META:
         await services.store.upsert_card_meta(meta)
@@ -92,11 +94,16 @@ async def test_block_keeps_expiry_and_note(sim, services):
     tags, _ = await state(sim, services)
     kiosk = tags["CARD-KIOSK"]
     assert (kiosk["maxActiveTransactionCount"], kiosk["expiryDate"], kiosk["note"]) == (
-        0, "2027-03-01T12:00:00.000Z", "Kim's card")
+        0,
+        "2027-03-01T12:00:00.000Z",
+        "Kim's card",
+    )
 
 
 async def test_renewing_an_expired_card_cannot_be_reverted_to_the_past(sim, services):
-    entry = await services.cards.edit("CARD-EXPIRED", edit("set_expiry", FROZEN_NOW + timedelta(days=365)))
+    entry = await services.cards.edit(
+        "CARD-EXPIRED", edit("set_expiry", FROZEN_NOW + timedelta(days=365))
+    )
     assert entry.status == "applied"
     view = await services.cards.card("CARD-EXPIRED")
     assert view.verdict.valid_in_steve.answer == "yes"
@@ -154,7 +161,10 @@ class TestCardView:
         assert [(p.id_tag, p.is_cause) for p in view.parents] == [("FLEET-PARENT", True)]
         assert view.verdict.valid_in_steve.answer == "no"
         parent = await services.cards.card("FLEET-PARENT")
-        assert parent.is_meta and [c.id_tag for c in parent.children] == ["FLEET-CHILD-1", "FLEET-CHILD-2"]
+        assert parent.is_meta and [c.id_tag for c in parent.children] == [
+            "FLEET-CHILD-1",
+            "FLEET-CHILD-2",
+        ]
 
     async def test_terminated_subscription(self, services):
         view = await services.cards.card("CARD-TERMINATED")

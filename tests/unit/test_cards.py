@@ -55,7 +55,9 @@ def poller():
 
 @pytest.fixture
 def cards(steve, lago, store, poller, clock):
-    return CardService(steve, lago, store, poller, clock, None, Operator(name="vic", role=Role.VIEWER))
+    return CardService(
+        steve, lago, store, poller, clock, None, Operator(name="vic", role=Role.VIEWER)
+    )
 
 
 class TestCardList:
@@ -63,7 +65,11 @@ class TestCardList:
         rows = {r.id_tag: r for r in await cards.cards()}
         healthy = rows["CARD-HEALTHY"]
         assert (healthy.display_name, healthy.tag_type, healthy.linked, healthy.in_steve) == (
-            "Ada Lovelace", "RFID", True, True)
+            "Ada Lovelace",
+            "RFID",
+            True,
+            True,
+        )
         assert rows["CARD-BLOCKED"].blocked and rows["CARD-EXPIRED"].expired
         assert rows["FLEET-PARENT"].is_meta and rows["ACME-META"].is_meta
         assert not rows["FLEET-CHILD-1"].is_meta
@@ -73,13 +79,21 @@ class TestCardList:
     async def test_children_inherit_link(self, cards):
         rows = {r.id_tag: r for r in await cards.cards()}
         child = rows["ACME-01"]
-        assert (child.linked, child.lago_customer_id, child.link_from_id_tag) == (True, "cust-acme", "ACME-META")
+        assert (child.linked, child.lago_customer_id, child.link_from_id_tag) == (
+            True,
+            "cust-acme",
+            "ACME-META",
+        )
         assert child.in_transaction
 
     async def test_local_only_card_listed(self, cards):
         rows = {r.id_tag: r for r in await cards.cards()}
         new = rows["CARD-NEW-0001"]
-        assert (new.in_steve, new.display_name, new.tag_type) == (False, "New card, unissued", "RFID")
+        assert (new.in_steve, new.display_name, new.tag_type) == (
+            False,
+            "New card, unissued",
+            "RFID",
+        )
 
     async def test_sorted_and_searchable(self, cards):
         ids = [r.id_tag for r in await cards.cards()]
@@ -101,7 +115,10 @@ class TestCardView:
         assert (view.is_meta, view.parents, view.children) == (False, [], [])
         assert view.customer.email == "ada@example.com"
         assert [s.external_id for s in view.subscriptions] == ["sub-ada"]
-        assert (view.steve_state.state, view.lago_state.state) == (ConnectionState.LIVE, ConnectionState.LIVE)
+        assert (view.steve_state.state, view.lago_state.state) == (
+            ConnectionState.LIVE,
+            ConnectionState.LIVE,
+        )
         assert view.data_as_of == NOW
         assert [a.answer for a in view.verdict.answers()] == ["yes", "yes", "no", "yes"]
 
@@ -124,13 +141,17 @@ class TestCardView:
     async def test_meta_card_lists_children(self, cards):
         view = await cards.card("FLEET-PARENT")
         assert view.is_meta
-        assert [(c.id_tag, c.blocked) for c in view.children] == [("FLEET-CHILD-1", False), ("FLEET-CHILD-2", False)]
+        assert [(c.id_tag, c.blocked) for c in view.children] == [
+            ("FLEET-CHILD-1", False),
+            ("FLEET-CHILD-2", False),
+        ]
         assert view.verdict.valid_in_steve.answer == "no"
 
     async def test_child_of_blocked_parent(self, cards):
         view = await cards.card("FLEET-CHILD-1")
         assert [(p.id_tag, p.blocked, p.is_cause, p.display_name) for p in view.parents] == [
-            ("FLEET-PARENT", True, True, "Fleet parent")]
+            ("FLEET-PARENT", True, True, "Fleet parent")
+        ]
         assert view.verdict.valid_in_steve.answer == "no"
         assert view.link_from_id_tag == "FLEET-PARENT"
         assert view.customer.external_id == "cust-acme"
@@ -143,15 +164,27 @@ class TestCardView:
         assert view.recent == [] and view.recent_available
 
     async def test_terminated_and_inactive(self, cards):
-        assert (await cards.card("CARD-TERMINATED")).verdict.linked_with_active_subscription.answer == "no"
-        assert (await cards.card("CARD-INACTIVE")).verdict.linked_with_active_subscription.answer == "no"
+        assert (
+            await cards.card("CARD-TERMINATED")
+        ).verdict.linked_with_active_subscription.answer == "no"
+        assert (
+            await cards.card("CARD-INACTIVE")
+        ).verdict.linked_with_active_subscription.answer == "no"
 
     async def test_kiosk_intercept_from_store(self, cards, store):
         pairing = await store.insert_pairing(
-            "CP-FOXTROT-06", armed_by="demo", armed_at=NOW - timedelta(minutes=12),
-            expires_at=NOW - timedelta(minutes=10))
-        await store.insert_scan_event(charge_box_id="CP-FOXTROT-06", id_tag="CARD-KIOSK", connector_id=1,
-                                      pairing_id=pairing.id, occurred_at=NOW - timedelta(minutes=11))
+            "CP-FOXTROT-06",
+            armed_by="demo",
+            armed_at=NOW - timedelta(minutes=12),
+            expires_at=NOW - timedelta(minutes=10),
+        )
+        await store.insert_scan_event(
+            charge_box_id="CP-FOXTROT-06",
+            id_tag="CARD-KIOSK",
+            connector_id=1,
+            pairing_id=pairing.id,
+            occurred_at=NOW - timedelta(minutes=11),
+        )
         view = await cards.card("CARD-KIOSK")
         assert [e.charge_box_id for e in view.intercepts] == ["CP-FOXTROT-06"]
         verdict = view.verdict
@@ -225,7 +258,9 @@ class TestOutages:
 
 
 async def test_audit_log_filter(cards, store):
-    await store.insert_audit(actor="ada", action="rename", id_tag="CARD-HEALTHY", before={}, after={})
+    await store.insert_audit(
+        actor="ada", action="rename", id_tag="CARD-HEALTHY", before={}, after={}
+    )
     await store.insert_audit(actor="ada", action="rename", id_tag="ACME-01", before={}, after={})
     assert [e.id_tag for e in await cards.audit_log(id_tag="ACME-01")] == ["ACME-01"]
     assert len(await cards.audit_log()) == 2

@@ -8,7 +8,7 @@ a 500), so a service that forgets a field is caught here too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from polaris_tui.models import (
@@ -24,7 +24,7 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.errors import LagoUnreachable, SteveRejected, SteveUnreachable
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def _parse(value: Any) -> datetime | None:
@@ -93,8 +93,11 @@ class FakeSteve:
     async def list_transactions(self, *, id_tags=(), **_kw) -> list[Transaction]:
         self._check("list_transactions")
         wanted = set(id_tags)
-        return sorted((t for t in self.transactions if not wanted or t.ocpp_id_tag in wanted),
-                      key=lambda t: t.id, reverse=True)
+        return sorted(
+            (t for t in self.transactions if not wanted or t.ocpp_id_tag in wanted),
+            key=lambda t: t.id,
+            reverse=True,
+        )
 
     def tag(self, id_tag: str) -> OcppTag:
         return next(t for t in self.tags.values() if t.id_tag == id_tag)
@@ -103,7 +106,12 @@ class FakeSteve:
 class FakeLago:
     configured = True
 
-    def __init__(self, customers: list[LagoCustomer], subscriptions: list[LagoSubscription], events: list[LagoEvent]):
+    def __init__(
+        self,
+        customers: list[LagoCustomer],
+        subscriptions: list[LagoSubscription],
+        events: list[LagoEvent],
+    ):
         self.customers = {c.external_id: c for c in customers}
         self.subs = subscriptions
         self.events = {e.transaction_id: e for e in events}
@@ -129,13 +137,19 @@ class FakeLago:
 
 
 class FakePoller:
-    def __init__(self, tags: list[OcppTag], fetched_at: datetime | None, state=ConnectionState.LIVE):
+    def __init__(
+        self, tags: list[OcppTag], fetched_at: datetime | None, state=ConnectionState.LIVE
+    ):
         self._tags = tags
         self.tags_fetched_at = fetched_at
         self.fetched_at = fetched_at
         self.states = {
-            SourceName.STEVE: SourceState(source=SourceName.STEVE, state=state, last_ok=fetched_at, since=fetched_at),
-            SourceName.LAGO: SourceState(source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=fetched_at),
+            SourceName.STEVE: SourceState(
+                source=SourceName.STEVE, state=state, last_ok=fetched_at, since=fetched_at
+            ),
+            SourceName.LAGO: SourceState(
+                source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=fetched_at
+            ),
         }
 
     def tags(self):
@@ -150,8 +164,14 @@ class FakePoller:
 
 def tag(id_tag, pk, *, parent=None, max_active=1, expiry=None, note=None, active=0) -> OcppTag:
     return OcppTag(
-        ocpp_tag_pk=pk, id_tag=id_tag, parent_id_tag=parent, max_active_transaction_count=max_active,
-        blocked=max_active == 0, expiry_date=expiry, note=note, active_transaction_count=active,
+        ocpp_tag_pk=pk,
+        id_tag=id_tag,
+        parent_id_tag=parent,
+        max_active_transaction_count=max_active,
+        blocked=max_active == 0,
+        expiry_date=expiry,
+        note=note,
+        active_transaction_count=active,
         in_transaction=active > 0,
     )
 
@@ -176,7 +196,12 @@ def demo_tags() -> list[OcppTag]:
 
 def demo_meta() -> list[CardMeta]:
     return [
-        CardMeta(id_tag="CARD-HEALTHY", lago_customer_id="cust-ada", display_name="Ada Lovelace", tag_type="RFID"),
+        CardMeta(
+            id_tag="CARD-HEALTHY",
+            lago_customer_id="cust-ada",
+            display_name="Ada Lovelace",
+            tag_type="RFID",
+        ),
         CardMeta(id_tag="CARD-BLOCKED", lago_customer_id="cust-ada"),
         CardMeta(id_tag="FLEET-PARENT", lago_customer_id="cust-acme", display_name="Fleet parent"),
         CardMeta(id_tag="ACME-META", lago_customer_id="cust-acme", display_name="ACME fleet"),
@@ -193,7 +218,13 @@ def customer(ext, name, email) -> LagoCustomer:
 
 
 def sub(ext, cust, status="active") -> LagoSubscription:
-    return LagoSubscription(lago_id=f"l-{ext}", external_id=ext, external_customer_id=cust, plan_code="kwh", status=status)
+    return LagoSubscription(
+        lago_id=f"l-{ext}",
+        external_id=ext,
+        external_customer_id=cust,
+        plan_code="kwh",
+        status=status,
+    )
 
 
 def demo_lago() -> FakeLago:
@@ -205,29 +236,65 @@ def demo_lago() -> FakeLago:
             customer("cust-kim", "Kim Park", "kim@example.com"),
             customer("cust-grace", "Grace Hopper", "grace@example.com"),
         ],
-        [sub("sub-ada", "cust-ada"), sub("sub-acme", "cust-acme"), sub("sub-tom", "cust-tom", "terminated"),
-         sub("sub-kim", "cust-kim")],
         [
-            LagoEvent(lago_id="e1", transaction_id="steve_tx_1001_final", code="ev_charging_kwh",
-                      timestamp=NOW - timedelta(hours=20), created_at=NOW - timedelta(hours=19)),
+            sub("sub-ada", "cust-ada"),
+            sub("sub-acme", "cust-acme"),
+            sub("sub-tom", "cust-tom", "terminated"),
+            sub("sub-kim", "cust-kim"),
+        ],
+        [
+            LagoEvent(
+                lago_id="e1",
+                transaction_id="steve_tx_1001_final",
+                code="ev_charging_kwh",
+                timestamp=NOW - timedelta(hours=20),
+                created_at=NOW - timedelta(hours=19),
+            ),
         ],
     )
 
 
-def tx(pk, id_tag, start, *, stop=None, start_value="1000", stop_value=None, cb="CP-ALPHA-01") -> Transaction:
-    return Transaction(id=pk, charge_box_id=cb, connector_id=1, ocpp_id_tag=id_tag, start_timestamp=start,
-                       start_value=start_value, stop_timestamp=stop, stop_value=stop_value)
+def tx(
+    pk, id_tag, start, *, stop=None, start_value="1000", stop_value=None, cb="CP-ALPHA-01"
+) -> Transaction:
+    return Transaction(
+        id=pk,
+        charge_box_id=cb,
+        connector_id=1,
+        ocpp_id_tag=id_tag,
+        start_timestamp=start,
+        start_value=start_value,
+        stop_timestamp=stop,
+        stop_value=stop_value,
+    )
 
 
 def demo_transactions() -> list[Transaction]:
     healthy = [
-        tx(1001, "CARD-HEALTHY", NOW - timedelta(hours=21), stop=NOW - timedelta(hours=20), stop_value="6100"),
-        tx(1002, "CARD-HEALTHY", NOW - timedelta(hours=5), stop=NOW - timedelta(hours=4), stop_value="3000"),
+        tx(
+            1001,
+            "CARD-HEALTHY",
+            NOW - timedelta(hours=21),
+            stop=NOW - timedelta(hours=20),
+            stop_value="6100",
+        ),
+        tx(
+            1002,
+            "CARD-HEALTHY",
+            NOW - timedelta(hours=5),
+            stop=NOW - timedelta(hours=4),
+            stop_value="3000",
+        ),
         tx(1003, "CARD-HEALTHY", NOW - timedelta(minutes=20)),
     ]
     many = [
-        tx(2000 + i, "ACME-02", NOW - timedelta(days=i + 1), stop=NOW - timedelta(days=i + 1) + timedelta(hours=1),
-           stop_value="2000")
+        tx(
+            2000 + i,
+            "ACME-02",
+            NOW - timedelta(days=i + 1),
+            stop=NOW - timedelta(days=i + 1) + timedelta(hours=1),
+            stop_value="2000",
+        )
         for i in range(14)
     ]
     return healthy + many

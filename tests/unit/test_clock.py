@@ -1,12 +1,12 @@
 """The injected clock: aware UTC always, and a fixed clock that moves only when told."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from polaris_tui.services.clock import Clock, FixedClock, SystemClock
 
-T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def test_system_clock_is_aware_utc():

@@ -47,7 +47,11 @@ def settings_for(tmp_path: Path, *, role: str = "admin") -> Settings:
         lago={"url": "http://lago.test/lago", "api_key": "key-lago"},
         store={"path": tmp_path / "polaris.sqlite"},
         poll={"interval_seconds": 0.05, "lago_interval_seconds": 0.05, "max_backoff_seconds": 0.1},
-        operator={"name": "ana", "admins": ["ana"] if role == "admin" else [], "default_role": "viewer"},
+        operator={
+            "name": "ana",
+            "admins": ["ana"] if role == "admin" else [],
+            "default_role": "viewer",
+        },
     )
 
 
@@ -77,8 +81,12 @@ async def test_rows_left_pending_by_a_dead_process_are_reported_at_start(tmp_pat
     settings = settings_for(tmp_path)
     crashed = await Store.open(settings.store.path, clock=FixedClock(NOW))
     row = await crashed.insert_operation(
-        charge_box_id="CP-BRAVO-02", operation="RemoteStopTransaction",
-        params={"transactionId": 1001}, requested_by="bo", dry_run=False, request_id="x",
+        charge_box_id="CP-BRAVO-02",
+        operation="RemoteStopTransaction",
+        params={"transactionId": 1001},
+        requested_by="bo",
+        dry_run=False,
+        request_id="x",
     )
     await crashed.close()
     services = await open_services(settings)
@@ -125,15 +133,21 @@ async def test_event_bus_delivers_and_unsubscribes(tmp_path: Path):
         services.subscribe(broken)
         unsubscribe = services.subscribe(got.append)
         entry = await services.operations.submit(
-            "CP-ALPHA-01", "TriggerMessage", {"triggerMessage": "Heartbeat"},
-            dry_run=True, request_id="p1",
+            "CP-ALPHA-01",
+            "TriggerMessage",
+            {"triggerMessage": "Heartbeat"},
+            dry_run=True,
+            request_id="p1",
         )
         assert [e.entry.id for e in got if isinstance(e, OperationChanged)] == [entry.id]
         unsubscribe()
         unsubscribe()  # harmless twice
         await services.operations.submit(
-            "CP-ALPHA-01", "TriggerMessage", {"triggerMessage": "Heartbeat"},
-            dry_run=True, request_id="p2",
+            "CP-ALPHA-01",
+            "TriggerMessage",
+            {"triggerMessage": "Heartbeat"},
+            dry_run=True,
+            request_id="p2",
         )
         assert len([e for e in got if isinstance(e, OperationChanged)]) == 1
     finally:
@@ -144,8 +158,11 @@ async def test_an_operation_during_an_outage_is_a_failed_row(tmp_path: Path):
     services = await open_services(settings_for(tmp_path))
     try:
         entry = await services.operations.submit(
-            "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": 1001},
-            dry_run=False, request_id="outage",
+            "CP-ALPHA-01",
+            "RemoteStopTransaction",
+            {"transactionId": 1001},
+            dry_run=False,
+            request_id="outage",
         )
         assert entry.status == OperationStatus.FAILED
         assert entry.error_title == "SteVe is unreachable"
@@ -165,8 +182,11 @@ async def test_unmanaged_inventory_charger_is_refused_through_the_wiring(tmp_pat
         assert row is not None and row.managed is False
         with pytest.raises(UnmanagedCharger):
             await services.operations.submit(
-                "LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1},
-                dry_run=True, request_id="u",
+                "LEGACY-GARAGE-99",
+                "UnlockConnector",
+                {"connectorId": 1},
+                dry_run=True,
+                request_id="u",
             )
         assert await services.operations.recent() == []
     finally:

@@ -49,7 +49,10 @@ async def test_seed_writes_every_demo_card(store: Store):
     assert {tag: m.lago_customer_id for tag, m in meta.items()} == DEMO_CARDS
     assert meta["CARD-INACTIVE"].active is False
     assert all(m.active for tag, m in meta.items() if tag != "CARD-INACTIVE")
-    assert (meta["CARD-NEW-0001"].tag_type, meta["CARD-NEW-0001"].display_name) == ("RFID", "New card, unissued")
+    assert (meta["CARD-NEW-0001"].tag_type, meta["CARD-NEW-0001"].display_name) == (
+        "RFID",
+        "New card, unissued",
+    )
 
 
 async def test_seed_adds_the_unmanaged_legacy_charger(store: Store):
@@ -68,7 +71,11 @@ async def test_seed_holds_the_kiosk_intercept_as_history(store: Store):
     assert pairing.expires_at == NOW - timedelta(minutes=10)
     assert pairing.matched_id_tag == "CARD-KIOSK"
     (event,) = await store.scan_events(id_tag="CARD-KIOSK")
-    assert (event.kind, event.charge_box_id, event.connector_id) == ("scan.intercepted", "CP-FOXTROT-06", 1)
+    assert (event.kind, event.charge_box_id, event.connector_id) == (
+        "scan.intercepted",
+        "CP-FOXTROT-06",
+        1,
+    )
     assert event.occurred_at == NOW - timedelta(minutes=11) and event.pairing_id == pairing.id
 
 

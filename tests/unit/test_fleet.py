@@ -51,14 +51,22 @@ THRESHOLD = timedelta(minutes=POLL.stuck_after_minutes)
 def demo_notes(at=NOW):
     """What the poller's sampler notes after reading every demo session at ``at``."""
     active = {t.id: t for t in demo_data()[1]}
-    return {pk: read_meter(active[pk], values, at, THRESHOLD) for pk, values in demo_meters().items()}
+    return {
+        pk: read_meter(active[pk], values, at, THRESHOLD) for pk, values in demo_meters().items()
+    }
 
 
 def rows_of(**overrides):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
     data = FleetData(
-        chargers=chargers, active_transactions=active, tags=tags, customers=customers,
-        card_meta=card_meta, inventory=inventory, status_fetched_at=NOW, transactions_fetched_at=NOW,
+        chargers=chargers,
+        active_transactions=active,
+        tags=tags,
+        customers=customers,
+        card_meta=card_meta,
+        inventory=inventory,
+        status_fetched_at=NOW,
+        transactions_fetched_at=NOW,
         meter_notes=demo_notes(),
     )
     for key, value in overrides.items():
@@ -87,12 +95,18 @@ def test_rollup_priority(statuses, expected):
 
 
 def test_rollup_offline_wins_and_keeps_heartbeat_time():
-    b = box("CP", connector("CP", 1, "Charging", ago(hours=1)), online=False, heartbeat=ago(hours=3))
+    b = box(
+        "CP", connector("CP", 1, "Charging", ago(hours=1)), online=False, heartbeat=ago(hours=3)
+    )
     assert rollup_status(b) == ("Offline", ago(hours=3))
 
 
 def test_rollup_since_is_the_deciding_connectors_time():
-    b = box("CP", connector("CP", 1, "Available", ago(hours=5)), connector("CP", 2, "Faulted", ago(minutes=30)))
+    b = box(
+        "CP",
+        connector("CP", 1, "Available", ago(hours=5)),
+        connector("CP", 2, "Faulted", ago(minutes=30)),
+    )
     assert rollup_status(b) == ("Faulted", ago(minutes=30))
 
 
@@ -113,11 +127,18 @@ def test_liveness_rules():
 
 def test_demo_rows():
     rows = rows_of()
-    assert rows["CP-CHARLIE-03"].status == "Offline" and rows["CP-CHARLIE-03"].liveness == Liveness.OFFLINE
+    assert (
+        rows["CP-CHARLIE-03"].status == "Offline"
+        and rows["CP-CHARLIE-03"].liveness == Liveness.OFFLINE
+    )
     assert rows["CP-ECHO-05"].status == "Faulted"
     assert rows["CP-DELTA-04"].status == "Available" and rows["CP-DELTA-04"].open_session is None
     legacy = rows["LEGACY-GARAGE-99"]
-    assert legacy.status == "Unmanaged" and legacy.liveness == Liveness.UNMANAGED and not legacy.managed
+    assert (
+        legacy.status == "Unmanaged"
+        and legacy.liveness == Liveness.UNMANAGED
+        and not legacy.managed
+    )
     alpha = rows["CP-ALPHA-01"]
     assert alpha.open_session.transaction.id == 1010
     assert alpha.open_session.customer.email == "ada@example.com"
@@ -146,7 +167,9 @@ def test_stuck_rule_a_connector_no_longer_charging():
 def test_stuck_rule_a_has_a_grace_period():
     chargers = [box("CP-X", connector("CP-X", 1, "Finishing", ago(seconds=20)))]
     active = [tx(1, "CP-X", "T", ago(minutes=6))]
-    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[
+        0
+    ].stuck
 
 
 def test_stuck_rule_b_demo_only_bravo_is_stuck():
@@ -179,11 +202,15 @@ def test_old_rule_gone_long_quiet_sessions_are_not_stuck_without_meter_knowledge
 
 def test_stuck_rule_b_flat_meter_while_charging():
     t = tx(2, "CP-Y", "T", ago(minutes=60))
-    values = [meter(ago(minutes=m), 1000 + min(60 - m, 20) * 100) for m in range(59, 0, -1)]  # flat 40 min
+    values = [
+        meter(ago(minutes=m), 1000 + min(60 - m, 20) * 100) for m in range(59, 0, -1)
+    ]  # flat 40 min
     note = read_meter(t, values, NOW, THRESHOLD)
     for status, stuck in (("Charging", True), ("SuspendedEVSE", False), ("SuspendedEV", False)):
         chargers = [box("CP-Y", connector("CP-Y", 1, status, ago(minutes=59)))]
-        row = build_rows(FleetData(chargers=chargers, active_transactions=[t], meter_notes={2: note}), NOW, POLL)[0]
+        row = build_rows(
+            FleetData(chargers=chargers, active_transactions=[t], meter_notes={2: note}), NOW, POLL
+        )[0]
         assert row.stuck is stuck, status
         assert row.open_session.meter_advancing is False
     assert row.open_session.meter_advanced_at == ago(minutes=40)
@@ -192,9 +219,14 @@ def test_stuck_rule_b_flat_meter_while_charging():
 def test_stuck_rule_b_no_values_since_an_old_start():
     """Read, but not one meter value: stuck once the start is older than the threshold."""
     chargers = [box("CP-Y", connector("CP-Y", 1, "Charging", ago(minutes=30)))]
-    old, young = tx(2, "CP-Y", "T", ago(minutes=30)), tx(3, "CP-Y", "U", ago(minutes=5), connector_id=2)
+    old, young = (
+        tx(2, "CP-Y", "T", ago(minutes=30)),
+        tx(3, "CP-Y", "U", ago(minutes=5), connector_id=2),
+    )
     notes = {2: read_meter(old, [], NOW, THRESHOLD), 3: read_meter(young, [], NOW, THRESHOLD)}
-    (row,) = build_rows(FleetData(chargers=chargers, active_transactions=[old, young], meter_notes=notes), NOW, POLL)
+    (row,) = build_rows(
+        FleetData(chargers=chargers, active_transactions=[old, young], meter_notes=notes), NOW, POLL
+    )
     assert row.stuck and row.open_session.transaction.id == 2
     assert row.open_session.stuck_reason == "No meter value since the start 30 min ago"
 
@@ -206,10 +238,17 @@ def test_stuck_rule_b_is_judged_as_of_the_read():
     chargers, active, *_ = demo_data()
     notes = demo_notes(at=NOW)
     later = NOW + timedelta(minutes=45)
-    rows = {r.charge_box_id: r for r in build_rows(
-        FleetData(chargers=chargers, active_transactions=active, meter_notes=notes), later, POLL)}
+    rows = {
+        r.charge_box_id: r
+        for r in build_rows(
+            FleetData(chargers=chargers, active_transactions=active, meter_notes=notes), later, POLL
+        )
+    }
     assert not rows["CP-ALPHA-01"].stuck and rows["CP-ALPHA-01"].meter_checked_at == NOW
-    assert rows["CP-BRAVO-02"].stuck and rows["CP-BRAVO-02"].open_session.stuck_reason == "Newest meter value is 25 min old"
+    assert (
+        rows["CP-BRAVO-02"].stuck
+        and rows["CP-BRAVO-02"].open_session.stuck_reason == "Newest meter value is 25 min old"
+    )
 
 
 def test_stuck_rule_a_wins_over_a_healthy_meter():
@@ -217,7 +256,9 @@ def test_stuck_rule_a_wins_over_a_healthy_meter():
     t = tx(1010, "CP-ALPHA-01", "CARD-HEALTHY", ago(minutes=40))
     chargers = [box("CP-ALPHA-01", connector("CP-ALPHA-01", 1, "Available", ago(minutes=3)))]
     notes = {1010: demo_notes()[1010]}
-    row = build_rows(FleetData(chargers=chargers, active_transactions=[t], meter_notes=notes), NOW, POLL)[0]
+    row = build_rows(
+        FleetData(chargers=chargers, active_transactions=[t], meter_notes=notes), NOW, POLL
+    )[0]
     assert row.stuck and "reports Available for 3 min" in row.open_session.stuck_reason
     assert row.open_session.meter_advancing is True
 
@@ -225,10 +266,14 @@ def test_stuck_rule_a_wins_over_a_healthy_meter():
 def test_unknown_connector_is_never_stuck_on_rule_a():
     chargers = [box("CP-Z")]
     active = [tx(3, "CP-Z", "T", ago(hours=5))]
-    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[0].stuck
+    assert not build_rows(FleetData(chargers=chargers, active_transactions=active), NOW, POLL)[
+        0
+    ].stuck
     # rule (b) needs no connector status: a meter that stopped is enough
     stopped = {3: read_meter(active[0], [meter(ago(minutes=50), 2000)], NOW, THRESHOLD)}
-    row = build_rows(FleetData(chargers=chargers, active_transactions=active, meter_notes=stopped), NOW, POLL)[0]
+    row = build_rows(
+        FleetData(chargers=chargers, active_transactions=active, meter_notes=stopped), NOW, POLL
+    )[0]
     assert row.stuck and row.open_session.stuck_reason == "Newest meter value is 50 min old"
 
 
@@ -257,7 +302,9 @@ def session_for(t):
 def test_meter_advancing_is_not_stuck():
     t = tx(1, "CP", "T", ago(minutes=40))
     values = [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)]
-    s = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(minutes=40)), NOW, THRESHOLD)
+    s = analyse_session(
+        session_for(t), values, connector("CP", 1, "Charging", ago(minutes=40)), NOW, THRESHOLD
+    )
     assert s.meter_advancing is True and not s.stuck
     assert s.latest_meter.value_timestamp == ago(minutes=1)
     assert s.energy_wh == 3900
@@ -266,17 +313,25 @@ def test_meter_advancing_is_not_stuck():
 def test_meter_stopped_arriving_is_stuck():
     t = tx(1, "CP", "T", ago(hours=3))
     values = [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)]
-    s = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(hours=3)), NOW, THRESHOLD)
+    s = analyse_session(
+        session_for(t), values, connector("CP", 1, "Charging", ago(hours=3)), NOW, THRESHOLD
+    )
     assert s.stuck and s.meter_advancing is False
     assert "Newest meter value is 25 min old" == s.stuck_reason
 
 
 def test_flat_meter_while_charging_is_stuck_but_not_while_suspended():
     t = tx(1, "CP", "T", ago(minutes=95))
-    values = [meter(ago(minutes=m), 5000 if m < 35 else 1000 + (95 - m) * 100) for m in range(94, 0, -1)]
-    charging = analyse_session(session_for(t), values, connector("CP", 1, "Charging", ago(minutes=90)), NOW, THRESHOLD)
+    values = [
+        meter(ago(minutes=m), 5000 if m < 35 else 1000 + (95 - m) * 100) for m in range(94, 0, -1)
+    ]
+    charging = analyse_session(
+        session_for(t), values, connector("CP", 1, "Charging", ago(minutes=90)), NOW, THRESHOLD
+    )
     assert charging.stuck and "has not advanced" in charging.stuck_reason
-    paused = analyse_session(session_for(t), values, connector("CP", 1, "SuspendedEV", ago(minutes=35)), NOW, THRESHOLD)
+    paused = analyse_session(
+        session_for(t), values, connector("CP", 1, "SuspendedEV", ago(minutes=35)), NOW, THRESHOLD
+    )
     assert not paused.stuck and paused.meter_advancing is False
 
 
@@ -327,14 +382,20 @@ async def test_search_by_id_description_tag_and_customer():
 async def test_detail_reads_the_meter_and_feeds_rows():
     """With the sampler off, rows know nothing of the meter (not stuck, unknown);
     opening a charger reads its meter, and its row follows at once."""
-    fleet, poller, steve, store, events = await make_service(poll=PollSettings(meter_samples_per_cycle=0))
+    fleet, poller, steve, store, events = await make_service(
+        poll=PollSettings(meter_samples_per_cycle=0)
+    )
     assert "transaction_details" not in steve.calls
-    assert not poller.row("CP-BRAVO-02").stuck and poller.row("CP-BRAVO-02").meter_checked_at is None
+    assert (
+        not poller.row("CP-BRAVO-02").stuck and poller.row("CP-BRAVO-02").meter_checked_at is None
+    )
     detail = await fleet.detail("CP-ALPHA-01")
     assert not detail.row.stuck and detail.sessions[0].meter_advancing is True
     assert detail.sessions[0].meter_checked_at == NOW and detail.row.meter_checked_at == NOW
     assert poller.row("CP-ALPHA-01").meter_checked_at == NOW  # the row now knows the meter advances
-    assert events[-1].kind == "fleet" and [r.charge_box_id for r in events[-1].changed] == ["CP-ALPHA-01"]
+    assert events[-1].kind == "fleet" and [r.charge_box_id for r in events[-1].changed] == [
+        "CP-ALPHA-01"
+    ]
 
     bravo = await fleet.detail("CP-BRAVO-02")
     assert bravo.row.stuck and bravo.sessions[0].stuck
@@ -358,10 +419,22 @@ async def test_detail_and_row_agree_after_the_sampler():
 async def test_detail_with_local_records():
     fleet, poller, steve, store, _ = await make_service()
     store.operations = [
-        OperationLogEntry(id=1, charge_box_id="CP-BRAVO-02", operation="RemoteStopTransaction",
-                          requested_by="ana", status=OperationStatus.SUBMITTED, created_at=NOW),
-        OperationLogEntry(id=2, charge_box_id="CP-ALPHA-01", operation="UnlockConnector",
-                          requested_by="ana", status=OperationStatus.SUBMITTED, created_at=NOW),
+        OperationLogEntry(
+            id=1,
+            charge_box_id="CP-BRAVO-02",
+            operation="RemoteStopTransaction",
+            requested_by="ana",
+            status=OperationStatus.SUBMITTED,
+            created_at=NOW,
+        ),
+        OperationLogEntry(
+            id=2,
+            charge_box_id="CP-ALPHA-01",
+            operation="UnlockConnector",
+            requested_by="ana",
+            status=OperationStatus.SUBMITTED,
+            created_at=NOW,
+        ),
     ]
     detail = await fleet.detail("CP-BRAVO-02")
     assert [o.id for o in detail.recent_operations] == [1]
@@ -378,7 +451,9 @@ async def test_detail_falls_back_when_steve_is_down():
     assert detail.steve_state.state == ConnectionState.UNREACHABLE
     assert detail.row.open_session.transaction.id == 1011  # from the last good data
     session = detail.sessions[0]  # the sampler's last read, dated
-    assert session.latest_meter.value_timestamp == ago(minutes=25) and session.meter_checked_at == NOW
+    assert (
+        session.latest_meter.value_timestamp == ago(minutes=25) and session.meter_checked_at == NOW
+    )
     assert session.stuck and detail.row.meter_checked_at == NOW
 
 
@@ -410,7 +485,11 @@ async def test_register_unmanaged():
     fleet, poller, steve, store, events = await make_service()
     await fleet.register_unmanaged(" BARN-1 ", "Farm barn socket")
     row = fleet.row("BARN-1")
-    assert row is not None and row.liveness == Liveness.UNMANAGED and row.description == "Farm barn socket"
+    assert (
+        row is not None
+        and row.liveness == Liveness.UNMANAGED
+        and row.description == "Farm barn socket"
+    )
     assert events[-1].changed[-1].charge_box_id == "BARN-1"
     with pytest.raises(InvalidParams):
         await fleet.register_unmanaged("CP-ALPHA-01", "dup")

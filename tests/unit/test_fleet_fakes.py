@@ -7,7 +7,7 @@ to make each part fail. The real clients are tested over HTTP elsewhere.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from polaris_tui.models import (
     CardMeta,
@@ -23,19 +23,28 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.errors import SteveNotFound, SteveRejected, SteveUnreachable, StoreError
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def ago(**kw) -> datetime:
     return NOW - timedelta(**kw)
 
 
-def connector(cb: str, cid: int, status: str, at: datetime, error: str = "NoError") -> ConnectorStatus:
-    return ConnectorStatus(charge_box_id=cb, connector_id=cid, status=status, error_code=error, timestamp=at)
+def connector(
+    cb: str, cid: int, status: str, at: datetime, error: str = "NoError"
+) -> ConnectorStatus:
+    return ConnectorStatus(
+        charge_box_id=cb, connector_id=cid, status=status, error_code=error, timestamp=at
+    )
 
 
-def box(cb: str, *connectors: ConnectorStatus, online: bool | None = True, heartbeat: datetime | None = None,
-        description: str | None = None) -> ChargeBox:
+def box(
+    cb: str,
+    *connectors: ConnectorStatus,
+    online: bool | None = True,
+    heartbeat: datetime | None = None,
+    description: str | None = None,
+) -> ChargeBox:
     return ChargeBox(
         charge_box_id=cb,
         description=description or f"{cb} site",
@@ -45,9 +54,22 @@ def box(cb: str, *connectors: ConnectorStatus, online: bool | None = True, heart
     )
 
 
-def tx(tx_id: int, cb: str, id_tag: str, start: datetime, connector_id: int = 1, start_value: str = "1000") -> Transaction:
-    return Transaction(id=tx_id, charge_box_id=cb, connector_id=connector_id, ocpp_id_tag=id_tag,
-                       start_timestamp=start, start_value=start_value)
+def tx(
+    tx_id: int,
+    cb: str,
+    id_tag: str,
+    start: datetime,
+    connector_id: int = 1,
+    start_value: str = "1000",
+) -> Transaction:
+    return Transaction(
+        id=tx_id,
+        charge_box_id=cb,
+        connector_id=connector_id,
+        ocpp_id_tag=id_tag,
+        start_timestamp=start,
+        start_value=start_value,
+    )
 
 
 def tag(id_tag: str, pk: int, parent: str | None = None) -> OcppTag:
@@ -55,20 +77,42 @@ def tag(id_tag: str, pk: int, parent: str | None = None) -> OcppTag:
 
 
 def meter(at: datetime, wh: float) -> MeterValue:
-    return MeterValue(value_timestamp=at, value=str(wh), unit="Wh", measurand="Energy.Active.Import.Register")
+    return MeterValue(
+        value_timestamp=at, value=str(wh), unit="Wh", measurand="Energy.Active.Import.Register"
+    )
 
 
 def demo_data():
     """A small fleet in the spirit of docs/demo-fleet.md."""
     chargers = [
-        box("CP-ALPHA-01", connector("CP-ALPHA-01", 1, "Charging", ago(minutes=40)), description="Main St depot, bay 1"),
-        box("CP-BRAVO-02", connector("CP-BRAVO-02", 1, "Charging", ago(hours=3)), description="Harbour car park, east"),
-        box("CP-CHARLIE-03", connector("CP-CHARLIE-03", 1, "Available", ago(hours=3)), online=False,
-            heartbeat=ago(hours=3), description="Airport long-stay P4"),
-        box("CP-DELTA-04", connector("CP-DELTA-04", 1, "Available", ago(hours=5)),
-            connector("CP-DELTA-04", 2, "Available", ago(hours=5))),
-        box("CP-ECHO-05", connector("CP-ECHO-05", 1, "Faulted", ago(minutes=30), "GroundFailure"),
-            connector("CP-ECHO-05", 2, "Available", ago(hours=2)), description="Mall roof level"),
+        box(
+            "CP-ALPHA-01",
+            connector("CP-ALPHA-01", 1, "Charging", ago(minutes=40)),
+            description="Main St depot, bay 1",
+        ),
+        box(
+            "CP-BRAVO-02",
+            connector("CP-BRAVO-02", 1, "Charging", ago(hours=3)),
+            description="Harbour car park, east",
+        ),
+        box(
+            "CP-CHARLIE-03",
+            connector("CP-CHARLIE-03", 1, "Available", ago(hours=3)),
+            online=False,
+            heartbeat=ago(hours=3),
+            description="Airport long-stay P4",
+        ),
+        box(
+            "CP-DELTA-04",
+            connector("CP-DELTA-04", 1, "Available", ago(hours=5)),
+            connector("CP-DELTA-04", 2, "Available", ago(hours=5)),
+        ),
+        box(
+            "CP-ECHO-05",
+            connector("CP-ECHO-05", 1, "Faulted", ago(minutes=30), "GroundFailure"),
+            connector("CP-ECHO-05", 2, "Available", ago(hours=2)),
+            description="Mall roof level",
+        ),
         box("CP-JULIET-10", connector("CP-JULIET-10", 1, "SuspendedEV", ago(minutes=5))),
     ]
     active = [
@@ -77,19 +121,32 @@ def demo_data():
         tx(1012, "CP-JULIET-10", "ACME-01", ago(minutes=50)),
     ]
     tags = [
-        tag("CARD-HEALTHY", 1), tag("CARD-STUCK", 2), tag("ACME-META", 3), tag("ACME-01", 4, parent="ACME-META"),
+        tag("CARD-HEALTHY", 1),
+        tag("CARD-STUCK", 2),
+        tag("ACME-META", 3),
+        tag("ACME-01", 4, parent="ACME-META"),
     ]
     customers = [
-        LagoCustomer(lago_id="u1", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"),
-        LagoCustomer(lago_id="u2", external_id="cust-grace", name="Grace Hopper", email="grace@example.com"),
-        LagoCustomer(lago_id="u3", external_id="cust-acme", name="ACME Logistics", email="fleet@acme.example"),
+        LagoCustomer(
+            lago_id="u1", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"
+        ),
+        LagoCustomer(
+            lago_id="u2", external_id="cust-grace", name="Grace Hopper", email="grace@example.com"
+        ),
+        LagoCustomer(
+            lago_id="u3", external_id="cust-acme", name="ACME Logistics", email="fleet@acme.example"
+        ),
     ]
     card_meta = {
         "CARD-HEALTHY": CardMeta(id_tag="CARD-HEALTHY", lago_customer_id="cust-ada"),
         "CARD-STUCK": CardMeta(id_tag="CARD-STUCK", lago_customer_id="cust-grace"),
         "ACME-META": CardMeta(id_tag="ACME-META", lago_customer_id="cust-acme"),
     }
-    inventory = [InventoryCharger(charge_box_id="LEGACY-GARAGE-99", description="Old garage AC post", managed=False)]
+    inventory = [
+        InventoryCharger(
+            charge_box_id="LEGACY-GARAGE-99", description="Old garage AC post", managed=False
+        )
+    ]
     return chargers, active, tags, customers, card_meta, inventory
 
 
@@ -108,7 +165,9 @@ def demo_meters() -> dict[int, list[MeterValue]]:
 class FakeSteve:
     """SteveClient stand-in: fixed data, call counters, failure switches."""
 
-    def __init__(self, chargers, active, tags, *, meters: dict[int, list[MeterValue]] | None = None):
+    def __init__(
+        self, chargers, active, tags, *, meters: dict[int, list[MeterValue]] | None = None
+    ):
         self.chargers = chargers
         self.active = active
         self.tags = tags
@@ -203,19 +262,40 @@ class FakeStore:
         self.inv = [c for c in self.inv if c.charge_box_id != charger.charge_box_id] + [charger]
         return charger
 
-    async def recent_operations(self, *, charge_box_id=None, requested_by=None, status=None, limit=100):
+    async def recent_operations(
+        self, *, charge_box_id=None, requested_by=None, status=None, limit=100
+    ):
         if self.fail_reads:
             raise StoreError("disk I/O error")
-        return [o for o in self.operations if charge_box_id is None or o.charge_box_id == charge_box_id][:limit]
+        return [
+            o for o in self.operations if charge_box_id is None or o.charge_box_id == charge_box_id
+        ][:limit]
 
     async def pairings(self, charge_box_id=None, include_inactive=False):
-        return [p for p in self.pairings_list if charge_box_id is None or p.charge_box_id == charge_box_id]
+        return [
+            p
+            for p in self.pairings_list
+            if charge_box_id is None or p.charge_box_id == charge_box_id
+        ]
 
     async def scan_events(self, *, charge_box_id=None, id_tag=None, since=None, limit=50):
-        return [s for s in self.scans if charge_box_id is None or s.charge_box_id == charge_box_id][:limit]
+        return [s for s in self.scans if charge_box_id is None or s.charge_box_id == charge_box_id][
+            :limit
+        ]
 
 
 __all__ = [
-    "NOW", "FakeLago", "FakeStore", "FakeSteve", "SteveRejected", "ago", "box", "connector", "demo_data", "demo_meters",
-    "meter", "tag", "tx",
+    "NOW",
+    "FakeLago",
+    "FakeStore",
+    "FakeSteve",
+    "SteveRejected",
+    "ago",
+    "box",
+    "connector",
+    "demo_data",
+    "demo_meters",
+    "meter",
+    "tag",
+    "tx",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,11 +24,17 @@ from polaris_tui.services.hook_server import (
 from polaris_tui.services.scan_login import ScanLoginService
 
 KEY = "test-hook-key"
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def body(id_tag="CARD-KIOSK", charge_box_id="CP-FOXTROT-06", **extra) -> bytes:
-    payload = {"idTag": id_tag, "chargeBoxId": charge_box_id, "connectorId": 1, "isStartTx": False, "ts": 1}
+    payload = {
+        "idTag": id_tag,
+        "chargeBoxId": charge_box_id,
+        "connectorId": 1,
+        "isStartTx": False,
+        "ts": 1,
+    }
     payload.update(extra)
     return json.dumps(payload).encode()
 
@@ -86,7 +92,9 @@ class TestSignature:
         assert response.status_code == 401
         assert len(await scan.pairings("CP-FOXTROT-06")) == 1  # nothing claimed
 
-    @pytest.mark.parametrize("header", ["", "zz", "abc", "0" * 64, "not hex at all \u00fc".encode("latin-1")])
+    @pytest.mark.parametrize(
+        "header", ["", "zz", "abc", "0" * 64, "not hex at all \u00fc".encode("latin-1")]
+    )
     async def test_garbage_signatures(self, hook, header):
         handle, client = hook
         response = await post(client, handle.url, body(), header)
@@ -119,7 +127,13 @@ class TestBody:
         assert (response.status_code, response.json()) == (400, {"error": "invalid_json"})
 
     @pytest.mark.parametrize(
-        "payload", [{"idTag": "", "chargeBoxId": "CP"}, {"idTag": "X"}, [1, 2], {"idTag": 5, "chargeBoxId": "CP"}]
+        "payload",
+        [
+            {"idTag": "", "chargeBoxId": "CP"},
+            {"idTag": "X"},
+            [1, 2],
+            {"idTag": 5, "chargeBoxId": "CP"},
+        ],
     )
     async def test_invalid_body_signed(self, hook, payload):
         handle, client = hook
@@ -260,7 +274,10 @@ async def test_polaris_hook_command_serves_and_stops_on_sigterm(tmp_path):
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "polaris_tui", "hook", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}{HOOK_PATH}"
@@ -292,10 +309,18 @@ def test_polaris_hook_command_without_key_exits_2(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "POLARIS_CONFIG": str(tmp_path / "absent.toml"),
-           "POLARIS_STORE__PATH": str(tmp_path / "hook.sqlite")}
+    env = {
+        **os.environ,
+        "POLARIS_CONFIG": str(tmp_path / "absent.toml"),
+        "POLARIS_STORE__PATH": str(tmp_path / "hook.sqlite"),
+    }
     env.pop("POLARIS_HOOK__HMAC_KEY", None)
-    done = subprocess.run([sys.executable, "-m", "polaris_tui", "hook", "--port", str(_free_port())],
-                          env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "polaris_tui", "hook", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     assert "hmac_key" in done.stderr

@@ -19,12 +19,15 @@ CHARGESIM = ROOT / "chargesim"
 
 def service_modules() -> list[str]:
     return sorted(
-        f"polaris_tui.services.{m.name}" for m in pkgutil.iter_modules(polaris_tui.services.__path__)
+        f"polaris_tui.services.{m.name}"
+        for m in pkgutil.iter_modules(polaris_tui.services.__path__)
     )
 
 
 def test_there_are_service_modules_to_check():
-    assert {"polaris_tui.services.poller", "polaris_tui.services.steve_client"} <= set(service_modules())
+    assert {"polaris_tui.services.poller", "polaris_tui.services.steve_client"} <= set(
+        service_modules()
+    )
 
 
 def test_services_do_not_import_textual_or_rich():
@@ -35,7 +38,9 @@ def test_services_do_not_import_textual_or_rich():
         "ui = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(json.dumps(ui))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
@@ -51,7 +56,9 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
             names |= {f"{node.module}.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+        elif isinstance(node, ast.Call) and getattr(
+            node.func, "attr", getattr(node.func, "id", "")
+        ) in (
             "import_module",
             "__import__",
         ):
@@ -84,7 +91,11 @@ def test_chargesim_never_imports_polaris():
 
 def test_screens_and_widgets_do_not_import_clients_or_io():
     forbidden = {"httpx", "aiosqlite", "chargesim"}
-    clients = ("polaris_tui.services.steve_client", "polaris_tui.services.lago_client", "polaris_tui.services.store")
+    clients = (
+        "polaris_tui.services.steve_client",
+        "polaris_tui.services.lago_client",
+        "polaris_tui.services.store",
+    )
     offenders = []
     for folder in ("screens", "widgets"):
         for path in (POLARIS / folder).rglob("*.py"):
@@ -98,5 +109,7 @@ def test_screens_and_widgets_do_not_import_clients_or_io():
 
 def test_the_scanner_sees_imports(tmp_path):
     probe = tmp_path / "probe.py"
-    probe.write_text("def f():\n    from chargesim.sim import Sim\n    import importlib\n    importlib.import_module('textual.app')\n")
+    probe.write_text(
+        "def f():\n    from chargesim.sim import Sim\n    import importlib\n    importlib.import_module('textual.app')\n"
+    )
     assert {"chargesim", "importlib", "textual"} <= imported_roots(probe)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from polaris_tui.services.errors import ConfigError, LagoAuthError, LagoError, LagoMalformed, LagoUnreachable
+from polaris_tui.services.errors import (
+    ConfigError,
+    LagoAuthError,
+    LagoError,
+    LagoMalformed,
+    LagoUnreachable,
+)
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.settings import LagoSettings
 
@@ -48,8 +54,13 @@ def subscription(ext: str, status: str) -> dict:
 
 
 def meta(page: int, next_page: int | None, total_pages: int) -> dict:
-    return {"current_page": page, "next_page": next_page, "prev_page": page - 1 or None,
-            "total_pages": total_pages, "total_count": 250}
+    return {
+        "current_page": page,
+        "next_page": next_page,
+        "prev_page": page - 1 or None,
+        "total_pages": total_pages,
+        "total_count": 250,
+    }
 
 
 class Recorder:
@@ -64,12 +75,19 @@ class Recorder:
 
 def make(handler, **kw) -> tuple[LagoClient, Recorder]:
     rec = Recorder(handler)
-    client = LagoClient(LagoSettings(url=BASE, api_key=KEY), transport=httpx.MockTransport(rec), retry_delays=(0, 0), **kw)
+    client = LagoClient(
+        LagoSettings(url=BASE, api_key=KEY),
+        transport=httpx.MockTransport(rec),
+        retry_delays=(0, 0),
+        **kw,
+    )
     return client, rec
 
 
 async def test_customer_by_external_id_is_url_encoded_and_bearer_authed():
-    client, rec = make(lambda r: httpx.Response(200, json={"customer": customer("a/b c", "ada@example.com")}))
+    client, rec = make(
+        lambda r: httpx.Response(200, json={"customer": customer("a/b c", "ada@example.com")})
+    )
     found = await client.customer("a/b c")
     await client.close()
     assert found.email == "ada@example.com" and found.external_id == "a/b c"
@@ -79,7 +97,11 @@ async def test_customer_by_external_id_is_url_encoded_and_bearer_authed():
 
 
 async def test_unknown_customer_is_none():
-    client, _ = make(lambda r: httpx.Response(404, json={"status": 404, "error": "Not Found", "code": "customer_not_found"}))
+    client, _ = make(
+        lambda r: httpx.Response(
+            404, json={"status": 404, "error": "Not Found", "code": "customer_not_found"}
+        )
+    )
     assert await client.customer("nobody") is None
     await client.close()
 
@@ -89,7 +111,9 @@ async def test_customers_are_paged_until_next_page_is_null():
         page = int(request.url.params["page"])
         assert request.url.params["per_page"] == "100"
         items = [customer(f"c{page}-{i}") for i in range(100 if page < 3 else 50)]
-        return httpx.Response(200, json={"customers": items, "meta": meta(page, page + 1 if page < 3 else None, 3)})
+        return httpx.Response(
+            200, json={"customers": items, "meta": meta(page, page + 1 if page < 3 else None, 3)}
+        )
 
     client, rec = make(handler)
     everyone = await client.customers()
@@ -100,7 +124,9 @@ async def test_customers_are_paged_until_next_page_is_null():
 async def test_paging_is_capped():
     def handler(request):
         page = int(request.url.params["page"])
-        return httpx.Response(200, json={"customers": [customer(f"c{page}")], "meta": meta(page, page + 1, 10**6)})
+        return httpx.Response(
+            200, json={"customers": [customer(f"c{page}")], "meta": meta(page, page + 1, 10**6)}
+        )
 
     client, rec = make(handler, max_pages=5)
     assert len(await client.customers()) == 5
@@ -110,8 +136,16 @@ async def test_paging_is_capped():
 
 async def test_subscriptions_ask_for_every_status():
     def handler(request):
-        return httpx.Response(200, json={"subscriptions": [subscription("sub-ada", "active"), subscription("sub-old", "terminated")],
-                                         "meta": meta(1, None, 1)})
+        return httpx.Response(
+            200,
+            json={
+                "subscriptions": [
+                    subscription("sub-ada", "active"),
+                    subscription("sub-old", "terminated"),
+                ],
+                "meta": meta(1, None, 1),
+            },
+        )
 
     client, rec = make(handler)
     subs = await client.subscriptions("cust-ada")
@@ -123,15 +157,26 @@ async def test_subscriptions_ask_for_every_status():
 
 
 async def test_event_by_transaction_id():
-    event = {"event": {"lago_id": "e1", "transaction_id": "steve_tx_1001_final", "lago_customer_id": None,
-                       "code": "ev_charging_kwh", "timestamp": "2026-11-22T09:00:00.000Z",
-                       "properties": {"value": "5.100", "kwh": "5.100"}, "lago_subscription_id": None,
-                       "external_subscription_id": "sub-ada", "created_at": "2026-11-22T09:00:01Z"}}
+    event = {
+        "event": {
+            "lago_id": "e1",
+            "transaction_id": "steve_tx_1001_final",
+            "lago_customer_id": None,
+            "code": "ev_charging_kwh",
+            "timestamp": "2026-11-22T09:00:00.000Z",
+            "properties": {"value": "5.100", "kwh": "5.100"},
+            "lago_subscription_id": None,
+            "external_subscription_id": "sub-ada",
+            "created_at": "2026-11-22T09:00:01Z",
+        }
+    }
 
     def handler(request):
         if request.url.path.endswith("steve_tx_1001_final"):
             return httpx.Response(200, json=event)
-        return httpx.Response(404, json={"status": 404, "error": "Not Found", "code": "event_not_found"})
+        return httpx.Response(
+            404, json={"status": 404, "error": "Not Found", "code": "event_not_found"}
+        )
 
     client, _ = make(handler)
     found = await client.event("steve_tx_1001_final")
@@ -144,13 +189,25 @@ async def test_event_by_transaction_id():
     "status, body, error, title",
     [
         (401, {"status": 401, "error": "Unauthorized"}, LagoAuthError, "Lago refused the API key"),
-        (403, {"status": 403, "error": "Forbidden", "code": "feature_unavailable"}, LagoError, "Lago refused the request"),
+        (
+            403,
+            {"status": 403, "error": "Forbidden", "code": "feature_unavailable"},
+            LagoError,
+            "Lago refused the request",
+        ),
         (500, None, LagoError, "Lago failed to answer"),
-        (422, {"status": 422, "error": "Unprocessable entity", "code": "validation_errors"}, LagoError, "Lago error"),
+        (
+            422,
+            {"status": 422, "error": "Unprocessable entity", "code": "validation_errors"},
+            LagoError,
+            "Lago error",
+        ),
     ],
 )
 async def test_error_mapping(status, body, error, title):
-    client, _ = make(lambda r: httpx.Response(status, json=body) if body else httpx.Response(status))
+    client, _ = make(
+        lambda r: httpx.Response(status, json=body) if body else httpx.Response(status)
+    )
     with pytest.raises(error) as err:
         await client.customer("x")
     await client.close()
@@ -194,7 +251,9 @@ async def test_key_never_in_errors():
 
 
 async def test_unconfigured():
-    client = LagoClient(LagoSettings(), transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    client = LagoClient(
+        LagoSettings(), transport=httpx.MockTransport(lambda r: httpx.Response(200))
+    )
     assert not client.configured
     with pytest.raises(ConfigError):
         await client.customers()

@@ -11,7 +11,9 @@ from polaris_tui.services.steve_client import SteveClient
 
 
 def lago_for(sim, key=None, **kw) -> LagoClient:
-    return LagoClient(LagoSettings(url=sim.lago_url, api_key=key or sim.lago_key, **kw), retry_delays=(0, 0))
+    return LagoClient(
+        LagoSettings(url=sim.lago_url, api_key=key or sim.lago_key, **kw), retry_delays=(0, 0)
+    )
 
 
 @pytest.fixture
@@ -37,7 +39,9 @@ async def test_subscriptions_include_terminated(lago):
 
 
 async def test_final_event_of_a_synced_session(sim, lago):
-    steve = SteveClient(SteveSettings(url=sim.steve_url, api_password=sim.steve_password), retry_delays=())
+    steve = SteveClient(
+        SteveSettings(url=sim.steve_url, api_password=sim.steve_password), retry_delays=()
+    )
     stopped = await steve.list_transactions(type="STOPPED", id_tags=["CARD-HEALTHY"])
     unsynced = await steve.list_transactions(type="STOPPED", id_tags=["CARD-UNSYNCED"])
     await steve.close()

@@ -1,6 +1,6 @@
 """The manager-page parser: real HTML parsing of #connectorStatusTable."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,15 +8,15 @@ from polaris_tui.models import StatusSource
 from polaris_tui.services.errors import MalformedResponse
 from polaris_tui.services.manager_page import (
     complete_with_status,
-    parse_charge_points,
     is_signin_page,
+    parse_charge_points,
     parse_connector_status,
     parse_csrf,
     parse_humanized,
 )
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
-MS = int(datetime(2026, 11, 22, 9, 35, tzinfo=timezone.utc).timestamp() * 1000)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+MS = int(datetime(2026, 11, 22, 9, 35, tzinfo=UTC).timestamp() * 1000)
 
 
 def row(cb, pk, conn, status, err="NoError", *, offline=False, millis=MS, text="Today at 09:35"):
@@ -60,12 +60,14 @@ def test_rows_group_into_stations_with_millis_times():
         (1, "Faulted", "GroundFailure"),
         (2, "Available", "NoError"),
     ]
-    assert echo.connectors[0].timestamp == datetime(2026, 11, 22, 9, 35, tzinfo=timezone.utc)
+    assert echo.connectors[0].timestamp == datetime(2026, 11, 22, 9, 35, tzinfo=UTC)
     assert all(c.source == StatusSource.MANAGER_PAGE for c in echo.connectors)
 
 
 def test_offline_marker_sets_online_false_and_tooltip_is_not_the_id():
-    boxes = parse_connector_status(page(row("CP-CHARLIE-03", 3, 1, "Available", offline=True)), now=NOW)
+    boxes = parse_connector_status(
+        page(row("CP-CHARLIE-03", 3, 1, "Available", offline=True)), now=NOW
+    )
     assert boxes[0].charge_box_id == "CP-CHARLIE-03"
     assert boxes[0].online is False
 
@@ -85,7 +87,7 @@ def test_humanized_time_used_without_sort_value():
     boxes = parse_connector_status(
         page(row("CP-1", 1, 1, "Available", millis=None, text="Yesterday at 23:10")), now=NOW
     )
-    assert boxes[0].connectors[0].timestamp == datetime(2026, 11, 21, 23, 10, tzinfo=timezone.utc)
+    assert boxes[0].connectors[0].timestamp == datetime(2026, 11, 21, 23, 10, tzinfo=UTC)
 
 
 def test_columns_found_by_header_not_position():
@@ -132,11 +134,11 @@ def test_signin_page_and_csrf():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Today at 09:58", datetime(2026, 11, 22, 9, 58, tzinfo=timezone.utc)),
-        ("Yesterday at 23:10", datetime(2026, 11, 21, 23, 10, tzinfo=timezone.utc)),
-        ("Tomorrow at 00:05", datetime(2026, 11, 23, 0, 5, tzinfo=timezone.utc)),
-        ("2026-11-20 at 14:30", datetime(2026, 11, 20, 14, 30, tzinfo=timezone.utc)),
-        ("2026-11-22T10:00:00.000Z", datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)),
+        ("Today at 09:58", datetime(2026, 11, 22, 9, 58, tzinfo=UTC)),
+        ("Yesterday at 23:10", datetime(2026, 11, 21, 23, 10, tzinfo=UTC)),
+        ("Tomorrow at 00:05", datetime(2026, 11, 23, 0, 5, tzinfo=UTC)),
+        ("2026-11-20 at 14:30", datetime(2026, 11, 20, 14, 30, tzinfo=UTC)),
+        ("2026-11-22T10:00:00.000Z", datetime(2026, 11, 22, 10, 0, tzinfo=UTC)),
         ("", None),
         ("sometime at noon", None),
         ("garbage", None),
@@ -162,16 +164,20 @@ def test_charge_point_overview_is_found_by_its_headers():
     boxes = parse_charge_points(OVERVIEW, now=NOW)
     assert [(b.charge_box_id, b.charge_box_pk) for b in boxes] == [("CP-1", 1), ("CP-2", 2)]
     assert boxes[0].description == "Depot & yard" and boxes[0].ocpp_protocol == "ocpp1.6J"
-    assert boxes[0].last_heartbeat == datetime(2026, 11, 22, 9, 35, tzinfo=timezone.utc)
+    assert boxes[0].last_heartbeat == datetime(2026, 11, 22, 9, 35, tzinfo=UTC)
     assert boxes[1].description is None
-    assert boxes[1].last_heartbeat == datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)  # from the text
+    assert boxes[1].last_heartbeat == datetime(2026, 11, 21, 8, 0, tzinfo=UTC)  # from the text
     assert parse_charge_points("<table><tr><th>Other</th></tr></table>", now=NOW) is None
 
 
 def test_complete_with_status_infers_online_only_for_ocpp_j():
     overview = parse_charge_points(OVERVIEW, now=NOW)
     status = parse_connector_status(
-        page(row("CP-1", 1, 1, "Charging"), row("CP-2", 2, 1, "Available"), row("CP-3", 3, 1, "Faulted", offline=True)),
+        page(
+            row("CP-1", 1, 1, "Charging"),
+            row("CP-2", 2, 1, "Available"),
+            row("CP-3", 3, 1, "Faulted", offline=True),
+        ),
         now=NOW,
     )
     merged = {b.charge_box_id: b for b in complete_with_status(overview, status)}

@@ -102,12 +102,16 @@ class FakeSteve:
             raise self.answer
         return self.answer
 
-    async def transaction_details(self, pk: int, *, energy_values_only: bool = True) -> TransactionDetails:
+    async def transaction_details(
+        self, pk: int, *, energy_values_only: bool = True
+    ) -> TransactionDetails:
         self.detail_calls += 1
         item = self.details[0] if len(self.details) == 1 else self.details.pop(0)
         if isinstance(item, BaseException):
             raise item
-        return TransactionDetails(transaction=item.model_copy(update={"id": pk}) if item.id != pk else item)
+        return TransactionDetails(
+            transaction=item.model_copy(update={"id": pk}) if item.id != pk else item
+        )
 
     async def stop_transaction_in_db(self, pk: int) -> None:
         if self.db_stop_error is not None:
@@ -143,7 +147,11 @@ def events() -> list[Any]:
 def make_service(steve, store, clock, events, *, operator=ADMIN, managed=True, followup=5.0):
     settings = Settings(poll={"stop_followup_seconds": followup})
     return OperationService(
-        steve, store, clock, settings, operator,
+        steve,
+        store,
+        clock,
+        settings,
+        operator,
         is_managed=lambda cb: managed,
         publish=events.append,
         watch_interval=0.01,
@@ -159,8 +167,16 @@ async def service(steve, store, clock, events):
         await svc.close()
 
 
-async def stop(svc: OperationService, request_id: str = "press-1", *, dry_run: bool = False, tx_id: int = 1001):
-    return await svc.submit(CB, "RemoteStopTransaction", {"transactionId": tx_id}, dry_run=dry_run, request_id=request_id)
+async def stop(
+    svc: OperationService, request_id: str = "press-1", *, dry_run: bool = False, tx_id: int = 1001
+):
+    return await svc.submit(
+        CB,
+        "RemoteStopTransaction",
+        {"transactionId": tx_id},
+        dry_run=dry_run,
+        request_id=request_id,
+    )
 
 
 # -- the allowlist and params models ---------------------------------------
@@ -168,9 +184,18 @@ async def stop(svc: OperationService, request_id: str = "press-1", *, dry_run: b
 
 def test_allowlist_is_exactly_the_issue_list():
     assert set(ALLOWED_OPERATIONS) == {
-        "RemoteStartTransaction", "RemoteStopTransaction", "UnlockConnector", "ReserveNow",
-        "CancelReservation", "TriggerMessage", "GetConfiguration", "GetCompositeSchedule",
-        "GetDiagnostics", "GetLocalListVersion", "DataTransfer", "SetChargingProfile",
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "UnlockConnector",
+        "ReserveNow",
+        "CancelReservation",
+        "TriggerMessage",
+        "GetConfiguration",
+        "GetCompositeSchedule",
+        "GetDiagnostics",
+        "GetLocalListVersion",
+        "DataTransfer",
+        "SetChargingProfile",
         "ChangeAvailability",
     }
     assert set(OPERATION_PARAMS) == set(ALLOWED_OPERATIONS)
@@ -190,9 +215,18 @@ def test_every_form_field_has_a_title_and_description(name):
 
 
 def test_required_fields_are_visible_in_the_schema():
-    assert OPERATION_PARAMS["RemoteStopTransaction"].model_json_schema()["required"] == ["transactionId"]
-    assert set(OPERATION_PARAMS["ReserveNow"].model_json_schema()["required"]) == {"connectorId", "expiry", "idTag"}
-    assert OPERATION_PARAMS["RemoteStartTransaction"].model_fields["connectorId"].is_required() is False
+    assert OPERATION_PARAMS["RemoteStopTransaction"].model_json_schema()["required"] == [
+        "transactionId"
+    ]
+    assert set(OPERATION_PARAMS["ReserveNow"].model_json_schema()["required"]) == {
+        "connectorId",
+        "expiry",
+        "idTag",
+    }
+    assert (
+        OPERATION_PARAMS["RemoteStartTransaction"].model_fields["connectorId"].is_required()
+        is False
+    )
 
 
 @pytest.mark.parametrize(
@@ -201,20 +235,36 @@ def test_required_fields_are_visible_in_the_schema():
         ("RemoteStopTransaction", {}, "transactionId"),
         ("RemoteStopTransaction", {"transactionId": 0}, "transactionId"),
         ("RemoteStopTransaction", {"transactionId": "abc"}, "transactionId"),
-        ("RemoteStopTransaction", {"transactionId": 5, "chargeBoxIdList": ["X"]}, "chargeBoxIdList"),
+        (
+            "RemoteStopTransaction",
+            {"transactionId": 5, "chargeBoxIdList": ["X"]},
+            "chargeBoxIdList",
+        ),
         ("UnlockConnector", {"connectorId": 0}, "connectorId"),
         ("RemoteStartTransaction", {"idTag": ""}, "idTag"),
         ("RemoteStartTransaction", {"idTag": "x" * 41}, "idTag"),
         ("RemoteStartTransaction", {"idTag": "bad tag[/]"}, "idTag"),
         ("RemoteStartTransaction", {"idTag": "CARD-HEALTHY", "connectorId": -1}, "connectorId"),
-        ("ReserveNow", {"connectorId": 1, "idTag": "CARD-HEALTHY", "expiry": "2026-11-22T09:00:00Z"}, "expiry"),
+        (
+            "ReserveNow",
+            {"connectorId": 1, "idTag": "CARD-HEALTHY", "expiry": "2026-11-22T09:00:00Z"},
+            "expiry",
+        ),
         ("CancelReservation", {"reservationId": -1}, "reservationId"),
         ("TriggerMessage", {"triggerMessage": "Reset"}, "triggerMessage"),
         ("TriggerMessage", {"triggerMessage": "Heartbeat", "connectorId": 0}, "connectorId"),
         ("ChangeAvailability", {"availType": "Off"}, "availType"),
         ("GetCompositeSchedule", {"connectorId": 1, "durationInSeconds": 0}, "durationInSeconds"),
         ("GetDiagnostics", {"location": "ftp://x y"}, "location"),
-        ("GetDiagnostics", {"location": "ftp://x", "start": "2026-11-22T09:00:00Z", "stop": "2026-11-22T08:00:00Z"}, "stop"),
+        (
+            "GetDiagnostics",
+            {
+                "location": "ftp://x",
+                "start": "2026-11-22T09:00:00Z",
+                "stop": "2026-11-22T08:00:00Z",
+            },
+            "stop",
+        ),
         ("GetDiagnostics", {"location": "ftp://x", "start": "2026-11-23T09:00:00Z"}, "start"),
         ("DataTransfer", {"messageId": "m"}, "vendorId"),
         ("SetChargingProfile", {"connectorId": 1, "chargingProfilePk": 0}, "chargingProfilePk"),
@@ -228,11 +278,15 @@ def test_bad_params_are_field_errors(operation, params, field):
 
 def test_valid_params_become_steve_body_fields():
     body = validate_params(
-        "ReserveNow", {"connectorId": 1, "idTag": " CARD-HEALTHY ", "expiry": "2026-11-22T11:00:00"}, now=NOW
+        "ReserveNow",
+        {"connectorId": 1, "idTag": " CARD-HEALTHY ", "expiry": "2026-11-22T11:00:00"},
+        now=NOW,
     )
     assert body == {"connectorId": 1, "idTag": "CARD-HEALTHY", "expiry": "2026-11-22T11:00:00Z"}
     assert validate_params("GetLocalListVersion", None, now=NOW) == {}
-    assert validate_params("ChangeAvailability", {"availType": "Inoperative"}, now=NOW) == {"availType": "Inoperative"}
+    assert validate_params("ChangeAvailability", {"availType": "Inoperative"}, now=NOW) == {
+        "availType": "Inoperative"
+    }
 
 
 # -- refusals: order, and nothing written ----------------------------------
@@ -270,7 +324,9 @@ async def test_unmanaged_charger_from_the_fleet_is_refused(steve, store, clock, 
 async def test_unmanaged_charger_from_the_inventory_is_refused(service, steve, store):
     await store.add_inventory(InventoryCharger(charge_box_id="LEGACY-GARAGE-99", managed=False))
     with pytest.raises(UnmanagedCharger):
-        await service.submit("LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="p")
+        await service.submit(
+            "LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="p"
+        )
     assert steve.calls == [] and await store.recent_operations() == []
 
 
@@ -280,13 +336,17 @@ async def test_viewers_cannot_submit_anything(dry_run, steve, store, clock, even
     with pytest.raises(PermissionDenied, match="viewer"):
         await stop(svc, dry_run=dry_run)
     with pytest.raises(PermissionDenied):  # role before params
-        await svc.submit(CB, "RemoteStopTransaction", {"transactionId": -5}, dry_run=dry_run, request_id="q")
+        await svc.submit(
+            CB, "RemoteStopTransaction", {"transactionId": -5}, dry_run=dry_run, request_id="q"
+        )
     assert steve.calls == [] and await store.recent_operations() == []
 
 
 async def test_bad_params_write_nothing_and_send_nothing(service, steve, store, events):
     with pytest.raises(InvalidParams) as info:
-        await service.submit(CB, "RemoteStopTransaction", {"transactionId": 0}, dry_run=False, request_id="p")
+        await service.submit(
+            CB, "RemoteStopTransaction", {"transactionId": 0}, dry_run=False, request_id="p"
+        )
     assert "transactionId" in info.value.field_errors
     assert steve.calls == [] and await store.recent_operations() == [] and events == []
 
@@ -337,8 +397,13 @@ async def test_the_row_is_committed_before_steve_is_called(service, steve, store
 
     steve.on_call = look
     entry = await stop(service)
-    assert seen == [("RemoteStopTransaction", "pending", '{"transactionId":1001}', "ana"), "write lock free"]
-    assert steve.calls == [("RemoteStopTransaction", {"transactionId": 1001, "chargeBoxIdList": [CB]})]
+    assert seen == [
+        ("RemoteStopTransaction", "pending", '{"transactionId":1001}', "ana"),
+        "write lock free",
+    ]
+    assert steve.calls == [
+        ("RemoteStopTransaction", {"transactionId": 1001, "chargeBoxIdList": [CB]})
+    ]
     assert entry.status == OperationStatus.SUBMITTED
 
 
@@ -358,9 +423,17 @@ async def test_accepted_stop_is_submitted_with_task_and_answer(service, steve, e
     ("answer", "outcome", "summary"),
     [
         (accepted("Rejected"), "rejected", "Station answered Rejected"),
-        (accepted({"status": "UnknownVendorId", "data": None}), "rejected", "Station answered UnknownVendorId"),
         (
-            envelope(errorResponses=[{"chargeBoxId": CB, "errorCode": "NotSupported", "errorDescription": "nope"}]),
+            accepted({"status": "UnknownVendorId", "data": None}),
+            "rejected",
+            "Station answered UnknownVendorId",
+        ),
+        (
+            envelope(
+                errorResponses=[
+                    {"chargeBoxId": CB, "errorCode": "NotSupported", "errorDescription": "nope"}
+                ]
+            ),
             "call_error",
             "Station returned an error: NotSupported nope",
         ),
@@ -376,7 +449,13 @@ async def test_station_answers_other_than_accepted_are_submitted_with_an_outcome
     answer, outcome, summary, service, steve
 ):
     steve.answer = answer
-    entry = await service.submit(CB, "TriggerMessage", {"triggerMessage": "StatusNotification"}, dry_run=False, request_id="p")
+    entry = await service.submit(
+        CB,
+        "TriggerMessage",
+        {"triggerMessage": "StatusNotification"},
+        dry_run=False,
+        request_id="p",
+    )
     assert entry.status == OperationStatus.SUBMITTED
     assert entry.result["outcome"] == outcome
     assert summary in entry.result["summary"]
@@ -385,8 +464,13 @@ async def test_station_answers_other_than_accepted_are_submitted_with_an_outcome
 
 async def test_unlock_and_structured_answers_count_as_accepted(service, steve):
     steve.answer = accepted("Unlocked")
-    entry = await service.submit(CB, "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="a")
-    assert (entry.result["outcome"], entry.result["summary"]) == ("accepted", "Station answered Unlocked")
+    entry = await service.submit(
+        CB, "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="a"
+    )
+    assert (entry.result["outcome"], entry.result["summary"]) == (
+        "accepted",
+        "Station answered Unlocked",
+    )
     steve.answer = accepted(3)
     entry = await service.submit(CB, "GetLocalListVersion", {}, dry_run=False, request_id="b")
     assert entry.result["outcome"] == "accepted" and entry.result["station_answer"] == 3
@@ -404,7 +488,9 @@ async def test_unlock_and_structured_answers_count_as_accepted(service, steve):
         MalformedResponse("not JSON"),
     ],
 )
-async def test_steve_failures_leave_a_failed_row_with_the_reason(error, service, steve, store, events):
+async def test_steve_failures_leave_a_failed_row_with_the_reason(
+    error, service, steve, store, events
+):
     steve.answer = error
     entry = await stop(service)
     assert entry.status == OperationStatus.FAILED

@@ -36,12 +36,18 @@ def press() -> str:
 
 
 def sim_settings(sim, tmp_path: Path, *, followup: float = 15.0) -> Settings:
-    return sim_settings_for(sim, tmp_path, poll={"stop_followup_seconds": followup},
-                            operator={"name": "ana", "admins": ["ana"]})
+    return sim_settings_for(
+        sim,
+        tmp_path,
+        poll={"stop_followup_seconds": followup},
+        operator={"name": "ana", "admins": ["ana"]},
+    )
 
 
 async def open_services(sim, tmp_path: Path, **kw) -> PolarisServices:
-    services = await PolarisServices.open(sim_settings(sim, tmp_path, **kw), clock=FixedClock(FROZEN_NOW))
+    services = await PolarisServices.open(
+        sim_settings(sim, tmp_path, **kw), clock=FixedClock(FROZEN_NOW)
+    )
     services.operations.watch_interval = 0.1
     # As in demo mode: the local half of the demo fleet (card -> customer links).
     await seed_demo_store(services.store)
@@ -75,16 +81,22 @@ async def test_find_by_email_dry_run_then_stop_and_see_the_session_close(sim, tm
         ops = services.operations
 
         dry = await ops.submit(
-            row.charge_box_id, "RemoteStopTransaction", {"transactionId": session.id},
-            dry_run=True, request_id=press(),
+            row.charge_box_id,
+            "RemoteStopTransaction",
+            {"transactionId": session.id},
+            dry_run=True,
+            request_id=press(),
         )
         assert dry.status == OperationStatus.DRY_RUN and dry.task_id is None
         still = await services.steve.transaction_details(session.id)
         assert still.transaction.stop_timestamp is None  # the dry run never reached SteVe
 
         real = await ops.submit(
-            row.charge_box_id, "RemoteStopTransaction", {"transactionId": session.id},
-            dry_run=False, request_id=press(),
+            row.charge_box_id,
+            "RemoteStopTransaction",
+            {"transactionId": session.id},
+            dry_run=False,
+            request_id=press(),
         )
         assert real.status == OperationStatus.SUBMITTED
         assert real.task_id is not None
@@ -117,18 +129,26 @@ async def test_stuck_firmware_ends_in_accepted_but_still_open(sim, tmp_path: Pat
         ops = services.operations
 
         stop = await ops.submit(
-            "CP-BRAVO-02", "RemoteStopTransaction", {"transactionId": session.id},
-            dry_run=False, request_id=press(),
+            "CP-BRAVO-02",
+            "RemoteStopTransaction",
+            {"transactionId": session.id},
+            dry_run=False,
+            request_id=press(),
         )
         assert stop.status == OperationStatus.SUBMITTED and stop.result["outcome"] == "accepted"
         final = await asyncio.wait_for(ops.watcher(stop.id), 20)
         assert final.followup == StopFollowup.STILL_OPEN
-        assert (await services.steve.transaction_details(session.id)).transaction.stop_timestamp is None
+        assert (
+            await services.steve.transaction_details(session.id)
+        ).transaction.stop_timestamp is None
 
         # The runbook's next step: UnlockConnector nudges the firmware.
         unlock = await ops.submit(
-            "CP-BRAVO-02", "UnlockConnector", {"connectorId": session.connector_id},
-            dry_run=False, request_id=press(),
+            "CP-BRAVO-02",
+            "UnlockConnector",
+            {"connectorId": session.connector_id},
+            dry_run=False,
+            request_id=press(),
         )
         assert unlock.status == OperationStatus.SUBMITTED
         assert unlock.result["station_answer"] == "Unlocked"
@@ -144,8 +164,11 @@ async def test_an_operation_during_an_outage_is_failed_and_never_queued(sim, tmp
         session = open_session_row(services, "ada@example.com").open_session.transaction
         sim.fault("steve_down")
         entry = await services.operations.submit(
-            "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": session.id},
-            dry_run=False, request_id=press(),
+            "CP-ALPHA-01",
+            "RemoteStopTransaction",
+            {"transactionId": session.id},
+            dry_run=False,
+            request_id=press(),
         )
         assert entry.status == OperationStatus.FAILED
         assert entry.error_title == "SteVe is unreachable" and entry.error_message
@@ -162,11 +185,17 @@ async def test_an_operation_during_an_outage_is_failed_and_never_queued(sim, tmp
         await services.close()
 
 
-async def test_offline_station_and_stale_transaction_are_failed_with_steve_reason(sim, tmp_path: Path):
+async def test_offline_station_and_stale_transaction_are_failed_with_steve_reason(
+    sim, tmp_path: Path
+):
     services = await open_services(sim, tmp_path)
     try:
         offline = await services.operations.submit(
-            "CP-CHARLIE-03", "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id=press(),
+            "CP-CHARLIE-03",
+            "UnlockConnector",
+            {"connectorId": 1},
+            dry_run=False,
+            request_id=press(),
         )
         assert offline.status == OperationStatus.FAILED
         assert offline.error_title == "Charger is offline"
@@ -176,8 +205,11 @@ async def test_offline_station_and_stale_transaction_are_failed_with_steve_reaso
         stopped = await services.steve.list_transactions(type="STOPPED")
         stale = next(t for t in stopped if t.charge_box_id != "CP-ALPHA-01")
         wrong = await services.operations.submit(
-            "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": stale.id},
-            dry_run=False, request_id=press(),
+            "CP-ALPHA-01",
+            "RemoteStopTransaction",
+            {"transactionId": stale.id},
+            dry_run=False,
+            request_id=press(),
         )
         assert wrong.status == OperationStatus.FAILED
         assert wrong.error_title == "Transaction no longer active"
@@ -194,8 +226,11 @@ async def test_unmanaged_charger_is_refused_before_anything_is_written(sim, tmp_
         assert services.fleet.row("LEGACY-GARAGE-99").managed is False
         with pytest.raises(UnmanagedCharger):
             await services.operations.submit(
-                "LEGACY-GARAGE-99", "RemoteStopTransaction", {"transactionId": 1},
-                dry_run=True, request_id=press(),
+                "LEGACY-GARAGE-99",
+                "RemoteStopTransaction",
+                {"transactionId": 1},
+                dry_run=True,
+                request_id=press(),
             )
         assert await services.operations.recent() == []
     finally:
@@ -206,10 +241,17 @@ async def test_database_only_close_of_the_zombie_session(sim, tmp_path: Path):
     services = await open_services(sim, tmp_path)
     try:
         session = open_session_row(services, "grace@example.com").open_session.transaction
-        unknown = await services.operations.close_in_database("CP-BRAVO-02", 999_999, request_id=press())
-        assert unknown.status == OperationStatus.FAILED and unknown.error_title == "Unknown transaction"
+        unknown = await services.operations.close_in_database(
+            "CP-BRAVO-02", 999_999, request_id=press()
+        )
+        assert (
+            unknown.status == OperationStatus.FAILED
+            and unknown.error_title == "Unknown transaction"
+        )
 
-        closed = await services.operations.close_in_database("CP-BRAVO-02", session.id, request_id=press())
+        closed = await services.operations.close_in_database(
+            "CP-BRAVO-02", session.id, request_id=press()
+        )
         assert closed.operation == "DatabaseStopTransaction"
         assert closed.status == OperationStatus.SUBMITTED
         assert closed.result["outcome"] == "closed_in_database"
@@ -217,7 +259,9 @@ async def test_database_only_close_of_the_zombie_session(sim, tmp_path: Path):
         tx = (await services.steve.transaction_details(session.id)).transaction
         assert tx.stop_timestamp is not None and tx.stop_event_actor == "manual"
 
-        again = await services.operations.close_in_database("CP-BRAVO-02", session.id, request_id=press())
+        again = await services.operations.close_in_database(
+            "CP-BRAVO-02", session.id, request_id=press()
+        )
         assert again.status == OperationStatus.FAILED and again.error_title == "Already closed"
     finally:
         await services.close()

@@ -51,11 +51,16 @@ def fleet_events(events):
 
 
 def state_events(events, source=SourceName.STEVE):
-    return [e.state for e in events if isinstance(e, SourceStateChanged) and e.state.source == source]
+    return [
+        e.state for e in events if isinstance(e, SourceStateChanged) and e.state.source == source
+    ]
 
 
 async def test_three_requests_per_cycle_whatever_the_fleet_size():
-    big = [box(f"CP-SIM-{i:05d}", connector(f"CP-SIM-{i:05d}", 1, "Available", ago(hours=1))) for i in range(2000)]
+    big = [
+        box(f"CP-SIM-{i:05d}", connector(f"CP-SIM-{i:05d}", 1, "Available", ago(hours=1)))
+        for i in range(2000)
+    ]
     poller, steve, *_ = make(steve=FakeSteve(big, [], []))
     await poller.refresh_now()
     await poller.refresh_now()
@@ -73,7 +78,9 @@ async def test_first_cycle_publishes_every_row_then_only_changes():
     events.clear()
     clock.advance(5)
     await poller.refresh_now()
-    assert fleet_events(events) == []  # nothing changed: nothing sent (fetched_at moving is not a change)
+    assert (
+        fleet_events(events) == []
+    )  # nothing changed: nothing sent (fetched_at moving is not a change)
 
     steve.chargers[3].connectors[0].status = "Charging"  # CP-DELTA-04 connector 1
     steve.chargers[3].connectors[0].timestamp = NOW
@@ -107,7 +114,10 @@ async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
     for cycle in range(1, 4):
         await poller.refresh_now()
         assert steve.calls == {
-            "live_status": cycle, "list_transactions": cycle, "list_tags": cycle, "transaction_details": 8 * cycle,
+            "live_status": cycle,
+            "list_transactions": cycle,
+            "list_tags": cycle,
+            "transaction_details": 8 * cycle,
         }
     assert poller.meter_reads == 24
 
@@ -115,7 +125,8 @@ async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
 async def test_sampler_rotates_never_read_first_then_least_recently_read():
     boxes, active, meters = big_fleet(40)  # 20 open sessions
     poller, steve, store, lago, clock, events = make(
-        steve=FakeSteve(boxes, active, [], meters=meters), poll=PollSettings(meter_samples_per_cycle=6)
+        steve=FakeSteve(boxes, active, [], meters=meters),
+        poll=PollSettings(meter_samples_per_cycle=6),
     )
     ids = {t.id for t in active}
     seen: list[set[int]] = []
@@ -126,7 +137,9 @@ async def test_sampler_rotates_never_read_first_then_least_recently_read():
         assert len(read) == 6
         seen.append(read)  # the clock stands still: the rotation does not need it to move
     assert set().union(*seen[:3]) | seen[3] == ids  # 4 cycles x 6 reads cover all 20
-    assert not seen[0] & seen[1] and not seen[1] & seen[2]  # no session read twice before all were read once
+    assert (
+        not seen[0] & seen[1] and not seen[1] & seen[2]
+    )  # no session read twice before all were read once
     # the fourth cycle reads the last 2 never-read sessions, then the 4 read longest ago (cycle 1)
     never = ids - seen[0] - seen[1] - seen[2]
     assert len(never) == 2 and never <= seen[3] and len(seen[3] & seen[0]) == 4
@@ -134,7 +147,10 @@ async def test_sampler_rotates_never_read_first_then_least_recently_read():
 
 async def test_sampler_reads_the_oldest_sessions_first_when_none_were_read():
     boxes, active, meters = big_fleet(40)
-    poller, steve, *_ = make(steve=FakeSteve(boxes, active, [], meters=meters), poll=PollSettings(meter_samples_per_cycle=3))
+    poller, steve, *_ = make(
+        steve=FakeSteve(boxes, active, [], meters=meters),
+        poll=PollSettings(meter_samples_per_cycle=3),
+    )
     await poller.refresh_now()
     oldest = sorted(active, key=lambda t: (t.start_timestamp, t.id))[:3]
     assert {pk for pk in (t.id for t in active) if poller.meter_note(pk)} == {t.id for t in oldest}
@@ -181,7 +197,11 @@ async def test_a_reread_publishes_the_row_with_its_new_check_time():
     clock.advance(5)
     await poller.refresh_now()
     (event,) = fleet_events(events)
-    assert sorted(r.charge_box_id for r in event.changed) == ["CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"]
+    assert sorted(r.charge_box_id for r in event.changed) == [
+        "CP-ALPHA-01",
+        "CP-BRAVO-02",
+        "CP-JULIET-10",
+    ]
     assert {r.meter_checked_at for r in event.changed} == {clock.now()}
     assert [r.charge_box_id for r in event.changed if r.stuck] == ["CP-BRAVO-02"]
 
@@ -224,7 +244,10 @@ async def test_states_live_degraded_unreachable_and_back():
     await poller.refresh_now()
     assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
     assert [s.state for s in state_events(events)] == [
-        ConnectionState.LIVE, ConnectionState.DEGRADED, ConnectionState.UNREACHABLE, ConnectionState.LIVE,
+        ConnectionState.LIVE,
+        ConnectionState.DEGRADED,
+        ConnectionState.UNREACHABLE,
+        ConnectionState.LIVE,
     ]
 
 
@@ -233,7 +256,10 @@ async def test_auth_refusal_everywhere_is_unreachable_with_its_title():
     steve.fail_all(SteveAuthError("Invalid password"))
     await poller.refresh_now()
     state = poller.state(SourceName.STEVE)
-    assert state.state == ConnectionState.UNREACHABLE and state.error_title == "SteVe refused the credentials"
+    assert (
+        state.state == ConnectionState.UNREACHABLE
+        and state.error_title == "SteVe refused the credentials"
+    )
 
 
 async def test_unexpected_exception_never_escapes():
@@ -336,8 +362,14 @@ async def test_a_failing_subscriber_does_not_stop_polling(caplog):
     def bad(event):
         raise RuntimeError("subscriber bug")
 
-    poller = LivePoller(FakeSteve(chargers, active, tags), None, FakeStore(card_meta, inventory),
-                        FixedClock(NOW), Settings(), bad)
+    poller = LivePoller(
+        FakeSteve(chargers, active, tags),
+        None,
+        FakeStore(card_meta, inventory),
+        FixedClock(NOW),
+        Settings(),
+        bad,
+    )
     await poller.refresh_now()
     assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
     assert "subscriber failed" in caplog.text
@@ -402,12 +434,18 @@ async def test_loops_run_until_stopped_and_save_on_stop():
     poller.start()
     poller.start()  # idempotent
     assert poller.running
-    await wait_for(lambda: poller.cycles[SourceName.STEVE] >= 3 and poller.cycles[SourceName.LAGO] >= 2)
+    await wait_for(
+        lambda: poller.cycles[SourceName.STEVE] >= 3 and poller.cycles[SourceName.LAGO] >= 2
+    )
     steve.fail_all()
     before = poller.cycles[SourceName.STEVE]
-    await wait_for(lambda: poller.cycles[SourceName.STEVE] >= before + 3)  # still polling while failing
+    await wait_for(
+        lambda: poller.cycles[SourceName.STEVE] >= before + 3
+    )  # still polling while failing
     assert poller.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
-    store.snapshot = None  # cycles after the first were fetched but not saved (the clock stood still)
+    store.snapshot = (
+        None  # cycles after the first were fetched but not saved (the clock stood still)
+    )
     await poller.stop()
     assert not poller.running
     assert store.snapshot is not None  # saved on the way out
@@ -427,7 +465,10 @@ async def test_a_threaded_build_that_finishes_late_is_not_applied(monkeypatch):
     stopped = meter(ago(minutes=30), 4000)
 
     async def late(fn, *args):
-        poller.note_meter(1010, MeterNote(checked_at=NOW, latest=stopped, advanced_at=ago(minutes=30), advancing=False))
+        poller.note_meter(
+            1010,
+            MeterNote(checked_at=NOW, latest=stopped, advanced_at=ago(minutes=30), advancing=False),
+        )
         return await real(fn, *args)
 
     monkeypatch.setattr(asyncio, "to_thread", late)

@@ -53,11 +53,17 @@ TX_DETAILS = re.compile(r"/api/v1/transactions/(\d+)$")
 class Stack:
     """Clients, store, poller and fleet service wired as core.py wires them."""
 
-    def __init__(self, sim, store_path, *, poll: PollSettings | None = None, transport=None, **steve):
+    def __init__(
+        self, sim, store_path, *, poll: PollSettings | None = None, transport=None, **steve
+    ):
         self.clock = FixedClock(FROZEN_NOW)
         self.settings = Settings(
-            steve=SteveSettings(url=sim.steve_url, api_password=sim.steve_password,
-                                web_password=sim.web_password, **steve),
+            steve=SteveSettings(
+                url=sim.steve_url,
+                api_password=sim.steve_password,
+                web_password=sim.web_password,
+                **steve,
+            ),
             lago=LagoSettings(url=sim.lago_url, api_key=sim.lago_key),
             poll=poll or PollSettings(),
         )
@@ -69,9 +75,13 @@ class Stack:
         self.store = await Store.open(self.store_path, clock=self.clock)
         if seed:
             await seed_demo_store(self.store)
-        self.steve = SteveClient(self.settings.steve, clock=self.clock, retry_delays=(0, 0), transport=self.transport)
+        self.steve = SteveClient(
+            self.settings.steve, clock=self.clock, retry_delays=(0, 0), transport=self.transport
+        )
         self.lago = LagoClient(self.settings.lago, retry_delays=(0, 0))
-        self.poller = LivePoller(self.steve, self.lago, self.store, self.clock, self.settings, self.events.append)
+        self.poller = LivePoller(
+            self.steve, self.lago, self.store, self.clock, self.settings, self.events.append
+        )
         self.fleet = FleetService(self.poller, self.store, self.steve, self.clock, self.settings)
         return self
 
@@ -93,11 +103,16 @@ async def test_demo_fleet_rows(stack):
     await stack.poller.refresh_now()
     rows = {r.charge_box_id: r for r in stack.fleet.rows()}
     assert len(rows) == 13
-    assert rows["CP-CHARLIE-03"].liveness == Liveness.OFFLINE and rows["CP-CHARLIE-03"].status == "Offline"
+    assert (
+        rows["CP-CHARLIE-03"].liveness == Liveness.OFFLINE
+        and rows["CP-CHARLIE-03"].status == "Offline"
+    )
     assert rows["CP-ECHO-05"].status == "Faulted"
     assert rows["LEGACY-GARAGE-99"].liveness == Liveness.UNMANAGED
     assert rows["CP-ALPHA-01"].open_session.customer.email == "ada@example.com"
-    assert rows["CP-JULIET-10"].open_session.customer.external_id == "cust-acme"  # inherited from ACME-META
+    assert (
+        rows["CP-JULIET-10"].open_session.customer.external_id == "cust-acme"
+    )  # inherited from ACME-META
     assert rows["CP-ALPHA-01"].fetched_at == FROZEN_NOW
     counts = stack.fleet.counts()
     assert (counts.total, counts.offline, counts.faulted) == (13, 1, 1)
@@ -131,8 +146,14 @@ async def test_demo_rows_mark_only_the_really_stuck_session(stack, cycles):
     bravo, alpha, juliet = rows["CP-BRAVO-02"], rows["CP-ALPHA-01"], rows["CP-JULIET-10"]
     assert bravo.stuck and bravo.open_session.stuck_reason == "Newest meter value is 25 min old"
     assert bravo.meter_checked_at == FROZEN_NOW
-    assert not alpha.stuck and alpha.open_session.meter_advancing is True and alpha.meter_checked_at == FROZEN_NOW
-    assert not juliet.stuck and juliet.open_session.meter_advancing is False  # flat meter, paused car
+    assert (
+        not alpha.stuck
+        and alpha.open_session.meter_advancing is True
+        and alpha.meter_checked_at == FROZEN_NOW
+    )
+    assert (
+        not juliet.stuck and juliet.open_session.meter_advancing is False
+    )  # flat meter, paused car
     assert [cb for cb, r in rows.items() if r.stuck] == ["CP-BRAVO-02"]
     assert stack.fleet.counts().stuck == 1
 
@@ -143,7 +164,9 @@ async def test_bounded_requests_per_cycle_on_a_big_fleet(sim_factory, tmp_path):
     request per charger or per session."""
     big = sim_factory(chargers=2000)
     transport = CountingTransport()
-    s = await Stack(big, tmp_path / "big.sqlite", transport=transport, status_source="chargeboxes-api").open()
+    s = await Stack(
+        big, tmp_path / "big.sqlite", transport=transport, status_source="chargeboxes-api"
+    ).open()
     try:
         per_cycle = s.settings.poll.meter_samples_per_cycle
         read: Counter[int] = Counter()
@@ -154,7 +177,9 @@ async def test_bounded_requests_per_cycle_on_a_big_fleet(sim_factory, tmp_path):
             details = [int(m.group(1)) for p in paths if (m := TX_DETAILS.search(p))]
             assert len(details) == per_cycle
             assert sorted(p for p in paths if not TX_DETAILS.search(p)) == [
-                "/steve/api/v1/chargeBoxes", "/steve/api/v1/ocppTags", "/steve/api/v1/transactions",
+                "/steve/api/v1/chargeBoxes",
+                "/steve/api/v1/ocppTags",
+                "/steve/api/v1/transactions",
             ]
             read.update(details)
         active = s.poller.active_transactions()
@@ -168,7 +193,12 @@ async def test_rotation_covers_every_open_session(sim_factory, tmp_path):
     """A few cycles read every open session once before any is read twice."""
     fleet = sim_factory(chargers=60)
     transport = CountingTransport()
-    s = await Stack(fleet, tmp_path / "r.sqlite", transport=transport, poll=PollSettings(meter_samples_per_cycle=4)).open()
+    s = await Stack(
+        fleet,
+        tmp_path / "r.sqlite",
+        transport=transport,
+        poll=PollSettings(meter_samples_per_cycle=4),
+    ).open()
     try:
         await s.poller.refresh_now()
         active = {tx.id for tx in s.poller.active_transactions()}
@@ -180,7 +210,9 @@ async def test_rotation_covers_every_open_session(sim_factory, tmp_path):
             read += [int(m.group(1)) for p in transport.take() if (m := TX_DETAILS.search(p))]
         assert sorted(read[: len(active)]) == sorted(active)  # each once before any twice
         assert all(s.poller.meter_note(pk) is not None for pk in active)
-        assert all(r.meter_checked_at is not None for r in s.fleet.rows() if r.open_session is not None)
+        assert all(
+            r.meter_checked_at is not None for r in s.fleet.rows() if r.open_session is not None
+        )
     finally:
         await s.close()
 

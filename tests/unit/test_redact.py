@@ -15,14 +15,18 @@ def test_plain_secret_is_masked():
 
 def test_encoded_forms_are_masked():
     secret = "p@ss word/1"
-    text = f"url ?password={quote(secret, safe='')} basic {base64.b64encode(secret.encode()).decode()}"
+    text = (
+        f"url ?password={quote(secret, safe='')} basic {base64.b64encode(secret.encode()).decode()}"
+    )
     out = redact(text, [secret])
     assert quote(secret, safe="") not in out
     assert base64.b64encode(secret.encode()).decode() not in out
 
 
 def test_url_userinfo_and_auth_headers_are_masked_even_if_not_configured():
-    out = redact("GET http://admin:hunter2@steve:8080/steve failed; Authorization: Bearer abcdef123456", [])
+    out = redact(
+        "GET http://admin:hunter2@steve:8080/steve failed; Authorization: Bearer abcdef123456", []
+    )
     assert "hunter2" not in out and "abcdef123456" not in out
     assert "http://admin:***@steve:8080" in out
 

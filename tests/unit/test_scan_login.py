@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from polaris_tui.services.errors import InvalidParams, NotFound, PermissionDenie
 from polaris_tui.services.scan_login import BLOCKED, ScanLoginService
 from polaris_tui.services.store import Store
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ADMIN = Operator(name="ada", role=Role.ADMIN)
 VIEWER = Operator(name="vic", role=Role.VIEWER)
 
@@ -38,7 +38,11 @@ def scan(store, clock, published):
 
 async def test_arm_records_who_and_window(scan):
     pairing = await scan.arm("CP-FOXTROT-06", minutes=2)
-    assert (pairing.armed_by, pairing.armed_at, pairing.expires_at) == ("ada", NOW, NOW + timedelta(minutes=2))
+    assert (pairing.armed_by, pairing.armed_at, pairing.expires_at) == (
+        "ada",
+        NOW,
+        NOW + timedelta(minutes=2),
+    )
     assert [p.id for p in await scan.pairings("CP-FOXTROT-06")] == [pairing.id]
 
 
@@ -136,7 +140,9 @@ async def test_viewer_cannot_arm_or_cancel(store, clock, scan):
 async def test_intercepts_filter(scan):
     await scan.arm("CP-FOXTROT-06")
     await scan.decide("CARD-KIOSK", "CP-FOXTROT-06", 2, 1)
-    assert [e.id_tag for e in await scan.intercepts(charge_box_id="CP-FOXTROT-06")] == ["CARD-KIOSK"]
+    assert [e.id_tag for e in await scan.intercepts(charge_box_id="CP-FOXTROT-06")] == [
+        "CARD-KIOSK"
+    ]
     assert await scan.intercepts(id_tag="CARD-HEALTHY") == []
     assert await scan.intercepts(since=NOW + timedelta(seconds=1)) == []
 

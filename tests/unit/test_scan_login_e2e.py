@@ -32,8 +32,12 @@ KIOSK = "CP-FOXTROT-06"
 
 
 def settings_for(sim, tmp_path: Path) -> Settings:
-    return sim_settings_for(sim, tmp_path, operator={"name": "ada", "admins": ["ada"]},
-                            hook={"host": "127.0.0.1", "port": 0, "hmac_key": KEY})
+    return sim_settings_for(
+        sim,
+        tmp_path,
+        operator={"name": "ada", "admins": ["ada"]},
+        hook={"host": "127.0.0.1", "port": 0, "hmac_key": KEY},
+    )
 
 
 @pytest.fixture
@@ -66,7 +70,9 @@ async def control(sim, method: str, path: str, body=None):
 
 
 async def tap(sim, id_tag: str, charge_box_id: str = KIOSK) -> dict:
-    return await control(sim, "POST", "/chargers/tap", {"chargeBoxId": charge_box_id, "idTag": id_tag})
+    return await control(
+        sim, "POST", "/chargers/tap", {"chargeBoxId": charge_box_id, "idTag": id_tag}
+    )
 
 
 async def authorizations(sim, id_tag: str) -> list[dict]:
@@ -79,14 +85,26 @@ async def test_demo_flow_into_the_verdict(sim, services, hook):
     pairing = await services.scan.arm(KIOSK, minutes=2)
 
     result = await tap(sim, "CARD-KIOSK")
-    assert (result["authorize"], result["action"], result["transactionId"]) == ("Blocked", "none", None)
+    assert (result["authorize"], result["action"], result["transactionId"]) == (
+        "Blocked",
+        "none",
+        None,
+    )
     [record] = await authorizations(sim, "CARD-KIOSK")
-    assert (record["chargeBoxId"], record["status"], record["steveStatus"], record["overrideBy"]) == (
-        KIOSK, "Blocked", "Accepted", "hook")
+    assert (
+        record["chargeBoxId"],
+        record["status"],
+        record["steveStatus"],
+        record["overrideBy"],
+    ) == (KIOSK, "Blocked", "Accepted", "hook")
 
     [event] = await services.scan.intercepts(charge_box_id=KIOSK)
     assert (event.kind, event.id_tag, event.pairing_id, event.occurred_at) == (
-        "scan.intercepted", "CARD-KIOSK", pairing.id, FROZEN_NOW)
+        "scan.intercepted",
+        "CARD-KIOSK",
+        pairing.id,
+        FROZEN_NOW,
+    )
     assert event.connector_id == result["connectorId"]
     assert await services.scan.pairings(KIOSK) == []  # consumed: one tap only
 

@@ -78,7 +78,9 @@ def test_env_overrides_file_and_flags_override_env(config, monkeypatch):
     monkeypatch.setenv("POLARIS_STEVE__API_USER", "env-user")
     monkeypatch.setenv("POLARIS_STEVE__URL", "http://env-host/steve")
     monkeypatch.setenv("POLARIS_POLL__INTERVAL_SECONDS", "9")
-    s = load_settings({"steve": {"url": "http://flag-host/steve", "api_user": None}}, config_file=config)
+    s = load_settings(
+        {"steve": {"url": "http://flag-host/steve", "api_user": None}}, config_file=config
+    )
     assert s.steve.url == "http://flag-host/steve"  # flag beats env
     assert s.steve.api_user == "env-user"  # env beats file; an unset flag (None) does not override
     assert s.poll.interval_seconds == 9
@@ -177,7 +179,10 @@ def test_readable_config_without_secrets_is_fine(tmp_path):
 
 def test_urls_with_credentials_are_refused_without_echoing_them(tmp_path):
     with pytest.raises(ConfigError) as err:
-        load_settings({"steve": {"url": "http://admin:pw-in-url-77@steve:8080/steve"}}, config_file=tmp_path / "n.toml")
+        load_settings(
+            {"steve": {"url": "http://admin:pw-in-url-77@steve:8080/steve"}},
+            config_file=tmp_path / "n.toml",
+        )
     assert "steve.url" in err.value.message and "pw-in-url-77" not in str(err.value)
     with pytest.raises(ConfigError, match="lago.url"):
         load_settings({"lago": {"url": "ftp://lago"}}, config_file=tmp_path / "n.toml")

@@ -8,7 +8,7 @@ redaction, the chargeBoxes extension (both shapes) and the manager page login.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -30,7 +30,7 @@ from polaris_tui.services.errors import (
 from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_client import SteveClient
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 BASE = "http://steve.test:8080/steve"
 API_PW = "api-pw-Secret9"
 WEB_PW = "web-pw-Secret7"
@@ -98,7 +98,9 @@ class Recorder:
 def make(handler, **settings) -> tuple[SteveClient, Recorder]:
     recorder = Recorder(handler)
     cfg = SteveSettings(url=BASE, api_password=API_PW, web_password=WEB_PW, **settings)
-    client = SteveClient(cfg, transport=httpx.MockTransport(recorder), clock=FixedClock(NOW), retry_delays=(0, 0))
+    client = SteveClient(
+        cfg, transport=httpx.MockTransport(recorder), clock=FixedClock(NOW), retry_delays=(0, 0)
+    )
     return client, recorder
 
 
@@ -129,24 +131,33 @@ async def test_list_transactions_repeats_array_params_and_formats_dates():
         type="ACTIVE",
         charge_box_ids=["CP-A", "CP-B"],
         id_tags=["T1"],
-        from_=datetime(2026, 11, 1, tzinfo=timezone.utc),
-        to=datetime(2026, 11, 22, 10, 0, 0, 123000, tzinfo=timezone.utc),
+        from_=datetime(2026, 11, 1, tzinfo=UTC),
+        to=datetime(2026, 11, 22, 10, 0, 0, 123000, tzinfo=UTC),
     )
     await client.close()
     assert txs[0].id == 1001 and txs[0].active
     params = rec.requests[0].url.params
     assert params.get_list("chargeBoxId") == ["CP-A", "CP-B"]
     assert params["type"] == "ACTIVE" and params["periodType"] == "FROM_TO"
-    assert params["from"] == "2026-11-01T00:00:00.000Z" and params["to"] == "2026-11-22T10:00:00.123Z"
+    assert (
+        params["from"] == "2026-11-01T00:00:00.000Z" and params["to"] == "2026-11-22T10:00:00.123Z"
+    )
 
 
 async def test_transaction_details_with_meter_values():
     body = {
         "transaction": TX,
         "values": [
-            {"valueTimestamp": "2026-11-22T09:31:00.000Z", "value": "1.2", "unit": "kWh",
-             "measurand": "Energy.Active.Import.Register", "readingContext": None, "format": None,
-             "location": None, "phase": None},
+            {
+                "valueTimestamp": "2026-11-22T09:31:00.000Z",
+                "value": "1.2",
+                "unit": "kWh",
+                "measurand": "Energy.Active.Import.Register",
+                "readingContext": None,
+                "format": None,
+                "location": None,
+                "phase": None,
+            },
         ],
     }
     client, rec = make(lambda r: httpx.Response(200, json=body))
@@ -218,7 +229,9 @@ async def test_error_mapping(status, message, error):
 
 async def test_401_without_password_says_so():
     recorder = Recorder(lambda r: httpx.Response(403))
-    client = SteveClient(SteveSettings(url=BASE), transport=httpx.MockTransport(recorder), retry_delays=())
+    client = SteveClient(
+        SteveSettings(url=BASE), transport=httpx.MockTransport(recorder), retry_delays=()
+    )
     with pytest.raises(SteveAuthError, match="no API password"):
         await client.list_tags()
     await client.close()
@@ -281,7 +294,9 @@ async def test_secrets_never_reach_error_text():
 
 
 async def test_missing_url_is_a_config_error():
-    client = SteveClient(SteveSettings(), transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    client = SteveClient(
+        SteveSettings(), transport=httpx.MockTransport(lambda r: httpx.Response(200))
+    )
     with pytest.raises(ConfigError):
         await client.list_tags()
     await client.close()
@@ -299,7 +314,9 @@ async def test_operation_is_sent_once_with_the_long_timeout():
         return httpx.Response(200, json=ENVELOPE)
 
     client, rec = make(handler)
-    envelope = await client.operation("RemoteStopTransaction", {"chargeBoxIdList": ["CP-ALPHA-01"], "transactionId": 1001})
+    envelope = await client.operation(
+        "RemoteStopTransaction", {"chargeBoxIdList": ["CP-ALPHA-01"], "transactionId": 1001}
+    )
     await client.close()
     assert envelope.task_id == 3 and envelope.success_responses[0].response == "Accepted"
     assert rec.requests[0].url.path == "/steve/api/v1/operations/RemoteStopTransaction"
@@ -325,18 +342,24 @@ async def test_operation_is_never_retried():
 
 
 async def test_station_offline_and_stale_transaction():
-    offline = ("No stations are eligible for communication. Ensure that the chargeBox IDs are correct "
-               "and the stations are online.")
+    offline = (
+        "No stations are eligible for communication. Ensure that the chargeBox IDs are correct "
+        "and the stations are online."
+    )
     client, _ = make(lambda r: api_error(400, offline))
     with pytest.raises(StationOffline) as err:
-        await client.operation("RemoteStopTransaction", {"chargeBoxIdList": ["CP-CHARLIE-03"], "transactionId": 1})
+        await client.operation(
+            "RemoteStopTransaction", {"chargeBoxIdList": ["CP-CHARLIE-03"], "transactionId": 1}
+        )
     await client.close()
     assert err.value.title == "Charger is offline" and err.value.status == 400
     assert "No stations are eligible" in err.value.message
 
     client, _ = make(lambda r: api_error(400, "This transaction is not active at this station."))
     with pytest.raises(TransactionNotActive) as err:
-        await client.operation("RemoteStopTransaction", {"chargeBoxIdList": ["CP-BRAVO-02"], "transactionId": 9})
+        await client.operation(
+            "RemoteStopTransaction", {"chargeBoxIdList": ["CP-BRAVO-02"], "transactionId": 9}
+        )
     await client.close()
     assert err.value.message == "This transaction is not active at this station."
 
@@ -361,14 +384,18 @@ async def test_tag_writes_and_put_fallback():
 
     client, rec = make(handler)
     assert (await client.create_tag({"idTag": "CARD-HEALTHY"})).ocpp_tag_pk == 7
-    expiry = datetime(2027, 1, 1, tzinfo=timezone.utc)
-    updated = await client.update_tag(7, {"idTag": "CARD-HEALTHY", "maxActiveTransactionCount": 0, "expiryDate": expiry})
+    expiry = datetime(2027, 1, 1, tzinfo=UTC)
+    updated = await client.update_tag(
+        7, {"idTag": "CARD-HEALTHY", "maxActiveTransactionCount": 0, "expiryDate": expiry}
+    )
     assert updated.note == "re-read"
     await client.delete_tag(7)
     await client.close()
     put = rec.requests[1]
     assert json.loads(put.content) == {
-        "idTag": "CARD-HEALTHY", "maxActiveTransactionCount": 0, "expiryDate": "2027-01-01T00:00:00.000Z"
+        "idTag": "CARD-HEALTHY",
+        "maxActiveTransactionCount": 0,
+        "expiryDate": "2027-01-01T00:00:00.000Z",
     }
     assert [r.method for r in rec.requests] == ["POST", "PUT", "GET", "DELETE"]
 
@@ -400,15 +427,30 @@ EXT = [
         "lastHeartbeatTimestamp": "2026-11-22T09:59:00.000Z",
         "online": True,
         "connectors": [
-            {"connectorId": 1, "status": "Charging", "errorCode": "NoError",
-             "timestamp": "2026-11-22T09:30:00.000Z", "info": None, "vendorErrorCode": None}
+            {
+                "connectorId": 1,
+                "status": "Charging",
+                "errorCode": "NoError",
+                "timestamp": "2026-11-22T09:30:00.000Z",
+                "info": None,
+                "vendorErrorCode": None,
+            }
         ],
     }
 ]
-PLAIN = [{"chargeBoxId": "CP-ALPHA-01", "chargeBoxPk": 1, "description": "Main St", "ocppProtocol": "ocpp1.6J",
-          "lastHeartbeatTimestamp": "Today at 09:58"}]
-SIGNIN = ('<form method="POST" action="/steve/manager/signin"><input type="text" name="username"/>'
-          '<input type="password" name="password"/><input type="hidden" name="_csrf" value="csrf-1"/></form>')
+PLAIN = [
+    {
+        "chargeBoxId": "CP-ALPHA-01",
+        "chargeBoxPk": 1,
+        "description": "Main St",
+        "ocppProtocol": "ocpp1.6J",
+        "lastHeartbeatTimestamp": "Today at 09:58",
+    }
+]
+SIGNIN = (
+    '<form method="POST" action="/steve/manager/signin"><input type="text" name="username"/>'
+    '<input type="password" name="password"/><input type="hidden" name="_csrf" value="csrf-1"/></form>'
+)
 STATUS_PAGE = (
     '<table class="res" id="connectorStatusTable"><thead><tr><th>ChargeBox ID</th><th>Connector ID</th>'
     "<th>Date/Time</th><th>Status</th><th>Error Code</th></tr></thead><tbody>"
@@ -416,7 +458,7 @@ STATUS_PAGE = (
     '<td data-sort-value="1795341600000">Today at 09:20</td><td>Charging</td><td>NoError</td></tr>'
     '<tr><td><a href="/steve/manager/chargepoints/details/3">CP-CHARLIE-03</a>'
     '<a class="tooltip" href="#"><img src="/steve/static/images/offline-icon.svg"><span>disconnected</span></a>'
-    "</td><td>1</td><td data-sort-value=\"1795330800000\">Today at 07:00</td><td>Available</td><td>NoError</td></tr>"
+    '</td><td>1</td><td data-sort-value="1795330800000">Today at 07:00</td><td>Available</td><td>NoError</td></tr>'
     "</tbody></table>"
 )
 OVERVIEW_PAGE = (
@@ -454,26 +496,42 @@ class FakeManager:
                 return api_error(self.extension_status, "Not Found")
             return httpx.Response(200, json=self.extension)
         if path == "/steve/manager/signin" and request.method == "GET":
-            return httpx.Response(200, text=SIGNIN, headers={"set-cookie": "JSESSIONID=pre; Path=/steve"})
+            return httpx.Response(
+                200, text=SIGNIN, headers={"set-cookie": "JSESSIONID=pre; Path=/steve"}
+            )
         if path == "/steve/manager/signin" and request.method == "POST":
             form = dict(httpx.QueryParams(request.content.decode()))
             self.posted.append(form)
-            if form.get("password") != WEB_PW or form.get("_csrf") != "csrf-1" or "JSESSIONID=pre" not in request.headers.get("cookie", ""):
+            if (
+                form.get("password") != WEB_PW
+                or form.get("_csrf") != "csrf-1"
+                or "JSESSIONID=pre" not in request.headers.get("cookie", "")
+            ):
                 return httpx.Response(302, headers={"location": "/steve/manager/signin?error"})
             self.logins += 1
             sid = f"s{self.logins}"
             self.sessions.add(sid)
-            return httpx.Response(302, headers={"location": "/steve/manager/home", "set-cookie": f"JSESSIONID={sid}; Path=/steve"})
+            return httpx.Response(
+                302,
+                headers={
+                    "location": "/steve/manager/home",
+                    "set-cookie": f"JSESSIONID={sid}; Path=/steve",
+                },
+            )
         if path == "/steve/manager/home/connectorStatus":
             self.page_hits += 1
             cookie = request.headers.get("cookie", "")
             if not any(f"JSESSIONID={s}" in cookie for s in self.sessions):
-                return httpx.Response(302, headers={"location": "http://steve.test:8080/steve/manager/signin"})
+                return httpx.Response(
+                    302, headers={"location": "http://steve.test:8080/steve/manager/signin"}
+                )
             return httpx.Response(200, text=STATUS_PAGE)
         if path == "/steve/manager/chargepoints":
             cookie = request.headers.get("cookie", "")
             if not any(f"JSESSIONID={s}" in cookie for s in self.sessions):
-                return httpx.Response(302, headers={"location": "http://steve.test:8080/steve/manager/signin"})
+                return httpx.Response(
+                    302, headers={"location": "http://steve.test:8080/steve/manager/signin"}
+                )
             return httpx.Response(200, text=self.overview)
         return api_error(404, "nothing here")
 
@@ -486,8 +544,10 @@ async def test_extension_shape_is_used_directly():
     assert len(rec.requests) == 1
     box = boxes[0]
     assert box.online is True and box.source == StatusSource.CHARGEBOXES_API
-    assert box.last_heartbeat == datetime(2026, 11, 22, 9, 59, tzinfo=timezone.utc)
-    assert box.connectors[0].status == "Charging" and box.connectors[0].charge_box_id == "CP-ALPHA-01"
+    assert box.last_heartbeat == datetime(2026, 11, 22, 9, 59, tzinfo=UTC)
+    assert (
+        box.connectors[0].status == "Charging" and box.connectors[0].charge_box_id == "CP-ALPHA-01"
+    )
 
 
 async def test_plain_fork_shape_is_completed_from_the_manager_page():
@@ -498,7 +558,7 @@ async def test_plain_fork_shape_is_completed_from_the_manager_page():
     by_id = {b.charge_box_id: b for b in boxes}
     alpha = by_id["CP-ALPHA-01"]
     assert alpha.description == "Main St"
-    assert alpha.last_heartbeat == datetime(2026, 11, 22, 9, 58, tzinfo=timezone.utc)
+    assert alpha.last_heartbeat == datetime(2026, 11, 22, 9, 58, tzinfo=UTC)
     assert alpha.connectors[0].status == "Charging" and alpha.source == StatusSource.MANAGER_PAGE
     assert by_id["CP-CHARLIE-03"].online is False  # only on the page: added
 
@@ -512,10 +572,16 @@ async def test_auto_falls_back_to_the_page_on_404_and_remembers():
     assert [b.charge_box_id for b in first] == ["CP-ALPHA-01", "CP-CHARLIE-03", "CP-SOAP-04"]
     assert first == second
     alpha, charlie, soap = first
-    assert alpha.online is True and alpha.description == "Main St" and alpha.connectors[0].status == "Charging"
-    assert alpha.last_heartbeat == datetime(2026, 11, 22, 9, 58, tzinfo=timezone.utc)
+    assert (
+        alpha.online is True
+        and alpha.description == "Main St"
+        and alpha.connectors[0].status == "Charging"
+    )
+    assert alpha.last_heartbeat == datetime(2026, 11, 22, 9, 58, tzinfo=UTC)
     assert charlie.online is False
-    assert soap.online is None and soap.connectors == [] and soap.last_heartbeat is None  # never reported
+    assert (
+        soap.online is None and soap.connectors == [] and soap.last_heartbeat is None
+    )  # never reported
     ext_calls = [r for r in rec.requests if r.url.path.endswith("/chargeBoxes")]
     assert len(ext_calls) == 1  # remembered: not asked again
     assert fake.logins == 1  # the session cookie was kept
@@ -550,7 +616,9 @@ async def test_expired_session_logs_in_again_once():
 async def test_refused_login_is_an_auth_error_without_the_password():
     fake = FakeManager()
     recorder = Recorder(fake)
-    cfg = SteveSettings(url=BASE, api_password=API_PW, web_password="wrong-pw-123", status_source="manager-page")
+    cfg = SteveSettings(
+        url=BASE, api_password=API_PW, web_password="wrong-pw-123", status_source="manager-page"
+    )
     client = SteveClient(cfg, transport=httpx.MockTransport(recorder), retry_delays=())
     with pytest.raises(SteveAuthError) as err:
         await client.live_status()
@@ -584,7 +652,9 @@ async def test_large_answers_parse_the_same_in_a_worker_thread():
     await client.close()
     assert len(boxes) == 1500 and boxes[-1].charge_box_id == "CP-SIM-01499"
     assert boxes[0].connectors[0].status == "Charging"
-    client, _ = make(lambda r: httpx.Response(200, content=body[:-10]))  # truncated: still a domain error
+    client, _ = make(
+        lambda r: httpx.Response(200, content=body[:-10])
+    )  # truncated: still a domain error
     with pytest.raises(MalformedResponse):
         await client.charge_boxes()
     await client.close()

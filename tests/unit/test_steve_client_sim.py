@@ -36,7 +36,9 @@ def client_for(sim, *, retry_delays=(0, 0), **overrides) -> SteveClient:
         web_password=sim.web_password,
     )
     values.update(overrides)
-    return SteveClient(SteveSettings(**values), clock=FixedClock(FROZEN_NOW), retry_delays=retry_delays)
+    return SteveClient(
+        SteveSettings(**values), clock=FixedClock(FROZEN_NOW), retry_delays=retry_delays
+    )
 
 
 @pytest.fixture
@@ -62,7 +64,9 @@ async def test_active_transactions_and_meter_values(steve):
     active = {t.charge_box_id: t for t in await steve.list_transactions(type="ACTIVE")}
     assert set(active) == {"CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"}
     bravo = active["CP-BRAVO-02"]
-    assert bravo.ocpp_id_tag == "CARD-STUCK" and bravo.start_timestamp == FROZEN_NOW - timedelta(hours=3)
+    assert bravo.ocpp_id_tag == "CARD-STUCK" and bravo.start_timestamp == FROZEN_NOW - timedelta(
+        hours=3
+    )
     details = await steve.transaction_details(bravo.id)
     newest = max(v.value_timestamp for v in details.values)
     assert FROZEN_NOW - newest >= timedelta(minutes=25)  # the meter stopped 25 min ago
@@ -112,7 +116,9 @@ async def test_plain_fork_shape_is_completed_from_the_page(sim, steve):
     alpha = boxes["CP-ALPHA-01"]
     assert alpha.description == "Main St depot, bay 1"
     assert alpha.connectors and alpha.connectors[0].status == "Charging"
-    assert alpha.last_heartbeat is not None and abs(alpha.last_heartbeat - FROZEN_NOW) < timedelta(minutes=2)
+    assert alpha.last_heartbeat is not None and abs(alpha.last_heartbeat - FROZEN_NOW) < timedelta(
+        minutes=2
+    )
     assert boxes["CP-CHARLIE-03"].online is False
 
 
@@ -131,9 +137,13 @@ async def test_wrong_passwords(sim):
 
 async def test_offline_station_and_stale_transaction(steve):
     with pytest.raises(StationOffline):
-        await steve.operation("UnlockConnector", {"chargeBoxIdList": ["CP-CHARLIE-03"], "connectorId": 1})
+        await steve.operation(
+            "UnlockConnector", {"chargeBoxIdList": ["CP-CHARLIE-03"], "connectorId": 1}
+        )
     with pytest.raises(TransactionNotActive):
-        await steve.operation("RemoteStopTransaction", {"chargeBoxIdList": ["CP-BRAVO-02"], "transactionId": 1})
+        await steve.operation(
+            "RemoteStopTransaction", {"chargeBoxIdList": ["CP-BRAVO-02"], "transactionId": 1}
+        )
 
 
 async def test_remote_stop_and_task_lookup(steve):

@@ -97,9 +97,22 @@ async def test_open_uses_wal_and_latest_schema(store: Store):
 async def test_operation_log_has_the_issue_columns(store: Store):
     columns = {r[1] for r in _raw(store.path, "PRAGMA table_info(charger_operation_log)")}
     assert {
-        "id", "charge_box_id", "operation", "params", "task_id", "requested_by", "dry_run",
-        "status", "result", "created_at", "completed_at", "request_id", "error_title",
-        "error_message", "followup", "followup_at",
+        "id",
+        "charge_box_id",
+        "operation",
+        "params",
+        "task_id",
+        "requested_by",
+        "dry_run",
+        "status",
+        "result",
+        "created_at",
+        "completed_at",
+        "request_id",
+        "error_title",
+        "error_message",
+        "followup",
+        "followup_at",
     } <= columns
 
 
@@ -126,7 +139,10 @@ async def test_two_stores_opening_a_fresh_file_at_once(tmp_path: Path, clock: Fi
         for s in stores:
             assert await s.schema_version() == SCHEMA_VERSION
         await asyncio.gather(
-            *(_op(s, request_id=f"r{i}", params={"transactionId": i + 1}) for i, s in enumerate(stores))
+            *(
+                _op(s, request_id=f"r{i}", params={"transactionId": i + 1})
+                for i, s in enumerate(stores)
+            )
         )
         assert len(await stores[0].recent_operations()) == 4
     finally:
@@ -161,13 +177,16 @@ async def test_closed_store_refuses_with_store_error(tmp_path: Path, clock: Fixe
 # -- BEGIN IMMEDIATE and the retry ---------------------------------------
 
 
-async def test_read_then_write_from_two_connections_loses_nothing(tmp_path: Path, clock: FixedClock):
+async def test_read_then_write_from_two_connections_loses_nothing(
+    tmp_path: Path, clock: FixedClock
+):
     """PITFALLS: plain BEGIN + read-then-write fails with BUSY_SNAPSHOT in WAL.
     Store.write uses BEGIN IMMEDIATE, so interleaved increments all land."""
     path = tmp_path / "counter.sqlite"
     a = await Store.open(path, clock=clock)
     b = await Store.open(path, clock=clock)
     try:
+
         async def create(db):
             await db.execute("CREATE TABLE counter (n INTEGER)")
             await db.execute("INSERT INTO counter VALUES (0)")
@@ -188,7 +207,9 @@ async def test_read_then_write_from_two_connections_loses_nothing(tmp_path: Path
         await b.close()
 
 
-async def test_a_write_waits_out_a_lock_held_elsewhere(tmp_path: Path, clock: FixedClock, monkeypatch):
+async def test_a_write_waits_out_a_lock_held_elsewhere(
+    tmp_path: Path, clock: FixedClock, monkeypatch
+):
     """Busy timeout + whole-transaction retry: a lock held by another
     connection for longer than the busy timeout still ends in a commit."""
     monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 50)
@@ -207,7 +228,9 @@ async def test_a_write_waits_out_a_lock_held_elsewhere(tmp_path: Path, clock: Fi
         await s.close()
 
 
-async def test_a_lock_that_never_goes_is_a_plain_store_error(tmp_path: Path, clock: FixedClock, monkeypatch):
+async def test_a_lock_that_never_goes_is_a_plain_store_error(
+    tmp_path: Path, clock: FixedClock, monkeypatch
+):
     monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 20)
     monkeypatch.setattr(store_mod, "WRITE_ATTEMPTS", 2)
     path = tmp_path / "stuck.sqlite"
@@ -227,9 +250,7 @@ async def test_a_lock_that_never_goes_is_a_plain_store_error(tmp_path: Path, clo
 
 async def test_write_rolls_back_on_a_domain_error(store: Store):
     async def half(db):
-        await db.execute(
-            "INSERT INTO card_meta (id_tag, active) VALUES ('HALF', 1)"
-        )
+        await db.execute("INSERT INTO card_meta (id_tag, active) VALUES ('HALF', 1)")
         raise DuplicateSubmit("stop here")
 
     with pytest.raises(DuplicateSubmit):
@@ -247,7 +268,10 @@ async def test_operation_round_trip(store: Store, clock: FixedClock):
     assert entry.created_at == NOW and entry.completed_at is None
     clock.advance(2)
     done = await store.finish_operation(
-        entry.id, OperationStatus.SUBMITTED, task_id=7, result={"summary": "Station answered Accepted"},
+        entry.id,
+        OperationStatus.SUBMITTED,
+        task_id=7,
+        result={"summary": "Station answered Accepted"},
         followup=StopFollowup.WATCHING,
     )
     assert done.status == OperationStatus.SUBMITTED and done.task_id == 7
@@ -263,17 +287,25 @@ async def test_operation_round_trip(store: Store, clock: FixedClock):
 
 async def test_timestamps_are_iso_utc_text(store: Store):
     entry = await _op(store)
-    (created,) = _raw(store.path, "SELECT created_at FROM charger_operation_log WHERE id=?", (entry.id,))[0]
+    (created,) = _raw(
+        store.path, "SELECT created_at FROM charger_operation_log WHERE id=?", (entry.id,)
+    )[0]
     assert created == "2026-11-22T10:00:00.000000+00:00"
 
 
 async def test_failed_operation_keeps_the_reason(store: Store):
     entry = await _op(store)
     failed = await store.finish_operation(
-        entry.id, "failed", error_title="Charger is offline", error_message="No stations are eligible"
+        entry.id,
+        "failed",
+        error_title="Charger is offline",
+        error_message="No stations are eligible",
     )
     assert failed.status == OperationStatus.FAILED
-    assert (failed.error_title, failed.error_message) == ("Charger is offline", "No stations are eligible")
+    assert (failed.error_title, failed.error_message) == (
+        "Charger is offline",
+        "No stations are eligible",
+    )
 
 
 async def test_duplicate_request_id_is_refused_and_writes_nothing(store: Store):
@@ -304,10 +336,15 @@ async def test_a_dry_run_has_no_outcome(store: Store):
 async def test_recent_operations_filters_and_order(store: Store):
     await _op(store, request_id="1")
     await _op(store, request_id="2", charge_box_id="CP-BRAVO-02", requested_by="bo")
-    three = await _op(store, request_id="3", charge_box_id="CP-BRAVO-02", params={"transactionId": 5})
+    three = await _op(
+        store, request_id="3", charge_box_id="CP-BRAVO-02", params={"transactionId": 5}
+    )
     await store.finish_operation(three.id, OperationStatus.FAILED, error_title="x")
     assert [e.request_id for e in await store.recent_operations()] == ["3", "2", "1"]
-    assert [e.request_id for e in await store.recent_operations(charge_box_id="CP-BRAVO-02")] == ["3", "2"]
+    assert [e.request_id for e in await store.recent_operations(charge_box_id="CP-BRAVO-02")] == [
+        "3",
+        "2",
+    ]
     assert [e.request_id for e in await store.recent_operations(requested_by="bo")] == ["2"]
     assert [e.request_id for e in await store.recent_operations(status="failed")] == ["3"]
     assert [e.request_id for e in await store.recent_operations(limit=1)] == ["3"]
@@ -341,7 +378,9 @@ async def test_orphaned_watches_are_claimed_once(tmp_path: Path, clock: FixedClo
     me = await Store.open(path, clock=clock)
     try:
         row = await _op(gone)
-        await gone.finish_operation(row.id, OperationStatus.SUBMITTED, task_id=1, followup=StopFollowup.WATCHING)
+        await gone.finish_operation(
+            row.id, OperationStatus.SUBMITTED, task_id=1, followup=StopFollowup.WATCHING
+        )
         await gone.close()
         claimed = await me.claim_orphaned_watches()
         assert [e.id for e in claimed] == [row.id]
@@ -355,15 +394,22 @@ async def test_orphaned_watches_are_claimed_once(tmp_path: Path, clock: FixedClo
 
 async def test_audit_round_trip_and_single_revert(store: Store):
     edit = await store.insert_audit(
-        actor="ana", action="block", id_tag="CARD-HEALTHY",
-        before={"maxActiveTransactionCount": 1}, after={"maxActiveTransactionCount": 0},
+        actor="ana",
+        action="block",
+        id_tag="CARD-HEALTHY",
+        before={"maxActiveTransactionCount": 1},
+        after={"maxActiveTransactionCount": 0},
     )
     assert edit.status == "pending" and edit.created_at == NOW
     applied = await store.finish_audit(edit.id, "applied")
     assert applied.status == "applied"
     revert = await store.insert_audit(
-        actor="ana", action="revert", id_tag="CARD-HEALTHY",
-        before=edit.after, after=edit.before, reverts=edit.id,
+        actor="ana",
+        action="revert",
+        id_tag="CARD-HEALTHY",
+        before=edit.after,
+        after=edit.before,
+        reverts=edit.id,
     )
     linked = await store.set_reverted_by(edit.id, revert.id)
     assert linked.reverted_by == revert.id
@@ -397,11 +443,17 @@ async def test_pending_audits_of_dead_processes_become_failed(tmp_path: Path, cl
 
 async def test_card_meta_upsert(store: Store):
     assert await store.card_meta_all() == {}
-    meta = CardMeta(id_tag="CARD-HEALTHY", display_name="Ada", tag_type="RFID", lago_customer_id="cust-ada")
+    meta = CardMeta(
+        id_tag="CARD-HEALTHY", display_name="Ada", tag_type="RFID", lago_customer_id="cust-ada"
+    )
     await store.upsert_card_meta(meta)
-    await store.upsert_card_meta(meta.model_copy(update={"active": False, "display_name": "Ada L."}))
+    await store.upsert_card_meta(
+        meta.model_copy(update={"active": False, "display_name": "Ada L."})
+    )
     got = await store.get_card_meta("CARD-HEALTHY")
-    assert got.active is False and got.display_name == "Ada L." and got.lago_customer_id == "cust-ada"
+    assert (
+        got.active is False and got.display_name == "Ada L." and got.lago_customer_id == "cust-ada"
+    )
     assert list(await store.card_meta_all()) == ["CARD-HEALTHY"]
     await store.delete_card_meta("CARD-HEALTHY")
     assert await store.get_card_meta("CARD-HEALTHY") is None
@@ -426,13 +478,19 @@ def _snapshot(at: datetime) -> Snapshot:
         online=True,
         connectors=[
             ConnectorStatus(charge_box_id="CP-ALPHA-01", connector_id=0, status="Available"),
-            ConnectorStatus(charge_box_id="CP-ALPHA-01", connector_id=1, status="Charging", timestamp=at),
+            ConnectorStatus(
+                charge_box_id="CP-ALPHA-01", connector_id=1, status="Charging", timestamp=at
+            ),
         ],
     )
     other = ChargeBox(charge_box_id="CP-CHARLIE-03", online=False)
     tx = Transaction(
-        id=1001, charge_box_id="CP-ALPHA-01", connector_id=1, ocpp_id_tag="CARD-HEALTHY",
-        start_timestamp=at - timedelta(hours=1), start_value="100",
+        id=1001,
+        charge_box_id="CP-ALPHA-01",
+        connector_id=1,
+        ocpp_id_tag="CARD-HEALTHY",
+        start_timestamp=at - timedelta(hours=1),
+        start_value="100",
     )
     tag = OcppTag(ocpp_tag_pk=1, id_tag="CARD-HEALTHY")
     return Snapshot(chargers=[box, other], active_transactions=[tx], tags=[tag], fetched_at=at)
@@ -443,7 +501,9 @@ async def test_snapshot_round_trip_and_replace(store: Store):
     snap = _snapshot(NOW)
     await store.save_snapshot(snap)
     assert await store.load_snapshot() == snap  # raw text (markup, ESC) kept as is
-    newer = Snapshot(chargers=[ChargeBox(charge_box_id="CP-DELTA-04")], fetched_at=NOW + timedelta(minutes=1))
+    newer = Snapshot(
+        chargers=[ChargeBox(charge_box_id="CP-DELTA-04")], fetched_at=NOW + timedelta(minutes=1)
+    )
     await store.save_snapshot(newer)
     assert await store.load_snapshot() == newer
 
@@ -451,7 +511,9 @@ async def test_snapshot_round_trip_and_replace(store: Store):
 async def test_customers_cache_round_trip(store: Store):
     assert await store.load_customers() is None
     customers = [
-        LagoCustomer(lago_id="l1", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"),
+        LagoCustomer(
+            lago_id="l1", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"
+        ),
         LagoCustomer(lago_id="l2", external_id="cust-grace", email="grace@example.com"),
     ]
     await store.save_customers(customers, NOW)
@@ -472,7 +534,9 @@ async def test_pairings_and_scan_events(store: Store, clock: FixedClock):
     assert await store.pairings("CP-ALPHA-01") == []
     clock.advance(180)
     assert await store.pairings("CP-FOXTROT-06") == []  # expired by the clock
-    assert [p.id for p in await store.pairings("CP-FOXTROT-06", include_inactive=True)] == [pairing.id]
+    assert [p.id for p in await store.pairings("CP-FOXTROT-06", include_inactive=True)] == [
+        pairing.id
+    ]
     cancelled = await store.update_pairing(pairing.id, cancelled_at=clock.now())
     assert cancelled.cancelled_at == clock.now() and cancelled.matched_id_tag is None
     assert await store.get_pairing(pairing.id) == cancelled
@@ -480,8 +544,11 @@ async def test_pairings_and_scan_events(store: Store, clock: FixedClock):
         await store.update_pairing(12345, cancelled_at=clock.now())
 
     first = await store.insert_scan_event(
-        charge_box_id="CP-FOXTROT-06", id_tag="CARD-KIOSK", connector_id=1,
-        pairing_id=pairing.id, occurred_at=NOW,
+        charge_box_id="CP-FOXTROT-06",
+        id_tag="CARD-KIOSK",
+        connector_id=1,
+        pairing_id=pairing.id,
+        occurred_at=NOW,
     )
     second = await store.insert_scan_event(charge_box_id="CP-ALPHA-01", id_tag="CARD-X")
     assert first.kind == "scan.intercepted" and first.occurred_at == NOW
@@ -493,7 +560,9 @@ async def test_pairings_and_scan_events(store: Store, clock: FixedClock):
 
 
 async def test_claim_pairing_one_tap_replay_and_second_card(store: Store, clock: FixedClock):
-    pairing = await store.insert_pairing("CP-FOXTROT-06", armed_by="ana", expires_at=NOW + timedelta(minutes=2))
+    pairing = await store.insert_pairing(
+        "CP-FOXTROT-06", armed_by="ana", expires_at=NOW + timedelta(minutes=2)
+    )
     fresh = await store.claim_pairing("CP-FOXTROT-06", "CARD-KIOSK", connector_id=1)
     assert fresh is not None and fresh[1] is not None and fresh[0].matched_id_tag == "CARD-KIOSK"
     replay = await store.claim_pairing("CP-FOXTROT-06", "CARD-KIOSK", connector_id=1)

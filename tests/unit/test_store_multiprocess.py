@@ -211,7 +211,11 @@ def test_a_process_that_used_the_store_exits(tmp_path: Path):
     or the interpreter would hang at exit (the timeout would fire)."""
     out = subprocess.run(
         [sys.executable, "-c", OPEN_CLOSE, str(tmp_path / "exit.sqlite")],
-        capture_output=True, text=True, env=_env(), cwd=REPO, timeout=60,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=REPO,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "done"

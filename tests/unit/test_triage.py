@@ -5,7 +5,7 @@ Data mirrors docs/demo-fleet.md; no services, no I/O.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,10 +19,12 @@ from polaris_tui.models import (
 )
 from polaris_tui.services import triage
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
-def tag(id_tag: str, pk: int, *, parent: str | None = None, max_active: int = 1, expiry=None, active=0) -> OcppTag:
+def tag(
+    id_tag: str, pk: int, *, parent: str | None = None, max_active: int = 1, expiry=None, active=0
+) -> OcppTag:
     return OcppTag(
         ocpp_tag_pk=pk,
         id_tag=id_tag,
@@ -66,16 +68,24 @@ META = {
         CardMeta(id_tag="CARD-NEW-0001", tag_type="RFID", display_name="New card, unissued"),
     ]
 }
-ADA = LagoCustomer(lago_id="l-ada", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com")
+ADA = LagoCustomer(
+    lago_id="l-ada", external_id="cust-ada", name="Ada Lovelace", email="ada@example.com"
+)
 SUB_ADA = LagoSubscription(
-    lago_id="s1", external_id="sub-ada", external_customer_id="cust-ada", plan_code="kwh", status="active"
+    lago_id="s1",
+    external_id="sub-ada",
+    external_customer_id="cust-ada",
+    plan_code="kwh",
+    status="active",
 )
 
 
 def valid(id_tag: str, *, source="live"):
     t = BY_ID.get(id_tag)
     chain = triage.parent_chain(t, BY_ID, NOW, META)
-    return triage.answer_valid(id_tag, t, chain, NOW, source=source, data_as_of=NOW, meta=META.get(id_tag))
+    return triage.answer_valid(
+        id_tag, t, chain, NOW, source=source, data_as_of=NOW, meta=META.get(id_tag)
+    )
 
 
 class TestValidInSteve:
@@ -105,7 +115,9 @@ class TestValidInSteve:
 
     def test_parent_marked_as_cause(self):
         chain = triage.parent_chain(BY_ID["FLEET-CHILD-2"], BY_ID, NOW, META)
-        assert [(p.id_tag, p.blocked, p.is_cause) for p in chain.parents] == [("FLEET-PARENT", True, True)]
+        assert [(p.id_tag, p.blocked, p.is_cause) for p in chain.parents] == [
+            ("FLEET-PARENT", True, True)
+        ]
 
     def test_healthy_meta_child(self):
         assert valid("ACME-02").answer == "yes"
@@ -164,9 +176,15 @@ class TestLinked:
 
     def test_child_inherits_nearest_ancestor_link(self):
         link = triage.resolve_link("ACME-01", BY_ID["ACME-01"], BY_ID, META)
-        assert (link.customer_id, link.from_id_tag, link.inherited) == ("cust-acme", "ACME-META", True)
+        assert (link.customer_id, link.from_id_tag, link.inherited) == (
+            "cust-acme",
+            "ACME-META",
+            True,
+        )
         acme = LagoCustomer(lago_id="l", external_id="cust-acme", name="ACME Logistics")
-        sub = SUB_ADA.model_copy(update={"external_id": "sub-acme", "external_customer_id": "cust-acme"})
+        sub = SUB_ADA.model_copy(
+            update={"external_id": "sub-acme", "external_customer_id": "cust-acme"}
+        )
         answer = triage.answer_linked(link, acme, [sub], lago="ok")
         assert answer.answer == "yes"
         assert any("through ancestor ACME-META (inherited)" in e for e in answer.evidence)
@@ -192,7 +210,9 @@ class TestLinked:
 
     def test_lago_unreachable_is_unknown(self):
         link = triage.resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
-        answer = triage.answer_linked(link, None, [], lago="unreachable", lago_error="Lago is unreachable")
+        answer = triage.answer_linked(
+            link, None, [], lago="unreachable", lago_error="Lago is unreachable"
+        )
         assert answer.answer == "unknown"
         assert any("Lago is unreachable" in e for e in answer.evidence)
 
@@ -206,13 +226,19 @@ class TestLinked:
 
 
 KIOSK_EVENT = ScanEvent(
-    id=1, charge_box_id="CP-FOXTROT-06", connector_id=1, id_tag="CARD-KIOSK", pairing_id=7,
+    id=1,
+    charge_box_id="CP-FOXTROT-06",
+    connector_id=1,
+    id_tag="CARD-KIOSK",
+    pairing_id=7,
     occurred_at=NOW - timedelta(minutes=11),
 )
 
 
 def tx(pk: int, id_tag: str, start: datetime, cb: str = "CP-ALPHA-01") -> Transaction:
-    return Transaction(id=pk, charge_box_id=cb, connector_id=1, ocpp_id_tag=id_tag, start_timestamp=start)
+    return Transaction(
+        id=pk, charge_box_id=cb, connector_id=1, ocpp_id_tag=id_tag, start_timestamp=start
+    )
 
 
 class TestInterceptAndAccept:
@@ -236,13 +262,17 @@ class TestInterceptAndAccept:
         assert any("latest one is older" in e for e in answer.evidence)
 
     def test_store_unreadable_is_unknown(self):
-        answer = triage.answer_intercepted(None, triage.tap_window(NOW), store_error="disk I/O error")
+        answer = triage.answer_intercepted(
+            None, triage.tap_window(NOW), store_error="disk I/O error"
+        )
         assert answer.answer == "unknown"
         assert answer.evidence == ["disk I/O error"]
 
     def test_session_around_tap_means_accepted(self):
         window = triage.tap_window(NOW)
-        answer = triage.answer_accepted("CARD-HEALTHY", [tx(1001, "CARD-HEALTHY", NOW - timedelta(minutes=30))], [], window)
+        answer = triage.answer_accepted(
+            "CARD-HEALTHY", [tx(1001, "CARD-HEALTHY", NOW - timedelta(minutes=30))], [], window
+        )
         assert answer.answer == "yes"
         assert "session 1001" in answer.evidence[0]
 
@@ -254,7 +284,10 @@ class TestInterceptAndAccept:
     def test_later_session_after_intercept_is_evidence(self):
         window = triage.tap_window(NOW)
         answer = triage.answer_accepted(
-            "CARD-KIOSK", [tx(1050, "CARD-KIOSK", NOW - timedelta(minutes=5), "CP-FOXTROT-06")], [KIOSK_EVENT], window
+            "CARD-KIOSK",
+            [tx(1050, "CARD-KIOSK", NOW - timedelta(minutes=5), "CP-FOXTROT-06")],
+            [KIOSK_EVENT],
+            window,
         )
         assert answer.answer == "no"
         assert any("afterwards the card charged: session 1050" in e for e in answer.evidence)
@@ -263,7 +296,12 @@ class TestInterceptAndAccept:
         window = triage.tap_window(NOW)
         blocked = valid("CARD-BLOCKED")
         answer = triage.answer_accepted(
-            "CARD-BLOCKED", None, [], window, valid=blocked, transactions_note="SteVe is unreachable"
+            "CARD-BLOCKED",
+            None,
+            [],
+            window,
+            valid=blocked,
+            transactions_note="SteVe is unreachable",
         )
         assert answer.answer == "unknown"
         assert "Polaris has no record of SteVe's per-tap Authorize answers" in answer.evidence
@@ -284,9 +322,21 @@ def test_build_verdict_kiosk_case():
     kim = LagoCustomer(lago_id="k", external_id="cust-kim", name="Kim Park")
     sub = SUB_ADA.model_copy(update={"external_id": "sub-kim", "external_customer_id": "cust-kim"})
     verdict = triage.build_verdict(
-        id_tag="CARD-KIOSK", tag=t, chain=chain, now=NOW, steve_source="live", data_as_of=NOW,
-        meta=META["CARD-KIOSK"], link=triage.resolve_link("CARD-KIOSK", t, BY_ID, META), customer=kim,
-        subscriptions=[sub], lago="ok", lago_error=None, intercepts=[KIOSK_EVENT], store_error=None,
-        transactions=[], transactions_note=None,
+        id_tag="CARD-KIOSK",
+        tag=t,
+        chain=chain,
+        now=NOW,
+        steve_source="live",
+        data_as_of=NOW,
+        meta=META["CARD-KIOSK"],
+        link=triage.resolve_link("CARD-KIOSK", t, BY_ID, META),
+        customer=kim,
+        subscriptions=[sub],
+        lago="ok",
+        lago_error=None,
+        intercepts=[KIOSK_EVENT],
+        store_error=None,
+        transactions=[],
+        transactions_note=None,
     )
     assert [a.answer for a in verdict.answers()] == ["yes", "yes", "yes", "no"]
