@@ -1,10 +1,13 @@
 """The fleet (first screen): every charger, live, filterable and sortable.
 
-The table is fed from the services' in-memory rows (``fleet.rows()`` or
-``fleet.search(query)``, both sync and cheap) whenever the poller publishes a
-``FleetChanged``, whenever the filter changes, and on a slow timer so ages
-move. Refreshes are coalesced: a burst of events costs one redraw. The
-table diffs by key (see ``FleetTable``), so cursor and scroll survive.
+The screen keeps the rows it was given: it reads them all once
+(``fleet.rows()``, on mount, when the services are ready and when it comes
+back on top), then applies each ``FleetChanged``'s changed and removed rows
+to them, and redraws only those rows. A filter asks the service
+(``fleet.search(query)``: the customer and idTag matches need its data). A
+slow timer redraws every row so ages move. Refreshes are coalesced: a burst
+of events costs one redraw. The table diffs by key (see ``FleetTable``), so
+cursor and scroll survive.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input
 
-from polaris_tui.models import ConnectionState, FleetCounts, SourceName
+from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.counts_strip import CountsStrip
@@ -44,6 +47,11 @@ class FleetScreen(PolarisScreen):
         self.max_rows = max_rows
         self._pending = False
         self._shown: tuple[int, int] | None = None
+        self._rows: dict[str, ChargerRow] | None = None
+        """Every row as last published (None: read them all at the next redraw)."""
+        self._counts: FleetCounts | None = None
+        self._touched: set[str] | None = None
+        """Rows changed since the last redraw (None: redraw every row)."""
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
@@ -61,24 +69,59 @@ class FleetScreen(PolarisScreen):
         panel = self.query_one("#fleet-panel")
         panel.border_title = Content("Chargers")
         app = self.app
-        for name in ("fleet_signal", "source_signal", "ready_signal"):
+        for name, handler in (
+            ("fleet_signal", self._on_fleet),
+            ("source_signal", lambda _data: self.schedule_refresh()),
+            ("ready_signal", lambda _data: self._reread()),
+        ):
             signal = getattr(app, name, None)
             if signal is not None:
-                signal.subscribe(self, lambda _data: self.schedule_refresh())
+                signal.subscribe(self, handler)
         self.set_interval(AGE_TICK_SECONDS, self.schedule_refresh, name="fleet-ages")
         self.query_one(FleetTable).focus()
         self.schedule_refresh()
 
+    def on_screen_resume(self) -> None:
+        # Events are not delivered while the app is busy elsewhere (another
+        # screen's modal, a suspend): start again from the service's rows.
+        self._reread()
+
+    def _on_fleet(self, event: FleetChanged) -> None:
+        """Apply the event's rows to the ones shown, and redraw those only."""
+        if self._rows is None:
+            self.schedule_refresh()
+            return
+        for key in event.removed:
+            self._rows.pop(key, None)
+        for row in event.changed:
+            self._rows[row.charge_box_id] = row
+        self._counts = event.counts
+        if not self._pending:
+            self._touched = set()
+        if self._touched is not None:  # else a full redraw is already due
+            self._touched.update(row.charge_box_id for row in event.changed)
+        self._request_redraw()
+
+    def _reread(self) -> None:
+        self._rows = None
+        self.schedule_refresh()
+
     # -- refresh ------------------------------------------------------------
     def schedule_refresh(self) -> None:
-        """Coalesce refresh requests into one redraw after pending messages."""
+        """Redraw every row (ages moved, the filter or a source changed),
+        coalesced with other requests into one redraw after pending messages."""
+        self._touched = None
+        self._request_redraw()
+
+    def _request_redraw(self) -> None:
         if not self._pending:
             self._pending = True
             self.call_after_refresh(self.refresh_table)
 
     def refresh_table(self) -> None:
-        """Re-read rows from the services and diff them into the table."""
+        """Diff the rows into the table (every row, or those events changed)."""
         self._pending = False
+        touched, self._touched = self._touched, None
         services = self.services
         table = self.query_one(FleetTable)
         strip = self.query_one(CountsStrip)
@@ -86,13 +129,17 @@ class FleetScreen(PolarisScreen):
         if services is None:
             strip.show_counts(None, None, now)
             return
+        if self._rows is None:
+            self._rows = {row.charge_box_id: row for row in services.fleet.rows()}
+            self._counts = services.fleet.counts()
+            touched = None
         query = self.query_one("#fleet-filter", Input).value.strip()
-        rows = services.fleet.search(query) if query else services.fleet.rows()
-        self._shown = table.apply(rows, now)
+        rows = services.fleet.search(query) if query else list(self._rows.values())
+        self._shown = table.apply(rows, now, only=touched)
         steve = services.source_state(SourceName.STEVE)
         stale = steve.state == ConnectionState.UNREACHABLE
         fetched_at = services.poller.fetched_at
-        counts: FleetCounts = services.fleet.counts()
+        counts: FleetCounts = self._counts or services.fleet.counts()
         strip.show_counts(
             counts, fetched_at, now, stale=stale, shown=self._shown[0], matched=self._shown[1]
         )

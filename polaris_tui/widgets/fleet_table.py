@@ -15,7 +15,7 @@ Why it is built this way (PITFALLS, STYLE #9):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -218,8 +218,21 @@ class FleetTable(DataTable[Text]):
         index = min(max(self.cursor_row, 0), len(self._order) - 1)
         return self._order[index]
 
-    def apply(self, rows: Sequence[ChargerRow], now: datetime) -> tuple[int, int]:
+    def apply(
+        self,
+        rows: Sequence[ChargerRow],
+        now: datetime,
+        *,
+        only: Collection[str] | None = None,
+    ) -> tuple[int, int]:
         """Show ``rows`` (already filtered): sort, cap, diff by key into the table.
+
+        Args:
+            rows: every row to show (the cap applies after sorting).
+            now: for the ages.
+            only: the keys whose data changed since the last call (a fleet
+                event's rows): the cells of other rows already in the table
+                are left as they are. None: compare every row (ages moved).
 
         Returns:
             (rows shown, rows matched).
@@ -238,6 +251,8 @@ class FleetTable(DataTable[Text]):
                 del self._signatures[key]
                 del self._id_cells[key]
             for key, row in wanted.items():
+                if only is not None and key not in only and key in self._signatures:
+                    continue  # unchanged since it was drawn
                 cells = row_cells(row, now)
                 signature = tuple(_signature(c) for c in cells)
                 old = self._signatures.get(key)

@@ -61,6 +61,38 @@ async def test_refresh_updates_in_place_and_keeps_cursor(
         assert {str(c) for _, c in updates} == {"status", "connectors"}
 
 
+async def test_a_fleet_event_is_applied_without_rereading(
+    fake_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen applies the event's changed and removed rows: it neither reads
+    every row again from the service nor recomputes the cells of other rows."""
+    app, services = fake_app(fleet(60))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        reads: list[str] = []
+        monkeypatch.setattr(
+            services.fleet, "rows", lambda: reads.append("rows") or pytest.fail("re-read")
+        )
+        drawn: list[str] = []
+        import polaris_tui.widgets.fleet_table as fleet_table
+
+        original = fleet_table.row_cells
+        monkeypatch.setattr(
+            fleet_table,
+            "row_cells",
+            lambda row, now: drawn.append(row.charge_box_id) or original(row, now),
+        )
+        services.change_rows(
+            [make_row("CP-00007", description="site 7", status="Faulted")], removed=["CP-00008"]
+        )
+        await settle(pilot)
+        assert reads == []
+        assert drawn == ["CP-00007"]
+        assert "CP-00008" not in table.keys and table.row_count == 59
+        assert str(table.get_cell("CP-00007", "status")) == "Faulted"
+
+
 async def test_table_caps_rows_and_the_filter_reaches_the_rest(fake_app) -> None:
     """10,000 chargers: the table holds max_rows, says so, and the filter finds any one."""
     app, _services = fake_app(fleet(10_000), max_rows=300)
