@@ -29,7 +29,6 @@ from textual.widgets import Button, Footer, Static
 
 from polaris_tui.models import (
     ChargerDetail,
-    ChargerRow,
     FleetChanged,
     Liveness,
     OpenSession,
@@ -93,7 +92,6 @@ class ChargerDetailScreen(PolarisScreen):
         self._tracked_op: int | None = None
         self._timer: Timer | None = None
         self._entries: dict[int, OperationLogEntry] = {}
-        self._seen_row_state: tuple | None = None
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -331,17 +329,13 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- live updates ---------------------------------------------------------
     def _on_fleet(self, event: FleetChanged) -> None:
-        # Reload only when something an operator would see changed since the
-        # last row we were sent. Loading the detail reads this charger's meter,
-        # which republishes the row (new meter_checked_at): reacting to that
-        # would cancel the load in flight and start another, for ever.
-        for row in event.changed:
-            if row.charge_box_id == self.charge_box_id:
-                state = _visible_state(row)
-                if state != self._seen_row_state:
-                    self._seen_row_state = state
-                    self._reload()
-                return
+        # The poller publishes a row only when its data changed; the detail's
+        # own meter reads publish nothing (the poller keeps them for its next
+        # build), so reloading here cannot feed itself.
+        if self.charge_box_id in event.removed or any(
+            row.charge_box_id == self.charge_box_id for row in event.changed
+        ):
+            self._reload()
 
     def _on_operation(self, event: OperationChanged) -> None:
         entry = event.entry
@@ -575,17 +569,3 @@ class ChargerDetailScreen(PolarisScreen):
             ),
             callback=confirmed,
         )
-
-
-def _visible_state(row: ChargerRow) -> tuple:
-    """What of a fleet row the detail shows live; meter-read bookkeeping excluded."""
-    session = row.open_session
-    return (
-        row.status,
-        row.liveness,
-        row.last_heartbeat,
-        tuple((c.connector_id, c.status, c.error_code, c.timestamp) for c in row.connectors),
-        session.transaction.id if session else None,
-        session.transaction.stop_timestamp if session else None,
-        row.stuck,
-    )

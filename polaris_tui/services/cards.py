@@ -60,6 +60,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.services import triage
+from polaris_tui.services.card_links import resolve_link
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import (
     InvalidParams,
@@ -332,7 +333,7 @@ class CardService:
         rows: list[CardRow] = []
         for tag in loaded.tags:
             card_meta = meta.get(tag.id_tag)
-            link = triage.resolve_link(tag.id_tag, tag, by_id, meta)
+            link = resolve_link(tag.id_tag, tag, by_id, meta)
             rows.append(
                 CardRow(
                     id_tag=tag.id_tag,
@@ -389,7 +390,7 @@ class CardService:
         meta = meta_all.get(id_tag)
         chain = triage.parent_chain(tag, by_id, now, meta_all)
         children = triage.children_of(id_tag, loaded.tags, now, meta_all)
-        link = triage.resolve_link(id_tag, tag, by_id, meta_all)
+        link = resolve_link(id_tag, tag, by_id, meta_all)
 
         (transactions, recent_note), (intercepts, store_error), lago = await asyncio.gather(
             self._recent_transactions(id_tag, loaded),

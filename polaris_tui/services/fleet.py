@@ -1,485 +1,43 @@
-"""Fleet views: charger rows, counts, search, stuck sessions, charger detail.
+"""Fleet views for the screens: charger rows, counts, search, charger detail.
 
-Everything a screen shows about chargers is computed here from the poller's
-data (never in a widget), so the rules are written once and tested without a
-screen.
-
-Rules (each value says where it came from — ``source`` — and how old it is —
-``fetched_at``, connector ``timestamp``):
-
-* **Status roll-up** over all connectors (connector 0 included), highest
-  first: Charging > SuspendedEV/SuspendedEVSE > Preparing > Finishing >
-  Faulted > Unavailable > Reserved > Available. ``Offline`` when the station
-  is known to be disconnected (``online is False``), ``Unknown`` with no
-  connector data, ``Unmanaged`` for local inventory chargers outside SteVe.
-* **Liveness**: ``offline`` if ``online is False``; otherwise ``stale`` if
-  the last heartbeat is older than ``poll.heartbeat_stale_seconds``,
-  ``online`` if it is newer; with no heartbeat, ``online`` when SteVe says the
-  websocket is open and ``unknown`` when the source cannot tell (manager page
-  without the offline marker); ``unmanaged`` for inventory chargers.
-* **Meter knowledge** (``MeterNote``): the poller's bounded sampler reads
-  the meter values (``GET /transactions/{pk}``) of at most
-  ``poll.meter_samples_per_cycle`` open sessions per cycle — never-read
-  first, then the least recently read — and the charger detail reads those of
-  the charger it shows. A note keeps the newest energy value (time, Wh), when
-  the reading last changed (``advanced_at``; the start value counts as a
-  reading) and when it was read (``checked_at``). Notes of sessions that are
-  no longer active are forgotten.
-* **Stuck** — the same rule on rows and in the detail (the detail has just
-  read the meter, the row uses the newest note). An open transaction is stuck
-  when
-  (a) its connector reports a status other than Charging/SuspendedEV/
-      SuspendedEVSE (Available, Finishing, Faulted… with the transaction
-      still open) and has done so for at least ``STATUS_GRACE_SECONDS`` (by
-      the connector's timestamp; no timestamp counts as long enough) — judged
-      against the clock now; or
-  (b) its meter is not advancing: as of the last read (``checked_at``), the
-      newest meter value was older than ``poll.stuck_after_minutes``, or
-      there was no value at all since a start older than that, or values
-      still arrived but the reading had not changed for that long.
-  Not stuck: a session whose meter has not been read yet (unknown — the row
-  says ``meter_checked_at = None``), a connector Polaris has no status for
-  (rule (a) needs a status), and on rule (b) a SuspendedEV/SuspendedEVSE
-  session: the car is plugged in and not drawing, which is what the status
-  says (``meter_advancing`` still says the meter is flat).
-  Rule (b) is judged as of the read, not against the clock now: on a large
-  fleet the rotation can take longer than the threshold, and measuring an old
-  read against now would mark every healthy session stuck between two reads.
-  The row therefore carries ``meter_checked_at``: its stuck mark is as of then.
-  (Earlier versions marked any session older than the threshold whose
-  connector had not reported a change: every healthy long session.)
+The rules (roll-up, liveness, stuck) live in ``fleet_rules`` and the card
+links in ``card_links``; this service reads the poller's current data and
+adds the open charger's own requests. Data flows one way: the poller owns
+the rows and the meter notes (the detail's meter reads go through
+``LivePoller.read_meter_now``), and this module imports the poller, never
+the reverse.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from polaris_tui.models import (
-    CardMeta,
-    ChargeBox,
     ChargerDetail,
     ChargerRow,
     ConnectionState,
-    ConnectorStatus,
     FleetCounts,
     InventoryCharger,
-    LagoCustomer,
-    Liveness,
-    MeterValue,
-    OcppTag,
     OpenSession,
     SourceName,
-    StatusSource,
-    Transaction,
 )
+from polaris_tui.services.card_links import customer_id_of
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import InvalidParams, NotFound, PolarisError, StoreError
-from polaris_tui.services.settings import PollSettings, Settings
+from polaris_tui.services.fleet_rules import FleetData, Lookups, pick_session, row_session
+from polaris_tui.services.poller import LivePoller
+from polaris_tui.services.settings import Settings
 
-if TYPE_CHECKING:  # type names only: the poller imports this module at runtime
-    from polaris_tui.services.poller import LivePoller
+if TYPE_CHECKING:
     from polaris_tui.services.steve_client import SteveClient
     from polaris_tui.services.store import Store
 
 log = logging.getLogger(__name__)
 
-CHARGING_LIKE = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
-"""Connector statuses that fit an open transaction."""
-SUSPENDED = frozenset({"SuspendedEV", "SuspendedEVSE"})
-"""A paused session: a flat meter is expected."""
-STATUS_PRIORITY = (
-    "Charging",
-    "SuspendedEV",
-    "SuspendedEVSE",
-    "Preparing",
-    "Finishing",
-    "Faulted",
-    "Unavailable",
-    "Reserved",
-    "Available",
-)
-_RANK = {status: rank for rank, status in enumerate(STATUS_PRIORITY)}
-STATUS_GRACE_SECONDS = 60.0
-"""A connector may show Preparing/Finishing briefly around a start or stop."""
-PARENT_DEPTH = 8
-"""Longest parent chain followed when a card inherits its Lago link."""
 DETAIL_LIMIT = 20
 """Recent operations / intercepts shown on the charger detail."""
-
-
-# --------------------------------------------------------------------------
-# Inputs, and the pure functions that turn them into rows
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MeterNote:
-    """What one read of a session's meter values showed (sampler or detail)."""
-
-    checked_at: datetime
-    """When the values were read (the clock at the read)."""
-    latest: MeterValue | None
-    """The newest energy value (its time and Wh), None when there was none."""
-    advanced_at: datetime | None
-    """Time of the newest value that differed from the reading before it."""
-    advancing: bool | None
-    """Did the reading change within the threshold before ``checked_at``? None: no values."""
-
-    @property
-    def latest_at(self) -> datetime | None:
-        return self.latest.value_timestamp if self.latest is not None else None
-
-    @property
-    def latest_wh(self) -> float | None:
-        return self.latest.wh if self.latest is not None else None
-
-
-@dataclass
-class FleetData:
-    """Everything a row build needs (the poller's current data)."""
-
-    chargers: Sequence[ChargeBox] = ()
-    active_transactions: Sequence[Transaction] = ()
-    tags: Sequence[OcppTag] = ()
-    customers: Sequence[LagoCustomer] = ()
-    card_meta: dict[str, CardMeta] = field(default_factory=dict)
-    inventory: Sequence[InventoryCharger] = ()
-    status_fetched_at: datetime | None = None
-    transactions_fetched_at: datetime | None = None
-    meter_notes: dict[int, MeterNote] = field(default_factory=dict)
-
-
-def rollup_status(box: ChargeBox) -> tuple[str, datetime | None]:
-    """The station's one-word status and since when (see the module rules)."""
-    if box.online is False:
-        return "Offline", box.last_heartbeat
-    best: ConnectorStatus | None = None
-    for connector in box.connectors:
-        rank = _RANK.get(connector.status)
-        if rank is None:
-            continue
-        if best is None or rank < _RANK[best.status]:
-            best = connector
-    if best is None:
-        unknown = next((c for c in box.connectors if c.status), None)
-        return (unknown.status, unknown.timestamp) if unknown else ("Unknown", None)
-    return best.status, best.timestamp
-
-
-def liveness(box: ChargeBox, now: datetime, stale_seconds: float) -> Liveness:
-    """Online / stale / offline / unknown (see the module rules)."""
-    if box.online is False:
-        return Liveness.OFFLINE
-    if box.last_heartbeat is not None:
-        age = (now - box.last_heartbeat).total_seconds()
-        return Liveness.STALE if age > stale_seconds else Liveness.ONLINE
-    return Liveness.ONLINE if box.online else Liveness.UNKNOWN
-
-
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes} min"
-
-
-def status_rule(tx: Transaction, connector: ConnectorStatus | None, now: datetime) -> str | None:
-    """Rule (a): the connector no longer fits an open transaction. Returns the reason."""
-    if connector is None or not connector.status or connector.status in CHARGING_LIKE:
-        return None
-    if connector.timestamp is not None:
-        if (now - connector.timestamp).total_seconds() < STATUS_GRACE_SECONDS:
-            return None
-        since = f" for {_minutes(now - connector.timestamp)}"
-    else:
-        since = ""
-    return (
-        f"Connector {tx.connector_id} reports {connector.status}{since} "
-        f"while transaction {tx.id} is still open"
-    )
-
-
-def _start_wh(tx: Transaction) -> float | None:
-    try:
-        return float(tx.start_value) if tx.start_value is not None else None
-    except ValueError:
-        return None
-
-
-def read_meter(
-    tx: Transaction, values: Sequence[MeterValue], checked_at: datetime, threshold: timedelta
-) -> MeterNote:
-    """Condense one read of a session's meter values (energy values only) into a note."""
-    energy = sorted((v for v in values if v.wh is not None), key=lambda v: v.value_timestamp)
-    latest = energy[-1] if energy else None
-    advanced_at: datetime | None = None
-    previous = _start_wh(tx)
-    for value in energy:
-        if previous is not None and value.wh != previous:
-            advanced_at = value.value_timestamp
-        previous = value.wh
-    advancing = (
-        None
-        if latest is None
-        else (advanced_at is not None and checked_at - advanced_at <= threshold)
-    )
-    return MeterNote(
-        checked_at=checked_at, latest=latest, advanced_at=advanced_at, advancing=advancing
-    )
-
-
-def meter_rule(
-    tx: Transaction, connector: ConnectorStatus | None, note: MeterNote | None, threshold: timedelta
-) -> str | None:
-    """Rule (b): the meter is not advancing, as of the note's read. Returns the reason."""
-    if note is None:
-        return None  # not read yet: unknown, not stuck
-    if connector is not None and connector.status in SUSPENDED:
-        return None  # a paused car: a flat meter is what the status says
-    at = note.checked_at
-    if note.latest is None:
-        if at - tx.start_timestamp > threshold:
-            return f"No meter value since the start {_minutes(at - tx.start_timestamp)} ago"
-        return None
-    if at - note.latest.value_timestamp > threshold:
-        return f"Newest meter value is {_minutes(at - note.latest.value_timestamp)} old"
-    flat_since = note.advanced_at or tx.start_timestamp
-    if not note.advancing and at - flat_since > threshold:
-        return f"Meter has not advanced for {_minutes(at - flat_since)}"
-    return None
-
-
-def resolve_customer_id(
-    id_tag: str, card_meta: dict[str, CardMeta], tags_by_id: dict[str, OcppTag]
-) -> str | None:
-    """The Lago customer of a card: its own link, else the nearest ancestor's."""
-    seen: set[str] = set()
-    current: str | None = id_tag
-    for _ in range(PARENT_DEPTH + 1):
-        if current is None or current in seen:
-            return None
-        seen.add(current)
-        meta = card_meta.get(current)
-        if meta is not None and meta.lago_customer_id:
-            return meta.lago_customer_id
-        tag = tags_by_id.get(current)
-        current = tag.parent_id_tag if tag is not None else None
-    return None
-
-
-def _connector(box: ChargeBox | None, connector_id: int) -> ConnectorStatus | None:
-    if box is None:
-        return None
-    for connector in box.connectors:
-        if connector.connector_id == connector_id:
-            return connector
-    return None
-
-
-@dataclass
-class _Lookups:
-    """Indexes built once per row build."""
-
-    tags_by_id: dict[str, OcppTag]
-    customers_by_id: dict[str, LagoCustomer]
-    card_meta: dict[str, CardMeta]
-
-    @classmethod
-    def of(cls, data: FleetData) -> _Lookups:
-        return cls(
-            tags_by_id={t.id_tag: t for t in data.tags},
-            customers_by_id={c.external_id: c for c in data.customers},
-            card_meta=data.card_meta,
-        )
-
-    def customer(self, id_tag: str) -> LagoCustomer | None:
-        ext = resolve_customer_id(id_tag, self.card_meta, self.tags_by_id)
-        return self.customers_by_id.get(ext) if ext else None
-
-
-def meter_fields(tx: Transaction, note: MeterNote | None) -> dict[str, object]:
-    """The ``OpenSession`` fields a meter note fills (none without a note)."""
-    if note is None:
-        return {}
-    start_wh = _start_wh(tx)
-    latest_wh = note.latest_wh
-    return {
-        "latest_meter": note.latest,
-        "energy_wh": latest_wh - start_wh
-        if latest_wh is not None and start_wh is not None
-        else None,
-        "meter_advancing": note.advancing,
-        "meter_checked_at": note.checked_at,
-        "meter_advanced_at": note.advanced_at,
-    }
-
-
-def judge(
-    tx: Transaction,
-    connector: ConnectorStatus | None,
-    note: MeterNote | None,
-    now: datetime,
-    threshold: timedelta,
-) -> str | None:
-    """The stuck reason by rules (a) then (b), or None."""
-    return status_rule(tx, connector, now) or meter_rule(tx, connector, note, threshold)
-
-
-def row_session(
-    tx: Transaction,
-    box: ChargeBox | None,
-    lookups: _Lookups,
-    now: datetime,
-    threshold: timedelta,
-    note: MeterNote | None,
-) -> OpenSession:
-    """An open session as Polaris knows it: poll data plus the newest meter note."""
-    connector = _connector(box, tx.connector_id)
-    reason = judge(tx, connector, note, now, threshold)
-    return OpenSession(
-        transaction=tx,
-        card=lookups.card_meta.get(tx.ocpp_id_tag),
-        customer=lookups.customer(tx.ocpp_id_tag),
-        stuck=reason is not None,
-        stuck_reason=reason,
-        **meter_fields(tx, note),
-    )
-
-
-def _pick(sessions: list[OpenSession]) -> OpenSession | None:
-    """The session a row shows: a stuck one first, else the newest."""
-    if not sessions:
-        return None
-    return max(sessions, key=lambda s: (s.stuck, s.transaction.start_timestamp, s.transaction.id))
-
-
-def _oldest(*moments: datetime | None) -> datetime | None:
-    known = [m for m in moments if m is not None]
-    return min(known) if known else None
-
-
-def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[ChargerRow]:
-    """One row per SteVe station, then one per local inventory charger SteVe does not list.
-
-    ``fetched_at`` of a row is the older of the live-status and the
-    transaction fetch times (a row is only as fresh as its oldest part).
-    """
-    threshold = timedelta(minutes=poll.stuck_after_minutes)
-    lookups = _Lookups.of(data)
-    by_box: dict[str, list[Transaction]] = {}
-    for tx in data.active_transactions:
-        by_box.setdefault(tx.charge_box_id, []).append(tx)
-    inventory = {c.charge_box_id: c for c in data.inventory}
-    fetched_at = _oldest(data.status_fetched_at, data.transactions_fetched_at)
-    rows: list[ChargerRow] = []
-    seen: set[str] = set()
-    for box in data.chargers:
-        if box.charge_box_id in seen:
-            continue  # a station listed twice: first one wins
-        seen.add(box.charge_box_id)
-        sessions = [
-            row_session(tx, box, lookups, now, threshold, data.meter_notes.get(tx.id))
-            for tx in by_box.get(box.charge_box_id, ())
-        ]
-        status, since = rollup_status(box)
-        local = inventory.get(box.charge_box_id)
-        shown = _pick(sessions)
-        rows.append(
-            ChargerRow(
-                charge_box_id=box.charge_box_id,
-                description=box.description or (local.description if local else None),
-                status=status,
-                status_since=since,
-                liveness=liveness(box, now, poll.heartbeat_stale_seconds),
-                last_heartbeat=box.last_heartbeat,
-                connectors=box.connectors,
-                open_session=shown,
-                stuck=any(s.stuck for s in sessions),
-                managed=True,
-                meter_checked_at=shown.meter_checked_at if shown is not None else None,
-                source=box.source,
-                fetched_at=fetched_at,
-            )
-        )
-    for local in data.inventory:
-        if local.charge_box_id in seen:
-            continue
-        seen.add(local.charge_box_id)
-        rows.append(
-            ChargerRow(
-                charge_box_id=local.charge_box_id,
-                description=local.description,
-                status="Unmanaged" if not local.managed else "Unknown",
-                liveness=Liveness.UNMANAGED if not local.managed else Liveness.UNKNOWN,
-                managed=local.managed,
-                source=StatusSource.SNAPSHOT,
-            )
-        )
-    return rows
-
-
-def count_rows(rows: Iterable[ChargerRow]) -> FleetCounts:
-    """Totals for the counts strip. ``online`` includes stale (still connected);
-    ``faulted`` counts chargers with any Faulted connector."""
-    total = online = offline = charging = faulted = stuck = 0
-    for row in rows:
-        total += 1
-        if row.liveness in (Liveness.ONLINE, Liveness.STALE):
-            online += 1
-        elif row.liveness == Liveness.OFFLINE:
-            offline += 1
-        if row.status in CHARGING_LIKE:
-            charging += 1
-        if row.status == "Faulted" or any(c.status == "Faulted" for c in row.connectors):
-            faulted += 1
-        if row.stuck:
-            stuck += 1
-    return FleetCounts(
-        total=total, online=online, offline=offline, charging=charging, faulted=faulted, stuck=stuck
-    )
-
-
-def same_row(a: ChargerRow, b: ChargerRow) -> bool:
-    """Equal apart from ``fetched_at`` (which moves every cycle and is sent once
-    per event instead): the key to publishing only rows that changed."""
-    left = a.__dict__
-    right = b.__dict__
-    return all(left[k] == right[k] for k in left if k != "fetched_at")
-
-
-# --------------------------------------------------------------------------
-# Meter analysis for the detail view
-# --------------------------------------------------------------------------
-
-
-def analyse_session(
-    session: OpenSession,
-    values: Sequence[MeterValue] | None,
-    connector: ConnectorStatus | None,
-    now: datetime,
-    threshold: timedelta,
-) -> OpenSession:
-    """Refine a session with meter values read now (None: SteVe could not be asked).
-
-    Sets ``latest_meter``, ``energy_wh``, ``meter_advancing`` (did the reading
-    change within the threshold?), ``meter_checked_at``/``meter_advanced_at``
-    and ``stuck``/``stuck_reason`` by the rules in the module docstring.
-    """
-    if values is None:
-        return session  # keep what was known: nothing new
-    tx = session.transaction
-    note = read_meter(tx, values, now, threshold)
-    reason = judge(tx, connector, note, now, threshold)
-    return session.model_copy(
-        update={**meter_fields(tx, note), "stuck": reason is not None, "stuck_reason": reason}
-    )
-
-
-# --------------------------------------------------------------------------
-# The service
-# --------------------------------------------------------------------------
 
 
 class FleetService:
@@ -543,7 +101,7 @@ class FleetService:
             card_meta = self.poller.card_meta()
             tags_by_id = {t.id_tag: t for t in self.poller.tags()}
             for tx in self.poller.active_transactions():
-                if resolve_customer_id(tx.ocpp_id_tag, card_meta, tags_by_id) in customers:
+                if customer_id_of(tx.ocpp_id_tag, card_meta, tags_by_id) in customers:
                     hits.add(tx.charge_box_id)
         return [
             row
@@ -592,7 +150,7 @@ class FleetService:
                     log.warning("charger detail %r: active transactions: %s", charge_box_id, exc)
                     failure = exc
                     live = False
-            lookups = _Lookups.of(
+            lookups = Lookups.of(
                 FleetData(
                     tags=self.poller.tags(),
                     customers=self.poller.customers(),
@@ -603,19 +161,16 @@ class FleetService:
                 note = self.poller.meter_note(tx.id)  # the last read, if SteVe cannot be asked now
                 if live:
                     try:
-                        values = (await self.steve.transaction_details(tx.id)).values
+                        # The poller keeps the note: its row follows at the next
+                        # cycle's build, and the sampler rotates on.
+                        note = await self.poller.read_meter_now(tx, now)
                     except PolarisError as exc:
                         log.warning(
                             "charger detail %r: transaction %d: %s", charge_box_id, tx.id, exc
                         )
                         failure = failure or exc
-                    else:
-                        note = read_meter(tx, values, now, threshold)
-                        self.poller.note_meter(
-                            tx.id, note
-                        )  # the row follows, and the sampler rotates on
                 sessions.append(row_session(tx, box, lookups, now, threshold, note))
-            shown = _pick(sessions)
+            shown = pick_session(sessions)
             row = row.model_copy(
                 update={
                     "open_session": shown,
@@ -673,18 +228,4 @@ class FleetService:
         await self.poller.reload_local()
 
 
-__all__ = [
-    "FleetData",
-    "FleetService",
-    "MeterNote",
-    "analyse_session",
-    "build_rows",
-    "judge",
-    "meter_rule",
-    "read_meter",
-    "count_rows",
-    "liveness",
-    "rollup_status",
-    "same_row",
-    "status_rule",
-]
+__all__ = ["DETAIL_LIMIT", "FleetService"]

@@ -30,7 +30,6 @@ import contextlib
 import heapq
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,15 +53,8 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.errors import PolarisError, StoreError
-from polaris_tui.services.fleet import (
-    FleetData,
-    MeterNote,
-    build_rows,
-    count_rows,
-    read_meter,
-    same_row,
-)
-from polaris_tui.services.settings import PollSettings, Settings
+from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
+from polaris_tui.services.settings import Settings
 
 if TYPE_CHECKING:
     from polaris_tui.services.lago_client import LagoClient
@@ -75,32 +67,8 @@ SNAPSHOT_EVERY = timedelta(seconds=30)
 """Shortest time between two snapshot writes."""
 STEVE_REQUESTS = 3
 """Parts of a SteVe cycle (live status, active transactions, tags), before the meter sampler."""
-
-
-@dataclass(frozen=True)
-class _Rebuilt:
-    """A row build and its diff against the previous rows."""
-
-    rows: dict[str, ChargerRow]
-    changed: list[ChargerRow]
-    removed: list[str]
-    counts: FleetCounts
-
-
-def _rebuild(
-    old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: PollSettings
-) -> _Rebuilt:
-    """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread)."""
-    new_rows = build_rows(data, now, poll)
-    fresh: dict[str, ChargerRow] = {}
-    changed: list[ChargerRow] = []
-    for row in new_rows:
-        fresh[row.charge_box_id] = row
-        before = old.get(row.charge_box_id)
-        if before is None or not same_row(before, row):
-            changed.append(row)
-    removed = [key for key in old if key not in fresh]
-    return _Rebuilt(fresh, changed, removed, count_rows(new_rows))
+REBUILD_ATTEMPTS = 3
+"""Threaded row builds tried before a build racing meter notes settles on the loop."""
 
 
 def pick_meter_samples(
@@ -247,13 +215,37 @@ class LivePoller:
         """The last read of this session's meter values (sampler or charger detail), or None."""
         return self._meter_notes.get(transaction_id)
 
+    async def read_meter_now(self, tx: Transaction, now: datetime) -> MeterNote:
+        """Read one open session's meter values now (the charger detail's request)
+        and keep the note, exactly as the sampler would.
+
+        Returns:
+            The note of this read (the detail judges its session with it).
+
+        Raises:
+            PolarisError: SteVe could not be asked (the previous note stays).
+        """
+        if self.steve is None:
+            raise PolarisError("No SteVe is configured", title="SteVe is not configured")
+        values = (await self.steve.transaction_details(tx.id)).values
+        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
+        note = read_meter(tx, values, now, threshold)
+        self.note_meter(tx.id, note)
+        return note
+
     def note_meter(self, transaction_id: int, note: MeterNote) -> None:
-        """Record a meter read from the charger detail: the row's stuck rule uses it
-        at once and the sampler counts the session as just read."""
+        """Keep a meter read made outside the sampler (the charger detail).
+
+        Only the note is stored, and the sampler counts the session as just
+        read; the row follows at the next cycle's build (in a worker thread).
+        Nothing is rebuilt or published here: the reader is usually the
+        charger detail, on the UI's event loop, and a publish from here
+        would make it reload and read again.
+        """
         if transaction_id not in {tx.id for tx in self._active}:
             return  # closed meanwhile: nothing to remember
         self._remember(transaction_id, note)
-        self._rebuild_and_publish()
+        self._generation += 1  # a build in flight lacks this note: it must not win
 
     def _remember(self, transaction_id: int, note: MeterNote) -> None:
         self._meter_notes[transaction_id] = note
@@ -317,24 +309,25 @@ class LivePoller:
     def _rebuild_and_publish(self, *, force: bool = False) -> None:
         """Rebuild rows from the current data now and publish only what changed."""
         self._generation += 1
-        result = _rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
+        result = rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
         self._apply(result, force=force)
 
     async def _rebuild_in_thread(self) -> None:
         """The same, with the build and diff in a worker thread: at 10,000 chargers
         they take a few hundred ms that the UI's event loop should not wait for."""
-        self._generation += 1
-        generation = self._generation
-        result = await asyncio.to_thread(
-            _rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
-        )
-        if generation != self._generation:
-            # A sync rebuild (meter note, inventory) ran meanwhile: ours is older.
-            self._rebuild_and_publish()
-            return
-        self._apply(result)
+        for _attempt in range(REBUILD_ATTEMPTS):
+            self._generation += 1
+            generation = self._generation
+            result = await asyncio.to_thread(
+                rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
+            )
+            if generation == self._generation:
+                self._apply(result)
+                return
+            # A meter note or a local rebuild came in meanwhile: ours is older.
+        self._rebuild_and_publish()  # still racing: settle it here, once
 
-    def _apply(self, result: _Rebuilt, *, force: bool = False) -> None:
+    def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
         self._rows = result.rows
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.

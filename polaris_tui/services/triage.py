@@ -28,6 +28,7 @@ from polaris_tui.models import (
     TriageAnswer,
     TriageVerdict,
 )
+from polaris_tui.services.card_links import MAX_CHAIN, LinkResolution
 
 Q_VALID = "Does SteVe consider this card valid right now?"
 Q_LINKED = "Is the card linked to a Lago customer with an active subscription?"
@@ -40,9 +41,6 @@ hour is easiest to triage")."""
 
 TAP_TOLERANCE = timedelta(minutes=5)
 """With a tap time, events this close to it count as "about that time"."""
-
-MAX_CHAIN = 64
-"""Parent chains longer than this are cut (SteVe does not forbid cycles)."""
 
 SteveSource = Literal["live", "snapshot", "none"]
 
@@ -147,45 +145,6 @@ def children_of(
 # --------------------------------------------------------------------------
 # The Lago link (own, or inherited from the nearest ancestor: LAGO.md §3)
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkResolution:
-    """Which Lago customer a card bills to, and where that link was found."""
-
-    id_tag: str
-    customer_id: str | None
-    from_id_tag: str | None
-    """The card whose metadata holds the link (this card or an ancestor)."""
-    active: bool = True
-    """The card's own local mapping flag (a card without metadata counts as active)."""
-
-    @property
-    def inherited(self) -> bool:
-        return self.customer_id is not None and self.from_id_tag not in (None, self.id_tag)
-
-
-def resolve_link(
-    id_tag: str,
-    tag: OcppTag | None,
-    tags_by_id: Mapping[str, OcppTag],
-    meta: Mapping[str, CardMeta],
-) -> LinkResolution:
-    """The card's own link, else the nearest ancestor's (cycle-safe)."""
-    own = meta.get(id_tag)
-    active = own.active if own else True
-    if own and own.lago_customer_id:
-        return LinkResolution(id_tag, own.lago_customer_id, id_tag, active)
-    seen = {id_tag}
-    parent_id = tag.parent_id_tag if tag else None
-    while parent_id and parent_id not in seen and len(seen) <= MAX_CHAIN:
-        seen.add(parent_id)
-        parent_meta = meta.get(parent_id)
-        if parent_meta and parent_meta.lago_customer_id:
-            return LinkResolution(id_tag, parent_meta.lago_customer_id, parent_id, active)
-        parent = tags_by_id.get(parent_id)
-        parent_id = parent.parent_id_tag if parent else None
-    return LinkResolution(id_tag, None, None, active)
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import pytest
 from polaris_tui.models import (
     ConnectionState,
     Liveness,
-    OpenSession,
     OperationLogEntry,
     OperationStatus,
     SourceName,
@@ -17,15 +16,16 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.errors import InvalidParams, NotFound, SteveUnreachable
-from polaris_tui.services.fleet import (
+from polaris_tui.services.fleet import FleetService
+from polaris_tui.services.fleet_rules import (
     FleetData,
-    FleetService,
-    analyse_session,
+    Lookups,
     build_rows,
     count_rows,
     liveness,
     read_meter,
     rollup_status,
+    row_session,
     same_row,
 )
 from polaris_tui.services.poller import LivePoller
@@ -295,16 +295,18 @@ def test_same_row_ignores_fetched_at_only():
 # --------------------------------------------------------------------------- meter analysis
 
 
-def session_for(t):
-    return OpenSession(transaction=t)
+def analyse_session(t, values, conn, now, threshold):
+    """The detail's path: read the meter values into a note, then judge the
+    session with it (its connector in a station of its own)."""
+    note = read_meter(t, values, now, threshold)
+    station = box(t.charge_box_id, conn) if conn is not None else None
+    return row_session(t, station, Lookups({}, {}, {}), now, threshold, note)
 
 
 def test_meter_advancing_is_not_stuck():
     t = tx(1, "CP", "T", ago(minutes=40))
     values = [meter(ago(minutes=m), 1000 + (40 - m) * 100) for m in range(39, 0, -1)]
-    s = analyse_session(
-        session_for(t), values, connector("CP", 1, "Charging", ago(minutes=40)), NOW, THRESHOLD
-    )
+    s = analyse_session(t, values, connector("CP", 1, "Charging", ago(minutes=40)), NOW, THRESHOLD)
     assert s.meter_advancing is True and not s.stuck
     assert s.latest_meter.value_timestamp == ago(minutes=1)
     assert s.energy_wh == 3900
@@ -313,9 +315,7 @@ def test_meter_advancing_is_not_stuck():
 def test_meter_stopped_arriving_is_stuck():
     t = tx(1, "CP", "T", ago(hours=3))
     values = [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)]
-    s = analyse_session(
-        session_for(t), values, connector("CP", 1, "Charging", ago(hours=3)), NOW, THRESHOLD
-    )
+    s = analyse_session(t, values, connector("CP", 1, "Charging", ago(hours=3)), NOW, THRESHOLD)
     assert s.stuck and s.meter_advancing is False
     assert "Newest meter value is 25 min old" == s.stuck_reason
 
@@ -326,27 +326,27 @@ def test_flat_meter_while_charging_is_stuck_but_not_while_suspended():
         meter(ago(minutes=m), 5000 if m < 35 else 1000 + (95 - m) * 100) for m in range(94, 0, -1)
     ]
     charging = analyse_session(
-        session_for(t), values, connector("CP", 1, "Charging", ago(minutes=90)), NOW, THRESHOLD
+        t, values, connector("CP", 1, "Charging", ago(minutes=90)), NOW, THRESHOLD
     )
     assert charging.stuck and "has not advanced" in charging.stuck_reason
     paused = analyse_session(
-        session_for(t), values, connector("CP", 1, "SuspendedEV", ago(minutes=35)), NOW, THRESHOLD
+        t, values, connector("CP", 1, "SuspendedEV", ago(minutes=35)), NOW, THRESHOLD
     )
     assert not paused.stuck and paused.meter_advancing is False
 
 
 def test_no_meter_values_after_threshold_is_stuck():
     t = tx(1, "CP", "T", ago(minutes=20))
-    s = analyse_session(session_for(t), [], None, NOW, THRESHOLD)
+    s = analyse_session(t, [], None, NOW, THRESHOLD)
     assert s.stuck and s.meter_advancing is None and "No meter value" in s.stuck_reason
-    young = analyse_session(session_for(tx(2, "CP", "T", ago(minutes=5))), [], None, NOW, THRESHOLD)
+    young = analyse_session(tx(2, "CP", "T", ago(minutes=5)), [], None, NOW, THRESHOLD)
     assert not young.stuck
 
 
 def test_kwh_values_are_converted():
     t = tx(1, "CP", "T", ago(minutes=5), start_value="1000")
     values = [meter(ago(minutes=1), 0).model_copy(update={"value": "2.5", "unit": "kWh"})]
-    s = analyse_session(session_for(t), values, None, NOW, THRESHOLD)
+    s = analyse_session(t, values, None, NOW, THRESHOLD)
     assert s.energy_wh == 1500
 
 
@@ -381,7 +381,9 @@ async def test_search_by_id_description_tag_and_customer():
 
 async def test_detail_reads_the_meter_and_feeds_rows():
     """With the sampler off, rows know nothing of the meter (not stuck, unknown);
-    opening a charger reads its meter, and its row follows at once."""
+    opening a charger reads its meter, and its row follows at the next cycle.
+    The read itself rebuilds and publishes nothing: the detail that made it
+    would reload on its own event and read again, for ever."""
     fleet, poller, steve, store, events = await make_service(
         poll=PollSettings(meter_samples_per_cycle=0)
     )
@@ -389,20 +391,25 @@ async def test_detail_reads_the_meter_and_feeds_rows():
     assert (
         not poller.row("CP-BRAVO-02").stuck and poller.row("CP-BRAVO-02").meter_checked_at is None
     )
+    published = len(events)
     detail = await fleet.detail("CP-ALPHA-01")
     assert not detail.row.stuck and detail.sessions[0].meter_advancing is True
     assert detail.sessions[0].meter_checked_at == NOW and detail.row.meter_checked_at == NOW
-    assert poller.row("CP-ALPHA-01").meter_checked_at == NOW  # the row now knows the meter advances
-    assert events[-1].kind == "fleet" and [r.charge_box_id for r in events[-1].changed] == [
-        "CP-ALPHA-01"
-    ]
+    assert poller.meter_note(1010).checked_at == NOW  # the poller keeps the read
+    assert len(events) == published  # and nothing was rebuilt or published for it
 
     bravo = await fleet.detail("CP-BRAVO-02")
     assert bravo.row.stuck and bravo.sessions[0].stuck
     assert bravo.sessions[0].stuck_reason == "Newest meter value is 25 min old"
     assert bravo.steve_state.state == ConnectionState.LIVE
-    assert poller.row("CP-BRAVO-02").stuck
     assert steve.calls["transaction_details"] == 2
+    assert len(events) == published
+
+    await poller.refresh_now()  # the next cycle's build uses the detail's reads
+    assert poller.row("CP-ALPHA-01").meter_checked_at == NOW
+    assert poller.row("CP-BRAVO-02").stuck
+    changed = {r.charge_box_id for e in events[published:] if e.kind == "fleet" for r in e.changed}
+    assert {"CP-ALPHA-01", "CP-BRAVO-02"} <= changed
 
 
 async def test_detail_and_row_agree_after_the_sampler():

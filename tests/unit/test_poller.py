@@ -454,7 +454,7 @@ async def test_loops_run_until_stopped_and_save_on_stop():
 
 async def test_a_threaded_build_that_finishes_late_is_not_applied(monkeypatch):
     """A meter note arriving while a cycle builds rows in a thread must win."""
-    from polaris_tui.services.fleet import MeterNote
+    from polaris_tui.services.fleet_rules import MeterNote
 
     lago = FakeLago([])
     lago.configured = False  # only the SteVe cycle builds rows here

@@ -18,6 +18,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.services import triage
+from polaris_tui.services.card_links import resolve_link
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -169,13 +170,13 @@ class TestValidInSteve:
 
 class TestLinked:
     def test_own_link_with_active_subscription(self):
-        link = triage.resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
+        link = resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
         answer = triage.answer_linked(link, ADA, [SUB_ADA], lago="ok")
         assert (answer.answer, link.inherited) == ("yes", False)
         assert "ada@example.com" in answer.summary
 
     def test_child_inherits_nearest_ancestor_link(self):
-        link = triage.resolve_link("ACME-01", BY_ID["ACME-01"], BY_ID, META)
+        link = resolve_link("ACME-01", BY_ID["ACME-01"], BY_ID, META)
         assert (link.customer_id, link.from_id_tag, link.inherited) == (
             "cust-acme",
             "ACME-META",
@@ -190,12 +191,12 @@ class TestLinked:
         assert any("through ancestor ACME-META (inherited)" in e for e in answer.evidence)
 
     def test_unlinked(self):
-        link = triage.resolve_link("CARD-UNLINKED", BY_ID["CARD-UNLINKED"], BY_ID, META)
+        link = resolve_link("CARD-UNLINKED", BY_ID["CARD-UNLINKED"], BY_ID, META)
         answer = triage.answer_linked(link, None, [], lago="not_asked")
         assert answer.answer == "no"
 
     def test_terminated_subscription(self):
-        link = triage.resolve_link("CARD-TERMINATED", BY_ID["CARD-TERMINATED"], BY_ID, META)
+        link = resolve_link("CARD-TERMINATED", BY_ID["CARD-TERMINATED"], BY_ID, META)
         tom = LagoCustomer(lago_id="t", external_id="cust-tom", name="Tom Turner")
         sub = SUB_ADA.model_copy(update={"external_id": "sub-tom", "status": "terminated"})
         answer = triage.answer_linked(link, tom, [sub], lago="ok")
@@ -203,13 +204,13 @@ class TestLinked:
         assert "subscription sub-tom (kwh): terminated" in answer.evidence
 
     def test_inactive_mapping_does_not_bill(self):
-        link = triage.resolve_link("CARD-INACTIVE", BY_ID["CARD-INACTIVE"], BY_ID, META)
+        link = resolve_link("CARD-INACTIVE", BY_ID["CARD-INACTIVE"], BY_ID, META)
         answer = triage.answer_linked(link, ADA, [SUB_ADA], lago="ok")
         assert answer.answer == "no"
         assert "inactive" in answer.summary
 
     def test_lago_unreachable_is_unknown(self):
-        link = triage.resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
+        link = resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
         answer = triage.answer_linked(
             link, None, [], lago="unreachable", lago_error="Lago is unreachable"
         )
@@ -217,11 +218,11 @@ class TestLinked:
         assert any("Lago is unreachable" in e for e in answer.evidence)
 
     def test_customer_missing_in_lago(self):
-        link = triage.resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
+        link = resolve_link("CARD-HEALTHY", BY_ID["CARD-HEALTHY"], BY_ID, META)
         assert triage.answer_linked(link, None, [], lago="not_found").answer == "no"
 
     def test_link_walk_survives_cycles(self):
-        link = triage.resolve_link("LOOP-A", BY_ID["LOOP-A"], BY_ID, META)
+        link = resolve_link("LOOP-A", BY_ID["LOOP-A"], BY_ID, META)
         assert link.customer_id is None
 
 
@@ -329,7 +330,7 @@ def test_build_verdict_kiosk_case():
         steve_source="live",
         data_as_of=NOW,
         meta=META["CARD-KIOSK"],
-        link=triage.resolve_link("CARD-KIOSK", t, BY_ID, META),
+        link=resolve_link("CARD-KIOSK", t, BY_ID, META),
         customer=kim,
         subscriptions=[sub],
         lago="ok",
