@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
-SIM: web.AppKey[Sim] = web.AppKey("sim")
+SIM: web.AppKey[World] = web.AppKey("sim")
 SESSIONS: web.AppKey[Any] = web.AppKey("manager_sessions")

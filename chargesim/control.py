@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from . import faults
+from . import sim as runtime
 from .appkeys import SIM
 from .clock import iso_z, parse_iso
 from .records import ERROR_CODES, STATUSES
@@ -130,7 +131,7 @@ def control_routes() -> list[web.RouteDef]:
 
     async def reset(request: web.Request) -> web.Response:
         sim = sim_of(request)
-        await sim.reset()
+        await runtime.reset(sim)
         return _ok(sim.state())
 
     async def clock(request: web.Request) -> web.Response:

@@ -18,7 +18,7 @@ from .records import Transaction
 from .station import DEFAULT_POWER_W, SimStation
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
 # (chargeBoxId, description, connectors)
 DEMO_CHARGERS = [
@@ -90,7 +90,7 @@ DEMO_HISTORY = [
 ]
 
 
-def build(sim: Sim) -> tuple[Central, LagoData]:
+def build(sim: World) -> tuple[Central, LagoData]:
     """A fresh Central (SteVe) and LagoData holding the demo fleet."""
     central = Central(sim.clock, sim.options)
     now = sim.clock.now()
@@ -131,7 +131,7 @@ def _tags(central: Central, now: datetime) -> None:
         )
 
 
-def _chargers(sim: Sim, central: Central, now: datetime) -> None:
+def _chargers(sim: World, central: Central, now: datetime) -> None:
     for n, (cb_id, description, connectors) in enumerate(DEMO_CHARGERS, start=1):
         box = central.add_box(cb_id, description, connectors, hb_phase=(-n * 7) % 60)
         box.online_since = now - timedelta(days=2, minutes=n)
@@ -332,7 +332,7 @@ FAULT_CODES = [
 ]
 
 
-def _scale(sim: Sim, central: Central, now: datetime, rng: random.Random, total: int) -> None:
+def _scale(sim: World, central: Central, now: datetime, rng: random.Random, total: int) -> None:
     """Add ``CP-SIM-00013``… up to ``total`` chargers, deterministic from the seed."""
     statuses = [s for s, _ in SCALE_MIX]
     weights = [w for _, w in SCALE_MIX]

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
 log = logging.getLogger("chargesim.faults")
 
@@ -96,7 +96,7 @@ def key(name: str, target: str | None) -> str:
 
 
 async def apply(
-    sim: Sim,
+    sim: World,
     spec: str | None = None,
     *,
     name: str | None = None,
@@ -163,7 +163,7 @@ async def apply(
 
 
 async def clear(
-    sim: Sim, spec: str | None = None, *, name: str | None = None, target: str | None = None
+    sim: World, spec: str | None = None, *, name: str | None = None, target: str | None = None
 ) -> bool:
     """Undo one fault. Returns False when it was not active."""
     if spec is not None:
@@ -202,7 +202,7 @@ async def clear(
     return True
 
 
-async def clear_all(sim: Sim) -> int:
+async def clear_all(sim: World) -> int:
     n = 0
     for k, (name, _) in list(sim.faults.items()):
         target = k.split(":", 1)[1] if ":" in k else None
@@ -210,7 +210,7 @@ async def clear_all(sim: Sim) -> int:
     return n
 
 
-async def _set_online(sim: Sim, box, online: bool) -> None:
+async def _set_online(sim: World, box, online: bool) -> None:
     from . import ocppj
 
     if online:
@@ -227,7 +227,7 @@ async def _set_online(sim: Sim, box, online: bool) -> None:
         box.online = False
 
 
-def _card_action(sim: Sim, name: str, id_tag: str) -> None:
+def _card_action(sim: World, name: str, id_tag: str) -> None:
     c = sim.central
     tag = c.tags.get(id_tag)
     if tag is None:

@@ -25,7 +25,7 @@ from .appkeys import SESSIONS, SIM
 
 if TYPE_CHECKING:
     from .records import ChargeBox, Connector
-    from .sim import Sim
+    from .world import World
 
 CTX = "/steve"
 COOKIE = "JSESSIONID"
@@ -100,7 +100,7 @@ def manager_routes() -> list[web.RouteDef]:
     def sessions(request: web.Request) -> Sessions:
         return request.app[SESSIONS]
 
-    def sim(request: web.Request) -> Sim:
+    def sim(request: web.Request) -> World:
         return request.app[SIM]
 
     def absolute(request: web.Request, path: str) -> str:

@@ -25,7 +25,7 @@ from .records import ChargeBox, MeterSample
 from .station import StationCallError, StationGone
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
 log = logging.getLogger("chargesim.ocppj")
 
@@ -97,7 +97,7 @@ def _central_cp_class():
     from ocpp.v16.enums import Action
 
     class CentralSide(ChargePoint):
-        def __init__(self, sim: Sim, box: ChargeBox, connection: _WsAdapter) -> None:
+        def __init__(self, sim: World, box: ChargeBox, connection: _WsAdapter) -> None:
             super().__init__(
                 box.charge_box_id,
                 connection,
@@ -237,14 +237,14 @@ def _store_meter_values(tx, meter_values: list[dict[str, Any]]) -> None:
             )
 
 
-def connections(sim: Sim) -> dict[str, OcppJLink]:
+def connections(sim: World) -> dict[str, OcppJLink]:
     return sim.ws_links
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     """Accept one OCPP-J 1.6 charger."""
     global _CP_CLASS
-    sim: Sim = request.app[SIM]
+    sim: World = request.app[SIM]
     cb_id = request.match_info["chargeBoxId"]
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     if SUBPROTOCOL not in offered:
@@ -281,13 +281,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def disconnect(sim: Sim, cb_id: str) -> None:
+async def disconnect(sim: World, cb_id: str) -> None:
     link = connections(sim).pop(cb_id, None)
     if link is not None:
         link.box.online = False
         await link.ws.close()
 
 
-async def close_all(sim: Sim) -> None:
+async def close_all(sim: World) -> None:
     for cb_id in list(connections(sim)):
         await disconnect(sim, cb_id)

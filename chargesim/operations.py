@@ -37,8 +37,8 @@ from .steve_common import (
 )
 
 if TYPE_CHECKING:
-    from .sim import Sim
     from .tasks import Task
+    from .world import World
 
 log = logging.getLogger("chargesim.operations")
 
@@ -165,7 +165,7 @@ def _status(result: dict[str, Any]) -> Any:
 # eligibility) and builds the OCPP payload.
 
 
-def check_remote_start(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_remote_start(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "idTag": _id_tag(body),
         "connectorId": _int(body, "connectorId", minimum=0),
@@ -173,7 +173,7 @@ def check_remote_start(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_remote_start(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_remote_start(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     if sim.central.steve_status(p["idTag"], concurrent_check=True) != "Accepted":
         raise ApiError(400, TAG_NOT_ELIGIBLE)
     pk = p["chargingProfilePk"]
@@ -187,27 +187,27 @@ def send_remote_start(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared(payload, _status)
 
 
-def check_remote_stop(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_remote_stop(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {"transactionId": _int(body, "transactionId", required=True)}
 
 
-def send_remote_stop(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_remote_stop(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     tx = sim.central.transactions.get(p["transactionId"])
     if tx is None or not tx.active or tx.charge_box_id != ids[0]:
         raise ApiError(400, TX_NOT_ACTIVE)
     return Prepared({"transactionId": p["transactionId"]}, _status)
 
 
-def check_unlock(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_unlock(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {"connectorId": _int(body, "connectorId", required=True, minimum=1)}
 
 
-def send_plain(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_plain(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     """No pre-flight: the checked params are the OCPP payload, status is the answer."""
     return Prepared({k: v for k, v in p.items() if v is not None}, _status)
 
 
-def check_reserve(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_reserve(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     connector = _int(body, "connectorId", required=True, minimum=0)
     expiry = _dt(body, "expiry", required=True)
     id_tag = _id_tag(body)
@@ -217,7 +217,7 @@ def check_reserve(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     return {"connectorId": connector, "expiry": expiry, "idTag": id_tag}
 
 
-def send_reserve(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_reserve(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     c = sim.central
     if c.steve_status(p["idTag"], concurrent_check=False) != "Accepted":
         raise ApiError(400, TAG_NOT_ELIGIBLE)
@@ -246,11 +246,11 @@ def send_reserve(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared(payload, _status, after)
 
 
-def check_cancel_reservation(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_cancel_reservation(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {"reservationId": _int(body, "reservationId", required=True, minimum=0)}
 
 
-def send_cancel_reservation(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_cancel_reservation(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     res = sim.central.reservations.get(p["reservationId"])
     if res is None or res.status != "Accepted" or res.charge_box_id != ids[0]:
         raise ApiError(400, RESERVATION_NOT_ACTIVE)
@@ -272,14 +272,14 @@ TRIGGERS = (
 )
 
 
-def check_trigger(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_trigger(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestedMessage": _enum(body, "triggerMessage", TRIGGERS, required=True),
         "connectorId": _int(body, "connectorId", minimum=1),
     }
 
 
-def check_get_configuration(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_get_configuration(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     keys = body.get("confKeyList") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise ApiError(500, "JSON parse error: confKeyList must be an array of strings")
@@ -287,7 +287,7 @@ def check_get_configuration(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     return {"key": keys + [k.strip() for k in custom.split(",") if k.strip()]}
 
 
-def send_get_configuration(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_get_configuration(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     def result(r: dict[str, Any]) -> dict[str, Any]:
         return {
             "configurationKeys": [
@@ -300,12 +300,12 @@ def send_get_configuration(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepa
     return Prepared({"key": p["key"]} if p["key"] else {}, result)
 
 
-def check_change_availability(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_change_availability(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     kind = _enum(body, "availType", ("Inoperative", "Operative"), required=True)
     return {"connectorId": _int(body, "connectorId", minimum=0) or 0, "type": kind}
 
 
-def check_data_transfer(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_data_transfer(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "vendorId": _str(body, "vendorId", required=True),
         "messageId": _str(body, "messageId"),
@@ -313,7 +313,7 @@ def check_data_transfer(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_data_transfer(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_data_transfer(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     def result(r: dict[str, Any]) -> dict[str, Any]:
         out = {"status": r.get("status")}
         if r.get("data") is not None:
@@ -323,15 +323,15 @@ def send_data_transfer(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared({k: v for k, v in p.items() if v is not None}, result)
 
 
-def check_nothing(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_nothing(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def send_local_list_version(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_local_list_version(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared({}, lambda r: r.get("listVersion"))
 
 
-def check_composite(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_composite(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "connectorId": _int(body, "connectorId", required=True, minimum=0),
         "duration": _int(body, "durationInSeconds", required=True, minimum=1),
@@ -339,11 +339,11 @@ def check_composite(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_composite(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_composite(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared({k: v for k, v in p.items() if v is not None}, lambda r: r)
 
 
-def check_diagnostics(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_diagnostics(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     location = _str(body, "location", required=True)
     assert location is not None
     if not location or any(ch.isspace() for ch in location):
@@ -363,12 +363,12 @@ def check_diagnostics(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_diagnostics(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_diagnostics(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     payload = {k: v for k, v in p.items() if v is not None}
     return Prepared(payload, lambda r: {"fileName": r.get("fileName")})
 
 
-def check_set_profile(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_set_profile(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "connectorId": _int(body, "connectorId", required=True, minimum=0),
         "chargingProfilePk": _int(body, "chargingProfilePk", required=True, minimum=1),
@@ -376,7 +376,7 @@ def check_set_profile(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_set_profile(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
+def send_set_profile(sim: World, p: dict[str, Any], ids: list[str]) -> Prepared:
     pk, tx_id = p["chargingProfilePk"], p["transactionId"]
     if pk not in CHARGING_PROFILES:
         raise ApiError(400, PROFILE_UNKNOWN)
@@ -390,17 +390,17 @@ def send_set_profile(sim: Sim, p: dict[str, Any], ids: list[str]) -> Prepared:
     return Prepared({"connectorId": p["connectorId"], "csChargingProfiles": profile}, _status)
 
 
-def check_reset(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_reset(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     return {"type": _enum(body, "resetType", ("Hard", "Soft"), required=True)}
 
 
-def check_change_configuration(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_change_configuration(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     kind = _enum(body, "keyType", ("PREDEFINED", "CUSTOM"), required=True)
     key = _str(body, "confKey" if kind == "PREDEFINED" else "customConfKey", required=True)
     return {"key": key, "value": _str(body, "value") or ""}
 
 
-def check_clear_profile(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_clear_profile(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     _enum(body, "filterType", ("ChargingProfileId", "OtherParameters"), required=True)
     return {
         "id": _int(body, "chargingProfilePk", minimum=0),
@@ -408,7 +408,7 @@ def check_clear_profile(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_send_local_list(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+def check_send_local_list(sim: World, body: dict[str, Any]) -> dict[str, Any]:
     version = _int(body, "listVersion", required=True)
     kind = _enum(body, "updateType", ("Differential", "Full"), required=True)
     if not isinstance(body.get("sendEmptyListWhenFull"), bool):
@@ -419,8 +419,8 @@ def check_send_local_list(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class OpSpec:
     single: bool
-    check: Callable[[Sim, dict[str, Any]], dict[str, Any]]
-    send: Callable[[Sim, dict[str, Any], list[str]], Prepared] = send_plain
+    check: Callable[[World, dict[str, Any]], dict[str, Any]]
+    send: Callable[[World, dict[str, Any], list[str]], Prepared] = send_plain
 
 
 OPERATIONS: dict[str, OpSpec] = {
@@ -459,7 +459,7 @@ def _selection(body: dict[str, Any], single: bool) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def _send(sim: Sim, task: Task, box: ChargeBox, action: str, prepared: Prepared) -> None:
+async def _send(sim: World, task: Task, box: ChargeBox, action: str, prepared: Prepared) -> None:
     """One station's part of a task; whatever happens lands in the task."""
     cb_id = box.charge_box_id
     try:
@@ -495,7 +495,7 @@ async def _send(sim: Sim, task: Task, box: ChargeBox, action: str, prepared: Pre
             task.ended = sim.clock.now()
 
 
-async def run(sim: Sim, action: str, body: Any) -> dict[str, Any]:
+async def run(sim: World, action: str, body: Any) -> dict[str, Any]:
     """Validate, check and send one operation; return SteVe's envelope."""
     spec = OPERATIONS[action]
     if not isinstance(body, dict):

@@ -1,6 +1,6 @@
 """The stand-in's HTTP server: one process, SteVe + Lago + control.
 
-Two listeners share one ``Sim``:
+Two listeners share one ``World``:
 
 * the main port serves everything — SteVe at ``/steve`` (REST, manager pages,
   OCPP-J websockets), Lago at ``/lago``, control at ``/_sim`` — so the URLs of
@@ -25,13 +25,13 @@ from typing import Any
 from aiohttp import web
 
 from . import ocppj, operations
+from . import sim as runtime
 from .appkeys import SESSIONS, SIM
 from .clock import iso_z
 from .control import control_routes
 from .lago import lago_error, lago_routes
 from .manager import Sessions, manager_routes
 from .options import SimOptions
-from .sim import Sim
 from .steve_api import steve_routes
 from .steve_common import ApiError, api_error, check_basic_auth
 from .tasks import TaskStore
@@ -42,11 +42,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class SimServer:
-    """Runs one ``Sim`` over HTTP. ``await start()``, then ``await stop()``."""
+    """Runs one ``World`` over HTTP. ``await start()``, then ``await stop()``."""
 
     def __init__(self, options: SimOptions | None = None) -> None:
         self.options = options or SimOptions()
-        self.sim = Sim(self.options)
+        self.sim = runtime.new_world(self.options)
         self.sim.server = self
         self.sessions = Sessions()
         self.host = self.options.host
@@ -204,7 +204,7 @@ class SimServer:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        await self.sim.close()
+        await runtime.close(self.sim)
         for runner in (self._main, self._aux):
             if runner is not None:
                 await runner.cleanup()

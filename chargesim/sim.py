@@ -1,153 +1,40 @@
-"""One running simulation: the clock, SteVe's state, Lago's data, the faults.
+"""The stand-in's runtime: make a world, reset it, close it.
 
-``Sim`` is what every HTTP handler reaches through ``request.app["sim"]``. It
-owns the background work the stations start (delayed stops, Finishing →
-Available timers) so that ``reset()`` can cancel all of it and rebuild the demo
-fleet in place, without restarting the server.
+These are the steps that reach past the world's state into the faults and
+the OCPP-J links (and the demo fleet), so they live above all of them:
+``world.World`` stays a plain state holder that every module may act on
+without importing each other in a circle.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import random
-from collections import deque
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
-
-from . import demo
-from .central import Central
-from .clock import SimClock, iso_z
-from .lago import LagoData
+from . import demo, faults, ocppj
 from .options import SimOptions
-from .tasks import TaskStore
-
-if TYPE_CHECKING:
-    from .server import SimServer
-
-log = logging.getLogger("chargesim")
+from .world import World
 
 
-class Sim:
-    """The whole simulated world behind one stand-in process."""
+def new_world(options: SimOptions) -> World:
+    """A world with the demo fleet (scaled by ``options.chargers``)."""
+    return World(options, demo.build, demo_faults=tuple(demo.DEMO_FAULTS))
 
-    def __init__(self, options: SimOptions) -> None:
-        self.options = options
-        self.server: SimServer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
-        self.requests: deque[dict[str, Any]] = deque(maxlen=5_000)
-        """Recent SteVe/Lago requests (method, path, query, status), for tests."""
-        self.ws_links: dict[str, Any] = {}
-        """Open OCPP-J connections by chargeBoxId (``ocppj.OcppJLink``)."""
-        self._build()
 
-    def _build(self) -> None:
-        opts = self.options
-        self.clock = SimClock(opts.now, frozen=opts.frozen)
-        self.rng = random.Random(opts.seed)
-        self.tasks = TaskStore()
-        self.operations: list[dict[str, Any]] = []
-        """Every operation POST received (name, body, status), for tests."""
-        self.faults: dict[str, tuple[str, str | None]] = {}
-        """Active faults: spec → (name, arg)."""
-        self.degraded: dict[str, dict[str, Any]] = {"steve": {}, "lago": {}}
-        self.vanilla = False
-        """Fork extensions off: ``/chargeBoxes`` and ``/operations/tasks`` are 404."""
-        self.plain_chargeboxes = False
-        """``/chargeBoxes`` in the fork's plain shape (no online/connectors, humanized)."""
-        self.central: Central
-        self.lago: LagoData
-        self.central, self.lago = demo.build(self)
-        # The demo's own faults, listed so that they can be cleared like any other.
-        for spec in demo.DEMO_FAULTS:
-            name, _, target = spec.partition(":")
-            self.faults[spec] = (name, None)
+async def reset(world: World) -> None:
+    """Back to the demo fleet as at start-up (start-up faults re-applied)."""
+    world.cancel_background()
+    await ocppj.close_all(world)
+    await world.central.hook.close()
+    if world.server is not None and world.server.steve_down:
+        await world.server.go_up()
+    world.rebuild()
+    for spec in world.options.faults:
+        await faults.apply(world, spec)
 
-    # ------------------------------------------------------ background work
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``coro`` in the background; failures are logged, never lost."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
+async def close(world: World) -> None:
+    """Stop background work, OCPP-J links and the hook client."""
+    world.cancel_background()
+    await ocppj.close_all(world)
+    await world.central.hook.close()
 
-        def done(t: asyncio.Task[Any]) -> None:
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                log.error("background task failed", exc_info=t.exception())
 
-        task.add_done_callback(done)
-        return task
-
-    def later(self, seconds: float, fn: Callable[[], None]) -> None:
-        """Call ``fn`` after ``seconds`` of real time (cancelled by reset)."""
-        loop = asyncio.get_running_loop()
-
-        def run() -> None:
-            self._timers.discard(handle)
-            try:
-                fn()
-            except Exception:  # a timer must not kill the loop; log it
-                log.exception("timer callback failed")
-
-        handle = loop.call_later(seconds, run)
-        self._timers.add(handle)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    def cancel_background(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for handle in list(self._timers):
-            handle.cancel()
-        self._tasks.clear()
-        self._timers.clear()
-
-    # ------------------------------------------------------------- control
-
-    async def reset(self) -> None:
-        """Back to the demo fleet as at start-up (start-up faults re-applied)."""
-        from . import faults, ocppj
-
-        self.cancel_background()
-        await ocppj.close_all(self)
-        await self.central.hook.close()
-        if self.server is not None and self.server.steve_down:
-            await self.server.go_up()
-        self._build()
-        for spec in self.options.faults:
-            await faults.apply(self, spec)
-
-    def advance(self, seconds: float) -> int:
-        """Move the clock on and play the minutes that passed. Returns ticks played."""
-        self.clock.advance(seconds)
-        return self.central.advance_to(self.clock.now())
-
-    def tick(self) -> None:
-        """Real-time mode: play any minute boundary that has passed."""
-        self.central.advance_to(self.clock.now())
-
-    def state(self) -> dict[str, Any]:
-        """A short summary for ``GET /_sim/state``."""
-        c = self.central
-        return {
-            "now": iso_z(self.clock.now()),
-            "frozen": self.clock.frozen,
-            "chargers": len(c.boxes),
-            "online": sum(1 for b in c.boxes.values() if b.online),
-            "tags": len(c.tags),
-            "transactions": len(c.transactions),
-            "activeTransactions": sum(1 for t in c.transactions.values() if t.active),
-            "faults": sorted(self.faults),
-            "hook": {"url": c.hook.url, "enabled": c.hook.enabled},
-            "steveDown": bool(self.server and self.server.steve_down),
-            "tasks": len(self.tasks.tasks),
-        }
-
-    async def close(self) -> None:
-        from . import ocppj
-
-        self.cancel_background()
-        await ocppj.close_all(self)
-        await self.central.hook.close()
+__all__ = ["close", "new_world", "reset"]

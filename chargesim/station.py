@@ -24,7 +24,7 @@ from .clock import iso_z, parse_iso
 from .records import ChargeBox, Connector
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
 log = logging.getLogger("chargesim.station")
 
@@ -75,7 +75,7 @@ class SimStation:
 
     simulated = True
 
-    def __init__(self, sim: Sim, box: ChargeBox) -> None:
+    def __init__(self, sim: World, box: ChargeBox) -> None:
         self.sim = sim
         self.box = box
         if not box.config:

@@ -18,7 +18,7 @@ from .appkeys import SIM
 from .clock import iso_z
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .world import World
 
 REASONS = {
     400: "Bad Request",
@@ -47,7 +47,7 @@ class ApiError(Exception):
         self.message = message
 
 
-def sim_of(request: web.Request) -> Sim:
+def sim_of(request: web.Request) -> World:
     return request.app[SIM]
 
 
