@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from polaris_tui.services.errors import ConfigError, PolarisError
+from polaris_tui.models.errors import ConfigError, PolarisError
 
 log = logging.getLogger("polaris_tui.cli")
 

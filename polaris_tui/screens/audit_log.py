@@ -21,9 +21,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from polaris_tui.models import AuditEntry
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone, FilteredScreen
 from polaris_tui.screens.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
-from polaris_tui.services.errors import PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows

@@ -26,9 +26,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
+from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.screens.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
-from polaris_tui.services.errors import NotFound, PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
 from polaris_tui.widgets.card_header import CardHeader

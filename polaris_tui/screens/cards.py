@@ -21,8 +21,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from polaris_tui.models import CardRow, ConnectionState, SourceName
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import FilteredScreen
-from polaris_tui.services.errors import PolarisError
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable

@@ -39,9 +39,9 @@ from polaris_tui.models import (
     ScanRecorded,
     StopFollowup,
 )
+from polaris_tui.models.errors import NotFound, PolarisError
+from polaris_tui.models.operations import OPERATION_PARAMS
 from polaris_tui.screens.base import ActionDone, PolarisScreen
-from polaris_tui.services.errors import NotFound, PolarisError
-from polaris_tui.services.operations import OPERATION_PARAMS
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.detail_panels import (

@@ -59,21 +59,22 @@ from polaris_tui.models import (
     SourceState,
     Transaction,
 )
-from polaris_tui.services import triage
-from polaris_tui.services.card_links import resolve_link
-from polaris_tui.services.clock import Clock
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     InvalidParams,
     LagoError,
     LagoUnreachable,
     NotFound,
     PermissionDenied,
     PolarisError,
+    RevertRefused,
     SteveError,
     SteveTimeout,
     SteveUnreachable,
     StoreError,
 )
+from polaris_tui.services import triage
+from polaris_tui.services.card_links import resolve_link
+from polaris_tui.services.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +114,6 @@ _NOT_ASKED = object()
 
 META_ROW = "meta_row"
 """Audit key present (False) when an edit created the card's ``card_meta`` row."""
-
-
-class RevertRefused(PolarisError):
-    """A revert that cannot restore the earlier state exactly, or was already done."""
-
-    title = "Cannot revert"
 
 
 # --------------------------------------------------------------------------

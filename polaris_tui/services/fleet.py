@@ -23,9 +23,9 @@ from polaris_tui.models import (
     OpenSession,
     SourceName,
 )
+from polaris_tui.models.errors import InvalidParams, NotFound, PolarisError, StoreError
 from polaris_tui.services.card_links import customer_id_of
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.errors import InvalidParams, NotFound, PolarisError, StoreError
 from polaris_tui.services.fleet_rules import FleetData, Lookups, pick_session, row_session
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings

@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from polaris_tui.services.errors import ConfigError, PolarisError
+from polaris_tui.models.errors import ConfigError, PolarisError
 from polaris_tui.services.scan_login import ScanLoginService
 
 log = logging.getLogger(__name__)

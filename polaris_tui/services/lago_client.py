@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from polaris_tui.models import LagoCustomer, LagoEvent, LagoSubscription
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     ConfigError,
     LagoAuthError,
     LagoError,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 
 from polaris_tui.models import ChargeBox, ConnectorStatus, StatusSource
-from polaris_tui.services.errors import MalformedResponse
+from polaris_tui.models.errors import MalformedResponse
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ who asked for what:
    ``error_message``). A submission during an outage fails; it is never
    queued.
 
-After a submitted RemoteStopTransaction a watcher follows the transaction
-until SteVe reports it stopped (``followup = closed``) or
-``settings.poll.stop_followup_seconds`` pass (``still_open``: the runbook's
-"stop accepted but session never closes").
+After a submitted RemoteStopTransaction a watcher (``stop_watcher``)
+follows the transaction until it closes or the follow-up time passes. The
+allowlist and params models are in ``polaris_tui.models.operations``, the
+reading of SteVe's envelope in ``operation_envelope``.
 
 ``close_in_database`` is the guarded, audited database-only close of a
 zombie session (``PATCH /transactions/{id}/stop``): nothing is sent to the
@@ -36,445 +36,38 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from typing import Any
 
 from polaris_tui.models import (
     OperationChanged,
-    OperationEnvelope,
     OperationLogEntry,
     OperationStatus,
     Operator,
     ServiceEvent,
     StopFollowup,
 )
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     InvalidParams,
-    OperationNotAllowed,
     PermissionDenied,
     PolarisError,
-    SteveNotFound,
     StoreError,
     UnmanagedCharger,
 )
+from polaris_tui.models.operations import (
+    ALLOWED_OPERATIONS,
+    DATABASE_STOP,
+    FORBIDDEN_OPERATIONS,
+    OPERATION_PARAMS,
+    OperationParams,
+    not_allowed,
+    validate_params,
+)
+from polaris_tui.services.database_close import close_checked
+from polaris_tui.services.operation_envelope import classify_envelope
 from polaris_tui.services.redact import redact, shorten
+from polaris_tui.services.stop_watcher import StopWatcher
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------
-# The allowlist and the params models (STEVE.md §4)
-# --------------------------------------------------------------------------
-
-ALLOWED_OPERATIONS: tuple[str, ...] = (
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "UnlockConnector",
-    "ReserveNow",
-    "CancelReservation",
-    "TriggerMessage",
-    "GetConfiguration",
-    "GetCompositeSchedule",
-    "GetDiagnostics",
-    "GetLocalListVersion",
-    "DataTransfer",
-    "SetChargingProfile",
-    "ChangeAvailability",
-)
-"""The only operations Polaris sends. Everything else is refused."""
-
-FORBIDDEN_OPERATIONS: tuple[str, ...] = (
-    "Reset",
-    "ClearCache",
-    "UpdateFirmware",
-    "SendLocalList",
-    "ClearChargingProfile",
-    "ChangeConfiguration",
-)
-"""Destructive operations, named so the refusal can say why."""
-
-DATABASE_STOP = "DatabaseStopTransaction"
-"""Operation name logged for the database-only close (not an OCPP operation)."""
-
-SINGLE_STATION = frozenset(
-    {
-        "RemoteStartTransaction",
-        "RemoteStopTransaction",
-        "UnlockConnector",
-        "ReserveNow",
-        "CancelReservation",
-    }
-)
-
-_ID_TAG_PATTERN = r"^[a-zA-Z0-9.:_#-]+$"
-
-
-def _utc(value: datetime) -> datetime:
-    """A date-time without a zone is taken as UTC (as SteVe does)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
-IdTag = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        pattern=_ID_TAG_PATTERN,
-        title="idTag",
-        description="The card's OCPP idTag: 1-40 characters, letters, digits and . : _ # -",
-    ),
-]
-
-
-def _now_from(info: ValidationInfo) -> datetime:
-    """ "Now" for time rules: the service passes its clock in the context."""
-    context = info.context or {}
-    now = context.get("now")
-    return now if isinstance(now, datetime) else datetime.now(UTC)
-
-
-class OperationParams(BaseModel):
-    """Base of every params model: unknown fields are errors, text is trimmed.
-
-    Field names are SteVe's camelCase body names; ``chargeBoxIdList`` is not
-    a field (the service adds it).
-    """
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class RemoteStartTransactionParams(OperationParams):
-    """Ask the station to start a session for a card (RemoteStart Accepted only
-    means the station agreed; the transaction appears later)."""
-
-    idTag: IdTag
-    connectorId: int | None = Field(
-        default=None,
-        ge=0,
-        title="Connector",
-        description="Connector to start on; empty or 0 lets the station choose.",
-    )
-    chargingProfilePk: int | None = Field(
-        default=None,
-        gt=0,
-        title="Charging profile",
-        description="SteVe's primary key of a TX_PROFILE charging profile (optional).",
-    )
-
-
-class RemoteStopTransactionParams(OperationParams):
-    """Ask the station to end a running transaction. Accepted means the station
-    will try; the session closes when it sends StopTransaction."""
-
-    transactionId: int = Field(
-        gt=0,
-        title="Transaction ID",
-        description="SteVe's transaction id of the open session (from Current session).",
-    )
-
-
-class UnlockConnectorParams(OperationParams):
-    """Release a stuck cable. A station with a running transaction on that
-    connector stops it first (reason UnlockCommand)."""
-
-    connectorId: int = Field(
-        ge=1, title="Connector", description="Connector to unlock (1 or more)."
-    )
-
-
-class ReserveNowParams(OperationParams):
-    """Reserve a connector for a card until a time in the future."""
-
-    connectorId: int = Field(
-        ge=0, title="Connector", description="Connector to reserve; 0 = any connector."
-    )
-    expiry: UtcDateTime = Field(
-        title="Expiry", description="When the reservation ends (UTC, must be in the future)."
-    )
-    idTag: IdTag
-
-    @field_validator("expiry")
-    @classmethod
-    def _future(cls, value: datetime, info: ValidationInfo) -> datetime:
-        if value <= _now_from(info):
-            raise ValueError("must be in the future")
-        return value
-
-
-class CancelReservationParams(OperationParams):
-    """Cancel a reservation that is active at the station."""
-
-    reservationId: int = Field(
-        ge=0, title="Reservation ID", description="SteVe's id of the active reservation."
-    )
-
-
-class TriggerMessageParams(OperationParams):
-    """Ask the station to send one message now (e.g. a StatusNotification)."""
-
-    triggerMessage: Literal[
-        "BootNotification",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "StatusNotification",
-    ] = Field(title="Message", description="The message the station should send.")
-    connectorId: int | None = Field(
-        default=None, ge=1, title="Connector", description="Only for this connector (optional)."
-    )
-
-
-class GetConfigurationParams(OperationParams):
-    """Read the station's configuration keys (none given: all keys)."""
-
-    confKeyList: list[str] | None = Field(
-        default=None, title="Keys", description="Predefined OCPP keys to read (optional)."
-    )
-    commaSeparatedCustomConfKeys: str | None = Field(
-        default=None,
-        title="Custom keys",
-        description="Vendor keys, comma separated (optional).",
-    )
-
-
-class GetCompositeScheduleParams(OperationParams):
-    """Ask the station for its effective charging schedule."""
-
-    connectorId: int = Field(ge=0, title="Connector", description="0 = the station as a whole.")
-    durationInSeconds: int = Field(
-        gt=0, title="Duration (s)", description="Length of the schedule to return, in seconds."
-    )
-    chargingRateUnit: Literal["W", "A"] | None = Field(
-        default=None, title="Rate unit", description="W or A (optional)."
-    )
-
-
-class GetDiagnosticsParams(OperationParams):
-    """Ask the station to upload a diagnostics file to a location."""
-
-    location: str = Field(
-        min_length=1,
-        pattern=r"^\S+$",
-        title="Upload location",
-        description="URI the station uploads to (no spaces).",
-    )
-    retries: int | None = Field(default=None, ge=1, title="Retries", description="Optional.")
-    retryInterval: int | None = Field(
-        default=None, ge=1, title="Retry interval (s)", description="Optional."
-    )
-    start: UtcDateTime | None = Field(
-        default=None, title="From", description="Oldest log time (past, optional)."
-    )
-    stop: UtcDateTime | None = Field(
-        default=None, title="To", description="Newest log time (past, after From, optional)."
-    )
-
-    @field_validator("start", "stop")
-    @classmethod
-    def _past(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        if value is not None and value >= _now_from(info):
-            raise ValueError("must be in the past")
-        if info.field_name == "stop" and value is not None:
-            start = info.data.get("start")
-            if start is not None and value <= start:
-                raise ValueError("must be after From")
-        return value
-
-
-class GetLocalListVersionParams(OperationParams):
-    """Ask the station which local authorization list version it holds."""
-
-
-class DataTransferParams(OperationParams):
-    """Send a vendor-specific message to the station."""
-
-    vendorId: str = Field(
-        min_length=1, max_length=255, title="Vendor ID", description="Required by OCPP."
-    )
-    messageId: str | None = Field(
-        default=None, max_length=50, title="Message ID", description="Optional."
-    )
-    data: str | None = Field(default=None, title="Data", description="Optional payload text.")
-
-
-class SetChargingProfileParams(OperationParams):
-    """Install one of SteVe's charging profiles on a connector."""
-
-    connectorId: int = Field(ge=0, title="Connector", description="0 = the station as a whole.")
-    chargingProfilePk: int = Field(
-        gt=0, title="Charging profile", description="SteVe's primary key of the profile."
-    )
-    transactionId: int | None = Field(
-        default=None, gt=0, title="Transaction ID", description="For a TX_PROFILE (optional)."
-    )
-
-
-class ChangeAvailabilityParams(OperationParams):
-    """Take a connector (or the whole station) in or out of service."""
-
-    availType: Literal["Inoperative", "Operative"] = Field(
-        title="Availability", description="Inoperative takes it out of service."
-    )
-    connectorId: int | None = Field(
-        default=None, ge=0, title="Connector", description="Empty or 0 = the whole station."
-    )
-
-
-OPERATION_PARAMS: dict[str, type[OperationParams]] = {
-    "RemoteStartTransaction": RemoteStartTransactionParams,
-    "RemoteStopTransaction": RemoteStopTransactionParams,
-    "UnlockConnector": UnlockConnectorParams,
-    "ReserveNow": ReserveNowParams,
-    "CancelReservation": CancelReservationParams,
-    "TriggerMessage": TriggerMessageParams,
-    "GetConfiguration": GetConfigurationParams,
-    "GetCompositeSchedule": GetCompositeScheduleParams,
-    "GetDiagnostics": GetDiagnosticsParams,
-    "GetLocalListVersion": GetLocalListVersionParams,
-    "DataTransfer": DataTransferParams,
-    "SetChargingProfile": SetChargingProfileParams,
-    "ChangeAvailability": ChangeAvailabilityParams,
-}
-"""One params model per allowed operation (the UI builds its form from these)."""
-
-assert tuple(OPERATION_PARAMS) == ALLOWED_OPERATIONS  # noqa: S101 - module invariant
-
-
-def validate_params(
-    operation: str, params: dict[str, Any] | None, *, now: datetime
-) -> dict[str, Any]:
-    """Validate ``params`` for ``operation``; return SteVe's body fields (JSON-ready).
-
-    Raises:
-        OperationNotAllowed: not in the allowlist.
-        InvalidParams: field name -> plain message.
-    """
-    model = OPERATION_PARAMS.get(operation)
-    if model is None:
-        raise _not_allowed(operation)
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise InvalidParams({"params": "must be a set of named fields"})
-    try:
-        validated = model.model_validate(params, context={"now": now})
-    except ValidationError as exc:
-        raise InvalidParams(_field_errors(exc)) from None
-    return validated.model_dump(mode="json", exclude_none=True)
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors(include_input=False, include_url=False):
-        loc = error.get("loc") or ("params",)
-        field = str(loc[0])
-        message = str(error.get("msg", "invalid"))
-        message = message.removeprefix("Value error, ")
-        if error.get("type") == "extra_forbidden":
-            message = "not a field of this operation"
-        errors.setdefault(field, message)
-    return errors
-
-
-def _not_allowed(operation: str) -> OperationNotAllowed:
-    text = f"Operation '{operation}' is not allowed."
-    if operation in FORBIDDEN_OPERATIONS:
-        text += (
-            " Destructive operations (" + ", ".join(FORBIDDEN_OPERATIONS) + ") are "
-            "intentionally blocked here: use the SteVe admin UI directly."
-        )
-    return OperationNotAllowed(text)
-
-
-# --------------------------------------------------------------------------
-# Reading SteVe's envelope
-# --------------------------------------------------------------------------
-
-_POSITIVE = {"accepted", "unlocked", "scheduled"}
-_NEGATIVE = {
-    "rejected",
-    "unlockfailed",
-    "notsupported",
-    "notimplemented",
-    "faulted",
-    "occupied",
-    "unavailable",
-    "unknownmessageid",
-    "unknownvendorid",
-}
-
-
-def classify_envelope(envelope: OperationEnvelope, charge_box_id: str) -> dict[str, Any]:
-    """Turn SteVe's envelope into ``outcome`` + a plain ``summary`` (+ the answer).
-
-    ``outcome`` is one of ``accepted``, ``rejected``, ``call_error``,
-    ``exception``, ``no_answer``. The summary never claims more than the
-    station said: "Accepted" is not "stopped".
-    """
-    mine = [a for a in envelope.success_responses if a.charge_box_id == charge_box_id]
-    answers = mine or envelope.success_responses
-    errors = [e for e in envelope.error_responses if e.charge_box_id == charge_box_id] or list(
-        envelope.error_responses
-    )
-    failures = [x for x in envelope.exceptions if x.charge_box_id == charge_box_id] or list(
-        envelope.exceptions
-    )
-    if answers:
-        response = answers[0].response
-        status = response
-        if isinstance(response, dict) and "status" in response:
-            status = response["status"]
-        if isinstance(status, str):
-            word = status.replace("_", "").lower()
-            if word in _NEGATIVE:
-                outcome = "rejected"
-            else:
-                outcome = "accepted"
-            return {
-                "outcome": outcome,
-                "station_answer": status,
-                "summary": f"Station answered {status}",
-            }
-        return {
-            "outcome": "accepted",
-            "station_answer": response,
-            "summary": "Station answered (see the answer below)",
-        }
-    if errors:
-        error = errors[0]
-        detail = " ".join(p for p in (error.error_code, error.error_description) if p)
-        return {
-            "outcome": "call_error",
-            "station_answer": None,
-            "summary": f"Station returned an error: {detail or 'no details'}",
-        }
-    if failures:
-        message = failures[0].exception_message or "no details"
-        return {
-            "outcome": "exception",
-            "station_answer": None,
-            "summary": f"SteVe could not deliver it to the station: {message}",
-        }
-    return {
-        "outcome": "no_answer",
-        "station_answer": None,
-        "summary": (
-            "SteVe sent it, but the station did not answer within 30 s; it may still act on it."
-        ),
-    }
 
 
 # --------------------------------------------------------------------------
@@ -516,9 +109,9 @@ class OperationService:
         self.operator = operator
         self._is_managed = is_managed
         self._publish_cb = publish
-        self.watch_interval = watch_interval
-        self._watchers: dict[int, asyncio.Task[OperationLogEntry]] = {}
-        self._closed = False
+        self._watcher = StopWatcher(
+            steve, store, clock, settings, self._publish, self._redact, interval=watch_interval
+        )
 
     # -- public API ---------------------------------------------------------
 
@@ -531,7 +124,7 @@ class OperationService:
         """
         model = OPERATION_PARAMS.get(operation)
         if model is None:
-            raise _not_allowed(operation)
+            raise not_allowed(operation)
         return model
 
     async def submit(
@@ -559,7 +152,7 @@ class OperationService:
             StoreError: the local store could not record it (nothing sent).
         """
         if operation not in ALLOWED_OPERATIONS:
-            raise _not_allowed(operation)
+            raise not_allowed(operation)
         await self._check_managed(charge_box_id)
         self._check_role()
         body = validate_params(operation, params, now=self._clock.now())
@@ -612,7 +205,15 @@ class OperationService:
         )
         self._publish(entry)
         try:
-            entry = await self._close_in_database(entry, charge_box_id, transaction_id)
+            entry = await close_checked(
+                self._steve,
+                self._store,
+                entry,
+                charge_box_id,
+                transaction_id,
+                operator_name=self.operator.name,
+                fail=self._finish_failed_quiet,
+            )
         except asyncio.CancelledError:
             await self._interrupt(entry)
             raise
@@ -632,33 +233,26 @@ class OperationService:
             charge_box_id=charge_box_id, requested_by=requested_by, status=status, limit=limit
         )
 
+    @property
+    def watch_interval(self) -> float:
+        """Seconds between checks of a stopped transaction."""
+        return self._watcher.interval
+
+    @watch_interval.setter
+    def watch_interval(self, seconds: float) -> None:
+        self._watcher.interval = seconds
+
     async def resume_watchers(self) -> list[int]:
         """Take over RemoteStop followups whose watching process died."""
-        resumed = []
-        for entry in await self._store.claim_orphaned_watches():
-            if entry.operation == "RemoteStopTransaction" and "transactionId" in entry.params:
-                self._start_watcher(entry)
-                resumed.append(entry.id)
-        return resumed
+        return await self._watcher.resume()
 
     def watcher(self, op_id: int) -> asyncio.Task[OperationLogEntry] | None:
         """The running followup task of an operation, if any (tests await it)."""
-        return self._watchers.get(op_id)
+        return self._watcher.task(op_id)
 
     async def close(self) -> None:
         """Cancel every watcher (their rows stay ``watching`` for the next start)."""
-        self._closed = True
-        tasks = list(self._watchers.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # already logged by the watcher
-                log.debug("watcher ended with an error during close", exc_info=True)
-        self._watchers.clear()
+        await self._watcher.close()
 
     # -- checks --------------------------------------------------------------
 
@@ -775,7 +369,7 @@ class OperationService:
         )
         self._publish(entry)
         if watch:
-            self._start_watcher(entry)
+            self._watcher.start(entry)
         return entry
 
     async def _finish_failed(
@@ -816,78 +410,6 @@ class OperationService:
         except (StoreError, asyncio.CancelledError) as exc:
             log.error("could not mark operation #%d interrupted: %s", entry.id, exc)
 
-    async def _close_in_database(
-        self, entry: OperationLogEntry, charge_box_id: str, transaction_id: int
-    ) -> OperationLogEntry:
-        try:
-            details = await self._steve.transaction_details(transaction_id)
-        except SteveNotFound as exc:
-            return await self._finish_failed_quiet(
-                entry,
-                "Unknown transaction",
-                f"SteVe has no transaction {transaction_id}; nothing was closed. ({exc.message})",
-                type(exc).__name__,
-            )
-        except PolarisError as exc:
-            return await self._finish_failed_quiet(
-                entry, exc.title, exc.message, type(exc).__name__
-            )
-        tx = details.transaction
-        if tx.charge_box_id != charge_box_id:
-            return await self._finish_failed_quiet(
-                entry,
-                "Wrong charger",
-                f"Transaction {transaction_id} belongs to {tx.charge_box_id}, not "
-                f"{charge_box_id}; nothing was closed.",
-                "WrongCharger",
-            )
-        if not tx.active:
-            return await self._finish_failed_quiet(
-                entry,
-                "Already closed",
-                f"Transaction {transaction_id} was already closed at "
-                f"{tx.stop_timestamp:%Y-%m-%d %H:%M:%S} UTC (by {tx.stop_event_actor or 'unknown'}); "
-                "nothing was changed.",
-                "AlreadyClosed",
-            )
-        try:
-            await self._steve.stop_transaction_in_db(transaction_id)
-        except SteveNotFound as exc:
-            return await self._finish_failed_quiet(
-                entry,
-                "Unknown transaction",
-                f"SteVe has no transaction {transaction_id}; nothing was closed. ({exc.message})",
-                type(exc).__name__,
-            )
-        except PolarisError as exc:
-            return await self._finish_failed_quiet(
-                entry, exc.title, exc.message, type(exc).__name__
-            )
-        result: dict[str, Any] = {
-            "outcome": "closed_in_database",
-            "summary": (
-                f"Transaction {transaction_id} closed in SteVe's database only "
-                "(stopEventActor=manual); nothing was sent to the station. "
-                "Reconcile billing for this session."
-            ),
-        }
-        try:
-            after = await self._steve.transaction_details(transaction_id)
-            result["transaction"] = after.transaction.model_dump(mode="json", by_alias=True)
-        except PolarisError as exc:
-            result["transaction_error"] = str(exc)
-        entry = await self._store.finish_operation(
-            entry.id, OperationStatus.SUBMITTED, result=result
-        )
-        log.warning(
-            "transaction %s on %s closed in SteVe's database by %s (op #%d)",
-            transaction_id,
-            charge_box_id,
-            self.operator.name,
-            entry.id,
-        )
-        return entry
-
     async def _finish_failed_quiet(
         self, entry: OperationLogEntry, title: str, message: str, kind: str
     ) -> OperationLogEntry:
@@ -906,56 +428,12 @@ class OperationService:
             error_message=message,
         )
 
-    # -- RemoteStop followup -------------------------------------------------
 
-    def _start_watcher(self, entry: OperationLogEntry) -> None:
-        if self._closed or entry.id in self._watchers:
-            return
-        task = asyncio.create_task(self._watch_stop(entry), name=f"stop-watch-{entry.id}")
-        self._watchers[entry.id] = task
-        task.add_done_callback(lambda _t, op_id=entry.id: self._watchers.pop(op_id, None))
-
-    async def _watch_stop(self, entry: OperationLogEntry) -> OperationLogEntry:
-        """Follow the stopped transaction until SteVe shows it closed, or give up
-        after ``stop_followup_seconds`` with ``still_open``.
-
-        Time is measured both on the injected clock (tests advance it) and on
-        the event loop's monotonic clock (a frozen clock cannot stall it).
-        """
-        transaction_id = int(entry.params["transactionId"])
-        limit = float(self._settings.poll.stop_followup_seconds)
-        started = entry.completed_at or entry.created_at
-        loop = asyncio.get_running_loop()
-        mono_start = loop.time()
-        last_error: str | None = None
-        while True:
-            try:
-                details = await self._steve.transaction_details(transaction_id)
-            except PolarisError as exc:
-                last_error = str(exc)
-                log.info("watching transaction %s of op #%d: %s", transaction_id, entry.id, exc)
-            except Exception as exc:
-                last_error = self._redact(f"{type(exc).__name__}: {exc}")
-                log.exception("watching transaction %s of op #%d", transaction_id, entry.id)
-            else:
-                tx = details.transaction
-                if not tx.active:
-                    return await self._followup(
-                        entry,
-                        StopFollowup.CLOSED,
-                        tx.stop_timestamp or self._clock.now(),
-                    )
-            elapsed = max((self._clock.now() - started).total_seconds(), loop.time() - mono_start)
-            if elapsed >= limit:
-                if last_error:
-                    log.warning("op #%d still open; last check failed: %s", entry.id, last_error)
-                return await self._followup(entry, StopFollowup.STILL_OPEN, self._clock.now())
-            await asyncio.sleep(min(self.watch_interval, max(limit - elapsed, 0.01)))
-
-    async def _followup(
-        self, entry: OperationLogEntry, followup: StopFollowup, at: datetime
-    ) -> OperationLogEntry:
-        entry = await self._store.set_followup(entry.id, followup, at)
-        log.info("operation #%d followup: %s", entry.id, followup.value)
-        self._publish(entry)
-        return entry
+__all__ = [
+    "ALLOWED_OPERATIONS",
+    "FORBIDDEN_OPERATIONS",
+    "OPERATION_PARAMS",
+    "OperationService",
+    "classify_envelope",
+    "validate_params",
+]

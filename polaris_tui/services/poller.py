@@ -51,8 +51,8 @@ from polaris_tui.models import (
     StatusSource,
     Transaction,
 )
+from polaris_tui.models.errors import PolarisError, StoreError
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.errors import PolarisError, StoreError
 from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
 from polaris_tui.services.settings import Settings
 

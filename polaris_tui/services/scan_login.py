@@ -29,8 +29,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from polaris_tui.models import Operator, Pairing, ScanEvent, ScanRecorded, ServiceEvent
+from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.errors import InvalidParams, NotFound, PermissionDenied
 from polaris_tui.services.store import Store
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from pydantic_settings import (
 )
 
 from polaris_tui.models import Operator, Role
-from polaris_tui.services.errors import ConfigError
+from polaris_tui.models.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,7 @@ from polaris_tui.models import (
     Transaction,
     TransactionDetails,
 )
-from polaris_tui.services.clock import Clock, SystemClock
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     ConfigError,
     MalformedResponse,
     OperationNotAllowed,
@@ -55,6 +54,7 @@ from polaris_tui.services.errors import (
     SteveUnreachable,
     TransactionNotActive,
 )
+from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.manager_page import (
     complete_with_status,
     is_signin_page,

@@ -63,7 +63,7 @@ from polaris_tui.models import (
     StopFollowup,
     Transaction,
 )
-from polaris_tui.services.errors import DuplicateSubmit, StoreError
+from polaris_tui.models.errors import DuplicateSubmit, StoreError
 
 try:  # POSIX only; without it, owner liveness falls back to "same process only".
     import fcntl

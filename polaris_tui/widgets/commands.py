@@ -18,7 +18,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from polaris_tui.models import CardRow
-from polaris_tui.services.errors import PolarisError
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.widgets.safe_text import clean
 
 log = logging.getLogger(__name__)

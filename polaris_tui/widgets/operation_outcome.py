@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from textual.content import Content
 
 from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     DuplicateSubmit,
+    ErrorKind,
     InvalidParams,
     OperationNotAllowed,
     PermissionDenied,
@@ -24,11 +25,11 @@ from polaris_tui.services.errors import (
     StationOffline,
     SteveAuthError,
     SteveRejected,
-    SteveTimeout,
     SteveUnreachable,
     TransactionNotActive,
     UnmanagedCharger,
 )
+from polaris_tui.models.outcomes import OutcomeKind, operation_outcome
 from polaris_tui.widgets.safe_text import clean
 
 UNMANAGED_TEXT = (
@@ -120,11 +121,11 @@ def describe_entry(entry: OperationLogEntry) -> Outcome:
     # submitted
     task = f"SteVe task {entry.task_id}" if entry.task_id is not None else "no SteVe taskId"
     answer = station_answer(entry)
-    outcome = (entry.result or {}).get("outcome", "accepted")
+    outcome = operation_outcome(entry).kind
     headline = f"{ref}: submitted · {task}" + (f" · {answer}" if answer else "")
-    tone = "ok" if outcome == "accepted" else "warning"
+    tone = "ok" if outcome == OutcomeKind.ACCEPTED else "warning"
     result = Outcome(headline, tone)
-    if outcome == "no_answer":
+    if outcome == OutcomeKind.NO_ANSWER:
         result.detail = "The station did not answer within SteVe's 30 s; it may still act."
     if entry.followup == StopFollowup.WATCHING:
         result.detail = "Watching for the station's StopTransaction…"
@@ -143,18 +144,19 @@ def _failed(entry: OperationLogEntry, ref: str) -> Outcome:
     title = entry.error_title or "Failed"
     message = entry.error_message or ""
     head = f"{ref}: failed — {title}"
-    if title == StationOffline.title:
+    kind = operation_outcome(entry).error_kind
+    if kind == ErrorKind.STATION_OFFLINE:
         return Outcome(head, "error", detail=f"{message}\n{OFFLINE_TEXT}".strip())
-    if title == TransactionNotActive.title:
+    if kind == ErrorKind.TRANSACTION_NOT_ACTIVE:
         return Outcome(
             head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True
         )
-    if title == SteveTimeout.title:
+    if kind == ErrorKind.STEVE_TIMEOUT:
         # The request went out: SteVe may have sent it on, and the station may act.
         return Outcome(
             head, "error", detail=f"{NO_ANSWER_TEXT} {message}".strip(), offer_refresh=True
         )
-    if title == SteveUnreachable.title:
+    if kind == ErrorKind.STEVE_UNREACHABLE:
         return Outcome(
             head,
             "error",

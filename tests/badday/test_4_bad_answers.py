@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 from polaris_tui.app import make_app
 from polaris_tui.models import ConnectionState, SourceName
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import PolarisError
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings

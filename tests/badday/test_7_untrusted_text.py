@@ -28,6 +28,7 @@ from textual.widgets import Input
 
 from polaris_tui.app import PolarisApp
 from polaris_tui.models import CardEdit, CardEditKind
+from polaris_tui.models.errors import SteveRejected
 from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.cards import CardsScreen
@@ -36,7 +37,6 @@ from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import SteveRejected
 from polaris_tui.services.store import Store
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operations_table import OperationsTable

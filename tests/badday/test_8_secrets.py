@@ -30,9 +30,9 @@ import pytest
 from chargesim.options import LAGO_KEY, STEVE_API_PASSWORD, WEB_PASSWORD
 from polaris_tui.app import make_app
 from polaris_tui.models import CardEdit, CardEditKind
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import PolarisError
 from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle

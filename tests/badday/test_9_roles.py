@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from polaris_tui.models import CardEdit, CardEditKind, Role
+from polaris_tui.models.errors import PermissionDenied
 from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.cards import CardsScreen
@@ -29,7 +30,6 @@ from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import PermissionDenied
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from tests.conftest import FROZEN_NOW

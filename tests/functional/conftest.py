@@ -50,8 +50,8 @@ from polaris_tui.models import (
     SourceState,
     Transaction,
 )
+from polaris_tui.models.errors import NotFound
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import NotFound
 from polaris_tui.services.settings import Settings, load_settings
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -23,11 +23,11 @@ from polaris_tui.models import (
     SourceState,
     SourceStateChanged,
 )
+from polaris_tui.models.errors import SteveRejected, StoreError
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
-from polaris_tui.services.errors import SteveRejected, StoreError
 from polaris_tui.widgets.banner import DEMO_TEXT, SourceBanner
 
 from .conftest import NOW, make_row, screen_text, settle, sim_settings

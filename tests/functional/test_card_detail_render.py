@@ -36,10 +36,10 @@ from polaris_tui.models import (
     TriageAnswer,
     TriageVerdict,
 )
+from polaris_tui.models.errors import NotFound, SteveTimeout
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.card_edit import CardEditDialog
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import NotFound, SteveTimeout
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.card_format import STEVE_UNREACHABLE_BANNER
 from polaris_tui.widgets.card_record import CardRecord

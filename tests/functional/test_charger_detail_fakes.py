@@ -14,7 +14,7 @@ import asyncio
 from textual.widgets import Button, Static
 
 from polaris_tui.models import Liveness, OperationStatus, Role, StopFollowup
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     InvalidParams,
     OperationNotAllowed,
     StationOffline,

@@ -20,7 +20,7 @@ import pytest
 
 from polaris_tui import cli
 from polaris_tui.app import PolarisApp
-from polaris_tui.services.errors import ConfigError
+from polaris_tui.models.errors import ConfigError
 
 SUBPROCESS_WAIT = 60.0
 

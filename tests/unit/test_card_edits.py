@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 
 from polaris_tui.models import CardChanged, CardEdit, CardEditKind, CardMeta, Operator, Role
+from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, SteveUnreachable
 from polaris_tui.services.cards import CardService, RevertRefused
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import InvalidParams, NotFound, PermissionDenied, SteveUnreachable
 from polaris_tui.services.store import Store
 from tests.unit.test_cards_fakes import NOW, FakePoller, FakeSteve, demo_lago, demo_meta, demo_tags
 

@@ -14,10 +14,10 @@ import pytest
 
 from polaris_tui.demo import DEMO_CARD_META
 from polaris_tui.models import CardEdit, CardEditKind, ConnectionState, SourceName
+from polaris_tui.models.errors import InvalidParams, PermissionDenied, SteveUnreachable
 from polaris_tui.services.cards import RevertRefused
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import InvalidParams, PermissionDenied, SteveUnreachable
 from tests.conftest import FROZEN_NOW
 from tests.unit.test_scan_login_e2e import settings_for
 

@@ -246,7 +246,7 @@ class TestOutages:
         assert {r.sync_state for r in view.recent if not r.transaction.active} == {"unknown"}
 
     async def test_store_scan_events_unreadable(self, cards, store, monkeypatch):
-        from polaris_tui.services.errors import StoreError
+        from polaris_tui.models.errors import StoreError
 
         async def broken(**_kw):
             raise StoreError("disk I/O error")

@@ -22,7 +22,7 @@ from polaris_tui.models import (
     SourceState,
     Transaction,
 )
-from polaris_tui.services.errors import LagoUnreachable, SteveRejected, SteveUnreachable
+from polaris_tui.models.errors import LagoUnreachable, SteveRejected, SteveUnreachable
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

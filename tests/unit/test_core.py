@@ -25,9 +25,9 @@ from polaris_tui.models import (
     Snapshot,
     SourceName,
 )
+from polaris_tui.models.errors import StoreError, UnmanagedCharger
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import StoreError, UnmanagedCharger
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.store import Store
 

@@ -14,8 +14,8 @@ from polaris_tui.models import (
     SourceName,
     StatusSource,
 )
+from polaris_tui.models.errors import InvalidParams, NotFound, SteveUnreachable
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import InvalidParams, NotFound, SteveUnreachable
 from polaris_tui.services.fleet import FleetService
 from polaris_tui.services.fleet_rules import (
     FleetData,

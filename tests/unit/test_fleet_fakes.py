@@ -21,7 +21,7 @@ from polaris_tui.models import (
     Transaction,
     TransactionDetails,
 )
-from polaris_tui.services.errors import SteveNotFound, SteveRejected, SteveUnreachable, StoreError
+from polaris_tui.models.errors import SteveNotFound, SteveRejected, SteveUnreachable, StoreError
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from polaris_tui.models import Operator, Role
+from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import ConfigError
 from polaris_tui.services.hook_server import (
     HOOK_PATH,
     build_hook_app,

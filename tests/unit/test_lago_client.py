@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     ConfigError,
     LagoAuthError,
     LagoError,

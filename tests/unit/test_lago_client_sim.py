@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from polaris_tui.services.errors import LagoAuthError, LagoError, LagoMalformed
+from polaris_tui.models.errors import LagoAuthError, LagoError, LagoMalformed
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.settings import LagoSettings, SteveSettings
 from polaris_tui.services.steve_client import SteveClient

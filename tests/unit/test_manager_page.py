@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from polaris_tui.models import StatusSource
-from polaris_tui.services.errors import MalformedResponse
+from polaris_tui.models.errors import MalformedResponse
 from polaris_tui.services.manager_page import (
     complete_with_status,
     is_signin_page,

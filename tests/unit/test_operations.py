@@ -28,8 +28,7 @@ from polaris_tui.models import (
     Transaction,
     TransactionDetails,
 )
-from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     DuplicateSubmit,
     InvalidParams,
     MalformedResponse,
@@ -44,6 +43,7 @@ from polaris_tui.services.errors import (
     TransactionNotActive,
     UnmanagedCharger,
 )
+from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.operations import (
     ALLOWED_OPERATIONS,
     FORBIDDEN_OPERATIONS,

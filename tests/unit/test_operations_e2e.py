@@ -22,9 +22,9 @@ import pytest
 
 from polaris_tui.demo import seed_demo_store
 from polaris_tui.models import OperationStatus, StopFollowup
+from polaris_tui.models.errors import UnmanagedCharger
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.errors import UnmanagedCharger
 from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
 from tests.unit.helpers import sim_settings_for

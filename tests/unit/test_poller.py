@@ -15,8 +15,8 @@ from polaris_tui.models import (
     SourceStateChanged,
     StatusSource,
 )
+from polaris_tui.models.errors import LagoUnreachable, SteveAuthError, SteveRejected
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import LagoUnreachable, SteveAuthError, SteveRejected
 from polaris_tui.services.poller import LivePoller, next_delay
 from polaris_tui.services.settings import PollSettings, Settings
 from tests.unit.test_fleet_fakes import (

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from polaris_tui.models import Operator, Role, ScanRecorded
+from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, StoreError
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import InvalidParams, NotFound, PermissionDenied, StoreError
 from polaris_tui.services.scan_login import BLOCKED, ScanLoginService
 from polaris_tui.services.store import Store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from polaris_tui.models import Role
-from polaris_tui.services.errors import ConfigError
+from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.settings import (
     CONFIG_ENV,
     Settings,

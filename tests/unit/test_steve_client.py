@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from polaris_tui.models import StatusSource
-from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     ConfigError,
     MalformedResponse,
     OperationNotAllowed,
@@ -27,6 +26,7 @@ from polaris_tui.services.errors import (
     SteveUnreachable,
     TransactionNotActive,
 )
+from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_client import SteveClient
 

@@ -12,8 +12,7 @@ from datetime import timedelta
 import pytest
 
 from polaris_tui.models import StatusSource
-from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import (
+from polaris_tui.models.errors import (
     MalformedResponse,
     StationOffline,
     SteveAuthError,
@@ -22,6 +21,7 @@ from polaris_tui.services.errors import (
     SteveUnreachable,
     TransactionNotActive,
 )
+from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_client import SteveClient
 from tests.conftest import FROZEN_NOW

@@ -26,9 +26,9 @@ from polaris_tui.models import (
     StopFollowup,
     Transaction,
 )
+from polaris_tui.models.errors import DuplicateSubmit, StoreError
 from polaris_tui.services import store as store_mod
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import DuplicateSubmit, StoreError
 from polaris_tui.services.store import SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

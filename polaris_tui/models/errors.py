@@ -1,16 +1,51 @@
 """Domain errors: every failure an operator can meet, with a short title.
 
 Services raise these (never httpx/aiosqlite exceptions). Screens show
-``title`` and ``message`` as plain text. Messages never contain secrets.
+``title`` and ``message`` as plain text, and decide what to offer by
+``kind`` (an ``ErrorKind``), never by matching the title. Messages never
+contain secrets. They sit in the models layer: screens, widgets and
+services all name them.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, as code reads it (the title is for people)."""
+
+    INTERNAL = "internal"
+    STEVE = "steve"
+    STEVE_UNREACHABLE = "steve_unreachable"
+    STEVE_TIMEOUT = "steve_timeout"
+    STEVE_AUTH = "steve_auth"
+    STEVE_NOT_FOUND = "steve_not_found"
+    STEVE_REJECTED = "steve_rejected"
+    STATION_OFFLINE = "station_offline"
+    TRANSACTION_NOT_ACTIVE = "transaction_not_active"
+    STEVE_MALFORMED = "steve_malformed"
+    LAGO = "lago"
+    LAGO_UNREACHABLE = "lago_unreachable"
+    LAGO_AUTH = "lago_auth"
+    LAGO_NOT_FOUND = "lago_not_found"
+    LAGO_MALFORMED = "lago_malformed"
+    OPERATION_NOT_ALLOWED = "operation_not_allowed"
+    UNMANAGED_CHARGER = "unmanaged_charger"
+    INVALID_PARAMS = "invalid_params"
+    PERMISSION_DENIED = "permission_denied"
+    DUPLICATE_SUBMIT = "duplicate_submit"
+    NOT_FOUND = "not_found"
+    STORE = "store"
+    CONFIG = "config"
+    REVERT_REFUSED = "revert_refused"
 
 
 class PolarisError(Exception):
     """Base of every error Polaris shows to an operator."""
 
     title: str = "Something went wrong"
+    kind: ErrorKind = ErrorKind.INTERNAL
 
     def __init__(self, message: str = "", *, title: str | None = None) -> None:
         super().__init__(message)
@@ -25,28 +60,34 @@ class PolarisError(Exception):
 # -- SteVe ------------------------------------------------------------------
 class SteveError(PolarisError):
     title = "SteVe error"
+    kind = ErrorKind.STEVE
 
 
 class SteveUnreachable(SteveError):
     title = "SteVe is unreachable"
+    kind = ErrorKind.STEVE_UNREACHABLE
 
 
 class SteveTimeout(SteveUnreachable):
     title = "SteVe did not answer in time"
+    kind = ErrorKind.STEVE_TIMEOUT
 
 
 class SteveAuthError(SteveError):
     title = "SteVe refused the credentials"
+    kind = ErrorKind.STEVE_AUTH
 
 
 class SteveNotFound(SteveError):
     title = "Not found in SteVe"
+    kind = ErrorKind.STEVE_NOT_FOUND
 
 
 class SteveRejected(SteveError):
     """SteVe answered 4xx/5xx with its own message (kept verbatim in ``message``)."""
 
     title = "SteVe refused the request"
+    kind = ErrorKind.STEVE_REJECTED
 
     def __init__(self, message: str = "", *, status: int | None = None, title: str | None = None):
         super().__init__(message, title=title)
@@ -55,50 +96,61 @@ class SteveRejected(SteveError):
 
 class StationOffline(SteveRejected):
     title = "Charger is offline"
+    kind = ErrorKind.STATION_OFFLINE
 
 
 class TransactionNotActive(SteveRejected):
     title = "Transaction no longer active"
+    kind = ErrorKind.TRANSACTION_NOT_ACTIVE
 
 
 class MalformedResponse(SteveError):
     title = "SteVe sent an answer Polaris cannot read"
+    kind = ErrorKind.STEVE_MALFORMED
 
 
 # -- Lago -------------------------------------------------------------------
 class LagoError(PolarisError):
     title = "Lago error"
+    kind = ErrorKind.LAGO
 
 
 class LagoUnreachable(LagoError):
     title = "Lago is unreachable"
+    kind = ErrorKind.LAGO_UNREACHABLE
 
 
 class LagoAuthError(LagoError):
     title = "Lago refused the API key"
+    kind = ErrorKind.LAGO_AUTH
 
 
 class LagoNotFound(LagoError):
     title = "Not found in Lago"
+    kind = ErrorKind.LAGO_NOT_FOUND
 
 
 class LagoMalformed(LagoError):
     title = "Lago sent an answer Polaris cannot read"
+    kind = ErrorKind.LAGO_MALFORMED
 
 
 # -- Operations and edits -----------------------------------------------------
 class OperationNotAllowed(PolarisError):
     title = "Operation not allowed"
+    kind = ErrorKind.OPERATION_NOT_ALLOWED
 
 
 class UnmanagedCharger(PolarisError):
     title = "Unmanaged charger"
+    kind = ErrorKind.UNMANAGED_CHARGER
 
 
 class InvalidParams(PolarisError):
     """A param failed validation. ``field_errors`` maps field name -> message."""
 
     title = "Invalid parameters"
+    kind = ErrorKind.INVALID_PARAMS
 
     def __init__(self, field_errors: dict[str, str], message: str = "") -> None:
         self.field_errors = dict(field_errors)
@@ -108,19 +160,42 @@ class InvalidParams(PolarisError):
 
 class PermissionDenied(PolarisError):
     title = "Not allowed for your role"
+    kind = ErrorKind.PERMISSION_DENIED
 
 
 class DuplicateSubmit(PolarisError):
     title = "Already submitted"
+    kind = ErrorKind.DUPLICATE_SUBMIT
 
 
 class NotFound(PolarisError):
     title = "Not found"
+    kind = ErrorKind.NOT_FOUND
 
 
 class StoreError(PolarisError):
     title = "Local store error"
+    kind = ErrorKind.STORE
 
 
 class ConfigError(PolarisError):
     title = "Configuration error"
+    kind = ErrorKind.CONFIG
+
+
+class RevertRefused(PolarisError):
+    """A revert that cannot restore the earlier state exactly, or was already done."""
+
+    title = "Cannot revert"
+    kind = ErrorKind.REVERT_REFUSED
+
+
+def error_classes() -> dict[str, type[PolarisError]]:
+    """Every error class by name (to read the kind of a row stored by name)."""
+    found: dict[str, type[PolarisError]] = {}
+    pending: list[type[PolarisError]] = [PolarisError]
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return found
