@@ -34,12 +34,12 @@ from textual.message_pump import MessagePump
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from polaris_tui.dialogs.help import HelpScreen, screen_keys
 from polaris_tui.models import ServiceEvent
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
-from polaris_tui.screens.help import HelpScreen, screen_keys
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.redact import redact

@@ -20,15 +20,15 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
+from polaris_tui.dialogs.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
 from polaris_tui.models import AuditEntry
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone, FilteredScreen
-from polaris_tui.screens.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows
-from polaris_tui.widgets.formatting import ago, when
 from polaris_tui.widgets.safe_text import clean, plain
+from polaris_tui.wording import ago, when
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
+from polaris_tui.dialogs.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
 from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
-from polaris_tui.screens.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
 from polaris_tui.widgets.card_header import CardHeader
@@ -36,8 +36,8 @@ from polaris_tui.widgets.card_record import CardRecord
 from polaris_tui.widgets.card_relations import CardRelations
 from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_verdict import CardVerdict
-from polaris_tui.widgets.formatting import ago
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from polaris_tui.screens.base import FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
-from polaris_tui.widgets.formatting import ago
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Static
 
+from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import (
     ChargerDetail,
     FleetChanged,
@@ -43,14 +44,12 @@ from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.models.operations import OPERATION_PARAMS
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
-from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.detail_panels import (
     LiveStatusPanel,
     SessionPanel,
     header_content,
     is_stale,
 )
-from polaris_tui.widgets.formatting import ago, when
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
@@ -62,6 +61,7 @@ from polaris_tui.widgets.operation_outcome import (
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
+from polaris_tui.wording import ago, when
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from polaris_tui.models import (
     TriageVerdict,
 )
 from polaris_tui.services.card_links import MAX_CHAIN, LinkResolution
+from polaris_tui.wording import when
 
 Q_VALID = "Does SteVe consider this card valid right now?"
 Q_LINKED = "Is the card linked to a Lago customer with an active subscription?"
@@ -43,13 +44,6 @@ TAP_TOLERANCE = timedelta(minutes=5)
 """With a tap time, events this close to it count as "about that time"."""
 
 SteveSource = Literal["live", "snapshot", "none"]
-
-
-def fmt_time(value: datetime | None) -> str:
-    """A UTC time for evidence lines: "2026-11-22 09:49:00Z"."""
-    if value is None:
-        return "—"
-    return value.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 # --------------------------------------------------------------------------
@@ -169,7 +163,7 @@ def tap_window(now: datetime, tap_at: datetime | None = None) -> TapWindow:
     return TapWindow(
         tap_at - TAP_TOLERANCE,
         tap_at + TAP_TOLERANCE,
-        f"within {int(TAP_TOLERANCE.total_seconds() // 60)} min of {fmt_time(tap_at)}",
+        f"within {int(TAP_TOLERANCE.total_seconds() // 60)} min of {when(tap_at)}",
     )
 
 
@@ -180,7 +174,7 @@ def tap_window(now: datetime, tap_at: datetime | None = None) -> TapWindow:
 
 def _source_note(source: SteveSource, data_as_of: datetime | None) -> str | None:
     if source == "snapshot":
-        return f"SteVe is unreachable: from the last snapshot of {fmt_time(data_as_of)}"
+        return f"SteVe is unreachable: from the last snapshot of {when(data_as_of)}"
     return None
 
 
@@ -236,9 +230,9 @@ def answer_valid(
         evidence.append(f"not blocked (max active transactions: {limit})")
     if own_expired:
         problems.append("expired")
-        evidence.append(f"expired on {fmt_time(tag.expiry_date)}: a tap is answered Expired")
+        evidence.append(f"expired on {when(tag.expiry_date)}: a tap is answered Expired")
     elif tag.expiry_date is not None:
-        evidence.append(f"expires {fmt_time(tag.expiry_date)}")
+        evidence.append(f"expires {when(tag.expiry_date)}")
     else:
         evidence.append("no expiry date")
     if (
@@ -393,7 +387,7 @@ def answer_linked(
 def _intercept_line(event: ScanEvent) -> str:
     connector = f" connector {event.connector_id}" if event.connector_id is not None else ""
     pairing = f" (pairing #{event.pairing_id})" if event.pairing_id is not None else ""
-    return f"scan.intercepted at {event.charge_box_id}{connector} on {fmt_time(event.occurred_at)}{pairing}"
+    return f"scan.intercepted at {event.charge_box_id}{connector} on {when(event.occurred_at)}{pairing}"
 
 
 def answer_intercepted(
@@ -421,7 +415,7 @@ def answer_intercepted(
         return TriageAnswer(
             question=Q_INTERCEPTED,
             answer="yes",
-            summary=f"Intercepted at {hits[0].charge_box_id} on {fmt_time(hits[0].occurred_at)}: "
+            summary=f"Intercepted at {hits[0].charge_box_id} on {when(hits[0].occurred_at)}: "
             "the rejection was scan-to-login doing its job",
             evidence=[_intercept_line(e) for e in hits],
             healthy=True,
@@ -469,7 +463,7 @@ def answer_accepted(
         reverse=True,
     )
     session_lines = [
-        f"session {t.id} started at {t.charge_box_id} connector {t.connector_id} on {fmt_time(t.start_timestamp)}"
+        f"session {t.id} started at {t.charge_box_id} connector {t.connector_id} on {when(t.start_timestamp)}"
         for t in started
     ]
     if hits:

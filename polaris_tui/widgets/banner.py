@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from polaris_tui.models import ConnectionState, SourceName, SourceState
-from polaris_tui.widgets.formatting import ago, when
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago, when
 
 DEMO_TEXT = "Demo: showing the built-in stand-in, not a real SteVe"
 

@@ -21,8 +21,8 @@ from polaris_tui.models import (
     SessionRow,
     SourceState,
 )
-from polaris_tui.widgets.formatting import ago, when
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago, when
 
 STEVE_UNREACHABLE_BANNER = (
     "SteVe is unreachable right now — charging history and hierarchy may be stale"

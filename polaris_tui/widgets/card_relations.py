@@ -18,8 +18,8 @@ from textual.widgets import DataTable
 from polaris_tui.models import CardView, RelatedTag
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import flag, sync_rows
-from polaris_tui.widgets.formatting import when
 from polaris_tui.widgets.safe_text import plain
+from polaris_tui.wording import when
 
 COLUMNS = (
     ("relation", "Relation"),

@@ -22,8 +22,8 @@ from polaris_tui.widgets.card_format import (
     source_age,
 )
 from polaris_tui.widgets.card_table import sync_rows
-from polaris_tui.widgets.formatting import duration, when
 from polaris_tui.widgets.safe_text import plain
+from polaris_tui.wording import duration, when
 
 COLUMNS = (
     ("tx", "Transaction"),

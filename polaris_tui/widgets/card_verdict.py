@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from polaris_tui.models import TriageAnswer, TriageVerdict
-from polaris_tui.widgets.formatting import ago
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago
 
 QUESTION_COUNT = 4
 """The runbook's Verify section asks four questions (``TriageVerdict.answers()``)."""

@@ -14,9 +14,9 @@ from textual.widgets import Static
 
 from polaris_tui.models import ChargerDetail, ConnectionState, Liveness, OpenSession
 from polaris_tui.widgets.fleet_table import STATUS_STYLE
-from polaris_tui.widgets.formatting import ago, duration, kwh, when
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago, duration, kwh, when
 
 LIVENESS_TEXT = {
     Liveness.ONLINE: ("● online", "bold $success"),

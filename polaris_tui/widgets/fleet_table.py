@@ -28,8 +28,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
 from polaris_tui.models import ChargerRow, Liveness
-from polaris_tui.widgets.freshness import short_age
 from polaris_tui.widgets.safe_text import clean, plain
+from polaris_tui.wording import short_age
 
 # How "interesting" a status is: lower sorts first in the default order.
 STATUS_RANK: dict[str, int] = {

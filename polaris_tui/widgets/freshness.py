@@ -11,29 +11,7 @@ from datetime import datetime
 
 from textual.content import Content
 
-from polaris_tui.widgets.formatting import ago
-
-
-def short_age(then: datetime | None, now: datetime) -> str:
-    """A compact age for table cells: "<1m", "4m", "3h05m", "2d", "—".
-
-    Coarse on purpose: a cell whose text does not change is not repainted, so
-    a 10,000-row fleet does not rewrite every age cell on every poll.
-    """
-    if then is None:
-        return "—"
-    seconds = int((now - then).total_seconds())
-    if seconds < 0:
-        return "future"
-    if seconds < 60:
-        return "<1m"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours}h{minutes % 60:02d}m"
-    return f"{hours // 24}d"
+from polaris_tui.wording import ago
 
 
 def as_of(fetched_at: datetime | None, now: datetime, *, stale: bool = False) -> Content:

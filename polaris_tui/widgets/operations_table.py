@@ -16,9 +16,9 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
-from polaris_tui.widgets.freshness import short_age
 from polaris_tui.widgets.operation_outcome import station_answer
 from polaris_tui.widgets.safe_text import clean, plain
+from polaris_tui.wording import short_age
 
 STATUS_STYLE = {
     OperationStatus.DRY_RUN: "cyan",

@@ -19,9 +19,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from polaris_tui.models import Pairing, ScanEvent
-from polaris_tui.widgets.formatting import ago, when
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import ago, when
 
 
 def _until(then: datetime, now: datetime) -> str:

@@ -15,16 +15,16 @@ from typing import Any
 
 from textual.widgets import Static
 
+from polaris_tui.dialogs.confirm import ConfirmDialog
+from polaris_tui.dialogs.help import HelpScreen
 from polaris_tui.models import ConnectionState, OperationStatus, SourceName
 from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.cards import CardsScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
-from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_table import CardTable
-from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operations_table import OperationsTable

@@ -27,6 +27,7 @@ from textual import events
 from textual.widgets import Input
 
 from polaris_tui.app import PolarisApp
+from polaris_tui.dialogs.help import HelpScreen
 from polaris_tui.models import CardEdit, CardEditKind
 from polaris_tui.models.errors import SteveRejected
 from polaris_tui.screens.audit_log import AuditLogScreen
@@ -34,7 +35,6 @@ from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.cards import CardsScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
-from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.store import Store

@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
+from polaris_tui.dialogs.help import HelpScreen
 from polaris_tui.models import CardEdit, CardEditKind, Role
 from polaris_tui.models.errors import PermissionDenied
 from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.cards import CardsScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
-from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices

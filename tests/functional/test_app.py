@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from polaris_tui.app import HookOptions, PolarisApp
 from polaris_tui.cli import free_port
+from polaris_tui.dialogs.help import HelpScreen
 from polaris_tui.models import (
     ConnectionState,
     FleetChanged,
@@ -26,7 +27,6 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import SteveRejected, StoreError
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
-from polaris_tui.screens.help import HelpScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.widgets.banner import DEMO_TEXT, SourceBanner
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
+from polaris_tui.dialogs.card_edit import CardEditDialog
+from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
-from polaris_tui.screens.card_edit import CardEditDialog
 from polaris_tui.widgets.card_verdict import VerdictAnswer
-from polaris_tui.widgets.confirm import ConfirmDialog
 
 from .conftest import settle, type_keys
 from .test_card_detail_runbook import answers, open_card, page, text

@@ -18,6 +18,7 @@ from textual.app import App
 from textual.widgets import Static
 
 from polaris_tui.app import PolarisApp
+from polaris_tui.dialogs.card_edit import CardEditDialog
 from polaris_tui.models import (
     AuditEntry,
     CardEdit,
@@ -38,7 +39,6 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import NotFound, SteveTimeout
 from polaris_tui.screens.card_detail import CardDetailScreen
-from polaris_tui.screens.card_edit import CardEditDialog
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.card_format import STEVE_UNREACHABLE_BANNER

@@ -14,6 +14,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Button, Static
 
+from polaris_tui.dialogs.card_edit import CardEditDialog, parse_expiry, parse_value
 from polaris_tui.models import (
     CardEdit,
     CardEditKind,
@@ -26,7 +27,6 @@ from polaris_tui.models import (
     TriageAnswer,
     TriageVerdict,
 )
-from polaris_tui.screens.card_edit import CardEditDialog, parse_expiry, parse_value
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -13,6 +13,7 @@ import asyncio
 
 from textual.widgets import Button, Static
 
+from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import Liveness, OperationStatus, Role, StopFollowup
 from polaris_tui.models.errors import (
     InvalidParams,
@@ -21,7 +22,6 @@ from polaris_tui.models.errors import (
     SteveUnreachable,
     TransactionNotActive,
 )
-from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.operation_form import OperationForm
 
 from .conftest import make_row, settle

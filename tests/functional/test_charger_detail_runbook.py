@@ -15,10 +15,10 @@ from typing import Any
 
 from textual.widgets import Static
 
+from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import OperationStatus, StopFollowup
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
-from polaris_tui.widgets.confirm import ConfirmDialog
 from polaris_tui.widgets.detail_panels import SessionPanel
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm

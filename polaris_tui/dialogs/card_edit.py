@@ -35,6 +35,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
+from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView
 from polaris_tui.widgets.card_format import (
     EDIT_LABELS,
@@ -44,9 +45,8 @@ from polaris_tui.widgets.card_format import (
     state_text,
     value_text,
 )
-from polaris_tui.widgets.confirm import ConfirmDialog
-from polaris_tui.widgets.formatting import when
 from polaris_tui.widgets.safe_text import clean
+from polaris_tui.wording import when
 
 ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,20}$")
 """SteVe's rule for an idTag (OcppTagForm): a parent must match it too."""
