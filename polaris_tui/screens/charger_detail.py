@@ -22,7 +22,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Static
@@ -31,7 +31,6 @@ from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import (
     ChargerDetail,
     FleetChanged,
-    Liveness,
     OpenSession,
     OperationChanged,
     OperationLogEntry,
@@ -41,7 +40,6 @@ from polaris_tui.models import (
     StopFollowup,
 )
 from polaris_tui.models.errors import NotFound, PolarisError
-from polaris_tui.models.operations import OPERATION_PARAMS
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.detail_panels import (
@@ -53,15 +51,20 @@ from polaris_tui.widgets.detail_panels import (
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
-    UNMANAGED_TEXT,
     Outcome,
     describe_entry,
     describe_error,
 )
 from polaris_tui.widgets.operations_table import OperationsTable
+from polaris_tui.widgets.remote_ops import (
+    RemoteOpsPanel,
+    close_in_db_question,
+    stop_question,
+    unlock_question,
+)
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
-from polaris_tui.wording import ago, when
+from polaris_tui.wording import when
 
 log = logging.getLogger(__name__)
 
@@ -104,24 +107,7 @@ class ChargerDetailScreen(PolarisScreen):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
                 yield SessionPanel(Content("Loading…"), id="current-session")
             with Container(id="detail-bottom"):
-                with Vertical(id="remote-ops", classes="panel"):
-                    yield Static(Content(""), id="ops-notice")
-                    yield OperationForm(OPERATION_PARAMS, can_submit=can_act, id="op-form")
-                    yield Static(Content(""), id="op-outcome")
-                    with Horizontal(id="followup-actions"):
-                        yield Button(Content("Refresh (r)"), id="op-refresh", compact=True)
-                        yield Button(
-                            Content("Unlock connector (u)"),
-                            id="op-unlock",
-                            compact=True,
-                            variant="warning",
-                        )
-                        yield Button(
-                            Content("Close in SteVe DB only (x)"),
-                            id="op-close-db",
-                            compact=True,
-                            variant="error",
-                        )
+                yield RemoteOpsPanel(can_submit=can_act, id="remote-ops", classes="panel")
                 yield ScanPanel(can_act=can_act, id="scan-panel")
             with Vertical(id="recent-ops", classes="panel"):
                 yield OperationsTable(id="recent-ops-table")
@@ -129,7 +115,6 @@ class ChargerDetailScreen(PolarisScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#remote-ops").border_title = Content("Remote operations")
         self.query_one("#recent-ops").border_title = Content("Recent operations")
         for name, handler in (
             ("fleet_signal", self._on_fleet),
@@ -140,8 +125,6 @@ class ChargerDetailScreen(PolarisScreen):
             signal = getattr(self.app, name, None)
             if signal is not None:
                 signal.subscribe(self, handler)
-        self.query_one("#op-refresh", Button).display = False
-        self.query_one("#op-outcome", Static).display = False
         self._show_followup(None)
         self._reload()
 
@@ -239,34 +222,13 @@ class ChargerDetailScreen(PolarisScreen):
         return self.detail.sessions[0]
 
     def _show_ops_notice(self, detail: ChargerDetail) -> None:
-        notice = self.query_one("#ops-notice", Static)
-        form = self.query_one(OperationForm)
-        row = detail.row
-        if not row.managed or row.liveness == Liveness.UNMANAGED:
-            form.display = False
-            notice.update(Content.assemble(("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT))
-            notice.display = True
-            return
-        form.display = True
         services = self.services
-        lines: list[Content] = []
-        if row.liveness == Liveness.OFFLINE:
-            lines.append(
-                Content.assemble(
-                    ("Charger is offline", "bold $error"),
-                    f" (last heartbeat {ago(row.last_heartbeat, self.now())}): "
-                    "operations cannot be delivered until it reconnects.",
-                )
-            )
-        if services is not None and not services.operator.can_act:
-            lines.append(
-                Content.styled(
-                    f"You are {clean(services.operator.name, limit=40)} (viewer): submitting is disabled.",
-                    "$warning",
-                )
-            )
-        notice.update(Content("\n").join(lines))
-        notice.display = bool(lines)
+        viewer = (
+            services.operator.name
+            if services is not None and not services.operator.can_act
+            else None
+        )
+        self.query_one(RemoteOpsPanel).show_notice(detail, self.now(), viewer_name=viewer)
 
     # -- follow-ups (stop accepted but still open) ------------------------------
     def _followup_entry(self) -> OperationLogEntry | None:
@@ -297,35 +259,15 @@ class ChargerDetailScreen(PolarisScreen):
         return session.transaction.connector_id if session else None
 
     def _show_followup(self, entry: OperationLogEntry | None) -> None:
-        still_open = entry is not None
-        self.query_one("#op-unlock", Button).display = still_open
-        self.query_one("#op-close-db", Button).display = still_open
-        if still_open and entry is not None and self._tracked_op in (None, entry.id):
+        panel = self.query_one(RemoteOpsPanel)
+        if entry is not None and self._tracked_op in (None, entry.id):
             self._show_outcome(describe_entry(entry))
-        if still_open and entry is not None:
-            connector = self._followup_connector(entry)
-            label = (
-                f"Unlock connector {connector} (u)"
-                if connector is not None
-                else "Unlock connector (u)"
-            )
-            self.query_one("#op-unlock", Button).label = Content(label)
-        self.query_one("#followup-actions").display = (
-            still_open or self.query_one("#op-refresh", Button).display
-        )
+        connector = self._followup_connector(entry) if entry is not None else None
+        panel.show_followup(entry is not None, connector)
         self.refresh_bindings()
 
     def _show_outcome(self, outcome: Outcome) -> None:
-        target = self.query_one("#op-outcome", Static)
-        target.update(outcome.content())
-        target.display = True
-        for tone in ("ok", "info", "warning", "error"):
-            target.set_class(outcome.tone == tone, f"-tone-{tone}")
-        self.query_one("#op-refresh", Button).display = outcome.offer_refresh
-        self.query_one(OperationForm).show_field_errors(outcome.field_errors)
-        self.query_one("#followup-actions").display = (
-            outcome.offer_refresh or self.query_one("#op-unlock", Button).display
-        )
+        self.query_one(RemoteOpsPanel).show_outcome(outcome)
 
     # -- live updates ---------------------------------------------------------
     def _on_fleet(self, event: FleetChanged) -> None:
@@ -369,16 +311,7 @@ class ChargerDetailScreen(PolarisScreen):
         ):
             tx = session.transaction
             name = session.card.display_name if session.card and session.card.display_name else ""
-            body = Content.assemble(
-                "Stop the live session on charger ",
-                (clean(self.charge_box_id, limit=80), "bold"),
-                ", connector ",
-                (str(tx.connector_id), "bold"),
-                ", idTag ",
-                (clean(tx.ocpp_id_tag, limit=60), "bold"),
-                f" ({clean(name, limit=60)})" if name else "",
-                f", transaction {tx.id}?\n\nA RemoteStopTransaction cannot be undone.",
-            )
+            body = stop_question(self.charge_box_id, tx, name)
             self.app.push_screen(
                 ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label="Stop session"),
                 callback=lambda ok: self._after_confirm(ok, event),
@@ -515,14 +448,7 @@ class ChargerDetailScreen(PolarisScreen):
         if connector is None:
             self.notify("No connector known for this session.", severity="warning", markup=False)
             return
-        body = Content.assemble(
-            "Send UnlockConnector to charger ",
-            (clean(self.charge_box_id, limit=80), "bold"),
-            ", connector ",
-            (str(connector), "bold"),
-            "?\n\nA station with a running transaction stops it first (reason UnlockCommand); "
-            "this often nudges stuck firmware into sending the missing StopTransaction.",
-        )
+        body = unlock_question(self.charge_box_id, connector)
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -540,15 +466,7 @@ class ChargerDetailScreen(PolarisScreen):
         tx_id = entry.params.get("transactionId")
         if not isinstance(tx_id, int):
             return
-        body = Content.assemble(
-            "Close transaction ",
-            (str(tx_id), "bold"),
-            " on ",
-            (clean(self.charge_box_id, limit=80), "bold"),
-            " in SteVe's database only?\n\nNothing is sent to the station: use this only for a "
-            "session the station will never close. The session will need to be reconciled "
-            "manually with billing. This is logged as DatabaseStopTransaction.",
-        )
+        body = close_in_db_question(self.charge_box_id, tx_id)
 
         def confirmed(ok: bool | None) -> None:
             if not ok:
