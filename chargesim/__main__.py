@@ -39,10 +39,8 @@ def _delay(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError("expected SECONDS or MIN:MAX") from exc
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="chargesim", description="Stand-in for SteVe (OCPP 1.6) and Lago."
-    )
+def parser(prog: str = "chargesim") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Stand-in for SteVe (OCPP 1.6) and Lago.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="SteVe's port (0 = a free port)")
     p.add_argument("--aux-port", type=int, default=0, help="Lago + control port (0 = a free port)")
@@ -147,10 +145,10 @@ async def _watch_parent(stop: asyncio.Event, parent: int) -> None:
         await asyncio.sleep(0.5)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m chargesim`` and the ``chargesim`` script."""
+def main(argv: list[str] | None = None, *, prog: str = "chargesim") -> int:
+    """Entry point of ``python -m chargesim``, the ``chargesim`` script and ``polaris sim``."""
     parent = os.getppid()
-    args = parser().parse_args(argv)
+    args = parser(prog).parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
         stream=sys.stderr,

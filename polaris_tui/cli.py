@@ -28,9 +28,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from polaris_tui.models.errors import ConfigError, PolarisError
+
+if TYPE_CHECKING:
+    from polaris_tui.services.settings import Settings
 
 log = logging.getLogger("polaris_tui.cli")
 
@@ -38,6 +41,14 @@ SIM_START_TIMEOUT = 30.0
 """Seconds to wait for the stand-in's JSON line before giving up."""
 
 HOOK_PATH = "/api/ocpp/pre-authorize"
+
+SCRIPT_COMMANDS = {
+    "fleet": "every charger as a table or --json (read-only, for scripts)",
+    "stuck": "stuck sessions; exit status 1 if any (for cron and monitoring)",
+    "ops": "the operation log, e.g. --since 1h",
+    "card": "a card's triage verdict with its evidence",
+}
+"""Read-only scripting commands, run by ``polaris_tui.commands``."""
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 DESCRIPTION = """\
@@ -58,6 +69,9 @@ commands:
                           run the stand-in alone (see `polaris sim --help`)
   polaris hook [--host H] [--port N]
                           run the scan-to-login pre-authorize hook server
+  polaris fleet|stuck|ops|card [--json] [...]
+                          read-only answers for scripts; `polaris stuck` exits 1
+                          when a session is stuck (see `polaris stuck --help`)
 
 configuration (flags > environment > file > defaults):
   file         ~/.config/polaris/config.toml, or --config PATH, or $POLARIS_CONFIG
@@ -112,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run without mouse tracking (less traffic over SSH, native text selection)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{sim,hook}")
+    parser.add_argument("--version", action="version", version=f"polaris {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="{sim,hook,fleet,stuck,ops,card}")
     commands.add_parser(
         "sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False
     )
@@ -120,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     hook.add_argument("--port", type=int, help="port to listen on (default 8787)")
     hook.add_argument("--config", metavar="PATH", type=Path, dest="hook_config", help="config file")
+    for name, summary in SCRIPT_COMMANDS.items():  # parsed by polaris_tui.commands
+        commands.add_parser(name, help=summary, add_help=False)
     return parser
 
 
@@ -128,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] == "sim":
         return run_sim(args_list[1:])
+    if args_list and args_list[0] in SCRIPT_COMMANDS:
+        from polaris_tui.commands import run_command
+
+        return run_command(args_list)
     args = build_parser().parse_args(args_list)
     try:
         if args.command == "hook":
@@ -138,11 +159,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def package_version() -> str:
+    """The installed package's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("polaris-tui")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def run_sim(argv: list[str]) -> int:
     """``polaris sim``: hand the arguments to the stand-in's own CLI."""
     from chargesim.__main__ import main as sim_main  # the one place polaris imports chargesim
 
-    result = sim_main(argv)
+    result = sim_main(argv, prog="polaris sim")
     return int(result or 0)
 
 
@@ -171,16 +202,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _setup_logging(state_dir: Path) -> Path:
-    """Log to a file: the terminal belongs to the UI (no print in the TUI)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "polaris.log"
-    logging.basicConfig(
-        filename=str(path),
-        level=logging.INFO,
-        format=LOG_FORMAT,
+def _setup_logging(state_dir: Path, settings: Settings) -> Path:
+    """Log to a rotating file: the terminal belongs to the UI (no print in the TUI)."""
+    from polaris_tui.logging_setup import setup_logging
+
+    return setup_logging(
+        state_dir,
+        level=settings.log.level,
+        max_bytes=settings.log.max_bytes,
+        backup_count=settings.log.backup_count,
     )
-    return path
 
 
 def _redact_logs(secrets: list[str]) -> None:
@@ -202,7 +233,7 @@ def run_console(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     state_dir = settings.store.path.parent
-    log_path = _setup_logging(state_dir)
+    log_path = _setup_logging(state_dir, settings)
     _redact_logs(settings.secrets())
     if settings.steve.url:
         app = make_app(settings)

@@ -15,25 +15,39 @@ reported by ``config_warnings()`` at start.
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir, user_state_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from polaris_tui.models import Operator, Role
 from polaris_tui.models.errors import ConfigError
+from polaris_tui.services.setting_forms import env_name, expected_form
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +104,7 @@ class _Section(BaseModel):
 class SteveSettings(_Section):
     """How to reach SteVe (REST API and, for live status, the manager pages)."""
 
-    url: str | None = None
+    url: str | None = Field(default=None, json_schema_extra={"form": "an http(s) URL"})
     """SteVe's base URL including its context path, e.g. ``http://host:8080/steve``.
     The REST API is under ``url + "/api/v1"``, the manager pages under ``url + "/manager"``."""
     api_user: str = "admin"
@@ -120,7 +134,7 @@ class SteveSettings(_Section):
 class LagoSettings(_Section):
     """How to reach Lago (billing)."""
 
-    url: str | None = None
+    url: str | None = Field(default=None, json_schema_extra={"form": "an http(s) URL"})
     """Lago's base URL, e.g. ``http://host:3000``; the REST API is under ``url + "/api/v1"``."""
     api_key: SecretStr | None = None
     """Lago API key (sent as ``Authorization: Bearer``)."""
@@ -161,14 +175,31 @@ class PollSettings(_Section):
     """Longest wait between cycles while a source keeps failing."""
 
 
+def _name_list(value: Any) -> Any:
+    """A list of names from TOML, or from the environment as ``ana,ben`` or ``["ana","ben"]``."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError('expected a JSON list such as ["ana", "ben"]') from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+NameList = Annotated[list[str], NoDecode, BeforeValidator(_name_list)]
+"""Names: a TOML list, or in the environment a comma list (``ana,ben``) or a JSON list."""
+
+
 class OperatorSettings(_Section):
     """Who is at the keyboard, and who may do what."""
 
     name: str = Field(default_factory=_os_user)
     """The operator's name recorded in every log row (default: the OS user)."""
-    admins: list[str] = Field(default_factory=list)
+    admins: NameList = Field(default_factory=list)
     """Names with the ``admin`` role: may submit operations and edit cards."""
-    viewers: list[str] = Field(default_factory=list)
+    viewers: NameList = Field(default_factory=list)
     """Names with the ``viewer`` role: may look and triage."""
     default_role: Role = Role.VIEWER
     """Role of a name in neither list."""
@@ -200,6 +231,25 @@ class UISettings(_Section):
 
     mouse: bool = True
     """Mouse support; off avoids any-motion tracking traffic over SSH and keeps native selection."""
+    theme: str | None = None
+    """Textual theme name (e.g. ``textual-dark``, ``nord``); the theme picker
+    (``ctrl+p`` → theme) saves its choice here. None: the built-in default."""
+
+
+class LogSettings(_Section):
+    """The log file (``polaris.log`` in the state directory)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Lowest level written. Per-request HTTP lines are DEBUG."""
+    max_bytes: int = Field(default=5_000_000, ge=10_000)
+    """The file rotates when it would grow past this many bytes."""
+    backup_count: int = Field(default=5, ge=1, le=100)
+    """Rotated files kept (``polaris.log.1`` … ``.N``)."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -228,6 +278,8 @@ class Settings(BaseSettings):
     """Pre-authorize hook server."""
     ui: UISettings = Field(default_factory=UISettings)
     """Terminal behaviour."""
+    log: LogSettings = Field(default_factory=LogSettings)
+    """The log file."""
     demo: bool = False
     """Run against the embedded stand-in (SteVe + Lago) with the demo fleet."""
 
@@ -276,13 +328,61 @@ def _settings_class_for(path: Path) -> type[Settings]:
     return _FromFile
 
 
+def _field_at(loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The model field at a validation error's location (``("poll", "interval_seconds")``)."""
+    model: Any = Settings
+    field: FieldInfo | None = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or fields is None or part not in fields:
+            return None
+        field = fields[part]
+        model = field.annotation
+    return field
+
+
+def _describe_one(error: Any) -> str:
+    loc = tuple(error.get("loc", ()))
+    where = ".".join(str(p) for p in loc) or "(top)"
+    names = f"{where} ({env_name(*map(str, loc))})" if loc else where
+    if error.get("type") == "extra_forbidden":
+        parent = _field_at(loc[:-1]) if len(loc) > 1 else None
+        model = parent.annotation if parent is not None else Settings
+        known = ", ".join(getattr(model, "model_fields", {}))
+        return f"{where}: unknown key (known here: {known})"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    field = _field_at(loc)
+    if field is None:
+        return f"{names}: {message}"
+    return f"{names}: expected {expected_form(field)} ({message})"
+
+
 def _describe(exc: ValidationError) -> str:
-    """Validation errors as "where: what", without the input values (they may be secrets)."""
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in error.get("loc", ())) or "(top)"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
+    """Validation errors on one line: key, environment name, expected form, never the value."""
+    return "; ".join(
+        _describe_one(error) for error in exc.errors(include_input=False, include_url=False)
+    )
+
+
+_SOURCE_FIELD = re.compile(r'field "([^"]+)"')
+
+
+def _describe_source_error(exc: SettingsError) -> str:
+    """pydantic-settings could not even decode an environment value (e.g. a section as
+    a whole): name the variable and how to write it instead."""
+    match = _SOURCE_FIELD.search(str(exc))
+    if match is None:
+        return f"cannot read the settings from the environment ({exc})"
+    name = match.group(1)
+    field = Settings.model_fields.get(name)
+    if field is not None and hasattr(field.annotation, "model_fields"):
+        first = next(iter(field.annotation.model_fields))  # type: ignore[union-attr]
+        return (
+            f"{env_name(name)}: a section cannot be set as a whole; "
+            f"set each key, e.g. {env_name(name, first)}=..."
+        )
+    form = expected_form(field) if field is not None else "a valid value"
+    return f"{env_name(name)}: expected {form}"
 
 
 def load_settings(
@@ -318,6 +418,8 @@ def load_settings(
         return _settings_class_for(path)(**overrides)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings ({path}): {_describe(exc)}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid settings: {_describe_source_error(exc)}") from None
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""The log file: size-rotated, at the configured level, secrets redacted.
+
+The terminal belongs to the UI, so Polaris logs to
+``<state dir>/polaris.log``. Per-request lines of the HTTP libraries
+(httpx's "HTTP Request: …", aiohttp's access log) are demoted to DEBUG:
+at INFO a console polling every 5 s wrote about 14 MB a day of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+LOG_NAME = "polaris.log"
+
+REQUEST_LOGGERS = ("httpx", "httpcore", "aiohttp.access")
+"""Loggers that write one line per HTTP request: their INFO lines become DEBUG."""
+
+
+class DemoteToDebug(logging.Filter):
+    """Turn INFO records of a chatty logger into DEBUG ones (handlers then drop them
+    unless the log level is DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO:
+            record.levelno = logging.DEBUG
+            record.levelname = "DEBUG"
+        return True
+
+
+def setup_logging(
+    state_dir: Path,
+    *,
+    level: str = "INFO",
+    max_bytes: int = 5_000_000,
+    backup_count: int = 5,
+) -> Path:
+    """Send every log record at ``level`` or above to a rotating file in ``state_dir``.
+
+    Returns:
+        The log file's path.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / LOG_NAME
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+    )
+    numeric = logging.getLevelName(level.upper())
+    handler.setLevel(numeric)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in REQUEST_LOGGERS:
+        chatty = logging.getLogger(name)
+        if not any(isinstance(f, DemoteToDebug) for f in chatty.filters):
+            chatty.addFilter(DemoteToDebug())
+    return path
