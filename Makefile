@@ -8,6 +8,9 @@ STAMP   = $(VENV)/.installed
 .PHONY: run test lint bench sim clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "Polaris needs Python 3.11+; $(PYTHON) is $$($(PYTHON) -V 2>&1)." \
+	       "Run e.g.: make PYTHON=python3.11 run"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,lint]'

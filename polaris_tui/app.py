@@ -82,6 +82,8 @@ class PolarisApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("ctrl+s", "export_table", "Export the table (CSV or JSON)", show=False),
+        Binding("y", "copy_id", "Copy the id under the cursor", show=False),
     ]
 
     def __init__(
@@ -124,6 +126,9 @@ class PolarisApp(App[None]):
         self._loop_thread = threading.get_ident()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sighup_installed = False
+        self.config_path: Path | None = None
+        """The config file the theme choice is saved to (None: not saved; set by the CLI)."""
+        self._theme_applied = False
         self.startup_notices: list[str] = []
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
@@ -133,6 +138,7 @@ class PolarisApp(App[None]):
         self._loop_thread = threading.get_ident()
         self._loop = asyncio.get_running_loop()
         self._install_sighup()
+        self._apply_saved_theme()
         self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
         for notice in self.startup_notices:
             self.notify(
@@ -409,6 +415,93 @@ class PolarisApp(App[None]):
 
     async def _refresh_now(self) -> None:
         await self.services.poller.refresh_now()
+
+    def action_export_table(self) -> None:
+        """``ctrl+s``: save the table on screen, as shown, as CSV or JSON."""
+        from polaris_tui.widgets.table_export import (
+            ExportDialog,
+            export_name,
+            table_contents,
+            table_on,
+        )
+
+        table = table_on(self.screen)
+        if table is None:
+            self.notify("There is no table on this screen to export.", markup=False)
+            return
+        columns, rows = table_contents(table)  # as shown now, before the dialog covers it
+        name = export_name(table)
+        folder = self.export_dir()
+
+        def chosen(fmt: str | None) -> None:
+            if fmt in ("csv", "json"):
+                self.run_worker(
+                    self._export(columns, rows, fmt, name, folder),
+                    name="export",
+                    group="export",
+                    exit_on_error=False,
+                )
+
+        self.push_screen(ExportDialog(len(rows), clean(name), clean(str(folder))), chosen)
+
+    def export_dir(self) -> Path:
+        from polaris_tui.services.export import default_export_dir
+
+        return self.settings.ui.export_dir or default_export_dir()
+
+    async def _export(
+        self, columns: list[str], rows: list[list[str]], fmt: Any, name: str, folder: Path
+    ) -> Path:
+        from polaris_tui.services.export import export_table
+
+        path = await asyncio.to_thread(
+            export_table, columns, rows, fmt=fmt, folder=folder, name=name, at=self.clock.now()
+        )
+        log.info("exported %d rows of %s to %s", len(rows), name, path)
+        self.notify(clean(f"Saved {len(rows)} rows to {path}"), title="Exported", markup=False)
+        return path
+
+    def action_copy_id(self) -> None:
+        """``y``: copy the id under the cursor (OSC 52: works over SSH). The only
+        place Polaris writes the clipboard: always the operator's own key press."""
+        from polaris_tui.widgets.table_export import copy_target
+
+        target = copy_target(self.screen)
+        if target is None:
+            self.notify("Nothing to copy here.", markup=False)
+            return
+        what, value = target
+        self.copy_to_clipboard(value)
+        self.notify(clean(f"Copied {what} {value}"), title="Clipboard", markup=False, timeout=4)
+
+    # -- theme: the picker's choice is saved to the config file ---------------------
+    def _apply_saved_theme(self) -> None:
+        wanted = self.settings.ui.theme
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif wanted:
+            self.notify(
+                clean(f"Unknown theme {wanted!r} in ui.theme; using the default."),
+                title="Configuration",
+                severity="warning",
+                markup=False,
+            )
+        self._theme_applied = True
+
+    def watch_theme(self, theme: str) -> None:
+        if not self._theme_applied or self.config_path is None:
+            return
+        if theme == self.settings.ui.theme:
+            return
+        self.settings.ui.theme = theme
+        self.run_worker(self._save_theme(theme), name="save-theme", exit_on_error=False)
+
+    async def _save_theme(self, theme: str) -> None:
+        from polaris_tui.services.settings import save_setting
+
+        assert self.config_path is not None
+        await asyncio.to_thread(save_setting, self.config_path, "ui", "theme", theme)
+        log.info("theme %s saved to %s", theme, self.config_path)
 
     async def action_quit(self) -> None:
         await self.close_services()

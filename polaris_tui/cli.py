@@ -238,6 +238,7 @@ def run_console(args: argparse.Namespace) -> int:
     if settings.steve.url:
         app = make_app(settings)
         app.startup_notices = warnings
+        app.config_path = resolve_config_path(args.config)
         app.run(mouse=settings.ui.mouse)
         return 0
 
@@ -273,6 +274,7 @@ def run_console(args: argparse.Namespace) -> int:
         _redact_logs(settings.secrets())
         app = make_app(settings, demo=True, hook=HookOptions("127.0.0.1", hook_port, hook_key))
         app.startup_notices = warnings
+        app.config_path = resolve_config_path(args.config)
         app.run(mouse=settings.ui.mouse)
     finally:
         demo.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LOG_NAME = "polaris.log"
+HANDLER_NAME = "polaris-file"
 
 REQUEST_LOGGERS = ("httpx", "httpcore", "aiohttp.access")
 """Loggers that write one line per HTTP request: their INFO lines become DEBUG."""
@@ -50,9 +51,10 @@ def setup_logging(
     numeric = logging.getLevelName(level.upper())
     handler.setLevel(numeric)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(old)  # a second call (tests, reload) replaces, never doubles
         old.close()
     root.addHandler(handler)
     root.setLevel(numeric)

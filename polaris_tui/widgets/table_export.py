@@ -1,0 +1,140 @@
+"""``ctrl+s`` and ``y`` on tables: what to export, what to copy, and the format dialog.
+
+Export takes the table exactly as shown: its columns in order and its rows in
+display order, so the filter and the sort on screen are what is saved. Copy
+takes the one id an operator pastes elsewhere: a ChargeBox ID, an idTag or a
+transaction id, depending on where the cursor is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Static
+
+from polaris_tui.widgets.card_table import CardTable, current_key
+from polaris_tui.widgets.fleet_table import FleetTable
+from polaris_tui.widgets.operations_table import OperationsTable
+
+TABLE_NAMES = {
+    "fleet-table": "fleet",
+    "oplog-table": "operation-log",
+    "recent-ops-table": "charger-operations",
+    "cards-table": "cards",
+    "audit-table": "audit-log",
+}
+"""File name stem of each table's export."""
+
+
+def table_on(screen: Screen[Any]) -> DataTable[Any] | None:
+    """The table ``ctrl+s`` means: the focused one, else the first one shown."""
+    focused = screen.focused
+    if isinstance(focused, DataTable):
+        return focused
+    for table in screen.query(DataTable):
+        if table.display:
+            return table
+    return None
+
+
+def _text(cell: object) -> str:
+    if isinstance(cell, Text | Content):
+        return cell.plain
+    return "" if cell is None else str(cell)
+
+
+def table_contents(table: DataTable[Any]) -> tuple[list[str], list[list[str]]]:
+    """Column labels and every row's cells as plain text, in display order."""
+    columns = [_text(column.label) for column in table.ordered_columns]
+    rows = [[_text(cell) for cell in table.get_row(row.key)] for row in table.ordered_rows]
+    return columns, rows
+
+
+def export_name(table: DataTable[Any]) -> str:
+    return TABLE_NAMES.get(table.id or "", table.id or "table")
+
+
+def copy_target(screen: Screen[Any]) -> tuple[str, str] | None:
+    """``(what, value)`` for ``y`` on this screen, or None when there is nothing to copy."""
+    table = screen.focused if isinstance(screen.focused, DataTable) else None
+    if isinstance(table, FleetTable | CardTable):
+        key = current_key(table)
+        if key is not None:
+            return ("ChargeBox ID" if isinstance(table, FleetTable) else "idTag", key)
+    if isinstance(table, OperationsTable):
+        entry = table.entry_at_cursor()
+        if entry is not None:
+            tx = entry.params.get("transactionId")
+            if tx is not None:
+                return ("transaction id", str(tx))
+            return ("ChargeBox ID", entry.charge_box_id)
+    selected = getattr(screen, "selected", None)  # the audit log's entry under the cursor
+    if callable(selected) and table is not None and table.id == "audit-table":
+        entry = selected()
+        if entry is not None:
+            return ("idTag", entry.id_tag)
+    detail = getattr(screen, "detail", None)  # the charger page: its open session first
+    if detail is not None and getattr(detail, "sessions", None):
+        return ("transaction id", str(detail.sessions[0].transaction.id))
+    charge_box_id = getattr(screen, "charge_box_id", None)
+    if isinstance(charge_box_id, str):
+        return ("ChargeBox ID", charge_box_id)
+    id_tag = getattr(screen, "id_tag", None)
+    if isinstance(id_tag, str):
+        return ("idTag", id_tag)
+    return None
+
+
+class ExportDialog(ModalScreen[str | None]):
+    """Ask CSV or JSON; dismiss with ``"csv"``, ``"json"`` or None (cancel)."""
+
+    DEFAULT_CSS = """
+    ExportDialog { align: center middle; }
+    ExportDialog > Vertical {
+        width: 64; max-width: 95%; height: auto; border: thick $primary;
+        background: $surface; padding: 1 2;
+    }
+    ExportDialog #export-title { text-style: bold; margin-bottom: 1; }
+    ExportDialog #export-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    ExportDialog Button { margin-left: 2; }
+    """
+
+    BINDINGS = [
+        Binding("c", "choose('csv')", "CSV"),
+        Binding("j", "choose('json')", "JSON"),
+        Binding("escape", "choose(None)", "Cancel"),
+    ]
+
+    def __init__(self, rows: int, name: str, folder: str) -> None:
+        super().__init__()
+        self._rows = rows
+        self._name = name
+        self._folder = folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Content(f"Export {self._rows} rows of {self._name} as shown"), id="export-title"
+            )
+            yield Static(Content(f"into {self._folder}"), id="export-folder")
+            with Horizontal(id="export-buttons"):
+                yield Button(Content("Cancel (esc)"), id="export-cancel")
+                yield Button(Content("JSON (j)"), id="export-json")
+                yield Button(Content("CSV (c)"), id="export-csv", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-csv", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        choice = (event.button.id or "").removeprefix("export-")
+        self.dismiss(choice if choice in ("csv", "json") else None)
+
+    def action_choose(self, fmt: str | None) -> None:
+        self.dismiss(fmt)
