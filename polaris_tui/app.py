@@ -418,12 +418,8 @@ class PolarisApp(App[None]):
 
     def action_export_table(self) -> None:
         """``ctrl+s``: save the table on screen, as shown, as CSV or JSON."""
-        from polaris_tui.widgets.table_export import (
-            ExportDialog,
-            export_name,
-            table_contents,
-            table_on,
-        )
+        from polaris_tui.dialogs.export import ExportDialog
+        from polaris_tui.widgets.table_export import export_name, table_contents, table_on
 
         table = table_on(self.screen)
         if table is None:

@@ -23,7 +23,7 @@ from typing import Literal
 
 from platformdirs import user_state_dir
 
-from polaris_tui.services.errors import PolarisError
+from polaris_tui.models.errors import PolarisError
 
 ExportFormat = Literal["csv", "json"]
 

@@ -13,8 +13,8 @@ from typing import Any
 from textual.widgets import DataTable
 
 from polaris_tui.app import PolarisApp
+from polaris_tui.dialogs.export import ExportDialog
 from polaris_tui.widgets.fleet_table import FleetTable
-from polaris_tui.widgets.table_export import ExportDialog
 from tests.functional.conftest import SETTLE_TIMEOUT, open_charger, settle, type_keys
 
 
