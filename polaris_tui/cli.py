@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if args_list and args_list[0] == "sim":
         return run_sim(args_list[1:])
     if args_list and args_list[0] in SCRIPT_COMMANDS:
-        from polaris_tui.commands import run_command
+        from polaris_tui.commands.run import run_command
 
-        return run_command(args_list)
+        return run_command(args_list, start_demo=start_script_demo)
     args = build_parser().parse_args(args_list)
     try:
         if args.command == "hook":
@@ -279,6 +279,17 @@ def run_console(args: argparse.Namespace) -> int:
     finally:
         demo.stop()
     return 0
+
+
+def start_script_demo(log_path: Path) -> tuple[DemoStandIn, dict[str, str]]:
+    """A stand-in for one scripting command; nothing listens on its hook URL
+    (a scripting command never sees a tap). Returns it (to stop) and its JSON line."""
+    demo = DemoStandIn(
+        hook_url=f"http://127.0.0.1:{free_port()}{HOOK_PATH}",
+        hook_key=secrets.token_urlsafe(24),
+        log_path=log_path,
+    )
+    return demo, demo.start()
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polaris_tui.commands import output
-from polaris_tui.commands.session import open_services, settings_for
+from polaris_tui.commands.session import StartDemo, open_services, settings_for
 from polaris_tui.models import ChargerRow, ConnectionState, SourceName
 from polaris_tui.models.errors import PolarisError
 
@@ -203,9 +203,11 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+async def _run(args: argparse.Namespace, settings: Settings, start_demo: StartDemo) -> int:
     needs_steve = args.command != "ops"
-    async with open_services(args, settings, needs_steve=needs_steve) as services:
+    async with open_services(
+        args, settings, start_demo=start_demo, needs_steve=needs_steve
+    ) as services:
         return await COMMANDS[args.command](services, args)
 
 
@@ -224,8 +226,9 @@ def _log_to_file(settings: Settings) -> None:
         handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets=settings.secrets()))
 
 
-def run_command(argv: list[str]) -> int:
-    """Run ``polaris <command> ...`` (``argv`` starts with the command name)."""
+def run_command(argv: list[str], *, start_demo: StartDemo) -> int:
+    """Run ``polaris <command> ...`` (``argv`` starts with the command name);
+    ``start_demo`` starts the stand-in when no SteVe is configured."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "since", None) is not None:
@@ -236,7 +239,7 @@ def run_command(argv: list[str]) -> int:
     try:
         settings = settings_for(args)
         _log_to_file(settings)
-        return asyncio.run(_run(args, settings))
+        return asyncio.run(_run(args, settings, start_demo))
     except (PolarisError, CommandError) as error:
         print(f"polaris {args.command}: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -9,17 +9,25 @@ console's own demo store is never touched.
 from __future__ import annotations
 
 import argparse
-import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from polaris_tui.services.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from polaris_tui.services.core import PolarisServices
+
+
+class DemoProcess(Protocol):
+    def stop(self) -> None: ...
+
+
+StartDemo = Callable[[Path], tuple[DemoProcess, dict[str, str]]]
+"""Start the demo stand-in (log beside ``Path``): the process to stop and its JSON line.
+The CLI passes it in, so this package never imports the CLI."""
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,7 +66,11 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 @asynccontextmanager
 async def open_services(
-    args: argparse.Namespace, settings: Settings, *, needs_steve: bool = True
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    start_demo: StartDemo,
+    needs_steve: bool = True,
 ) -> AsyncIterator[PolarisServices]:
     """The services for ``args`` (not started: no loops, no resumed watchers).
 
@@ -84,28 +96,21 @@ async def open_services(
         finally:
             await services.close()
         return
-    async with _demo_services(args, settings) as services:
+    async with _demo_services(args, settings, start_demo) as services:
         yield services
 
 
 @asynccontextmanager
 async def _demo_services(
-    args: argparse.Namespace, settings: Settings
+    args: argparse.Namespace, settings: Settings, start_demo: StartDemo
 ) -> AsyncIterator[PolarisServices]:
-    from polaris_tui.cli import HOOK_PATH, DemoStandIn, free_port
     from polaris_tui.demo import seed_demo_store
     from polaris_tui.services.core import PolarisServices
     from polaris_tui.services.store import Store
 
     state_dir = settings.store.path.parent
     state_dir.mkdir(parents=True, exist_ok=True)
-    # Nothing listens on this hook URL: a scripting command never sees a tap.
-    demo = DemoStandIn(
-        hook_url=f"http://127.0.0.1:{free_port()}{HOOK_PATH}",
-        hook_key=secrets.token_urlsafe(24),
-        log_path=state_dir / "polaris.log",
-    )
-    info = demo.start()
+    demo, info = start_demo(state_dir / "polaris.log")
     try:
         with tempfile.TemporaryDirectory(prefix="polaris-demo-") as scratch:
             store_path = Path(scratch) / "demo.sqlite"

@@ -39,6 +39,7 @@ class ErrorKind(StrEnum):
     STORE = "store"
     CONFIG = "config"
     REVERT_REFUSED = "revert_refused"
+    EXPORT = "export"
 
 
 class PolarisError(Exception):
@@ -188,6 +189,13 @@ class RevertRefused(PolarisError):
 
     title = "Cannot revert"
     kind = ErrorKind.REVERT_REFUSED
+
+
+class ExportError(PolarisError):
+    """A ``ctrl+s`` export could not be written (folder or disk)."""
+
+    title = "Export failed"
+    kind = ErrorKind.EXPORT
 
 
 def error_classes() -> dict[str, type[PolarisError]]:

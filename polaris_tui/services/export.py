@@ -23,13 +23,9 @@ from typing import Literal
 
 from platformdirs import user_state_dir
 
-from polaris_tui.models.errors import PolarisError
+from polaris_tui.models.errors import ExportError
 
 ExportFormat = Literal["csv", "json"]
-
-
-class ExportError(PolarisError):
-    title = "Export failed"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
