@@ -7,6 +7,11 @@ on the slave side of ``os.openpty()`` with a fixed window size, reading every
 byte it writes to the terminal, typing keys into the master side, and then
 quitting with ``q`` or SIGHUP.
 
+Tests wait on what the terminal shows, never on a pause: ``wait_screen``
+feeds the bytes to a terminal emulator (``pyte``) and polls the visible
+text until a condition holds, with a deadline generous enough for a busy
+machine (``WAIT``); it returns as soon as the condition holds.
+
 The child gets a hermetic environment: no ``POLARIS_…`` variable from the
 machine running the tests, ``HOME`` in the test's temporary folder, and the
 log file beside the store (the CLI logs there).
@@ -23,11 +28,17 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyte
+
 REPO = Path(__file__).resolve().parents[2]
+
+WAIT = 90.0
+"""Deadline for one on-screen condition. Only a hang reaches it, so it is
+generous: under load a screen can take many seconds to draw."""
 
 KEYS = {
     "enter": b"\r",
@@ -42,10 +53,16 @@ KEYS = {
 class PtyPolaris:
     """A running ``polaris`` on a pseudo-terminal (use ``run_polaris``)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], master: int) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], master: int, *, cols: int = 120, rows: int = 40
+    ) -> None:
         self.proc = proc
         self.master = master
         self._out = bytearray()
+        self._screen = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self._screen)
+        self._fed = 0
+        """How much of ``_out`` the emulator has seen (it is fed lazily, by the waiter)."""
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
         self._reader.start()
@@ -84,6 +101,25 @@ class PtyPolaris:
                 return data in self.output[after:]
             time.sleep(0.05)
         return False
+
+    def screen_text(self) -> str:
+        """What the terminal shows now, one line per row (trailing blanks cut)."""
+        with self._lock:
+            pending, self._fed = bytes(self._out[self._fed :]), len(self._out)
+        if pending:
+            self._stream.feed(pending)
+        return "\n".join(line.rstrip() for line in self._screen.display)
+
+    def wait_screen(self, condition: str | Callable[[str], bool], *, timeout: float = WAIT) -> bool:
+        """Wait until the screen shows ``condition`` (a text, or a test on the screen text)."""
+        check = condition if callable(condition) else (lambda text: condition in text)
+        deadline = time.monotonic() + timeout
+        while True:
+            if check(self.screen_text()):
+                return True
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return check(self.screen_text())
+            time.sleep(0.05)
 
     def settle(self, quiet: float = 0.6, *, timeout: float = 10.0) -> None:
         """Wait until the terminal has been quiet for ``quiet`` seconds."""
@@ -173,7 +209,7 @@ def run_polaris(
         raise
     finally:
         os.close(slave)
-    running = PtyPolaris(proc, master)
+    running = PtyPolaris(proc, master, cols=cols, rows=rows)
     try:
         yield running
     finally:

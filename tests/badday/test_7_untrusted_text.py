@@ -55,7 +55,7 @@ from .hostile import (
     seed_hostile_sim,
     seed_hostile_store,
 )
-from .ptyrun import run_polaris
+from .ptyrun import WAIT, run_polaris
 
 OPERATOR = "ana[/]\x1b]0;evil\x07\u202e"
 """The operator's own name is untrusted too (it lands in every log row)."""
@@ -260,6 +260,11 @@ def test_no_markup_escape_is_relied_on() -> None:
 # -- the real process, the bytes on the terminal --------------------------------------
 
 
+def footer(screen: str) -> str:
+    """The key bar (the last line): it tells which widget has focus."""
+    return screen.rstrip().rsplit("\n", 1)[-1]
+
+
 def test_no_escape_byte_from_data_reaches_the_terminal(
     hostile_settings: Any, sim: Any, tmp_path: Path
 ) -> None:
@@ -282,34 +287,41 @@ def test_no_escape_byte_from_data_reaches_the_terminal(
         "POLARIS_STEVE__WEB_PASSWORD": sim.web_password,
     }
     with run_polaris(args, home=tmp_path / "home", env=env, cols=160, rows=50) as polaris:
-        assert polaris.wait_for("CP-ALPHA-01", timeout=30), polaris.output[-3000:]
-        polaris.settle()
-        polaris.type("/", *"EV-", "enter")  # the fleet filtered to the hostile chargers
-        polaris.settle()
-        for _ in range(2):
-            mark = polaris.mark()
-            polaris.type("enter")  # open the charger under the cursor
-            assert polaris.wait_for("Live status", timeout=15, after=mark)
-            polaris.settle()
-            polaris.type("escape", "down")
-        polaris.type("escape", "c")  # cards, filtered to the hostile ones
-        polaris.settle()
-        polaris.type("/", *"TAG-", "enter")
-        polaris.settle()
-        for _ in range(2):
-            mark = polaris.mark()
-            polaris.type("enter")  # a hostile card's page: verdict, customer, note
-            assert polaris.wait_for("consider this card valid", timeout=15, after=mark)
-            polaris.settle()
-            polaris.type("escape", "down")
-        polaris.type("escape", "escape")
-        polaris.settle()
-        polaris.type("ctrl+p", *"EV-")  # the palette
-        polaris.settle()
-        polaris.type("escape", "?")
-        polaris.settle()
-        polaris.type("escape", "q")
-        code = polaris.wait(15)
+        # Each key waits for the screen it needs: keys that land early go astray,
+        # and an escape followed at once by a key reads as alt+key.
+        def step(keys: tuple[str, ...], condition: Any, what: str) -> None:
+            polaris.type(*keys)
+            assert polaris.wait_screen(condition), f"{what}:\n{polaris.screen_text()}"
+
+        step((), lambda s: "CP-ALPHA-01" in s and "s Sort" in footer(s), "the fleet")
+        step(("/",), lambda s: "s Sort" not in footer(s), "the fleet filter has focus")
+        step(tuple("EV-"), lambda s: "CP-ALPHA-01" not in s, "the hostile chargers only")
+        step(("enter",), lambda s: "s Sort" in footer(s), "the fleet table has focus")
+        for _ in range(2):  # open the charger under the cursor, then the next one
+            step(("enter",), lambda s: "Live status" in s and "Loading" not in s, "a charger")
+            step(("escape",), lambda s: "Live status" not in s and "s Sort" in footer(s), "back")
+            polaris.type("down")
+        step(("c",), lambda s: "b Blocked" in footer(s) and " cards · " in s, "the cards")
+        step(("/",), lambda s: "b Blocked" not in footer(s), "the cards filter has focus")
+        step(tuple("TAG-"), "matching “TAG-”", "the hostile cards only")
+        step(("enter",), lambda s: "b Blocked" in footer(s), "the cards table has focus")
+        for _ in range(2):  # a hostile card's page: verdict, customer, note
+            step(("enter",), "consider this card valid", "a card's page")
+            step(
+                ("escape",),
+                lambda s: "consider this card valid" not in s and "b Blocked" in footer(s),
+                "back to the cards",
+            )
+            polaris.type("down")
+        step(("escape",), lambda s: "matching “TAG-”" not in s, "the cards unfiltered")
+        step(("escape",), lambda s: "s Sort" in footer(s), "back to the fleet")
+        step(("ctrl+p",), "Search for commands", "the palette")
+        step(tuple("EV-"), "EV-close", "the palette's hostile chargers")
+        step(("escape",), lambda s: "Search for commands" not in s, "the palette closed")
+        step(("?",), "Keys — Fleet", "the help")
+        step(("escape",), lambda s: "Keys — Fleet" not in s, "the help closed")
+        polaris.type("q")
+        code = polaris.wait(WAIT)
         output = polaris.output
     assert code == 0, output[-3000:]
     found = {name: seq for name, seq in FORBIDDEN_OUTPUT.items() if seq in output}
