@@ -1,4 +1,4 @@
-"""Shared stand-in fixtures for every test folder.
+"""Shared fixtures for every test folder: the stand-in and the clock.
 
 ``sim`` is a fresh stand-in (``chargesim``) per test: the deterministic demo
 fleet of docs/demo-fleet.md with the clock frozen at ``FROZEN_NOW``. It runs in
@@ -15,9 +15,16 @@ from datetime import UTC, datetime
 import pytest
 
 from chargesim.testing import SimHandle, start_sim_thread
+from polaris_tui.services.clock import FixedClock
 
 FROZEN_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 """The instant the ``sim`` fixture's clock is frozen at."""
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock frozen at ``FROZEN_NOW``, so every "x ago" is deterministic."""
+    return FixedClock(FROZEN_NOW)
 
 
 @pytest.fixture

@@ -14,16 +14,11 @@ import pytest
 from polaris_tui.models import CardChanged, CardEdit, CardEditKind, CardMeta, Operator, Role
 from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, SteveUnreachable
 from polaris_tui.services.cards import CardService, RevertRefused
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.store import Store
-from tests.unit.test_cards_fakes import NOW, FakePoller, FakeSteve, demo_lago, demo_meta, demo_tags
+from tests.fakes.steve import FakeSteve
+from tests.unit.test_cards_fakes import NOW, FakePoller, demo_lago, demo_meta, demo_tags
 
 ADMIN = Operator(name="ada", role=Role.ADMIN)
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
 
 
 @pytest.fixture
@@ -37,7 +32,7 @@ async def store(tmp_path, clock):
 
 @pytest.fixture
 def steve(clock):
-    return FakeSteve(clock, demo_tags())
+    return FakeSteve(clock=clock, tags=demo_tags())
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ import pytest
 
 from polaris_tui.models import ConnectionState, Operator, Role, SourceName
 from polaris_tui.services.cards import CardService
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.store import Store
+from tests.fakes.steve import FakeSteve
 from tests.unit.test_cards_fakes import (
     NOW,
     FakePoller,
-    FakeSteve,
     demo_lago,
     demo_meta,
     demo_tags,
@@ -22,11 +21,6 @@ from tests.unit.test_cards_fakes import (
 )
 
 SNAPSHOT_AT = NOW - timedelta(minutes=7)
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ async def store(tmp_path, clock):
 
 @pytest.fixture
 def steve(clock):
-    return FakeSteve(clock, demo_tags(), demo_transactions())
+    return FakeSteve(clock=clock, tags=demo_tags(), transactions=demo_transactions())
 
 
 @pytest.fixture

@@ -1,15 +1,13 @@
-"""In-memory SteVe, Lago and poller for the card service tests (no tests here).
+"""In-memory Lago, poller and demo data for the card service tests (no tests here).
 
-The fake SteVe follows the tag PUT rules of contracts/STEVE.md §2 (every
-field replaced: an omitted ``maxActiveTransactionCount`` becomes 1, an
-omitted expiry is cleared, a past ``expiryDate`` is a 400, an unknown parent
-a 500), so a service that forgets a field is caught here too.
+The fake SteVe is ``tests.fakes.steve.FakeSteve`` (re-exported here): it
+follows the tag PUT rules of contracts/STEVE.md §2, so a service that
+forgets a field is caught here too.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from polaris_tui.models import (
     CardMeta,
@@ -22,85 +20,9 @@ from polaris_tui.models import (
     SourceState,
     Transaction,
 )
-from polaris_tui.models.errors import LagoUnreachable, SteveRejected, SteveUnreachable
+from polaris_tui.models.errors import LagoUnreachable
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-def _parse(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-class FakeSteve:
-    def __init__(self, clock, tags: list[OcppTag], transactions: list[Transaction] = ()):
-        self.clock = clock
-        self.tags = {t.ocpp_tag_pk: t for t in tags}
-        self.transactions = list(transactions)
-        self.down = False
-        self.put_fails = False
-        self.calls: list[tuple[str, Any]] = []
-        self.on_put = None  # async callback(pk, form) run before the PUT is applied
-
-    def _check(self, what: str) -> None:
-        self.calls.append((what, None))
-        if self.down:
-            raise SteveUnreachable("connection refused")
-
-    async def list_tags(self, **filters) -> list[OcppTag]:
-        self._check("list_tags")
-        tags = [t.model_copy(deep=True) for t in self.tags.values()]
-        if "idTag" in filters:
-            tags = [t for t in tags if t.id_tag == filters["idTag"]]
-        return tags
-
-    async def find_tag(self, id_tag: str) -> OcppTag | None:
-        found = await self.list_tags(idTag=id_tag)
-        return found[0] if found else None
-
-    async def update_tag(self, pk: int, form: dict[str, Any]) -> OcppTag:
-        self._check("update_tag")
-        self.calls[-1] = ("update_tag", dict(form))
-        if self.on_put is not None:
-            await self.on_put(pk, form)
-        if self.put_fails:
-            raise SteveRejected("Internal Server Error", status=500)
-        old = self.tags[pk]
-        expiry = _parse(form.get("expiryDate"))
-        if expiry is not None and expiry <= self.clock.now():
-            raise SteveRejected("Error understanding the request", status=400)
-        parent = form.get("parentIdTag")
-        ids = {t.id_tag for t in self.tags.values()}
-        if parent is not None and parent not in ids:
-            raise SteveRejected("FK violation", status=500)
-        max_active = form.get("maxActiveTransactionCount")
-        max_active = 1 if max_active is None else max_active
-        new = old.model_copy(
-            update={
-                "parent_id_tag": parent,
-                "expiry_date": expiry,
-                "max_active_transaction_count": max_active,
-                "blocked": max_active == 0,
-                "note": form.get("note"),
-            }
-        )
-        self.tags[pk] = new
-        return new.model_copy(deep=True)
-
-    async def list_transactions(self, *, id_tags=(), **_kw) -> list[Transaction]:
-        self._check("list_transactions")
-        wanted = set(id_tags)
-        return sorted(
-            (t for t in self.transactions if not wanted or t.ocpp_id_tag in wanted),
-            key=lambda t: t.id,
-            reverse=True,
-        )
-
-    def tag(self, id_tag: str) -> OcppTag:
-        return next(t for t in self.tags.values() if t.id_tag == id_tag)
 
 
 class FakeLago:

@@ -355,7 +355,7 @@ def test_kwh_values_are_converted():
 
 async def make_service(steve=None, store=None, poll=None):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
-    steve = steve or FakeSteve(chargers, active, tags, meters=demo_meters())
+    steve = steve or FakeSteve(chargers=chargers, active=active, tags=tags, meters=demo_meters())
     store = store or FakeStore(card_meta, inventory)
     clock = FixedClock(NOW)
     settings = Settings(poll=poll or PollSettings())
@@ -387,7 +387,7 @@ async def test_detail_reads_the_meter_and_feeds_rows():
     fleet, poller, steve, store, events = await make_service(
         poll=PollSettings(meter_samples_per_cycle=0)
     )
-    assert "transaction_details" not in steve.calls
+    assert "transaction_details" not in steve.counts()
     assert (
         not poller.row("CP-BRAVO-02").stuck and poller.row("CP-BRAVO-02").meter_checked_at is None
     )
@@ -402,7 +402,7 @@ async def test_detail_reads_the_meter_and_feeds_rows():
     assert bravo.row.stuck and bravo.sessions[0].stuck
     assert bravo.sessions[0].stuck_reason == "Newest meter value is 25 min old"
     assert bravo.steve_state.state == ConnectionState.LIVE
-    assert steve.calls["transaction_details"] == 2
+    assert steve.counts()["transaction_details"] == 2
     assert len(events) == published
 
     await poller.refresh_now()  # the next cycle's build uses the detail's reads
@@ -414,7 +414,7 @@ async def test_detail_reads_the_meter_and_feeds_rows():
 
 async def test_detail_and_row_agree_after_the_sampler():
     fleet, poller, steve, store, events = await make_service()
-    assert steve.calls["transaction_details"] == 3  # the sampler read every open session
+    assert steve.counts()["transaction_details"] == 3  # the sampler read every open session
     for cb in ("CP-ALPHA-01", "CP-BRAVO-02", "CP-JULIET-10"):
         row = poller.row(cb)
         detail = await fleet.detail(cb)
@@ -452,9 +452,9 @@ async def test_detail_falls_back_when_steve_is_down():
     steve.fail_all()
     await poller.refresh_now()
     assert poller.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
-    calls_before = dict(steve.calls)
+    calls_before = steve.counts()
     detail = await fleet.detail("CP-BRAVO-02")
-    assert steve.calls == calls_before  # no per-charger request while SteVe is unreachable
+    assert steve.counts() == calls_before  # no per-charger request while SteVe is unreachable
     assert detail.steve_state.state == ConnectionState.UNREACHABLE
     assert detail.row.open_session.transaction.id == 1011  # from the last good data
     session = detail.sessions[0]  # the sampler's last read, dated

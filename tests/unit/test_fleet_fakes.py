@@ -19,9 +19,9 @@ from polaris_tui.models import (
     OcppTag,
     Snapshot,
     Transaction,
-    TransactionDetails,
 )
-from polaris_tui.models.errors import SteveNotFound, SteveRejected, SteveUnreachable, StoreError
+from polaris_tui.models.errors import SteveRejected, StoreError
+from tests.fakes.steve import FakeSteve
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -160,50 +160,6 @@ def demo_meters() -> dict[int, list[MeterValue]]:
         1011: [meter(ago(minutes=m), 1000 + (180 - m) * 100) for m in range(179, 24, -1)],
         1012: [meter(ago(minutes=m), 1000 + min(50 - m, 15) * 100) for m in range(49, 0, -1)],
     }
-
-
-class FakeSteve:
-    """SteveClient stand-in: fixed data, call counters, failure switches."""
-
-    def __init__(
-        self, chargers, active, tags, *, meters: dict[int, list[MeterValue]] | None = None
-    ):
-        self.chargers = chargers
-        self.active = active
-        self.tags = tags
-        self.meters = meters or {}
-        self.calls: dict[str, int] = {}
-        self.fail: dict[str, Exception] = {}
-
-    def _hit(self, name: str) -> None:
-        self.calls[name] = self.calls.get(name, 0) + 1
-        if name in self.fail:
-            raise self.fail[name]
-
-    def fail_all(self, exc: Exception | None = None) -> None:
-        for name in ("live_status", "list_transactions", "list_tags", "transaction_details"):
-            self.fail[name] = exc or SteveUnreachable("connection refused")
-
-    async def live_status(self):
-        self._hit("live_status")
-        return [b.model_copy(deep=True) for b in self.chargers]
-
-    async def list_transactions(self, *, type="ALL", charge_box_ids=(), **_):  # noqa: A002
-        self._hit("list_transactions")
-        assert type == "ACTIVE"
-        wanted = set(charge_box_ids)
-        return [t for t in self.active if not wanted or t.charge_box_id in wanted]
-
-    async def list_tags(self, **_):
-        self._hit("list_tags")
-        return list(self.tags)
-
-    async def transaction_details(self, pk: int, *, energy_values_only: bool = True):
-        self._hit("transaction_details")
-        for t in self.active:
-            if t.id == pk:
-                return TransactionDetails(transaction=t, values=self.meters.get(pk, []))
-        raise SteveNotFound(f"There is no transaction with id '{pk}'")
 
 
 class FakeLago:

@@ -12,7 +12,6 @@ from pydantic import SecretStr
 
 from polaris_tui.models import Operator, Role
 from polaris_tui.models.errors import ConfigError
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.hook_server import (
     HOOK_PATH,
     build_hook_app,
@@ -37,11 +36,6 @@ def body(id_tag="CARD-KIOSK", charge_box_id="CP-FOXTROT-06", **extra) -> bytes:
     }
     payload.update(extra)
     return json.dumps(payload).encode()
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from polaris_tui.models import (
     Role,
     StopFollowup,
     Transaction,
-    TransactionDetails,
 )
 from polaris_tui.models.errors import (
     DuplicateSubmit,
@@ -53,6 +52,7 @@ from polaris_tui.services.operations import (
 )
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.store import Store
+from tests.fakes.steve import FakeSteve
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 CB = "CP-BRAVO-02"
@@ -82,49 +82,6 @@ def tx(pk: int = 1001, *, stopped: datetime | None = None, charge_box_id: str = 
     )
 
 
-class FakeSteve:
-    """The three client methods the service uses, scripted per test."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.answer: OperationEnvelope | BaseException = accepted()
-        self.on_call = None  # async hook run inside operation(), before answering
-        self.details: list[Transaction | BaseException] = [tx()]
-        self.detail_calls = 0
-        self.db_stops: list[int] = []
-        self.db_stop_error: BaseException | None = None
-
-    async def operation(self, name: str, body: dict[str, Any]) -> OperationEnvelope:
-        self.calls.append((name, body))
-        if self.on_call is not None:
-            await self.on_call(name, body)
-        if isinstance(self.answer, BaseException):
-            raise self.answer
-        return self.answer
-
-    async def transaction_details(
-        self, pk: int, *, energy_values_only: bool = True
-    ) -> TransactionDetails:
-        self.detail_calls += 1
-        item = self.details[0] if len(self.details) == 1 else self.details.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return TransactionDetails(
-            transaction=item.model_copy(update={"id": pk}) if item.id != pk else item
-        )
-
-    async def stop_transaction_in_db(self, pk: int) -> None:
-        if self.db_stop_error is not None:
-            raise self.db_stop_error
-        self.db_stops.append(pk)
-        self.details = [tx(pk, stopped=NOW)]
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
 @pytest.fixture
 async def store(tmp_path: Path, clock: FixedClock):
     s = await Store.open(tmp_path / "ops.sqlite", clock=clock)
@@ -136,7 +93,12 @@ async def store(tmp_path: Path, clock: FixedClock):
 
 @pytest.fixture
 def steve() -> FakeSteve:
-    return FakeSteve()
+    """SteVe accepts every operation; the session stays open until closed in its database."""
+    fake = FakeSteve()
+    fake.answer = accepted()
+    fake.details = [tx()]
+    fake.after_db_stop = lambda pk: tx(pk, stopped=NOW)
+    return fake
 
 
 @pytest.fixture
@@ -296,7 +258,7 @@ def test_valid_params_become_steve_body_fields():
 async def test_operations_outside_the_allowlist_are_refused(name, service, steve, store):
     with pytest.raises(OperationNotAllowed, match="not allowed"):
         await service.submit(CB, name, {}, dry_run=False, request_id="p")
-    assert steve.calls == [] and await store.recent_operations() == []
+    assert steve.sent() == [] and await store.recent_operations() == []
 
 
 async def test_forbidden_names_say_why(service):
@@ -318,7 +280,7 @@ async def test_unmanaged_charger_from_the_fleet_is_refused(steve, store, clock, 
     svc = make_service(steve, store, clock, events, managed=False)
     with pytest.raises(UnmanagedCharger, match="doesn't speak OCPP"):
         await stop(svc, dry_run=True)
-    assert steve.calls == [] and await store.recent_operations() == []
+    assert steve.sent() == [] and await store.recent_operations() == []
 
 
 async def test_unmanaged_charger_from_the_inventory_is_refused(service, steve, store):
@@ -327,7 +289,7 @@ async def test_unmanaged_charger_from_the_inventory_is_refused(service, steve, s
         await service.submit(
             "LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="p"
         )
-    assert steve.calls == [] and await store.recent_operations() == []
+    assert steve.sent() == [] and await store.recent_operations() == []
 
 
 @pytest.mark.parametrize("dry_run", [True, False])
@@ -339,7 +301,7 @@ async def test_viewers_cannot_submit_anything(dry_run, steve, store, clock, even
         await svc.submit(
             CB, "RemoteStopTransaction", {"transactionId": -5}, dry_run=dry_run, request_id="q"
         )
-    assert steve.calls == [] and await store.recent_operations() == []
+    assert steve.sent() == [] and await store.recent_operations() == []
 
 
 async def test_bad_params_write_nothing_and_send_nothing(service, steve, store, events):
@@ -348,7 +310,7 @@ async def test_bad_params_write_nothing_and_send_nothing(service, steve, store, 
             CB, "RemoteStopTransaction", {"transactionId": 0}, dry_run=False, request_id="p"
         )
     assert "transactionId" in info.value.field_errors
-    assert steve.calls == [] and await store.recent_operations() == [] and events == []
+    assert steve.sent() == [] and await store.recent_operations() == [] and events == []
 
 
 async def test_an_empty_request_id_is_refused(service, store):
@@ -364,7 +326,7 @@ async def test_dry_run_is_logged_and_never_reaches_steve(service, steve, store, 
     entry = await stop(service, dry_run=True)
     assert entry.status == OperationStatus.DRY_RUN and entry.dry_run
     assert entry.params == {"transactionId": 1001} and entry.requested_by == "ana"
-    assert steve.calls == []
+    assert steve.sent() == []
     assert [type(e) for e in events] == [OperationChanged]
     assert (await store.get_operation(entry.id)).status == OperationStatus.DRY_RUN
 
@@ -401,7 +363,7 @@ async def test_the_row_is_committed_before_steve_is_called(service, steve, store
         ("RemoteStopTransaction", "pending", '{"transactionId":1001}', "ana"),
         "write lock free",
     ]
-    assert steve.calls == [
+    assert steve.sent() == [
         ("RemoteStopTransaction", {"transactionId": 1001, "chargeBoxIdList": [CB]})
     ]
     assert entry.status == OperationStatus.SUBMITTED
@@ -499,7 +461,7 @@ async def test_steve_failures_leave_a_failed_row_with_the_reason(
     assert entry.task_id is None and entry.followup is None
     assert (await store.get_operation(entry.id)) == entry
     assert events[-1].entry.status == OperationStatus.FAILED
-    assert len(steve.calls) == 1  # never retried, never queued
+    assert len(steve.sent()) == 1  # never retried, never queued
 
 
 async def test_an_unexpected_error_is_recorded_not_left_pending(steve, store, clock, events):
@@ -518,7 +480,7 @@ async def test_the_same_press_is_not_sent_twice(service, steve, store):
     await stop(service, request_id="press-9")
     with pytest.raises(DuplicateSubmit):
         await stop(service, request_id="press-9")
-    assert len(steve.calls) == 1 and len(await store.recent_operations()) == 1
+    assert len(steve.sent()) == 1 and len(await store.recent_operations()) == 1
 
 
 async def test_an_identical_operation_in_flight_is_refused(service, steve, store):
@@ -529,19 +491,19 @@ async def test_an_identical_operation_in_flight_is_refused(service, steve, store
 
     steve.on_call = hold
     first = asyncio.create_task(stop(service, request_id="a"))
-    while not steve.calls:
+    while not steve.sent():
         await asyncio.sleep(0.01)
     with pytest.raises(DuplicateSubmit, match="still waiting"):
         await stop(service, request_id="b")
     release.set()
     assert (await first).status == OperationStatus.SUBMITTED
-    assert len(steve.calls) == 1 and len(await store.recent_operations()) == 1
+    assert len(steve.sent()) == 1 and len(await store.recent_operations()) == 1
 
 
 async def test_cancelled_while_steve_has_it_marks_interrupted(service, steve, store):
     steve.on_call = lambda name, body: asyncio.sleep(30)
     task = asyncio.create_task(stop(service))
-    while not steve.calls:
+    while not steve.sent():
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -635,7 +597,7 @@ async def test_database_close_of_an_open_zombie(service, steve, store):
     assert entry.result["outcome"] == "closed_in_database"
     assert "nothing was sent to the station" in entry.result["summary"]
     assert entry.result["transaction"]["stopTimestamp"] is not None
-    assert steve.db_stops == [1001] and steve.calls == []
+    assert steve.db_stops == [1001] and steve.sent() == []
     with pytest.raises(DuplicateSubmit):
         await service.close_in_database(CB, 1001, request_id="db-1")
 

@@ -36,7 +36,7 @@ from tests.unit.test_fleet_fakes import (
 
 def make(*, steve=None, store=None, lago=None, poll: PollSettings | None = None):
     chargers, active, tags, customers, card_meta, inventory = demo_data()
-    steve = steve or FakeSteve(chargers, active, tags, meters=demo_meters())
+    steve = steve or FakeSteve(chargers=chargers, active=active, tags=tags, meters=demo_meters())
     store = store or FakeStore(card_meta, inventory)
     lago = lago or FakeLago(customers)
     clock = FixedClock(NOW)
@@ -61,10 +61,10 @@ async def test_three_requests_per_cycle_whatever_the_fleet_size():
         box(f"CP-SIM-{i:05d}", connector(f"CP-SIM-{i:05d}", 1, "Available", ago(hours=1)))
         for i in range(2000)
     ]
-    poller, steve, *_ = make(steve=FakeSteve(big, [], []))
+    poller, steve, *_ = make(steve=FakeSteve(chargers=big))
     await poller.refresh_now()
     await poller.refresh_now()
-    assert steve.calls == {"live_status": 2, "list_transactions": 2, "list_tags": 2}
+    assert steve.counts() == {"live_status": 2, "list_transactions": 2, "list_tags": 2}
     assert len(poller.rows()) == 2000 + 1  # plus the local-only charger
 
 
@@ -110,10 +110,10 @@ async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
     """1,000 open sessions: each cycle still makes 3 reads + at most
     meter_samples_per_cycle meter reads (never one per charger)."""
     boxes, active, meters = big_fleet(2000)
-    poller, steve, *_ = make(steve=FakeSteve(boxes, active, [], meters=meters))
+    poller, steve, *_ = make(steve=FakeSteve(chargers=boxes, active=active, meters=meters))
     for cycle in range(1, 4):
         await poller.refresh_now()
-        assert steve.calls == {
+        assert steve.counts() == {
             "live_status": cycle,
             "list_transactions": cycle,
             "list_tags": cycle,
@@ -125,7 +125,7 @@ async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
 async def test_sampler_rotates_never_read_first_then_least_recently_read():
     boxes, active, meters = big_fleet(40)  # 20 open sessions
     poller, steve, store, lago, clock, events = make(
-        steve=FakeSteve(boxes, active, [], meters=meters),
+        steve=FakeSteve(chargers=boxes, active=active, meters=meters),
         poll=PollSettings(meter_samples_per_cycle=6),
     )
     ids = {t.id for t in active}
@@ -148,7 +148,7 @@ async def test_sampler_rotates_never_read_first_then_least_recently_read():
 async def test_sampler_reads_the_oldest_sessions_first_when_none_were_read():
     boxes, active, meters = big_fleet(40)
     poller, steve, *_ = make(
-        steve=FakeSteve(boxes, active, [], meters=meters),
+        steve=FakeSteve(chargers=boxes, active=active, meters=meters),
         poll=PollSettings(meter_samples_per_cycle=3),
     )
     await poller.refresh_now()
@@ -177,7 +177,7 @@ async def test_no_meter_reads_while_steve_is_unreachable():
     poller, steve, *_ = make()
     steve.fail_all()
     await poller.refresh_now()
-    assert "transaction_details" not in steve.calls
+    assert "transaction_details" not in steve.counts()
 
 
 async def test_notes_of_closed_sessions_are_forgotten():
@@ -293,7 +293,7 @@ async def test_snapshot_saved_throttled_and_loaded_on_next_start():
 
     # A later start while SteVe and Lago are down: the snapshot is shown, marked as such.
     chargers, active, tags, *_ = demo_data()
-    down = FakeSteve(chargers, active, tags)
+    down = FakeSteve(chargers=chargers, active=active, tags=tags)
     down.fail_all()
     lago_down = FakeLago([])
     lago_down.fail = LagoUnreachable("refused")
@@ -363,7 +363,7 @@ async def test_a_failing_subscriber_does_not_stop_polling(caplog):
         raise RuntimeError("subscriber bug")
 
     poller = LivePoller(
-        FakeSteve(chargers, active, tags),
+        FakeSteve(chargers=chargers, active=active, tags=tags),
         None,
         FakeStore(card_meta, inventory),
         FixedClock(NOW),
@@ -378,8 +378,8 @@ async def test_a_failing_subscriber_does_not_stop_polling(caplog):
 class GatedSteve(FakeSteve):
     """live_status waits on a gate, so a test can hold a cycle open."""
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, **data):
+        super().__init__(**data)
         self.gate = asyncio.Event()
         self.inside = 0
         self.max_inside = 0
@@ -396,7 +396,7 @@ class GatedSteve(FakeSteve):
 
 async def test_cycles_never_overlap():
     chargers, active, tags, *_ = demo_data()
-    steve = GatedSteve(chargers, active, tags)
+    steve = GatedSteve(chargers=chargers, active=active, tags=tags)
     poller, *_ = make(steve=steve)
     first = asyncio.create_task(poller.refresh_now())
     second = asyncio.create_task(poller.refresh_now())
@@ -405,7 +405,7 @@ async def test_cycles_never_overlap():
     assert steve.inside == 1
     steve.gate.set()
     await asyncio.gather(first, second)
-    assert steve.max_inside == 1 and steve.calls["live_status"] == 2
+    assert steve.max_inside == 1 and steve.counts()["live_status"] == 2
 
 
 @pytest.mark.parametrize(

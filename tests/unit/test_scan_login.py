@@ -12,18 +12,12 @@ import pytest
 
 from polaris_tui.models import Operator, Role, ScanRecorded
 from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, StoreError
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.scan_login import BLOCKED, ScanLoginService
 from polaris_tui.services.store import Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ADMIN = Operator(name="ada", role=Role.ADMIN)
 VIEWER = Operator(name="vic", role=Role.VIEWER)
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
 
 
 @pytest.fixture

@@ -35,11 +35,6 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
 async def store(tmp_path: Path, clock: FixedClock):
     s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
     try:
