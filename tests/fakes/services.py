@@ -115,7 +115,7 @@ class FakeFleet:
         ]
 
     def counts(self) -> FleetCounts:
-        rows = self.rows()
+        rows = list(self.rows_by_id.values())
         return FleetCounts(
             total=len(rows),
             online=sum(r.liveness == Liveness.ONLINE for r in rows),

@@ -19,45 +19,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
+from textual.worker import WorkerError, WorkerState
 
 from polaris_tui.app import PolarisApp, make_app
-from polaris_tui.models import (
-    CardMeta,
-    ChargerDetail,
-    ChargerRow,
-    ConnectionState,
-    ConnectorStatus,
-    FleetChanged,
-    FleetCounts,
-    LagoCustomer,
-    Liveness,
-    MeterValue,
-    OpenSession,
-    OperationChanged,
-    OperationLogEntry,
-    OperationStatus,
-    Operator,
-    Role,
-    ServiceEvent,
-    SourceName,
-    SourceState,
-    Transaction,
-)
-from polaris_tui.models.errors import NotFound
+from polaris_tui.models import ChargerRow, Role
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.settings import Settings, load_settings
+from tests.fakes.services import FakeServices, make_row
+
+__all__ = ["NOW", "FakeServices", "make_row", "no_blink", "screen_text", "settle", "sim_settings"]
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 """Same instant as the stand-in's ``FROZEN_NOW``."""
 
-SETTLE_TIMEOUT = 60.0
+SETTLE_TIMEOUT = 120.0
+"""Only a hang reaches it: under load one settle can take many seconds."""
 
 
 @pytest.fixture(autouse=True)
@@ -118,9 +101,48 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 3) -> None:
     await asyncio.wait_for(app.data_loaded.wait(), SETTLE_TIMEOUT)
     for _ in range(rounds):
         await pilot.pause()
-        await asyncio.wait_for(app.workers.wait_for_complete(), SETTLE_TIMEOUT)
+        await asyncio.wait_for(workers_done(app), SETTLE_TIMEOUT)
     await pilot.pause()
+    await asyncio.wait_for(tables_measured(pilot), SETTLE_TIMEOUT)
     no_blink(app)
+
+
+async def tables_measured(pilot: Pilot[Any]) -> None:
+    """Wait until every table on screen has measured its new rows and cells.
+
+    A ``DataTable`` sizes its columns in its idle handler. ``pilot.pause()``
+    judges idleness by the CPU time the process gets, so on a loaded machine
+    it can return before that handler ran, and a snapshot then shows a
+    column cut to its old width ("rever" for "revert").
+    """
+    while any(pending_layout(table) for table in pilot.app.screen.query(DataTable)):
+        await pilot.pause()
+
+
+def pending_layout(table: DataTable[Any]) -> bool:
+    """Whether ``table`` still has rows or cells to measure (Textual's private state)."""
+    return bool(table._require_update_dimensions or table._new_rows or table._updated_cells)
+
+
+async def workers_done(app: PolarisApp) -> None:
+    """Wait until no worker is pending or running, however each one ends.
+
+    A poll cycle that lands mid-wait makes a screen reload, and the new
+    exclusive worker cancels the old one: that is the app working, not a
+    failure (``WorkerManager.wait_for_complete`` raises on it). A failed
+    worker is the app's to report; tests see it on screen.
+    """
+    while True:
+        active = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not active:
+            return
+        for worker in active:
+            try:
+                await worker.wait()
+            except WorkerError:
+                # Cancelled by its successor or failed (the app reports it), or
+                # not started yet: let the loop start it, then look again.
+                await asyncio.sleep(0.01)
 
 
 def no_blink(app: Any) -> None:
@@ -165,257 +187,6 @@ def screen_text(app: Any) -> str:
     lines = app.screen._compositor.render_update(full=True)
     console.print(lines)
     return console.export_text()
-
-
-# -- fake services (the contract's names over hand-built models) ---------------------
-
-
-def make_row(
-    charge_box_id: str,
-    *,
-    description: str | None = None,
-    status: str = "Available",
-    liveness: Liveness = Liveness.ONLINE,
-    id_tag: str | None = None,
-    stuck: bool = False,
-    managed: bool = True,
-    minutes: int = 30,
-) -> ChargerRow:
-    """A fleet row as the services would build it."""
-    session = None
-    if id_tag is not None:
-        tx = Transaction(
-            id=1000 + abs(hash(charge_box_id)) % 1000,
-            charge_box_id=charge_box_id,
-            connector_id=1,
-            ocpp_id_tag=id_tag,
-            start_timestamp=NOW - timedelta(minutes=minutes),
-            start_value="1000",
-        )
-        session = OpenSession(transaction=tx, stuck=stuck)
-    connectors = (
-        [
-            ConnectorStatus(
-                charge_box_id=charge_box_id,
-                connector_id=1,
-                status=status if status not in ("Offline", "Unmanaged") else "Available",
-                error_code="NoError",
-                timestamp=NOW - timedelta(minutes=minutes),
-            )
-        ]
-        if managed
-        else []
-    )
-    return ChargerRow(
-        charge_box_id=charge_box_id,
-        description=description,
-        status=status,
-        status_since=NOW - timedelta(minutes=minutes),
-        liveness=liveness if managed else Liveness.UNMANAGED,
-        last_heartbeat=NOW - timedelta(seconds=30) if managed else None,
-        connectors=connectors,
-        open_session=session,
-        stuck=stuck,
-        managed=managed,
-        fetched_at=NOW,
-    )
-
-
-class FakeFleet:
-    def __init__(self, rows: Iterable[ChargerRow]) -> None:
-        self.rows_by_id = {r.charge_box_id: r for r in rows}
-        self.operations: Any = None
-
-    def rows(self) -> list[ChargerRow]:
-        return list(self.rows_by_id.values())
-
-    def row(self, charge_box_id: str) -> ChargerRow | None:
-        return self.rows_by_id.get(charge_box_id)
-
-    def search(self, query: str) -> list[ChargerRow]:
-        q = query.lower()
-        return [
-            r
-            for r in self.rows_by_id.values()
-            if q in r.charge_box_id.lower()
-            or q in (r.description or "").lower()
-            or (r.open_session is not None and q in r.open_session.transaction.ocpp_id_tag.lower())
-        ]
-
-    def counts(self) -> FleetCounts:
-        rows = list(self.rows_by_id.values())
-        return FleetCounts(
-            total=len(rows),
-            online=sum(r.liveness == Liveness.ONLINE for r in rows),
-            offline=sum(r.liveness == Liveness.OFFLINE for r in rows),
-            charging=sum(r.status == "Charging" for r in rows),
-            faulted=sum(r.status == "Faulted" for r in rows),
-            stuck=sum(r.stuck for r in rows),
-        )
-
-    async def detail(self, charge_box_id: str) -> ChargerDetail:
-        row = self.rows_by_id.get(charge_box_id)
-        if row is None:
-            raise NotFound(f"{charge_box_id} is not known to SteVe or the local inventory.")
-        sessions = []
-        if row.open_session is not None:
-            session = row.open_session.model_copy()
-            session.card = CardMeta(
-                id_tag=session.transaction.ocpp_id_tag, display_name="Card name"
-            )
-            session.customer = LagoCustomer(
-                lago_id="l1", external_id="cust-1", name="Customer One", email="one@example.com"
-            )
-            session.latest_meter = MeterValue(
-                value_timestamp=NOW - timedelta(minutes=1), value="2500", unit="Wh"
-            )
-            session.energy_wh = 1500.0
-            session.meter_advancing = not row.stuck
-            sessions.append(session)
-        recent = (
-            await self.operations.recent(charge_box_id=charge_box_id) if self.operations else []
-        )
-        return ChargerDetail(row=row, sessions=sessions, fetched_at=NOW, recent_operations=recent)
-
-
-class FakePoller:
-    fetched_at = NOW
-
-    def __init__(self) -> None:
-        self.refreshes = 0
-
-    async def refresh_now(self) -> None:
-        self.refreshes += 1
-
-
-class FakeOperations:
-    """Records every call; ``script`` (results or exceptions) and ``gate`` shape the answers."""
-
-    def __init__(self) -> None:
-        self.entries: list[OperationLogEntry] = []
-        self.calls: list[tuple[str, str, dict[str, Any], bool, str]] = []
-        self.db_closes: list[tuple[str, int, str]] = []
-        self.script: list[Any] = []
-        """Next answers, in order: an ``OperationLogEntry`` field dict to merge, or an exception."""
-        self.gate: asyncio.Event | None = None
-        """When set, ``submit`` waits for it (a request in flight)."""
-
-    def _entry(
-        self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool
-    ) -> OperationLogEntry:
-        entry = OperationLogEntry(
-            id=len(self.entries) + 1,
-            charge_box_id=charge_box_id,
-            operation=operation,
-            params=params,
-            requested_by="tester",
-            dry_run=dry_run,
-            status=OperationStatus.DRY_RUN if dry_run else OperationStatus.SUBMITTED,
-            task_id=None if dry_run else 7,
-            result=None
-            if dry_run
-            else {"outcome": "accepted", "summary": "Station answered Accepted"},
-            created_at=NOW,
-        )
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, BaseException):
-                raise answer
-            entry = entry.model_copy(update=answer)
-        self.entries.insert(0, entry)
-        return entry
-
-    async def submit(
-        self,
-        charge_box_id: str,
-        operation: str,
-        params: dict[str, Any],
-        *,
-        dry_run: bool,
-        request_id: str,
-    ) -> OperationLogEntry:
-        self.calls.append((charge_box_id, operation, params, dry_run, request_id))
-        if self.gate is not None:
-            await self.gate.wait()
-        return self._entry(charge_box_id, operation, params, dry_run)
-
-    async def close_in_database(
-        self, charge_box_id: str, transaction_id: int, *, request_id: str
-    ) -> OperationLogEntry:
-        self.db_closes.append((charge_box_id, transaction_id, request_id))
-        return self._entry(
-            charge_box_id, "DatabaseStopTransaction", {"transactionId": transaction_id}, False
-        )
-
-    async def recent(self, **filters: Any) -> list[OperationLogEntry]:
-        out = list(self.entries)
-        for key, attr in (("charge_box_id", "charge_box_id"), ("requested_by", "requested_by")):
-            if filters.get(key):
-                out = [e for e in out if getattr(e, attr) == filters[key]]
-        if filters.get("status"):
-            out = [e for e in out if e.status.value == filters["status"]]
-        return out
-
-
-class FakeServices:
-    """Just enough of ``PolarisServices`` for the screens, over hand-built rows."""
-
-    def __init__(
-        self, settings: Settings, clock: Any, rows: Iterable[ChargerRow], role: Role = Role.ADMIN
-    ) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.operator = Operator(name="tester", role=role)
-        self.fleet = FakeFleet(rows)
-        self.poller = FakePoller()
-        self.operations = FakeOperations()
-        self.fleet.operations = self.operations
-        self.cards = None
-        self.interrupted_at_start: list[OperationLogEntry] = []
-        self.states = {
-            SourceName.STEVE: SourceState(
-                source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW
-            ),
-            SourceName.LAGO: SourceState(
-                source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=NOW
-            ),
-        }
-        self.subscribers: list[Callable[[ServiceEvent], None]] = []
-        self.closed = False
-
-    def subscribe(self, callback: Callable[[ServiceEvent], None]) -> Callable[[], None]:
-        self.subscribers.append(callback)
-        return lambda: self.subscribers.remove(callback)
-
-    def publish(self, event: ServiceEvent) -> None:
-        for callback in list(self.subscribers):
-            callback(event)
-
-    def source_state(self, source: SourceName) -> SourceState:
-        return self.states[source]
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        self.closed = True
-
-    # helpers for tests
-    def change_rows(self, changed: Iterable[ChargerRow], removed: Iterable[str] = ()) -> None:
-        changed = list(changed)
-        removed = list(removed)
-        for row in changed:
-            self.fleet.rows_by_id[row.charge_box_id] = row
-        for key in removed:
-            self.fleet.rows_by_id.pop(key, None)
-        self.publish(
-            FleetChanged(
-                changed=changed, removed=removed, counts=self.fleet.counts(), fetched_at=NOW
-            )
-        )
-
-    def publish_operation(self, entry: OperationLogEntry) -> None:
-        self.publish(OperationChanged(entry=entry))
 
 
 @pytest.fixture
