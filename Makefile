@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint bench sim clean
+.PHONY: run test test-under-load lint bench sim clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -19,8 +19,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## open the console on the embedded demo (stand-in SteVe + Lago)
 	$(BIN)/polaris
 
-test: $(STAMP)  ## run the whole suite
-	$(BIN)/python -m pytest -q
+# Workers for pytest-xdist. Most tests wait on a stand-in, a pty or a
+# subprocess, so more workers than cores still pays on a 2-core machine.
+TEST_WORKERS ?= 4
+
+test: $(STAMP)  ## run the whole suite (in parallel)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+
+test-under-load: $(STAMP)  ## `make test` with two CPU-bound processes beside it
+	MAKE="$(MAKE)" scripts/test-under-load.sh
 
 lint: $(STAMP)  ## the gates CI runs before the tests
 	$(BIN)/ruff check .
