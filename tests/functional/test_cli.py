@@ -6,12 +6,13 @@ CLI hands to the App; the SIGHUP tests run the real console in a pty.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
-import select
-import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ import pytest
 from polaris_tui import cli
 from polaris_tui.app import PolarisApp
 from polaris_tui.models.errors import ConfigError
+from tests.badday.ptyrun import PtyPolaris
 
-SUBPROCESS_WAIT = 60.0
+SUBPROCESS_WAIT = 120.0
+"""Only a hang reaches it: on a loaded machine a console can take long to start."""
 
 
 @pytest.fixture
@@ -213,35 +216,31 @@ def test_hook_without_a_key_is_refused(user_dirs: Path, caplog: pytest.LogCaptur
 # -- SIGHUP on a real terminal -------------------------------------------------------
 
 
-def _spawn_in_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+def _spawn_in_pty(args: list[str], env: dict[str, str]) -> PtyPolaris:
+    """``polaris ARGS`` on a 120x40 pty whose output is drained all along.
+
+    A console whose terminal is not read blocks on its next write, and then
+    cannot see a key or exit: reading only until a needle made these tests
+    hang on a slow machine.
+    """
     master, slave = pty.openpty()
-    os.set_blocking(master, False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "polaris_tui", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
-    return proc, master
-
-
-def _read_until(master: int, needle: bytes, proc: subprocess.Popen[bytes]) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + SUBPROCESS_WAIT
-    while needle not in seen:
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise AssertionError(f"never saw {needle!r}; got {seen[-500:]!r}")
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                seen += os.read(master, 65536)
-            except OSError:
-                break
-    return seen
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "polaris_tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return PtyPolaris(proc, master, cols=120, rows=40)
 
 
 def _children(pid: int) -> list[int]:
@@ -275,19 +274,16 @@ def test_sighup_in_demo_mode_exits_and_stops_the_stand_in(user_dirs: Path) -> No
     """SSH closes → SIGHUP: the console exits cleanly (services closed, logged) and
     its stand-in does not outlive it."""
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    proc, master = _spawn_in_pty(["--no-mouse"], env)
+    polaris = _spawn_in_pty(["--no-mouse"], env)
     try:
-        _read_until(master, b"CP-ALPHA-01", proc)
-        children = _children(proc.pid)
+        assert polaris.wait_screen("CP-ALPHA-01", timeout=SUBPROCESS_WAIT), polaris.screen_text()
+        children = _children(polaris.proc.pid)
         assert children, "the stand-in runs as a child"
-        proc.send_signal(signal.SIGHUP)
-        assert proc.wait(timeout=SUBPROCESS_WAIT) == 0
+        polaris.hangup()
+        assert polaris.wait(SUBPROCESS_WAIT) == 0
         assert all(_gone(child) for child in children)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        polaris.stop()
     log = (user_dirs / "state" / "polaris" / "polaris.log").read_text()
     assert "SIGHUP" in log
 
@@ -301,7 +297,7 @@ def test_console_against_a_real_url_draws_and_quits(sim: Any, user_dirs: Path) -
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,
         "POLARIS_LAGO__API_KEY": sim.lago_key,
     }
-    proc, master = _spawn_in_pty(
+    polaris = _spawn_in_pty(
         [
             "--steve-url",
             sim.steve_url,
@@ -313,12 +309,9 @@ def test_console_against_a_real_url_draws_and_quits(sim: Any, user_dirs: Path) -
         env,
     )
     try:
-        screen = _read_until(master, b"CP-BRAVO-02", proc)
-        assert b"Demo:" not in screen
-        os.write(master, b"q")
-        assert proc.wait(timeout=SUBPROCESS_WAIT) == 0
+        assert polaris.wait_screen("CP-BRAVO-02", timeout=SUBPROCESS_WAIT), polaris.screen_text()
+        assert b"Demo:" not in polaris.output
+        polaris.type("q")
+        assert polaris.wait(SUBPROCESS_WAIT) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        polaris.stop()
