@@ -29,7 +29,7 @@ from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
 
 from .conftest import build_app, save_snapshot, settings_for
-from .ptyrun import run_polaris
+from .ptyrun import WAIT, run_polaris
 
 DEAD_STEVE = "http://127.0.0.1:9/steve"
 """Port 9 (discard): nothing listens there on a test machine, so connections are refused."""
@@ -65,11 +65,11 @@ def test_real_polaris_opens_with_steve_down_and_quits_cleanly(tmp_path: Path) ->
     ]
     env = {"POLARIS_POLL__INTERVAL_SECONDS": "0.2", "POLARIS_POLL__MAX_BACKOFF_SECONDS": "0.8"}
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:
-        assert polaris.wait_for("SteVe is unreachable", timeout=30), polaris.output[-2000:]
-        assert polaris.wait_for("no data from it yet", timeout=5)
+        assert polaris.wait_for("SteVe is unreachable", timeout=WAIT), polaris.output[-2000:]
+        assert polaris.wait_for("no data from it yet", timeout=WAIT)
         # It keeps retrying: several poll cycles are logged while the UI stays up.
         log = store.parent / "polaris.log"
-        for _ in range(200):
+        for _ in range(int(WAIT / 0.1)):
             if log.exists() and log.read_text().count("SteVe poll:") >= 6:
                 break
             polaris.wait_for(b"\x00never", timeout=0.1)
@@ -78,7 +78,7 @@ def test_real_polaris_opens_with_steve_down_and_quits_cleanly(tmp_path: Path) ->
         )
         assert polaris.proc.poll() is None, "still running while SteVe is down"
         polaris.type("q")
-        assert polaris.wait(15) == 0, "q quits promptly and cleanly even with SteVe down"
+        assert polaris.wait(WAIT) == 0, "q quits promptly and cleanly even with SteVe down"
     assert "Traceback" not in log.read_text()
 
 

@@ -31,7 +31,7 @@ from polaris_tui.widgets.operations_table import OperationsTable
 from tests.functional.conftest import screen_text, settle
 
 from .conftest import build_app, settings_for
-from .ptyrun import REPO, polaris_env, run_polaris
+from .ptyrun import REPO, WAIT, polaris_env, run_polaris
 from .test_1_start_during_outage import banner_text
 
 pytestmark = pytest.mark.slow
@@ -176,14 +176,14 @@ def test_sighup_ends_polaris_cleanly_with_its_store_closed(
         "POLARIS_POLL__INTERVAL_SECONDS": "0.5",
     }
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:
-        assert polaris.wait_for("CP-ALPHA-01", timeout=30), polaris.output[-2000:]
+        assert polaris.wait_for("CP-ALPHA-01", timeout=WAIT), polaris.output[-2000:]
         polaris.type("enter")  # open a charger: its workers and timers are running too
-        assert polaris.wait_for("Live status", timeout=15)
+        assert polaris.wait_for("Live status", timeout=WAIT)
         if steve_down:
             sim.fault("steve_down")
-            assert polaris.wait_for("SteVe is unreachable", timeout=30)
+            assert polaris.wait_for("SteVe is unreachable", timeout=WAIT)
         polaris.hangup()
-        code = polaris.wait(15)
+        code = polaris.wait(WAIT)
         assert code is not None, "SIGHUP must end Polaris promptly"
         assert code == 0
         pid = polaris.proc.pid

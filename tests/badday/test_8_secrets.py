@@ -37,7 +37,7 @@ from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
 
-from .ptyrun import REPO, run_polaris
+from .ptyrun import REPO, WAIT, run_polaris
 from .test_4_bad_answers import GOOD_BOX, GOOD_TAG, GOOD_TX
 
 STEVE_PW = "s3cr3t-steve-XYZ"
@@ -281,27 +281,31 @@ def test_a_real_session_with_401s_5xx_and_an_outage_leaves_no_trace(
     # First with a wrong password: SteVe answers 401 to everything.
     write_config(WRONG_PW)
     with run_polaris(["--config", str(config)], home=home) as polaris:
-        assert polaris.wait_for("SteVe refused the credentials", timeout=30), polaris.output[-3000:]
+        assert polaris.wait_for("SteVe refused the credentials", timeout=WAIT), polaris.output[
+            -3000:
+        ]
         polaris.type("q")
-        assert polaris.wait(15) == 0
+        assert polaris.wait(WAIT) == 0
         outputs.append(polaris.output)
     # Then the right one, through 5xx and an outage.
     write_config(STEVE_PW)
     with run_polaris(["--config", str(config)], home=home) as polaris:
-        assert polaris.wait_for("CP-ALPHA-01", timeout=30)
+        assert polaris.wait_for("CP-ALPHA-01", timeout=WAIT)
         polaris.type("enter")
-        assert polaris.wait_for("Live status", timeout=15)
+        assert polaris.wait_for("Live status", timeout=WAIT)
         sim.fault("steve_5xx:500")
-        assert polaris.wait_for("SteVe is unreachable", timeout=30)
+        assert polaris.wait_for("SteVe is unreachable", timeout=WAIT)
         sim.clear_fault("steve_5xx")
         sim.fault("steve_down")
         mark = polaris.mark()
-        assert polaris.wait_for("SteVe is unreachable", timeout=30, after=mark)
+        assert polaris.wait_for("SteVe is unreachable", timeout=WAIT, after=mark)
         sim.clear_fault("steve_down")
-        polaris.type("escape", "l")
-        assert polaris.wait_for("Operator", timeout=15, after=mark)  # the operation log's filters
+        polaris.type("escape")  # an escape and a key in one read are alt+key: wait between
+        assert polaris.wait_screen(lambda screen: "Live status" not in screen)
+        polaris.type("l")
+        assert polaris.wait_for("Operator", timeout=WAIT, after=mark)  # the operation log's filters
         polaris.hangup()
-        assert polaris.wait(15) == 0
+        assert polaris.wait(WAIT) == 0
         outputs.append(polaris.output)
     secrets = [STEVE_PW, WEB_PW, LAGO_KEY_SECRET, WRONG_PW]
     assert leaks(b"".join(outputs), secrets) == [], "terminal output"

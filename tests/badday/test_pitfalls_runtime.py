@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .ptyrun import REPO, run_polaris
+from .ptyrun import REPO, WAIT, run_polaris
 
 SOURCES = sorted((REPO / "polaris_tui").rglob("*.py"))
 
@@ -140,9 +140,9 @@ def test_no_mouse_turns_off_any_motion_tracking(tmp_path: Path, no_mouse: bool) 
     if no_mouse:
         args.append("--no-mouse")
     with run_polaris(args, home=tmp_path / "home") as polaris:
-        assert polaris.wait_for("SteVe is unreachable", timeout=30)
+        assert polaris.wait_for("SteVe is unreachable", timeout=WAIT)
         polaris.type("q")
-        assert polaris.wait(15) == 0
+        assert polaris.wait(WAIT) == 0
         output = polaris.output
     any_motion = b"\x1b[?1003h" in output
     assert any_motion is not no_mouse
