@@ -92,6 +92,7 @@ async def visit(pilot: Any, where: str) -> str:
     return text
 
 
+@pytest.mark.timeout(900)  # every screen, twice over: minutes on a loaded 2-core machine
 async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
     hostile_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

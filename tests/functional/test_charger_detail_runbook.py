@@ -86,7 +86,7 @@ async def stop_session_through_the_ui(
     (real,) = [
         e
         for e in screen._entries.values()
-        if e.operation == "RemoteStopTransaction" and e.status == OperationStatus.SUBMITTED
+        if e.operation == "RemoteStopTransaction" and not e.dry_run
     ]
     assert real.task_id is not None, "step 4: SteVe took the stop as a task"
     outcome = text_of(screen.query_one("#op-outcome", Static))

@@ -70,7 +70,7 @@ def test_fleet_rows_find_the_customer_of_a_ten_deep_chain() -> None:
 async def test_fleet_search_finds_the_customer_of_a_ten_deep_chain() -> None:
     chargers, active, _tags, customers, _meta, inventory = demo_data()
     tags, meta = deep_chain()
-    steve = FakeSteve(chargers, active, tags)
+    steve = FakeSteve(chargers=chargers, active=active, tags=tags)
     store = FakeStore(meta, inventory)
     clock = FixedClock(NOW)
     settings = Settings()
