@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from textual.worker import WorkerError, WorkerState
 
 from polaris_tui.app import PolarisApp, make_app
@@ -103,25 +103,7 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 3) -> None:
         await pilot.pause()
         await asyncio.wait_for(workers_done(app), SETTLE_TIMEOUT)
     await pilot.pause()
-    await asyncio.wait_for(tables_measured(pilot), SETTLE_TIMEOUT)
     no_blink(app)
-
-
-async def tables_measured(pilot: Pilot[Any]) -> None:
-    """Wait until every table on screen has measured its new rows and cells.
-
-    A ``DataTable`` sizes its columns in its idle handler. ``pilot.pause()``
-    judges idleness by the CPU time the process gets, so on a loaded machine
-    it can return before that handler ran, and a snapshot then shows a
-    column cut to its old width ("rever" for "revert").
-    """
-    while any(pending_layout(table) for table in pilot.app.screen.query(DataTable)):
-        await pilot.pause()
-
-
-def pending_layout(table: DataTable[Any]) -> bool:
-    """Whether ``table`` still has rows or cells to measure (Textual's private state)."""
-    return bool(table._require_update_dimensions or table._new_rows or table._updated_cells)
 
 
 async def workers_done(app: PolarisApp) -> None:
