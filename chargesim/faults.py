@@ -4,7 +4,8 @@ Station faults (ARG = chargeBoxId):
   offline:CB            the station's websocket closes (``online:CB`` reconnects)
   stuck_stop:CB         RemoteStop Accepted, no StopTransaction until UnlockConnector
   slow_station:CB[:S]   answers operations after S s (default: station timeout + 5)
-  call_error:CB[:CODE]  answers every operation with a CALLERROR (default InternalError)
+  call_error:CB[:CODE]  answers every operation with a CALLERROR (default InternalError;
+                        CODE must be an OCPP 1.6 code)
   meter_stall:CB        stops sending meter values (a stuck session)
   intercept:CB          scan-to-login: the next Accepted tap there is overridden to Blocked
 Whole-system faults:
@@ -25,6 +26,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from .ocpp16_errors import OCPP16_ERROR_CODES
 
 if TYPE_CHECKING:
     from .world import World
@@ -127,7 +130,10 @@ async def apply(
         elif name == "slow_station":
             box.slow_seconds = float(value) if value else sim.options.station_timeout_seconds + 5
         elif name == "call_error":
-            box.call_error = value or "InternalError"
+            code = value or "InternalError"
+            if code not in OCPP16_ERROR_CODES:
+                raise FaultError(f"{code!r} is not an OCPP 1.6 error code")
+            box.call_error = code
         elif name == "meter_stall":
             for conn in box.connectors.values():
                 conn.meter_stalled = True

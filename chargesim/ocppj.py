@@ -21,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from .appkeys import SIM
 from .clock import iso_z, parse_iso
+from .ocpp16_errors import as_ocpp16, unknown_action_error
 from .records import ChargeBox, MeterSample
 from .station import StationCallError, StationGone
 
@@ -92,6 +93,7 @@ class OcppJLink:
 
 def _central_cp_class():
     """Build the central-system ChargePoint class (imports ``ocpp`` lazily)."""
+    from ocpp.exceptions import OCPPError
     from ocpp.routing import on
     from ocpp.v16 import ChargePoint, call_result
     from ocpp.v16.enums import Action
@@ -109,6 +111,16 @@ def _central_cp_class():
         @property
         def central(self):
             return self.sim.central
+
+        async def _handle_call(self, msg):
+            # Every CALLERROR this side sends carries an OCPP 1.6 code (ocpp16_errors).
+            unknown = unknown_action_error(msg.action, self.route_map)
+            if unknown is not None:
+                raise unknown
+            try:
+                await super()._handle_call(msg)
+            except OCPPError as error:
+                raise as_ocpp16(error) from error
 
         def _info(self, decision) -> dict[str, Any]:
             return {
