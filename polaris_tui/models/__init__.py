@@ -17,10 +17,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from polaris_tui.text_clean import (
+    CleanDict,
+    CleanText,
+    CleanTree,
+    Kept,
+    KeptDict,
+    KeptTree,
+    Key,
+)
 
 
 class SteveModel(BaseModel):
@@ -46,8 +56,8 @@ class OcppTag(SteveModel):
     """SteVe's OcppTagOverview."""
 
     ocpp_tag_pk: int
-    id_tag: str
-    parent_id_tag: str | None = None
+    id_tag: Key
+    parent_id_tag: Key | None = None
     parent_ocpp_tag_pk: int | None = None
     user_pk: int | None = None
     expiry_date: datetime | None = None
@@ -56,7 +66,7 @@ class OcppTag(SteveModel):
     active_transaction_count: int = 0
     in_transaction: bool = False
     blocked: bool = False
-    note: str | None = None
+    note: Kept | None = None
 
     def is_expired(self, now: datetime) -> bool:
         """SteVe's rule: expired when the expiry date is before now."""
@@ -67,18 +77,18 @@ class Transaction(SteveModel):
     """SteVe's Transaction. While active, every ``stop_*`` field is None."""
 
     id: int
-    charge_box_id: str
+    charge_box_id: Key
     charge_box_pk: int | None = None
     connector_id: int
-    ocpp_id_tag: str
+    ocpp_id_tag: Key
     ocpp_tag_pk: int | None = None
     user_id: int | None = None
     start_timestamp: datetime
-    start_value: str | None = None
+    start_value: CleanText | None = None
     stop_timestamp: datetime | None = None
-    stop_value: str | None = None
-    stop_reason: str | None = None
-    stop_event_actor: str | None = None
+    stop_value: CleanText | None = None
+    stop_reason: CleanText | None = None
+    stop_event_actor: CleanText | None = None
     """``station``, ``manual`` (closed in SteVe's database only) or None."""
 
     @property
@@ -102,13 +112,13 @@ class MeterValue(SteveModel):
     """One sampled value of SteVe's TransactionDetails.values."""
 
     value_timestamp: datetime
-    value: str | None = None
-    reading_context: str | None = None
-    format: str | None = None
-    measurand: str | None = None
-    location: str | None = None
-    unit: str | None = None
-    phase: str | None = None
+    value: CleanText | None = None
+    reading_context: CleanText | None = None
+    format: CleanText | None = None
+    measurand: CleanText | None = None
+    location: CleanText | None = None
+    unit: CleanText | None = None
+    phase: CleanText | None = None
 
     @property
     def wh(self) -> float | None:
@@ -138,24 +148,24 @@ class StatusSource(StrEnum):
 class ConnectorStatus(PlainModel):
     """Latest StatusNotification of one connector (0 = the station as a whole)."""
 
-    charge_box_id: str
+    charge_box_id: Key
     connector_id: int
-    status: str
+    status: CleanText
     """OCPP 1.6 ChargePointStatus: Available, Preparing, Charging, ..."""
-    error_code: str | None = None
+    error_code: CleanText | None = None
     timestamp: datetime | None = None
-    info: str | None = None
-    vendor_error_code: str | None = None
+    info: CleanText | None = None
+    vendor_error_code: CleanText | None = None
     source: StatusSource = StatusSource.CHARGEBOXES_API
 
 
 class ChargeBox(PlainModel):
     """A station as SteVe knows it, with its live status."""
 
-    charge_box_id: str
+    charge_box_id: Key
     charge_box_pk: int | None = None
-    description: str | None = None
-    ocpp_protocol: str | None = None
+    description: CleanText | None = None
+    ocpp_protocol: CleanText | None = None
     last_heartbeat: datetime | None = None
     online: bool | None = None
     """True: open websocket; False: disconnected; None: the source cannot tell."""
@@ -166,24 +176,24 @@ class ChargeBox(PlainModel):
 class StationAnswer(SteveModel):
     """One station's CallResult in an operation envelope."""
 
-    charge_box_id: str
-    response: Any = None
+    charge_box_id: Key
+    response: CleanTree = None
 
 
 class StationError(SteveModel):
     """One station's CallError in an operation envelope."""
 
-    charge_box_id: str
-    error_code: str | None = None
-    error_description: str | None = None
-    error_details: Any = None
+    charge_box_id: Key
+    error_code: CleanText | None = None
+    error_description: CleanText | None = None
+    error_details: CleanTree = None
 
 
 class StationException(SteveModel):
     """SteVe failed to send to, or to process the answer of, one station."""
 
-    charge_box_id: str
-    exception_message: str | None = None
+    charge_box_id: Key
+    exception_message: CleanText | None = None
 
 
 class OperationEnvelope(SteveModel):
@@ -202,13 +212,13 @@ class OperationEnvelope(SteveModel):
 
 
 class LagoCustomer(PlainModel):
-    lago_id: str
-    external_id: str
-    name: str | None = None
-    firstname: str | None = None
-    lastname: str | None = None
-    email: str | None = None
-    currency: str | None = None
+    lago_id: Key
+    external_id: Key
+    name: CleanText | None = None
+    firstname: CleanText | None = None
+    lastname: CleanText | None = None
+    email: CleanText | None = None
+    currency: CleanText | None = None
     created_at: datetime | None = None
 
     @property
@@ -220,12 +230,12 @@ class LagoCustomer(PlainModel):
 
 
 class LagoSubscription(PlainModel):
-    lago_id: str
-    external_id: str
-    external_customer_id: str
-    name: str | None = None
-    plan_code: str
-    status: str
+    lago_id: Key
+    external_id: Key
+    external_customer_id: Key
+    name: CleanText | None = None
+    plan_code: CleanText
+    status: CleanText
     """active, canceled, pending or terminated."""
     started_at: datetime | None = None
     terminated_at: datetime | None = None
@@ -234,12 +244,12 @@ class LagoSubscription(PlainModel):
 
 
 class LagoEvent(PlainModel):
-    lago_id: str
-    transaction_id: str
-    code: str
+    lago_id: Key
+    transaction_id: Key
+    code: CleanText
     timestamp: datetime
-    external_subscription_id: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
+    external_subscription_id: Key | None = None
+    properties: CleanDict = Field(default_factory=dict)
     created_at: datetime | None = None
 
 
@@ -256,7 +266,7 @@ class Role(StrEnum):
 class Operator(PlainModel):
     """Who is using this console, and what they may do."""
 
-    name: str
+    name: Key
     role: Role = Role.VIEWER
 
     @property
@@ -286,33 +296,33 @@ class OperationLogEntry(PlainModel):
     """A row of ``charger_operation_log``."""
 
     id: int
-    charge_box_id: str
-    operation: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    charge_box_id: Key
+    operation: CleanText
+    params: CleanDict = Field(default_factory=dict)
     task_id: int | None = None
-    requested_by: str
+    requested_by: Key
     dry_run: bool = False
     status: OperationStatus
-    result: dict[str, Any] | None = None
+    result: CleanDict | None = None
     """For submitted: the envelope (station answers); for failed: title + message."""
-    error_title: str | None = None
-    error_message: str | None = None
+    error_title: CleanText | None = None
+    error_message: CleanText | None = None
     followup: StopFollowup | None = None
     followup_at: datetime | None = None
     created_at: datetime
     completed_at: datetime | None = None
-    request_id: str | None = None
+    request_id: Key | None = None
     """The press that created this row (one request per press; unique)."""
 
 
 class CardMeta(PlainModel):
     """Local metadata of a card (``card_meta``): what SteVe does not hold."""
 
-    id_tag: str
-    display_name: str | None = None
-    tag_type: str | None = None
+    id_tag: Key
+    display_name: Kept | None = None
+    tag_type: Kept | None = None
     active: bool = True
-    lago_customer_id: str | None = None
+    lago_customer_id: Key | None = None
     """External id of the linked Lago customer."""
 
 
@@ -320,14 +330,14 @@ class AuditEntry(PlainModel):
     """A row of ``audit_log``: one card edit (or the revert of one)."""
 
     id: int
-    actor: str
-    action: str
+    actor: Key
+    action: CleanText
     """block, unblock, set_parent, set_expiry, relink, rename, set_type, set_active, revert."""
-    id_tag: str
-    before: dict[str, Any] = Field(default_factory=dict)
-    after: dict[str, Any] = Field(default_factory=dict)
+    id_tag: Key
+    before: KeptDict = Field(default_factory=dict)
+    after: KeptDict = Field(default_factory=dict)
     status: Literal["pending", "applied", "failed"] = "pending"
-    error: str | None = None
+    error: CleanText | None = None
     reverts: int | None = None
     """For a revert: the id of the entry it undid."""
     reverted_by: int | None = None
@@ -338,11 +348,11 @@ class Pairing(PlainModel):
     """A scan-to-login pairing armed on one charger."""
 
     id: int
-    charge_box_id: str
-    armed_by: str
+    charge_box_id: Key
+    armed_by: Key
     armed_at: datetime
     expires_at: datetime
-    matched_id_tag: str | None = None
+    matched_id_tag: Key | None = None
     matched_at: datetime | None = None
     cancelled_at: datetime | None = None
 
@@ -354,10 +364,10 @@ class ScanEvent(PlainModel):
     """A ``scan.intercepted`` event: a tap answered BLOCKED by the hook."""
 
     id: int
-    kind: str = "scan.intercepted"
-    charge_box_id: str
+    kind: CleanText = "scan.intercepted"
+    charge_box_id: Key
     connector_id: int | None = None
-    id_tag: str
+    id_tag: Key
     pairing_id: int | None = None
     occurred_at: datetime
 
@@ -388,8 +398,8 @@ class SourceState(PlainModel):
     """Time of the last good data."""
     since: datetime | None = None
     """When the current state began."""
-    error_title: str | None = None
-    error_message: str | None = None
+    error_title: CleanText | None = None
+    error_message: CleanText | None = None
     from_snapshot: bool = False
     """True while the data on hand was loaded from the store, not fetched."""
 
@@ -420,7 +430,7 @@ class OpenSession(PlainModel):
     meter_advancing: bool | None = None
     """None when Polaris has no meter values to judge by."""
     stuck: bool = False
-    stuck_reason: str | None = None
+    stuck_reason: CleanText | None = None
     meter_checked_at: datetime | None = None
     """When Polaris last read this session's meter values (poller sampler or charger
     detail); ``latest_meter``, ``meter_advancing`` and a meter-based stuck mark are as
@@ -433,9 +443,9 @@ class OpenSession(PlainModel):
 class ChargerRow(PlainModel):
     """One line of the fleet table."""
 
-    charge_box_id: str
-    description: str | None = None
-    status: str
+    charge_box_id: Key
+    description: CleanText | None = None
+    status: CleanText
     """Roll-up: Charging, Available, Faulted, Offline, Unmanaged, ..."""
     status_since: datetime | None = None
     liveness: Liveness
@@ -477,14 +487,14 @@ class ChargerDetail(PlainModel):
 class RelatedTag(PlainModel):
     """A parent or child of a card, with its own state."""
 
-    id_tag: str
+    id_tag: Key
     exists: bool = True
     blocked: bool = False
     expired: bool = False
     expiry_date: datetime | None = None
     is_cause: bool = False
     """This ancestor is why the card is refused (children inherit)."""
-    display_name: str | None = None
+    display_name: CleanText | None = None
 
 
 class SessionRow(PlainModel):
@@ -502,20 +512,20 @@ class SessionRow(PlainModel):
 class CardRow(PlainModel):
     """One line of the cards table."""
 
-    id_tag: str
-    display_name: str | None = None
-    tag_type: str | None = None
+    id_tag: Key
+    display_name: CleanText | None = None
+    tag_type: CleanText | None = None
     active: bool = True
     linked: bool = False
-    lago_customer_id: str | None = None
+    lago_customer_id: Key | None = None
     blocked: bool = False
     expired: bool = False
-    parent_id_tag: str | None = None
+    parent_id_tag: Key | None = None
     in_transaction: bool = False
     is_meta: bool = False
     """Has children: shown as a Meta-EV Card."""
     in_steve: bool = True
-    link_from_id_tag: str | None = None
+    link_from_id_tag: Key | None = None
     """The card whose metadata holds ``lago_customer_id``: this card, or the
     nearest ancestor it inherits the link from (LAGO.md §3); None if unlinked."""
 
@@ -524,10 +534,10 @@ TriageAnswerValue = Literal["yes", "no", "unknown"]
 
 
 class TriageAnswer(PlainModel):
-    question: str
+    question: CleanText
     answer: TriageAnswerValue
-    summary: str
-    evidence: list[str] = Field(default_factory=list)
+    summary: CleanText
+    evidence: list[CleanText] = Field(default_factory=list)
     healthy: bool | None = None
     """Whether this answer is the healthy one (for colouring); None if unknown."""
 
@@ -550,7 +560,7 @@ class TriageVerdict(PlainModel):
 class CardView(PlainModel):
     """Everything the card detail screen shows."""
 
-    id_tag: str
+    id_tag: Key
     tag: OcppTag | None = None
     """None: SteVe does not know this idTag (or SteVe is unreachable; see steve_state)."""
     meta: CardMeta | None = None
@@ -567,11 +577,11 @@ class CardView(PlainModel):
     lago_state: SourceState
     data_as_of: datetime | None = None
     """When the SteVe data shown was fetched (old when it came from the snapshot)."""
-    link_from_id_tag: str | None = None
+    link_from_id_tag: Key | None = None
     """The card whose metadata holds the Lago link (this card or an ancestor); None if unlinked."""
     recent_available: bool = True
     """False when SteVe could not be asked for this card's sessions (``recent`` is then empty)."""
-    recent_note: str | None = None
+    recent_note: CleanText | None = None
     """Why ``recent`` is empty or incomplete (SteVe unreachable, idTag SteVe cannot query)."""
 
 
@@ -590,7 +600,7 @@ class CardEdit(PlainModel):
     """One edit an admin asks for. ``value`` depends on ``kind``."""
 
     kind: CardEditKind
-    value: Any = None
+    value: KeptTree = None
     """set_parent: idTag or None; set_expiry: datetime or None; relink: customer id or None;
     rename: str; set_type: str; set_active: bool; block/unblock: unused."""
 
@@ -605,7 +615,7 @@ class FleetChanged(PlainModel):
 
     kind: Literal["fleet"] = "fleet"
     changed: list[ChargerRow] = Field(default_factory=list)
-    removed: list[str] = Field(default_factory=list)
+    removed: list[Key] = Field(default_factory=list)
     counts: FleetCounts = Field(default_factory=FleetCounts)
     fetched_at: datetime | None = None
 
@@ -626,7 +636,7 @@ class CardChanged(PlainModel):
     """A card was edited (or an edit reverted)."""
 
     kind: Literal["card"] = "card"
-    id_tag: str
+    id_tag: Key
     audit: AuditEntry | None = None
 
 
@@ -657,6 +667,6 @@ class InventoryCharger(PlainModel):
     """A charger Polaris knows locally (``charger_inventory``); ``managed=False``
     means it is not in SteVe (no OCPP, no remote operations)."""
 
-    charge_box_id: str
-    description: str | None = None
+    charge_box_id: Key
+    description: CleanText | None = None
     managed: bool = False

@@ -73,14 +73,15 @@ class Outcome:
     field_errors: dict[str, str] = field(default_factory=dict)
 
     def content(self) -> Content:
-        """The outcome as safe ``Content`` (detail cleaned of control characters)."""
+        """The outcome as safe ``Content``: the models cleaned what came from outside;
+        headline and detail are cleaned again here, at the render boundary."""
         style = {
             "ok": "bold $success",
             "info": "bold",
             "warning": "bold $warning",
             "error": "bold $error",
         }.get(self.tone, "bold")
-        parts: list[tuple[str, str] | str] = [(self.headline, style)]
+        parts: list[tuple[str, str] | str] = [(clean(self.headline, limit=500), style)]
         if self.detail:
             parts += ["\n", clean(self.detail, keep_newlines=True)]
         return Content.assemble(*parts)

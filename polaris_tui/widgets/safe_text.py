@@ -1,7 +1,8 @@
 """The render boundary for untrusted text.
 
 Anything that came from SteVe, Lago, the store or the operator goes through
-``plain()`` (or ``clean()``) before it reaches a widget:
+``plain()`` (or ``clean()``) before it reaches a widget, even when the model
+already cleaned it (``text_clean``; identifiers stay raw there):
 
 * it becomes a ``rich.text.Text`` (never parsed as markup, so ``[/]`` or
   ``[@click=app.quit]`` are just characters);
@@ -14,45 +15,15 @@ from __future__ import annotations
 
 from rich.text import Text
 
-# Invisible or direction-changing code points that must be shown, not obeyed.
-_INVISIBLE = {
-    0x200B: "ZWSP",
-    0x200C: "ZWNJ",
-    0x200D: "ZWJ",
-    0x2060: "WJ",
-    0xFEFF: "BOM",
-    0x200E: "LRM",
-    0x200F: "RLM",
-    0x061C: "ALM",
-    0x202A: "LRE",
-    0x202B: "RLE",
-    0x202C: "PDF",
-    0x202D: "LRO",
-    0x202E: "RLO",
-    0x2066: "LRI",
-    0x2067: "RLI",
-    0x2068: "FSI",
-    0x2069: "PDI",
-    0x2028: "LSEP",
-    0x2029: "PSEP",
-}
+from polaris_tui.text_clean import INVISIBLE, visible, visible_char
+
+# The sanitiser itself lives beside the models (``text_clean``), which clean
+# outside text once when they are built; this is the render boundary's second
+# look, and the cleaning of identifiers, which the models keep raw.
+_INVISIBLE = INVISIBLE
 
 MAX_CHARS = 2000
 """Longer values are cut (with a marker) so one field cannot flood a screen."""
-
-
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return "^" + chr(code + 0x40)  # ESC -> ^[ , NUL -> ^@
-    if code == 0x7F:
-        return "^?"
-    if 0x80 <= code <= 0x9F:
-        return f"<U+{code:04X}>"
-    name = _INVISIBLE.get(code)
-    if name is not None:
-        return f"<{name}>"
-    return ch
 
 
 def clean(value: object, *, limit: int = MAX_CHARS, keep_newlines: bool = False) -> str:
@@ -69,15 +40,7 @@ def clean(value: object, *, limit: int = MAX_CHARS, keep_newlines: bool = False)
     cut = len(text) > limit
     if cut:
         text = text[:limit]
-    out = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
-            out.append(ch)
-        elif ch == "\t":
-            out.append(" ")
-        else:
-            out.append(_visible(ch))
-    result = "".join(out)
+    result = visible(text, keep_newlines=keep_newlines)
     return result + f"… (+{len(str(value)) - limit} chars)" if cut else result
 
 
@@ -91,7 +54,7 @@ def strip_controls(text: str) -> str:
             out.append(ch)
         elif ch == "\t":
             out.append(" ")
-        elif _visible(ch) == ch:
+        elif visible_char(ch) == ch:
             out.append(ch)
     return "".join(out)
 
