@@ -27,6 +27,7 @@ from polaris_tui.screens.base import ActionDone, FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows
+from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import ago, when
 
@@ -37,40 +38,36 @@ LIMIT = 500
 
 AGE_TICK_SECONDS = 5.0
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("id", "#", None),
-    ("when", "When", 16),
-    ("who", "Who", None),
-    ("card", "Card", None),
-    ("action", "What", None),
-    ("before", "Before", 17),
-    ("after", "After", 17),
-    ("status", "Status", None),
-    ("reverted", "Reverted", None),
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("id", "#", 6),
+    ColumnSpec("when", "When", 16, fixed=True),
+    ColumnSpec("who", "Who", 12),
+    ColumnSpec("card", "Card", 16),
+    ColumnSpec("action", "What", 10),
+    ColumnSpec("before", "Before", 17, fixed=True),
+    ColumnSpec("after", "After", 17, fixed=True),
+    ColumnSpec("status", "Status", 8),
+    ColumnSpec("reverted", "Reverted", 16),
 )
-"""(key, header, fixed width or None); long values are cut here and shown whole below."""
+"""Each column's widest; long values are cut here and shown whole below."""
 
 STATUS_STYLE = {"applied": "", "pending": "bold yellow", "failed": "bold red"}
 
 
-def _cut(text: str) -> Text:
-    """A cell for a fixed-width column: cut with an ellipsis, never wrapped."""
-    return Text(text, no_wrap=True, overflow="ellipsis")
-
-
 def entry_cells(entry: AuditEntry) -> list[Text]:
     """One audit row; before/after are cut here and shown whole below the table."""
-    return [
+    cells = [
         Text(str(entry.id), justify="right"),
-        _cut(entry.created_at.strftime("%Y-%m-%d %H:%M")),
-        plain(entry.actor, limit=20),
-        plain(entry.id_tag, limit=20),
-        plain(entry.action, limit=20),
-        _cut(state_text(entry.before, limit=80)),
-        _cut(state_text(entry.after, limit=80)),
+        Text(entry.created_at.strftime("%Y-%m-%d %H:%M")),
+        plain(entry.actor, limit=64),
+        plain(entry.id_tag, limit=64),
+        plain(entry.action, limit=64),
+        Text(state_text(entry.before, limit=80)),
+        Text(state_text(entry.after, limit=80)),
         Text(entry.status, style=STATUS_STYLE.get(entry.status, "")),
         Text(audit_reverted(entry)),
     ]
+    return fit_row(cells, COLUMNS)
 
 
 def entry_matches(entry: AuditEntry, query: str) -> bool:
@@ -129,8 +126,7 @@ class AuditLogScreen(FilteredScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        add_columns(table, COLUMNS)
         table.focus()
         self.query_one("#audit-filter", Input).display = False
         self.app.card_signal.subscribe(self, lambda _event: self.load())  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from polaris_tui.models import CardRow
+from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit, fit_row, update_cell
 from polaris_tui.widgets.safe_text import plain
 
 Row = tuple[str, Sequence[Text]]
@@ -51,7 +52,7 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
             if key in existing:
                 for column, cell in zip(columns, cells, strict=True):
                     if table.get_cell(key, column) != cell:
-                        table.update_cell(key, column, cell, update_width=True)
+                        update_cell(table, key, column, cell)
             else:
                 table.add_row(*cells, key=key)
         shown = [row.key.value for row in table.ordered_rows]
@@ -85,18 +86,18 @@ def current_key(table: DataTable) -> str | None:
     return row_key.value
 
 
-CARD_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("id_tag", "idTag", None),
-    ("name", "Display name", 16),
-    ("type", "Type", None),
-    ("active", "Active", None),
-    ("linked", "Linked", 16),
-    ("blocked", "Blocked", None),
-    ("expired", "Expired", None),
-    ("parent", "Parent", None),
-    ("in_tx", "In tx", None),
+CARD_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("id_tag", "idTag", 20),
+    ColumnSpec("name", "Display name", 16, fixed=True),
+    ColumnSpec("type", "Type", 6),
+    ColumnSpec("active", "Active", 6),
+    ColumnSpec("linked", "Linked", 16, fixed=True),
+    ColumnSpec("blocked", "Blocked", 12),
+    ColumnSpec("expired", "Expired", 7),
+    ColumnSpec("parent", "Parent", 12),
+    ColumnSpec("in_tx", "In tx", 5),
 )
-"""(key, header, fixed width or None): nine columns that fit 120 terminal columns."""
+"""Nine columns that fit 120 terminal columns, each at its widest."""
 
 NOT_IN_STEVE = Text("not in SteVe", style="bold yellow")
 """Shown in the Blocked column: SteVe answers Invalid for a card it does not know."""
@@ -104,8 +105,9 @@ NOT_IN_STEVE = Text("not in SteVe", style="bold yellow")
 
 def card_cells(row: CardRow) -> list[Text]:
     """The cards list cells of one card, all plain text."""
-    id_tag = plain(row.id_tag, "bold" if row.is_meta else "")
-    if row.is_meta:
+    id_tag = plain(row.id_tag, "bold" if row.is_meta else "", limit=64)
+    if row.is_meta:  # the mark stays visible however long the idTag
+        id_tag = fit(id_tag, CARD_COLUMNS[0].max_width - len(" (meta)"))
         id_tag.append(" (meta)", style="dim")
     name = plain(row.display_name or "")
     if row.linked:
@@ -115,19 +117,18 @@ def card_cells(row: CardRow) -> list[Text]:
     else:
         linked = Text("no", style="yellow")
     unknown = Text("—", style="dim")
-    for cell in (name, linked):  # fixed-width columns: cut with an ellipsis, never wrap
-        cell.no_wrap, cell.overflow = True, "ellipsis"
-    return [
+    cells = [
         id_tag,
         name,
-        plain(row.tag_type or ""),
+        plain(row.tag_type or "", limit=64),
         flag(row.active) if row.active else Text("no", style="yellow"),
         linked,
         flag(row.blocked, alarm=True) if row.in_steve else NOT_IN_STEVE,
         flag(row.expired, alarm=True) if row.in_steve else unknown,
-        plain(row.parent_id_tag or ""),
+        plain(row.parent_id_tag or "", limit=64),
         flag(row.in_transaction) if row.in_steve else unknown,
     ]
+    return fit_row(cells, CARD_COLUMNS)
 
 
 class CardTable(DataTable):
@@ -151,8 +152,7 @@ class CardTable(DataTable):
         )
 
     def on_mount(self) -> None:
-        for key, label, width in CARD_COLUMNS:
-            self.add_column(label, key=key, width=width)
+        add_columns(self, CARD_COLUMNS)
 
     def show(self, rows: Sequence[CardRow]) -> None:
         """Show ``rows`` (already filtered and sorted), keeping the cursor's card."""

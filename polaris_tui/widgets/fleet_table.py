@@ -16,7 +16,7 @@ Why it is built this way (PITFALLS, STYLE #9):
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
 from polaris_tui.models import ChargerRow, Liveness
+from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit, fit_row, update_cell
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import short_age
 
@@ -75,13 +76,10 @@ _ABBREV = {
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column of the fleet table."""
+class Column(ColumnSpec):
+    """One column of the fleet table: its width rule and how it sorts."""
 
-    key: str
-    label: str
-    sort_key: Callable[[ChargerRow], Any]
-    width: int | None = None
+    sort_key: Callable[[ChargerRow], Any] = field(kw_only=True)
 
 
 def _attention(row: ChargerRow) -> tuple[int, int, str]:
@@ -93,20 +91,38 @@ def _time_key(value: datetime | None) -> tuple[int, float]:
     return (1, 0.0) if value is None else (0, -value.timestamp())
 
 
+# Maximum widths: 98 cells of content plus 16 of padding, so every column, the
+# status columns last, fits the fleet panel of a 120-column screen even with
+# its scrollbar and every column at its widest.
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "ChargeBox ID", lambda r: r.charge_box_id),
-    Column("description", "Description", lambda r: (r.description or "").lower(), width=20),
-    Column("status", "Status", lambda r: (STATUS_RANK.get(r.status, 8), r.charge_box_id)),
-    Column("since", "Since", lambda r: _time_key(r.status_since)),
-    Column("connectors", "Connectors", lambda r: len(r.connectors)),
-    Column("heartbeat", "Heartbeat", lambda r: _time_key(r.last_heartbeat)),
+    Column("id", "ChargeBox ID", 18, sort_key=lambda r: r.charge_box_id),
+    Column(
+        "description",
+        "Description",
+        16,
+        fixed=True,
+        sort_key=lambda r: (r.description or "").lower(),
+    ),
+    Column(
+        "status", "Status", 11, sort_key=lambda r: (STATUS_RANK.get(r.status, 8), r.charge_box_id)
+    ),
+    Column("since", "Since", 6, sort_key=lambda r: _time_key(r.status_since)),
+    Column("connectors", "Connectors", 12, sort_key=lambda r: len(r.connectors)),
+    Column("heartbeat", "Heartbeat", 13, sort_key=lambda r: _time_key(r.last_heartbeat)),
     Column(
         "idtag",
         "Session idTag",
-        lambda r: r.open_session.transaction.ocpp_id_tag if r.open_session else "~",
+        12,
+        sort_key=lambda r: r.open_session.transaction.ocpp_id_tag if r.open_session else "~",
     ),
-    Column("stuck", "Stuck", lambda r: (0 if r.stuck else 1, r.charge_box_id)),
+    Column("stuck", "Stuck", 10, sort_key=lambda r: (0 if r.stuck else 1, r.charge_box_id)),
 )
+FLEET_WIDTH = sum(c.max_width + 2 for c in COLUMNS) + 2
+"""The table at every column's maximum: content, cell padding, a scrollbar."""
+ID_WIDTH_CAP = 64
+"""The ID column never grows past this, however wide the screen."""
+DESCRIPTION_GROWTH = 8
+"""How much wider than its ``COLUMNS`` width the description gets on a wide screen."""
 SORTS: dict[str, Callable[[ChargerRow], Any]] = {"attention": _attention} | {
     c.key: c.sort_key for c in COLUMNS
 }
@@ -124,8 +140,19 @@ def connectors_rollup(row: ChargerRow) -> str:
     return "  ".join(parts) if parts else "—"
 
 
-def row_cells(row: ChargerRow, now: datetime) -> tuple[Text, ...]:
-    """The cells of one charger, in ``COLUMNS`` order. Untrusted text via ``plain``."""
+def widths_for(table_width: int) -> tuple[int, int]:
+    """(ID maximum, Description width) for a table this wide: the ``COLUMNS``
+    values on a 120-column screen; a wider screen gives what it has to spare to
+    the description (up to 8 more cells), then to the ID (up to 64 in all)."""
+    spare = max(0, table_width - FLEET_WIDTH)
+    description = COLUMNS[1].max_width + min(DESCRIPTION_GROWTH, spare)
+    spare -= description - COLUMNS[1].max_width
+    return min(ID_WIDTH_CAP, COLUMNS[0].max_width + spare), description
+
+
+def row_cells(row: ChargerRow, now: datetime, *, id_width: int | None = None) -> tuple[Text, ...]:
+    """The cells of one charger, in ``COLUMNS`` order, each cut to its column's
+    maximum (the ID to ``id_width`` when given). Untrusted text via ``plain``."""
     heartbeat_style = {
         Liveness.OFFLINE: "red",
         Liveness.STALE: "yellow",
@@ -136,9 +163,9 @@ def row_cells(row: ChargerRow, now: datetime) -> tuple[Text, ...]:
     if row.liveness in (Liveness.OFFLINE, Liveness.STALE):
         heartbeat = f"{heartbeat} {row.liveness.value}"
     session = row.open_session
-    return (
+    cells = (
         plain(row.charge_box_id, "bold" if row.stuck else "", limit=64),
-        Text(clean(row.description or "", limit=200), no_wrap=True, overflow="ellipsis"),
+        plain(row.description or "", limit=64),
         plain(row.status, STATUS_STYLE.get(row.status, ""), limit=20),
         Text(short_age(row.status_since, now)),
         Text(connectors_rollup(row)),
@@ -146,6 +173,10 @@ def row_cells(row: ChargerRow, now: datetime) -> tuple[Text, ...]:
         plain(session.transaction.ocpp_id_tag if session else "", limit=64),
         stuck_cell(row, now),
     )
+    fitted = fit_row(cells, COLUMNS)
+    if id_width is not None:
+        fitted[0] = fit(cells[0], id_width)
+    return tuple(fitted)
 
 
 def stuck_cell(row: ChargerRow, now: datetime) -> Text:
@@ -199,10 +230,31 @@ class FleetTable(DataTable[Text]):
         self._order: list[str] = []
         self._last_rows: Sequence[ChargerRow] = ()
         self._last_now: datetime | None = None
+        self.id_width = COLUMNS[0].max_width
+        """The ID column's maximum at the current width (``widths_for``)."""
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(column.label, key=column.key, width=column.width)
+        add_columns(self, COLUMNS)
+
+    def on_resize(self) -> None:
+        """A wider screen shows more of long ids; a narrower one cuts them again."""
+        width, description_width = widths_for(self.size.width)
+        description = self.columns.get("description")  # type: ignore[call-overload]
+        if description is not None and description.width != description_width:
+            description.width = description_width
+            self._require_update_dimensions = True
+            self.refresh()
+        if width == self.id_width:
+            return
+        self.id_width = width
+        column = self.columns.get("id")  # type: ignore[call-overload]
+        if column is not None and column.content_width > width:
+            # Cells are about to be cut shorter: shrink the column without
+            # measuring them all (PITFALLS: update_width re-measures the column).
+            column.content_width = width
+            self._require_update_dimensions = True
+        if self._last_now is not None:
+            self.apply(self._last_rows, self._last_now)
 
     # -- public API ---------------------------------------------------------
     @property
@@ -253,7 +305,7 @@ class FleetTable(DataTable[Text]):
             for key, row in wanted.items():
                 if only is not None and key not in only and key in self._signatures:
                     continue  # unchanged since it was drawn
-                cells = row_cells(row, now)
+                cells = row_cells(row, now, id_width=self.id_width)
                 signature = tuple(_signature(c) for c in cells)
                 old = self._signatures.get(key)
                 if old is None:
@@ -264,7 +316,7 @@ class FleetTable(DataTable[Text]):
                         COLUMNS, cells, old, signature, strict=True
                     ):
                         if before != after:
-                            self.update_cell(key, column.key, cell, update_width=True)
+                            update_cell(self, key, column.key, cell)
                             if column.key == "id":
                                 self._id_cells[key] = cell
                 self._signatures[key] = signature

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
+from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_spec, update_cell
 from polaris_tui.widgets.operation_outcome import station_answer
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import short_age
@@ -51,6 +52,24 @@ def result_text(entry: OperationLogEntry) -> str:
     return clean(station_answer(entry), limit=160)
 
 
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("id", "#", 7),
+    ColumnSpec("when", "When", 23),
+    ColumnSpec("charger", "Charger", 16),
+    ColumnSpec("operation", "Operation", 22),
+    ColumnSpec("status", "Status", 17),
+    ColumnSpec("task", "Task", 8),
+    ColumnSpec("who", "Who", 12),
+    ColumnSpec("followup", "Followup", 10),
+    ColumnSpec("params", "Params", 40),
+    ColumnSpec("result", "Result", 80),
+)
+"""Maximum widths: a long charger id or operator name cannot push Status and
+Followup off a 120-column screen; params and result are shown whole below."""
+WIDE_ONLY = {"charger", "params", "result"}
+"""Columns of the Operation log screen only (the charger page knows its charger)."""
+
+
 class OperationsTable(DataTable[Text]):
     """Operation log rows keyed by id; ``wide`` adds charger, params and result."""
 
@@ -67,22 +86,12 @@ class OperationsTable(DataTable[Text]):
         """Show charger, params and result columns (the Operation log screen)."""
         self._entries: dict[str, OperationLogEntry] = {}
         self._signatures: dict[str, tuple[str, ...]] = {}
+        self.specs: list[ColumnSpec] = []
+        """The columns shown (set when mounted)."""
 
     def on_mount(self) -> None:
-        columns = [("#", "id"), ("When", "when")]
-        if self.wide:
-            columns.append(("Charger", "charger"))
-        columns += [
-            ("Operation", "operation"),
-            ("Status", "status"),
-            ("Task", "task"),
-            ("Who", "who"),
-            ("Followup", "followup"),
-        ]
-        if self.wide:
-            columns += [("Params", "params"), ("Result", "result")]
-        for label, key in columns:
-            self.add_column(label, key=key)
+        self.specs = [spec for spec in COLUMNS if self.wide or spec.key not in WIDE_ONLY]
+        add_columns(self, self.specs)
 
     def entry_at_cursor(self) -> OperationLogEntry | None:
         """The log row under the cursor."""
@@ -112,7 +121,7 @@ class OperationsTable(DataTable[Text]):
             "params": Text(params_text(entry)),
             "result": Text(result_text(entry)),
         }
-        return {key: cells[key] for key in (c.value for c in self.columns) if key in cells}
+        return {spec.key: fit_spec(cells[spec.key], spec) for spec in self.specs}
 
     def show(self, entries: Sequence[OperationLogEntry], now: datetime) -> None:
         """Show exactly ``entries`` (newest first), diffed by id."""
@@ -146,7 +155,7 @@ class OperationsTable(DataTable[Text]):
                     cells.items(), old, signature, strict=True
                 ):
                     if before != after:
-                        self.update_cell(key, column, cell, update_width=True)
+                        update_cell(self, key, column, cell)
             self._signatures[key] = signature
         if added:
             self.sort("id", key=lambda cell: -int(cell.plain))

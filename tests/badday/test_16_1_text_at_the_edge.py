@@ -54,6 +54,7 @@ from polaris_tui.widgets.card_relations import CardRelations
 from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.card_verdict import CardVerdict
+from polaris_tui.widgets.columns import add_columns
 from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.detail_panels import LiveStatusPanel, SessionPanel
 from polaris_tui.widgets.fleet_table import FleetTable
@@ -289,8 +290,7 @@ async def _screen_bytes(
         app.query_one(CardSessions).show(view, now)
         app.query_one(CardVerdict).show(view.verdict, now, now)
         audit = app.query_one("#audit", DataTable)
-        for key, label, width in AUDIT_COLUMNS:
-            audit.add_column(label, key=key, width=width)
+        add_columns(audit, AUDIT_COLUMNS)
         for entry in audits:
             audit.add_row(*entry_cells(entry), key=str(entry.id))
         await pilot.pause()
