@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from polaris_tui.models import OperationLogEntry
 from polaris_tui.models.errors import ErrorKind, error_classes
+from polaris_tui.text_clean import CleanText, CleanTree
 
 
 class OutcomeKind(StrEnum):
@@ -45,9 +46,9 @@ class OperationOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: OutcomeKind | None = None
-    summary: str | None = None
+    summary: CleanText | None = None
     """The plain sentence recorded with the verdict."""
-    station_answer: Any = None
+    station_answer: CleanTree = None
     error_kind: ErrorKind | None = None
     """For a failure: what went wrong."""
 

@@ -44,6 +44,7 @@ from polaris_tui.models import (
     FleetCounts,
     OperationLogEntry,
     OperationStatus,
+    outcomes,
 )
 from polaris_tui.screens.audit_log import COLUMNS as AUDIT_COLUMNS
 from polaris_tui.screens.audit_log import entry_cells
@@ -98,9 +99,12 @@ KEYS = st.one_of(
 
 ANSWER_MODELS: list[type[BaseModel]] = [
     cls
-    for cls in vars(models).values()
-    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == models.__name__
+    for module in (models, outcomes)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__
 ]
+"""Every model of what arrives (answers, store rows) and of the views built from it.
+(``models.operations`` holds the operator's own params, validated and sent as typed.)"""
 
 
 # -- building models full of generated text ------------------------------------------
