@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, assert_never
 
 from textual import events
 from textual.app import App
@@ -34,25 +34,42 @@ from textual.message_pump import MessagePump
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from polaris_tui.console import Console
 from polaris_tui.dialogs.help import HelpScreen, screen_keys
-from polaris_tui.models import ServiceEvent
+from polaris_tui.models import (
+    CardChanged,
+    FleetChanged,
+    OperationChanged,
+    ScanRecorded,
+    ServiceEvent,
+    SourceStateChanged,
+)
 from polaris_tui.models.errors import PolarisError
-from polaris_tui.screens.base import ActionDone
+from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock, SystemClock
+from polaris_tui.services.contract import ScanApi, ServicesApi
 from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
+if TYPE_CHECKING:
+    from polaris_tui.services.hook_server import HookServerHandle
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ServicesFactory = Callable[..., Awaitable[Any]]
-"""``async (settings, *, clock) -> PolarisServices`` (tests may pass a fake)."""
+
+class ServicesFactory(Protocol):
+    """``PolarisServices.open``, or a test's stand-in satisfying ``ServicesApi``."""
+
+    def __call__(self, settings: Settings, *, clock: Clock | None = None) -> Awaitable[ServicesApi]:
+        """Open the services (not started) for ``settings``, with ``clock`` as "now"."""
+        ...
 
 
 def _css_path() -> Path:
@@ -107,7 +124,7 @@ class PolarisApp(App[None]):
         self.hook_options = hook
         self.fleet_max_rows = fleet_max_rows
         self._services_factory = services_factory
-        self.services: Any = None
+        self.services: ServicesApi | None = None
         """``PolarisServices`` once open (None while connecting)."""
         self.open_error: str | None = None
         """Why the services could not be opened (shown in the banner)."""
@@ -115,14 +132,15 @@ class PolarisApp(App[None]):
         """Set when the services are open."""
         self.data_loaded = asyncio.Event()
         """Set after the first complete poll cycle (tests await it)."""
-        self.fleet_signal: Signal[Any] = Signal(self, "fleet")
-        self.source_signal: Signal[Any] = Signal(self, "source")
-        self.operation_signal: Signal[Any] = Signal(self, "operation")
-        self.card_signal: Signal[Any] = Signal(self, "card")
-        self.scan_signal: Signal[Any] = Signal(self, "scan")
-        self.ready_signal: Signal[Any] = Signal(self, "ready")
+        self.fleet_signal: Signal[FleetChanged] = Signal(self, "fleet")
+        self.source_signal: Signal[SourceStateChanged] = Signal(self, "source")
+        self.operation_signal: Signal[OperationChanged] = Signal(self, "operation")
+        self.card_signal: Signal[CardChanged] = Signal(self, "card")
+        self.scan_signal: Signal[ScanRecorded] = Signal(self, "scan")
+        self.ready_signal: Signal[ServicesApi | None] = Signal(self, "ready")
+        """The services, once open and again after the first poll; None if opening failed."""
         self._unsubscribe: Callable[[], None] | None = None
-        self._hook_handle: Any = None
+        self._hook_handle: HookServerHandle | None = None
         self._loop_thread = threading.get_ident()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sighup_installed = False
@@ -179,7 +197,7 @@ class PolarisApp(App[None]):
                 from polaris_tui.services.core import PolarisServices
 
                 factory = PolarisServices.open
-            services = await factory(self.settings, clock=self.clock)
+            services: ServicesApi = await factory(self.settings, clock=self.clock)
         except PolarisError as error:
             self.open_error = str(error)
             self.ready_signal.publish(None)
@@ -187,7 +205,7 @@ class PolarisApp(App[None]):
         self.services = services
         self._unsubscribe = services.subscribe(self._on_service_event)
         if self.hook_options is not None:
-            await self._start_hook(services)
+            await self._start_hook(services.scan)
         await services.start()
         self.services_open.set()
         self.ready_signal.publish(services)
@@ -206,14 +224,14 @@ class PolarisApp(App[None]):
         finally:
             await store.close()
 
-    async def _start_hook(self, services: Any) -> None:
+    async def _start_hook(self, scan: ScanApi) -> None:
         from polaris_tui.services.hook_server import start_hook_server
 
         options = self.hook_options
         assert options is not None
         try:
             self._hook_handle = await start_hook_server(
-                services.scan, options.key, options.host, options.port
+                scan, options.key, options.host, options.port
             )
         except PolarisError as error:
             # The console still works; only scan-to-login intercepts are off.
@@ -261,18 +279,18 @@ class PolarisApp(App[None]):
             self._publish(event)
 
     def _publish(self, event: ServiceEvent) -> None:
-        signal_for = {
-            "fleet": self.fleet_signal,
-            "source": self.source_signal,
-            "operation": self.operation_signal,
-            "card": self.card_signal,
-            "scan": self.scan_signal,
-        }
-        target = signal_for.get(getattr(event, "kind", ""))
-        if target is None:
-            log.warning("unknown service event %r", event)
-            return
-        target.publish(event)
+        if isinstance(event, FleetChanged):
+            self.fleet_signal.publish(event)
+        elif isinstance(event, SourceStateChanged):
+            self.source_signal.publish(event)
+        elif isinstance(event, OperationChanged):
+            self.operation_signal.publish(event)
+        elif isinstance(event, CardChanged):
+            self.card_signal.publish(event)
+        elif isinstance(event, ScanRecorded):
+            self.scan_signal.publish(event)
+        else:
+            assert_never(event)  # a new event kind needs its own signal
 
     # -- errors ----------------------------------------------------------------
     def report_worker(self, event: Worker.StateChanged) -> None:
@@ -336,7 +354,7 @@ class PolarisApp(App[None]):
 
     @staticmethod
     def _reply(target: MessagePump, message: ActionDone) -> bool:
-        if getattr(target, "is_attached", True) and target.is_running:
+        if target.is_attached and target.is_running:
             return target.post_message(message)
         return False
 
@@ -352,7 +370,7 @@ class PolarisApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
 
-    def open_charger(self, charge_box_id: str) -> Any:
+    def open_charger(self, charge_box_id: str) -> Awaitable[object] | None:
         """Open the detail of one charger.
 
         Returns what ``push_screen`` returns (awaitable until mounted) or None;
@@ -399,8 +417,9 @@ class PolarisApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
-        title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__.removesuffix("Screen")
-        self.push_screen(HelpScreen(str(title), screen_keys(screen)))
+        title = screen.HELP_TITLE if isinstance(screen, PolarisScreen) else None
+        title = title or type(screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(title, screen_keys(screen)))
 
     def action_refresh_now(self) -> None:
         """``r``: poll every source now."""
@@ -414,7 +433,8 @@ class PolarisApp(App[None]):
             )
 
     async def _refresh_now(self) -> None:
-        await self.services.poller.refresh_now()
+        if self.services is not None:
+            await self.services.poller.refresh_now()
 
     def action_export_table(self) -> None:
         """``ctrl+s``: save the table on screen, as shown, as CSV or JSON."""
@@ -534,3 +554,10 @@ def make_app(
         services_factory=services_factory,
         fleet_max_rows=fleet_max_rows,
     )
+
+
+if TYPE_CHECKING:
+
+    def _app_is_a_console(app: PolarisApp) -> Console:
+        """mypy proves here that screens may treat the App as a ``Console``."""
+        return app

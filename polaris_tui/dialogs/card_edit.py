@@ -35,8 +35,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
+from polaris_tui.console import console_of
 from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView
+from polaris_tui.services.contract import CardsApi
 from polaris_tui.widgets.card_format import (
     EDIT_LABELS,
     current_value,
@@ -224,7 +226,7 @@ class CardEditDialog(ModalScreen[CardEdit | None]):
         self._render_preview()
 
     def _unchanged(self) -> bool:
-        return edit_after(self.kind, self._value) == current_value(self.view, self.kind)
+        return bool(edit_after(self.kind, self._value) == current_value(self.view, self.kind))
 
     def _render_preview(self) -> None:
         field, before, after = edit_summary(self.view, self.kind, self._value)
@@ -264,7 +266,7 @@ REVERT_ACTION = "card-revert"
 """``ActionDone.label`` of a revert."""
 
 
-def _result_notice(app: App, entry: AuditEntry, what: str) -> None:
+def _result_notice(app: App[object], entry: AuditEntry, what: str) -> None:
     """Say how the edit ended, even when the page that asked is gone."""
     if entry.status == "applied":
         app.notify(f"{what} applied (audit #{entry.id}).", title="Card edit", markup=False)
@@ -280,28 +282,34 @@ def _result_notice(app: App, entry: AuditEntry, what: str) -> None:
 
 
 def _run(
-    app: App,
     reply_to: MessagePump,
     label: str,
-    call: Callable[[], Awaitable[AuditEntry]],
+    call: Callable[[CardsApi], Awaitable[AuditEntry]],
     what: str,
-) -> Worker:
+) -> Worker[AuditEntry | None] | None:
+    console = console_of(reply_to)
+    services = console.services
+    if services is None:
+        return None  # no button leads here before the services are open
+    app = reply_to.app  # held now: the page that asked may be gone when the answer comes
+
     async def job() -> AuditEntry:
-        entry = await call()
+        entry = await call(services.cards)
         _result_notice(app, entry, what)
         return entry
 
-    # PolarisApp.run_action: an app-level worker that answers reply_to with ActionDone;
-    # a refusal (PolarisError) is shown by the app when reply_to is gone.
-    return app.run_mutation(reply_to, label, job)  # type: ignore[attr-defined]
+    # An app-level worker that answers reply_to with ActionDone; a refusal
+    # (PolarisError) is shown by the app when reply_to is gone.
+    return console.run_mutation(reply_to, label, job)
 
 
-def apply_card_edit(app: App, reply_to: MessagePump, id_tag: str, edit: CardEdit) -> Worker:
-    """Apply ``edit`` to ``id_tag`` in a worker owned by ``app`` (survives dialogs and pages)."""
+def apply_card_edit(
+    reply_to: MessagePump, id_tag: str, edit: CardEdit
+) -> Worker[AuditEntry | None] | None:
+    """Apply ``edit`` to ``id_tag`` in an app-level worker (survives dialogs and pages)."""
     after = value_text(edit.kind, edit_after(edit.kind, edit.value))
     what = f"{EDIT_LABELS[edit.kind]} on {clean(id_tag)}: {after}"
-    services = app.services  # type: ignore[attr-defined]
-    return _run(app, reply_to, EDIT_ACTION, lambda: services.cards.edit(id_tag, edit), what)
+    return _run(reply_to, EDIT_ACTION, lambda cards: cards.edit(id_tag, edit), what)
 
 
 def revert_dialog(entry: AuditEntry) -> ConfirmDialog:
@@ -320,8 +328,9 @@ def revert_dialog(entry: AuditEntry) -> ConfirmDialog:
     return ConfirmDialog(f"Revert audit entry #{entry.id}?", body, confirm_label="Revert")
 
 
-def revert_audit_entry(app: App, reply_to: MessagePump, entry: AuditEntry) -> Worker:
-    """Revert audit entry ``entry`` in a worker owned by ``app``."""
+def revert_audit_entry(
+    reply_to: MessagePump, entry: AuditEntry
+) -> Worker[AuditEntry | None] | None:
+    """Revert audit entry ``entry`` in an app-level worker."""
     what = f"Revert of #{entry.id} ({clean(entry.action)} on {clean(entry.id_tag)})"
-    services = app.services  # type: ignore[attr-defined]
-    return _run(app, reply_to, REVERT_ACTION, lambda: services.cards.revert(entry.id), what)
+    return _run(reply_to, REVERT_ACTION, lambda cards: cards.revert(entry.id), what)

@@ -129,7 +129,7 @@ class AuditLogScreen(FilteredScreen):
         add_columns(table, COLUMNS)
         table.focus()
         self.query_one("#audit-filter", Input).display = False
-        self.app.card_signal.subscribe(self, lambda _event: self.load())  # type: ignore[attr-defined]
+        self.console.card_signal.subscribe(self, lambda _event: self.load())
         self.set_interval(AGE_TICK_SECONDS, self._draw_title)
         self.load()
 
@@ -211,7 +211,7 @@ class AuditLogScreen(FilteredScreen):
         event.stop()
         entry = self.selected()
         if entry is not None:
-            self.app.open_card(entry.id_tag)  # type: ignore[attr-defined]
+            self.console.open_card(entry.id_tag)
 
     # -- keys -----------------------------------------------------------------
 
@@ -265,7 +265,7 @@ class AuditLogScreen(FilteredScreen):
             if not yes:
                 return
             self.reverting.add(entry.id)
-            revert_audit_entry(self.app, self, entry)
+            revert_audit_entry(self, entry)
 
         self.app.push_screen(revert_dialog(entry), confirmed)
 

@@ -9,7 +9,7 @@ visible notice. Screens also reach the services and the injected clock here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.message import Message
@@ -17,26 +17,32 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input
 from textual.worker import Worker
 
-if TYPE_CHECKING:
-    from polaris_tui.services.core import PolarisServices
+from polaris_tui.console import Console, console_of
+from polaris_tui.services.contract import ServicesApi
 
 
 class PolarisScreen(Screen[Any]):
     """A screen whose failed workers become notices, with services and clock at hand."""
 
+    HELP_TITLE: ClassVar[str | None] = None
+    """The title of this screen's help (``?``); default: the class name."""
+
     @property
-    def services(self) -> PolarisServices | None:
+    def console(self) -> Console:
+        """The running App, typed by what screens may ask of it."""
+        return console_of(self)
+
+    @property
+    def services(self) -> ServicesApi | None:
         """The app's services, or None while they are still opening."""
-        return getattr(self.app, "services", None)
+        return self.console.services
 
     def now(self) -> datetime:
         """Now, from the app's injected clock (deterministic in tests)."""
-        return self.app.clock.now()  # type: ignore[attr-defined]
+        return self.console.clock.now()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report = getattr(self.app, "report_worker", None)
-        if report is not None:
-            report(event)
+        self.console.report_worker(event)
 
     def action_back(self) -> None:
         """Go back one screen; the first screen stays."""

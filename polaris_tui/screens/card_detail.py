@@ -112,9 +112,8 @@ class CardDetailScreen(PolarisScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        app: Any = self.app
-        app.card_signal.subscribe(self, self._on_card_changed)
-        app.source_signal.subscribe(self, self._on_source_changed)
+        self.console.card_signal.subscribe(self, self._on_card_changed)
+        self.console.source_signal.subscribe(self, self._on_source_changed)
         self.set_interval(AGE_TICK_SECONDS, self._redraw)
         self.query_one("#card-body").display = False
         for note in self.query(".card-note, .card-empty, #card-edit-result"):
@@ -233,21 +232,21 @@ class CardDetailScreen(PolarisScreen):
         self.load()
 
     def action_audit(self) -> None:
-        self.app.open_audit_log(self.id_tag)  # type: ignore[attr-defined]
+        self.console.open_audit_log(self.id_tag)
 
     @on(DataTable.RowSelected, "#card-relations")
     def _open_relation(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = event.row_key.value
         if key:
-            self.app.open_card(CardRelations.id_tag_of(key))  # type: ignore[attr-defined]
+            self.console.open_card(CardRelations.id_tag_of(key))
 
     @on(DataTable.RowSelected, "#card-sessions")
     def _open_charger(self, event: DataTable.RowSelected) -> None:
         event.stop()
         charger = self.query_one(CardSessions).charger_of(event.row_key.value or "")
         if charger:
-            self.app.open_charger(charger)  # type: ignore[attr-defined]
+            self.console.open_charger(charger)
 
     # -- edits ----------------------------------------------------------------
 
@@ -293,7 +292,7 @@ class CardDetailScreen(PolarisScreen):
             return
         self.editing = True
         self._result(f"Applying: {EDIT_LABELS[edit.kind]}…", error=False)
-        apply_card_edit(self.app, self, self.id_tag, edit)
+        apply_card_edit(self, self.id_tag, edit)
 
     @on(ActionDone)
     def _edit_done(self, message: ActionDone) -> None:

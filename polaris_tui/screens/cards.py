@@ -84,10 +84,10 @@ class CardsScreen(FilteredScreen):
         Binding("slash", "find", "Find"),
         Binding("escape", "back", "Back / clear"),
         Binding("r", "refresh", "Refresh"),
-        Binding("b", "toggle('blocked')", "Blocked"),
-        Binding("x", "toggle('expired')", "Expired"),
-        Binding("u", "toggle('unlinked')", "Unlinked"),
-        Binding("m", "toggle('meta')", "Meta-cards"),
+        Binding("b", "toggle_flag('blocked')", "Blocked"),
+        Binding("x", "toggle_flag('expired')", "Expired"),
+        Binding("u", "toggle_flag('unlinked')", "Unlinked"),
+        Binding("m", "toggle_flag('meta')", "Meta-cards"),
         Binding("h", "audit", "Audit log"),
     ]
 
@@ -111,9 +111,8 @@ class CardsScreen(FilteredScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        app: Any = self.app
-        app.card_signal.subscribe(self, lambda _event: self.load())
-        app.source_signal.subscribe(self, lambda _event: self.load())
+        self.console.card_signal.subscribe(self, lambda _event: self.load())
+        self.console.source_signal.subscribe(self, lambda _event: self.load())
         self.set_interval(AGE_TICK_SECONDS, self._draw_status)
         self.set_interval(RELOAD_SECONDS, self.load)
         self.query_one("#cards-filter", Input).display = False
@@ -172,7 +171,8 @@ class CardsScreen(FilteredScreen):
 
     # -- keys -----------------------------------------------------------------
 
-    def action_toggle(self, flag: str) -> None:
+    def action_toggle_flag(self, flag: str) -> None:
+        """Show only cards with ``flag`` too (or stop filtering by it)."""
         self.flags ^= {flag}
         self._draw()
 
@@ -180,7 +180,7 @@ class CardsScreen(FilteredScreen):
         self.load()
 
     def action_audit(self) -> None:
-        self.app.open_audit_log(None)  # type: ignore[attr-defined]
+        self.console.open_audit_log(None)
 
     def has_filters(self) -> bool:
         return bool(self.flags) or super().has_filters()
@@ -193,4 +193,4 @@ class CardsScreen(FilteredScreen):
     def _open(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.app.open_card(event.row_key.value)  # type: ignore[attr-defined]
+            self.console.open_card(event.row_key.value)

@@ -68,15 +68,10 @@ class FleetScreen(PolarisScreen):
     def on_mount(self) -> None:
         panel = self.query_one("#fleet-panel")
         panel.border_title = Content("Chargers")
-        app = self.app
-        for name, handler in (
-            ("fleet_signal", self._on_fleet),
-            ("source_signal", lambda _data: self.schedule_refresh()),
-            ("ready_signal", lambda _data: self._reread()),
-        ):
-            signal = getattr(app, name, None)
-            if signal is not None:
-                signal.subscribe(self, handler)
+        console = self.console
+        console.fleet_signal.subscribe(self, self._on_fleet)
+        console.source_signal.subscribe(self, lambda _event: self.schedule_refresh())
+        console.ready_signal.subscribe(self, lambda _services: self._reread())
         self.set_interval(AGE_TICK_SECONDS, self.schedule_refresh, name="fleet-ages")
         self.query_one(FleetTable).focus()
         self.schedule_refresh()
@@ -176,7 +171,7 @@ class FleetScreen(PolarisScreen):
         event.stop()
         key = event.row_key.value
         if key is not None:
-            pushed = self.app.open_charger(key)  # type: ignore[attr-defined]
+            pushed = self.console.open_charger(key)
             if pushed is not None:
                 await pushed  # the detail is on screen when this message is done
 
@@ -191,13 +186,13 @@ class FleetScreen(PolarisScreen):
         self.query_one(FleetTable).focus()
 
     def action_refresh(self) -> None:
-        self.app.action_refresh_now()  # type: ignore[attr-defined]
+        self.console.action_refresh_now()
 
     def action_operation_log(self) -> None:
-        self.app.open_operation_log()  # type: ignore[attr-defined]
+        self.console.open_operation_log()
 
     def action_cards(self) -> None:
-        self.app.open_cards()  # type: ignore[attr-defined]
+        self.console.open_cards()
 
     def action_audit_log(self) -> None:
-        self.app.open_audit_log()  # type: ignore[attr-defined]
+        self.console.open_audit_log()

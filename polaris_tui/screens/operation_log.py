@@ -7,6 +7,9 @@ Filters by charger, operator and status go to ``services.operations.recent``
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TypedDict
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +28,14 @@ from polaris_tui.widgets.safe_text import clean
 LOG_LIMIT = 500
 
 
+class LogFilters(TypedDict):
+    """The log's filters, as ``OperationsApi.recent`` takes them."""
+
+    charge_box_id: str | None
+    requested_by: str | None
+    status: str | None
+
+
 class OperationLogScreen(PolarisScreen):
     """Every operation with params, taskId and result; filter, then open the charger."""
 
@@ -38,7 +49,7 @@ class OperationLogScreen(PolarisScreen):
         super().__init__()
         self.initial_charger = charge_box_id
         """Pre-filled charger filter (opened from a charger's detail)."""
-        self.loaded_at = None
+        self.loaded_at: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
@@ -67,23 +78,21 @@ class OperationLogScreen(PolarisScreen):
 
     def on_mount(self) -> None:
         self.query_one("#oplog-panel").border_title = Content("Operation log")
-        signal = getattr(self.app, "operation_signal", None)
-        if signal is not None:
-            signal.subscribe(self, self._on_operation)
+        self.console.operation_signal.subscribe(self, self._on_operation)
         self.query_one(OperationsTable).focus()
         self.load()
 
-    def _filters(self) -> dict[str, str | None]:
+    def _filters(self) -> LogFilters:
         charger = self.query_one("#filter-charger", Input).value.strip() or None
         if self.initial_charger and charger == clean(self.initial_charger).strip():
             charger = self.initial_charger
         operator = self.query_one("#filter-operator", Input).value.strip() or None
         status = self.query_one("#filter-status", Select).value
-        return {
-            "charge_box_id": charger,
-            "requested_by": operator,
-            "status": status if isinstance(status, str) else None,
-        }
+        return LogFilters(
+            charge_box_id=charger,
+            requested_by=operator,
+            status=status if isinstance(status, str) else None,
+        )
 
     @work(exclusive=True, group="operation-log", exit_on_error=False)
     async def load(self) -> None:
@@ -92,7 +101,7 @@ class OperationLogScreen(PolarisScreen):
         if services is None:
             return
         filters = self._filters()
-        entries = await services.operations.recent(limit=LOG_LIMIT, **filters)  # type: ignore[arg-type]
+        entries = await services.operations.recent(limit=LOG_LIMIT, **filters)
         now = self.now()
         self.loaded_at = now
         self.query_one(OperationsTable).show(entries, now)
@@ -159,7 +168,7 @@ class OperationLogScreen(PolarisScreen):
         event.stop()
         entry = self.query_one(OperationsTable).entry_at_cursor()
         if entry is not None:
-            self.app.open_charger(entry.charge_box_id)  # type: ignore[attr-defined]
+            self.console.open_charger(entry.charge_box_id)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -34,6 +34,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from polaris_tui.models.errors import ConfigError, PolarisError
+from polaris_tui.services.contract import ScanApi
 from polaris_tui.services.scan_login import ScanLoginService
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ DECISION_BUDGET_S = 0.150
 """Time the decision may take before the claim is skipped: inside SteVe's
 ~200 ms (``PREAUTH_TIMEOUT_MS``), leaving room for the network."""
 
-_SCAN_SERVICE = web.AppKey("scan_service", ScanLoginService)
+_SCAN_SERVICE = web.AppKey[ScanApi]("scan_service")
 _KEY = web.AppKey("hmac_key", bytes)
 
 NO_OVERRIDE: dict[str, Any] = {"override": None}
@@ -150,7 +151,7 @@ async def _pre_authorize(request: web.Request) -> web.Response:
 
 
 def build_hook_app(
-    scan_service: ScanLoginService, hmac_key: str | bytes | SecretStr | None
+    scan_service: ScanApi, hmac_key: str | bytes | SecretStr | None
 ) -> web.Application:
     """The aiohttp application serving the hook.
 
@@ -180,7 +181,7 @@ class HookServerHandle:
 
 
 async def start_hook_server(
-    scan_service: ScanLoginService,
+    scan_service: ScanApi,
     hmac_key: str | bytes | SecretStr | None,
     host: str = "127.0.0.1",
     port: int = 8787,

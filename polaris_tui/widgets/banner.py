@@ -11,11 +11,12 @@ App for the current state, so a screen opened later shows the same banner.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from textual.content import Content
 from textual.widgets import Static
 
+from polaris_tui.console import console_of
 from polaris_tui.models import ConnectionState, SourceName, SourceState
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago, when
@@ -32,22 +33,21 @@ class SourceBanner(Static):
     """
 
     def on_mount(self) -> None:
-        app: Any = self.app
-        for name in ("source_signal", "ready_signal", "operation_signal"):
-            signal = getattr(app, name, None)
-            if signal is not None:
-                signal.subscribe(self, lambda _data: self.refresh_banner())
+        console = console_of(self)
+        console.source_signal.subscribe(self, lambda _event: self.refresh_banner())
+        console.ready_signal.subscribe(self, lambda _services: self.refresh_banner())
+        console.operation_signal.subscribe(self, lambda _event: self.refresh_banner())
         self.refresh_banner()
         self.set_interval(15, self.refresh_banner, name="banner-ages")
 
     def lines(self) -> list[Content]:
         """The banner's lines for the app's current state (empty when all is well)."""
-        app: Any = self.app
-        now = app.clock.now()
+        console = console_of(self)
+        now = console.clock.now()
         out: list[Content] = []
-        if getattr(app, "demo", False):
+        if console.demo:
             out.append(Content.styled(DEMO_TEXT, "bold $warning"))
-        open_error = getattr(app, "open_error", None)
+        open_error = console.open_error
         if open_error is not None:
             out.append(
                 Content.assemble(
@@ -55,7 +55,7 @@ class SourceBanner(Static):
                     clean(open_error),
                 )
             )
-        services = getattr(app, "services", None)
+        services = console.services
         if services is None:
             if open_error is None:
                 out.append(Content.styled("Connecting to SteVe and Lago…", "italic"))
@@ -70,7 +70,7 @@ class SourceBanner(Static):
         )
         if line is not None:
             out.append(line)
-        audits = list(getattr(services, "interrupted_audits_at_start", []) or [])
+        audits = services.interrupted_audits_at_start
         if audits:
             out.append(
                 Content.assemble(
@@ -81,7 +81,7 @@ class SourceBanner(Static):
                     " — check them in the audit log (a)",
                 )
             )
-        interrupted = list(getattr(services, "interrupted_at_start", []) or [])
+        interrupted = services.interrupted_at_start
         if interrupted:
             ids = ", ".join(f"#{entry.id}" for entry in interrupted[:5])
             more = "…" if len(interrupted) > 5 else ""
@@ -98,7 +98,9 @@ class SourceBanner(Static):
         return out
 
     @staticmethod
-    def _source_line(label: str, state: SourceState, now: Any, *, data_note: str) -> Content | None:
+    def _source_line(
+        label: str, state: SourceState, now: datetime, *, data_note: str
+    ) -> Content | None:
         if state.state == ConnectionState.UNREACHABLE:
             since = f" since {when(state.since)} ({ago(state.since, now)})" if state.since else ""
             age = (

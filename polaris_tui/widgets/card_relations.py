@@ -59,7 +59,7 @@ def _cells(relation: str, tag: RelatedTag, *, inherits_refusal: bool = False) ->
     ]
 
 
-class CardRelations(DataTable):
+class CardRelations(DataTable[Text]):
     """Parent chain (nearest first) then children; rows keyed ``parent:ID`` / ``child:ID``."""
 
     BORDER_TITLE = "Relations"

@@ -54,7 +54,7 @@ def session_cells(row: SessionRow, now: datetime) -> list[Text]:
     ]
 
 
-class CardSessions(DataTable):
+class CardSessions(DataTable[Text]):
     """Up to 10 sessions, newest first, keyed by transaction id."""
 
     BORDER_TITLE = "Recent transactions"

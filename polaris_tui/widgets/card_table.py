@@ -32,7 +32,7 @@ def flag(value: bool, *, alarm: bool = False) -> Text:
     return Text("no", style="dim")
 
 
-def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
+def sync_rows(table: DataTable[Text], rows: Sequence[Row]) -> None:
     """Make ``table`` show exactly ``rows`` (in that order), changing as little as possible.
 
     Args:
@@ -62,20 +62,20 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
 
 
-def _reorder(table: DataTable, order: dict[str, int]) -> None:
+def _reorder(table: DataTable[Text], order: dict[str, int]) -> None:
     """Sort rows into ``order`` (row key → position) without touching cells.
 
     ``DataTable.sort`` hands the key function cell values, not row keys, so we
     sort its ``_row_locations`` the same way it does, by key.
     """
-    keys = sorted(table.rows.keys(), key=lambda row_key: order.get(row_key.value, 0))
+    keys = sorted(table.rows.keys(), key=lambda row_key: order.get(row_key.value or "", 0))
     for index, row_key in enumerate(keys):
         table._row_locations[row_key] = index  # noqa: SLF001 - see docstring
     table._update_count += 1  # noqa: SLF001
     table.refresh()
 
 
-def current_key(table: DataTable) -> str | None:
+def current_key(table: DataTable[Text]) -> str | None:
     """Key of the row under the cursor, or None for an empty table."""
     if table.row_count == 0:
         return None
@@ -131,7 +131,7 @@ def card_cells(row: CardRow) -> list[Text]:
     return fit_row(cells, CARD_COLUMNS)
 
 
-class CardTable(DataTable):
+class CardTable(DataTable[Text]):
     """The cards list: one row per card, keyed by idTag, updated in place."""
 
     def __init__(

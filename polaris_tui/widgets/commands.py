@@ -12,11 +12,12 @@ Go-to hits are built as ``Content`` from cleaned text, description included.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from polaris_tui.console import Console, console_of
 from polaris_tui.models import CardRow
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.widgets.safe_text import clean
@@ -25,11 +26,15 @@ log = logging.getLogger(__name__)
 
 MAX_GOTO_HITS = 20
 
-SCREENS: tuple[tuple[str, str, str], ...] = (
-    ("Chargers", "open_chargers", "The live fleet table"),
-    ("Cards", "open_cards", "Every EV card, with triage"),
-    ("Operation log", "open_operation_log", "Every remote operation, who and what"),
-    ("Audit log", "open_audit_log", "Every card edit, with revert"),
+SCREENS: tuple[tuple[str, Callable[[Console], None], str], ...] = (
+    ("Chargers", lambda console: console.open_chargers(), "The live fleet table"),
+    ("Cards", lambda console: console.open_cards(), "Every EV card, with triage"),
+    (
+        "Operation log",
+        lambda console: console.open_operation_log(),
+        "Every remote operation, who and what",
+    ),
+    ("Audit log", lambda console: console.open_audit_log(), "Every card edit, with revert"),
 )
 
 
@@ -38,41 +43,42 @@ class PolarisCommands(Provider):
 
     async def startup(self) -> None:
         self._cards: list[CardRow] = []
-        services: Any = getattr(self.app, "services", None)
+        services = console_of(self).services
         if services is None:
             return
-        cards = getattr(services, "cards", None)
-        if cards is None:
-            return
         try:
-            self._cards = await cards.cards()
+            self._cards = await services.cards.cards()
         except PolarisError as error:
             # The palette still works for chargers and screens; say why cards are missing.
             log.warning("command palette: cards unavailable: %s", error)
 
-    def _screen_command(self, method: str) -> Any:
-        app: Any = self.app
-        return getattr(app, method)
+    def _screen_command(self, open_screen: Callable[[Console], None]) -> Callable[[], None]:
+        console = console_of(self)
+        return lambda: open_screen(console)
 
     async def discover(self) -> Hits:
-        for title, method, help_text in SCREENS:
+        for title, open_screen, help_text in SCREENS:
             yield DiscoveryHit(
-                Content(title), self._screen_command(method), text=title, help=help_text
+                Content(title), self._screen_command(open_screen), text=title, help=help_text
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, method, help_text in SCREENS:
+        for title, open_screen, help_text in SCREENS:
             score = matcher.match(title)
             if score > 0:
                 yield Hit(
-                    score, Content(title), self._screen_command(method), text=title, help=help_text
+                    score,
+                    Content(title),
+                    self._screen_command(open_screen),
+                    text=title,
+                    help=help_text,
                 )
         needle = query.strip().lower()
         if not needle:
             return
-        app: Any = self.app
-        services: Any = getattr(app, "services", None)
+        console = console_of(self)
+        services = console.services
         if services is None:
             return
         for row in services.fleet.search(query.strip())[:MAX_GOTO_HITS]:
@@ -82,7 +88,7 @@ class PolarisCommands(Provider):
             yield Hit(
                 1.0 if exact else 0.6,
                 Content.assemble(label, (f"  {description}" if description else "", "dim")),
-                _opener(app.open_charger, row.charge_box_id),
+                _opener(console.open_charger, row.charge_box_id),
                 text=label,
             )
         count = 0
@@ -94,7 +100,7 @@ class PolarisCommands(Provider):
                 yield Hit(
                     1.0 if card.id_tag.lower() == needle else 0.5,
                     Content.assemble(label, (f"  {shown_name}" if shown_name else "", "dim")),
-                    _opener(app.open_card, card.id_tag),
+                    _opener(console.open_card, card.id_tag),
                     text=label,
                 )
                 count += 1
@@ -102,6 +108,10 @@ class PolarisCommands(Provider):
                     break
 
 
-def _opener(method: Any, key: str) -> Any:
+def _opener(method: Callable[[str], object], key: str) -> Callable[[], None]:
     """A zero-argument callback opening ``key`` (binds the value, not the loop variable)."""
-    return lambda: method(key)
+
+    def open_key() -> None:
+        method(key)
+
+    return open_key

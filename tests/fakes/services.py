@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from polaris_tui.models import (
+    AuditEntry,
     CardMeta,
     ChargerDetail,
     ChargerRow,
@@ -244,6 +245,7 @@ class FakeServices:
         self.fleet.operations = self.operations
         self.cards = None
         self.interrupted_at_start: list[OperationLogEntry] = []
+        self.interrupted_audits_at_start: list[AuditEntry] = []
         self.states = {
             SourceName.STEVE: SourceState(
                 source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW

@@ -145,6 +145,7 @@ class FakeServices:
         self.cards = FakeCards(view)
         self.operator = Operator(name="ops", role=role)
         self.interrupted_at_start: list[Any] = []
+        self.interrupted_audits_at_start: list[Any] = []
 
     async def close(self) -> None:
         """Nothing to close (the app calls it on exit)."""

@@ -30,8 +30,14 @@ def test_there_are_service_modules_to_check():
     )
 
 
+# httpx loads its optional command line (click + rich) whenever those are
+# installed, and the lint tools install them. Blocking that one module keeps
+# the check about Polaris' own imports.
+NO_HTTPX_CLI = "import sys\nsys.modules['httpx._main'] = None\n"
+
+
 def test_services_do_not_import_textual_or_rich():
-    code = (
+    code = NO_HTTPX_CLI + (
         "import importlib, json, sys\n"
         f"for name in {service_modules()!r}:\n"
         "    importlib.import_module(name)\n"
@@ -113,3 +119,19 @@ def test_the_scanner_sees_imports(tmp_path):
         "def f():\n    from chargesim.sim import Sim\n    import importlib\n    importlib.import_module('textual.app')\n"
     )
     assert {"chargesim", "importlib", "textual"} <= imported_roots(probe)
+
+
+def test_the_service_contract_loads_no_client_or_driver():
+    """Screens name the service Protocols; that must not pull in httpx or aiosqlite."""
+    code = NO_HTTPX_CLI + (
+        "import json, sys\n"
+        "import polaris_tui.services.contract\n"
+        "heavy = sorted(m for m, mod in sys.modules.items() if mod is not None "
+        "and m.split('.')[0] in ('httpx', 'aiosqlite', 'aiohttp', 'textual', 'rich'))\n"
+        "print(json.dumps(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

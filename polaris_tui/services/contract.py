@@ -1,0 +1,408 @@
+"""The service contract: what screens, widgets and dialogs may call.
+
+These Protocols are the seam between the UI and the services. The real
+classes (``PolarisServices``, ``FleetService``, ``OperationService``,
+``CardService``, ``ScanLoginService``, ``LivePoller``) satisfy them, and so
+must every stand-in a test passes to ``make_app(services_factory=...)``.
+
+This module imports only the models, the settings and the clock: a screen
+can name these types without loading httpx, aiosqlite or the store.
+
+Rules every member keeps:
+
+* Every method is ``async`` unless its docstring starts with "(sync)".
+* Results are models from ``polaris_tui.models``; never JSON, never a client.
+* Errors are ``polaris_tui.models.errors.PolarisError`` subclasses only, each
+  with a short ``title`` and a plain ``message`` for the operator.
+* Datetimes are timezone-aware UTC, and "now" is the injected ``Clock``
+  (never ``datetime.now()``), so snapshot tests are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from polaris_tui.models import (
+    AuditEntry,
+    CardEdit,
+    CardRow,
+    CardView,
+    ChargerDetail,
+    ChargerRow,
+    FleetCounts,
+    OperationLogEntry,
+    OperationStatus,
+    Operator,
+    Pairing,
+    ScanEvent,
+    ServiceEvent,
+    SourceName,
+    SourceState,
+)
+from polaris_tui.services.clock import Clock
+from polaris_tui.services.settings import Settings
+
+__all__ = [
+    "CardsApi",
+    "FleetApi",
+    "OperationsApi",
+    "PollerApi",
+    "ScanApi",
+    "ServicesApi",
+]
+
+
+class PollerApi(Protocol):
+    """The live poller as the UI sees it (``services/poller.py``'s ``LivePoller``).
+
+    Per SteVe cycle it makes a fixed number of requests whatever the fleet
+    size: live status (chargeBoxes extension, or the manager page),
+    ``GET /transactions?type=ACTIVE``, ``GET /ocppTags``, then the meter
+    sampler (``GET /transactions/{pk}`` for at most
+    ``poll.meter_samples_per_cycle`` open sessions, never-read first). Per
+    Lago cycle: ``GET /customers`` (paged). On failure the interval doubles up
+    to 60 s and ``SourceState`` goes degraded or unreachable, with ``last_ok``.
+    """
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        """(sync) When SteVe's live status was last fetched (None: never)."""
+        ...
+
+    async def refresh_now(self) -> None:
+        """One poll cycle of every source, now; awaits it.
+
+        Never overlaps a running cycle: it waits for that one instead.
+        """
+        ...
+
+
+class FleetApi(Protocol):
+    """Charger rows, search, counts and one charger's detail (``FleetService``).
+
+    The row stuck mark follows the rules in ``services/fleet_rules.py``: the
+    connector of an open transaction reports a status other than
+    Charging/SuspendedEV/SuspendedEVSE, or the meter was not advancing as of
+    its last read (never for a paused car). ``meter_checked_at`` says when.
+    """
+
+    def rows(self) -> list[ChargerRow]:
+        """(sync) Every charger row, from the poller's current data (snapshot included)."""
+        ...
+
+    def counts(self) -> FleetCounts:
+        """(sync) The fleet's counts by liveness, stuck and unmanaged."""
+        ...
+
+    def row(self, charge_box_id: str) -> ChargerRow | None:
+        """(sync) One charger's row, or None when nobody knows the id."""
+        ...
+
+    def search(self, query: str) -> list[ChargerRow]:
+        """(sync) Rows matching ``query``, a case-insensitive substring.
+
+        Matches the ChargeBox ID, the description, the idTag of an open
+        session, or a Lago customer's email or name (customer → linked cards,
+        inherited links included → their open sessions → chargers). An empty
+        query returns every row.
+        """
+        ...
+
+    async def detail(self, charge_box_id: str) -> ChargerDetail:
+        """Everything the charger screen shows, with fresh sessions and meter values.
+
+        Adds this charger's own requests (its active transactions and their
+        meter values). When SteVe is unreachable it falls back to the
+        snapshot, and ``steve_state`` says so.
+
+        Raises:
+            NotFound: neither SteVe nor the local inventory knows the id.
+        """
+        ...
+
+    async def register_unmanaged(self, charge_box_id: str, description: str | None) -> None:
+        """Record a charger Polaris knows but SteVe does not (``charger_inventory``).
+
+        Raises:
+            InvalidParams: an empty id, or SteVe already lists this charger.
+            StoreError: the store refused the write.
+        """
+        ...
+
+
+class OperationsApi(Protocol):
+    """Remote operations, audited before anything is sent (``OperationService``).
+
+    The allowed names and one params model each are in
+    ``polaris_tui.models.operations`` (``ALLOWED_OPERATIONS``,
+    ``OPERATION_PARAMS``); field names are SteVe's camelCase body names, and
+    ``chargeBoxIdList`` is added by the service. After a submitted
+    RemoteStopTransaction a watcher follows the transaction: ``followup`` goes
+    ``watching`` → ``closed`` or ``still_open`` (``OperationChanged`` each time).
+    """
+
+    async def submit(
+        self,
+        charge_box_id: str,
+        operation: str,
+        params: dict[str, object] | None,
+        *,
+        dry_run: bool,
+        request_id: str,
+    ) -> OperationLogEntry:
+        """Validate, record and commit the row, then (unless ``dry_run``) send it.
+
+        Returns:
+            The log row: ``dry_run``, ``submitted`` (SteVe took it) or
+            ``failed`` (``error_title``/``error_message``). SteVe failures are
+            returned as a failed row, not raised.
+
+        Raises:
+            OperationNotAllowed: a name outside the allowlist.
+            UnmanagedCharger: the charger is known only locally.
+            PermissionDenied: the operator is a viewer (dry runs included).
+            InvalidParams: bad params (``field_errors``); nothing written.
+            DuplicateSubmit: this ``request_id`` was already recorded (one
+                request per press), or the same operation is still pending.
+            StoreError: the store could not record it; nothing sent.
+        """
+        ...
+
+    async def close_in_database(
+        self, charge_box_id: str, transaction_id: int, *, request_id: str
+    ) -> OperationLogEntry:
+        """Close a zombie session in SteVe's database only (``PATCH /transactions/{id}/stop``).
+
+        Logged as operation ``DatabaseStopTransaction``. The transaction must
+        exist, belong to this charger and still be open, or the row is
+        ``failed`` with the reason and nothing is closed.
+
+        Raises:
+            UnmanagedCharger, PermissionDenied, InvalidParams, DuplicateSubmit,
+            StoreError: as ``submit``.
+        """
+        ...
+
+    async def recent(
+        self,
+        *,
+        charge_box_id: str | None = None,
+        requested_by: str | None = None,
+        status: OperationStatus | str | None = None,
+        limit: int = 100,
+    ) -> list[OperationLogEntry]:
+        """Operation log rows, newest first, optionally filtered.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+
+class CardsApi(Protocol):
+    """Cards, triage and audited card edits (``CardService``)."""
+
+    async def cards(self, query: str | None = None) -> list[CardRow]:
+        """Every card, sorted by idTag; ``query`` filters by idTag or display name.
+
+        SteVe's tags (the snapshot when SteVe is down) joined with the local
+        card metadata. Cards only the store knows have ``in_steve=False``;
+        ``link_from_id_tag`` says whose metadata holds an inherited link.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+    async def card(self, id_tag: str, *, tap_at: datetime | None = None) -> CardView:
+        """Everything the card page shows, with the triage verdict.
+
+        SteVe record, parent chain, children, the last 10 transactions with
+        their Lago sync state, link and subscriptions, intercepts. Works from
+        the snapshot when SteVe is unreachable (``steve_state``,
+        ``data_as_of``, ``recent_available=False`` with ``recent_note``), and
+        never raises for Lago being down (``lago_state`` says so).
+
+        Args:
+            id_tag: the card.
+            tap_at: when the failing tap happened, if known (default: the
+                last hour counts for the intercept and accept answers).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+    async def edit(self, id_tag: str, edit: CardEdit) -> AuditEntry:
+        """Apply one edit, audit row first, then SteVe's PUT with every field kept.
+
+        Returns:
+            The audit entry, ``applied`` or ``failed`` with the reason (a
+            failure at SteVe is returned, not raised).
+
+        Raises:
+            PermissionDenied: the operator is a viewer.
+            InvalidParams: a bad value, a no-op, or an edit that would
+                un-expire an expired card as a side effect; nothing written.
+            NotFound: a SteVe edit of a card SteVe does not know.
+            SteveError, LagoError: the card (or the new Lago customer) could
+                not be read first; nothing written.
+        """
+        ...
+
+    async def audit_log(self, id_tag: str | None = None, limit: int = 200) -> list[AuditEntry]:
+        """Card edits and reverts, newest first (optionally of one card).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+    async def revert(self, audit_id: int) -> AuditEntry:
+        """Restore only the fields an applied edit touched; audited itself.
+
+        The revert row has ``reverts`` = the original id, and the original
+        gets ``reverted_by``.
+
+        Raises:
+            PermissionDenied: the operator is a viewer.
+            NotFound: no such audit entry.
+            RevertRefused: not applied, already reverted, the card changed
+                since, or the earlier state cannot be restored exactly.
+        """
+        ...
+
+
+class ScanApi(Protocol):
+    """Scan-to-login pairings and the pre-authorize decision (``ScanLoginService``)."""
+
+    async def arm(self, charge_box_id: str, *, minutes: float = 2.0) -> Pairing:
+        """Arm a pairing on ``charge_box_id`` for ``minutes`` from now.
+
+        Raises:
+            PermissionDenied: the operator is a viewer.
+            InvalidParams: an empty id, a window outside (0, 60] minutes, or
+                a pairing already armed on that charger.
+            StoreError: the store cannot be written.
+        """
+        ...
+
+    async def cancel(self, pairing_id: int) -> Pairing:
+        """Cancel a pairing; one no longer armed is returned unchanged.
+
+        Raises:
+            PermissionDenied: the operator is a viewer.
+            NotFound: no such pairing.
+        """
+        ...
+
+    async def pairings(
+        self, charge_box_id: str | None = None, *, include_inactive: bool = False
+    ) -> list[Pairing]:
+        """Pairings, newest first; by default only those armed now."""
+        ...
+
+    async def intercepts(
+        self,
+        *,
+        charge_box_id: str | None = None,
+        id_tag: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[ScanEvent]:
+        """``scan.intercepted`` events, newest first."""
+        ...
+
+    async def decide(
+        self,
+        id_tag: str,
+        charge_box_id: str,
+        connector_id: int | None,
+        ts_ms: int | None,
+        *,
+        deadline: float | None = None,
+    ) -> str | None:
+        """The pre-authorize answer for one tap: ``"BLOCKED"`` or None.
+
+        Records ``scan.intercepted`` on a fresh match, atomically across
+        processes. Past ``deadline`` (a ``time.monotonic()`` value) nothing
+        is claimed.
+
+        Raises:
+            StoreError: the hook then fails open.
+        """
+        ...
+
+
+class ServicesApi(Protocol):
+    """Everything the screens hold: ``PolarisServices`` (``services/core.py``).
+
+    Built by ``await PolarisServices.open(settings, clock=...)``, which opens
+    the store (migrations; rows a crashed process left pending are marked
+    interrupted and never resent), builds the clients and loads the last
+    snapshot into the poller, without starting to poll.
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The loaded settings."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The injected "now" every age and threshold is computed from."""
+        ...
+
+    @property
+    def operator(self) -> Operator:
+        """Who is at the console (name and role), from the settings."""
+        ...
+
+    @property
+    def poller(self) -> PollerApi: ...
+
+    @property
+    def fleet(self) -> FleetApi: ...
+
+    @property
+    def operations(self) -> OperationsApi: ...
+
+    @property
+    def cards(self) -> CardsApi: ...
+
+    @property
+    def scan(self) -> ScanApi: ...
+
+    @property
+    def interrupted_at_start(self) -> Sequence[OperationLogEntry]:
+        """Operations a crashed process left pending, marked interrupted by ``open()``."""
+        ...
+
+    @property
+    def interrupted_audits_at_start(self) -> Sequence[AuditEntry]:
+        """Card edits a crashed process left pending, marked failed by ``open()``."""
+        ...
+
+    async def start(self) -> None:
+        """Start the poll loops and resume RemoteStop follow-ups. Idempotent."""
+        ...
+
+    async def close(self) -> None:
+        """Stop loops, close clients and the store. Idempotent; a failing part
+        is logged and the others are still closed."""
+        ...
+
+    def subscribe(self, callback: Callable[[ServiceEvent], None]) -> Callable[[], None]:
+        """(sync) Register a listener for every service event; returns an unsubscribe.
+
+        Events: ``FleetChanged``, ``SourceStateChanged``, ``OperationChanged``,
+        ``CardChanged``, ``ScanRecorded``. Callbacks run in the services'
+        event loop and must not block.
+        """
+        ...
+
+    def source_state(self, source: SourceName) -> SourceState:
+        """(sync) The current health of SteVe or Lago."""
+        ...
