@@ -116,15 +116,11 @@ class ChargerDetailScreen(PolarisScreen):
 
     def on_mount(self) -> None:
         self.query_one("#recent-ops").border_title = Content("Recent operations")
-        for name, handler in (
-            ("fleet_signal", self._on_fleet),
-            ("operation_signal", self._on_operation),
-            ("scan_signal", self._on_scan),
-            ("source_signal", lambda _e: self._reload()),
-        ):
-            signal = getattr(self.app, name, None)
-            if signal is not None:
-                signal.subscribe(self, handler)
+        console = self.console
+        console.fleet_signal.subscribe(self, self._on_fleet)
+        console.operation_signal.subscribe(self, self._on_operation)
+        console.scan_signal.subscribe(self, self._on_scan)
+        console.source_signal.subscribe(self, lambda _event: self._reload())
         self._show_followup(None)
         self._reload()
 
@@ -290,7 +286,7 @@ class ChargerDetailScreen(PolarisScreen):
             self._show_outcome(describe_entry(entry))
         if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
             # The session closed (or not): poll now so every panel and the fleet agree.
-            self.app.action_refresh_now()  # type: ignore[attr-defined]
+            self.console.action_refresh_now()
             self._reload()
         self._show_followup(self._followup_entry())
 
@@ -337,7 +333,7 @@ class ChargerDetailScreen(PolarisScreen):
         self._show_outcome(
             Outcome(f"Sending {operation}{' (dry run)' if dry_run else ''}…", "info")
         )
-        self.app.run_mutation(  # type: ignore[attr-defined]
+        self.console.run_mutation(
             self,
             label,
             lambda: services.operations.submit(
@@ -384,7 +380,7 @@ class ChargerDetailScreen(PolarisScreen):
         event.stop()
         services = self.services
         if services is not None:
-            self.app.run_mutation(  # type: ignore[attr-defined]
+            self.console.run_mutation(
                 self, "arm", lambda: services.scan.arm(self.charge_box_id, minutes=event.minutes)
             )
 
@@ -393,7 +389,7 @@ class ChargerDetailScreen(PolarisScreen):
         event.stop()
         services = self.services
         if services is not None:
-            self.app.run_mutation(  # type: ignore[attr-defined]
+            self.console.run_mutation(
                 self, "cancel-pairing", lambda: services.scan.cancel(event.pairing_id)
             )
 
@@ -411,19 +407,19 @@ class ChargerDetailScreen(PolarisScreen):
         self.app.pop_screen()
 
     def action_refresh(self) -> None:
-        self.app.action_refresh_now()  # type: ignore[attr-defined]
+        self.console.action_refresh_now()
         self._reload()
 
     def action_open_card(self) -> None:
         session = self.session
         if session is not None:
-            self.app.open_card(session.transaction.ocpp_id_tag)  # type: ignore[attr-defined]
+            self.console.open_card(session.transaction.ocpp_id_tag)
 
     def action_focus_operations(self) -> None:
         self.query_one("#op-picker").focus()
 
     def action_operation_log(self) -> None:
-        self.app.open_operation_log(self.charge_box_id)  # type: ignore[attr-defined]
+        self.console.open_operation_log(self.charge_box_id)
 
     @on(Button.Pressed, "#op-refresh")
     def _refresh_pressed(self, event: Button.Pressed) -> None:
@@ -473,7 +469,7 @@ class ChargerDetailScreen(PolarisScreen):
                 return
             request_id = uuid.uuid4().hex
             self._show_outcome(Outcome("Closing the transaction in SteVe's database…", "info"))
-            self.app.run_mutation(  # type: ignore[attr-defined]
+            self.console.run_mutation(
                 self,
                 "close-in-db",
                 lambda: services.operations.close_in_database(
