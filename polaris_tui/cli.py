@@ -350,7 +350,7 @@ class DemoStandIn:
         )
         try:
             line = self._read_line()
-            info = json.loads(line)
+            info: dict[str, str] = json.loads(line)
         except (ValueError, ConfigError) as error:
             self.stop()
             detail = (

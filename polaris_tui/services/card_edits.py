@@ -95,7 +95,7 @@ def canonical_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     """An expiry given as a datetime or ISO text (naive means UTC)."""
     if value is None or value == "":
         return None
@@ -212,6 +212,7 @@ class CardEditor:
 
     async def _edit_steve(self, id_tag: str, kind: CardEditKind, value: Any) -> AuditEntry:
         now = self._clock.now()
+        changes: dict[str, Any]
         if kind == CardEditKind.SET_PARENT:
             tags = {t.id_tag: t for t in await self._steve.list_tags()}
             tag = tags.get(id_tag)

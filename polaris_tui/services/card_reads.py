@@ -348,10 +348,11 @@ class CardReader:
             self._lago.subscriptions(customer_id),
             return_exceptions=True,
         )
-        failed = [a for a in answers if isinstance(a, BaseException)]
-        for other in failed:
-            if not isinstance(other, LagoError):
-                raise other
+        customer, subscriptions = answers
+        for answer in answers:
+            if isinstance(answer, BaseException) and not isinstance(answer, LagoError):
+                raise answer
+        failed = [a for a in answers if isinstance(a, LagoError)]
         if failed:
             exc = failed[0]
             log.warning("Lago link of %s: %s", customer_id, exc)
@@ -372,7 +373,8 @@ class CardReader:
                     error_message=exc.message,
                 ),
             )
-        customer, subscriptions = answers
+        assert not isinstance(customer, BaseException)
+        assert not isinstance(subscriptions, BaseException)
         if customer is None:
             return _Lago("not_found", subscriptions=subscriptions)
         return _Lago("ok", customer=customer, subscriptions=subscriptions)

@@ -20,9 +20,10 @@ The event bus is in-process: services ``publish`` events, subscribers
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from polaris_tui.models import (
     AuditEntry,
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
+
+CLOSE_ORDER = ("operations", "poller", "steve client", "lago client", "store")
+"""Users before what they use: watchers and loops stop before the clients
+and the store they call are closed."""
 
 
 class PolarisServices:
@@ -77,15 +82,9 @@ class PolarisServices:
         self._subscribers: list[Callable[[ServiceEvent], None]] = []
         self._started = False
         self._closed = False
-        # Set as they are built, so close() can undo a half-finished open().
-        self.store = None  # type: ignore[assignment]
-        self.steve = None  # type: ignore[assignment]
-        self.lago = None  # type: ignore[assignment]
-        self.poller = None  # type: ignore[assignment]
-        self.fleet = None  # type: ignore[assignment]
-        self.operations = None  # type: ignore[assignment]
-        self.cards = None  # type: ignore[assignment]
-        self.scan = None  # type: ignore[assignment]
+        self._closers: dict[str, Callable[[], object]] = {}
+        """Each part's close, registered as it is built, so close() can undo a
+        half-finished open(). Closed in ``CLOSE_ORDER``."""
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -113,13 +112,16 @@ class PolarisServices:
         self = cls(settings, clock, settings.operator.resolve())
         try:
             self.store = await Store.open(settings.store.path, clock=clock)
+            self._closers["store"] = self.store.close
             self.interrupted_at_start = await self.store.mark_interrupted()
             self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
             secrets = settings.secrets()
             self.steve = SteveClient(
                 settings.steve, transport=steve_transport, clock=clock, secrets=secrets
             )
+            self._closers["steve client"] = self.steve.close
             self.lago = LagoClient(settings.lago, transport=lago_transport, secrets=secrets)
+            self._closers["lago client"] = self.lago.close
             self.poller = LivePoller(
                 self.steve if settings.steve.url else None,
                 self.lago,
@@ -128,6 +130,7 @@ class PolarisServices:
                 settings,
                 self.publish,
             )
+            self._closers["poller"] = self.poller.stop
             await self.poller.load_snapshot()
             self.fleet = FleetService(self.poller, self.store, self.steve, clock, settings)
             self.operations = OperationService(
@@ -139,6 +142,7 @@ class PolarisServices:
                 is_managed=self._is_managed,
                 publish=self.publish,
             )
+            self._closers["operations"] = self.operations.close
             self.cards = CardService(
                 self.steve,
                 self.lago,
@@ -182,21 +186,13 @@ class PolarisServices:
         if self._closed:
             return
         self._closed = True
-        steps: list[tuple[str, Any]] = [
-            ("operations", getattr(self.operations, "close", None)),
-            ("poller", getattr(self.poller, "stop", None)),
-            ("cards", getattr(self.cards, "close", None)),
-            ("scan", getattr(self.scan, "close", None)),
-            ("steve client", getattr(self.steve, "close", None)),
-            ("lago client", getattr(self.lago, "close", None)),
-            ("store", getattr(self.store, "close", None)),
-        ]
-        for name, step in steps:
+        for name in CLOSE_ORDER:
+            step = self._closers.pop(name, None)
             if step is None:
                 continue
             try:
                 result = step()
-                if hasattr(result, "__await__"):
+                if inspect.isawaitable(result):
                     await result
             except Exception:
                 log.exception("closing %s failed", name)
@@ -240,5 +236,5 @@ class PolarisServices:
     def _is_managed(self, charge_box_id: str) -> bool:
         """A charger is unmanaged when Polaris knows it only from its local
         inventory. An id nobody knows is left to SteVe to refuse."""
-        row = self.fleet.row(charge_box_id) if self.fleet is not None else None
+        row = self.fleet.row(charge_box_id)
         return True if row is None else row.managed

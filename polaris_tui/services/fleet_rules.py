@@ -57,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from polaris_tui.models import (
     CardMeta,
@@ -266,7 +267,17 @@ class Lookups:
         return self.customers_by_id.get(ext) if ext else None
 
 
-def meter_fields(tx: Transaction, note: MeterNote | None) -> dict[str, object]:
+class MeterFields(TypedDict, total=False):
+    """The ``OpenSession`` fields a meter note fills."""
+
+    latest_meter: MeterValue | None
+    energy_wh: float | None
+    meter_advancing: bool | None
+    meter_checked_at: datetime | None
+    meter_advanced_at: datetime | None
+
+
+def meter_fields(tx: Transaction, note: MeterNote | None) -> MeterFields:
     """The ``OpenSession`` fields a meter note fills (none without a note)."""
     if note is None:
         return {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -61,14 +61,31 @@ class _EventEnvelope(BaseModel):
     event: LagoEvent
 
 
-class _CustomersPage(BaseModel):
+M = TypeVar("M", bound=BaseModel)
+ItemT = TypeVar("ItemT")
+
+
+class _Page(BaseModel, Generic[ItemT]):
+    """One page of a Lago list: its items and where the next page is."""
+
+    meta: _Meta | None = None
+
+    def batch(self) -> list[ItemT]:
+        raise NotImplementedError
+
+
+class _CustomersPage(_Page[LagoCustomer]):
     customers: list[LagoCustomer]
-    meta: _Meta | None = None
+
+    def batch(self) -> list[LagoCustomer]:
+        return self.customers
 
 
-class _SubscriptionsPage(BaseModel):
+class _SubscriptionsPage(_Page[LagoSubscription]):
     subscriptions: list[LagoSubscription]
-    meta: _Meta | None = None
+
+    def batch(self) -> list[LagoSubscription]:
+        return self.subscriptions
 
 
 class LagoClient:
@@ -195,7 +212,7 @@ class LagoClient:
         ]
         return self.clean(" / ".join(parts))
 
-    def _parse(self, body: bytes, model: Any, what: str) -> Any:
+    def _parse(self, body: bytes, model: type[M], what: str) -> M:
         try:
             payload = load_json(body)
         except (ValueError, RecursionError):
@@ -219,9 +236,9 @@ class LagoClient:
         return self._parse(body, _CustomerEnvelope, "Customer").customer
 
     async def _paged(
-        self, path: str, params: list[tuple[str, str]], page_model: type, field: str, what: str
-    ) -> list:
-        items: list = []
+        self, path: str, params: list[tuple[str, str]], page_model: type[_Page[ItemT]], what: str
+    ) -> list[ItemT]:
+        items: list[ItemT] = []
         page = 1
         for _ in range(self._max_pages):
             query = [*params, ("page", str(page)), ("per_page", str(PER_PAGE))]
@@ -229,7 +246,7 @@ class LagoClient:
             if body is None:
                 raise LagoNotFound(f"{what}: Lago answered 404")
             parsed = self._parse(body, page_model, what)
-            batch = getattr(parsed, field)
+            batch = parsed.batch()
             items.extend(batch)
             next_page = parsed.meta.next_page if parsed.meta is not None else None
             if next_page is None or next_page <= page or not batch:
@@ -240,15 +257,13 @@ class LagoClient:
 
     async def customers(self) -> list[LagoCustomer]:
         """Every customer (``GET /customers``, 100 a page until ``next_page`` is null, capped)."""
-        return await self._paged("/customers", [], _CustomersPage, "customers", "Customer list")
+        return await self._paged("/customers", [], _CustomersPage, "Customer list")
 
     async def subscriptions(self, external_customer_id: str) -> list[LagoSubscription]:
         """Every subscription of a customer, whatever its status (``status[]`` for each)."""
         params = [("external_customer_id", external_customer_id)]
         params += [("status[]", s) for s in SUBSCRIPTION_STATUSES]
-        return await self._paged(
-            "/subscriptions", params, _SubscriptionsPage, "subscriptions", "Subscriptions"
-        )
+        return await self._paged("/subscriptions", params, _SubscriptionsPage, "Subscriptions")
 
     async def event(self, transaction_id: str) -> LagoEvent | None:
         """``GET /events/{transaction_id}`` (URL-encoded), e.g. ``steve_tx_1001_final``;
