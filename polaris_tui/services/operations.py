@@ -62,10 +62,14 @@ from polaris_tui.models.operations import (
     not_allowed,
     validate_params,
 )
+from polaris_tui.services.clock import Clock
 from polaris_tui.services.database_close import close_checked
 from polaris_tui.services.operation_envelope import classify_envelope
 from polaris_tui.services.redact import redact, shorten
+from polaris_tui.services.settings import Settings
+from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.stop_watcher import StopWatcher
+from polaris_tui.services.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +96,10 @@ class OperationService:
 
     def __init__(
         self,
-        steve: Any,
-        store: Any,
-        clock: Any,
-        settings: Any,
+        steve: SteveClient,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
         operator: Operator,
         is_managed: Callable[[str], bool],
         publish: Callable[[ServiceEvent], None],

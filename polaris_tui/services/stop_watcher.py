@@ -13,10 +13,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from polaris_tui.models import OperationLogEntry, StopFollowup
 from polaris_tui.models.errors import PolarisError
+from polaris_tui.services.clock import Clock
+from polaris_tui.services.settings import Settings
+from polaris_tui.services.steve_client import SteveClient
+from polaris_tui.services.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,10 @@ class StopWatcher:
 
     def __init__(
         self,
-        steve: Any,
-        store: Any,
-        clock: Any,
-        settings: Any,
+        steve: SteveClient,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
         publish: Callable[[OperationLogEntry], None],
         redact: Callable[[object], str],
         *,
@@ -61,7 +64,12 @@ class StopWatcher:
             return
         task = asyncio.create_task(self._watch(entry), name=f"stop-watch-{entry.id}")
         self._tasks[entry.id] = task
-        task.add_done_callback(lambda _t, op_id=entry.id: self._tasks.pop(op_id, None))
+        op_id = entry.id
+
+        def forget(_task: asyncio.Task[OperationLogEntry]) -> None:
+            self._tasks.pop(op_id, None)
+
+        task.add_done_callback(forget)
 
     async def resume(self) -> list[int]:
         """Take over follow-ups whose watching process died; returns their ids."""
