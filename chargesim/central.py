@@ -15,10 +15,10 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .clock import UTC, SimClock, floor_minute, iso_z
+from .clock import SimClock, floor_minute, iso_z
 from .hook import HookClient
 from .options import SimOptions
 from .records import ChargeBox, Connector, MeterSample, OcppTag, Reservation, Transaction

@@ -177,7 +177,7 @@ def control_routes() -> list[web.RouteDef]:
         sim = sim_of(request)
         body = await _body(request)
         if "fault" in body:
-            cleared = await faults.clear(sim, _need(body, "fault"))
+            cleared: bool | int = await faults.clear(sim, _need(body, "fault"))
         elif "name" in body:
             cleared = await faults.clear(sim, name=body["name"], target=body.get("target"))
         else:

@@ -86,7 +86,7 @@ class SimServer:
         if system is None:
             return await handler(request)
         sim = self.sim
-        entry = {
+        entry: dict[str, object] = {
             "time": iso_z(sim.clock.now()),
             "method": request.method,
             "path": path,
@@ -107,7 +107,12 @@ class SimServer:
             )
         response = await self._answer(request, handler, system)
         entry["status"] = response.status
-        if degraded.get("malformed") and isinstance(response, web.Response) and response.body:
+        if (
+            degraded.get("malformed")
+            and isinstance(response, web.Response)
+            and isinstance(response.body, bytes | bytearray)
+            and response.body
+        ):
             body = bytes(response.body)
             return web.Response(
                 status=200, body=body[: max(len(body) // 2, 1)], content_type=response.content_type
@@ -146,7 +151,7 @@ class SimServer:
         await runner.setup()
         site = web.TCPSite(runner, self.host, port, reuse_address=True)
         await site.start()
-        bound = site._server.sockets[0].getsockname()[1] if site._server else port  # type: ignore[union-attr]
+        bound = site._server.sockets[0].getsockname()[1] if site._server else port  # type: ignore[attr-defined]
         return runner, bound
 
     async def start(self) -> SimServer:

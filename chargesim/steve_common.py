@@ -119,7 +119,7 @@ def query_value(request: web.Request, name: str) -> str | None:
 
 
 def query_values(request: web.Request, name: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for value in request.query.getall(name, []):
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out

@@ -131,7 +131,18 @@ def _loads(raw: bytes) -> Any:
 
 
 def _handle(server: SimServer) -> SimHandle:
-    return SimHandle(**server.info(), server=server)
+    info = server.info()
+    return SimHandle(
+        steve_url=info["steve_url"],
+        lago_url=info["lago_url"],
+        control_url=info["control_url"],
+        steve_user=info["steve_user"],
+        steve_password=info["steve_password"],
+        web_user=info["web_user"],
+        web_password=info["web_password"],
+        lago_key=info["lago_key"],
+        server=server,
+    )
 
 
 def start_sim_thread(**opts: Any) -> SimHandle:
