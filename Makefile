@@ -29,9 +29,11 @@ test: $(STAMP)  ## run the whole suite (in parallel)
 test-under-load: $(STAMP)  ## `make test` with two CPU-bound processes beside it
 	MAKE="$(MAKE)" scripts/test-under-load.sh
 
-lint: $(STAMP)  ## the gates CI runs before the tests
+lint: $(STAMP)  ## the gates CI runs before the tests (also in .pre-commit-config.yaml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print performance numbers (not part of the suite)
 	$(BIN)/python bench/run_all.py
