@@ -51,7 +51,7 @@ from polaris_tui.models.errors import (
     SteveUnreachable,
     StoreError,
 )
-from polaris_tui.services import triage
+from polaris_tui.services import card_family, triage
 from polaris_tui.services.card_links import resolve_link
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.lago_client import LagoClient
@@ -258,8 +258,8 @@ class CardReader:
         by_id = loaded.by_id
         tag = by_id.get(id_tag)
         meta = meta_all.get(id_tag)
-        chain = triage.parent_chain(tag, by_id, now, meta_all)
-        children = triage.children_of(id_tag, loaded.tags, now, meta_all)
+        chain = card_family.parent_chain(tag, by_id, now, meta_all)
+        children = card_family.children_of(id_tag, loaded.tags, now, meta_all)
         link = resolve_link(id_tag, tag, by_id, meta_all)
 
         (transactions, recent_note), (intercepts, store_error), lago = await asyncio.gather(

@@ -17,7 +17,7 @@ from polaris_tui.models import (
     ScanEvent,
     Transaction,
 )
-from polaris_tui.services import triage
+from polaris_tui.services import card_family, triage, triage_tap
 from polaris_tui.services.card_links import resolve_link
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ SUB_ADA = LagoSubscription(
 
 def valid(id_tag: str, *, source="live"):
     t = BY_ID.get(id_tag)
-    chain = triage.parent_chain(t, BY_ID, NOW, META)
+    chain = card_family.parent_chain(t, BY_ID, NOW, META)
     return triage.answer_valid(
         id_tag, t, chain, NOW, source=source, data_as_of=NOW, meta=META.get(id_tag)
     )
@@ -115,7 +115,7 @@ class TestValidInSteve:
         assert any("does not consult the parent" in e for e in answer.evidence)
 
     def test_parent_marked_as_cause(self):
-        chain = triage.parent_chain(BY_ID["FLEET-CHILD-2"], BY_ID, NOW, META)
+        chain = card_family.parent_chain(BY_ID["FLEET-CHILD-2"], BY_ID, NOW, META)
         assert [(p.id_tag, p.blocked, p.is_cause) for p in chain.parents] == [
             ("FLEET-PARENT", True, True)
         ]
@@ -135,7 +135,7 @@ class TestValidInSteve:
         assert any("not yet registered" in e for e in answer.evidence)
 
     def test_cycle_is_guarded_and_reported(self):
-        chain = triage.parent_chain(BY_ID["LOOP-A"], BY_ID, NOW, META)
+        chain = card_family.parent_chain(BY_ID["LOOP-A"], BY_ID, NOW, META)
         assert [p.id_tag for p in chain.parents] == ["LOOP-B"]
         assert chain.cycle_at == "LOOP-A"
         answer = valid("LOOP-A")
@@ -144,7 +144,7 @@ class TestValidInSteve:
 
     def test_missing_parent_is_unknown_not_guessed(self):
         orphan = tag("ORPHAN", 99, parent="GONE")
-        chain = triage.parent_chain(orphan, BY_ID, NOW, META)
+        chain = card_family.parent_chain(orphan, BY_ID, NOW, META)
         assert chain.parents[0].exists is False
         answer = triage.answer_valid("ORPHAN", orphan, chain, NOW, source="live", data_as_of=NOW)
         assert answer.answer == "unknown"
@@ -156,12 +156,12 @@ class TestValidInSteve:
 
     def test_no_source_is_unknown(self):
         answer = triage.answer_valid(
-            "CARD-HEALTHY", None, triage.ParentChain(), NOW, source="none", data_as_of=None
+            "CARD-HEALTHY", None, card_family.ParentChain(), NOW, source="none", data_as_of=None
         )
         assert answer.answer == "unknown"
 
     def test_children_listed_with_own_state(self):
-        kids = triage.children_of("FLEET-PARENT", TAGS, NOW, META)
+        kids = card_family.children_of("FLEET-PARENT", TAGS, NOW, META)
         assert [(k.id_tag, k.blocked, k.expired) for k in kids] == [
             ("FLEET-CHILD-1", False, False),
             ("FLEET-CHILD-2", False, False),
@@ -244,47 +244,47 @@ def tx(pk: int, id_tag: str, start: datetime, cb: str = "CP-ALPHA-01") -> Transa
 
 class TestInterceptAndAccept:
     def test_kiosk_intercepted_in_last_hour(self):
-        window = triage.tap_window(NOW)
-        answer = triage.answer_intercepted([KIOSK_EVENT], window)
+        window = triage_tap.tap_window(NOW)
+        answer = triage_tap.answer_intercepted([KIOSK_EVENT], window)
         assert answer.answer == "yes"
         assert "CP-FOXTROT-06" in answer.summary
         assert "connector 1" in answer.evidence[0] and "pairing #7" in answer.evidence[0]
 
     def test_intercept_means_charger_refused(self):
-        window = triage.tap_window(NOW)
-        answer = triage.answer_accepted("CARD-KIOSK", [], [KIOSK_EVENT], window)
+        window = triage_tap.tap_window(NOW)
+        answer = triage_tap.answer_accepted("CARD-KIOSK", [], [KIOSK_EVENT], window)
         assert answer.answer == "no"
         assert "scan-to-login" in answer.summary
 
     def test_old_intercept_is_not_this_tap(self):
-        window = triage.tap_window(NOW, NOW - timedelta(hours=3))
-        answer = triage.answer_intercepted([KIOSK_EVENT], window)
+        window = triage_tap.tap_window(NOW, NOW - timedelta(hours=3))
+        answer = triage_tap.answer_intercepted([KIOSK_EVENT], window)
         assert answer.answer == "no"
         assert any("latest one is older" in e for e in answer.evidence)
 
     def test_store_unreadable_is_unknown(self):
-        answer = triage.answer_intercepted(
-            None, triage.tap_window(NOW), store_error="disk I/O error"
+        answer = triage_tap.answer_intercepted(
+            None, triage_tap.tap_window(NOW), store_error="disk I/O error"
         )
         assert answer.answer == "unknown"
         assert answer.evidence == ["disk I/O error"]
 
     def test_session_around_tap_means_accepted(self):
-        window = triage.tap_window(NOW)
-        answer = triage.answer_accepted(
+        window = triage_tap.tap_window(NOW)
+        answer = triage_tap.answer_accepted(
             "CARD-HEALTHY", [tx(1001, "CARD-HEALTHY", NOW - timedelta(minutes=30))], [], window
         )
         assert answer.answer == "yes"
         assert "session 1001" in answer.evidence[0]
 
     def test_session_of_another_card_does_not_count(self):
-        window = triage.tap_window(NOW)
-        answer = triage.answer_accepted("CARD-HEALTHY", [tx(1001, "ACME-01", NOW)], [], window)
+        window = triage_tap.tap_window(NOW)
+        answer = triage_tap.answer_accepted("CARD-HEALTHY", [tx(1001, "ACME-01", NOW)], [], window)
         assert answer.answer == "unknown"
 
     def test_later_session_after_intercept_is_evidence(self):
-        window = triage.tap_window(NOW)
-        answer = triage.answer_accepted(
+        window = triage_tap.tap_window(NOW)
+        answer = triage_tap.answer_accepted(
             "CARD-KIOSK",
             [tx(1050, "CARD-KIOSK", NOW - timedelta(minutes=5), "CP-FOXTROT-06")],
             [KIOSK_EVENT],
@@ -294,9 +294,9 @@ class TestInterceptAndAccept:
         assert any("afterwards the card charged: session 1050" in e for e in answer.evidence)
 
     def test_nothing_known_says_why(self):
-        window = triage.tap_window(NOW)
+        window = triage_tap.tap_window(NOW)
         blocked = valid("CARD-BLOCKED")
-        answer = triage.answer_accepted(
+        answer = triage_tap.answer_accepted(
             "CARD-BLOCKED",
             None,
             [],
@@ -312,14 +312,14 @@ class TestInterceptAndAccept:
     @pytest.mark.parametrize("offset,expected", [(4, "yes"), (6, "unknown")])
     def test_tap_time_tolerance(self, offset, expected):
         tap = NOW - timedelta(hours=2)
-        window = triage.tap_window(NOW, tap)
+        window = triage_tap.tap_window(NOW, tap)
         started = [tx(1002, "CARD-HEALTHY", tap + timedelta(minutes=offset))]
-        assert triage.answer_accepted("CARD-HEALTHY", started, [], window).answer == expected
+        assert triage_tap.answer_accepted("CARD-HEALTHY", started, [], window).answer == expected
 
 
 def test_build_verdict_kiosk_case():
     t = BY_ID["CARD-KIOSK"]
-    chain = triage.parent_chain(t, BY_ID, NOW, META)
+    chain = card_family.parent_chain(t, BY_ID, NOW, META)
     kim = LagoCustomer(lago_id="k", external_id="cust-kim", name="Kim Park")
     sub = SUB_ADA.model_copy(update={"external_id": "sub-kim", "external_customer_id": "cust-kim"})
     verdict = triage.build_verdict(
