@@ -1,4 +1,4 @@
-"""Fleet rules: charger rows, counts and stuck sessions from the poller's data.
+"""Fleet rules: charger rows and counts from the poller's data.
 
 Pure functions only (no I/O, no service objects): the poller builds its rows
 with them (in a worker thread) and ``FleetService`` its charger detail, so
@@ -19,37 +19,8 @@ Rules (each value says where it came from — ``source`` — and how old it is �
   without the offline marker); ``unmanaged`` for inventory chargers.
 * **Card links**: a session's customer follows ``card_links`` (the card's own
   Lago link, else its nearest ancestor's).
-* **Meter knowledge** (``MeterNote``): the poller's bounded sampler reads
-  the meter values (``GET /transactions/{pk}``) of at most
-  ``poll.meter_samples_per_cycle`` open sessions per cycle — never-read
-  first, then the least recently read — and the charger detail reads those of
-  the charger it shows. A note keeps the newest energy value (time, Wh), when
-  the reading last changed (``advanced_at``; the start value counts as a
-  reading) and when it was read (``checked_at``). Notes of sessions that are
-  no longer active are forgotten.
-* **Stuck** — the same rule on rows and in the detail (the detail has just
-  read the meter, the row uses the newest note). An open transaction is stuck
-  when
-  (a) its connector reports a status other than Charging/SuspendedEV/
-      SuspendedEVSE (Available, Finishing, Faulted… with the transaction
-      still open) and has done so for at least ``STATUS_GRACE_SECONDS`` (by
-      the connector's timestamp; no timestamp counts as long enough) — judged
-      against the clock now; or
-  (b) its meter is not advancing: as of the last read (``checked_at``), the
-      newest meter value was older than ``poll.stuck_after_minutes``, or
-      there was no value at all since a start older than that, or values
-      still arrived but the reading had not changed for that long.
-  Not stuck: a session whose meter has not been read yet (unknown — the row
-  says ``meter_checked_at = None``), a connector Polaris has no status for
-  (rule (a) needs a status), and on rule (b) a SuspendedEV/SuspendedEVSE
-  session: the car is plugged in and not drawing, which is what the status
-  says (``meter_advancing`` still says the meter is flat).
-  Rule (b) is judged as of the read, not against the clock now: on a large
-  fleet the rotation can take longer than the threshold, and measuring an old
-  read against now would mark every healthy session stuck between two reads.
-  The row therefore carries ``meter_checked_at``: its stuck mark is as of then.
-  (Earlier versions marked any session older than the threshold whose
-  connector had not reported a change: every healthy long session.)
+* **Stuck** sessions and the meter notes they are judged on: the rules
+  are in ``stuck_rules.py``.
 """
 
 from __future__ import annotations
@@ -57,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypedDict
 
 from polaris_tui.models import (
     CardMeta,
@@ -68,7 +38,6 @@ from polaris_tui.models import (
     InventoryCharger,
     LagoCustomer,
     Liveness,
-    MeterValue,
     OcppTag,
     OpenSession,
     StatusSource,
@@ -76,11 +45,16 @@ from polaris_tui.models import (
 )
 from polaris_tui.services.card_links import customer_id_of
 from polaris_tui.services.settings import PollSettings
+from polaris_tui.services.stuck_rules import (
+    CHARGING_LIKE,
+    MeterNote,
+    judge,
+    meter_fields,
+    meter_rule,
+    read_meter,
+    status_rule,
+)
 
-CHARGING_LIKE = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
-"""Connector statuses that fit an open transaction."""
-SUSPENDED = frozenset({"SuspendedEV", "SuspendedEVSE"})
-"""A paused session: a flat meter is expected."""
 STATUS_PRIORITY = (
     "Charging",
     "SuspendedEV",
@@ -93,35 +67,11 @@ STATUS_PRIORITY = (
     "Available",
 )
 _RANK = {status: rank for rank, status in enumerate(STATUS_PRIORITY)}
-STATUS_GRACE_SECONDS = 60.0
-"""A connector may show Preparing/Finishing briefly around a start or stop."""
 
 
 # --------------------------------------------------------------------------
 # Inputs, and the pure functions that turn them into rows
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MeterNote:
-    """What one read of a session's meter values showed (sampler or detail)."""
-
-    checked_at: datetime
-    """When the values were read (the clock at the read)."""
-    latest: MeterValue | None
-    """The newest energy value (its time and Wh), None when there was none."""
-    advanced_at: datetime | None
-    """Time of the newest value that differed from the reading before it."""
-    advancing: bool | None
-    """Did the reading change within the threshold before ``checked_at``? None: no values."""
-
-    @property
-    def latest_at(self) -> datetime | None:
-        return self.latest.value_timestamp if self.latest is not None else None
-
-    @property
-    def latest_wh(self) -> float | None:
-        return self.latest.wh if self.latest is not None else None
 
 
 @dataclass
@@ -166,77 +116,6 @@ def liveness(box: ChargeBox, now: datetime, stale_seconds: float) -> Liveness:
     return Liveness.ONLINE if box.online else Liveness.UNKNOWN
 
 
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes} min"
-
-
-def status_rule(tx: Transaction, connector: ConnectorStatus | None, now: datetime) -> str | None:
-    """Rule (a): the connector no longer fits an open transaction. Returns the reason."""
-    if connector is None or not connector.status or connector.status in CHARGING_LIKE:
-        return None
-    if connector.timestamp is not None:
-        if (now - connector.timestamp).total_seconds() < STATUS_GRACE_SECONDS:
-            return None
-        since = f" for {_minutes(now - connector.timestamp)}"
-    else:
-        since = ""
-    return (
-        f"Connector {tx.connector_id} reports {connector.status}{since} "
-        f"while transaction {tx.id} is still open"
-    )
-
-
-def _start_wh(tx: Transaction) -> float | None:
-    try:
-        return float(tx.start_value) if tx.start_value is not None else None
-    except ValueError:
-        return None
-
-
-def read_meter(
-    tx: Transaction, values: Sequence[MeterValue], checked_at: datetime, threshold: timedelta
-) -> MeterNote:
-    """Condense one read of a session's meter values (energy values only) into a note."""
-    energy = sorted((v for v in values if v.wh is not None), key=lambda v: v.value_timestamp)
-    latest = energy[-1] if energy else None
-    advanced_at: datetime | None = None
-    previous = _start_wh(tx)
-    for value in energy:
-        if previous is not None and value.wh != previous:
-            advanced_at = value.value_timestamp
-        previous = value.wh
-    advancing = (
-        None
-        if latest is None
-        else (advanced_at is not None and checked_at - advanced_at <= threshold)
-    )
-    return MeterNote(
-        checked_at=checked_at, latest=latest, advanced_at=advanced_at, advancing=advancing
-    )
-
-
-def meter_rule(
-    tx: Transaction, connector: ConnectorStatus | None, note: MeterNote | None, threshold: timedelta
-) -> str | None:
-    """Rule (b): the meter is not advancing, as of the note's read. Returns the reason."""
-    if note is None:
-        return None  # not read yet: unknown, not stuck
-    if connector is not None and connector.status in SUSPENDED:
-        return None  # a paused car: a flat meter is what the status says
-    at = note.checked_at
-    if note.latest is None:
-        if at - tx.start_timestamp > threshold:
-            return f"No meter value since the start {_minutes(at - tx.start_timestamp)} ago"
-        return None
-    if at - note.latest.value_timestamp > threshold:
-        return f"Newest meter value is {_minutes(at - note.latest.value_timestamp)} old"
-    flat_since = note.advanced_at or tx.start_timestamp
-    if not note.advancing and at - flat_since > threshold:
-        return f"Meter has not advanced for {_minutes(at - flat_since)}"
-    return None
-
-
 def _connector(box: ChargeBox | None, connector_id: int) -> ConnectorStatus | None:
     if box is None:
         return None
@@ -265,44 +144,6 @@ class Lookups:
     def customer(self, id_tag: str) -> LagoCustomer | None:
         ext = customer_id_of(id_tag, self.card_meta, self.tags_by_id)
         return self.customers_by_id.get(ext) if ext else None
-
-
-class MeterFields(TypedDict, total=False):
-    """The ``OpenSession`` fields a meter note fills."""
-
-    latest_meter: MeterValue | None
-    energy_wh: float | None
-    meter_advancing: bool | None
-    meter_checked_at: datetime | None
-    meter_advanced_at: datetime | None
-
-
-def meter_fields(tx: Transaction, note: MeterNote | None) -> MeterFields:
-    """The ``OpenSession`` fields a meter note fills (none without a note)."""
-    if note is None:
-        return {}
-    start_wh = _start_wh(tx)
-    latest_wh = note.latest_wh
-    return {
-        "latest_meter": note.latest,
-        "energy_wh": latest_wh - start_wh
-        if latest_wh is not None and start_wh is not None
-        else None,
-        "meter_advancing": note.advancing,
-        "meter_checked_at": note.checked_at,
-        "meter_advanced_at": note.advanced_at,
-    }
-
-
-def judge(
-    tx: Transaction,
-    connector: ConnectorStatus | None,
-    note: MeterNote | None,
-    now: datetime,
-    threshold: timedelta,
-) -> str | None:
-    """The stuck reason by rules (a) then (b), or None."""
-    return status_rule(tx, connector, now) or meter_rule(tx, connector, note, threshold)
 
 
 def row_session(
@@ -453,6 +294,8 @@ def rebuild(
     return Rebuilt(fresh, changed, removed, count_rows(new_rows))
 
 
+# MeterNote, read_meter and the two stuck rules are re-exported for the
+# poller and its tests, which import them from here.
 __all__ = [
     "CHARGING_LIKE",
     "FleetData",
