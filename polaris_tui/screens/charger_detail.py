@@ -41,6 +41,7 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
+from polaris_tui.screens.stop_followup import followup_connector, followup_entry
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.detail_panels import (
     LiveStatusPanel,
@@ -228,31 +229,10 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- follow-ups (stop accepted but still open) ------------------------------
     def _followup_entry(self) -> OperationLogEntry | None:
-        """The newest RemoteStop here whose session is still open after the stop."""
-        stops = [
-            e
-            for e in self._entries.values()
-            if e.operation == "RemoteStopTransaction" and e.status == OperationStatus.SUBMITTED
-        ]
-        if not stops:
-            return None
-        newest = max(stops, key=lambda e: e.id)
-        if newest.followup != StopFollowup.STILL_OPEN:
-            return None
-        tx_id = newest.params.get("transactionId")
-        if self.detail is not None and not any(
-            s.transaction.id == tx_id for s in self.detail.sessions
-        ):
-            return None  # the session closed since (e.g. after the unlock)
-        return newest
+        return followup_entry(self._entries.values(), self.detail)
 
     def _followup_connector(self, entry: OperationLogEntry) -> int | None:
-        tx_id = entry.params.get("transactionId")
-        for s in self.detail.sessions if self.detail else []:
-            if s.transaction.id == tx_id:
-                return s.transaction.connector_id
-        session = self.session
-        return session.transaction.connector_id if session else None
+        return followup_connector(entry, self.detail)
 
     def _show_followup(self, entry: OperationLogEntry | None) -> None:
         panel = self.query_one(RemoteOpsPanel)
