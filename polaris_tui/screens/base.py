@@ -133,7 +133,9 @@ class ActionDone(Message):
     cancel them mid-request; the answer comes back to the screen as this message.
     """
 
-    def __init__(self, label: str, result: Any = None, error: BaseException | None = None) -> None:
+    def __init__(
+        self, label: str, result: object = None, error: BaseException | None = None
+    ) -> None:
         super().__init__()
         self.label = label
         """What was asked ("operation", "unlock", "close-in-db", "arm", "cancel-pairing", ...)."""

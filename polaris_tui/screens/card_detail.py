@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,7 +25,15 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from polaris_tui.dialogs.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
-from polaris_tui.models import AuditEntry, CardEdit, CardEditKind, CardView, ConnectionState
+from polaris_tui.models import (
+    AuditEntry,
+    CardChanged,
+    CardEdit,
+    CardEditKind,
+    CardView,
+    ConnectionState,
+    SourceStateChanged,
+)
 from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
@@ -144,16 +151,15 @@ class CardDetailScreen(PolarisScreen):
         self.loaded_at = self.now()
         self._redraw()
 
-    def _on_card_changed(self, event: Any) -> None:
-        """Reload when this card, one of its relations, or an unknown card changed."""
-        changed = getattr(event, "id_tag", None)
+    def _on_card_changed(self, event: CardChanged) -> None:
+        """Reload when this card or one of its relations changed."""
         related = {self.id_tag}
         if self.view is not None:
             related |= {t.id_tag for t in self.view.parents + self.view.children}
-        if changed is None or changed in related:
+        if event.id_tag in related:
             self.load()
 
-    def _on_source_changed(self, _event: Any) -> None:
+    def _on_source_changed(self, _event: SourceStateChanged) -> None:
         """SteVe or Lago changed state: the notes and answers may change too."""
         self.load()
 
@@ -301,7 +307,7 @@ class CardDetailScreen(PolarisScreen):
             return
         message.stop()
         self.editing = False
-        entry: AuditEntry | None = message.result
+        entry = message.result if isinstance(message.result, AuditEntry) else None
         error = message.error
         if entry is not None and entry.status == "applied":
             self._result(f"Audit #{entry.id}: {entry.action} applied.", error=False)

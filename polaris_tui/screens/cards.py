@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -154,13 +153,13 @@ class CardsScreen(FilteredScreen):
             parts.append(f"matching “{clean(self.query_text, limit=60)}”")
         if self.flags:
             parts.append("only " + " and ".join(FLAGS[f] for f in sorted(self.flags)))
-        services: Any = self.services
+        services = self.services
         steve = services.source_state(SourceName.STEVE) if services else None
         if self.loaded_at is None or steve is None:
             parts.append("loading…")
         else:
             parts.append(f"loaded {ago(self.loaded_at, now)}")
-            fetched = getattr(getattr(services, "poller", None), "fetched_at", None)
+            fetched = services.poller.fetched_at if services else None
             parts.append(f"SteVe {source_age(steve, fetched or steve.last_ok, now)}")
         if self.load_error is not None:
             parts.append(f"refresh failed — {self.load_error}")
