@@ -333,7 +333,9 @@ class ChargerDetailScreen(PolarisScreen):
                 else:
                     self._show_outcome(Outcome("Unexpected error — see the notice", "error"))
                 return
-            entry: OperationLogEntry = message.result
+            entry = message.result
+            if not isinstance(entry, OperationLogEntry):
+                return
             self._tracked_op = entry.id
             self._entries[entry.id] = entry
             self.query_one(OperationsTable).upsert([entry], self.now())
@@ -344,15 +346,15 @@ class ChargerDetailScreen(PolarisScreen):
             self._reload()
         elif message.label in ("arm", "cancel-pairing"):
             if message.error is None:
-                pairing: Pairing = message.result
-                if message.label == "arm":
+                pairing = message.result
+                if message.label == "cancel-pairing":
+                    self.notify("Pairing cancelled", title="Scan-to-login", markup=False)
+                elif isinstance(pairing, Pairing):
                     self.notify(
                         f"Pairing armed until {when(pairing.expires_at)}",
                         title="Scan-to-login",
                         markup=False,
                     )
-                else:
-                    self.notify("Pairing cancelled", title="Scan-to-login", markup=False)
             self._reload()
 
     @on(ScanPanel.ArmRequested)
