@@ -37,7 +37,6 @@ from polaris_tui.models.errors import (
     InvalidParams,
     NotFound,
     PermissionDenied,
-    PolarisError,
     RevertRefused,
     SteveError,
     SteveTimeout,
@@ -146,8 +145,9 @@ def is_default_meta(meta: CardMeta) -> bool:
     )
 
 
-class CardEditor:
-    """Audited card edits and reverts (admin only).
+class AuditedCardWrites:
+    """What edits and reverts share: the clients, the admin check, the SteVe
+    PUT with every field kept, and recording how the audit row ended.
 
     Args:
         steve: the SteVe client (``find_tag``, ``update_tag``, ``list_tags``).
@@ -180,6 +180,76 @@ class CardEditor:
     def _require_admin(self) -> None:
         if not self._operator.can_act:
             raise PermissionDenied(f"{self._operator.name} is a viewer and cannot edit cards.")
+
+    @staticmethod
+    def _guard_expiry(
+        tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        """Refuse a change that would un-expire the card as a side effect.
+
+        SteVe cannot be sent a past expiry (400), and omitting it clears it: on
+        an expired card every PUT but an explicit new (or cleared) expiry would
+        make the card valid again behind the operator's back.
+        """
+        if EXPIRY in changes:
+            target = parse_time(changes[EXPIRY])
+            if target is None or target > now:
+                return changes
+            problem = f"its earlier expiry {changes[EXPIRY]} has passed"
+        elif tag.is_expired(now):
+            problem = f"the card expired on {current[EXPIRY]}"
+        else:
+            return changes
+        raise InvalidParams(
+            {
+                EXPIRY: f"{problem}; SteVe refuses to store a past expiry, so this change would make "
+                "the card valid again. Set a new expiry (or clear it) first."
+            }
+        )
+
+    async def _apply_steve(
+        self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]
+    ) -> AuditEntry:
+        """PUT every field, check what SteVe kept, record applied or failed."""
+        form = tag_form(tag, target, self._clock.now())
+        try:
+            updated = await self._steve.update_tag(tag.ocpp_tag_pk, form)
+        except SteveError as exc:
+            reason = str(exc)
+            if isinstance(exc, SteveTimeout):
+                reason += " — SteVe may still have applied it: check the card"
+            log.warning("card edit #%d on %s failed: %s", entry.id, entry.id_tag, reason)
+            return await self._finish(entry, "failed", reason)
+        kept = steve_state(updated)
+        wrong = [k for k in entry.after if kept.get(k) != entry.after[k]]
+        if wrong:
+            detail = ", ".join(f"{k} is {kept.get(k)!r}, not {entry.after[k]!r}" for k in wrong)
+            return await self._finish(entry, "failed", f"SteVe stored something else: {detail}")
+        return await self._finish(entry, "applied", None)
+
+    async def _finish(self, entry: AuditEntry, status: str, error: str | None) -> AuditEntry:
+        done = await self._store.finish_audit(entry.id, status, error)
+        log.info(
+            "card %s: %s #%d %s%s",
+            done.id_tag,
+            done.action,
+            done.id,
+            status,
+            f" ({error})" if error else "",
+        )
+        if self._publish is not None:
+            try:
+                self._publish(CardChanged(id_tag=done.id_tag, audit=done))
+            except Exception:  # a subscriber's bug must not hide the result
+                log.exception("publishing card change #%d failed", done.id)
+        return done
+
+
+__all__ = ["CardEditor", "RevertRefused", "steve_state", "tag_form"]
+
+
+class CardEditor(AuditedCardWrites):
+    """Audited card edits (admin only): SteVe's tag fields and local metadata."""
 
     async def edit(self, id_tag: str, edit: CardEdit) -> AuditEntry:
         """Apply one edit, audit first.
@@ -294,52 +364,6 @@ class CardEditor:
                 break
         return 1
 
-    @staticmethod
-    def _guard_expiry(
-        tag: OcppTag, current: dict[str, Any], changes: dict[str, Any], now: datetime
-    ) -> dict[str, Any]:
-        """Refuse a change that would un-expire the card as a side effect.
-
-        SteVe cannot be sent a past expiry (400), and omitting it clears it: on
-        an expired card every PUT but an explicit new (or cleared) expiry would
-        make the card valid again behind the operator's back.
-        """
-        if EXPIRY in changes:
-            target = parse_time(changes[EXPIRY])
-            if target is None or target > now:
-                return changes
-            problem = f"its earlier expiry {changes[EXPIRY]} has passed"
-        elif tag.is_expired(now):
-            problem = f"the card expired on {current[EXPIRY]}"
-        else:
-            return changes
-        raise InvalidParams(
-            {
-                EXPIRY: f"{problem}; SteVe refuses to store a past expiry, so this change would make "
-                "the card valid again. Set a new expiry (or clear it) first."
-            }
-        )
-
-    async def _apply_steve(
-        self, entry: AuditEntry, tag: OcppTag, target: dict[str, Any]
-    ) -> AuditEntry:
-        """PUT every field, check what SteVe kept, record applied or failed."""
-        form = tag_form(tag, target, self._clock.now())
-        try:
-            updated = await self._steve.update_tag(tag.ocpp_tag_pk, form)
-        except SteveError as exc:
-            reason = str(exc)
-            if isinstance(exc, SteveTimeout):
-                reason += " — SteVe may still have applied it: check the card"
-            log.warning("card edit #%d on %s failed: %s", entry.id, entry.id_tag, reason)
-            return await self._finish(entry, "failed", reason)
-        kept = steve_state(updated)
-        wrong = [k for k in entry.after if kept.get(k) != entry.after[k]]
-        if wrong:
-            detail = ", ".join(f"{k} is {kept.get(k)!r}, not {entry.after[k]!r}" for k in wrong)
-            return await self._finish(entry, "failed", f"SteVe stored something else: {detail}")
-        return await self._finish(entry, "applied", None)
-
     # -- local metadata ------------------------------------------------------
 
     async def _edit_local(self, id_tag: str, kind: CardEditKind, value: Any) -> AuditEntry:
@@ -384,153 +408,11 @@ class CardEditor:
                 raise InvalidParams({"value": f"Lago has no customer with external id {text}"})
         return text
 
-    # -- revert --------------------------------------------------------------
 
-    async def revert(self, audit_id: int) -> AuditEntry:
-        """Restore what an applied edit changed; audited itself.
-
-        The revert row has ``reverts`` = the original id and the original gets
-        ``reverted_by``. Only the fields the edit touched are restored, and
-        only if they still hold what the edit set.
-
-        Returns:
-            the revert's audit entry (``applied`` or ``failed``).
-
-        Raises:
-            PermissionDenied: a viewer.
-            NotFound: no such audit entry.
-            RevertRefused: not applied, already reverted, changed since, or the
-                earlier state cannot be restored exactly.
-        """
-        self._require_admin()
-        original = await self._store.get_audit(audit_id)
-        if original is None:
-            raise NotFound(f"There is no audit entry #{audit_id}.")
-        if original.status != "applied":
-            raise RevertRefused(
-                f"Entry #{audit_id} is {original.status}: it changed nothing to revert."
-            )
-        await self._check_not_reverted(original)
-        if any(k in STEVE_FIELDS for k in original.after):
-            return await self._revert_steve(original)
-        return await self._revert_local(original)
-
-    async def _check_not_reverted(self, original: AuditEntry) -> None:
-        if original.reverted_by is None:
-            return
-        by = await self._store.get_audit(original.reverted_by)
-        if by is not None and by.status == "failed":
-            await self._store.clear_reverted_by(
-                original.id, by.id
-            )  # a failed revert may be retried
-            return
-        state = (
-            "being reverted" if by is not None and by.status == "pending" else "already reverted"
-        )
-        raise RevertRefused(f"Entry #{original.id} is {state} by #{original.reverted_by}.")
-
-    def _changed_since(self, original: AuditEntry, now_state: Mapping[str, Any]) -> None:
-        changed = [k for k, v in original.after.items() if k != META_ROW and now_state.get(k) != v]
-        if changed:
-            detail = ", ".join(
-                f"{k} is now {now_state.get(k)!r} (the edit set {original.after[k]!r})"
-                for k in changed
-            )
-            raise RevertRefused(
-                f"The card changed since entry #{original.id}: {detail}. Edit it instead."
-            )
-
-    async def _revert_steve(self, original: AuditEntry) -> AuditEntry:
-        now = self._clock.now()
-        tag = await self._steve.find_tag(original.id_tag)
-        if tag is None:
-            raise RevertRefused(f"SteVe no longer knows the card {original.id_tag}.")
-        current = steve_state(tag)
-        self._changed_since(original, current)
-        target = {k: v for k, v in original.before.items() if k in STEVE_FIELDS}
-        try:
-            target = self._guard_expiry(tag, current, target, now)
-        except InvalidParams as exc:
-            raise RevertRefused(
-                f"Entry #{original.id} cannot be reverted exactly: {exc.field_errors.get(EXPIRY, exc.message)}"
-            ) from None
-        before = {k: current[k] for k in target}
-        entry = await self._begin_revert(original, before, target)
-        result = await self._apply_steve(entry, tag, {**current, **target})
-        return await self._end_revert(original, result)
-
-    async def _revert_local(self, original: AuditEntry) -> AuditEntry:
-        existing = await self._store.get_card_meta(original.id_tag)
-        meta = existing or CardMeta(id_tag=original.id_tag)
-        columns = [k for k in original.after if k != META_ROW]
-        current = {k: getattr(meta, k) for k in columns}
-        self._changed_since(original, current)
-        target = {k: original.before.get(k) for k in columns}
-        restored = meta.model_copy(update=target)
-        drop_row = (
-            original.before.get(META_ROW) is False
-            and existing is not None
-            and is_default_meta(restored)
-        )
-        before = dict(current)
-        after = dict(target)
-        if drop_row:
-            after[META_ROW] = False
-        entry = await self._begin_revert(original, before, after)
-        try:
-            if drop_row:
-                await self._store.delete_card_meta(original.id_tag)
-            else:
-                await self._store.upsert_card_meta(restored)
-        except StoreError as exc:
-            result = await self._finish(entry, "failed", str(exc))
-        else:
-            result = await self._finish(entry, "applied", None)
-        return await self._end_revert(original, result)
-
-    async def _begin_revert(
-        self, original: AuditEntry, before: dict[str, Any], after: dict[str, Any]
-    ) -> AuditEntry:
-        """Commit the revert row, then claim the original (refused if another
-        revert got there first)."""
-        entry = await self._store.insert_audit(
-            actor=self._operator.name,
-            action="revert",
-            id_tag=original.id_tag,
-            before=before,
-            after=after,
-            reverts=original.id,
-        )
-        try:
-            await self._store.set_reverted_by(original.id, entry.id)
-        except PolarisError as exc:  # DuplicateSubmit: another revert won the race
-            await self._finish(entry, "failed", str(exc))
-            raise RevertRefused(exc.message) from None
-        return entry
-
-    async def _end_revert(self, original: AuditEntry, result: AuditEntry) -> AuditEntry:
-        if result.status == "failed":
-            await self._store.clear_reverted_by(original.id, result.id)
-        return result
-
-    # -- shared ----------------------------------------------------------------
-
-    async def _finish(self, entry: AuditEntry, status: str, error: str | None) -> AuditEntry:
-        done = await self._store.finish_audit(entry.id, status, error)
-        log.info(
-            "card %s: %s #%d %s%s",
-            done.id_tag,
-            done.action,
-            done.id,
-            status,
-            f" ({error})" if error else "",
-        )
-        if self._publish is not None:
-            try:
-                self._publish(CardChanged(id_tag=done.id_tag, audit=done))
-            except Exception:  # a subscriber's bug must not hide the result
-                log.exception("publishing card change #%d failed", done.id)
-        return done
-
-
-__all__ = ["CardEditor", "RevertRefused", "steve_state", "tag_form"]
+__all__ = [
+    "AuditedCardWrites",
+    "CardEditor",
+    "RevertRefused",
+    "steve_state",
+    "tag_form",
+]

@@ -1,9 +1,10 @@
 """``CardService``: the cards part of the service contract, in two rooms.
 
 Reads (the card list, the card view with its verdict, the audit log) live in
-``card_reads.py``; audited edits and reverts in ``card_edits.py``. This
-class only wires the two to the same clients, store and clock, so screens
-keep one ``services.cards`` (``CardsApi`` in ``contract.py``).
+``card_reads.py``, audited edits in ``card_edits.py`` and reverts in
+``card_revert.py``. This class only wires them to the same clients, store
+and clock, so screens keep one ``services.cards`` (``CardsApi`` in
+``contract.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import RevertRefused
 from polaris_tui.services.card_edits import CardEditor, steve_state, tag_form
 from polaris_tui.services.card_reads import CardReader
+from polaris_tui.services.card_revert import CardReverter
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
@@ -58,6 +60,7 @@ class CardService:
         self._settings = settings
         self.reads = CardReader(steve, lago, store, poller, clock)
         self.edits = CardEditor(steve, lago, store, clock, operator, publish)
+        self.reverts = CardReverter(steve, lago, store, clock, operator, publish)
 
     async def cards(self, query: str | None = None) -> list[CardRow]:
         """Every card, sorted by idTag (``CardsApi.cards``)."""
@@ -77,7 +80,7 @@ class CardService:
 
     async def revert(self, audit_id: int) -> AuditEntry:
         """Restore what an applied edit changed, audited (``CardsApi.revert``)."""
-        return await self.edits.revert(audit_id)
+        return await self.reverts.revert(audit_id)
 
 
 __all__ = ["CardService", "RevertRefused", "steve_state", "tag_form"]
