@@ -1,7 +1,8 @@
-"""Card edits: audited edits of SteVe's tag fields and local metadata, and reverts.
+"""Card edits: audited edits of SteVe's tag fields and local metadata.
 
-``CardEditor`` answers ``CardService.edit()`` and ``revert()``; admin only,
-audit row first (docs/services-contract.md).
+``CardEditor`` answers ``CardService.edit()``; admin only, audit row first
+(docs/services-contract.md). Reverts (``card_revert.py``) share the
+``AuditedCardWrites`` steps defined here.
 
 Edits (contracts/STEVE.md §2: a tag PUT replaces every field): the tag is
 read from SteVe, the audit row (who, before, after; ``pending``) is committed,
