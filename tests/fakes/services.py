@@ -16,6 +16,7 @@ from typing import Any
 from polaris_tui.models import (
     AuditEntry,
     CardMeta,
+    CardRow,
     ChargerDetail,
     ChargerRow,
     ConnectionState,
@@ -161,6 +162,13 @@ class FakePoller:
         self.refreshes += 1
 
 
+class NoCards:
+    """The card service of a fleet-only fake: no cards (the palette lists none)."""
+
+    async def cards(self, query: str | None = None) -> list[CardRow]:
+        return []
+
+
 class FakeOperations:
     """Records every call; ``script`` (results or exceptions) and ``gate`` shape the answers."""
 
@@ -243,7 +251,7 @@ class FakeServices:
         self.poller = FakePoller()
         self.operations = FakeOperations()
         self.fleet.operations = self.operations
-        self.cards = None
+        self.cards = NoCards()
         self.interrupted_at_start: list[OperationLogEntry] = []
         self.interrupted_audits_at_start: list[AuditEntry] = []
         self.states = {
