@@ -22,7 +22,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical, VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Static
@@ -56,7 +56,7 @@ from polaris_tui.widgets.operation_outcome import (
     describe_entry,
     describe_error,
 )
-from polaris_tui.widgets.operations_table import OperationsTable
+from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
     RemoteOpsPanel,
     close_in_db_question,
@@ -65,7 +65,6 @@ from polaris_tui.widgets.remote_ops import (
 )
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
-from polaris_tui.wording import when
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +108,11 @@ class ChargerDetailScreen(PolarisScreen):
                 yield SessionPanel(Content("Loading…"), id="current-session")
             with Container(id="detail-bottom"):
                 yield RemoteOpsPanel(can_submit=can_act, id="remote-ops", classes="panel")
-                yield ScanPanel(can_act=can_act, id="scan-panel")
-            with Vertical(id="recent-ops", classes="panel"):
-                yield OperationsTable(id="recent-ops-table")
-                yield Static(Content("No operations on this charger yet."), id="recent-empty")
+                yield ScanPanel(self.charge_box_id, can_act=can_act, id="scan-panel")
+            yield RecentOperations(id="recent-ops", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#recent-ops").border_title = Content("Recent operations")
         console = self.console
         console.fleet_signal.subscribe(self, self._on_fleet)
         console.operation_signal.subscribe(self, self._on_operation)
@@ -192,12 +188,9 @@ class ChargerDetailScreen(PolarisScreen):
             self.query_one("#remote-ops").border_subtitle = as_of(
                 detail.fetched_at, now, stale=is_stale(detail)
             )
-            table = self.query_one(OperationsTable)
             entries = detail.recent_operations[:RECENT_LIMIT]
             self._entries = {e.id: e for e in entries}
-            table.show(entries, now)
-            self.query_one("#recent-empty").display = not entries
-            self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
+            self.query_one(RecentOperations).show(entries, now, detail.fetched_at)
             self.query_one(ScanPanel).show(
                 detail.pairings, detail.intercepts, now, detail.fetched_at
             )
@@ -260,8 +253,7 @@ class ChargerDetailScreen(PolarisScreen):
         if entry.charge_box_id != self.charge_box_id:
             return
         self._entries[entry.id] = entry
-        self.query_one(OperationsTable).upsert([entry], self.now())
-        self.query_one("#recent-empty").display = False
+        self.query_one(RecentOperations).upsert(entry, self.now())
         if entry.id == self._tracked_op:
             self._show_outcome(describe_entry(entry))
         if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
@@ -338,42 +330,28 @@ class ChargerDetailScreen(PolarisScreen):
                 return
             self._tracked_op = entry.id
             self._entries[entry.id] = entry
-            self.query_one(OperationsTable).upsert([entry], self.now())
-            self.query_one("#recent-empty").display = False
+            self.query_one(RecentOperations).upsert(entry, self.now())
             self._show_outcome(describe_entry(entry))
             if entry.status == OperationStatus.DRY_RUN:
                 form.dry_run = True
             self._reload()
         elif message.label in ("arm", "cancel-pairing"):
-            if message.error is None:
-                pairing = message.result
-                if message.label == "cancel-pairing":
-                    self.notify("Pairing cancelled", title="Scan-to-login", markup=False)
-                elif isinstance(pairing, Pairing):
-                    self.notify(
-                        f"Pairing armed until {when(pairing.expires_at)}",
-                        title="Scan-to-login",
-                        markup=False,
-                    )
             self._reload()
 
-    @on(ScanPanel.ArmRequested)
-    def _arm(self, event: ScanPanel.ArmRequested) -> None:
+    @on(ScanPanel.Requested)
+    def _pairing_requested(self, event: ScanPanel.Requested) -> None:
         event.stop()
         services = self.services
-        if services is not None:
-            self.console.run_mutation(
-                self, "arm", lambda: services.scan.arm(self.charge_box_id, minutes=event.minutes)
-            )
+        if services is None:
+            return
+        scan, app = services.scan, self.app
 
-    @on(ScanPanel.CancelRequested)
-    def _cancel_pairing(self, event: ScanPanel.CancelRequested) -> None:
-        event.stop()
-        services = self.services
-        if services is not None:
-            self.console.run_mutation(
-                self, "cancel-pairing", lambda: services.scan.cancel(event.pairing_id)
-            )
+        async def job() -> Pairing:
+            pairing = await event.call(scan)
+            app.notify(event.done(pairing), title="Scan-to-login", markup=False)
+            return pairing
+
+        self.console.run_mutation(self, event.label, job)
 
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

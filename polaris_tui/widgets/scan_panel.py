@@ -3,12 +3,13 @@
 An admin arms a pairing (expiry in minutes) so the next tap at this charger
 is answered BLOCKED by the pre-authorize hook and recorded as
 ``scan.intercepted``; the panel lists what is armed and what was intercepted.
-The panel only asks (``ArmRequested`` / ``CancelRequested``); the screen runs
-the request in an app-level worker.
+The panel only asks: a ``Requested`` message carries the service call and
+the words for its answer; the screen runs the call in an app-level worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from textual import on
@@ -19,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from polaris_tui.models import Pairing, ScanEvent
+from polaris_tui.services.contract import ScanApi
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago, when
@@ -43,18 +45,26 @@ class ScanPanel(Vertical):
     ScanPanel Button { margin-left: 1; }
     """
 
-    class ArmRequested(Message):
-        def __init__(self, minutes: float) -> None:
-            super().__init__()
-            self.minutes = minutes
+    class Requested(Message):
+        """The operator asked to arm or cancel a pairing; the screen runs ``call``."""
 
-    class CancelRequested(Message):
-        def __init__(self, pairing_id: int) -> None:
+        def __init__(
+            self,
+            label: str,
+            call: Callable[[ScanApi], Awaitable[Pairing]],
+            done: Callable[[Pairing], str],
+        ) -> None:
             super().__init__()
-            self.pairing_id = pairing_id
+            self.label = label
+            """The ``ActionDone`` label of the answer ("arm", "cancel-pairing")."""
+            self.call = call
+            self.done = done
+            """What to tell the operator when the call succeeded."""
 
-    def __init__(self, *, can_act: bool, id: str | None = None) -> None:
+    def __init__(self, charge_box_id: str, *, can_act: bool, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.charge_box_id = charge_box_id
+        """The charger whose pairings these are."""
         self.can_act = can_act
         """Only admins may arm or cancel (the service refuses anyway)."""
         self._armed: list[Pairing] = []
@@ -130,10 +140,23 @@ class ScanPanel(Vertical):
         if not 0 < minutes <= 60:
             self.notify("Arm for between 0 and 60 minutes.", severity="warning", markup=False)
             return
-        self.post_message(self.ArmRequested(minutes))
+        self.post_message(
+            self.Requested(
+                "arm",
+                lambda scan: scan.arm(self.charge_box_id, minutes=minutes),
+                lambda pairing: f"Pairing armed until {when(pairing.expires_at)}",
+            )
+        )
 
     @on(Button.Pressed, "#scan-cancel")
     def _cancel(self, event: Button.Pressed) -> None:
         event.stop()
         if self._armed:
-            self.post_message(self.CancelRequested(self._armed[-1].id))
+            pairing_id = self._armed[-1].id
+            self.post_message(
+                self.Requested(
+                    "cancel-pairing",
+                    lambda scan: scan.cancel(pairing_id),
+                    lambda _pairing: "Pairing cancelled",
+                )
+            )
