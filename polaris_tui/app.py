@@ -57,6 +57,7 @@ from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
 if TYPE_CHECKING:
+    from polaris_tui.services.export import ExportFormat
     from polaris_tui.services.hook_server import HookServerHandle
 
 log = logging.getLogger(__name__)
@@ -449,8 +450,11 @@ class PolarisApp(App[None]):
         name = export_name(table)
         folder = self.export_dir()
 
-        def chosen(fmt: str | None) -> None:
-            if fmt in ("csv", "json"):
+        def chosen(choice: str | None) -> None:
+            fmt: ExportFormat | None = (
+                "csv" if choice == "csv" else "json" if choice == "json" else None
+            )
+            if fmt is not None:
                 self.run_worker(
                     self._export(columns, rows, fmt, name, folder),
                     name="export",
@@ -466,7 +470,12 @@ class PolarisApp(App[None]):
         return self.settings.ui.export_dir or default_export_dir()
 
     async def _export(
-        self, columns: list[str], rows: list[list[str]], fmt: Any, name: str, folder: Path
+        self,
+        columns: list[str],
+        rows: list[list[str]],
+        fmt: ExportFormat,
+        name: str,
+        folder: Path,
     ) -> Path:
         from polaris_tui.services.export import export_table
 
