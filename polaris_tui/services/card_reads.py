@@ -22,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from polaris_tui.models import (
     AuditEntry,
@@ -34,11 +34,9 @@ from polaris_tui.models import (
     CardView,
     ConnectionState,
     LagoCustomer,
-    LagoEvent,
     LagoSubscription,
     OcppTag,
     ScanEvent,
-    SessionRow,
     SourceName,
     SourceState,
     Transaction,
@@ -56,10 +54,13 @@ from polaris_tui.services.card_links import resolve_link
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
+from polaris_tui.services.session_rows import SyncAnswer, session_row
 from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.store import Store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RECENT_LIMIT = 10
 """Sessions shown under Recent transactions (the runbook: "the last 10")."""
@@ -68,10 +69,6 @@ INTERCEPT_LIMIT = 20
 
 QUERY_ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,40}$")
 """SteVe's rule for ``ocppIdTag`` in a transaction query."""
-
-
-_NOT_ASKED = object()
-"""Sync state of a session Lago was not asked about (Lago not configured)."""
 
 
 def matches(query: str, row: CardRow) -> bool:
@@ -106,6 +103,14 @@ class _Lago:
     subscriptions: list[LagoSubscription] | None = None
     error: str | None = None
     state: SourceState | None = None
+
+
+async def _or_lago_error(call: Awaitable[T]) -> T | LagoError:
+    """Lago's answer, or its error as a value (the card page still shows)."""
+    try:
+        return await call
+    except LagoError as exc:
+        return exc
 
 
 class CardReader:
@@ -297,7 +302,8 @@ class CardReader:
             parents=chain.parents,
             children=children,
             recent=[
-                self._session_row(tx, events.get(tx.id, _NOT_ASKED)) for tx in transactions or []
+                session_row(tx, events.get(tx.id), asked=tx.id in events)
+                for tx in transactions or []
             ],
             customer=lago.customer,
             subscriptions=lago.subscriptions or [],
@@ -343,60 +349,46 @@ class CardReader:
             return _Lago("not_asked")
         if not self._lago_configured():
             return _Lago("not_asked", error="Lago is not configured")
-        answers = await asyncio.gather(
-            self._lago.customer(customer_id),
-            self._lago.subscriptions(customer_id),
-            return_exceptions=True,
+        customer, subscriptions = await asyncio.gather(
+            _or_lago_error(self._lago.customer(customer_id)),
+            _or_lago_error(self._lago.subscriptions(customer_id)),
         )
-        customer, subscriptions = answers
-        for answer in answers:
-            if isinstance(answer, BaseException) and not isinstance(answer, LagoError):
-                raise answer
-        failed = [a for a in answers if isinstance(a, LagoError)]
-        if failed:
-            exc = failed[0]
-            log.warning("Lago link of %s: %s", customer_id, exc)
-            state = (
-                ConnectionState.UNREACHABLE
-                if isinstance(exc, LagoUnreachable)
-                else ConnectionState.DEGRADED
-            )
-            return _Lago(
-                "unreachable",
-                error=str(exc),
-                state=SourceState(
-                    source=SourceName.LAGO,
-                    state=state,
-                    since=self._clock.now(),
-                    last_ok=self._poller_state(SourceName.LAGO).last_ok,
-                    error_title=exc.title,
-                    error_message=exc.message,
-                ),
-            )
-        assert not isinstance(customer, BaseException)
-        assert not isinstance(subscriptions, BaseException)
+        if isinstance(customer, LagoError):
+            return self._lago_failed(customer_id, customer)
+        if isinstance(subscriptions, LagoError):
+            return self._lago_failed(customer_id, subscriptions)
         if customer is None:
             return _Lago("not_found", subscriptions=subscriptions)
         return _Lago("ok", customer=customer, subscriptions=subscriptions)
 
-    async def _sync_states(
-        self, transactions: list[Transaction]
-    ) -> dict[int, LagoEvent | None | LagoError]:
+    def _lago_failed(self, customer_id: str, exc: LagoError) -> _Lago:
+        log.warning("Lago link of %s: %s", customer_id, exc)
+        unreachable = isinstance(exc, LagoUnreachable)
+        return _Lago(
+            "unreachable",
+            error=str(exc),
+            state=SourceState(
+                source=SourceName.LAGO,
+                state=ConnectionState.UNREACHABLE if unreachable else ConnectionState.DEGRADED,
+                since=self._clock.now(),
+                last_ok=self._poller_state(SourceName.LAGO).last_ok,
+                error_title=exc.title,
+                error_message=exc.message,
+            ),
+        )
+
+    async def _sync_states(self, transactions: list[Transaction]) -> dict[int, SyncAnswer]:
         """Lago's ``steve_tx_<id>_final`` event of each finished session."""
         finished = [t for t in transactions if not t.active]
         if not finished or not self._lago_configured():
             return {}
 
-        async def one(tx: Transaction) -> LagoEvent | None | LagoError:
-            try:
-                return await self._lago.event(f"steve_tx_{tx.id}_final")
-            except LagoError as exc:
-                return exc
-
-        answers = await asyncio.gather(*(one(t) for t in finished))
+        answers = await asyncio.gather(
+            *(_or_lago_error(self._lago.event(f"steve_tx_{t.id}_final")) for t in finished)
+        )
         return {tx.id: answer for tx, answer in zip(finished, answers, strict=True)}
 
-    def _lago_state(self, lago: _Lago, events: Mapping[int, Any]) -> SourceState:
+    def _lago_state(self, lago: _Lago, events: Mapping[int, SyncAnswer]) -> SourceState:
         """Lago's health as this view met it (the poller's when Lago was not asked)."""
         if lago.state is not None:
             return lago.state
@@ -419,29 +411,6 @@ class CardReader:
                 source=SourceName.LAGO, state=ConnectionState.LIVE, last_ok=now, since=now
             )
         return self._poller_state(SourceName.LAGO)
-
-    @staticmethod
-    def _session_row(tx: Transaction, event: LagoEvent | LagoError | None | Any) -> SessionRow:
-        wh = tx.energy_wh
-        duration = (
-            (tx.stop_timestamp - tx.start_timestamp).total_seconds() if tx.stop_timestamp else None
-        )
-        row = SessionRow(
-            transaction=tx,
-            energy_kwh=wh / 1000 if wh is not None else None,
-            duration_seconds=duration,
-        )
-        if tx.active:
-            row.sync_state = "not_synced"  # a _final event only exists once the session ended
-        elif isinstance(event, LagoEvent):
-            row.synced_event = event
-            row.last_synced = event.created_at or event.timestamp
-            row.sync_state = "synced"
-        elif isinstance(event, LagoError) or event is _NOT_ASKED:
-            row.sync_state = "unknown"
-        else:
-            row.sync_state = "not_synced"
-        return row
 
     async def audit_log(self, id_tag: str | None = None, limit: int = 200) -> list[AuditEntry]:
         """Card edits and reverts, newest first (optionally of one card)."""
