@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 ELLIPSIS = "…"
 
@@ -70,14 +71,16 @@ def fit_row(cells: Iterable[Text], specs: Iterable[ColumnSpec]) -> list[Text]:
     return [fit_spec(cell, spec) for cell, spec in zip(cells, specs, strict=True)]
 
 
-def add_columns(table: DataTable, specs: Iterable[ColumnSpec]) -> None:
+def add_columns(table: DataTable[Text], specs: Iterable[ColumnSpec]) -> None:
     for spec in specs:
         table.add_column(spec.label, key=spec.key, width=spec.width)
 
 
-def update_cell(table: DataTable, row_key: str, column_key: str, cell: Text) -> None:
+def update_cell(
+    table: DataTable[Text], row_key: str, column_key: str | ColumnKey, cell: Text
+) -> None:
     """``table.update_cell`` that widens the column when the (already fitted)
     cell is wider than it, and otherwise leaves every width alone."""
-    column = table.columns.get(column_key)  # type: ignore[call-overload]
+    column = table.columns.get(ColumnKey(column_key) if isinstance(column_key, str) else column_key)
     wider = column is not None and column.auto_width and cell.cell_len > column.content_width
     table.update_cell(row_key, column_key, cell, update_width=wider)
