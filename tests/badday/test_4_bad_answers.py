@@ -176,7 +176,7 @@ BAD_ANSWERS: dict[str, tuple[Answer, ConnectionState, str]] = {
         "SteVe refused the credentials",
     ),
     "403": (status(403), ConnectionState.UNREACHABLE, "SteVe refused the credentials"),
-    "read timeout": (timeout, ConnectionState.UNREACHABLE, "SteVe did not answer in time"),
+    "read timeout": (timeout, ConnectionState.UNREACHABLE, "SteVe is not answering"),
     "truncated JSON": (
         raw(json.dumps([GOOD_BOX]).encode()[:57]),
         ConnectionState.UNREACHABLE,
