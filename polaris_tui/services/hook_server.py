@@ -14,8 +14,9 @@ It fails open: any error after the signature check (store down, a bug) is
 logged and answered ``{"override": null}``, so a broken hook never stops a
 customer from charging. The key is never logged.
 
-It keeps answering under a flood (issue 16): at most ``MAX_CONNECTIONS`` are
-open at once, and a new connection past the cap closes the oldest one that
+It keeps answering under a flood (issue 16): at most ``connection_cap()`` are
+open at once (the open-file limit less a reserve), and a new connection past
+the cap closes the oldest ones that
 never sent a signed request (a signed caller's idle connection only when no
 such one is left); a connection idle for ``IDLE_TIMEOUT_S``, including one
 that never finishes its headers, is closed; a body must arrive within
@@ -33,6 +34,7 @@ import hashlib
 import hmac
 import json
 import logging
+import resource
 import signal
 import socket
 import time
@@ -56,9 +58,36 @@ DECISION_BUDGET_S = 0.150
 """Time the decision may take before the claim is skipped: inside SteVe's
 ~200 ms (``PREAUTH_TIMEOUT_MS``), leaving room for the network."""
 
-MAX_CONNECTIONS = 256
-"""Open connections at most: far below the usual 1,024 open files, far above
-what a SteVe (a few pooled connections) needs."""
+MAX_CONNECTIONS = 4096
+"""Open connections at most, whatever the open-file limit allows."""
+FILE_RESERVE = 128
+"""Open files kept for everything else (store, log, the console in demo mode)."""
+OPEN_FILES_WANTED = MAX_CONNECTIONS + FILE_RESERVE
+"""``polaris hook`` raises its soft open-file limit up to this (within the hard limit)."""
+
+
+def connection_cap() -> int:
+    """Connections the guard allows: what the open-file limit leaves after the reserve."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, soft - FILE_RESERVE))
+
+
+def raise_open_file_limit() -> int:
+    """Raise the soft open-file limit towards ``OPEN_FILES_WANTED`` (never past the
+    hard limit); returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.info("cannot raise the open-file limit to %d: %s", wanted, exc)
+    return int(soft)
+
+
 IDLE_TIMEOUT_S = 5.0
 """A connection with no complete request for this long is closed: idle
 keep-alive, and a first request whose headers do not arrive (slowloris)."""
@@ -82,9 +111,9 @@ class ConnectionGuard:
     only when every open connection is trusted does the oldest of those go.
     """
 
-    def __init__(self, limit: int = MAX_CONNECTIONS) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._server: web.Server | None = None
-        self.limit = limit
+        self.limit = limit if limit is not None else connection_cap()
         # Plain sets (a RequestHandler has no weak references), pruned to the
         # server's live connections whenever they are looked at.
         self._trusted: set[RequestHandler] = set()
@@ -124,7 +153,9 @@ class ConnectionGuard:
         self._closing &= current
         self._trusted &= current
         live = [h for h in connections if h not in self._closing]
-        excess = len(live) - self.limit + 1
+        # Make room for a batch at once: the scan above is O(connections), and a
+        # flood that reconnects would otherwise pay it on every accept.
+        excess = len(live) - self.limit + max(1, self.limit // 16)
         if excess <= 0:
             return
         # Oldest first (the server keeps them in arrival order), untrusted first.
@@ -378,6 +409,7 @@ async def serve_hook(
     from polaris_tui.services.store import Store
 
     key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
+    raise_open_file_limit()  # room for a flood of idle connections (ConnectionGuard)
     clock = clock or SystemClock()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
