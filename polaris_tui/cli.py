@@ -333,9 +333,12 @@ class DemoStandIn:
             "--exit-with-parent",
             "--hook-url",
             self.hook_url,
-            "--hook-key",
-            self.hook_key,
         ]
+
+    def environment(self) -> dict[str, str]:
+        """Our environment plus the hook key: never on the command line, which
+        every user of the host can read (``ps``); the environment only we can."""
+        return {**os.environ, "CHARGESIM_HOOK_KEY": self.hook_key}
 
     def start(self) -> dict[str, str]:
         """Start it and return its JSON line (URLs and credentials).
@@ -346,7 +349,11 @@ class DemoStandIn:
         err_path = self.log_path.with_name("stand-in.log")
         self._stderr = err_path.open("ab")
         self.process = subprocess.Popen(
-            self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=self.environment(),
         )
         try:
             line = self._read_line()

@@ -140,7 +140,13 @@ class SourceBanner(Static):
         return None
 
     def refresh_banner(self) -> None:
-        """Recompute the banner from the app's state."""
+        """Recompute the banner from the app's state (repainted only when it changed:
+        it is recomputed every second)."""
         lines = self.lines()
+        content = Content("\n").join(lines) if lines else Content("")
+        key = (content.plain, tuple(content.spans))
+        if key == getattr(self, "_shown_key", None):
+            return
+        self._shown_key = key
         self.set_class(bool(lines), "-visible")
-        self.update(Content("\n").join(lines) if lines else Content(""))
+        self.update(content)
