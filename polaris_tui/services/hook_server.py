@@ -354,6 +354,7 @@ async def start_hook_server(
     Raises:
         ConfigError: no key, or the address cannot be bound.
     """
+    raise_open_file_limit()  # room for a flood of idle connections (sets the guard's cap)
     app = build_hook_app(scan_service, hmac_key)
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, keepalive_timeout=IDLE_TIMEOUT_S
@@ -409,7 +410,6 @@ async def serve_hook(
     from polaris_tui.services.store import Store
 
     key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
-    raise_open_file_limit()  # room for a flood of idle connections (ConnectionGuard)
     clock = clock or SystemClock()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
