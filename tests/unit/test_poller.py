@@ -524,7 +524,7 @@ async def test_a_backing_off_loop_probes_every_interval_and_resumes_at_once(monk
         poller_module, "next_delay", lambda cur, failed, iv, cap: cap if failed else iv
     )
     chargers, active, tags, *_ = demo_data()
-    steve = ProbedSteve(chargers, active, tags)
+    steve = ProbedSteve(chargers=chargers, active=active, tags=tags)
     steve.fail_all()
     poll = PollSettings(interval_seconds=0.05, max_backoff_seconds=30.0)
     poller, *_ = make(steve=steve, poll=poll)
