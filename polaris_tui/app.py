@@ -198,7 +198,7 @@ class PolarisApp(App[None]):
     async def _seed_demo_store(self) -> None:
         """Seed the demo store before the services read it (card metadata, inventory)."""
         from polaris_tui.demo import seed_demo_store
-        from polaris_tui.services.store import Store
+        from polaris_tui.store import Store
 
         store = await Store.open(self.settings.store.path, clock=self.clock)
         try:

@@ -41,7 +41,7 @@ from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.scan_login import ScanLoginService
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 if TYPE_CHECKING:
     import httpx

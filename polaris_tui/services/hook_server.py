@@ -407,7 +407,7 @@ async def serve_hook(
         StoreError: the store cannot be opened.
     """
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
     clock = clock or SystemClock()

@@ -394,7 +394,7 @@ class OperationService:
     async def _interrupt(self, entry: OperationLogEntry) -> None:
         """The caller was cancelled while SteVe had the request: record that we
         do not know the outcome (never resent)."""
-        from polaris_tui.services.store import INTERRUPTED_MESSAGE, INTERRUPTED_TITLE
+        from polaris_tui.store import INTERRUPTED_MESSAGE, INTERRUPTED_TITLE
 
         try:
             done = await asyncio.shield(

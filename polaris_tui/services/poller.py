@@ -68,7 +68,7 @@ from polaris_tui.services.steve_client import poll_timeout, polling
 if TYPE_CHECKING:
     from polaris_tui.services.lago_client import LagoClient
     from polaris_tui.services.steve_client import SteveClient
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import DuplicateSubmit, StoreError
-from polaris_tui.services import store as store_mod
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import SCHEMA_VERSION, Store
+from polaris_tui.store import SCHEMA_VERSION, Store
+from polaris_tui.store import sqlite_backend as store_mod
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -188,12 +188,10 @@ async def test_read_then_write_from_two_connections_loses_nothing(
 
         await a.write(create)
 
-        async def bump(db):
-            cursor = await db.execute("SELECT n FROM counter")
-            (n,) = await cursor.fetchone()
-            await cursor.close()
+        async def bump(tx):
+            n = await tx.scalar("SELECT n FROM counter")
             await asyncio.sleep(0)  # let the other connection try to get in between
-            await db.execute("UPDATE counter SET n = ?", (n + 1,))
+            await tx.execute("UPDATE counter SET n = ?", (n + 1,))
 
         await asyncio.gather(*(s.write(bump) for _ in range(40) for s in (a, b)))
         assert _raw(path, "SELECT n FROM counter") == [(80,)]

@@ -25,7 +25,7 @@ import pytest
 
 from polaris_tui.models import OperationStatus
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from polaris_tui.models import OperationStatus
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     path, worker, count, go_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 
@@ -78,7 +78,7 @@ HOLDER = textwrap.dedent(
     """
     import asyncio, sys
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     async def main():
         store = await Store.open(sys.argv[1], clock=SystemClock())
@@ -191,7 +191,7 @@ OPEN_CLOSE = textwrap.dedent(
     """
     import asyncio, sys
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     async def main():
         store = await Store.open(sys.argv[1], clock=SystemClock())

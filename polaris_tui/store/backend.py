@@ -1,0 +1,108 @@
+"""The one interface both store backends offer to the repositories.
+
+Repositories write SQL once, with ``?`` placeholders, against ``Tx``; the
+PostgreSQL backend turns ``?`` into ``$1, $2…``. Where the two dialects
+really differ a repository asks ``tx.dialect``. Rows are read by column
+name (``row["status"]``) on both backends.
+
+``Backend.write(fn)`` runs ``fn(tx)`` in one write transaction that no other
+writer can interleave with (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
+``SERIALIZABLE``, retried on a serialization failure), and commits before it
+returns: callers commit, then talk to SteVe, then write again. ``fn`` must
+only touch the database: it may run more than once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from polaris_tui.models.errors import StoreError
+from polaris_tui.store.target import StoreTarget
+
+T = TypeVar("T")
+
+Row = Mapping[str, Any]
+"""A result row: ``aiosqlite.Row`` or ``asyncpg.Record``, both read by name."""
+
+
+class IntegrityViolation(StoreError):
+    """A UNIQUE or foreign-key constraint refused a write (either backend)."""
+
+
+class Clock(Protocol):
+    """What the store needs from the injected clock (services/clock.py)."""
+
+    def now(self) -> datetime: ...
+
+
+class Tx(Protocol):
+    """One open transaction (or one read) on either backend."""
+
+    dialect: str
+    """``sqlite`` or ``postgresql``."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+
+class Backend(Protocol):
+    """A store backend: connection, transactions, schema, console sessions."""
+
+    target: StoreTarget
+    owner_token: str
+    """This open store's console session, recorded on the rows it leaves pending."""
+
+    async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T: ...
+
+    async def read(self, fn: Callable[[Tx], Awaitable[T]], *, consistent: bool = False) -> T:
+        """Run ``fn`` outside any write; ``consistent`` reads in one snapshot."""
+        ...
+
+    async def owner_alive(self, tx: Tx, token: str | None) -> bool:
+        """Whether the console session ``token`` still has this store open
+        (on any host). Unsure counts as alive: a live row is never marked."""
+        ...
+
+    async def schema_version(self) -> int: ...
+
+    async def migrate(self) -> int:
+        """Apply every migration this Polaris knows; return the version before.
+
+        Raises:
+            StoreError: the store has a newer schema than this Polaris knows.
+        """
+        ...
+
+    async def check_schema(self) -> int:
+        """Refuse a store whose schema is not exactly the one this Polaris knows.
+
+        Raises:
+            StoreError: newer (upgrade Polaris) or older (run ``polaris store migrate``).
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+def newer_schema_message(where: str, found: int, known: int) -> str:
+    """The one line a console prints when a newer Polaris migrated its store."""
+    return (
+        f"The store {where} was written by a newer Polaris (schema {found}, this one "
+        f"knows {known}): upgrade Polaris on this host, or use another store."
+    )
+
+
+def older_schema_message(where: str, found: int, known: int) -> str:
+    return (
+        f"The store {where} has schema {found}, this Polaris needs {known}: "
+        f"run `polaris store migrate` first."
+    )
