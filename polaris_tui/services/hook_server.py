@@ -407,7 +407,7 @@ async def serve_hook(
         StoreError: the store cannot be opened.
     """
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.store import Store
+    from polaris_tui.services.store_open import open_store
 
     key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
     clock = clock or SystemClock()
@@ -424,7 +424,7 @@ async def serve_hook(
             ValueError,
         ) as exc:  # not the main thread / platform
             log.debug("cannot handle %s here: %s", sig.name, exc)
-    store = await Store.open(settings.store.path, clock=clock)
+    store = await open_store(settings.store, clock)
     handle: HookServerHandle | None = None
     try:
         service = ScanLoginService(store, clock, settings.operator.resolve())

@@ -292,6 +292,16 @@ class PostgresBackend:
         except DRIVER_ERRORS as exc:
             raise StoreError(f"Cannot migrate the store {where}: {exc}") from exc
 
+    async def init_roles(self) -> list[str]:
+        """The database roles ``polaris store init`` creates; none yet.
+
+        The hook for issue 10's "who is who": the identity and roles work adds
+        the admin (read-write) and viewer (read-only) roles and their grants
+        here, so that a viewer's connection string cannot write. ``init``
+        calls it after migrating; it must stay safe to run again.
+        """
+        return []
+
     async def schema_version(self) -> int:
         async def read(tx: Tx) -> int:
             if await tx.scalar("SELECT to_regclass('schema_migrations')") is None:
