@@ -19,6 +19,7 @@ import asyncio
 import shutil
 import sqlite3
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
@@ -161,3 +162,15 @@ async def raw_rows(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple
         return [tuple(r) for r in await pg.fetch(dollar_params(sql), *params)]
     finally:
         await pg.close()
+
+
+async def wait_console_gone(url: str, pid: int) -> None:
+    """Wait until PostgreSQL has seen a killed console's connections close (it
+    drops their advisory locks then). On SQLite the kernel did it at once."""
+    if not is_postgres(url):
+        return
+    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?"
+    deadline = time.monotonic() + 60
+    while (await raw_rows(url, query, (f"% pid {pid}",)))[0][0]:
+        assert time.monotonic() < deadline, "the server never noticed the killed console"
+        await asyncio.sleep(0.02)

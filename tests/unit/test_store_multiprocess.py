@@ -28,7 +28,7 @@ import pytest
 from polaris_tui.models import OperationStatus
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.store import Store
-from tests.pg import is_postgres, raw_rows
+from tests.pg import is_postgres, raw_rows, wait_console_gone
 
 pytestmark = pytest.mark.slow
 
@@ -149,18 +149,6 @@ def _start_holder(path: str, tx: int, request_id: str) -> tuple[subprocess.Popen
     return proc, int(line)
 
 
-async def _backend_gone(url: str, pid: int) -> None:
-    """Wait until the server has seen the killed console's connections close
-    (it drops their advisory locks then). SQLite: the kernel did it at once."""
-    if not is_postgres(url):
-        return
-    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?"
-    deadline = time.monotonic() + 60
-    while (await raw_rows(url, query, (f"% pid {pid}",)))[0][0]:
-        assert time.monotonic() < deadline, "the server never noticed the killed console"
-        await asyncio.sleep(0.02)
-
-
 async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(store_url: str):
     path = store_url
     crashed, crashed_id = _start_holder(path, 1001, "press-crash")
@@ -175,7 +163,7 @@ async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(store_u
 
         os.kill(crashed.pid, signal.SIGKILL)
         crashed.wait(timeout=10)
-        await _backend_gone(path, crashed.pid)
+        await wait_console_gone(path, crashed.pid)
 
         store = await Store.open(path, clock=FixedClock(NOW))
         try:
