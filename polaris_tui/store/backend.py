@@ -53,6 +53,13 @@ class Tx(Protocol):
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Bulk insert rows the table cannot already hold (a snapshot into
+        emptied tables): ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+        ...
+
 
 class Backend(Protocol):
     """A store backend: connection, transactions, schema, console sessions."""

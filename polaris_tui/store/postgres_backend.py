@@ -122,6 +122,18 @@ class PgTx:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]  # type: ignore[index]
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        try:  # COPY: about 3x faster than INSERTs for a 10,000-charger snapshot
+            await self._conn.copy_records_to_table(table, columns=list(columns), records=rows)
+        except asyncpg.PostgresError as exc:
+            if _integrity(exc):
+                raise IntegrityViolation(str(exc)) from exc
+            raise
+
 
 def _os_user() -> str:
     try:

@@ -108,6 +108,15 @@ class SqliteTx:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]  # type: ignore[index]
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        marks = ", ".join("?" for _ in columns)
+        await self.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
 
 class OwnerLock:
     """An exclusive ``flock`` on ``<store>-owners/<token>.lock``, held while the

@@ -649,3 +649,14 @@ async def test_claim_pairing_one_tap_replay_and_second_card(store: Store, clock:
     assert await store.claim_pairing("CP-FOXTROT-06", "CARD-OTHER") is None
     assert await store.claim_pairing("CP-ALPHA-01", "CARD-KIOSK") is None
     assert len(await store.scan_events(charge_box_id="CP-FOXTROT-06")) == 1
+
+
+async def test_a_repeated_id_in_a_snapshot_keeps_the_last_one(store: Store):
+    """SteVe's answer may repeat an id; the bulk insert must not fail on it."""
+    first = ChargeBox(charge_box_id="CP-TWICE", description="first")
+    last = ChargeBox(charge_box_id="CP-TWICE", description="last")
+    tag = OcppTag(ocpp_tag_pk=1, id_tag="CARD-X")
+    await store.save_snapshot(Snapshot(chargers=[first, last], tags=[tag, tag], fetched_at=NOW))
+    loaded = await store.load_snapshot()
+    assert [c.description for c in loaded.chargers] == ["last"]
+    assert [t.id_tag for t in loaded.tags] == ["CARD-X"]

@@ -26,47 +26,47 @@ class FleetSnapshotRepository(Repository):
     async def save_snapshot(self, snapshot: Snapshot) -> None:
         """Replace the last-known SteVe data (chargers, connectors, open
         sessions, tags) and its time, in one transaction."""
-        chargers: list[tuple[str, str, int]] = []
-        connectors: list[tuple[str, int, str]] = []
+        # Keyed, so a repeated id in SteVe's answer keeps the last one (and the
+        # emptied tables can take a plain bulk insert).
+        chargers: dict[str, tuple[str, str, int]] = {}
+        connectors: dict[tuple[str, int], tuple[str, int, str]] = {}
         for position, box in enumerate(snapshot.chargers):
-            chargers.append(
-                (box.charge_box_id, box.model_dump_json(exclude={"connectors"}), position)
-            )
+            data = box.model_dump_json(exclude={"connectors"})
+            chargers[box.charge_box_id] = (box.charge_box_id, data, position)
             for conn in box.connectors:
-                connectors.append((box.charge_box_id, conn.connector_id, conn.model_dump_json()))
-        transactions = [
-            (tx.id, tx.charge_box_id, tx.model_dump_json()) for tx in snapshot.active_transactions
-        ]
-        tags = [(tag.id_tag, tag.model_dump_json(), i) for i, tag in enumerate(snapshot.tags)]
+                connectors[(box.charge_box_id, conn.connector_id)] = (
+                    box.charge_box_id,
+                    conn.connector_id,
+                    conn.model_dump_json(),
+                )
+        transactions = {
+            tx.id: (tx.id, tx.charge_box_id, tx.model_dump_json())
+            for tx in snapshot.active_transactions
+        }
+        tags = {
+            tag.id_tag: (tag.id_tag, tag.model_dump_json(), i)
+            for i, tag in enumerate(snapshot.tags)
+        }
         fetched_at = to_text(snapshot.fetched_at)
 
         async def do(tx: Tx) -> None:
             for table in SNAPSHOT_TABLES:
                 await tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            # ON CONFLICT: a repeated id in SteVe's answer keeps the last one.
-            await tx.executemany(
-                "INSERT INTO snapshot_chargers (charge_box_id, data, position) VALUES (?, ?, ?) "
-                "ON CONFLICT (charge_box_id) DO UPDATE SET data = excluded.data, "
-                "position = excluded.position",
-                chargers,
+            await tx.insert_rows(
+                "snapshot_chargers", ("charge_box_id", "data", "position"), list(chargers.values())
             )
-            await tx.executemany(
-                "INSERT INTO snapshot_connectors (charge_box_id, connector_id, data) "
-                "VALUES (?, ?, ?) ON CONFLICT (charge_box_id, connector_id) "
-                "DO UPDATE SET data = excluded.data",
-                connectors,
+            await tx.insert_rows(
+                "snapshot_connectors",
+                ("charge_box_id", "connector_id", "data"),
+                list(connectors.values()),
             )
-            await tx.executemany(
-                "INSERT INTO snapshot_transactions (id, charge_box_id, data) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET charge_box_id = excluded.charge_box_id, "
-                "data = excluded.data",
-                transactions,
+            await tx.insert_rows(
+                "snapshot_transactions",
+                ("id", "charge_box_id", "data"),
+                list(transactions.values()),
             )
-            await tx.executemany(
-                "INSERT INTO snapshot_tags (id_tag, data, position) VALUES (?, ?, ?) "
-                "ON CONFLICT (id_tag) DO UPDATE SET data = excluded.data, "
-                "position = excluded.position",
-                tags,
+            await tx.insert_rows(
+                "snapshot_tags", ("id_tag", "data", "position"), list(tags.values())
             )
             await tx.execute(
                 "INSERT INTO snapshot_meta (source, fetched_at) VALUES ('steve', ?) "
