@@ -114,3 +114,17 @@ def test_the_scanner_sees_imports(tmp_path):
         "def f():\n    from chargesim.sim import Sim\n    import importlib\n    importlib.import_module('textual.app')\n"
     )
     assert {"chargesim", "importlib", "textual"} <= imported_roots(probe)
+
+
+def test_the_store_package_is_below_the_services():
+    """polaris_tui/store may import models, the shared error types and itself,
+    never a service, the app or the UI."""
+    allowed = ("polaris_tui.models", "polaris_tui.services.errors", "polaris_tui.store")
+    offenders = []
+    for path in (POLARIS / "store").rglob("*.py"):
+        for name in imported_modules(path):
+            if name.split(".")[0] in ("textual", "rich"):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+            elif name.startswith("polaris_tui") and not name.startswith(allowed):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []

@@ -34,6 +34,7 @@ from polaris_tui.models.errors import DuplicateSubmit, StoreError
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.store import SCHEMA_VERSION, Store
 from polaris_tui.store import sqlite_backend as store_mod
+from polaris_tui.store.origin import current_origin
 from polaris_tui.store.target import parse_store_url
 from tests.pg import is_postgres, raw_rows
 
@@ -660,3 +661,66 @@ async def test_a_repeated_id_in_a_snapshot_keeps_the_last_one(store: Store):
     loaded = await store.load_snapshot()
     assert [c.description for c in loaded.chargers] == ["last"]
     assert [t.id_tag for t in loaded.tags] == ["CARD-X"]
+
+
+# -- where a row came from; console sessions on PostgreSQL -----------------
+
+
+async def test_each_operation_row_records_its_host_and_ssh_client(
+    store_url: str, clock: FixedClock
+):
+    over_ssh = current_origin({"SSH_CONNECTION": "203.0.113.7 52114 10.0.0.5 22"})
+    local = current_origin({})
+    assert over_ssh.client_address == "203.0.113.7" and local.client_address is None
+    assert current_origin({"SSH_CLIENT": "198.51.100.2 4000 22"}).client_address == "198.51.100.2"
+    remote_store = await Store.open(store_url, clock=clock, origin=over_ssh)
+    local_store = await Store.open(store_url, clock=clock, origin=local)
+    try:
+        remote = await _op(remote_store, request_id="ssh")
+        here = await _op(local_store, request_id="local", params={"transactionId": 2})
+        assert (remote.console_host, remote.client_address) == (
+            over_ssh.console_host,
+            "203.0.113.7",
+        )
+        assert here.client_address is None and here.console_host == local.console_host
+        audit = await remote_store.insert_audit(
+            actor="ana", action="block", id_tag="X", before={}, after={}
+        )
+        (row,) = await raw_rows(
+            store_url, "SELECT client_address FROM audit_log WHERE id = ?", (audit.id,)
+        )
+        assert row == ("203.0.113.7",)
+    finally:
+        await remote_store.close()
+        await local_store.close()
+
+
+async def test_postgres_a_console_whose_heartbeat_stopped_counts_as_gone(
+    pg_url: str, clock: FixedClock
+):
+    """A half-open link: the lock is still held, but no heartbeat for longer
+    than SESSION_STALE_SECONDS. Its pending row is marked; a live one is not."""
+    silent = await Store.open(pg_url, clock=clock)
+    me = await Store.open(pg_url, clock=clock)
+    try:
+        stale = await _op(silent, request_id="silent")
+        assert await me.mark_interrupted() == []  # lock held, heartbeat fresh: alive
+        await raw_rows(
+            pg_url,
+            "UPDATE console_sessions SET heartbeat_at = now() - interval '1 hour' WHERE token = ?",
+            (silent.owner_token,),
+        )
+        assert [e.id for e in await me.mark_interrupted()] == [stale.id]
+    finally:
+        await silent.close()
+        await me.close()
+
+
+async def test_postgres_a_closed_console_leaves_no_session_behind(pg_url: str, clock: FixedClock):
+    first = await Store.open(pg_url, clock=clock)
+    second = await Store.open(pg_url, clock=clock)
+    sessions = await raw_rows(pg_url, "SELECT token FROM console_sessions ORDER BY id")
+    assert sessions == [(first.owner_token,), (second.owner_token,)]
+    await first.close()
+    await second.close()
+    assert await raw_rows(pg_url, "SELECT token FROM console_sessions") == []
