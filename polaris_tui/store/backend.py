@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from polaris_tui.models.errors import StoreError
@@ -65,8 +66,18 @@ class Backend(Protocol):
     """A store backend: connection, transactions, schema, console sessions."""
 
     target: StoreTarget
-    owner_token: str
-    """This open store's console session, recorded on the rows it leaves pending."""
+
+    @property
+    def owner_token(self) -> str:
+        """This open store's console session, recorded on the rows it leaves pending."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None."""
+        ...
+
+    async def journal_mode(self) -> str: ...
 
     async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T: ...
 

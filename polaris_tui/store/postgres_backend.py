@@ -148,13 +148,20 @@ class PostgresBackend:
     def __init__(self, pool: asyncpg.Pool, target: StoreTarget, origin: Origin) -> None:
         self._pool = pool
         self.target = target
-        self.path = None
         self.origin = origin
-        self.owner_token = f"{origin.console_host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._owner_token = f"{origin.console_host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.session_id: int | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._closed = False
+
+    @property
+    def owner_token(self) -> str:
+        return self._owner_token
+
+    @property
+    def path(self) -> None:
+        return None
 
     # -- lifecycle -------------------------------------------------------------
 

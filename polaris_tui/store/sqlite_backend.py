@@ -231,7 +231,7 @@ class SqliteBackend:
     def __init__(self, db: aiosqlite.Connection, target: StoreTarget, owner: OwnerLock) -> None:
         self._db = db
         self.target = target
-        self.path: Path = target.path  # type: ignore[assignment]
+        self._path: Path = target.path  # type: ignore[assignment]
         self._owner = owner
         self._lock = asyncio.Lock()  # one statement sequence at a time on this connection
         self._closed = False
@@ -273,6 +273,10 @@ class SqliteBackend:
     @property
     def owner_token(self) -> str:
         return self._owner.token
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
     async def close(self) -> None:
         """Close the connection (idempotent). Always call it."""

@@ -139,7 +139,8 @@ class AuditRepository(Repository):
     ) -> list[AuditEntry]:
         """Newest first."""
         if id_tag is None:
-            sql, params = "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [int(limit)]
+            sql = "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?"
+            params: list[Any] = [int(limit)]
         else:
             sql = "SELECT * FROM audit_log WHERE id_tag = ? ORDER BY id DESC LIMIT ?"
             params = [id_tag, int(limit)]
