@@ -10,6 +10,13 @@ writer can interleave with (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
 ``SERIALIZABLE``, retried on a serialization failure), and commits before it
 returns: callers commit, then talk to SteVe, then write again. ``fn`` must
 only touch the database: it may run more than once.
+
+Seams for what comes next (issue 10): live updates across consoles hook
+into ``write`` after the commit (PostgreSQL ``NOTIFY``; SQLite a cheap
+``PRAGMA data_version`` check in ``read``); roles hook into
+``PostgresBackend.init_roles`` (``polaris store init``) and a new numbered
+migration for an ``operators`` table; who sent a row is already recorded per
+console session (``console_sessions``: OS user, host, SSH client).
 """
 
 from __future__ import annotations
