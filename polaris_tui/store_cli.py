@@ -23,6 +23,11 @@ from polaris_tui.store.transfer import copy_store
 URL_HELP = "the store (a path, sqlite:///path or postgresql://…; default: store.url of the config)"
 
 
+def say(line: str) -> None:
+    """One line of a command's result on stdout (these commands have no UI)."""
+    sys.stdout.write(line + "\n")
+
+
 def add_store_commands(commands: argparse._SubParsersAction) -> None:
     """Add ``store`` and ``cards`` to the ``polaris`` parser's subcommands."""
     store = commands.add_parser("store", help="create, migrate or copy the store")
@@ -80,11 +85,11 @@ async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
         await backend.close()
     where = target.describe()
     if before == SCHEMA_VERSION:
-        print(f"{where}: schema {SCHEMA_VERSION}, nothing to do")
+        say(f"{where}: schema {SCHEMA_VERSION}, nothing to do")
     else:
-        print(f"{where}: schema {before} -> {SCHEMA_VERSION}")
+        say(f"{where}: schema {before} -> {SCHEMA_VERSION}")
     for role in roles:
-        print(f"{where}: role {role}")
+        say(f"{where}: role {role}")
     return 0
 
 
@@ -106,9 +111,9 @@ async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
             await target.close()
     finally:
         await source.close()
-    print(f"copied {source_target.describe()} -> {destination.describe()}")
+    say(f"copied {source_target.describe()} -> {destination.describe()}")
     for line in report.lines():
-        print(f"  {line}")
+        say(f"  {line}")
     return 0
 
 
@@ -118,5 +123,5 @@ async def _import_links(target: StoreTarget, shared: bool, rows: list) -> int:
         report = await import_links(store, rows)
     finally:
         await store.close()
-    print(f"{target.describe()}: card links {report.line()}", file=sys.stdout)
+    say(f"{target.describe()}: card links {report.line()}")
     return 0
