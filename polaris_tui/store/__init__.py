@@ -3,7 +3,7 @@ last-known fleet, scan-to-login and the Lago cache, on SQLite (the embedded
 default) or PostgreSQL (a team's shared store).
 
 Below the services: the services import it, it never imports Textual or a
-service (only the shared error types in ``services/errors.py``).
+service: only the models (and their error types, ``models/errors.py``).
 
 * ``target``       ``store.url`` parsing
 * ``backend``      the one interface (``Backend``, ``Tx``) both backends offer

@@ -11,8 +11,8 @@ import pytest
 
 from polaris_tui import cli
 from polaris_tui.models import CardMeta, OperationStatus, StopFollowup
+from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.errors import ConfigError
 from polaris_tui.store import SCHEMA_VERSION, Store
 from polaris_tui.store.links import import_links, read_links
 from polaris_tui.store.transfer import copy_store
