@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from polaris_tui import cli
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.store import Store
 from polaris_tui.store.files import describe_mode
@@ -65,20 +64,27 @@ async def test_a_new_store_and_its_files_are_private_under_umask_022(tmp_path: P
         await store.close()
 
 
-def test_the_log_file_is_private_under_umask_022(tmp_path: Path, umask_022):
+def test_the_log_files_are_private_under_umask_022(tmp_path: Path, umask_022):
+    """The log, and each file the rotation creates, 0600 in a 0700 folder."""
+    import logging
+
+    from polaris_tui.logging_setup import HANDLER_NAME, setup_logging
+
     state = tmp_path / "state" / "polaris"
-    log = cli._setup_logging(state)
+    log = setup_logging(state, max_bytes=200, backup_count=2)
+    root = logging.getLogger()
     try:
         assert log == state / "polaris.log"
         assert describe_mode(log) == "0600" and describe_mode(state) == "0700"
+        for i in range(20):
+            logging.getLogger("polaris_tui.test").warning("line %d %s", i, "x" * 40)
+        rotated = sorted(state.glob("polaris.log*"))
+        assert len(rotated) == 3, rotated  # the log and two rolled-over files
+        assert {f.name: describe_mode(f) for f in rotated} == {f.name: "0600" for f in rotated}
     finally:
-        import logging
-
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            if getattr(handler, "baseFilename", None) == str(log):
-                root.removeHandler(handler)
-                handler.close()
+        for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+            root.removeHandler(handler)
+            handler.close()
 
 
 @pytest.fixture
