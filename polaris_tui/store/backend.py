@@ -26,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from polaris_tui.models.errors import StoreError
 from polaris_tui.store.target import StoreTarget
 
 T = TypeVar("T")
@@ -35,8 +34,11 @@ Row = Mapping[str, Any]
 """A result row: ``aiosqlite.Row`` or ``asyncpg.Record``, both read by name."""
 
 
-class IntegrityViolation(StoreError):
-    """A UNIQUE or foreign-key constraint refused a write (either backend)."""
+class IntegrityViolation(Exception):  # noqa: N818 - it names the database's own term
+    """A UNIQUE or foreign-key constraint refused a write (either backend).
+
+    Internal to the store: a repository catches it inside its transaction
+    (e.g. a duplicate press); one that escapes becomes a ``StoreError``."""
 
 
 class Clock(Protocol):

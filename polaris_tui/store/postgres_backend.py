@@ -363,7 +363,7 @@ class PostgresBackend:
                     raise StoreError(f"Cannot write to the team store: {exc}") from exc
                 log.debug("store write conflict, retrying (%d): %s", attempt + 1, exc)
                 await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
-            except DRIVER_ERRORS as exc:
+            except (*DRIVER_ERRORS, IntegrityViolation) as exc:
                 raise StoreError(f"Cannot write to the team store: {exc}") from exc
         raise StoreError(
             "The team store kept conflicting; nothing was written."

@@ -376,6 +376,8 @@ class SqliteBackend:
                     return result
                 except BaseException as exc:
                     await self._rollback()
+                    if isinstance(exc, IntegrityViolation):
+                        raise StoreError(f"Cannot write to the local store: {exc}") from exc
                     if isinstance(exc, sqlite3.Error):
                         if _is_locked(exc) and not last:
                             log.warning("store busy, retrying (%d): %s", attempt + 1, exc)

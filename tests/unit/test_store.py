@@ -724,3 +724,16 @@ async def test_postgres_a_closed_console_leaves_no_session_behind(pg_url: str, c
     await first.close()
     await second.close()
     assert await raw_rows(pg_url, "SELECT token FROM console_sessions") == []
+
+
+async def test_a_constraint_that_refuses_a_write_is_a_store_error(store: Store):
+    """An integrity error no repository expected reaches callers as the domain
+    error (never a driver exception), and nothing of the transaction stays."""
+
+    async def twice(tx):
+        await tx.execute("INSERT INTO card_meta (id_tag, active) VALUES ('TWICE', 1)")
+        await tx.execute("INSERT INTO card_meta (id_tag, active) VALUES ('TWICE', 1)")
+
+    with pytest.raises(StoreError, match="Cannot write"):
+        await store.write(twice)
+    assert await store.get_card_meta("TWICE") is None
