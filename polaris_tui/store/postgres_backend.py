@@ -54,8 +54,10 @@ LOCK_NAMESPACE = 0x504F4C52
 """First key of Polaris' advisory locks ("POLR"), apart from other applications'."""
 MIGRATION_LOCK = (LOCK_NAMESPACE + 1, 0)
 
-WRITE_ATTEMPTS = 12
-"""Whole-transaction retries on a serialization failure or deadlock."""
+WRITE_RETRY_SECONDS = 30.0
+"""How long a write keeps retrying its whole transaction on a serialization
+failure or deadlock (PostgreSQL's predicate locks are coarse, so busy
+consoles conflict more often than their rows do)."""
 CONNECT_TIMEOUT = 10.0
 HEARTBEAT_SECONDS = 15.0
 SESSION_STALE_SECONDS = 120.0
@@ -154,6 +156,9 @@ class PostgresBackend:
         self._lock_conn: asyncpg.Connection | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._closed = False
+        # One write at a time from this console (as on SQLite): its own
+        # coroutines never conflict with each other, only with other consoles.
+        self._write_lock = asyncio.Lock()
 
     @property
     def owner_token(self) -> str:
@@ -353,21 +358,23 @@ class PostgresBackend:
         ``fn`` roll back and propagate unchanged; driver errors become
         ``StoreError``."""
         self._check_open()
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                async with self._pool.acquire() as conn:
-                    async with conn.transaction(isolation="serializable"):
-                        return await fn(PgTx(conn))
-            except RETRYABLE as exc:
-                if attempt == WRITE_ATTEMPTS - 1:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WRITE_RETRY_SECONDS
+        attempt = 0
+        async with self._write_lock:
+            while True:
+                attempt += 1
+                try:
+                    async with self._pool.acquire() as conn:
+                        async with conn.transaction(isolation="serializable"):
+                            return await fn(PgTx(conn))
+                except RETRYABLE as exc:
+                    if loop.time() > deadline:
+                        raise StoreError(f"Cannot write to the team store: {exc}") from exc
+                    log.debug("store write conflict, retrying (%d): %s", attempt, exc)
+                    await asyncio.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
+                except (*DRIVER_ERRORS, IntegrityViolation) as exc:
                     raise StoreError(f"Cannot write to the team store: {exc}") from exc
-                log.debug("store write conflict, retrying (%d): %s", attempt + 1, exc)
-                await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
-            except (*DRIVER_ERRORS, IntegrityViolation) as exc:
-                raise StoreError(f"Cannot write to the team store: {exc}") from exc
-        raise StoreError(
-            "The team store kept conflicting; nothing was written."
-        )  # pragma: no cover
 
     async def read(self, fn: Callable[[Tx], Awaitable[T]], *, consistent: bool = False) -> T:
         self._check_open()
