@@ -31,7 +31,7 @@ from polaris_tui.models import Operator, Role
 from polaris_tui.services.clock import SystemClock
 from polaris_tui.services.hook_server import sign, start_hook_server
 from polaris_tui.services.scan_login import ScanLoginService
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 KEY = "bench-key"
 

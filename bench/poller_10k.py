@@ -40,7 +40,7 @@ from polaris_tui.services.fleet import FleetService  # noqa: E402
 from polaris_tui.services.poller import LivePoller  # noqa: E402
 from polaris_tui.services.settings import Settings, SteveSettings  # noqa: E402
 from polaris_tui.services.steve_client import SteveClient  # noqa: E402
-from polaris_tui.services.store import Store  # noqa: E402
+from polaris_tui.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -4,6 +4,10 @@ With ``--json`` exactly one JSON line goes to stdout once both listeners are up
 (``steve_url``, ``lago_url``, ``control_url`` and the credentials); otherwise
 the same as readable lines. Serves until SIGTERM/SIGINT, or — with
 ``--exit-with-parent`` — until the process that started it is gone.
+
+The hook's HMAC key never comes from the command line, which every user of
+the host can read (``ps``, ``/proc/*/cmdline``): it comes from the
+``CHARGESIM_HOOK_KEY`` environment variable or ``--hook-key-file``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from .options import SimOptions
 from .server import SimServer
 
 log = logging.getLogger("chargesim")
+
+HOOK_KEY_ENV = "CHARGESIM_HOOK_KEY"
+"""Environment variable holding the pre-authorize hook's HMAC key."""
 
 
 def _iso(text: str) -> datetime:
@@ -61,7 +68,12 @@ def parser(prog: str = "chargesim") -> argparse.ArgumentParser:
     p.add_argument(
         "--hook-url", help="pre-authorize hook URL (called on every Authorize/StartTransaction)"
     )
-    p.add_argument("--hook-key", help="HMAC key of the pre-authorize hook")
+    p.add_argument(
+        "--hook-key-file",
+        metavar="PATH",
+        help=f"file holding the hook's HMAC key (or set {HOOK_KEY_ENV}; never on the command line)",
+    )
+    p.add_argument("--hook-key", help=argparse.SUPPRESS)  # refused: see hook_key()
     p.add_argument(
         "--fault", action="append", default=[], metavar="NAME[:ARG]", help="apply a fault at start"
     )
@@ -79,6 +91,27 @@ def parser(prog: str = "chargesim") -> argparse.ArgumentParser:
     return p
 
 
+def hook_key(args: argparse.Namespace) -> str | None:
+    """The hook's key from ``--hook-key-file`` or ``CHARGESIM_HOOK_KEY``.
+
+    Raises:
+        SystemExit: ``--hook-key`` was given (a secret in argv is readable by
+            every user), or the key file cannot be read.
+    """
+    if args.hook_key is not None:
+        raise SystemExit(
+            f"chargesim: --hook-key would show the key to every user (ps); "
+            f"set {HOOK_KEY_ENV} or use --hook-key-file instead"
+        )
+    if args.hook_key_file:
+        try:
+            with open(args.hook_key_file, encoding="utf-8") as handle:
+                return handle.read().strip() or None
+        except OSError as exc:
+            raise SystemExit(f"chargesim: cannot read the hook key file: {exc.strerror}") from None
+    return os.environ.get(HOOK_KEY_ENV) or None
+
+
 def options_from(args: argparse.Namespace) -> SimOptions:
     return SimOptions(
         host=args.host,
@@ -89,7 +122,7 @@ def options_from(args: argparse.Namespace) -> SimOptions:
         now=args.now,
         frozen=args.frozen,
         hook_url=args.hook_url,
-        hook_key=args.hook_key,
+        hook_key=hook_key(args),
         faults=list(args.fault),
         station_timeout_seconds=args.station_timeout,
         station_delay=args.station_delay,

@@ -13,6 +13,9 @@ Whole-system faults:
                         on the same port when cleared, or after S seconds
   steve_5xx[:STATUS]    every SteVe request answers STATUS (default 503)
   steve_slow[:S]        every SteVe answer is delayed S s (default 3)
+  steve_freeze          SteVe hangs: connections are accepted, requests read,
+                        and nothing is answered until the fault is cleared
+                        (held requests are then answered, as after a long GC pause)
   steve_malformed       SteVe answers 200 with truncated JSON
   lago_5xx / lago_slow / lago_malformed   the same for Lago
   vanilla               no fork extensions (``/chargeBoxes``, ``/operations/tasks`` 404)
@@ -23,6 +26,7 @@ Card actions (one-shot, ARG = idTag; not listed as active faults):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +51,7 @@ SYSTEM_FAULTS = {
     "steve_down",
     "steve_5xx",
     "steve_slow",
+    "steve_freeze",
     "steve_malformed",
     "lago_5xx",
     "lago_slow",
@@ -160,6 +165,8 @@ async def apply(
         sim.degraded[name.split("_")[0]]["slow"] = float(value or 3)
     elif name in ("steve_malformed", "lago_malformed"):
         sim.degraded[name.split("_")[0]]["malformed"] = True
+    elif name == "steve_freeze":
+        sim.degraded["steve"].setdefault("freeze", asyncio.Event())
     elif name == "vanilla":
         sim.vanilla = True
     elif name == "chargeboxes_plain":
@@ -201,6 +208,10 @@ async def clear(
         sim.degraded[name.split("_")[0]].pop("slow", None)
     elif name in ("steve_malformed", "lago_malformed"):
         sim.degraded[name.split("_")[0]].pop("malformed", None)
+    elif name == "steve_freeze":
+        thaw = sim.degraded["steve"].pop("freeze", None)
+        if thaw is not None:
+            thaw.set()  # release the held requests
     elif name == "vanilla":
         sim.vanilla = False
     elif name == "chargeboxes_plain":

@@ -11,7 +11,7 @@ Two listeners share one ``World``:
   same port) leaves Lago up and the stand-in controllable, as in real life
   where SteVe and Lago are different systems.
 
-A middleware applies the degraded modes (5xx, slow, malformed JSON), SteVe's
+A middleware applies the degraded modes (5xx, slow, frozen, malformed JSON), SteVe's
 HTTP Basic check, and records each SteVe/Lago request for tests.
 """
 
@@ -95,6 +95,9 @@ class SimServer:
         }
         sim.requests.append(entry)
         degraded = sim.degraded[system]
+        frozen = degraded.get("freeze")
+        if frozen is not None and not path.startswith("/steve/websocket/"):
+            await frozen.wait()  # hung: the client sees an open connection and no byte
         if degraded.get("slow"):
             await asyncio.sleep(degraded["slow"])
         if degraded.get("status"):

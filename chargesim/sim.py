@@ -33,6 +33,9 @@ async def reset(world: World) -> None:
 async def close(world: World) -> None:
     """Stop background work, OCPP-J links and the hook client."""
     world.cancel_background()
+    frozen = world.degraded["steve"].pop("freeze", None)
+    if frozen is not None:
+        frozen.set()  # a frozen SteVe's held requests end with the stand-in
     await ocppj.close_all(world)
     await world.central.hook.close()
 

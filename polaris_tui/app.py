@@ -217,9 +217,9 @@ class PolarisApp(App[None]):
     async def _seed_demo_store(self) -> None:
         """Seed the demo store before the services read it (card metadata, inventory)."""
         from polaris_tui.demo import seed_demo_store
-        from polaris_tui.services.store import Store
+        from polaris_tui.services.store_open import open_store
 
-        store = await Store.open(self.settings.store.path, clock=self.clock)
+        store = await open_store(self.settings.store, self.clock)
         try:
             await seed_demo_store(store)
         finally:

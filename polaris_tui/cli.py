@@ -5,6 +5,7 @@
 ``polaris --steve-url URL ...``  the console against a real SteVe (and Lago).
 ``polaris sim [...]``            the stand-in alone (``chargesim``'s own options).
 ``polaris hook [...]``           the scan-to-login pre-authorize hook server.
+``polaris store …``, ``polaris cards import-links``  store administration (store_cli.py).
 
 Secrets never come from the command line: only from the config file or
 ``POLARIS_…`` environment variables. In demo mode the stand-in's credentials
@@ -72,6 +73,12 @@ commands:
   polaris fleet|stuck|ops|card [--json] [...]
                           read-only answers for scripts; `polaris stuck` exits 1
                           when a session is stuck (see `polaris stuck --help`)
+  polaris store migrate|init [--url URL]
+                          bring the store to this version's schema (init: a new store)
+  polaris store copy --from URL --to URL
+                          copy a store's history into another (safe to run twice)
+  polaris cards import-links FILE.csv [--url URL]
+                          load card <-> Lago customer links (idTag,customer,name,type)
 
 configuration (flags > environment > file > defaults):
   file         ~/.config/polaris/config.toml, or --config PATH, or $POLARIS_CONFIG
@@ -111,9 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store",
-        metavar="PATH",
-        type=Path,
-        help="local SQLite store (default: in the user state dir)",
+        metavar="URL",
+        help="the store: a SQLite path, sqlite:///path or postgresql://… (default: SQLite in the user state dir)",
     )
     parser.add_argument(
         "--config",
@@ -127,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run without mouse tracking (less traffic over SSH, native text selection)",
     )
     parser.add_argument("--version", action="version", version=f"polaris {package_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="{sim,hook,fleet,stuck,ops,card}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{sim,hook,fleet,stuck,ops,card,store,cards}"
+    )
     commands.add_parser(
         "sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False
     )
@@ -137,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--config", metavar="PATH", type=Path, dest="hook_config", help="config file")
     for name, summary in SCRIPT_COMMANDS.items():  # parsed by polaris_tui.commands
         commands.add_parser(name, help=summary, add_help=False)
+    from polaris_tui.store_cli import add_store_commands
+
+    add_store_commands(commands)
     return parser
 
 
@@ -153,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "hook":
             return run_hook_command(args)
+        if args.command in ("store", "cards"):
+            from polaris_tui.store_cli import run_cards_command, run_store_command
+
+            return (run_store_command if args.command == "store" else run_cards_command)(args)
         return run_console(args)
     except PolarisError as error:
         print(f"polaris: {error}", file=sys.stderr)
@@ -197,13 +212,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "steve": {"url": args.steve_url, "status_source": args.status_source},
         "lago": {"url": args.lago_url},
         "operator": {"name": args.operator},
-        "store": {"path": args.store},
+        # A plain path sets store.path (the SQLite file); a URL sets store.url.
+        "store": {"url": args.store}
+        if args.store and "://" in args.store
+        else {"path": args.store},
         "ui": {"mouse": False if args.no_mouse else None},
     }
 
 
 def _setup_logging(state_dir: Path, settings: Settings) -> Path:
-    """Log to a rotating file: the terminal belongs to the UI (no print in the TUI)."""
+    """Log to a rotating file: the terminal belongs to the UI (no print in the TUI).
+    Private (0600 in a 0700 folder) like the store, or group-shared with it."""
     from polaris_tui.logging_setup import setup_logging
 
     return setup_logging(
@@ -211,6 +230,7 @@ def _setup_logging(state_dir: Path, settings: Settings) -> Path:
         level=settings.log.level,
         max_bytes=settings.log.max_bytes,
         backup_count=settings.log.backup_count,
+        shared=settings.store.shared_group,
     )
 
 
@@ -232,10 +252,14 @@ def run_console(args: argparse.Namespace) -> int:
     warnings = config_warnings(resolve_config_path(args.config))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    state_dir = settings.store.path.parent
+    target = settings.store.target()
+    state_dir = (target.path or settings.store.path).parent  # logs beside a SQLite store
     log_path = _setup_logging(state_dir, settings)
     _redact_logs(settings.secrets())
     if settings.steve.url:
+        from polaris_tui.services.store_open import preflight
+
+        preflight(settings.store)  # a store it cannot use: one line here, not a screen
         app = make_app(settings)
         app.startup_notices = warnings
         app.config_path = resolve_config_path(args.config)
@@ -265,7 +289,7 @@ def run_console(args: argparse.Namespace) -> int:
                 "status_source": args.status_source,
             },
             "lago": {"url": info["lago_url"], "api_key": info["lago_key"]},
-            "store": {"path": store_path},
+            "store": {"path": store_path, "url": str(store_path)},
             "operator": {"name": operator, "admins": [operator]},
             "hook": {"host": "127.0.0.1", "port": hook_port, "hmac_key": hook_key},
             "demo": True,
@@ -333,9 +357,12 @@ class DemoStandIn:
             "--exit-with-parent",
             "--hook-url",
             self.hook_url,
-            "--hook-key",
-            self.hook_key,
         ]
+
+    def environment(self) -> dict[str, str]:
+        """Our environment plus the hook key: never on the command line, which
+        every user of the host can read (``ps``); the environment only we can."""
+        return {**os.environ, "CHARGESIM_HOOK_KEY": self.hook_key}
 
     def start(self) -> dict[str, str]:
         """Start it and return its JSON line (URLs and credentials).
@@ -344,9 +371,15 @@ class DemoStandIn:
             ConfigError: it failed to start or did not answer in time (with where to look).
         """
         err_path = self.log_path.with_name("stand-in.log")
-        self._stderr = err_path.open("ab")
+        from polaris_tui.store.files import open_private_append
+
+        self._stderr = open_private_append(err_path)
         self.process = subprocess.Popen(
-            self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=self.environment(),
         )
         try:
             line = self._read_line()

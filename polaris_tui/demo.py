@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from polaris_tui.models import CardMeta, InventoryCharger, Role
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 DEMO_OPERATOR_ROLE = Role.ADMIN
 """Role of the operator in demo mode (the CLI runs the demo with the OS user as admin)."""

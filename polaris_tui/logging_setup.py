@@ -8,9 +8,13 @@ at INFO a console polling every 5 s wrote about 14 MB a day of them.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 from pathlib import Path
+from typing import Any
+
+from polaris_tui.store.files import create_file, ensure_folder
 
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LOG_NAME = "polaris.log"
@@ -31,22 +35,40 @@ class DemoteToDebug(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates each new log file (the first, and after every rollover) with
+    the private or group mode before opening it."""
+
+    def __init__(self, shared: bool, *args: Any, **kwargs: Any) -> None:
+        self.shared = shared
+        super().__init__(*args, **kwargs)
+
+    def _open(self) -> io.TextIOWrapper[Any]:  # the stdlib's own signature
+        create_file(Path(self.baseFilename), shared=self.shared)
+        return super()._open()
+
+
 def setup_logging(
     state_dir: Path,
     *,
     level: str = "INFO",
     max_bytes: int = 5_000_000,
     backup_count: int = 5,
+    shared: bool = False,
 ) -> Path:
     """Send every log record at ``level`` or above to a rotating file in ``state_dir``.
+
+    The folder and every log file are private (0700, 0600) whatever the
+    umask, or group-shared (2770, 0660) with a group-shared store.
 
     Returns:
         The log file's path.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(state_dir, shared=shared)
     path = state_dir / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+    create_file(path, shared=shared)
+    handler = PrivateRotatingFileHandler(
+        shared, path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
     )
     numeric = logging.getLevelName(level.upper())
     handler.setLevel(numeric)

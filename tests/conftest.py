@@ -54,3 +54,13 @@ def sim_factory() -> Iterator:
     finally:
         for handle in handles:
             handle.stop()
+
+
+# The real PostgreSQL fixtures (tests/pg.py), for every folder.
+from tests.pg import (  # noqa: E402, F401
+    fresh_store_url,
+    pg_empty_url,
+    pg_server,
+    pg_url,
+    store_url,
+)

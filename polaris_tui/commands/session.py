@@ -106,7 +106,7 @@ async def _demo_services(
 ) -> AsyncIterator[PolarisServices]:
     from polaris_tui.demo import seed_demo_store
     from polaris_tui.services.core import PolarisServices
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     state_dir = settings.store.path.parent
     state_dir.mkdir(parents=True, exist_ok=True)

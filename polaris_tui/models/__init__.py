@@ -313,6 +313,10 @@ class OperationLogEntry(PlainModel):
     completed_at: datetime | None = None
     request_id: Key | None = None
     """The press that created this row (one request per press; unique)."""
+    console_host: str | None = None
+    """The host the sending console ran on."""
+    client_address: str | None = None
+    """The operator's own machine when that console ran over SSH (its address)."""
 
 
 class CardMeta(PlainModel):

@@ -74,6 +74,13 @@ class SteveTimeout(SteveUnreachable):
     kind = ErrorKind.STEVE_TIMEOUT
 
 
+class SteveNotAnswering(SteveTimeout):
+    """A poll read got no answer within the poll's own short timeout: SteVe
+    accepts connections (or keeps them pending) but says nothing."""
+
+    title = "SteVe is not answering"
+
+
 class SteveAuthError(SteveError):
     title = "SteVe refused the credentials"
     kind = ErrorKind.STEVE_AUTH

@@ -28,6 +28,7 @@ from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import ago, when
 
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 LIMIT = 500
 """Newest entries loaded; older ones stay in the store."""
 
-AGE_TICK_SECONDS = 5.0
+AGE_TICK_SECONDS = DATA_AGE_TICK_SECONDS
+"""How often the "x ago" labels are redrawn (seconds count: a slower tick shows
+the data fresher than it is)."""
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("id", "#", 6),
@@ -140,6 +143,7 @@ class AuditLogScreen(FilteredScreen):
         if services is None:
             self.set_timer(0.5, self.load)
             return
+        started = self.now()  # the data is as old as the moment it was asked for
         try:
             entries = await services.cards.audit_log(id_tag=self.id_tag, limit=LIMIT)
         except PolarisError as exc:
@@ -148,7 +152,7 @@ class AuditLogScreen(FilteredScreen):
             self._draw_title()
             return
         self.entries, self.load_error = entries, None
-        self.loaded_at = self.now()
+        self.loaded_at = started
         self._draw()
 
     def shown(self) -> list[AuditEntry]:

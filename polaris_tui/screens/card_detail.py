@@ -43,6 +43,7 @@ from polaris_tui.widgets.card_record import CardRecord
 from polaris_tui.widgets.card_relations import CardRelations
 from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_verdict import CardVerdict
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -56,8 +57,9 @@ STEVE_EDITS = {
 }
 """Edits that change SteVe's record (impossible for a card SteVe does not know)."""
 
-AGE_TICK_SECONDS = 5.0
-"""How often the "x ago" labels are redrawn (from the injected clock)."""
+AGE_TICK_SECONDS = DATA_AGE_TICK_SECONDS
+"""How often the "x ago" labels are redrawn (seconds count: a slower tick shows
+the data fresher than it is)."""
 
 
 class CardDetailScreen(PolarisScreen):
@@ -140,6 +142,7 @@ class CardDetailScreen(PolarisScreen):
         if services is None:  # the app is still opening its services
             self.set_timer(0.5, self.load)
             return
+        started = self.now()  # the data is as old as the moment it was asked for
         try:
             view = await services.cards.card(self.id_tag)
         except PolarisError as exc:
@@ -148,7 +151,7 @@ class CardDetailScreen(PolarisScreen):
             self._redraw()
             return
         self.view, self.load_error = view, None
-        self.loaded_at = self.now()
+        self.loaded_at = started
         self._redraw()
 
     def _on_card_changed(self, event: CardChanged) -> None:

@@ -25,6 +25,7 @@ from polaris_tui.screens.base import FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -41,7 +42,9 @@ FLAGS: dict[str, str] = {
 RELOAD_SECONDS = 30.0
 """Background reload period (the list is also reloaded on every card edit)."""
 
-AGE_TICK_SECONDS = 5.0
+AGE_TICK_SECONDS = DATA_AGE_TICK_SECONDS
+"""How often the "x ago" labels are redrawn (seconds count: a slower tick shows
+the data fresher than it is)."""
 
 
 def matches(row: CardRow, query: str, flags: set[str]) -> bool:
@@ -125,6 +128,7 @@ class CardsScreen(FilteredScreen):
         if services is None:  # the app is still opening its services
             self.set_timer(0.5, self.load)
             return
+        started = self.now()  # the data is as old as the moment it was asked for
         try:
             rows = await services.cards.cards()
         except PolarisError as exc:
@@ -133,7 +137,7 @@ class CardsScreen(FilteredScreen):
             self._draw_status()
             return
         self.rows, self.load_error = rows, None
-        self.loaded_at = self.now()
+        self.loaded_at = started
         self._draw()
 
     def shown(self) -> list[CardRow]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from textual import on, work
@@ -49,7 +50,7 @@ from polaris_tui.widgets.detail_panels import (
     header_content,
     is_stale,
 )
-from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
     Outcome,
@@ -119,6 +120,7 @@ class ChargerDetailScreen(PolarisScreen):
         console.scan_signal.subscribe(self, self._on_scan)
         console.source_signal.subscribe(self, lambda _event: self._reload())
         self._show_followup(None)
+        self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
         self._reload()
 
     # -- loading ------------------------------------------------------------
@@ -176,26 +178,41 @@ class ChargerDetailScreen(PolarisScreen):
         """Redraw every panel from ``detail``."""
         self.detail = detail
         now = self.now()
-        services = self.services
-        stuck_after = services.settings.poll.stuck_after_minutes if services else 15.0
         with self.app.batch_update():
-            self.query_one("#detail-header", Static).update(header_content(detail, now))
-            self.query_one(LiveStatusPanel).show(detail, now)
-            self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
             self._show_ops_notice(detail)
             form = self.query_one(OperationForm)
             form.set_context(self._form_context(detail))
-            self.query_one("#remote-ops").border_subtitle = as_of(
-                detail.fetched_at, now, stale=is_stale(detail)
-            )
             entries = detail.recent_operations[:RECENT_LIMIT]
             self._entries = {e.id: e for e in entries}
             self.query_one(RecentOperations).show(entries, now, detail.fetched_at)
             self.query_one(ScanPanel).show(
                 detail.pairings, detail.intercepts, now, detail.fetched_at
             )
+            self._draw_ages(now)
             self._show_followup(self._followup_entry())
         self.refresh_bindings()
+
+    def _draw_ages(self, now: datetime | None = None) -> None:
+        """Everything that shows an age in seconds, from the detail on hand.
+
+        Runs after each load and every second in between: a load can take a
+        while (SteVe slow or hung), and the ages must keep counting meanwhile.
+        """
+        detail = self.detail
+        if detail is None:
+            return
+        now = now or self.now()
+        services = self.services
+        stuck_after = services.settings.poll.stuck_after_minutes if services else 15.0
+        with self.app.batch_update():
+            self.query_one("#detail-header", Static).update(header_content(detail, now))
+            self.query_one(LiveStatusPanel).show(detail, now)
+            self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
+            self.query_one("#remote-ops").border_subtitle = as_of(
+                detail.fetched_at, now, stale=is_stale(detail)
+            )
+            self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
+            self.query_one(ScanPanel).border_subtitle = as_of(detail.fetched_at, now)
 
     def _form_context(self, detail: ChargerDetail) -> dict[str, Any]:
         session = self.session

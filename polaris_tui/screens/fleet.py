@@ -24,10 +24,12 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
-from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 
 AGE_TICK_SECONDS = 15.0
-"""How often ages are recomputed without new data (cells only repaint on change)."""
+"""How often the table's ages are recomputed without new data (cells only repaint
+on change; their ages count in minutes). The data's own age, in seconds, is
+redrawn every ``DATA_AGE_TICK_SECONDS``."""
 
 
 class FleetScreen(PolarisScreen):
@@ -73,6 +75,7 @@ class FleetScreen(PolarisScreen):
         console.source_signal.subscribe(self, lambda _event: self.schedule_refresh())
         console.ready_signal.subscribe(self, lambda _services: self._reread())
         self.set_interval(AGE_TICK_SECONDS, self.schedule_refresh, name="fleet-ages")
+        self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_status, name="fleet-data-age")
         self.query_one(FleetTable).focus()
         self.schedule_refresh()
 
@@ -131,9 +134,21 @@ class FleetScreen(PolarisScreen):
         query = self.query_one("#fleet-filter", Input).value.strip()
         rows = services.fleet.search(query) if query else list(self._rows.values())
         self._shown = table.apply(rows, now, only=touched)
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        """The counts strip and the panel's subtitle, with the data's age (cheap:
+        runs every second so the age never lags behind the data)."""
+        services = self.services
+        if services is None or self._shown is None:
+            return
+        now = self.now()
+        table = self.query_one(FleetTable)
+        strip = self.query_one(CountsStrip)
         steve = services.source_state(SourceName.STEVE)
         stale = steve.state == ConnectionState.UNREACHABLE
-        fetched_at = services.poller.fetched_at
+        poller = services.poller
+        fetched_at = oldest(poller.fetched_at, getattr(poller, "transactions_fetched_at", None))
         counts: FleetCounts = self._counts or services.fleet.counts()
         strip.show_counts(
             counts, fetched_at, now, stale=stale, shown=self._shown[0], matched=self._shown[1]

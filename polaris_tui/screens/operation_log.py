@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from polaris_tui.models import OperationChanged, OperationLogEntry, OperationStatus
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
-from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.operation_outcome import describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable, params_text
 from polaris_tui.widgets.safe_text import clean
@@ -50,6 +50,7 @@ class OperationLogScreen(PolarisScreen):
         self.initial_charger = charge_box_id
         """Pre-filled charger filter (opened from a charger's detail)."""
         self.loaded_at: datetime | None = None
+        self._shown = ""
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
@@ -80,6 +81,7 @@ class OperationLogScreen(PolarisScreen):
         self.query_one("#oplog-panel").border_title = Content("Operation log")
         self.console.operation_signal.subscribe(self, self._on_operation)
         self.query_one(OperationsTable).focus()
+        self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_age, name="oplog-age")
         self.load()
 
     def _filters(self) -> LogFilters:
@@ -101,17 +103,23 @@ class OperationLogScreen(PolarisScreen):
         if services is None:
             return
         filters = self._filters()
+        started = self.now()  # the rows are as old as the moment they were asked for
         entries = await services.operations.recent(limit=LOG_LIMIT, **filters)
-        now = self.now()
-        self.loaded_at = now
-        self.query_one(OperationsTable).show(entries, now)
-        shown = f"{len(entries)} row(s)" + (
+        self.loaded_at = started
+        self.query_one(OperationsTable).show(entries, self.now())
+        self._shown = f"{len(entries)} row(s)" + (
             f" (newest {LOG_LIMIT})" if len(entries) >= LOG_LIMIT else ""
         )
-        self.query_one("#oplog-panel").border_subtitle = Content.assemble(
-            f"{shown}  ", as_of(now, now)
-        )
+        self._draw_age()
         self._show_cursor_detail()
+
+    def _draw_age(self) -> None:
+        """The panel's "as of" line, redrawn every second so its age keeps counting."""
+        if self.loaded_at is None:
+            return
+        self.query_one("#oplog-panel").border_subtitle = Content.assemble(
+            f"{self._shown}  ", as_of(self.loaded_at, self.now())
+        )
 
     def _matches(self, entry: OperationLogEntry) -> bool:
         f = self._filters()

@@ -46,7 +46,7 @@ from polaris_tui.models.errors import (
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.session_rows import SyncAnswer, session_row
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 

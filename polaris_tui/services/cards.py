@@ -29,7 +29,7 @@ from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 
 class CardService:

@@ -42,7 +42,8 @@ from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.scan_login import ScanLoginService
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.services.store_open import open_store
+from polaris_tui.store import Store
 
 if TYPE_CHECKING:
     import httpx
@@ -111,7 +112,7 @@ class PolarisServices:
         clock = clock or SystemClock()
         self = cls(settings, clock, settings.operator.resolve())
         try:
-            self.store = await Store.open(settings.store.path, clock=clock)
+            self.store = await open_store(settings.store, clock)
             self._closers["store"] = self.store.close
             self.interrupted_at_start = await self.store.mark_interrupted()
             self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()

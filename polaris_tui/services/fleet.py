@@ -29,10 +29,11 @@ from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, Lookups, pick_session, row_session
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings
+from polaris_tui.services.steve_client import poll_timeout, polling
 
 if TYPE_CHECKING:
     from polaris_tui.services.steve_client import SteveClient
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +143,13 @@ class FleetService:
             transactions = known
             if live:
                 try:
-                    transactions = await self.steve.list_transactions(
-                        type="ACTIVE", charge_box_ids=[charge_box_id]
-                    )
-                    fetched_at = now
+                    # A refresh read like the poller's: a hung SteVe fails it fast.
+                    with polling(poll_timeout(self.settings)):
+                        transactions = await self.steve.list_transactions(
+                            type="ACTIVE", charge_box_ids=[charge_box_id]
+                        )
+                    # The sessions are fresh, the statuses are still the poller's.
+                    fetched_at = min(t for t in (self.poller.fetched_at, now) if t is not None)
                 except PolarisError as exc:
                     log.warning("charger detail %r: active transactions: %s", charge_box_id, exc)
                     failure = exc
@@ -162,8 +166,10 @@ class FleetService:
                 if live:
                     try:
                         # The poller keeps the note: its row follows at the next
-                        # cycle's build, and the sampler rotates on.
-                        note = await self.poller.read_meter_now(tx, now)
+                        # cycle's build, and the sampler rotates on. A refresh
+                        # read like the poller's: a hung SteVe fails it fast.
+                        with polling(poll_timeout(self.settings)):
+                            note = await self.poller.read_meter_now(tx, now)
                     except PolarisError as exc:
                         log.warning(
                             "charger detail %r: transaction %d: %s", charge_box_id, tx.id, exc

@@ -14,6 +14,15 @@ It fails open: any error after the signature check (store down, a bug) is
 logged and answered ``{"override": null}``, so a broken hook never stops a
 customer from charging. The key is never logged.
 
+It keeps answering under a flood (issue 16): at most ``connection_cap()`` are
+open at once (the open-file limit less a reserve), and a new connection past
+the cap closes the oldest ones that
+never sent a signed request (a signed caller's idle connection only when no
+such one is left); a connection idle for ``IDLE_TIMEOUT_S``, including one
+that never finishes its headers, is closed; a body must arrive within
+``BODY_TIMEOUT_S``. So 1,000 idle or half-open connections cannot use up the
+process's open files, and SteVe's signed calls still answer within its budget.
+
 ``start_hook_server`` runs it in the caller's event loop (the console's demo
 mode); ``run_hook`` is the standalone ``polaris hook`` command.
 """
@@ -25,12 +34,15 @@ import hashlib
 import hmac
 import json
 import logging
+import resource
 import signal
+import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from pydantic import SecretStr
 
 from polaris_tui.models.errors import ConfigError, PolarisError
@@ -47,8 +59,129 @@ DECISION_BUDGET_S = 0.150
 """Time the decision may take before the claim is skipped: inside SteVe's
 ~200 ms (``PREAUTH_TIMEOUT_MS``), leaving room for the network."""
 
+MAX_CONNECTIONS = 4096
+"""Open connections at most, whatever the open-file limit allows."""
+FILE_RESERVE = 128
+"""Open files kept for everything else (store, log, the console in demo mode)."""
+OPEN_FILES_WANTED = MAX_CONNECTIONS + FILE_RESERVE
+"""``polaris hook`` raises its soft open-file limit up to this (within the hard limit)."""
+
+
+def connection_cap() -> int:
+    """Connections the guard allows: what the open-file limit leaves after the reserve."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, soft - FILE_RESERVE))
+
+
+def raise_open_file_limit() -> int:
+    """Raise the soft open-file limit towards ``OPEN_FILES_WANTED`` (never past the
+    hard limit); returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.info("cannot raise the open-file limit to %d: %s", wanted, exc)
+    return int(soft)
+
+
+IDLE_TIMEOUT_S = 5.0
+"""A connection with no complete request for this long is closed: idle
+keep-alive, and a first request whose headers do not arrive (slowloris)."""
+BODY_TIMEOUT_S = 2.0
+"""Time to read a body of at most ``MAX_BODY_BYTES`` once the headers came."""
+LISTEN_BACKLOG = 1024
+"""Pending connections the kernel queues: a burst must not drop SteVe's SYN
+(a dropped SYN is retried after 1 s, five times SteVe's budget)."""
+ACCEPT_BATCH = 16
+"""Connections asyncio accepts per wake-up. asyncio takes its listen backlog
+as that batch size, and accepts the whole batch before the guard sees one:
+1,024 at once would run out of open files before any room is made."""
+
+
+class ConnectionGuard:
+    """The protocol factory of the hook's listening socket: caps open
+    connections, closing the least trusted first.
+
+    Trusted connections have carried a correctly signed request. Past the cap,
+    a new connection closes the oldest untrusted one (idle or mid-request);
+    only when every open connection is trusted does the oldest of those go.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._server: web.Server | None = None
+        self.limit = limit if limit is not None else connection_cap()
+        # Plain sets (a RequestHandler has no weak references), pruned to the
+        # server's live connections whenever they are looked at.
+        self._trusted: set[RequestHandler] = set()
+        self._closing: set[RequestHandler] = set()
+        self.evicted = 0
+        """Connections closed to make room (for logs and the benchmark)."""
+
+    def attach(self, server: web.Server) -> None:
+        """The runner's server, once set up (it makes the request handlers)."""
+        self._server = server
+
+    @property
+    def server(self) -> web.Server:
+        if self._server is None:
+            raise RuntimeError("ConnectionGuard used before attach()")
+        return self._server
+
+    def __call__(self) -> RequestHandler:
+        self._make_room()
+        return self.server()
+
+    def open_connections(self) -> int:
+        return sum(1 for h in self.server.connections if h not in self._closing)
+
+    def trust(self, handler: Any) -> None:
+        """Mark the connection of a correctly signed request."""
+        if isinstance(handler, RequestHandler):
+            self._trusted.add(handler)
+            if len(self._trusted) > self.limit:
+                self._trusted &= set(self.server.connections)
+
+    def _make_room(self) -> None:
+        connections = self.server.connections
+        if len(connections) < self.limit:
+            return
+        current = set(connections)
+        self._closing &= current
+        self._trusted &= current
+        live = [h for h in connections if h not in self._closing]
+        # Make room for a batch at once: the scan above is O(connections), and a
+        # flood that reconnects would otherwise pay it on every accept.
+        excess = len(live) - self.limit + max(1, self.limit // 16)
+        if excess <= 0:
+            return
+        # Oldest first (the server keeps them in arrival order), untrusted first.
+        victims = [h for h in live if h not in self._trusted] + [
+            h for h in live if h in self._trusted
+        ]
+        for handler in victims[:excess]:
+            self._closing.add(handler)
+            handler.force_close()  # closes the socket: its file is free at once
+        before, self.evicted = self.evicted, self.evicted + min(excess, len(victims))
+        if (
+            before == 0 or before // 1000 != self.evicted // 1000
+        ):  # not one line per flood connection
+            log.warning(
+                "pre-authorize hook: %d connections open (cap %d); closed %d so far, "
+                "unsigned ones first",
+                len(live),
+                self.limit,
+                self.evicted,
+            )
+
+
 _SCAN_SERVICE = web.AppKey[ScanApi]("scan_service")
 _KEY = web.AppKey("hmac_key", bytes)
+_GUARD = web.AppKey("connection_guard", ConnectionGuard)
 
 NO_OVERRIDE: dict[str, Any] = {"override": None}
 
@@ -118,7 +251,15 @@ async def _pre_authorize(request: web.Request) -> web.Response:
     started = time.monotonic()
     key = request.app[_KEY]
     try:
-        body = await request.read()  # bounded by client_max_size
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            body = await request.read()  # bounded by client_max_size
+    except TimeoutError:
+        log.warning(
+            "pre-authorize: body not sent within %g s by %s", BODY_TIMEOUT_S, request.remote
+        )
+        response = _json(408, {"error": "timeout"})
+        response.force_close()
+        return response
     except web.HTTPRequestEntityTooLarge:
         log.warning("pre-authorize: body over %d bytes from %s", MAX_BODY_BYTES, request.remote)
         return _json(413, {"error": "too_large"})
@@ -128,6 +269,7 @@ async def _pre_authorize(request: web.Request) -> web.Response:
     if not signature_ok(body, request.headers.get("X-Signature"), key):
         log.warning("pre-authorize: bad or missing signature from %s", request.remote)
         return _json(401, {"error": "unauthorized"})
+    request.app[_GUARD].trust(request.protocol)
     parsed = _parse(body)
     if isinstance(parsed, str):
         log.warning("pre-authorize: %s from %s", parsed, request.remote)
@@ -161,6 +303,7 @@ def build_hook_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[_SCAN_SERVICE] = scan_service
     app[_KEY] = _key_bytes(hmac_key)
+    app[_GUARD] = ConnectionGuard()
     app.router.add_post(HOOK_PATH, _pre_authorize)
     return app
 
@@ -174,10 +317,31 @@ class HookServerHandle:
     host: str
     port: int
     _runner: web.AppRunner
+    _listener: asyncio.Server | None = None
+    guard: ConnectionGuard | None = field(default=None, repr=False)
 
     async def stop(self) -> None:
         """Stop listening and finish open requests (idempotent)."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         await self._runner.cleanup()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for ``host:port`` (IPv4 or IPv6 literal or name)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(LISTEN_BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def start_hook_server(
@@ -191,19 +355,30 @@ async def start_hook_server(
     Raises:
         ConfigError: no key, or the address cannot be bound.
     """
+    raise_open_file_limit()  # room for a flood of idle connections (sets the guard's cap)
     app = build_hook_app(scan_service, hmac_key)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, keepalive_timeout=IDLE_TIMEOUT_S
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    assert runner.server is not None
+    guard = app[_GUARD]
+    guard.attach(runner.server)
     try:
-        await site.start()
+        # Our own listener rather than a TCPSite: the guard must see every new connection.
+        sock = _listening_socket(host, port)
+        listener = await asyncio.get_running_loop().create_server(
+            guard, sock=sock, backlog=ACCEPT_BATCH
+        )
+        sock.listen(LISTEN_BACKLOG)  # the kernel's queue stays long; asyncio's batch short
     except OSError as exc:
         await runner.cleanup()
         raise ConfigError(
             f"The pre-authorize hook cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from exc
     bound_port = port
-    for address in runner.addresses:
+    for sock in listener.sockets:
+        address = sock.getsockname()
         if isinstance(address, tuple) and len(address) >= 2:
             bound_port = int(address[1])
             break
@@ -212,7 +387,9 @@ async def start_hook_server(
     if host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("the pre-authorize hook listens on %s, not only on loopback", host)
     log.info("pre-authorize hook listening on %s", url)
-    return HookServerHandle(url=url, host=host, port=bound_port, _runner=runner)
+    return HookServerHandle(
+        url=url, host=host, port=bound_port, _runner=runner, _listener=listener, guard=guard
+    )
 
 
 async def serve_hook(
@@ -231,7 +408,7 @@ async def serve_hook(
         StoreError: the store cannot be opened.
     """
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.services.store_open import open_store
 
     key = _key_bytes(settings.hook.hmac_key)  # refuse before opening anything
     clock = clock or SystemClock()
@@ -248,7 +425,7 @@ async def serve_hook(
             ValueError,
         ) as exc:  # not the main thread / platform
             log.debug("cannot handle %s here: %s", sig.name, exc)
-    store = await Store.open(settings.store.path, clock=clock)
+    store = await open_store(settings.store, clock)
     handle: HookServerHandle | None = None
     try:
         service = ScanLoginService(store, clock, settings.operator.resolve())

@@ -69,7 +69,7 @@ from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.stop_watcher import StopWatcher
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +398,7 @@ class OperationService:
     async def _interrupt(self, entry: OperationLogEntry) -> None:
         """The caller was cancelled while SteVe had the request: record that we
         do not know the outcome (never resent)."""
-        from polaris_tui.services.store import INTERRUPTED_MESSAGE, INTERRUPTED_TITLE
+        from polaris_tui.store import INTERRUPTED_MESSAGE, INTERRUPTED_TITLE
 
         try:
             done = await asyncio.shield(

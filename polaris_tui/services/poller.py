@@ -14,6 +14,14 @@ queries (card metadata, inventory). Each Lago cycle pages through
 * Polls never overlap: a loop re-arms its timer only after a cycle ends, and
   ``refresh_now()`` waits for a running cycle instead of starting a second.
 * A failing source backs off: the wait doubles up to ``max_backoff_seconds``.
+  Meanwhile SteVe is probed once per interval (one cheap read, sent once):
+  as soon as it answers, the next full cycle runs, so an outage ends on
+  screen within one interval of SteVe's return, without a key.
+* Poll reads wait at most ``poll_timeout()`` (half an interval, within
+  ``steve.read_timeout``), so a SteVe that accepts connections and never
+  answers shows as "not answering" within two poll intervals.
+* Data is stamped with the time its cycle *started*: an age computed from
+  it is never younger than the data.
 * Each source has a ``SourceState`` (live / degraded / unreachable, with the
   time of the last good data); every change is published.
 * Rows are rebuilt after each cycle and diffed by ChargeBox ID: only rows that
@@ -29,7 +37,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -51,15 +59,16 @@ from polaris_tui.models import (
     StatusSource,
     Transaction,
 )
-from polaris_tui.models.errors import PolarisError, StoreError
+from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreError
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
 from polaris_tui.services.settings import Settings
+from polaris_tui.services.steve_client import poll_timeout, polling
 
 if TYPE_CHECKING:
     from polaris_tui.services.lago_client import LagoClient
     from polaris_tui.services.steve_client import SteveClient
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -466,13 +475,16 @@ class LivePoller:
         if self.steve is None:
             return False
         async with self._locks[SourceName.STEVE]:
-            results = await asyncio.gather(
-                self.steve.live_status(),
-                self.steve.list_transactions(type="ACTIVE"),
-                self.steve.list_tags(),
-                return_exceptions=True,
-            )
+            # Stamp the data when it was asked for, not when the slowest part came:
+            # an age computed from it then never shows the data fresher than it is.
             now = self.clock.now()
+            with polling(poll_timeout(self.settings)):
+                results = await asyncio.gather(
+                    self.steve.live_status(),
+                    self.steve.list_transactions(type="ACTIVE"),
+                    self.steve.list_tags(),
+                    return_exceptions=True,
+                )
             errors: list[PolarisError] = []
             values: list[Any] = []
             for result in results:
@@ -512,23 +524,29 @@ class LivePoller:
                 from_snapshot=False if ok_count else None,
             )
             if ok_count:
-                await self._sample_meters()
+                with polling(poll_timeout(self.settings)):
+                    hung = await self._sample_meters()
+                if hung is not None and not errors:
+                    # Every meter read hung after the lists came: SteVe stopped
+                    # answering mid-cycle. Say so now, not a whole cycle later.
+                    self._set_state(SourceName.STEVE, ConnectionState.DEGRADED, error=hung)
             await self._refresh_local()
             await self._rebuild_in_thread()
             await self._save_snapshot()
             self.cycles[SourceName.STEVE] += 1
             return ok_count == 0
 
-    async def _sample_meters(self) -> None:
+    async def _sample_meters(self) -> SteveNotAnswering | None:
         """Read the meter values of at most ``meter_samples_per_cycle`` open sessions
         (in parallel) and note what they show. A failed read is logged and the
-        session keeps its previous note; it never fails the cycle."""
+        session keeps its previous note; it never fails the cycle. Returns the
+        error when every read went unanswered (SteVe hung meanwhile), else None."""
         assert self.steve is not None
         chosen = pick_meter_samples(
             self._active, self._last_read, self.settings.poll.meter_samples_per_cycle
         )
         if not chosen:
-            return
+            return None
         results = await asyncio.gather(
             *(self.steve.transaction_details(tx.id) for tx in chosen), return_exceptions=True
         )
@@ -545,6 +563,11 @@ class LivePoller:
                 )
             else:
                 self._remember(tx.id, read_meter(tx, result.values, now, threshold))
+        if all(isinstance(result, SteveNotAnswering) for result in results):
+            first = results[0]
+            assert isinstance(first, SteveNotAnswering)
+            return first
+        return None
 
     async def _lago_cycle(self) -> bool:
         """One Lago cycle; returns True when it failed (back off)."""
@@ -570,6 +593,14 @@ class LivePoller:
             self.cycles[SourceName.LAGO] += 1
             return False
 
+    async def _steve_probe(self) -> bool:
+        """True when SteVe answers a single cheap read (sent once, poll timeout)."""
+        probe = getattr(self.steve, "probe", None)
+        if probe is None:
+            return False
+        with polling(poll_timeout(self.settings)):
+            return bool(await probe())
+
     async def refresh_now(self) -> None:
         """One cycle of every source now; waits for a running cycle rather than overlapping it."""
         await asyncio.gather(self._guarded(self._steve_cycle), self._guarded(self._lago_cycle))
@@ -594,7 +625,8 @@ class LivePoller:
         if self.steve is not None:
             self._tasks.append(
                 asyncio.create_task(
-                    self._loop(self._steve_cycle, poll.interval_seconds), name="poll-steve"
+                    self._loop(self._steve_cycle, poll.interval_seconds, probe=self._steve_probe),
+                    name="poll-steve",
                 )
             )
         if self.lago is not None and self.lago.configured:
@@ -608,14 +640,51 @@ class LivePoller:
     def running(self) -> bool:
         return any(not t.done() for t in self._tasks)
 
-    async def _loop(self, cycle: Callable[[], Any], interval: float) -> None:
+    async def _loop(
+        self,
+        cycle: Callable[[], Any],
+        interval: float,
+        *,
+        probe: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         assert self._stopping is not None
         delay = interval
         while not self._stopping.is_set():
             failed = await self._guarded(cycle)
             delay = next_delay(delay, failed, interval, self.settings.poll.max_backoff_seconds)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            if probe is None or delay <= interval:
+                await self._pause(delay)
+            else:
+                await self._back_off(delay, interval, probe)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` or until stopped; True when stopped."""
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=max(seconds, 0.0))
+        return self._stopping.is_set()
+
+    async def _back_off(
+        self, delay: float, interval: float, probe: Callable[[], Awaitable[bool]]
+    ) -> None:
+        """Wait out a backoff ``delay``, probing every ``interval`` (counted from
+        each probe's start, so a probe that hangs does not push the next one
+        back); return early when a probe is answered."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + delay
+        next_probe = loop.time() + interval
+        while True:
+            if await self._pause(min(next_probe, end) - loop.time()) or loop.time() >= end:
+                return
+            next_probe = loop.time() + interval
+            try:
+                if await probe():
+                    log.info("SteVe answers again; polling resumes")
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a probe's bug must not end the loop
+                log.exception("SteVe probe failed")
 
     async def stop(self) -> None:
         """Stop the loops (cancelling a cycle in flight) and save unsaved data. Idempotent."""

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from polaris_tui.models import Operator, Pairing, ScanEvent, ScanRecorded, ServiceEvent
 from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 

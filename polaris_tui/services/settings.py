@@ -48,6 +48,7 @@ from pydantic_settings import (
 from polaris_tui.models import Operator, Role
 from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.setting_forms import env_name, expected_form
+from polaris_tui.store.target import SQLITE, StoreTarget, parse_store_url
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,39 @@ class LagoSettings(_Section):
 
 
 class StoreSettings(_Section):
-    """The local SQLite store."""
+    """The store: a SQLite file (the default) or a team's PostgreSQL database."""
 
+    url: str | None = None
+    """Where the store is: a path or ``sqlite:///path`` (a SQLite file), or
+    ``postgresql://user@host:5432/polaris`` (the team's shared store; keep its
+    password in ``~/.pgpass`` or ``PGPASSWORD``, not here). Unset: ``path``."""
     path: Path = Field(default_factory=default_store_path)
-    """The database file (shared safely by several Polaris processes on one host)."""
+    """The SQLite file used when ``url`` is unset (shared safely by several
+    Polaris processes on one host). Its folder also holds the log."""
+    shared_group: bool = False
+    """SQLite only: create the store 0660 with its folder's group (a setgid
+    2770 folder), so every operator in that group can use one store. Off: 0600."""
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parse_store_url(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message.removeprefix("store.url: ")) from None
+        return value
+
+    def target(self) -> StoreTarget:
+        """The parsed store location."""
+        return parse_store_url(self.url) if self.url else StoreTarget(SQLITE, path=self.path)
+
+    def password(self) -> str | None:
+        """A password written into ``url`` (so logs can redact it)."""
+        if not self.url:
+            return None
+        return urlsplit(self.url).password
 
 
 class PollSettings(_Section):
@@ -294,7 +324,9 @@ class Settings(BaseSettings):
             self.lago.api_key,
             self.hook.hmac_key,
         ]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        store_password = self.store.password()
+        return found + [store_password] if store_password else found
 
 
 def resolve_config_path(config_file: Path | None = None) -> Path:

@@ -10,6 +10,10 @@ Rules that live here and nowhere else (contracts/STEVE.md, PITFALLS.md):
   writes are sent once — an operation POST is never retried, since SteVe may
   already have sent it to the station;
 * operations get ``operation_timeout`` (> SteVe's 30 s wait for the station);
+* the poller's reads run inside ``polling(timeout)``: every phase (connect,
+  pool, read) gets that short timeout, a timeout is not retried and becomes
+  ``SteveNotAnswering`` — a hung SteVe must show within two poll intervals,
+  while an operation POST elsewhere keeps its long wait;
 * every failure becomes a domain error with a title an operator understands,
   and every message is passed through ``redact()`` so no secret leaves;
 * answers are size-capped and validated into models; a JSON or validation
@@ -19,10 +23,12 @@ Rules that live here and nowhere else (contracts/STEVE.md, PITFALLS.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -48,6 +54,7 @@ from polaris_tui.models.errors import (
     StationOffline,
     SteveAuthError,
     SteveError,
+    SteveNotAnswering,
     SteveNotFound,
     SteveRejected,
     SteveTimeout,
@@ -86,6 +93,38 @@ _NOT_ACTIVE_TEXT = "This transaction is not active at this station"
 _OPERATION_NAME = re.compile(r"^[A-Za-z]{1,64}$")
 
 T = TypeVar("T")
+
+_POLL_TIMEOUT: ContextVar[float | None] = ContextVar("steve_poll_timeout", default=None)
+"""Set by ``polling()``: the short timeout of the poller's reads.
+A context variable, so the tasks ``asyncio.gather`` starts inherit it and
+another caller's request on the same client (an operation) does not."""
+
+POLL_TIMEOUT_SHARE = 0.5
+"""Part of the poll interval a poll read may wait for an answer. Kept below one
+interval so a hung SteVe is reported within two intervals of hanging."""
+POLL_TIMEOUT_FLOOR = 2.0
+"""Shortest poll-read wait: tests and tight configs poll every fraction of a
+second, and a busy machine must not read as a hung SteVe."""
+
+
+def poll_timeout(settings: Any) -> float:
+    """How long a poll read waits for SteVe before it counts as not answering:
+    half a poll interval, at least ``POLL_TIMEOUT_FLOOR``, at most
+    ``steve.read_timeout`` (``settings`` is the whole ``Settings``)."""
+    share = max(POLL_TIMEOUT_FLOOR, settings.poll.interval_seconds * POLL_TIMEOUT_SHARE)
+    return min(settings.steve.read_timeout, share)
+
+
+@contextlib.contextmanager
+def polling(timeout: float) -> Iterator[None]:
+    """SteVe reads started inside (and in tasks started inside) use ``timeout``
+    for every phase and are not retried after a timeout, which is then a
+    ``SteveNotAnswering``. Explicit timeouts (operations) are not affected."""
+    token = _POLL_TIMEOUT.set(timeout)
+    try:
+        yield
+    finally:
+        _POLL_TIMEOUT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -293,6 +332,24 @@ class SteveClient:
         """Close the connection pool. Idempotent."""
         await self._client.aclose()
 
+    async def probe(self) -> bool:
+        """One cheap read, sent once: True when SteVe answered it with a 2xx.
+
+        The poller asks it every interval while a failing source backs off, so
+        that SteVe coming back is seen within one interval without a key.
+        """
+        try:
+            answer = await self._send_once(
+                "GET",
+                API + "/transactions",
+                params={"type": "ACTIVE", "periodType": "ALL"},
+                headers={"Accept": "application/json"},
+            )
+        except SteveError as exc:
+            log.debug("SteVe probe: %s", exc.title)
+            return False
+        return 200 <= answer.status < 300
+
     async def _send_once(
         self,
         method: str,
@@ -307,6 +364,9 @@ class SteveClient:
     ) -> _Answer:
         if not self.settings.url:
             raise ConfigError("SteVe's URL is not configured (steve.url)")
+        poll_timeout = _POLL_TIMEOUT.get() if timeout is None else None
+        if poll_timeout is not None:
+            timeout = httpx.Timeout(poll_timeout)
         request = self._client.build_request(
             method,
             path,
@@ -330,12 +390,18 @@ class SteveClient:
             raise MalformedResponse(
                 self.clean(f"{method} {path}: the answer could not be decoded ({exc})")
             ) from None
-        except (httpx.ConnectTimeout, httpx.PoolTimeout):
-            # Never sent: unlike a read timeout, SteVe cannot have acted on it.
-            raise SteveUnreachable(
-                self.clean(f"{method} {path}: could not connect in time")
-            ) from None
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
+            if poll_timeout is not None:
+                # The poller's short wait ran out: whether connecting or reading,
+                # SteVe is not answering (it may hold the connection open forever).
+                raise SteveNotAnswering(
+                    self.clean(f"no answer to {method} {path} within {poll_timeout:g} s")
+                ) from None
+            if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+                # Never sent: unlike a read timeout, SteVe cannot have acted on it.
+                raise SteveUnreachable(
+                    self.clean(f"{method} {path}: could not connect in time")
+                ) from None
             raise SteveTimeout(self.clean(f"no answer to {method} {path} in time")) from None
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
@@ -350,8 +416,8 @@ class SteveClient:
             try:
                 answer = await self._send_once(method, path, **kwargs)
             except SteveUnreachable as exc:  # includes SteveTimeout
-                if last:
-                    raise
+                if last or isinstance(exc, SteveNotAnswering):
+                    raise  # a hung SteVe will not answer a second time either
                 log.info("SteVe %s %s failed (%s); retrying", method, path, exc.title)
             else:
                 if answer.status not in RETRY_STATUSES or last:
@@ -686,4 +752,4 @@ class SteveClient:
         return boxes
 
 
-__all__ = ["SteveClient", "SteveError"]
+__all__ = ["SteveClient", "SteveError", "poll_timeout", "polling"]

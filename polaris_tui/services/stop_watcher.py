@@ -19,7 +19,7 @@ from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
 

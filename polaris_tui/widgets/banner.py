@@ -22,6 +22,9 @@ from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago, when
 
 DEMO_TEXT = "Demo: showing the built-in stand-in, not a real SteVe"
+AGE_TICK_SECONDS = 1.0
+"""The banner's ages count in seconds: redraw each second, or "9s ago" stays
+on screen while the data grows 20 s old."""
 
 
 class SourceBanner(Static):
@@ -38,7 +41,7 @@ class SourceBanner(Static):
         console.ready_signal.subscribe(self, lambda _services: self.refresh_banner())
         console.operation_signal.subscribe(self, lambda _event: self.refresh_banner())
         self.refresh_banner()
-        self.set_interval(15, self.refresh_banner, name="banner-ages")
+        self.set_interval(AGE_TICK_SECONDS, self.refresh_banner, name="banner-ages")
 
     def lines(self) -> list[Content]:
         """The banner's lines for the app's current state (empty when all is well)."""
@@ -101,7 +104,13 @@ class SourceBanner(Static):
     def _source_line(
         label: str, state: SourceState, now: datetime, *, data_note: str
     ) -> Content | None:
-        if state.state == ConnectionState.UNREACHABLE:
+        hung = state.error_title == f"{label} is not answering"
+        if state.state == ConnectionState.UNREACHABLE or (
+            hung and state.state == ConnectionState.DEGRADED
+        ):
+            # A hung server (connections accepted, no answer) is named as such:
+            # "unreachable" would send the operator to check the network.
+            headline = f"{label} is not answering" if hung else f"{label} is unreachable"
             since = f" since {when(state.since)} ({ago(state.since, now)})" if state.since else ""
             age = (
                 f" — {data_note} {when(state.last_ok)} ({ago(state.last_ok, now)})"
@@ -110,10 +119,13 @@ class SourceBanner(Static):
             )
             # "SteVe refused the credentials" says more than "unreachable": keep the title.
             detail = state.error_message or ""
-            if state.error_title and state.error_title != f"{label} is unreachable":
+            if state.error_title and state.error_title not in (
+                f"{label} is unreachable",
+                headline,
+            ):
                 detail = f"{state.error_title}: {detail}" if detail else state.error_title
             reason = f" — {clean(detail, limit=160)}" if detail else ""
-            return Content.assemble((f"{label} is unreachable{since}", "bold $error"), age, reason)
+            return Content.assemble((f"{headline}{since}", "bold $error"), age, reason)
         if state.state == ConnectionState.DEGRADED:
             reason = clean(
                 state.error_message or state.error_title or "some requests failed", limit=160
@@ -130,7 +142,13 @@ class SourceBanner(Static):
         return None
 
     def refresh_banner(self) -> None:
-        """Recompute the banner from the app's state."""
+        """Recompute the banner from the app's state (repainted only when it changed:
+        it is recomputed every second)."""
         lines = self.lines()
+        content = Content("\n").join(lines) if lines else Content("")
+        key = (content.plain, tuple(content.spans))
+        if key == getattr(self, "_shown_key", None):
+            return
+        self._shown_key = key
         self.set_class(bool(lines), "-visible")
-        self.update(Content("\n").join(lines) if lines else Content(""))
+        self.update(content)

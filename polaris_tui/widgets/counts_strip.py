@@ -43,6 +43,7 @@ class CountsStrip(Static):
             matched: rows that matched the filter.
         """
         if counts is None:
+            self._shown_key = None
             self.update(Content("Loading the fleet…"))
             return
         parts: list[Content | tuple[str, str] | str] = []
@@ -62,4 +63,8 @@ class CountsStrip(Static):
                 parts.append((f"showing {shown} of {matched}  ", "italic"))
         parts.append("│ ")
         parts.append(as_of(fetched_at, now, stale=stale))
-        self.update(Content.assemble(*parts))
+        content = Content.assemble(*parts)
+        key = (content.plain, tuple(content.spans))
+        if key != getattr(self, "_shown_key", None):  # redrawn every second: repaint on change
+            self._shown_key = key
+            self.update(content)

@@ -13,6 +13,17 @@ from textual.content import Content
 
 from polaris_tui.wording import ago
 
+DATA_AGE_TICK_SECONDS = 1.0
+"""How often a label showing the data's age in seconds is redrawn. A slower tick
+shows data as fresher than it is ("9s ago" on data 20 s old, issue 16)."""
+
+
+def oldest(*moments: datetime | None) -> datetime | None:
+    """The earliest of the known times: the age of data assembled from several
+    reads is the age of its oldest part."""
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
 
 def as_of(fetched_at: datetime | None, now: datetime, *, stale: bool = False) -> Content:
     """The "data as of" line a panel shows in its border subtitle.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from polaris_tui.models import CardMeta
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 HOSTILE: dict[str, str] = {
     "close": "st[/]x",

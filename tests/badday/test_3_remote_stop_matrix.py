@@ -25,7 +25,7 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.operations import OperationService
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from polaris_tui.widgets.operation_outcome import OFFLINE_TEXT, STALE_TX_TEXT, describe_entry
 from tests.conftest import FROZEN_NOW
 

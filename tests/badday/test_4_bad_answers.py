@@ -35,7 +35,7 @@ from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import settle
 
@@ -176,7 +176,7 @@ BAD_ANSWERS: dict[str, tuple[Answer, ConnectionState, str]] = {
         "SteVe refused the credentials",
     ),
     "403": (status(403), ConnectionState.UNREACHABLE, "SteVe refused the credentials"),
-    "read timeout": (timeout, ConnectionState.UNREACHABLE, "SteVe did not answer in time"),
+    "read timeout": (timeout, ConnectionState.UNREACHABLE, "SteVe is not answering"),
     "truncated JSON": (
         raw(json.dumps([GOOD_BOX]).encode()[:57]),
         ConnectionState.UNREACHABLE,

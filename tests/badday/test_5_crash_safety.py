@@ -29,6 +29,7 @@ from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.widgets.operation_outcome import describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable
 from tests.functional.conftest import screen_text, settle
+from tests.pg import is_postgres, raw_rows, wait_console_gone
 
 from .conftest import build_app, settings_for
 from .ptyrun import REPO, WAIT, polaris_env, run_polaris
@@ -54,7 +55,7 @@ CRASHER = textwrap.dedent(
             await asyncio.sleep(60)
 
         services.steve.operation = die
-        print("submitting", flush=True)
+        print("submitting", os.getpid(), flush=True)
         await services.operations.submit(
             "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": int(sys.argv[2])},
             dry_run=False, request_id="press-before-crash",
@@ -75,9 +76,15 @@ def alpha_transaction(sim: Any) -> int:
 
 
 async def test_sigkill_between_commit_and_send_is_interrupted_shown_and_never_resent(
-    sim: Any, tmp_path: Path
+    sim: Any, tmp_path: Path, store_url: str
 ) -> None:
+    """On a SQLite file, and on the team's PostgreSQL (where the dead console
+    is found through its session's advisory lock)."""
     settings = settings_for(sim, tmp_path)
+    if is_postgres(store_url):
+        store_settings = settings.store.model_copy(update={"url": store_url})
+        settings = settings.model_copy(update={"store": store_settings})
+    url = settings.store.url or str(settings.store.path)
     tx_id = alpha_transaction(sim)
     config = settings.model_dump(mode="json", exclude={"hook"})  # secrets dump as ****
     config["steve"].update(api_password=sim.steve_password, web_password=sim.web_password)
@@ -94,12 +101,8 @@ async def test_sigkill_between_commit_and_send_is_interrupted_shown_and_never_re
     assert "submitting" in crash.stdout and "not reached" not in crash.stdout
 
     # The row is there, pending, owned by a dead process.
-    conn = sqlite3.connect(settings.store.path)
-    try:
-        rows = conn.execute("SELECT status FROM charger_operation_log").fetchall()
-    finally:
-        conn.close()
-    assert rows == [("pending",)]
+    assert await raw_rows(url, "SELECT status FROM charger_operation_log") == [("pending",)]
+    await wait_console_gone(url, int(crash.stdout.split()[1]))
 
     app = build_app(settings)
     async with app.run_test(size=(140, 40)) as pilot:

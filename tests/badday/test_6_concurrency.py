@@ -1,4 +1,5 @@
-"""Bad day 6: four operators, four Polaris processes, one store, all at once.
+"""Bad day 6: four operators, four Polaris processes, one store, all at once
+(a SQLite file, and the team's PostgreSQL).
 
 Each process opens the real ``PolarisServices`` on the same store file
 against the same stand-in, waits for a common start instant, then at the
@@ -13,8 +14,8 @@ No row may be lost, every row must reach a final state, and no
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.pg import is_postgres, raw_rows
 
 from .conftest import settings_for
 from .ptyrun import REPO, polaris_env
@@ -102,8 +105,16 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path) -> None:
+def read(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    return asyncio.run(raw_rows(url, sql, params))
+
+
+def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path, store_url: str) -> None:
     settings = settings_for(sim, tmp_path, operator="ops")
+    if is_postgres(store_url):
+        store_settings = settings.store.model_copy(update={"url": store_url})
+        settings = settings.model_copy(update={"store": store_settings})
+    url = settings.store.url or str(settings.store.path)
     go_at = time.time() + 2.0
     procs = []
     for n in range(PROCESSES):
@@ -154,18 +165,11 @@ def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path) -> Non
     for n in range(PROCESSES):
         assert "locked" not in (tmp_path / f"worker{n}.log").read_text().lower()
 
-    conn = sqlite3.connect(settings.store.path)
-    try:
-        ops = conn.execute(
-            "SELECT request_id, status, requested_by FROM charger_operation_log"
-        ).fetchall()
-        audits = conn.execute("SELECT actor, action, id_tag, status FROM audit_log").fetchall()
-        name = conn.execute(
-            "SELECT display_name FROM card_meta WHERE id_tag = ?", (SHARED_CARD,)
-        ).fetchone()
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        conn.close()
+    ops = read(url, "SELECT request_id, status, requested_by FROM charger_operation_log")
+    audits = read(url, "SELECT actor, action, id_tag, status FROM audit_log")
+    (name,) = read(url, "SELECT display_name FROM card_meta WHERE id_tag = ?", (SHARED_CARD,))
+    if not is_postgres(url):
+        assert read(url, "PRAGMA integrity_check") == [("ok",)]
     expected = {f"op-{n}-{i}" for n in range(PROCESSES) for i in range(OPERATIONS)}
     expected |= {f"dry-{n}-{i}" for n in range(PROCESSES) for i in range(DRY_RUNS)}
     assert {r for r, _, _ in ops} == expected and len(ops) == len(expected), "no operation row lost"

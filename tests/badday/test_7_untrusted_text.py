@@ -37,7 +37,7 @@ from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import _INVISIBLE

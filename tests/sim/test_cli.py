@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.sim.helpers import wait_for
 
@@ -146,3 +147,18 @@ def test_port_in_use_is_a_clear_error():
     finally:
         first.terminate()
         first.wait(timeout=20)
+
+
+def test_the_hook_key_never_comes_from_the_command_line(tmp_path, monkeypatch):
+    from chargesim.__main__ import HOOK_KEY_ENV, options_from, parser
+
+    with pytest.raises(SystemExit, match="every user"):
+        options_from(parser().parse_args(["--hook-key", "s3cret"]))
+    monkeypatch.setenv(HOOK_KEY_ENV, "from-env")
+    assert options_from(parser().parse_args([])).hook_key == "from-env"
+    key_file = tmp_path / "hook.key"
+    key_file.write_text("from-file\n")
+    args = parser().parse_args(["--hook-key-file", str(key_file)])
+    assert options_from(args).hook_key == "from-file"
+    monkeypatch.delenv(HOOK_KEY_ENV)
+    assert options_from(parser().parse_args([])).hook_key is None

@@ -86,6 +86,25 @@ def test_slow_mode_trips_a_short_client_timeout(sim):
         )
 
 
+def test_freeze_accepts_and_never_answers_until_cleared(sim):
+    sim.fault("steve_freeze")
+    auth = (sim.steve_user, sim.steve_password)
+    # The connection is accepted (no ConnectTimeout / ConnectError): only the answer hangs.
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(sim.steve_api + "/ocppTags", auth=auth, timeout=httpx.Timeout(0.3, connect=5))
+    assert "steve_freeze" in sim.control("GET", "/faults")["faults"]
+    # Lago and the control endpoint stay up.
+    assert (
+        httpx.get(
+            sim.lago_api + "/customers", headers={"Authorization": f"Bearer {sim.lago_key}"}
+        ).status_code
+        == 200
+    )
+    sim.clear_fault("steve_freeze")
+    with steve(sim) as api:
+        assert api.get("/ocppTags").status_code == 200
+
+
 def test_malformed_mode(sim):
     sim.fault("steve_malformed")
     resp = httpx.get(sim.steve_api + "/ocppTags", auth=(sim.steve_user, sim.steve_password))

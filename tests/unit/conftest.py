@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from polaris_tui.models import CardChanged, CardEdit, CardEditKind, CardMeta, Operator, Role
 from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, SteveUnreachable
 from polaris_tui.services.cards import CardService, RevertRefused
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from tests.fakes.steve import FakeSteve
 from tests.unit.test_cards_fakes import NOW, FakePoller, demo_lago, demo_meta, demo_tags
 

@@ -9,7 +9,7 @@ import pytest
 
 from polaris_tui.models import ConnectionState, Operator, Role, SourceName
 from polaris_tui.services.cards import CardService
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from tests.fakes.steve import FakeSteve
 from tests.unit.test_cards_fakes import (
     NOW,

@@ -29,7 +29,7 @@ from polaris_tui.models.errors import StoreError, UnmanagedCharger
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import Settings
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from polaris_tui.demo import DEMO_OPERATOR_ROLE, seed_demo_store
 from polaris_tui.models import Role
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

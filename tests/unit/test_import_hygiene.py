@@ -101,6 +101,7 @@ def test_screens_and_widgets_do_not_import_clients_or_io():
         "polaris_tui.services.steve_client",
         "polaris_tui.services.lago_client",
         "polaris_tui.services.store",
+        "polaris_tui.store",
     )
     offenders = []
     for folder in ("screens", "widgets"):
@@ -135,3 +136,17 @@ def test_the_service_contract_loads_no_client_or_driver():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_store_package_is_below_the_services():
+    """polaris_tui/store may import the models (error types included) and itself,
+    never a service, the app or the UI."""
+    allowed = ("polaris_tui.models", "polaris_tui.store")
+    offenders = []
+    for path in (POLARIS / "store").rglob("*.py"):
+        for name in imported_modules(path):
+            if name.split(".")[0] in ("textual", "rich"):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+            elif name.startswith("polaris_tui") and not name.startswith(allowed):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []

@@ -51,7 +51,7 @@ from polaris_tui.services.operations import (
     validate_params,
 )
 from polaris_tui.services.settings import Settings
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 from tests.fakes.steve import FakeSteve
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -474,3 +474,76 @@ async def test_a_threaded_build_that_finishes_late_is_not_applied(monkeypatch):
     monkeypatch.setattr(asyncio, "to_thread", late)
     await poller.refresh_now()
     assert poller.row("CP-ALPHA-01").stuck
+
+
+async def test_data_is_stamped_when_it_was_asked_for_not_when_it_came():
+    """A slow answer is as old as the moment it was asked for: an age computed
+    from the stamp never shows the data fresher than it is (issue 16 item 4)."""
+    poller, steve, *_, clock, _events = make()
+    original = steve.list_tags
+
+    async def slow_tags(**filters):
+        clock.advance(20)  # SteVe took 20 s to answer
+        return await original(**filters)
+
+    steve.list_tags = slow_tags
+    await poller.refresh_now()
+    assert poller.state(SourceName.STEVE).last_ok == NOW
+    assert clock.now() - poller.fetched_at == timedelta(seconds=20)
+
+
+def test_poll_reads_wait_half_an_interval_within_the_read_timeout():
+    from polaris_tui.services.settings import SteveSettings
+    from polaris_tui.services.steve_client import poll_timeout
+
+    assert poll_timeout(Settings()) == 2.5  # default: 5 s interval, 10 s read timeout
+    assert poll_timeout(Settings(poll=PollSettings(interval_seconds=0.2))) == 2.0  # floor
+    assert poll_timeout(Settings(poll=PollSettings(interval_seconds=60))) == 10.0
+    tight = Settings(steve=SteveSettings(read_timeout=1.0), poll=PollSettings(interval_seconds=2))
+    assert poll_timeout(tight) == 1.0
+
+
+class ProbedSteve(FakeSteve):
+    """Fails every cycle until ``up``; answers probes from then on."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.probes = 0
+        self.up = asyncio.Event()
+
+    async def probe(self) -> bool:
+        self.probes += 1
+        return self.up.is_set()
+
+
+async def test_a_backing_off_loop_probes_every_interval_and_resumes_at_once(monkeypatch):
+    import polaris_tui.services.poller as poller_module
+
+    # At the backoff cap: a failed cycle is followed by a 30 s wait.
+    monkeypatch.setattr(
+        poller_module, "next_delay", lambda cur, failed, iv, cap: cap if failed else iv
+    )
+    chargers, active, tags, *_ = demo_data()
+    steve = ProbedSteve(chargers=chargers, active=active, tags=tags)
+    steve.fail_all()
+    poll = PollSettings(interval_seconds=0.05, max_backoff_seconds=30.0)
+    poller, *_ = make(steve=steve, poll=poll)
+    poller.lago = None
+    poller.start()
+    try:
+        # Failing: the 30 s wait is probed every 0.05 s.
+        while steve.probes < 3:
+            await asyncio.sleep(0.01)
+        assert poller.state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
+        cycles = poller.cycles[SourceName.STEVE]
+        steve.fail.clear()
+        steve.up.set()
+        for _ in range(1000):
+            if poller.state(SourceName.STEVE).state == ConnectionState.LIVE:
+                break
+            await asyncio.sleep(0.01)
+        assert poller.state(SourceName.STEVE).state == ConnectionState.LIVE
+        # Live again long before the 30 s: one probe answered, then one full cycle.
+        assert poller.cycles[SourceName.STEVE] == cycles + 1
+    finally:
+        await poller.stop()

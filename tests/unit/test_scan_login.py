@@ -13,7 +13,7 @@ import pytest
 from polaris_tui.models import Operator, Role, ScanRecorded
 from polaris_tui.models.errors import InvalidParams, NotFound, PermissionDenied, StoreError
 from polaris_tui.services.scan_login import BLOCKED, ScanLoginService
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ADMIN = Operator(name="ada", role=Role.ADMIN)
@@ -172,7 +172,7 @@ WORKER = textwrap.dedent(
     from polaris_tui.models import Operator
     from polaris_tui.services.clock import FixedClock
     from polaris_tui.services.scan_login import ScanLoginService
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     async def main(path, tag, go):
         clock = FixedClock(datetime(2026, 11, 22, 10, 0, 30, tzinfo=timezone.utc))

@@ -1,6 +1,9 @@
-"""The local store: WAL, BEGIN IMMEDIATE, migrations, and every table's round trip.
+"""The store on both backends: transactions, migrations, every table's round trip.
 
-Each test opens a fresh file in ``tmp_path`` and always closes it (aiosqlite's
+Every test runs twice (``store_url``): on a fresh SQLite file and on a fresh
+database of a real PostgreSQL started by the test run (tests/pg.py). Tests
+of one backend's own mechanics (WAL, SQLite's busy lock) say so and have a
+PostgreSQL counterpart beside them. Each store is always closed (aiosqlite's
 thread is non-daemon: a store left open would hang pytest at exit).
 """
 
@@ -12,6 +15,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from polaris_tui.models import (
@@ -27,16 +31,19 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import DuplicateSubmit, StoreError
-from polaris_tui.services import store as store_mod
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import SCHEMA_VERSION, Store
+from polaris_tui.store import SCHEMA_VERSION, Store
+from polaris_tui.store import sqlite_backend as store_mod
+from polaris_tui.store.origin import current_origin
+from polaris_tui.store.target import parse_store_url
+from tests.pg import is_postgres, raw_rows
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FixedClock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
+async def store(store_url: str, clock: FixedClock):
+    s = await Store.open(store_url, clock=clock)
     try:
         yield s
     finally:
@@ -68,11 +75,24 @@ def _raw(path: Path, sql: str, params=()):
 # -- opening, WAL, migrations --------------------------------------------
 
 
-async def test_open_uses_wal_and_latest_schema(store: Store):
-    assert (await store.journal_mode()).lower() == "wal"
+async def test_open_uses_wal_and_latest_schema(tmp_path: Path, clock: FixedClock):
+    store = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
+    try:
+        assert (await store.journal_mode()).lower() == "wal"
+        assert _raw(store.path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    finally:
+        await store.close()
+
+
+async def test_open_creates_every_table_at_the_latest_schema(store_url: str, store: Store):
     assert await store.schema_version() == SCHEMA_VERSION
-    assert _raw(store.path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    tables = {r[0] for r in _raw(store.path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    if is_postgres(store_url):
+        version = await raw_rows(store_url, "SELECT MAX(version) FROM schema_migrations")
+        assert version == [(SCHEMA_VERSION,)]
+        listing = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    else:
+        listing = "SELECT name FROM sqlite_master WHERE type='table'"
+    tables = {r[0] for r in await raw_rows(store_url, listing)}
     for table in (
         "charger_operation_log",
         "audit_log",
@@ -89,8 +109,22 @@ async def test_open_uses_wal_and_latest_schema(store: Store):
         assert table in tables
 
 
-async def test_operation_log_has_the_issue_columns(store: Store):
-    columns = {r[1] for r in _raw(store.path, "PRAGMA table_info(charger_operation_log)")}
+async def test_operation_log_has_the_issue_columns(store_url: str, store: Store):
+    rows = await raw_rows(store_url, "SELECT * FROM charger_operation_log WHERE 1 = 0")
+    assert rows == []
+    if is_postgres(store_url):
+        columns = {
+            r[0]
+            for r in await raw_rows(
+                store_url,
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'charger_operation_log'",
+            )
+        }
+    else:
+        columns = {
+            r[1] for r in await raw_rows(store_url, "PRAGMA table_info(charger_operation_log)")
+        }
     assert {
         "id",
         "charge_box_id",
@@ -108,11 +142,14 @@ async def test_operation_log_has_the_issue_columns(store: Store):
         "error_message",
         "followup",
         "followup_at",
+        "uid",
+        "console_host",
+        "client_address",
     } <= columns
 
 
-async def test_migrations_are_idempotent_and_keep_data(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "s.sqlite"
+async def test_migrations_are_idempotent_and_keep_data(fresh_store_url: str, clock: FixedClock):
+    path = fresh_store_url
     first = await Store.open(path, clock=clock)
     try:
         await _op(first)
@@ -127,8 +164,8 @@ async def test_migrations_are_idempotent_and_keep_data(tmp_path: Path, clock: Fi
             await again.close()
 
 
-async def test_two_stores_opening_a_fresh_file_at_once(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "race.sqlite"
+async def test_two_stores_opening_a_fresh_file_at_once(fresh_store_url: str, clock: FixedClock):
+    path = fresh_store_url
     stores = await asyncio.gather(*(Store.open(path, clock=clock) for _ in range(4)))
     try:
         for s in stores:
@@ -145,13 +182,35 @@ async def test_two_stores_opening_a_fresh_file_at_once(tmp_path: Path, clock: Fi
             await s.close()
 
 
-async def test_a_newer_schema_is_refused(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "future.sqlite"
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.close()
-    with pytest.raises(StoreError, match="newer Polaris"):
-        await Store.open(path, clock=clock)
+async def test_a_newer_schema_is_refused(fresh_store_url: str, clock: FixedClock):
+    first = await Store.open(fresh_store_url, clock=clock)
+    await first.close()
+    if is_postgres(fresh_store_url):
+        await raw_rows(
+            fresh_store_url,
+            "INSERT INTO schema_migrations (version) VALUES (?)",
+            (SCHEMA_VERSION + 1,),
+        )
+    else:
+        await raw_rows(fresh_store_url, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    for migrate in (True, False):
+        with pytest.raises(StoreError, match="newer Polaris") as info:
+            await Store.open(fresh_store_url, clock=clock, migrate=migrate)
+        assert "\n" not in info.value.message and "upgrade Polaris" in info.value.message
+        assert f"schema {SCHEMA_VERSION + 1}" in info.value.message
+
+
+async def test_an_older_schema_is_refused_without_migrating(
+    fresh_store_url: str, clock: FixedClock
+):
+    """A console on the team store does not migrate it: it names the command."""
+    if is_postgres(fresh_store_url):
+        await raw_rows(
+            fresh_store_url,
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)",
+        )
+    with pytest.raises(StoreError, match="polaris store migrate"):
+        await Store.open(fresh_store_url, clock=clock, migrate=False)
 
 
 async def test_an_unopenable_path_is_a_store_error(tmp_path: Path, clock: FixedClock):
@@ -161,8 +220,8 @@ async def test_an_unopenable_path_is_a_store_error(tmp_path: Path, clock: FixedC
         await Store.open(blocker / "sub" / "s.sqlite", clock=clock)
 
 
-async def test_closed_store_refuses_with_store_error(tmp_path: Path, clock: FixedClock):
-    s = await Store.open(tmp_path / "c.sqlite", clock=clock)
+async def test_closed_store_refuses_with_store_error(store_url: str, clock: FixedClock):
+    s = await Store.open(store_url, clock=clock)
     await s.close()
     await s.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
@@ -173,30 +232,29 @@ async def test_closed_store_refuses_with_store_error(tmp_path: Path, clock: Fixe
 
 
 async def test_read_then_write_from_two_connections_loses_nothing(
-    tmp_path: Path, clock: FixedClock
+    store_url: str, clock: FixedClock
 ):
     """PITFALLS: plain BEGIN + read-then-write fails with BUSY_SNAPSHOT in WAL.
-    Store.write uses BEGIN IMMEDIATE, so interleaved increments all land."""
-    path = tmp_path / "counter.sqlite"
+    Store.write uses BEGIN IMMEDIATE on SQLite and SERIALIZABLE (retried on a
+    conflict) on PostgreSQL, so interleaved increments all land."""
+    path = store_url
     a = await Store.open(path, clock=clock)
     b = await Store.open(path, clock=clock)
     try:
 
-        async def create(db):
-            await db.execute("CREATE TABLE counter (n INTEGER)")
-            await db.execute("INSERT INTO counter VALUES (0)")
+        async def create(tx):
+            await tx.execute("CREATE TABLE counter (n INTEGER)")
+            await tx.execute("INSERT INTO counter VALUES (0)")
 
         await a.write(create)
 
-        async def bump(db):
-            cursor = await db.execute("SELECT n FROM counter")
-            (n,) = await cursor.fetchone()
-            await cursor.close()
+        async def bump(tx):
+            n = await tx.scalar("SELECT n FROM counter")
             await asyncio.sleep(0)  # let the other connection try to get in between
-            await db.execute("UPDATE counter SET n = ?", (n + 1,))
+            await tx.execute("UPDATE counter SET n = ?", (n + 1,))
 
         await asyncio.gather(*(s.write(bump) for _ in range(40) for s in (a, b)))
-        assert _raw(path, "SELECT n FROM counter") == [(80,)]
+        assert await raw_rows(path, "SELECT n FROM counter") == [(80,)]
     finally:
         await a.close()
         await b.close()
@@ -220,6 +278,31 @@ async def test_a_write_waits_out_a_lock_held_elsewhere(
         assert entry.status == OperationStatus.PENDING
         assert _raw(path, "SELECT request_id FROM charger_operation_log") == [("r1",)]
     finally:
+        await s.close()
+
+
+async def test_postgres_a_write_waits_out_a_table_lock_held_elsewhere(
+    pg_url: str, clock: FixedClock
+):
+    """PostgreSQL counterpart: another session holds the operation log locked;
+    the insert waits for it (no error, no lost row) and commits after it."""
+    s = await Store.open(pg_url, clock=clock)
+    other = await asyncpg.connect(parse_store_url(pg_url).dsn)
+    try:
+        holding = other.transaction()
+        await holding.start()
+        await other.execute("LOCK TABLE charger_operation_log IN EXCLUSIVE MODE")
+        insert = asyncio.ensure_future(_op(s))
+        waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        while not await other.fetchval(waiting):  # our insert is queued behind the lock
+            assert not insert.done(), insert
+            await asyncio.sleep(0.01)
+        await holding.commit()
+        entry = await insert
+        assert entry.status == OperationStatus.PENDING
+        assert await raw_rows(pg_url, "SELECT request_id FROM charger_operation_log") == [("r1",)]
+    finally:
+        await other.close()
         await s.close()
 
 
@@ -280,10 +363,12 @@ async def test_operation_round_trip(store: Store, clock: FixedClock):
     assert await store.get_operation(999) is None
 
 
-async def test_timestamps_are_iso_utc_text(store: Store):
+async def test_timestamps_are_iso_utc_text(store_url: str, store: Store):
     entry = await _op(store)
-    (created,) = _raw(
-        store.path, "SELECT created_at FROM charger_operation_log WHERE id=?", (entry.id,)
+    (created,) = (
+        await raw_rows(
+            store_url, "SELECT created_at FROM charger_operation_log WHERE id=?", (entry.id,)
+        )
     )[0]
     assert created == "2026-11-22T10:00:00.000000+00:00"
 
@@ -345,8 +430,8 @@ async def test_recent_operations_filters_and_order(store: Store):
     assert [e.request_id for e in await store.recent_operations(limit=1)] == ["3"]
 
 
-async def test_mark_interrupted_only_marks_rows_of_dead_owners(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "owners.sqlite"
+async def test_mark_interrupted_only_marks_rows_of_dead_owners(store_url: str, clock: FixedClock):
+    path = store_url
     gone = await Store.open(path, clock=clock)
     alive = await Store.open(path, clock=clock)
     me = await Store.open(path, clock=clock)
@@ -367,8 +452,8 @@ async def test_mark_interrupted_only_marks_rows_of_dead_owners(tmp_path: Path, c
         await me.close()
 
 
-async def test_orphaned_watches_are_claimed_once(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "watch.sqlite"
+async def test_orphaned_watches_are_claimed_once(store_url: str, clock: FixedClock):
+    path = store_url
     gone = await Store.open(path, clock=clock)
     me = await Store.open(path, clock=clock)
     try:
@@ -419,8 +504,8 @@ async def test_audit_round_trip_and_single_revert(store: Store):
         await store.finish_audit(edit.id, "weird")
 
 
-async def test_pending_audits_of_dead_processes_become_failed(tmp_path: Path, clock: FixedClock):
-    path = tmp_path / "audit.sqlite"
+async def test_pending_audits_of_dead_processes_become_failed(store_url: str, clock: FixedClock):
+    path = store_url
     gone = await Store.open(path, clock=clock)
     me = await Store.open(path, clock=clock)
     try:
@@ -565,3 +650,90 @@ async def test_claim_pairing_one_tap_replay_and_second_card(store: Store, clock:
     assert await store.claim_pairing("CP-FOXTROT-06", "CARD-OTHER") is None
     assert await store.claim_pairing("CP-ALPHA-01", "CARD-KIOSK") is None
     assert len(await store.scan_events(charge_box_id="CP-FOXTROT-06")) == 1
+
+
+async def test_a_repeated_id_in_a_snapshot_keeps_the_last_one(store: Store):
+    """SteVe's answer may repeat an id; the bulk insert must not fail on it."""
+    first = ChargeBox(charge_box_id="CP-TWICE", description="first")
+    last = ChargeBox(charge_box_id="CP-TWICE", description="last")
+    tag = OcppTag(ocpp_tag_pk=1, id_tag="CARD-X")
+    await store.save_snapshot(Snapshot(chargers=[first, last], tags=[tag, tag], fetched_at=NOW))
+    loaded = await store.load_snapshot()
+    assert [c.description for c in loaded.chargers] == ["last"]
+    assert [t.id_tag for t in loaded.tags] == ["CARD-X"]
+
+
+# -- where a row came from; console sessions on PostgreSQL -----------------
+
+
+async def test_each_operation_row_records_its_host_and_ssh_client(
+    store_url: str, clock: FixedClock
+):
+    over_ssh = current_origin({"SSH_CONNECTION": "203.0.113.7 52114 10.0.0.5 22"})
+    local = current_origin({})
+    assert over_ssh.client_address == "203.0.113.7" and local.client_address is None
+    assert current_origin({"SSH_CLIENT": "198.51.100.2 4000 22"}).client_address == "198.51.100.2"
+    remote_store = await Store.open(store_url, clock=clock, origin=over_ssh)
+    local_store = await Store.open(store_url, clock=clock, origin=local)
+    try:
+        remote = await _op(remote_store, request_id="ssh")
+        here = await _op(local_store, request_id="local", params={"transactionId": 2})
+        assert (remote.console_host, remote.client_address) == (
+            over_ssh.console_host,
+            "203.0.113.7",
+        )
+        assert here.client_address is None and here.console_host == local.console_host
+        audit = await remote_store.insert_audit(
+            actor="ana", action="block", id_tag="X", before={}, after={}
+        )
+        (row,) = await raw_rows(
+            store_url, "SELECT client_address FROM audit_log WHERE id = ?", (audit.id,)
+        )
+        assert row == ("203.0.113.7",)
+    finally:
+        await remote_store.close()
+        await local_store.close()
+
+
+async def test_postgres_a_console_whose_heartbeat_stopped_counts_as_gone(
+    pg_url: str, clock: FixedClock
+):
+    """A half-open link: the lock is still held, but no heartbeat for longer
+    than SESSION_STALE_SECONDS. Its pending row is marked; a live one is not."""
+    silent = await Store.open(pg_url, clock=clock)
+    me = await Store.open(pg_url, clock=clock)
+    try:
+        stale = await _op(silent, request_id="silent")
+        assert await me.mark_interrupted() == []  # lock held, heartbeat fresh: alive
+        await raw_rows(
+            pg_url,
+            "UPDATE console_sessions SET heartbeat_at = now() - interval '1 hour' WHERE token = ?",
+            (silent.owner_token,),
+        )
+        assert [e.id for e in await me.mark_interrupted()] == [stale.id]
+    finally:
+        await silent.close()
+        await me.close()
+
+
+async def test_postgres_a_closed_console_leaves_no_session_behind(pg_url: str, clock: FixedClock):
+    first = await Store.open(pg_url, clock=clock)
+    second = await Store.open(pg_url, clock=clock)
+    sessions = await raw_rows(pg_url, "SELECT token FROM console_sessions ORDER BY id")
+    assert sessions == [(first.owner_token,), (second.owner_token,)]
+    await first.close()
+    await second.close()
+    assert await raw_rows(pg_url, "SELECT token FROM console_sessions") == []
+
+
+async def test_a_constraint_that_refuses_a_write_is_a_store_error(store: Store):
+    """An integrity error no repository expected reaches callers as the domain
+    error (never a driver exception), and nothing of the transaction stays."""
+
+    async def twice(tx):
+        await tx.execute("INSERT INTO card_meta (id_tag, active) VALUES ('TWICE', 1)")
+        await tx.execute("INSERT INTO card_meta (id_tag, active) VALUES ('TWICE', 1)")
+
+    with pytest.raises(StoreError, match="Cannot write"):
+        await store.write(twice)
+    assert await store.get_card_meta("TWICE") is None

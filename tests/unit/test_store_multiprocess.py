@@ -1,19 +1,21 @@
-"""Several real Polaris processes sharing one store file.
+"""Several real Polaris processes sharing one store, on both backends
+(one SQLite file; one database of a real PostgreSQL).
 
 * 4 processes start at once on a fresh file (concurrent migration), then
   insert and finish operation rows and audit rows as fast as they can: every
   row must be there and no process may see "database is locked".
 * A process SIGKILLed with a committed ``pending`` row: the next start marks
   that row ``interrupted`` (never resent), while a pending row of a process
-  that is still alive is left alone.
+  that is still alive is left alone. On PostgreSQL the dead console is found
+  through its session's advisory lock, which works from any host.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -25,7 +27,8 @@ import pytest
 
 from polaris_tui.models import OperationStatus
 from polaris_tui.services.clock import FixedClock
-from polaris_tui.services.store import Store
+from polaris_tui.store import Store
+from tests.pg import is_postgres, raw_rows, wait_console_gone
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +41,7 @@ WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from polaris_tui.models import OperationStatus
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     path, worker, count, go_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 
@@ -78,7 +81,7 @@ HOLDER = textwrap.dedent(
     """
     import asyncio, sys
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     async def main():
         store = await Store.open(sys.argv[1], clock=SystemClock())
@@ -101,8 +104,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_four_processes_write_at_once_and_lose_nothing(tmp_path: Path):
-    path = tmp_path / "shared.sqlite"
+async def test_four_processes_write_at_once_and_lose_nothing(store_url: str):
+    path = store_url
     count = 60
     go_at = time.time() + 1.5
     procs = [
@@ -116,19 +119,15 @@ def test_four_processes_write_at_once_and_lose_nothing(tmp_path: Path):
         )
         for w in range(4)
     ]
-    outputs = [p.communicate(timeout=120) for p in procs]
+    outputs = await asyncio.gather(*(asyncio.to_thread(p.communicate, timeout=120) for p in procs))
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err.lower(), err
         report = json.loads(out.strip().splitlines()[-1])
         assert report["errors"] == []
 
-    conn = sqlite3.connect(path)
-    try:
-        ops = conn.execute("SELECT request_id, status FROM charger_operation_log").fetchall()
-        audits = conn.execute("SELECT id_tag, status FROM audit_log").fetchall()
-    finally:
-        conn.close()
+    ops = await raw_rows(path, "SELECT request_id, status FROM charger_operation_log")
+    audits = await raw_rows(path, "SELECT id_tag, status FROM audit_log")
     expected_ids = {f"w{w}-{i}" for w in range(4) for i in range(count)}
     assert {r for r, _ in ops} == expected_ids and len(ops) == 4 * count
     assert {s for _, s in ops} == {"submitted"}
@@ -136,7 +135,7 @@ def test_four_processes_write_at_once_and_lose_nothing(tmp_path: Path):
     assert {s for _, s in audits} == {"applied"}
 
 
-def _start_holder(path: Path, tx: int, request_id: str) -> tuple[subprocess.Popen, int]:
+def _start_holder(path: str, tx: int, request_id: str) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(path), str(tx), request_id],
         stdout=subprocess.PIPE,
@@ -150,8 +149,8 @@ def _start_holder(path: Path, tx: int, request_id: str) -> tuple[subprocess.Pope
     return proc, int(line)
 
 
-async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(tmp_path: Path):
-    path = tmp_path / "crash.sqlite"
+async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(store_url: str):
+    path = store_url
     crashed, crashed_id = _start_holder(path, 1001, "press-crash")
     alive, alive_id = _start_holder(path, 1002, "press-alive")
     try:
@@ -164,6 +163,7 @@ async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(tmp_pat
 
         os.kill(crashed.pid, signal.SIGKILL)
         crashed.wait(timeout=10)
+        await wait_console_gone(path, crashed.pid)
 
         store = await Store.open(path, clock=FixedClock(NOW))
         try:
@@ -175,9 +175,13 @@ async def test_sigkilled_pending_row_is_marked_interrupted_at_next_start(tmp_pat
             assert (await store.get_operation(alive_id)).status == OperationStatus.PENDING
         finally:
             await store.close()
-        # The dead process's owner file was swept; the live one's stays.
-        owners = list(path.with_name(path.name + "-owners").glob("*.lock"))
-        assert [f.name.split("_")[-2] for f in owners] == [str(alive.pid)]
+        # The dead console's session was swept; the live one's stays.
+        if is_postgres(path):
+            sessions = await raw_rows(path, "SELECT pid FROM console_sessions")
+            assert sessions == [(alive.pid,)]
+        else:
+            owners = list(Path(f"{path}-owners").glob("*.lock"))
+            assert [f.name.split("_")[-2] for f in owners] == [str(alive.pid)]
     finally:
         for proc in (crashed, alive):
             if proc.poll() is None:
@@ -191,7 +195,7 @@ OPEN_CLOSE = textwrap.dedent(
     """
     import asyncio, sys
     from polaris_tui.services.clock import SystemClock
-    from polaris_tui.services.store import Store
+    from polaris_tui.store import Store
 
     async def main():
         store = await Store.open(sys.argv[1], clock=SystemClock())

@@ -1,0 +1,1 @@
+"""One repository per concern; each writes through ``Backend.write``."""

@@ -1,0 +1,416 @@
+"""The embedded backend: one SQLite file shared by every Polaris process on a host.
+
+Why it is built this way (PITFALLS.md, "SQLite"):
+
+* WAL journal, so readers never block the writer and several processes
+  (consoles over SSH, ``polaris hook``) can share the file;
+* every write runs in ``BEGIN IMMEDIATE``: a plain ``BEGIN`` that reads and
+  then writes after another process committed fails at once with
+  SQLITE_BUSY_SNAPSHOT, whatever the busy timeout;
+* a busy timeout (5 s) plus a few retries of the whole write transaction on
+  "database is locked", as a last line of defence;
+* the aiosqlite thread is non-daemon, so ``close()`` must always be called
+  (a connection left open hangs the process at exit).
+
+Schema changes are versioned with ``PRAGMA user_version`` and applied inside
+one ``BEGIN IMMEDIATE`` transaction, so two processes starting at once cannot
+both migrate.
+
+Console sessions: each open store holds an exclusive ``flock`` on its own
+owner file; a session whose file is no longer locked has died (the kernel
+drops the lock even on SIGKILL). This works for every process on one host,
+which is all a SQLite file can be shared by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from polaris_tui.models.errors import StoreError
+from polaris_tui.store.backend import (
+    IntegrityViolation,
+    Row,
+    Tx,
+    newer_schema_message,
+    older_schema_message,
+)
+from polaris_tui.store.files import create_file, ensure_folder, file_mode
+from polaris_tui.store.migrations import SCHEMA_VERSION
+from polaris_tui.store.migrations.sqlite import MIGRATIONS
+from polaris_tui.store.target import StoreTarget
+
+try:  # POSIX only; without it, owner liveness falls back to "same process only".
+    import fcntl
+
+    HAVE_FCNTL = True
+except ImportError:  # pragma: no cover - Windows
+    HAVE_FCNTL = False
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+"""How long SQLite itself waits for another process's write lock."""
+
+WRITE_ATTEMPTS = 5
+"""Whole-transaction retries on "database is locked" after the busy timeout."""
+
+
+def _is_locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+class SqliteTx:
+    """``Tx`` over one aiosqlite connection."""
+
+    dialect = "sqlite"
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            cursor = await self._db.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+        await cursor.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            await self._db.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            cursor = await self._db.execute(sql, params)
+        except sqlite3.IntegrityError as exc:  # INSERT … RETURNING
+            raise IntegrityViolation(str(exc)) from exc
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)  # type: ignore[arg-type]
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]  # type: ignore[index]
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        marks = ", ".join("?" for _ in columns)
+        await self.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
+
+class OwnerLock:
+    """An exclusive ``flock`` on ``<store>-owners/<token>.lock``, held while the
+    store is open. The kernel drops it when the process dies (even SIGKILL),
+    so "lock free" means "owner gone"."""
+
+    def __init__(self, store_path: Path, *, shared: bool = False) -> None:
+        self.dir = store_path.with_name(store_path.name + "-owners")
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.shared = shared
+        self._fd: int | None = None
+
+    def _file(self, token: str) -> Path:
+        safe = token.replace("/", "_").replace(":", "_")
+        return self.dir / f"{safe}.lock"
+
+    def acquire(self) -> None:
+        """Create our owner file already locked: it is locked under a hidden
+        temporary name, then renamed into place, so no other process can ever
+        see it unlocked (and take us for dead) while we start."""
+        if not HAVE_FCNTL:
+            return
+        ensure_folder(self.dir, shared=self.shared)
+        final = self._file(self.token)
+        temporary = final.with_name("." + final.name + ".tmp")
+        mode = file_mode(self.shared)
+        fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode)
+        try:
+            os.fchmod(fd, mode)  # the umask narrowed it; group members must read it
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(temporary, final)
+        except OSError:
+            os.close(fd)
+            temporary.unlink(missing_ok=True)
+            raise
+        self._fd = fd
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Remove the owner files of processes that died (best effort).
+
+        Safe because a live owner's file is locked from the moment it exists.
+        A dead owner's rows still count as dead: a missing file means gone.
+        """
+        if not HAVE_FCNTL:
+            return
+        try:
+            paths = list(self.dir.glob("*.lock"))
+        except OSError as exc:
+            log.debug("cannot list owner files: %s", exc)
+            return
+        mine = self._file(self.token)
+        for path in paths:
+            if path == mine:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue  # gone already, or not ours to read
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # locked: its process is alive
+            else:
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self._file(self.token).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove owner file: %s", exc)
+        os.close(self._fd)
+        self._fd = None
+
+    def is_alive(self, token: str | None) -> bool:
+        """Whether the process that wrote ``token`` still has the store open."""
+        if token is None:
+            return False  # rows from before owners were recorded
+        if token == self.token:
+            return True
+        if not HAVE_FCNTL:  # pragma: no cover - cannot tell: never mark a possibly live row
+            return True
+        path = self._file(token)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.warning("cannot check owner %s: %s", token, exc)
+            return True  # unsure: never mark a possibly live row
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError as exc:
+            log.warning("cannot lock owner file %s: %s", path, exc)
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+
+class SqliteBackend:
+    """``Backend`` on one SQLite file. Open with ``await SqliteBackend.open(...)``."""
+
+    def __init__(self, db: aiosqlite.Connection, target: StoreTarget, owner: OwnerLock) -> None:
+        self._db = db
+        self.target = target
+        self._path: Path = target.path  # type: ignore[assignment]
+        self._owner = owner
+        self._lock = asyncio.Lock()  # one statement sequence at a time on this connection
+        self._closed = False
+
+    @classmethod
+    async def open(cls, target: StoreTarget, *, shared_group: bool = False) -> SqliteBackend:
+        """Open (creating if needed) the file with private (or group) modes, switch to WAL.
+
+        Raises:
+            StoreError: the file cannot be created or opened.
+        """
+        path = target.path
+        assert path is not None
+        try:
+            ensure_folder(path.parent, shared=shared_group)
+            create_file(path, shared=shared_group)  # before SQLite: WAL/SHM copy its mode
+        except OSError as exc:
+            raise StoreError(f"Cannot create the store {path}: {exc}") from exc
+        owner = OwnerLock(path, shared=shared_group)
+        try:
+            owner.acquire()
+        except OSError as exc:
+            raise StoreError(f"Cannot create the owner file beside {path}: {exc}") from exc
+        try:
+            db = await aiosqlite.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+        except (sqlite3.Error, OSError) as exc:
+            owner.release()
+            raise StoreError(f"Cannot open the store {path}: {exc}") from exc
+        backend = cls(db, target, owner)
+        try:
+            await backend._setup()
+        except BaseException:
+            await backend.close()
+            raise
+        return backend
+
+    @property
+    def owner_token(self) -> str:
+        return self._owner.token
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def close(self) -> None:
+        """Close the connection (idempotent). Always call it."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._db.close()
+        except sqlite3.Error as exc:
+            log.warning("closing the store: %s", exc)
+        finally:
+            self._owner.release()
+
+    async def _setup(self) -> None:
+        db = self._db
+        db.row_factory = aiosqlite.Row
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Switching to WAL needs a moment of exclusive access: retry if another
+        # process is starting at the same time.
+        for attempt in range(WRITE_ATTEMPTS * 4):
+            try:
+                cursor = await db.execute("PRAGMA journal_mode = WAL")
+                row = await cursor.fetchone()
+                await cursor.close()
+                if row is not None and str(row[0]).lower() != "wal":
+                    log.warning("store %s is not in WAL mode (%s)", self.path, row[0])
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc) or attempt == WRITE_ATTEMPTS * 4 - 1:
+                    raise StoreError(f"Cannot switch the store to WAL: {exc}") from exc
+                await asyncio.sleep(0.05 * (attempt + 1))
+        await db.execute("PRAGMA synchronous = FULL")  # the audit must survive a crash
+        await db.execute("PRAGMA foreign_keys = ON")
+
+    # -- schema ----------------------------------------------------------------
+
+    async def migrate(self) -> int:
+        async def apply(tx: Tx) -> int:
+            version = int(await tx.scalar("PRAGMA user_version"))
+            if version > SCHEMA_VERSION:
+                raise StoreError(newer_schema_message(str(self.path), version, SCHEMA_VERSION))
+            for number, statements in MIGRATIONS:
+                if number <= version:
+                    continue
+                for statement in statements:
+                    await tx.execute(statement)
+                await tx.execute(f"PRAGMA user_version = {number}")
+                log.info("store migrated to schema %d", number)
+            return version
+
+        return await self.write(apply)
+
+    async def check_schema(self) -> int:
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(newer_schema_message(str(self.path), version, SCHEMA_VERSION))
+        if version < SCHEMA_VERSION:
+            raise StoreError(older_schema_message(str(self.path), version, SCHEMA_VERSION))
+        return version
+
+    async def schema_version(self) -> int:
+        return int(await self.read(lambda tx: tx.scalar("PRAGMA user_version")))
+
+    async def journal_mode(self) -> str:
+        return str(await self.read(lambda tx: tx.scalar("PRAGMA journal_mode")) or "")
+
+    # -- transactions ------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("The local store is closed.")
+
+    async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``fn(tx)`` in one ``BEGIN IMMEDIATE`` transaction and commit.
+
+        The whole transaction is retried a few times if SQLite still reports
+        "database is locked" after its busy timeout. Domain errors raised by
+        ``fn`` roll back and propagate unchanged; SQLite errors become
+        ``StoreError``.
+        """
+        self._check_open()
+        tx = SqliteTx(self._db)
+        async with self._lock:
+            for attempt in range(WRITE_ATTEMPTS):
+                last = attempt == WRITE_ATTEMPTS - 1
+                try:
+                    await self._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    if _is_locked(exc) and not last:
+                        log.warning("store busy, retrying (%d): %s", attempt + 1, exc)
+                        await asyncio.sleep(0.05 * 2**attempt)
+                        continue
+                    raise StoreError(f"Cannot write to the local store: {exc}") from exc
+                try:
+                    result = await fn(tx)
+                    await self._db.execute("COMMIT")
+                    return result
+                except BaseException as exc:
+                    await self._rollback()
+                    if isinstance(exc, IntegrityViolation):
+                        raise StoreError(f"Cannot write to the local store: {exc}") from exc
+                    if isinstance(exc, sqlite3.Error):
+                        if _is_locked(exc) and not last:
+                            log.warning("store busy, retrying (%d): %s", attempt + 1, exc)
+                            await asyncio.sleep(0.05 * 2**attempt)
+                            continue
+                        raise StoreError(f"Cannot write to the local store: {exc}") from exc
+                    raise
+            raise StoreError("The local store stayed locked; nothing was written.")
+
+    async def _rollback(self) -> None:
+        try:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.error("rollback failed: %s", exc)
+
+    async def read(self, fn: Callable[[Tx], Awaitable[T]], *, consistent: bool = False) -> T:
+        self._check_open()
+        tx = SqliteTx(self._db)
+        async with self._lock:
+            try:
+                if not consistent:
+                    return await fn(tx)
+                # One read transaction, so several tables agree with each other.
+                await self._db.execute("BEGIN")
+                try:
+                    return await fn(tx)
+                finally:
+                    await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"Cannot read the local store: {exc}") from exc
+
+    async def owner_alive(self, tx: Tx, token: str | None) -> bool:
+        return self._owner.is_alive(token)

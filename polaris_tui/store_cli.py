@@ -1,0 +1,127 @@
+"""``polaris store migrate|init|copy`` and ``polaris cards import-links``.
+
+Administration of the store from a shell: no UI, output on stdout, errors
+as one ``polaris: …`` line (``cli.main``) with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from polaris_tui.services.clock import SystemClock
+from polaris_tui.services.settings import StoreSettings, load_settings
+from polaris_tui.store import SCHEMA_VERSION, Store, StoreTarget, parse_store_url
+from polaris_tui.store.facade import open_backend
+from polaris_tui.store.links import LinkRow, import_links, read_links
+from polaris_tui.store.origin import current_origin
+from polaris_tui.store.postgres_backend import PostgresBackend
+from polaris_tui.store.transfer import copy_store
+
+URL_HELP = "the store (a path, sqlite:///path or postgresql://…; default: store.url of the config)"
+
+
+def say(line: str) -> None:
+    """One line of a command's result on stdout (these commands have no UI)."""
+    sys.stdout.write(line + "\n")
+
+
+def add_store_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``store`` and ``cards`` to the ``polaris`` parser's subcommands."""
+    store = commands.add_parser("store", help="create, migrate or copy the store")
+    actions = store.add_subparsers(dest="store_command", metavar="{migrate,init,copy}")
+    actions.required = True
+    for name, text in (
+        ("migrate", "apply the schema migrations this Polaris knows"),
+        ("init", "create the schema of a new store (and, later, its database roles)"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--url", help=URL_HELP)
+    copy = actions.add_parser("copy", help="copy one store's history into another (idempotent)")
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="source store")
+    copy.add_argument("--to", dest="destination", required=True, metavar="URL", help="target")
+
+    cards = commands.add_parser("cards", help="card data in the store")
+    card_actions = cards.add_subparsers(dest="cards_command", metavar="{import-links}")
+    card_actions.required = True
+    links = card_actions.add_parser(
+        "import-links", help="load card <-> Lago customer links from a CSV file (idempotent)"
+    )
+    links.add_argument("file", type=Path, help="CSV: idTag, customer external id, name, type")
+    links.add_argument("--url", help=URL_HELP)
+
+
+def _store_settings(args: argparse.Namespace) -> StoreSettings:
+    return load_settings(config_file=getattr(args, "config", None)).store
+
+
+def _target(args: argparse.Namespace, url: str | None) -> tuple[StoreTarget, bool]:
+    settings = _store_settings(args)
+    target = parse_store_url(url) if url else settings.target()
+    return target, settings.shared_group
+
+
+def run_store_command(args: argparse.Namespace) -> int:
+    if args.store_command == "copy":
+        return asyncio.run(_copy(parse_store_url(args.source), parse_store_url(args.destination)))
+    target, shared = _target(args, args.url)
+    return asyncio.run(_migrate(target, shared, init=args.store_command == "init"))
+
+
+def run_cards_command(args: argparse.Namespace) -> int:
+    rows = read_links(args.file)  # the whole file is checked before the store is opened
+    target, shared = _target(args, args.url)
+    return asyncio.run(_import_links(target, shared, rows))
+
+
+async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
+    backend = await open_backend(target, origin=current_origin(), shared_group=shared)
+    try:
+        before = await backend.migrate()
+        roles = await backend.init_roles() if init and isinstance(backend, PostgresBackend) else []
+    finally:
+        await backend.close()
+    where = target.describe()
+    if before == SCHEMA_VERSION:
+        say(f"{where}: schema {SCHEMA_VERSION}, nothing to do")
+    else:
+        say(f"{where}: schema {before} -> {SCHEMA_VERSION}")
+    for role in roles:
+        say(f"{where}: role {role}")
+    return 0
+
+
+async def _open_for_admin(target: StoreTarget, shared: bool = False) -> Store:
+    # A SQLite store is brought to the current schema (that also gives older
+    # rows their uid); a PostgreSQL one must have been migrated already.
+    return await Store.open(
+        target, clock=SystemClock(), migrate=target.is_sqlite, shared_group=shared
+    )
+
+
+async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
+    source = await _open_for_admin(source_target)
+    try:
+        target = await _open_for_admin(destination)
+        try:
+            report = await copy_store(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    say(f"copied {source_target.describe()} -> {destination.describe()}")
+    for line in report.lines():
+        say(f"  {line}")
+    return 0
+
+
+async def _import_links(target: StoreTarget, shared: bool, rows: list[LinkRow]) -> int:
+    store = await _open_for_admin(target, shared)
+    try:
+        report = await import_links(store, rows)
+    finally:
+        await store.close()
+    say(f"{target.describe()}: card links {report.line()}")
+    return 0
