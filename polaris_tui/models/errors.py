@@ -19,6 +19,7 @@ class ErrorKind(StrEnum):
     STEVE = "steve"
     STEVE_UNREACHABLE = "steve_unreachable"
     STEVE_TIMEOUT = "steve_timeout"
+    STEVE_NOT_ANSWERING = "steve_not_answering"
     STEVE_AUTH = "steve_auth"
     STEVE_NOT_FOUND = "steve_not_found"
     STEVE_REJECTED = "steve_rejected"
@@ -77,6 +78,8 @@ class SteveTimeout(SteveUnreachable):
 class SteveNotAnswering(SteveTimeout):
     """A poll read got no answer within the poll's own short timeout: SteVe
     accepts connections (or keeps them pending) but says nothing."""
+
+    kind = ErrorKind.STEVE_NOT_ANSWERING
 
     title = "SteVe is not answering"
 

@@ -22,7 +22,7 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir, user_state_dir
@@ -48,7 +48,9 @@ from pydantic_settings import (
 from polaris_tui.models import Operator, Role
 from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.setting_forms import env_name, expected_form
-from polaris_tui.store.target import SQLITE, StoreTarget, parse_store_url
+
+if TYPE_CHECKING:
+    from polaris_tui.store.target import StoreTarget
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +169,10 @@ class StoreSettings(_Section):
     def _valid_url(cls, value: str | None) -> str | None:
         if not value:
             return None
+        # Imported here, not at the top: the store package loads its database
+        # drivers, and settings are read by code that must stay light.
+        from polaris_tui.store.target import parse_store_url
+
         try:
             parse_store_url(value)
         except ConfigError as exc:
@@ -175,6 +181,8 @@ class StoreSettings(_Section):
 
     def target(self) -> StoreTarget:
         """The parsed store location."""
+        from polaris_tui.store.target import SQLITE, StoreTarget, parse_store_url
+
         return parse_store_url(self.url) if self.url else StoreTarget(SQLITE, path=self.path)
 
     def password(self) -> str | None:

@@ -152,7 +152,7 @@ def _failed(entry: OperationLogEntry, ref: str) -> Outcome:
         return Outcome(
             head, "error", detail=f"{message}\n{STALE_TX_TEXT}".strip(), offer_refresh=True
         )
-    if kind == ErrorKind.STEVE_TIMEOUT:
+    if kind in (ErrorKind.STEVE_TIMEOUT, ErrorKind.STEVE_NOT_ANSWERING):
         # The request went out: SteVe may have sent it on, and the station may act.
         return Outcome(
             head, "error", detail=f"{NO_ANSWER_TEXT} {message}".strip(), offer_refresh=True
