@@ -81,7 +81,7 @@ async def test_a_fleet_event_is_applied_without_rereading(
         monkeypatch.setattr(
             fleet_table,
             "row_cells",
-            lambda row, now: drawn.append(row.charge_box_id) or original(row, now),
+            lambda row, now, **kw: drawn.append(row.charge_box_id) or original(row, now, **kw),
         )
         services.change_rows(
             [make_row("CP-00007", description="site 7", status="Faulted")], removed=["CP-00008"]
