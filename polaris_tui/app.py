@@ -12,20 +12,24 @@ Kept small on purpose (STYLE #1): screens live in ``screens/``, panels in
 * runs every mutating request in an app-level worker (``run_mutation``): a
   worker on a modal or a closing screen would be cancelled mid-request;
 * turns any failed worker into a visible notice (``report_worker``), with the
-  title and message of the ``PolarisError``, never parsed as markup.
+  title and message of the ``PolarisError``, never parsed as markup;
+* runs on a driver that survives a bad terminal and exits when the terminal
+  goes (``terminal.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App
@@ -46,6 +50,9 @@ from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
+
+if TYPE_CHECKING:
+    from polaris_tui.terminal import TerminalClosed
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,15 @@ class PolarisApp(App[None]):
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
 
+    # -- terminal ---------------------------------------------------------------
+    def get_driver_class(self) -> type[Any]:
+        """Textual's Linux driver made to survive a bad terminal (``terminal.py``)."""
+        if sys.platform == "win32" or os.environ.get("TEXTUAL_DRIVER"):
+            return super().get_driver_class()
+        from polaris_tui.terminal import PolarisDriver
+
+        return PolarisDriver
+
     # -- lifecycle ------------------------------------------------------------
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
@@ -158,6 +174,11 @@ class PolarisApp(App[None]):
 
     def _on_sighup(self) -> None:
         log.warning("SIGHUP: the terminal went away; closing services and exiting")
+        self.exit()
+
+    def on_terminal_closed(self, message: TerminalClosed) -> None:
+        """The driver saw the terminal go (EOF, EIO, parent gone): exit as on SIGHUP."""
+        log.warning("%s: closing services and exiting", message.reason)
         self.exit()
 
     def open_services(self) -> Worker[None]:
