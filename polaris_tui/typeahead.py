@@ -12,9 +12,9 @@ filter, and its screen's ``a`` binding opened the audit log.
 handled completely, then hands it back to the App: so a key always lands
 where the keys before it put the focus. "Handled completely" means every
 message queue of the App and its screens has drained — the way Textual's
-own test pilot waits between keys — with a deadline, so a stuck handler can
-delay keys but never swallow them. Once the App is exiting, keys are dropped
-(``q`` followed by more keys used to act on a closing console).
+own test pilot waits between keys — with a deadline: a busy handler delays
+keys by at most ``SETTLE_TIMEOUT``, then what is held goes at once. Once the
+App is exiting, keys are dropped (``qa`` used to act on a closing console).
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ class TypeAhead:
             self._task = asyncio.create_task(self._deliver(), name="type-ahead")
         return True
 
+    @property
+    def holding(self) -> int:
+        """How many keys wait for the ones before them to land."""
+        return len(self._held)
+
     def close(self) -> None:
         """The App is exiting: drop held keys and every key still to come."""
         self._closed = True
@@ -74,11 +79,19 @@ class TypeAhead:
 
     async def _deliver(self) -> None:
         while self._held and not self._closed:
-            event = self._held.popleft()
-            self._released.append(event)
-            self._app.post_message(event)
+            self._release(self._held.popleft())
             if not await self._settled():
-                log.debug("a key's effects did not settle in %.1f s", self._settle_timeout)
+                # Something is busy for longer than a key's effects take: hand
+                # over what is held at once rather than wait that long per key.
+                log.debug(
+                    "keys did not settle in %.1f s; delivering the rest", self._settle_timeout
+                )
+                while self._held:
+                    self._release(self._held.popleft())
+
+    def _release(self, event: events.Event) -> None:
+        self._released.append(event)
+        self._app.post_message(event)
 
     def _pumps(self) -> list[MessagePump]:
         """The App, every screen of its stack, and every widget of the top screen."""
