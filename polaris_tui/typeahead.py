@@ -11,7 +11,7 @@ filter, and its screen's ``a`` binding opened the audit log.
 ``TypeAhead`` holds each key and paste until the previous one has been
 handled completely, then hands it back to the App: so a key always lands
 where the keys before it put the focus. "Handled completely" means every
-message queue of the App and its screens has drained — the way Textual's
+message queue of the App and of the screen on top has drained — the way Textual's
 own test pilot waits between keys — with a deadline: a busy handler delays
 keys by at most ``SETTLE_TIMEOUT``, then what is held goes at once. Once the
 App is exiting, keys are dropped (``qa`` used to act on a closing console).
@@ -94,13 +94,16 @@ class TypeAhead:
         self._app.post_message(event)
 
     def _pumps(self) -> list[MessagePump]:
-        """The App, every screen of its stack, and every widget of the top screen."""
+        """The App and every widget of the screen on top.
+
+        Not the screens below: a message wakes a background screen, which
+        then lays itself out and makes the top one repaint the whole
+        terminal (50 KB per key over SSH).
+        """
         app = self._app
-        stack = list(app.screen_stack)
-        if not stack:
+        if not app.screen_stack:
             return [app]
-        *below, top = stack
-        return [app, *below, *top.walk_children(with_self=True)]
+        return [app, *app.screen.walk_children(with_self=True)]
 
     async def _settled(self) -> bool:
         """Wait until a round of callbacks to every pump starts and ends with all queues empty."""
