@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .ptyrun import run_polaris
+from .ptyrun import WAIT, run_polaris
 
 pytestmark = pytest.mark.slow
 
@@ -53,26 +53,28 @@ def test_bytes_that_are_not_utf8_become_u_fffd_and_the_console_lives(
 ) -> None:
     args, env, log_path = console_against(sim, tmp_path)
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:
-        assert polaris.wait_for("CP-ALPHA-01", timeout=60), polaris.output[-2000:]
+        assert polaris.wait_for("CP-ALPHA-01", timeout=WAIT), polaris.output[-2000:]
         polaris.settle()
 
         mark = polaris.mark()
         polaris.burst(b"/M\xe9ller")  # "Müller" from a Latin-1 terminal: é is one byte
-        assert polaris.wait_for(f"M{FFFD}ller", after=mark), polaris.output[-2000:]
+        assert polaris.wait_for(f"M{FFFD}ller", timeout=WAIT, after=mark), polaris.output[-2000:]
 
         mark = polaris.mark()
         polaris.burst(b"\xff")
-        assert polaris.wait_for(f"M{FFFD}ller{FFFD}", after=mark), polaris.output[-2000:]
+        assert polaris.wait_for(f"M{FFFD}ller{FFFD}", timeout=WAIT, after=mark), polaris.output[
+            -2000:
+        ]
 
         mark = polaris.mark()
         polaris.burst(b"\xed\xa0\x80")  # a lone surrogate, typed
         polaris.burst(PASTE_START + b"x\xed\xa0\x80y" + PASTE_END)  # and pasted
-        assert polaris.wait_for(f"x{FFFD * 3}y", after=mark), polaris.output[-2000:]
+        assert polaris.wait_for(f"x{FFFD * 3}y", timeout=WAIT, after=mark), polaris.output[-2000:]
         assert polaris.proc.poll() is None, "the console is still running"
 
         polaris.type("escape", "escape")  # leave the filter, clear it
         polaris.type("q")
-        assert polaris.wait(20) == 0
+        assert polaris.wait(WAIT) == 0
         output = polaris.output
     assert b"Traceback" not in output and b"UnicodeDecodeError" not in output
     log = log_path.read_text()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .ptyrun import PtyPolaris, run_polaris
+from .ptyrun import WAIT, PtyPolaris, run_polaris
 from .test_16_2_terminal_input import console_against
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ AUDIT_LOG_EMPTY = b"No audited edits yet."
 def quit_cleanly(polaris: PtyPolaris) -> bytes:
     """Leave and clear the filter, quit with ``q``: status 0; every byte drawn."""
     polaris.type("escape", "escape", "q")
-    assert polaris.wait(20) == 0, polaris.output[-2000:]
+    assert polaris.wait(WAIT) == 0, polaris.output[-2000:]
     output = polaris.output
     assert b"Traceback" not in output and b"NoMatches" not in output
     return output
@@ -41,7 +41,7 @@ def quit_cleanly(polaris: PtyPolaris) -> bytes:
 def console(sim: Any, tmp_path: Path):
     args, env, log_path = console_against(sim, tmp_path)
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:
-        assert polaris.wait_for("CP-ALPHA-01", timeout=60), polaris.output[-2000:]
+        assert polaris.wait_for("CP-ALPHA-01", timeout=WAIT), polaris.output[-2000:]
         polaris.settle()
         yield polaris
     assert "Traceback" not in log_path.read_text()
@@ -59,8 +59,8 @@ def test_slash_then_text_filters_and_opens_nothing(
 ) -> None:
     mark = console.mark()
     console.burst(burst)
-    assert console.wait_for(burst[1:], after=mark), console.output[-3000:]
-    assert console.wait_for(strip, after=mark), console.output[-3000:]
+    assert console.wait_screen(burst[1:]), console.screen_text()
+    assert console.wait_screen(strip), console.screen_text()
     console.settle()
     drawn = console.output[mark:]
     assert AUDIT_LOG_EMPTY not in drawn, "`a` must not open the audit log"
@@ -69,10 +69,9 @@ def test_slash_then_text_filters_and_opens_nothing(
 
 
 def test_slash_then_q_types_q_and_does_not_quit(console: PtyPolaris) -> None:
-    mark = console.mark()
     console.burst("/quay")
-    assert console.wait_for("quay", after=mark), console.output[-3000:]
-    assert console.wait_for("showing 0 of 0", after=mark), console.output[-3000:]
+    assert console.wait_screen("quay"), console.screen_text()
+    assert console.wait_screen("showing 0 of 0"), console.screen_text()
     console.settle()
     assert console.proc.poll() is None, "`q` in the filter is text, not quit"
     quit_cleanly(console)
@@ -80,7 +79,7 @@ def test_slash_then_q_types_q_and_does_not_quit(console: PtyPolaris) -> None:
 
 def test_keys_after_q_do_not_act_on_the_closing_console(console: PtyPolaris) -> None:
     console.burst("qa")
-    assert console.wait(20) == 0, console.output[-2000:]
+    assert console.wait(WAIT) == 0, console.output[-2000:]
     output = console.output
     assert b"Traceback" not in output and b"Error" not in output
 

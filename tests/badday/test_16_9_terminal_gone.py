@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from .ptyrun import REPO, PtyPolaris, run_on_pty
+from .ptyrun import REPO, WAIT, PtyPolaris, run_on_pty
 from .test_5_crash_safety import store_is_closed_cleanly
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,7 @@ def test_no_process_outlives_its_terminal(tmp_path: Path, case: str) -> None:
     home = tmp_path / "home"
     argv = make_run_argv() if make else [sys.executable, "-m", "polaris_tui"]
     with run_on_pty(argv, home=home, controlling_tty=controlling_tty) as running:
-        assert running.wait_for("CP-ALPHA-01", timeout=60), running.output[-2000:]
+        assert running.wait_for("CP-ALPHA-01", timeout=WAIT), running.output[-2000:]
         pid = polaris_pid(running)
         assert any("chargesim" in line for line in running.left_behind()), "the demo runs"
         if how == "close":
