@@ -13,6 +13,8 @@ import asyncio
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.message_pump import MessagePump
+from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from polaris_tui.typeahead import TypeAhead
@@ -116,3 +118,27 @@ async def test_keys_after_close_are_dropped() -> None:
         post_burst(app, "aaa")
         await pilot.pause(0.2)
         assert app.audits == 0
+
+
+async def test_settling_wakes_no_screen_below_the_top(monkeypatch) -> None:
+    """Waiting for a key to land only looks at the queues: a first version
+    posted to every screen, and each screen below the top one then laid
+    itself out and the whole terminal was redrawn (about 50 KB per key)."""
+    app = Burst()
+    async with app.run_test() as pilot:
+        await app.push_screen(Screen())
+        await pilot.pause(0.2)
+        below = list(app.screen_stack[:-1])
+        posted: list[object] = []
+        post = MessagePump.post_message
+
+        def spy(self: MessagePump, message: object) -> bool:
+            if any(self is screen for screen in below):
+                posted.append(message)
+            return post(self, message)
+
+        monkeypatch.setattr(MessagePump, "post_message", spy)
+        post_burst(app, "xyzxyz")
+        await wait_until(lambda: not app.type_ahead.holding)
+        await pilot.pause(0.2)
+        assert posted == []
