@@ -12,20 +12,25 @@ Kept small on purpose (STYLE #1): screens live in ``screens/``, panels in
 * runs every mutating request in an app-level worker (``run_mutation``): a
   worker on a modal or a closing screen would be cancelled mid-request;
 * turns any failed worker into a visible notice (``report_worker``), with the
-  title and message of the ``PolarisError``, never parsed as markup.
+  title and message of the ``PolarisError``, never parsed as markup;
+* runs on a driver that survives a bad terminal and exits when the terminal
+  goes (``terminal.py``), and hands keys that arrive together to the screen
+  one at a time, each where the keys before it put the focus (``typeahead.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar, assert_never
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, assert_never
 
 from textual import events
 from textual.app import App
@@ -53,12 +58,14 @@ from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.contract import ScanApi, ServicesApi
 from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
+from polaris_tui.typeahead import TypeAhead
 from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
 if TYPE_CHECKING:
     from polaris_tui.services.export import ExportFormat
     from polaris_tui.services.hook_server import HookServerHandle
+    from polaris_tui.terminal import TerminalClosed
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +121,11 @@ class PolarisApp(App[None]):
         hook: HookOptions | None = None,
         services_factory: ServicesFactory | None = None,
         fleet_max_rows: int = 500,
+        type_ahead: bool | None = None,
     ) -> None:
         super().__init__()
+        self._type_ahead_wanted = type_ahead
+        self._type_ahead = TypeAhead(self)
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         """Every "x ago" on screen is computed from this clock (injected in tests)."""
@@ -152,6 +162,26 @@ class PolarisApp(App[None]):
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
 
+    # -- terminal ---------------------------------------------------------------
+    def get_driver_class(self) -> type[Any]:
+        """Textual's Linux driver made to survive a bad terminal (``terminal.py``)."""
+        if sys.platform == "win32" or os.environ.get("TEXTUAL_DRIVER"):
+            return super().get_driver_class()
+        from polaris_tui.terminal import PolarisDriver
+
+        return PolarisDriver
+
+    @property
+    def orders_type_ahead(self) -> bool:
+        """Whether keys are handled one at a time (``typeahead.py``).
+
+        On by default on a real terminal. ``run_test``'s pilot already waits
+        between keys, so tests turn it on only to prove it (``type_ahead=True``).
+        """
+        if self._type_ahead_wanted is not None:
+            return self._type_ahead_wanted
+        return not self.is_headless
+
     # -- lifecycle ------------------------------------------------------------
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
@@ -178,6 +208,15 @@ class PolarisApp(App[None]):
     def _on_sighup(self) -> None:
         log.warning("SIGHUP: the terminal went away; closing services and exiting")
         self.exit()
+
+    def on_terminal_closed(self, message: TerminalClosed) -> None:
+        """The driver saw the terminal go (EOF, EIO, parent gone): exit as on SIGHUP."""
+        log.warning("%s: closing services and exiting", message.reason)
+        self.exit()
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self._type_ahead.close()  # keys typed after the quit must not act on a closing console
+        super().exit(*args, **kwargs)
 
     def open_services(self) -> Worker[None]:
         """Open the services in an app-level worker (see ``_open``)."""
@@ -263,6 +302,8 @@ class PolarisApp(App[None]):
                 log.debug("could not remove the SIGHUP handler: %s", error)
 
     async def on_event(self, event: events.Event) -> None:
+        if self.orders_type_ahead and self._type_ahead.hold(event):
+            return  # handed back by TypeAhead once the keys before it have landed
         # A paste is operator text that an Input would draw raw: an ESC or C1
         # byte in it would reach the terminal. Drop control characters first.
         if isinstance(event, events.Paste) and not event.is_forwarded:
@@ -529,6 +570,7 @@ class PolarisApp(App[None]):
         log.info("theme %s saved to %s", theme, self.config_path)
 
     async def action_quit(self) -> None:
+        self._type_ahead.close()
         await self.close_services()
         self.exit()
 
@@ -542,6 +584,7 @@ def make_app(
     hook: HookOptions | None = None,
     services_factory: ServicesFactory | None = None,
     fleet_max_rows: int = 500,
+    type_ahead: bool | None = None,
 ) -> PolarisApp:
     """The one factory used by the CLI and the tests.
 
@@ -553,6 +596,7 @@ def make_app(
         hook: serve the pre-authorize hook in the console's loop (demo mode).
         services_factory: replaces ``PolarisServices.open`` (tests with fakes).
         fleet_max_rows: most rows the fleet table holds (the filter reaches the rest).
+        type_ahead: handle keys one at a time (default: on a real terminal only).
     """
     return PolarisApp(
         settings,
@@ -562,6 +606,7 @@ def make_app(
         hook=hook,
         services_factory=services_factory,
         fleet_max_rows=fleet_max_rows,
+        type_ahead=type_ahead,
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -64,13 +65,20 @@ class PtyPolaris:
         self._fed = 0
         """How much of ``_out`` the emulator has seen (it is fed lazily, by the waiter)."""
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
         # Drain continuously so the child can never block on a full pty buffer.
-        while True:
+        # select() with a timeout, so that close_terminal() can stop this
+        # thread first: a read blocked on the master would keep the terminal
+        # open after close().
+        while not self._closing.is_set():
             try:
+                ready, _, _ = select.select([self.master], [], [], 0.05)
+                if not ready:
+                    continue
                 chunk = os.read(self.master, 65536)
             except OSError:  # EIO once the child side is closed
                 return
@@ -140,6 +148,12 @@ class PtyPolaris:
             os.write(self.master, KEYS.get(key, key.encode()))
             time.sleep(pause if key != "escape" else max(pause, 0.3))
 
+    def burst(self, data: str | bytes) -> None:
+        """Send ``data`` in ONE write: keys that arrive together (laggy SSH, a fast typist)."""
+        raw = data.encode() if isinstance(data, str) else data
+        written = os.write(self.master, raw)
+        assert written == len(raw), "a short write would split the burst"
+
     def hangup(self) -> None:
         """What the SSH server does when the session closes."""
         self.proc.send_signal(signal.SIGHUP)
@@ -151,16 +165,53 @@ class PtyPolaris:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self) -> None:
-        """Kill the child if it still runs, and close the terminal."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+    def close_terminal(self) -> None:
+        """What a terminal emulator does when its window closes: close the master side."""
+        self._closing.set()
+        self._reader.join(5)
         try:
             os.close(self.master)
         except OSError:
             pass  # already closed
-        self._reader.join(5)
+
+    def left_behind(self) -> list[str]:
+        """The live processes of the child's session (it leads one: ``start_new_session``)."""
+        return session_processes(self.proc.pid)
+
+    def stop(self) -> None:
+        """Kill the child if it still runs, and whatever it left in its group; close the terminal."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self.left_behind():
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # our own group, made by setsid
+            except ProcessLookupError:
+                pass  # gone meanwhile
+        self.close_terminal()
+
+
+def session_processes(sid: int) -> list[str]:
+    """``"pid command"`` for every live (non-zombie) process in session ``sid``.
+
+    Orphans keep their session when they are reparented, so this finds what a
+    closed terminal left behind wherever it now hangs in the process tree.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended while we looked
+        # Fields after the ")" that closes the command name: state ppid pgrp session ...
+        state, _ppid, _pgrp, session = stat.rsplit(")", 1)[1].split()[:4]
+        if int(session) == sid and state != "Z":
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
+            found.append(f"{entry.name} {command}")
+    return found
 
 
 def polaris_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -191,18 +242,46 @@ def run_polaris(
     rows: int = 40,
 ) -> Iterator[PtyPolaris]:
     """Start ``python -m polaris_tui ARGS`` on a ``cols`` x ``rows`` pseudo-terminal."""
+    argv = [sys.executable, "-m", "polaris_tui", *args]
+    with run_on_pty(argv, home=home, env=env, cols=cols, rows=rows) as running:
+        yield running
+
+
+def _take_controlling_tty() -> None:
+    """In the child, after ``setsid``: make stdin (the pty) its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@contextmanager
+def run_on_pty(
+    argv: Sequence[str],
+    *,
+    home: Path,
+    env: Mapping[str, str] | None = None,
+    cols: int = 120,
+    rows: int = 40,
+    cwd: Path | None = None,
+    controlling_tty: bool = False,
+) -> Iterator[PtyPolaris]:
+    """Start ``argv`` in a new session on a ``cols`` x ``rows`` pseudo-terminal.
+
+    With ``controlling_tty`` the pty becomes the session's controlling
+    terminal, as in a terminal window: closing it then sends SIGHUP to the
+    session leader (``argv[0]``) only, as the kernel does.
+    """
     home.mkdir(parents=True, exist_ok=True)
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "polaris_tui", *args],
+            list(argv),
             stdin=slave,
             stdout=slave,
             stderr=slave,
             env=polaris_env(home, env),
-            cwd=str(home),
+            cwd=str(cwd or home),
             start_new_session=True,
+            preexec_fn=_take_controlling_tty if controlling_tty else None,
         )
     except BaseException:
         os.close(master)
