@@ -31,6 +31,7 @@ from textual.widgets import Button, Footer, Static
 from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import (
     ChargerDetail,
+    ChargerRow,
     FleetChanged,
     OpenSession,
     OperationChanged,
@@ -72,6 +73,22 @@ log = logging.getLogger(__name__)
 RECENT_LIMIT = 20
 
 
+def same_shown(new: ChargerRow, old: ChargerRow) -> bool:
+    """Whether ``new`` changes nothing the detail shows of ``old``, apart from
+    when the meter was last read (the detail reads it itself) and when the
+    row was fetched (both move every poll without anything else changing)."""
+
+    def shown(row: ChargerRow) -> ChargerRow:
+        session = row.open_session
+        if session is not None:
+            session = session.model_copy(update={"meter_checked_at": None})
+        return row.model_copy(
+            update={"fetched_at": None, "meter_checked_at": None, "open_session": session}
+        )
+
+    return shown(new) == shown(old)
+
+
 class ChargerDetailScreen(PolarisScreen):
     """Everything about one charger, and the remote operations on it."""
 
@@ -96,6 +113,8 @@ class ChargerDetailScreen(PolarisScreen):
         self._tracked_op: int | None = None
         self._timer: Timer | None = None
         self._entries: dict[int, OperationLogEntry] = {}
+        self._basis: ChargerRow | None = None
+        """The fleet row of the load shown or in flight (see ``_on_fleet``)."""
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -177,6 +196,7 @@ class ChargerDetailScreen(PolarisScreen):
     def show_detail(self, detail: ChargerDetail) -> None:
         """Redraw every panel from ``detail``."""
         self.detail = detail
+        self._basis = detail.row
         now = self.now()
         with self.app.batch_update():
             self._show_ops_notice(detail)
@@ -257,13 +277,21 @@ class ChargerDetailScreen(PolarisScreen):
 
     # -- live updates ---------------------------------------------------------
     def _on_fleet(self, event: FleetChanged) -> None:
-        # The poller publishes a row only when its data changed; the detail's
-        # own meter reads publish nothing (the poller keeps them for its next
-        # build), so reloading here cannot feed itself.
-        if self.charge_box_id in event.removed or any(
-            row.charge_box_id == self.charge_box_id for row in event.changed
-        ):
+        # Reload only when the row differs from the one this screen last
+        # loaded (or is loading) in what it shows. The detail's own meter read
+        # reaches the fleet row at the poller's next build, and the sampler's
+        # reads only move "meter read ... ago" (the detail re-reads on its
+        # timer): reloading on those fed itself, one load per build.
+        if self.charge_box_id in event.removed:
+            self._basis = None
             self._reload()
+            return
+        for row in event.changed:
+            if row.charge_box_id == self.charge_box_id:
+                if self._basis is None or not same_shown(row, self._basis):
+                    self._basis = row
+                    self._reload()
+                return
 
     def _on_operation(self, event: OperationChanged) -> None:
         entry = event.entry

@@ -83,6 +83,11 @@ RETRY_DELAYS = (0.5, 1.5)
 RETRY_STATUSES = frozenset({502, 503, 504})
 """Answers of a proxy or a restarting SteVe: worth another try for a read."""
 CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection for a read (reads are retried)."""
+OPERATION_CONNECT_TIMEOUT = 15.0
+"""Seconds to open a connection for an operation POST, which is sent once and
+may then wait 45 s for its answer: a laggy link (or a loaded host) that needs
+a few SYN retries must not fail the operator's one press."""
 THREAD_PARSE_BYTES = 256 * 1024
 """Answers larger than this are parsed in a worker thread: at 10,000 chargers
 parsing takes long enough to stall the UI's event loop."""
@@ -609,7 +614,10 @@ class SteveClient:
         """
         if not _OPERATION_NAME.match(name):
             raise OperationNotAllowed(f"{name!r} is not an operation name")
-        timeout = httpx.Timeout(self.settings.operation_timeout, connect=CONNECT_TIMEOUT)
+        timeout = httpx.Timeout(
+            self.settings.operation_timeout,
+            connect=min(OPERATION_CONNECT_TIMEOUT, self.settings.operation_timeout),
+        )
         answer = await self._write("POST", f"/operations/{name}", name, body, timeout=timeout)
         return self._parse(answer, OperationEnvelope, name)
 

@@ -58,8 +58,36 @@ def sync_rows(table: DataTable[Text], rows: Sequence[Row]) -> None:
         shown = [row.key.value for row in table.ordered_rows]
         if shown != [key for key, _ in rows]:
             _reorder(table, order)
+        _fit_auto_columns(table, rows)
         if cursor_key is not None and cursor_key in wanted:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+
+def _fit_auto_columns(table: DataTable[Text], rows: Sequence[Row]) -> None:
+    """Widen every auto-width column to fit its header and ``rows``, now.
+
+    ``DataTable`` measures new rows and cells later, in its idle handler, and
+    caches each drawn cell without its width: on a busy machine a frame drawn
+    before that handler showed a new cell cut to the old width ("rever" for
+    "revert" in the audit-log snapshots). Widths set here, in the same step
+    as the rows, are right for the first frame and do not depend on timing.
+    Grow only, as the table itself does: filtering rows away does not make
+    the columns jump under the operator's eyes.
+    """
+    changed = False
+    for index, column in enumerate(table.ordered_columns):
+        if not column.auto_width:
+            continue
+        needed = [column.label.cell_len, *(cells[index].cell_len for _key, cells in rows)]
+        width = max(column.content_width, *needed)
+        if width != column.content_width:
+            column.content_width = width
+            changed = True
+    if changed:
+        table._update_count += 1  # noqa: SLF001 - drop cells drawn at the old width
+        table._require_update_dimensions = True  # noqa: SLF001 - new virtual size
+        table.check_idle()
+        table.refresh()
 
 
 def _reorder(table: DataTable[Text], order: dict[str, int]) -> None:

@@ -261,13 +261,26 @@ class OperationForm(Widget):
                 widget.value = new
                 self._prefilled[alias] = new
 
-    def select_operation(self, operation: str, values: Mapping[str, Any] | None = None) -> None:
-        """Switch the picker to ``operation`` and fill ``values`` (e.g. a follow-up Unlock)."""
+    async def select_operation(
+        self, operation: str, values: Mapping[str, Any] | None = None
+    ) -> None:
+        """Switch to ``operation`` and fill ``values`` (e.g. a follow-up Unlock).
+
+        Returns once the new fields are mounted, so the caller can fill them:
+        the picker's change message alone would build them later, and on a
+        busy machine a field set before its Select had composed raised
+        NoMatches '#label'.
+        """
         if operation not in self.models:
             return
-        self.query_one("#op-picker", Select).value = operation
         if values:
             self.context = {**self.context, **values}
+        if operation != self.operation:
+            self.operation = operation
+            await self._build_fields()
+            self.show_field_errors({})
+        # The change message then finds the operation current: no second build.
+        self.query_one("#op-picker", Select).value = operation
 
     @on(Checkbox.Changed, "#op-dry-run")
     def _dry_run_changed(self, event: Checkbox.Changed) -> None:

@@ -106,8 +106,7 @@ async def test_one_press_one_request_and_button_disabled_in_flight(fake_app) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_detail(app, pilot, "CP-IDLE")
         form = screen.query_one(OperationForm)
-        form.select_operation("TriggerMessage")
-        await pilot.pause()
+        await form.select_operation("TriggerMessage")  # its fields are ready on return
         form.query_one("#field-triggerMessage").value = "StatusNotification"
         button = submit_button(screen)
         button.press()

@@ -213,7 +213,7 @@ async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> N
         await settle(pilot)
         screen = app.screen
         form = screen.query_one(OperationForm)
-        form.select_operation("TriggerMessage")
+        await form.select_operation("TriggerMessage")
         await settle(pilot)
         form.query_one("#field-triggerMessage").value = "StatusNotification"
         form.dry_run = False

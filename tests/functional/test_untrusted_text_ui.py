@@ -86,11 +86,11 @@ async def test_hostile_charger_shown_literally_and_inert(
 
         # A form prefilled with the hostile idTag shows it cleaned and sends it raw.
         form = screen.query_one(OperationForm)
-        form.select_operation("RemoteStartTransaction")
+        await form.select_operation("RemoteStartTransaction")
         await settle(pilot)
         assert form.values()["idTag"] == EVIL_TAG
         assert_literal(screen_text(app))
-        form.select_operation("RemoteStopTransaction")
+        await form.select_operation("RemoteStopTransaction")
         await settle(pilot)
 
         # A dry run with the hostile charger: the log rows show it literally too.
