@@ -313,9 +313,9 @@ class OperationLogEntry(PlainModel):
     completed_at: datetime | None = None
     request_id: Key | None = None
     """The press that created this row (one request per press; unique)."""
-    console_host: str | None = None
+    console_host: CleanText | None = None
     """The host the sending console ran on."""
-    client_address: str | None = None
+    client_address: CleanText | None = None
     """The operator's own machine when that console ran over SSH (its address)."""
 
 
