@@ -251,7 +251,7 @@ class Harness(App[None]):
             yield FleetTable(id="fleet")
             yield LiveStatusPanel(id="live")
             yield SessionPanel(id="session")
-            yield ScanPanel(can_act=True, id="scan")
+            yield ScanPanel("CP-HARNESS", can_act=True, id="scan")
             yield OperationsTable(wide=True, id="ops")
             yield Static("", id="outcome", markup=False)
             yield CardTable(id="cards")
