@@ -40,6 +40,7 @@ from polaris_tui.models import (
     Pairing,
     ScanRecorded,
     StopFollowup,
+    StoreChanged,
 )
 from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
@@ -138,6 +139,7 @@ class ChargerDetailScreen(PolarisScreen):
         console.operation_signal.subscribe(self, self._on_operation)
         console.scan_signal.subscribe(self, self._on_scan)
         console.source_signal.subscribe(self, lambda _event: self._reload())
+        console.store_signal.subscribe(self, self._on_store_changed)
         self._show_followup(None)
         self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
         self._reload()
@@ -306,6 +308,11 @@ class ChargerDetailScreen(PolarisScreen):
             self.console.action_refresh_now()
             self._reload()
         self._show_followup(self._followup_entry())
+
+    def _on_store_changed(self, event: StoreChanged) -> None:
+        """Another console sent an operation or armed a pairing: show it."""
+        if {"operations", "pairings"} & set(event.topics):
+            self._reload()
 
     def _on_scan(self, event: ScanRecorded) -> None:
         if event.event.charge_box_id == self.charge_box_id:

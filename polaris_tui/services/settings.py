@@ -90,7 +90,11 @@ def _check_url(value: str | None) -> str | None:
 
 
 def _os_user() -> str:
-    """The login name of whoever runs Polaris (the default operator)."""
+    """The login name of whoever runs Polaris (the default operator); behind
+    ``sudo``, the user who invoked it, not root."""
+    invoker = os.environ.get("SUDO_USER", "").strip()
+    if invoker and invoker != "root":
+        return invoker
     try:
         return getpass.getuser()
     except (KeyError, OSError) as exc:  # no passwd entry (containers) and no USER variable
@@ -240,7 +244,9 @@ class OperatorSettings(_Section):
     viewers: NameList = Field(default_factory=list)
     """Names with the ``viewer`` role: may look and triage."""
     default_role: Role = Role.VIEWER
-    """Role of a name in neither list."""
+    """Role of a name in neither list (while the store has no operators)."""
+    readonly: bool = False
+    """Run this session as a viewer whatever the stored role (``--readonly``)."""
 
     def resolve(self) -> Operator:
         """The operator with its role: admins list, then viewers list, then the default."""

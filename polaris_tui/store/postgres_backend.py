@@ -41,6 +41,7 @@ from polaris_tui.store.backend import (
     newer_schema_message,
     older_schema_message,
 )
+from polaris_tui.store.changes import CHANNEL, ChangeCallback, Touched, decode, encode
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.postgres import MIGRATIONS, VERSION_TABLE
 from polaris_tui.store.origin import Origin, current_origin
@@ -88,8 +89,10 @@ class PgTx:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self.touched = Touched()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.touched.statement(sql)
         try:
             await self._conn.execute(dollar_params(sql), *params)
         except asyncpg.PostgresError as exc:
@@ -101,6 +104,7 @@ class PgTx:
         rows = list(rows)
         if not rows:
             return
+        self.touched.statement(sql)
         try:
             await self._conn.executemany(dollar_params(sql), rows)
         except asyncpg.PostgresError as exc:
@@ -109,6 +113,7 @@ class PgTx:
             raise
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.touched.statement(sql)  # INSERT … RETURNING
         try:
             return list(await self._conn.fetch(dollar_params(sql), *params))
         except asyncpg.PostgresError as exc:
@@ -129,6 +134,7 @@ class PgTx:
     ) -> None:
         if not rows:
             return
+        self.touched.table(table)
         try:  # COPY: about 3x faster than INSERTs for a 10,000-charger snapshot
             await self._conn.copy_records_to_table(table, columns=list(columns), records=rows)
         except asyncpg.PostgresError as exc:
@@ -155,6 +161,7 @@ class PostgresBackend:
         self.session_id: int | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._listen_conn: asyncpg.Connection | None = None
         self._closed = False
         # One write at a time from this console (as on SQLite): its own
         # coroutines never conflict with each other, only with other consoles.
@@ -275,6 +282,13 @@ class PostgresBackend:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        listener, self._listen_conn = self._listen_conn, None
+        if listener is not None:
+            try:
+                await listener.close(timeout=5)
+            except DRIVER_ERRORS as exc:
+                log.warning("closing the change listener: %s", exc)
+                listener.terminate()
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
             try:
@@ -288,6 +302,37 @@ class PostgresBackend:
         except DRIVER_ERRORS as exc:
             log.warning("closing the store: %s", exc)
             self._pool.terminate()
+
+    # -- live changes ------------------------------------------------------------
+
+    async def watch_changes(self, callback: ChangeCallback) -> None:
+        """LISTEN for other consoles' writes on a connection of its own;
+        ``callback(topics)`` runs for each (never for this console's own).
+
+        Raises:
+            StoreError: the listening connection cannot be opened.
+        """
+        self._check_open()
+        try:
+            conn = await asyncpg.connect(
+                self.target.dsn,
+                timeout=CONNECT_TIMEOUT,
+                server_settings=self._server_settings(self.origin),
+            )
+        except DRIVER_ERRORS as exc:
+            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
+
+        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            token, topics = decode(payload)
+            if token != self.owner_token and topics:
+                callback(topics)
+
+        try:
+            await conn.add_listener(CHANNEL, heard)
+        except DRIVER_ERRORS as exc:
+            await conn.close()
+            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
+        self._listen_conn = conn
 
     # -- schema ----------------------------------------------------------------
 
@@ -367,7 +412,15 @@ class PostgresBackend:
                 try:
                     async with self._pool.acquire() as conn:
                         async with conn.transaction(isolation="serializable"):
-                            return await fn(PgTx(conn))
+                            tx = PgTx(conn)
+                            result = await fn(tx)
+                            if tx.touched.topics:  # inside the transaction: sent on COMMIT only
+                                await conn.execute(
+                                    "SELECT pg_notify($1, $2)",
+                                    CHANNEL,
+                                    encode(self.owner_token, tx.touched.topics),
+                                )
+                            return result
                 except RETRYABLE as exc:
                     if loop.time() > deadline:
                         raise StoreError(f"Cannot write to the team store: {exc}") from exc
