@@ -120,8 +120,7 @@ class PolarisServices:
             self.store = await open_store(settings.store, clock)
             self._closers["store"] = self.store.close
             self.operator = await resolve_operator(self.store, settings)
-            self.interrupted_at_start = await self.store.mark_interrupted()
-            self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
+            await self._mark_interrupted()
             secrets = settings.secrets()
             self.steve = SteveClient(
                 settings.steve, transport=steve_transport, clock=clock, secrets=secrets
@@ -171,6 +170,16 @@ class PolarisServices:
             settings.store.path,
         )
         return self
+
+    async def _mark_interrupted(self) -> None:
+        try:
+            self.interrupted_at_start = await self.store.mark_interrupted()
+            self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
+        except StoreError:
+            if self.operator.can_act:
+                raise
+            # A viewer's read-only database login cannot mark rows; an admin's console will.
+            log.warning("viewer session: rows left pending are left for an admin's console")
 
     async def start(self) -> None:
         """Start the poll loops (background tasks) and resume RemoteStop

@@ -64,6 +64,28 @@ HEARTBEAT_SECONDS = 15.0
 SESSION_STALE_SECONDS = 120.0
 POOL_SIZE = 4
 
+ADMIN_ROLE = "polaris_admin"
+VIEWER_ROLE = "polaris_viewer"
+
+
+def _grants(schema: str) -> list[str]:
+    """What each role may do on this database's tables, now and later ones."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    writes = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE"
+    return [
+        f"GRANT USAGE ON SCHEMA {quoted} TO {ADMIN_ROLE}, {VIEWER_ROLE}",
+        f"GRANT {writes} ON ALL TABLES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {VIEWER_ROLE}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {quoted} "
+        f"FROM {VIEWER_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT {writes} ON TABLES TO {ADMIN_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} "
+        f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {ADMIN_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT SELECT ON TABLES TO {VIEWER_ROLE}",
+    ]
+
+
 RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
 DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
 
@@ -235,6 +257,12 @@ class PostgresBackend:
                     os.getpid(),
                 )
                 await conn.execute("SELECT pg_advisory_lock($1, $2)", LOCK_NAMESPACE, session_id)
+        except asyncpg.exceptions.InsufficientPrivilegeError:
+            # A viewer's read-only login: it never leaves a pending row, so it
+            # needs no session for others to find it gone by.
+            await conn.close()
+            log.info("read-only database login: no console session registered")
+            return
         except DRIVER_ERRORS as exc:
             await conn.close()
             raise StoreError(f"Cannot register this console in the store: {exc}") from exc
@@ -362,14 +390,32 @@ class PostgresBackend:
             raise StoreError(f"Cannot migrate the store {where}: {exc}") from exc
 
     async def init_roles(self) -> list[str]:
-        """The database roles ``polaris store init`` creates; none yet.
+        """Create the two database roles and grant them this database's tables
+        (``polaris store init``; safe to run again, and after each migrate).
 
-        The hook for issue 10's "who is who": the identity and roles work adds
-        the admin (read-write) and viewer (read-only) roles and their grants
-        here, so that a viewer's connection string cannot write. ``init``
-        calls it after migrating; it must stay safe to run again.
+        * ``polaris_admin``: read and write every table (what a console needs);
+        * ``polaris_viewer``: SELECT only. A viewer's login is made a member
+          of it, so their connection string cannot write even past the UI.
+
+        Both are group roles (NOLOGIN): ``CREATE ROLE ana LOGIN IN ROLE
+        polaris_admin`` makes a login. Needs CREATEROLE (the database owner
+        or a superuser runs init). Returns the roles it set up.
         """
-        return []
+        self._check_open()
+        where = self.target.describe()
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATION_LOCK)
+                for role in (ADMIN_ROLE, VIEWER_ROLE):
+                    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+                    if not exists:
+                        await conn.execute(f"CREATE ROLE {role} NOLOGIN")
+                schema = await conn.fetchval("SELECT current_schema()")
+                for statement in _grants(schema):
+                    await conn.execute(statement)
+        except DRIVER_ERRORS as exc:
+            raise StoreError(f"Cannot create the database roles in {where}: {exc}") from exc
+        return [f"{ADMIN_ROLE} (read-write)", f"{VIEWER_ROLE} (read-only)"]
 
     async def schema_version(self) -> int:
         async def read(tx: Tx) -> int:
