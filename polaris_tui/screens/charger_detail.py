@@ -329,25 +329,45 @@ class ChargerDetailScreen(PolarisScreen):
             and session is not None
             and event.params.get("transactionId") == session.transaction.id
         ):
-            tx = session.transaction
-            name = session.card.display_name if session.card and session.card.display_name else ""
-            body = stop_question(self.charge_box_id, tx, name)
-            self.app.push_screen(
-                ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label="Stop session"),
-                callback=lambda ok: self._after_confirm(ok, event),
-            )
+            self._confirm_stop(event, session)
             return
         self._send(event.operation, event.params, event.dry_run)
 
-    def _after_confirm(self, ok: bool | None, event: OperationForm.Submitted) -> None:
+    @work(exclusive=True, group="confirm-stop", exit_on_error=False)
+    async def _confirm_stop(self, event: OperationForm.Submitted, session: OpenSession) -> None:
+        """Ask before a live stop, naming another operator's recent stop of it."""
+        tx = session.transaction
+        name = session.card.display_name if session.card and session.card.display_name else ""
+        other = None
+        if self.services is not None:
+            try:
+                other = await self.services.operations.concurrent(self.charge_box_id, event.params)
+            except PolarisError as error:  # the store is down: the service will refuse anyway
+                log.warning("cannot look for another operator's stop: %s", error)
+        body = stop_question(self.charge_box_id, tx, name, other.describe() if other else None)
+        label = "Send a second stop" if other else "Stop session"
+        self.app.push_screen(
+            ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label=label),
+            callback=lambda ok: self._after_confirm(ok, event, override=other is not None),
+        )
+
+    def _after_confirm(
+        self, ok: bool | None, event: OperationForm.Submitted, *, override: bool = False
+    ) -> None:
         if ok:
-            self._send(event.operation, event.params, event.dry_run)
+            self._send(event.operation, event.params, event.dry_run, override=override)
         else:
             self.query_one(OperationForm).busy = False
             self._show_outcome(Outcome("Not sent: you cancelled the stop.", "info"))
 
     def _send(
-        self, operation: str, params: dict[str, Any], dry_run: bool, *, label: str = "operation"
+        self,
+        operation: str,
+        params: dict[str, Any],
+        dry_run: bool,
+        *,
+        label: str = "operation",
+        override: bool = False,
     ) -> None:
         services = self.services
         if services is None:
@@ -361,7 +381,12 @@ class ChargerDetailScreen(PolarisScreen):
             self,
             label,
             lambda: services.operations.submit(
-                self.charge_box_id, operation, params, dry_run=dry_run, request_id=request_id
+                self.charge_box_id,
+                operation,
+                params,
+                dry_run=dry_run,
+                request_id=request_id,
+                override_concurrent=override,
             ),
         )
 

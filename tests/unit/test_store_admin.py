@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from polaris_tui.services.errors import ConfigError
 
 from polaris_tui import cli
 from polaris_tui.models import CardMeta, OperationStatus, StopFollowup
