@@ -382,6 +382,7 @@ class SqliteBackend:
         async with self._lock:
             for attempt in range(WRITE_ATTEMPTS):
                 tx = SqliteTx(self._db)
+                bumped: list[tuple[str, int]] = []
                 last = attempt == WRITE_ATTEMPTS - 1
                 try:
                     await self._db.execute("BEGIN IMMEDIATE")
@@ -394,11 +395,15 @@ class SqliteBackend:
                 try:
                     result = await fn(tx)
                     bumped = await self._bump_changes(tx) if self._announce else []
-                    await self._db.execute("COMMIT")
-                    for topic, version in bumped:  # ours: the watcher skips them
+                    # Ours, so the watcher skips them: noted before COMMIT, as the
+                    # watcher may see the commit before this coroutine resumes.
+                    for topic, version in bumped:
                         self._own_versions.setdefault(topic, set()).add(version)
+                    await self._db.execute("COMMIT")
                     return result
                 except BaseException as exc:
+                    for topic, version in bumped:  # never committed: not ours after all
+                        self._own_versions.get(topic, set()).discard(version)
                     await self._rollback()
                     if isinstance(exc, IntegrityViolation):
                         raise StoreError(f"Cannot write to the local store: {exc}") from exc
