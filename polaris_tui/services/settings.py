@@ -245,9 +245,9 @@ class OperatorSettings(_Section):
     """Who is at the keyboard, and who may do what."""
 
     name: str = Field(default_factory=os_login)
-    """The operator's name recorded in every log row (default: the OS user)."""
+    """The operator's name recorded in every log row: always the OS login, except in the demo."""
     admins: NameList = Field(default_factory=list)
-    """Names with the ``admin`` role: may submit operations and edit cards."""
+    """Names with the ``admin`` role: may submit operations and edit cards. They seed the store's operators table once, while it is empty; then ``polaris operators grant`` decides."""
     viewers: NameList = Field(default_factory=list)
     """Names with the ``viewer`` role: may look and triage."""
     default_role: Role = Role.VIEWER
