@@ -29,10 +29,18 @@ import pytest
 
 from polaris_tui import cli
 from polaris_tui.demo import seed_demo_store
-from polaris_tui.models import CardMeta, OperationStatus, Role, StopFollowup, StoreChanged
+from polaris_tui.models import (
+    CardMeta,
+    OperationStatus,
+    Operator,
+    Role,
+    StopFollowup,
+    StoreChanged,
+)
 from polaris_tui.models.errors import AnotherOperatorActing, PermissionDenied
 from polaris_tui.services.clock import FixedClock, SystemClock
 from polaris_tui.services.core import PolarisServices
+from polaris_tui.services.scan_login import ScanLoginService
 from polaris_tui.services.settings import Settings, StoreSettings, os_login
 from polaris_tui.store import Store
 from polaris_tui.store.postgres_backend import PostgresBackend
@@ -331,3 +339,31 @@ async def test_the_viewer_database_role_cannot_write(pg_url: str) -> None:
         assert entry.id
     finally:
         await store.close()
+
+
+# -- the hook ---------------------------------------------------------------------
+
+
+async def test_the_hook_sees_any_consoles_pairing_and_its_taps_reach_the_console(
+    store_url: str,
+) -> None:
+    """The hook and a console are two stores on one URL (two hosts on PostgreSQL):
+    a pairing armed on the console is claimed by the hook's next tap at once,
+    and the intercept is announced to the console without a key press."""
+    clock = SystemClock()
+    console_store = await Store.open(store_url, clock=clock)
+    hook_store = await Store.open(store_url, clock=clock)
+    heard: list[frozenset[str]] = []
+    try:
+        console = ScanLoginService(console_store, clock, Operator(name="ana", role=Role.ADMIN))
+        hook = ScanLoginService(hook_store, clock, Operator(name="hook"))
+        assert await hook.decide("TAG-NEW", "CP-ALPHA-01", 1, None) is None, "nothing armed yet"
+        await console_store.watch_changes(heard.append)
+        await console.arm("CP-ALPHA-01", minutes=2)
+        assert await hook.decide("TAG-NEW", "CP-ALPHA-01", 1, None) == "BLOCKED"
+        await wait_for(lambda: any("pairings" in t for t in heard), "the tap is announced")
+        (event,) = await console.intercepts(charge_box_id="CP-ALPHA-01")
+        assert event.id_tag == "TAG-NEW"
+    finally:
+        await hook_store.close()
+        await console_store.close()
