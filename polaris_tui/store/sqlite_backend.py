@@ -467,8 +467,13 @@ class SqliteBackend:
             db = await aiosqlite.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
+        try:  # where we start from, read now: a write right after this call is news
+            start = await self._versions(db)
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
         self._watch = asyncio.get_running_loop().create_task(
-            self._poll_changes(db, callback, interval)
+            self._poll_changes(db, callback, interval, start)
         )
 
     @staticmethod
@@ -480,10 +485,14 @@ class SqliteBackend:
         return int(row[0]) if row else 0, versions
 
     async def _poll_changes(
-        self, db: aiosqlite.Connection, callback: ChangeCallback, interval: float
+        self,
+        db: aiosqlite.Connection,
+        callback: ChangeCallback,
+        interval: float,
+        start: tuple[int, dict[str, int]],
     ) -> None:
         try:
-            data_version, versions = await self._versions(db)
+            data_version, versions = start
             while True:
                 await asyncio.sleep(interval)
                 try:
