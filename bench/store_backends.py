@@ -3,20 +3,25 @@
 * operation-row insert: ``insert_operation`` (the audit-first row committed
   before SteVe is called), one after the other; p50/p99;
 * snapshot write: ``save_snapshot`` of 10,000 chargers (2 connectors each,
-  1,000 open sessions, 10,000 tags) in one transaction, as the poller does.
+  1,000 open sessions, 10,000 tags) in one transaction, as the poller does;
+* change seen on a second console: one store writes an operation row, a
+  second store on the same URL is told (PostgreSQL LISTEN/NOTIFY; SQLite
+  ``data_version`` polled every 0.5 s); from the write call to the callback.
+  The issue's promise is 2 s.
 
 SQLite runs on a file in a temporary folder (WAL, synchronous=FULL);
 PostgreSQL is a throwaway server started here with ``pgserver``, with its
 default durability (fsync on), on a Unix socket. Both share this machine,
 so compare them with each other, not with another day's numbers.
 
-Usage: .venv/bin/python bench/store_backends.py [--inserts 300] [--snapshots 5]
+Usage: .venv/bin/python bench/store_backends.py [--inserts 300] [--snapshots 5] [--changes 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import shutil
 import statistics
 import sys
@@ -77,7 +82,40 @@ def fleet() -> Snapshot:
     return Snapshot(chargers=chargers, active_transactions=sessions, tags=tags, fetched_at=NOW)
 
 
-async def measure(name: str, url: str, inserts: int, snapshots: int, snap: Snapshot) -> None:
+async def measure_changes(name: str, url: str, changes: int) -> None:
+    writer = await Store.open(url, clock=SystemClock())
+    watcher = await Store.open(url, clock=SystemClock())
+    heard = asyncio.Event()
+    try:
+        await watcher.watch_changes(lambda _topics: heard.set())
+        samples = []
+        for i in range(changes):
+            heard.clear()
+            start = time.perf_counter()
+            await writer.insert_operation(
+                charge_box_id="CP-00001",
+                operation="UnlockConnector",
+                params={"connectorId": 1, "n": i},
+                requested_by="bench",
+                dry_run=True,
+                request_id=f"change-{i}",
+            )
+            await asyncio.wait_for(heard.wait(), 30)
+            samples.append((time.perf_counter() - start) * 1000)
+            # Start the next write at a random point of the poll cycle.
+            await asyncio.sleep(random.uniform(0, 0.5))
+        print(
+            f"{name:<11} change seen on a second console  n={changes:<3} "
+            f"p50={percentile(samples, 50):7.1f} ms  p99={percentile(samples, 99):7.1f} ms"
+        )
+    finally:
+        await watcher.close()
+        await writer.close()
+
+
+async def measure(
+    name: str, url: str, inserts: int, snapshots: int, snap: Snapshot, changes: int
+) -> None:
     store = await Store.open(url, clock=SystemClock())
     try:
         samples = []
@@ -110,12 +148,14 @@ async def measure(name: str, url: str, inserts: int, snapshots: int, snap: Snaps
         )
     finally:
         await store.close()
+    await measure_changes(name, url, changes)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--inserts", type=int, default=300)
     parser.add_argument("--snapshots", type=int, default=5)
+    parser.add_argument("--changes", type=int, default=40)
     args = parser.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
@@ -126,9 +166,20 @@ def main() -> int:
     try:
         snap = fleet()
         asyncio.run(
-            measure("sqlite", str(folder / "bench.sqlite"), args.inserts, args.snapshots, snap)
+            measure(
+                "sqlite",
+                str(folder / "bench.sqlite"),
+                args.inserts,
+                args.snapshots,
+                snap,
+                args.changes,
+            )
         )
-        asyncio.run(measure("postgresql", server.get_uri(), args.inserts, args.snapshots, snap))
+        asyncio.run(
+            measure(
+                "postgresql", server.get_uri(), args.inserts, args.snapshots, snap, args.changes
+            )
+        )
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)

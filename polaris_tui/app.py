@@ -8,7 +8,7 @@ Kept small on purpose (STYLE #1): screens live in ``screens/``, panels in
   closes everything on exit and on SIGHUP (an SSH session closing);
 * re-broadcasts service events as ``textual.signal.Signal``s that screens
   subscribe to (``fleet_signal``, ``source_signal``, ``operation_signal``,
-  ``card_signal``, ``scan_signal``; ``ready_signal`` once services are open);
+  ``card_signal``, ``scan_signal``, ``store_signal`` for other consoles' writes; ``ready_signal`` once services are open);
 * runs every mutating request in an app-level worker (``run_mutation``): a
   worker on a modal or a closing screen would be cancelled mid-request;
 * turns any failed worker into a visible notice (``report_worker``), with the
@@ -48,6 +48,7 @@ from polaris_tui.models import (
     ScanRecorded,
     ServiceEvent,
     SourceStateChanged,
+    StoreChanged,
 )
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
@@ -148,6 +149,7 @@ class PolarisApp(App[None]):
         self.operation_signal: Signal[OperationChanged] = Signal(self, "operation")
         self.card_signal: Signal[CardChanged] = Signal(self, "card")
         self.scan_signal: Signal[ScanRecorded] = Signal(self, "scan")
+        self.store_signal: Signal[StoreChanged] = Signal(self, "store")  # other consoles' writes
         self.ready_signal: Signal[ServicesApi | None] = Signal(self, "ready")
         """The services, once open and again after the first poll; None if opening failed."""
         self._unsubscribe: Callable[[], None] | None = None
@@ -331,6 +333,8 @@ class PolarisApp(App[None]):
             self.card_signal.publish(event)
         elif isinstance(event, ScanRecorded):
             self.scan_signal.publish(event)
+        elif isinstance(event, StoreChanged):
+            self.store_signal.publish(event)
         else:
             assert_never(event)  # a new event kind needs its own signal
 

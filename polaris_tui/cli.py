@@ -114,7 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--operator",
         metavar="NAME",
-        help="operator name recorded in every log row (default: the OS user)",
+        help="demo only: the operator's name (otherwise it is always your OS login)",
+    )
+    parser.add_argument(
+        "--readonly",
+        action="store_true",
+        help="run as a viewer for this session, whatever your role",
     )
     parser.add_argument(
         "--store",
@@ -134,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"polaris {package_version()}")
     commands = parser.add_subparsers(
-        dest="command", metavar="{sim,hook,fleet,stuck,ops,card,store,cards}"
+        dest="command", metavar="{sim,hook,fleet,stuck,ops,card,store,cards,operators}"
     )
     commands.add_parser(
         "sim", help="run the stand-in alone (options: polaris sim --help)", add_help=False
@@ -164,10 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "hook":
             return run_hook_command(args)
-        if args.command in ("store", "cards"):
-            from polaris_tui.store_cli import run_cards_command, run_store_command
+        if args.command in ("store", "cards", "operators"):
+            from polaris_tui.store_cli import (
+                run_cards_command,
+                run_operators_command,
+                run_store_command,
+            )
 
-            return (run_store_command if args.command == "store" else run_cards_command)(args)
+            run = {
+                "store": run_store_command,
+                "cards": run_cards_command,
+                "operators": run_operators_command,
+            }[args.command]
+            return run(args)
         return run_console(args)
     except PolarisError as error:
         print(f"polaris: {error}", file=sys.stderr)
@@ -211,7 +225,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "steve": {"url": args.steve_url, "status_source": args.status_source},
         "lago": {"url": args.lago_url},
-        "operator": {"name": args.operator},
+        "operator": {"name": args.operator, "readonly": True if args.readonly else None},
         # A plain path sets store.path (the SQLite file); a URL sets store.url.
         "store": {"url": args.store}
         if args.store and "://" in args.store
@@ -259,6 +273,7 @@ def run_console(args: argparse.Namespace) -> int:
     if settings.steve.url:
         from polaris_tui.services.store_open import preflight
 
+        check_identity(settings, flag=args.operator)
         preflight(settings.store)  # a store it cannot use: one line here, not a screen
         app = make_app(settings)
         app.startup_notices = warnings
@@ -314,6 +329,27 @@ def start_script_demo(log_path: Path) -> tuple[DemoStandIn, dict[str, str]]:
         log_path=log_path,
     )
     return demo, demo.start()
+
+
+def check_identity(settings: Any, *, flag: str | None) -> None:
+    """Outside the demo the operator is the OS login (``SUDO_USER`` behind
+    sudo): a name from a flag, the config or the environment is refused.
+
+    Raises:
+        ConfigError: ``--operator`` was given, or ``operator.name`` is not the login.
+    """
+    from polaris_tui.services.settings import os_login
+
+    login = os_login()
+    if flag is not None:
+        raise ConfigError(
+            f"--operator is only for the demo: the operator is your OS login ({login})."
+        )
+    if settings.operator.name != login:
+        raise ConfigError(
+            f"operator.name is {settings.operator.name!r} but you are logged in as {login!r}: "
+            "the operator is always the OS login (remove operator.name from the config)."
+        )
 
 
 def free_port() -> int:

@@ -24,6 +24,7 @@ from polaris_tui.models import (
     OperationChanged,
     ScanRecorded,
     SourceStateChanged,
+    StoreChanged,
 )
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.contract import ServicesApi
@@ -75,6 +76,11 @@ class Console(Protocol):
 
     @property
     def scan_signal(self) -> Signal[ScanRecorded]: ...
+
+    @property
+    def store_signal(self) -> Signal[StoreChanged]:
+        """Another console or the hook changed the shared store (``topics``)."""
+        ...
 
     @property
     def ready_signal(self) -> Signal[ServicesApi | None]:

@@ -11,8 +11,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from polaris_tui.models import Role
 from polaris_tui.services.clock import SystemClock
-from polaris_tui.services.settings import StoreSettings, load_settings
+from polaris_tui.services.settings import Settings, StoreSettings, load_settings, os_login
 from polaris_tui.store import SCHEMA_VERSION, Store, StoreTarget, parse_store_url
 from polaris_tui.store.facade import open_backend
 from polaris_tui.store.links import LinkRow, import_links, read_links
@@ -35,7 +36,7 @@ def add_store_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     actions.required = True
     for name, text in (
         ("migrate", "apply the schema migrations this Polaris knows"),
-        ("init", "create the schema of a new store (and, later, its database roles)"),
+        ("init", "create the schema of a new store and, on PostgreSQL, its database roles"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--url", help=URL_HELP)
@@ -51,6 +52,16 @@ def add_store_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     links.add_argument("file", type=Path, help="CSV: idTag, customer external id, name, type")
     links.add_argument("--url", help=URL_HELP)
+
+    operators = commands.add_parser("operators", help="who may act: roles kept in the store")
+    operator_actions = operators.add_subparsers(dest="operators_command", metavar="{list,grant}")
+    operator_actions.required = True
+    listing = operator_actions.add_parser("list", help="every operator and role, recent changes")
+    listing.add_argument("--url", help=URL_HELP)
+    grant = operator_actions.add_parser("grant", help="give NAME a role (admins only; audited)")
+    grant.add_argument("name", metavar="NAME", help="the operator's OS login")
+    grant.add_argument("role", choices=[role.value for role in Role])
+    grant.add_argument("--url", help=URL_HELP)
 
 
 def _store_settings(args: argparse.Namespace) -> StoreSettings:
@@ -74,6 +85,38 @@ def run_cards_command(args: argparse.Namespace) -> int:
     rows = read_links(args.file)  # the whole file is checked before the store is opened
     target, shared = _target(args, args.url)
     return asyncio.run(_import_links(target, shared, rows))
+
+
+def run_operators_command(args: argparse.Namespace) -> int:
+    """``polaris operators list|grant``: the actor is the OS login, never a flag."""
+    settings = load_settings(config_file=getattr(args, "config", None))
+    target = parse_store_url(args.url) if args.url else settings.store.target()
+    return asyncio.run(_operators(args, settings, target))
+
+
+async def _operators(args: argparse.Namespace, settings: Settings, target: StoreTarget) -> int:
+    store = await _open_for_admin(target, settings.store.shared_group)
+    try:
+        actor = os_login()
+        await store.seed_admins(settings.operator.admins)  # the first admins, once
+        if args.operators_command == "grant":
+            before = await store.grant_role(actor, args.name, Role(args.role))
+            was = f" (was {before.value})" if before else " (new)"
+            say(f"{target.describe()}: {args.name} is now {args.role}{was}, by {actor}")
+            return 0
+        roles = await store.operator_roles()
+        if not roles:
+            say(f"{target.describe()}: no operators yet (roles come from the config file)")
+        for name, role in roles.items():
+            say(f"{name}\t{role.value}")
+        for change in await store.operator_audit(limit=10):
+            say(
+                f"  {change['created_at']} {change['actor']}: {change['name']} "
+                f"{change['role_before'] or '-'} -> {change['role_after']}"
+            )
+    finally:
+        await store.close()
+    return 0
 
 
 async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:

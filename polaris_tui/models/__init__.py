@@ -649,7 +649,17 @@ class ScanRecorded(PlainModel):
     event: ScanEvent
 
 
-ServiceEvent = FleetChanged | SourceStateChanged | OperationChanged | CardChanged | ScanRecorded
+class StoreChanged(PlainModel):
+    """Another console (or the hook) changed the shared store: screens that
+    show ``topics`` (operations, cards, pairings, operators) reload."""
+
+    kind: Literal["store"] = "store"
+    topics: list[str] = Field(default_factory=list)
+
+
+ServiceEvent = (
+    FleetChanged | SourceStateChanged | OperationChanged | CardChanged | ScanRecorded | StoreChanged
+)
 
 
 # --------------------------------------------------------------------------

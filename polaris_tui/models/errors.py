@@ -179,6 +179,13 @@ class DuplicateSubmit(PolarisError):
     kind = ErrorKind.DUPLICATE_SUBMIT
 
 
+class AnotherOperatorActing(DuplicateSubmit):
+    """Another console sent the same stop moments ago (issue 10): refused
+    unless the operator confirms a second one explicitly."""
+
+    title = "Another operator is on it"
+
+
 class NotFound(PolarisError):
     title = "Not found"
     kind = ErrorKind.NOT_FOUND

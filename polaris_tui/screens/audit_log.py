@@ -133,6 +133,9 @@ class AuditLogScreen(FilteredScreen):
         table.focus()
         self.query_one("#audit-filter", Input).display = False
         self.console.card_signal.subscribe(self, lambda _event: self.load())
+        self.console.store_signal.subscribe(
+            self, lambda e: self.load() if "cards" in e.topics else None
+        )
         self.set_interval(AGE_TICK_SECONDS, self._draw_title)
         self.load()
 

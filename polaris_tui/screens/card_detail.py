@@ -123,6 +123,9 @@ class CardDetailScreen(PolarisScreen):
     def on_mount(self) -> None:
         self.console.card_signal.subscribe(self, self._on_card_changed)
         self.console.source_signal.subscribe(self, self._on_source_changed)
+        self.console.store_signal.subscribe(
+            self, lambda e: self.load() if "cards" in e.topics else None
+        )
         self.set_interval(AGE_TICK_SECONDS, self._redraw)
         self.query_one("#card-body").display = False
         for note in self.query(".card-note, .card-empty, #card-edit-result"):

@@ -115,6 +115,9 @@ class CardsScreen(FilteredScreen):
     def on_mount(self) -> None:
         self.console.card_signal.subscribe(self, lambda _event: self.load())
         self.console.source_signal.subscribe(self, lambda _event: self.load())
+        self.console.store_signal.subscribe(
+            self, lambda e: self.load() if "cards" in e.topics else None
+        )
         self.set_interval(AGE_TICK_SECONDS, self._draw_status)
         self.set_interval(RELOAD_SECONDS, self.load)
         self.query_one("#cards-filter", Input).display = False

@@ -40,6 +40,7 @@ from polaris_tui.models import (
     Pairing,
     ScanRecorded,
     StopFollowup,
+    StoreChanged,
 )
 from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import ActionDone, PolarisScreen
@@ -138,6 +139,7 @@ class ChargerDetailScreen(PolarisScreen):
         console.operation_signal.subscribe(self, self._on_operation)
         console.scan_signal.subscribe(self, self._on_scan)
         console.source_signal.subscribe(self, lambda _event: self._reload())
+        console.store_signal.subscribe(self, self._on_store_changed)
         self._show_followup(None)
         self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
         self._reload()
@@ -307,6 +309,11 @@ class ChargerDetailScreen(PolarisScreen):
             self._reload()
         self._show_followup(self._followup_entry())
 
+    def _on_store_changed(self, event: StoreChanged) -> None:
+        """Another console sent an operation or armed a pairing: show it."""
+        if {"operations", "pairings"} & set(event.topics):
+            self._reload()
+
     def _on_scan(self, event: ScanRecorded) -> None:
         if event.event.charge_box_id == self.charge_box_id:
             self._reload()
@@ -322,25 +329,45 @@ class ChargerDetailScreen(PolarisScreen):
             and session is not None
             and event.params.get("transactionId") == session.transaction.id
         ):
-            tx = session.transaction
-            name = session.card.display_name if session.card and session.card.display_name else ""
-            body = stop_question(self.charge_box_id, tx, name)
-            self.app.push_screen(
-                ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label="Stop session"),
-                callback=lambda ok: self._after_confirm(ok, event),
-            )
+            self._confirm_stop(event, session)
             return
         self._send(event.operation, event.params, event.dry_run)
 
-    def _after_confirm(self, ok: bool | None, event: OperationForm.Submitted) -> None:
+    @work(exclusive=True, group="confirm-stop", exit_on_error=False)
+    async def _confirm_stop(self, event: OperationForm.Submitted, session: OpenSession) -> None:
+        """Ask before a live stop, naming another operator's recent stop of it."""
+        tx = session.transaction
+        name = session.card.display_name if session.card and session.card.display_name else ""
+        other = None
+        if self.services is not None:
+            try:
+                other = await self.services.operations.concurrent(self.charge_box_id, event.params)
+            except PolarisError as error:  # the store is down: the service will refuse anyway
+                log.warning("cannot look for another operator's stop: %s", error)
+        body = stop_question(self.charge_box_id, tx, name, other.describe() if other else None)
+        label = "Send a second stop" if other else "Stop session"
+        self.app.push_screen(
+            ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label=label),
+            callback=lambda ok: self._after_confirm(ok, event, override=other is not None),
+        )
+
+    def _after_confirm(
+        self, ok: bool | None, event: OperationForm.Submitted, *, override: bool = False
+    ) -> None:
         if ok:
-            self._send(event.operation, event.params, event.dry_run)
+            self._send(event.operation, event.params, event.dry_run, override=override)
         else:
             self.query_one(OperationForm).busy = False
             self._show_outcome(Outcome("Not sent: you cancelled the stop.", "info"))
 
     def _send(
-        self, operation: str, params: dict[str, Any], dry_run: bool, *, label: str = "operation"
+        self,
+        operation: str,
+        params: dict[str, Any],
+        dry_run: bool,
+        *,
+        label: str = "operation",
+        override: bool = False,
     ) -> None:
         services = self.services
         if services is None:
@@ -354,7 +381,12 @@ class ChargerDetailScreen(PolarisScreen):
             self,
             label,
             lambda: services.operations.submit(
-                self.charge_box_id, operation, params, dry_run=dry_run, request_id=request_id
+                self.charge_box_id,
+                operation,
+                params,
+                dry_run=dry_run,
+                request_id=request_id,
+                override_concurrent=override,
             ),
         )
 

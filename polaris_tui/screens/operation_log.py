@@ -80,6 +80,9 @@ class OperationLogScreen(PolarisScreen):
     def on_mount(self) -> None:
         self.query_one("#oplog-panel").border_title = Content("Operation log")
         self.console.operation_signal.subscribe(self, self._on_operation)
+        self.console.store_signal.subscribe(  # another console's operation: read again
+            self, lambda e: self.load() if "operations" in e.topics else None
+        )
         self.query_one(OperationsTable).focus()
         self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_age, name="oplog-age")
         self.load()

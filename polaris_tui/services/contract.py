@@ -42,6 +42,7 @@ from polaris_tui.models import (
     SourceState,
 )
 from polaris_tui.services.clock import Clock
+from polaris_tui.services.concurrent_ops import ConcurrentOperation
 from polaris_tui.services.settings import Settings
 
 __all__ = [
@@ -143,6 +144,13 @@ class OperationsApi(Protocol):
     ``watching`` → ``closed`` or ``still_open`` (``OperationChanged`` each time).
     """
 
+    async def concurrent(
+        self, charge_box_id: str, params: dict[str, object] | None
+    ) -> ConcurrentOperation | None:
+        """Another operator's recent live operation on this charger and
+        transaction (for the stop confirmation), or None."""
+        ...
+
     async def submit(
         self,
         charge_box_id: str,
@@ -151,8 +159,11 @@ class OperationsApi(Protocol):
         *,
         dry_run: bool,
         request_id: str,
+        override_concurrent: bool = False,
     ) -> OperationLogEntry:
         """Validate, record and commit the row, then (unless ``dry_run``) send it.
+        ``override_concurrent``: send a second live RemoteStop although another
+        operator's stop of the transaction is recent (the operator confirmed).
 
         Returns:
             The log row: ``dry_run``, ``submitted`` (SteVe took it) or

@@ -3,15 +3,17 @@
 It builds every service from ``Settings`` in a fixed order, so that the
 audit is safe before anything can be sent:
 
-1. open the store (migrations) and mark rows left ``pending`` by a crashed
-   process as interrupted (``interrupted_at_start``; never resent);
+1. open the store (migrations), read the operator's role from it
+   (``identity``), and mark rows left ``pending`` by a crashed process as
+   interrupted (``interrupted_at_start``; never resent);
 2. build the SteVe and Lago clients;
 3. build the poller and load the last snapshot, so a start during an outage
    still shows the fleet with its age;
 4. build fleet, operations, cards and scan-to-login services.
 
-``start()`` starts the poll loops and resumes RemoteStop followups whose
-process died. ``close()`` stops and closes everything, even if one part
+``start()`` starts the poll loops, starts watching the store for other
+consoles' writes (republished as ``StoreChanged``) and resumes RemoteStop
+followups whose process died. ``close()`` stops and closes everything, even if one part
 fails, and may be called any number of times.
 
 The event bus is in-process: services ``publish`` events, subscribers
@@ -32,10 +34,13 @@ from polaris_tui.models import (
     ServiceEvent,
     SourceName,
     SourceState,
+    StoreChanged,
 )
+from polaris_tui.models.errors import StoreError
 from polaris_tui.services.cards import CardService
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.fleet import FleetService
+from polaris_tui.services.identity import resolve_operator
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.operations import OperationService
 from polaris_tui.services.poller import LivePoller
@@ -114,8 +119,8 @@ class PolarisServices:
         try:
             self.store = await open_store(settings.store, clock)
             self._closers["store"] = self.store.close
-            self.interrupted_at_start = await self.store.mark_interrupted()
-            self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
+            self.operator = await resolve_operator(self.store, settings)
+            await self._mark_interrupted()
             secrets = settings.secrets()
             self.steve = SteveClient(
                 settings.steve, transport=steve_transport, clock=clock, secrets=secrets
@@ -166,6 +171,16 @@ class PolarisServices:
         )
         return self
 
+    async def _mark_interrupted(self) -> None:
+        try:
+            self.interrupted_at_start = await self.store.mark_interrupted()
+            self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
+        except StoreError:
+            if self.operator.can_act:
+                raise
+            # A viewer's read-only database login cannot mark rows; an admin's console will.
+            log.warning("viewer session: rows left pending are left for an admin's console")
+
     async def start(self) -> None:
         """Start the poll loops (background tasks) and resume RemoteStop
         followups left by a process that died. Idempotent."""
@@ -173,6 +188,10 @@ class PolarisServices:
             return
         self._started = True
         self.poller.start()
+        try:  # other consoles' writes, live (an unwatched store still works)
+            await self.store.watch_changes(self._store_changed)
+        except StoreError as exc:
+            log.warning("other consoles' changes will show on refresh only: %s", exc)
         try:
             resumed = await self.operations.resume_watchers()
         except Exception:
@@ -227,6 +246,11 @@ class PolarisServices:
                 callback(event)
             except Exception:
                 log.exception("subscriber %r failed on %s", callback, type(event).__name__)
+
+    def _store_changed(self, topics: frozenset[str]) -> None:
+        """Another console or the hook wrote ``topics``: tell the screens."""
+        if not self._closed:
+            self.publish(StoreChanged(topics=sorted(topics)))
 
     # -- small helpers ---------------------------------------------------------
 

@@ -47,6 +47,7 @@ from polaris_tui.models import (
     StopFollowup,
 )
 from polaris_tui.models.errors import (
+    AnotherOperatorActing,
     InvalidParams,
     PermissionDenied,
     PolarisError,
@@ -63,6 +64,11 @@ from polaris_tui.models.operations import (
     validate_params,
 )
 from polaris_tui.services.clock import Clock
+from polaris_tui.services.concurrent_ops import (
+    GUARDED_OPERATIONS,
+    ConcurrentOperation,
+    find_concurrent,
+)
 from polaris_tui.services.database_close import close_checked
 from polaris_tui.services.operation_envelope import classify_envelope
 from polaris_tui.services.redact import redact, shorten
@@ -139,8 +145,13 @@ class OperationService:
         *,
         dry_run: bool,
         request_id: str,
+        override_concurrent: bool = False,
     ) -> OperationLogEntry:
         """Validate, record, then (unless ``dry_run``) send one operation.
+
+        ``override_concurrent``: the operator confirmed sending a second
+        RemoteStopTransaction although another operator sent one for the
+        same transaction inside the follow-up window (``concurrent``).
 
         Returns:
             The log row: ``dry_run``, ``submitted`` (SteVe took it; see
@@ -153,6 +164,8 @@ class OperationService:
             InvalidParams: refused before anything is written.
             DuplicateSubmit: this press (``request_id``) was already recorded,
                 or the same operation is still pending.
+            AnotherOperatorActing: another operator's RemoteStop for this
+                transaction is recent (without ``override_concurrent``).
             StoreError: the local store could not record it (nothing sent).
         """
         if operation not in ALLOWED_OPERATIONS:
@@ -161,6 +174,8 @@ class OperationService:
         self._check_role()
         body = validate_params(operation, params, now=self._clock.now())
         self._check_request_id(request_id)
+        if not dry_run and not override_concurrent:
+            await self._refuse_concurrent_stop(charge_box_id, operation, body)
 
         entry = await self._store.insert_operation(
             charge_box_id=charge_box_id,
@@ -223,6 +238,31 @@ class OperationService:
             raise
         self._publish(entry)
         return entry
+
+    async def concurrent(
+        self, charge_box_id: str, params: dict[str, Any] | None
+    ) -> ConcurrentOperation | None:
+        """Another operator's pending or submitted operation on this charger
+        (and transaction) inside the follow-up window, for the confirmation."""
+        return await find_concurrent(
+            self._store,
+            charge_box_id=charge_box_id,
+            params=params,
+            operator_name=self.operator.name,
+            now=self._clock.now(),
+            window_seconds=self._settings.poll.stop_followup_seconds,
+        )
+
+    async def _refuse_concurrent_stop(
+        self, charge_box_id: str, operation: str, body: dict[str, Any]
+    ) -> None:
+        if operation not in GUARDED_OPERATIONS:
+            return
+        other = await self.concurrent(charge_box_id, body)
+        if other is not None and other.entry.operation == operation:
+            raise AnotherOperatorActing(
+                f"{other.describe()} Not sent: confirm a second stop explicitly to send it."
+            )
 
     async def recent(
         self,

@@ -89,8 +89,19 @@ def _check_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
-def _os_user() -> str:
-    """The login name of whoever runs Polaris (the default operator)."""
+def os_login() -> str:
+    """The login name of whoever runs Polaris (the operator): the account
+    of the process's user id, not ``$USER`` (anyone can set that); behind
+    ``sudo`` (running as root), the user who invoked it."""
+    invoker = os.environ.get("SUDO_USER", "").strip()
+    if os.geteuid() == 0 and invoker and invoker != "root":
+        return invoker
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        pass  # no passwd entry (containers) or no pwd module: ask the environment
     try:
         return getpass.getuser()
     except (KeyError, OSError) as exc:  # no passwd entry (containers) and no USER variable
@@ -233,14 +244,16 @@ NameList = Annotated[list[str], NoDecode, BeforeValidator(_name_list)]
 class OperatorSettings(_Section):
     """Who is at the keyboard, and who may do what."""
 
-    name: str = Field(default_factory=_os_user)
-    """The operator's name recorded in every log row (default: the OS user)."""
+    name: str = Field(default_factory=os_login)
+    """The operator's name recorded in every log row: always the OS login, except in the demo."""
     admins: NameList = Field(default_factory=list)
-    """Names with the ``admin`` role: may submit operations and edit cards."""
+    """Names with the ``admin`` role: may submit operations and edit cards. They seed the store's operators table once, while it is empty; then ``polaris operators grant`` decides."""
     viewers: NameList = Field(default_factory=list)
     """Names with the ``viewer`` role: may look and triage."""
     default_role: Role = Role.VIEWER
-    """Role of a name in neither list."""
+    """Role of a name in neither list (while the store has no operators)."""
+    readonly: bool = False
+    """Run this session as a viewer whatever the stored role (``--readonly``)."""
 
     def resolve(self) -> Operator:
         """The operator with its role: admins list, then viewers list, then the default."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from polaris_tui.store.backend import Backend, Clock, Tx
+from polaris_tui.store.changes import ChangeCallback
 from polaris_tui.store.origin import Origin, current_origin
 from polaris_tui.store.postgres_backend import PostgresBackend
 from polaris_tui.store.repos.audit import AuditRepository
@@ -21,6 +22,7 @@ from polaris_tui.store.repos.cards import CardMetaRepository
 from polaris_tui.store.repos.fleet import FleetSnapshotRepository
 from polaris_tui.store.repos.lago import LagoCacheRepository
 from polaris_tui.store.repos.operations import OperationRepository
+from polaris_tui.store.repos.operators import OperatorRepository
 from polaris_tui.store.repos.scan_login import ScanLoginRepository
 from polaris_tui.store.sqlite_backend import SqliteBackend
 from polaris_tui.store.target import StoreTarget, parse_store_url
@@ -39,6 +41,7 @@ async def open_backend(
 
 class Store(
     OperationRepository,
+    OperatorRepository,
     AuditRepository,
     CardMetaRepository,
     FleetSnapshotRepository,
@@ -108,6 +111,16 @@ class Store(
     def owner_token(self) -> str:
         """Identifies this open store in the ``owner`` column of pending rows."""
         return self.backend.owner_token
+
+    async def watch_changes(self, callback: ChangeCallback) -> None:
+        """Call ``callback(topics)`` whenever another console (or the hook)
+        commits a change to operations, cards, pairings or operators, until
+        ``close()``: PostgreSQL LISTEN/NOTIFY, or SQLite's ``data_version``.
+
+        Raises:
+            StoreError: the watch cannot be set up.
+        """
+        await self.backend.watch_changes(callback)
 
     async def close(self) -> None:
         """Close every connection (idempotent). Always call it."""

@@ -41,6 +41,7 @@ from polaris_tui.store.backend import (
     newer_schema_message,
     older_schema_message,
 )
+from polaris_tui.store.changes import CHANNEL, ChangeCallback, Touched, decode, encode
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.postgres import MIGRATIONS, VERSION_TABLE
 from polaris_tui.store.origin import Origin, current_origin
@@ -62,6 +63,28 @@ CONNECT_TIMEOUT = 10.0
 HEARTBEAT_SECONDS = 15.0
 SESSION_STALE_SECONDS = 120.0
 POOL_SIZE = 4
+
+ADMIN_ROLE = "polaris_admin"
+VIEWER_ROLE = "polaris_viewer"
+
+
+def _grants(schema: str) -> list[str]:
+    """What each role may do on this database's tables, now and later ones."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    writes = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE"
+    return [
+        f"GRANT USAGE ON SCHEMA {quoted} TO {ADMIN_ROLE}, {VIEWER_ROLE}",
+        f"GRANT {writes} ON ALL TABLES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {VIEWER_ROLE}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {quoted} "
+        f"FROM {VIEWER_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT {writes} ON TABLES TO {ADMIN_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} "
+        f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {ADMIN_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT SELECT ON TABLES TO {VIEWER_ROLE}",
+    ]
+
 
 RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
 DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
@@ -88,8 +111,10 @@ class PgTx:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self.touched = Touched()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.touched.statement(sql)
         try:
             await self._conn.execute(dollar_params(sql), *params)
         except asyncpg.PostgresError as exc:
@@ -101,6 +126,7 @@ class PgTx:
         rows = list(rows)
         if not rows:
             return
+        self.touched.statement(sql)
         try:
             await self._conn.executemany(dollar_params(sql), rows)
         except asyncpg.PostgresError as exc:
@@ -109,6 +135,7 @@ class PgTx:
             raise
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.touched.statement(sql)  # INSERT … RETURNING
         try:
             return list(await self._conn.fetch(dollar_params(sql), *params))
         except asyncpg.PostgresError as exc:
@@ -129,6 +156,7 @@ class PgTx:
     ) -> None:
         if not rows:
             return
+        self.touched.table(table)
         try:  # COPY: about 3x faster than INSERTs for a 10,000-charger snapshot
             await self._conn.copy_records_to_table(table, columns=list(columns), records=rows)
         except asyncpg.PostgresError as exc:
@@ -155,6 +183,7 @@ class PostgresBackend:
         self.session_id: int | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._listen_conn: asyncpg.Connection | None = None
         self._closed = False
         # One write at a time from this console (as on SQLite): its own
         # coroutines never conflict with each other, only with other consoles.
@@ -228,6 +257,12 @@ class PostgresBackend:
                     os.getpid(),
                 )
                 await conn.execute("SELECT pg_advisory_lock($1, $2)", LOCK_NAMESPACE, session_id)
+        except asyncpg.exceptions.InsufficientPrivilegeError:
+            # A viewer's read-only login: it never leaves a pending row, so it
+            # needs no session for others to find it gone by.
+            await conn.close()
+            log.info("read-only database login: no console session registered")
+            return
         except DRIVER_ERRORS as exc:
             await conn.close()
             raise StoreError(f"Cannot register this console in the store: {exc}") from exc
@@ -275,6 +310,13 @@ class PostgresBackend:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        listener, self._listen_conn = self._listen_conn, None
+        if listener is not None:
+            try:
+                await listener.close(timeout=5)
+            except DRIVER_ERRORS as exc:
+                log.warning("closing the change listener: %s", exc)
+                listener.terminate()
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
             try:
@@ -288,6 +330,37 @@ class PostgresBackend:
         except DRIVER_ERRORS as exc:
             log.warning("closing the store: %s", exc)
             self._pool.terminate()
+
+    # -- live changes ------------------------------------------------------------
+
+    async def watch_changes(self, callback: ChangeCallback) -> None:
+        """LISTEN for other consoles' writes on a connection of its own;
+        ``callback(topics)`` runs for each (never for this console's own).
+
+        Raises:
+            StoreError: the listening connection cannot be opened.
+        """
+        self._check_open()
+        try:
+            conn = await asyncpg.connect(
+                self.target.dsn,
+                timeout=CONNECT_TIMEOUT,
+                server_settings=self._server_settings(self.origin),
+            )
+        except DRIVER_ERRORS as exc:
+            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
+
+        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            token, topics = decode(payload)
+            if token != self.owner_token and topics:
+                callback(topics)
+
+        try:
+            await conn.add_listener(CHANNEL, heard)
+        except DRIVER_ERRORS as exc:
+            await conn.close()
+            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
+        self._listen_conn = conn
 
     # -- schema ----------------------------------------------------------------
 
@@ -317,14 +390,32 @@ class PostgresBackend:
             raise StoreError(f"Cannot migrate the store {where}: {exc}") from exc
 
     async def init_roles(self) -> list[str]:
-        """The database roles ``polaris store init`` creates; none yet.
+        """Create the two database roles and grant them this database's tables
+        (``polaris store init``; safe to run again, and after each migrate).
 
-        The hook for issue 10's "who is who": the identity and roles work adds
-        the admin (read-write) and viewer (read-only) roles and their grants
-        here, so that a viewer's connection string cannot write. ``init``
-        calls it after migrating; it must stay safe to run again.
+        * ``polaris_admin``: read and write every table (what a console needs);
+        * ``polaris_viewer``: SELECT only. A viewer's login is made a member
+          of it, so their connection string cannot write even past the UI.
+
+        Both are group roles (NOLOGIN): ``CREATE ROLE ana LOGIN IN ROLE
+        polaris_admin`` makes a login. Needs CREATEROLE (the database owner
+        or a superuser runs init). Returns the roles it set up.
         """
-        return []
+        self._check_open()
+        where = self.target.describe()
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATION_LOCK)
+                for role in (ADMIN_ROLE, VIEWER_ROLE):
+                    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+                    if not exists:
+                        await conn.execute(f"CREATE ROLE {role} NOLOGIN")
+                schema = await conn.fetchval("SELECT current_schema()")
+                for statement in _grants(schema):
+                    await conn.execute(statement)
+        except DRIVER_ERRORS as exc:
+            raise StoreError(f"Cannot create the database roles in {where}: {exc}") from exc
+        return [f"{ADMIN_ROLE} (read-write)", f"{VIEWER_ROLE} (read-only)"]
 
     async def schema_version(self) -> int:
         async def read(tx: Tx) -> int:
@@ -367,7 +458,15 @@ class PostgresBackend:
                 try:
                     async with self._pool.acquire() as conn:
                         async with conn.transaction(isolation="serializable"):
-                            return await fn(PgTx(conn))
+                            tx = PgTx(conn)
+                            result = await fn(tx)
+                            if tx.touched.topics:  # inside the transaction: sent on COMMIT only
+                                await conn.execute(
+                                    "SELECT pg_notify($1, $2)",
+                                    CHANNEL,
+                                    encode(self.owner_token, tx.touched.topics),
+                                )
+                            return result
                 except RETRYABLE as exc:
                     if loop.time() > deadline:
                         raise StoreError(f"Cannot write to the team store: {exc}") from exc

@@ -25,6 +25,7 @@ which is all a SQLite file can be shared by.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -44,6 +45,7 @@ from polaris_tui.store.backend import (
     newer_schema_message,
     older_schema_message,
 )
+from polaris_tui.store.changes import ChangeCallback, Touched
 from polaris_tui.store.files import create_file, ensure_folder, file_mode
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.sqlite import MIGRATIONS
@@ -66,6 +68,9 @@ BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 5
 """Whole-transaction retries on "database is locked" after the busy timeout."""
 
+CHANGE_POLL_SECONDS = 0.5
+"""How often another process's commit is looked for (``PRAGMA data_version``)."""
+
 
 def _is_locked(exc: BaseException) -> bool:
     text = str(exc).lower()
@@ -79,8 +84,10 @@ class SqliteTx:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self.touched = Touched()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.touched.statement(sql)
         try:
             cursor = await self._db.execute(sql, params)
         except sqlite3.IntegrityError as exc:
@@ -88,12 +95,14 @@ class SqliteTx:
         await cursor.close()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.touched.statement(sql)
         try:
             await self._db.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise IntegrityViolation(str(exc)) from exc
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.touched.statement(sql)
         try:
             cursor = await self._db.execute(sql, params)
         except sqlite3.IntegrityError as exc:  # INSERT … RETURNING
@@ -237,6 +246,9 @@ class SqliteBackend:
         self._owner = owner
         self._lock = asyncio.Lock()  # one statement sequence at a time on this connection
         self._closed = False
+        self._announce = False  # no store_changes table until migrated to schema 3
+        self._watch: asyncio.Task[None] | None = None
+        self._own_versions: dict[str, set[int]] = {}
 
     @classmethod
     async def open(cls, target: StoreTarget, *, shared_group: bool = False) -> SqliteBackend:
@@ -285,6 +297,10 @@ class SqliteBackend:
         if self._closed:
             return
         self._closed = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         try:
             await self._db.close()
         except sqlite3.Error as exc:
@@ -329,7 +345,9 @@ class SqliteBackend:
                 log.info("store migrated to schema %d", number)
             return version
 
-        return await self.write(apply)
+        before = await self.write(apply)
+        self._announce = True
+        return before
 
     async def check_schema(self) -> int:
         version = await self.schema_version()
@@ -337,6 +355,7 @@ class SqliteBackend:
             raise StoreError(newer_schema_message(str(self.path), version, SCHEMA_VERSION))
         if version < SCHEMA_VERSION:
             raise StoreError(older_schema_message(str(self.path), version, SCHEMA_VERSION))
+        self._announce = True
         return version
 
     async def schema_version(self) -> int:
@@ -360,9 +379,10 @@ class SqliteBackend:
         ``StoreError``.
         """
         self._check_open()
-        tx = SqliteTx(self._db)
         async with self._lock:
             for attempt in range(WRITE_ATTEMPTS):
+                tx = SqliteTx(self._db)
+                bumped: list[tuple[str, int]] = []
                 last = attempt == WRITE_ATTEMPTS - 1
                 try:
                     await self._db.execute("BEGIN IMMEDIATE")
@@ -374,9 +394,16 @@ class SqliteBackend:
                     raise StoreError(f"Cannot write to the local store: {exc}") from exc
                 try:
                     result = await fn(tx)
+                    bumped = await self._bump_changes(tx) if self._announce else []
+                    # Ours, so the watcher skips them: noted before COMMIT, as the
+                    # watcher may see the commit before this coroutine resumes.
+                    for topic, version in bumped:
+                        self._own_versions.setdefault(topic, set()).add(version)
                     await self._db.execute("COMMIT")
                     return result
                 except BaseException as exc:
+                    for topic, version in bumped:  # never committed: not ours after all
+                        self._own_versions.get(topic, set()).discard(version)
                     await self._rollback()
                     if isinstance(exc, IntegrityViolation):
                         raise StoreError(f"Cannot write to the local store: {exc}") from exc
@@ -388,6 +415,21 @@ class SqliteBackend:
                         raise StoreError(f"Cannot write to the local store: {exc}") from exc
                     raise
             raise StoreError("The local store stayed locked; nothing was written.")
+
+    async def _bump_changes(self, tx: SqliteTx) -> list[tuple[str, int]]:
+        """Count this transaction's topics up in ``store_changes``; the new versions."""
+        bumped = []
+        for topic in sorted(tx.touched.topics):
+            cursor = await self._db.execute(
+                "INSERT INTO store_changes (topic, version) VALUES (?, 1) "
+                "ON CONFLICT (topic) DO UPDATE SET version = version + 1 RETURNING version",
+                (topic,),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is not None:
+                bumped.append((topic, int(row[0])))
+        return bumped
 
     async def _rollback(self) -> None:
         try:
@@ -411,6 +453,74 @@ class SqliteBackend:
                     await self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(f"Cannot read the local store: {exc}") from exc
+
+    # -- live changes ------------------------------------------------------------
+
+    async def watch_changes(
+        self, callback: ChangeCallback, *, interval: float = CHANGE_POLL_SECONDS
+    ) -> None:
+        """Poll ``PRAGMA data_version`` on a connection of its own and call
+        ``callback(topics)`` when another process committed a watched change
+        (this store's own writes are recognised by the versions they made)."""
+        self._check_open()
+        try:
+            db = await aiosqlite.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
+        try:  # where we start from, read now: a write right after this call is news
+            start = await self._versions(db)
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
+        self._watch = asyncio.get_running_loop().create_task(
+            self._poll_changes(db, callback, interval, start)
+        )
+
+    @staticmethod
+    async def _versions(db: aiosqlite.Connection) -> tuple[int, dict[str, int]]:
+        cursor = await db.execute("PRAGMA data_version")
+        row = await cursor.fetchone()
+        cursor = await db.execute("SELECT topic, version FROM store_changes")
+        versions = {str(topic): int(version) for topic, version in await cursor.fetchall()}
+        return int(row[0]) if row else 0, versions
+
+    async def _poll_changes(
+        self,
+        db: aiosqlite.Connection,
+        callback: ChangeCallback,
+        interval: float,
+        start: tuple[int, dict[str, int]],
+    ) -> None:
+        try:
+            data_version, versions = start
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    cursor = await db.execute("PRAGMA data_version")
+                    row = await cursor.fetchone()
+                    if row is None or int(row[0]) == data_version:
+                        continue
+                    data_version, now = await self._versions(db)
+                except sqlite3.Error as exc:
+                    log.warning("cannot check the store for changes: %s", exc)
+                    continue
+                topics = frozenset(t for t, v in now.items() if self._others(t, versions, v))
+                versions = now
+                if topics:
+                    try:
+                        callback(topics)
+                    except Exception:
+                        log.exception("a store change listener failed")
+        finally:
+            await db.close()
+
+    def _others(self, topic: str, seen: dict[str, int], version: int) -> bool:
+        """Whether a version of ``topic`` after ``seen`` came from another connection."""
+        own = self._own_versions.get(topic, set())
+        new = range(seen.get(topic, 0) + 1, version + 1)
+        foreign = any(v not in own for v in new)
+        own.difference_update(v for v in list(own) if v <= version)
+        return foreign
 
     async def owner_alive(self, tx: Tx, token: str | None) -> bool:
         return self._owner.is_alive(token)

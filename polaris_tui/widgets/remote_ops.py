@@ -131,9 +131,12 @@ class RemoteOpsPanel(Vertical):
         )
 
 
-def stop_question(charge_box_id: str, tx: Transaction, card_name: str) -> Content:
-    """The confirmation of a RemoteStopTransaction of the live session."""
-    return Content.assemble(
+def stop_question(
+    charge_box_id: str, tx: Transaction, card_name: str, concurrent: str | None = None
+) -> Content:
+    """The confirmation of a RemoteStopTransaction of the live session;
+    ``concurrent`` names another operator's recent stop of it (issue 10)."""
+    question = Content.assemble(
         "Stop the live session on charger ",
         (clean(charge_box_id, limit=80), "bold"),
         ", connector ",
@@ -143,6 +146,14 @@ def stop_question(charge_box_id: str, tx: Transaction, card_name: str) -> Conten
         f" ({clean(card_name, limit=60)})" if card_name else "",
         f", transaction {tx.id}?\n\nA RemoteStopTransaction cannot be undone.",
     )
+    if concurrent:
+        question = Content.assemble(
+            question,
+            ("\n\nAnother operator is on it: ", "bold $warning"),
+            clean(concurrent, limit=300),
+            " Confirm only to send a second stop.",
+        )
+    return question
 
 
 def unlock_question(charge_box_id: str, connector: int) -> Content:

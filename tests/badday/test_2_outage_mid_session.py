@@ -28,7 +28,7 @@ from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operations_table import OperationsTable
-from tests.functional.conftest import screen_text, settle, type_keys
+from tests.functional.conftest import screen_text, settle, type_keys, wait_for_dialog
 
 from .test_1_start_during_outage import banner_text, wait_until
 
@@ -75,8 +75,7 @@ async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
         }
         form.dry_run = False
         await pilot.click("#op-submit")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(await wait_for_dialog(pilot), ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         outcome = str(detail.query_one("#op-outcome", Static).render())

@@ -26,6 +26,7 @@ import pytest
 
 from polaris_tui.models import OperationStatus
 from polaris_tui.screens.operation_log import OperationLogScreen
+from polaris_tui.services.settings import os_login
 from polaris_tui.widgets.operation_outcome import describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable
 from tests.functional.conftest import screen_text, settle
@@ -167,15 +168,13 @@ def test_sighup_ends_polaris_cleanly_with_its_store_closed(
         sim.lago_url,
         "--store",
         str(store),
-        "--operator",
-        "ana",
         "--config",
         str(tmp_path / "none.toml"),
     ]
     env = {
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,
         "POLARIS_LAGO__API_KEY": sim.lago_key,
-        "POLARIS_OPERATOR__ADMINS": '["ana"]',
+        "POLARIS_OPERATOR__ADMINS": json.dumps([os_login()]),
         "POLARIS_POLL__INTERVAL_SECONDS": "0.5",
     }
     with run_polaris(args, home=tmp_path / "home", env=env) as polaris:

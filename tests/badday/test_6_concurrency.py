@@ -121,7 +121,8 @@ def test_four_polaris_processes_share_one_store(sim: Any, tmp_path: Path, store_
         config = settings.model_dump(mode="json", exclude={"hook"})
         config["steve"].update(api_password=sim.steve_password, web_password=sim.web_password)
         config["lago"]["api_key"] = sim.lago_key
-        config["operator"] = {"name": f"op{n}", "admins": [f"op{n}"]}
+        # Every process is an admin: the first to open seeds the store's operators.
+        config["operator"] = {"name": f"op{n}", "admins": [f"op{i}" for i in range(PROCESSES)]}
         spec = {
             "chargers": CHARGERS,
             "own_card": OWN_CARDS[n],

@@ -277,8 +277,6 @@ def test_no_escape_byte_from_data_reaches_the_terminal(
         sim.lago_url,
         "--store",
         str(settings.store.path),
-        "--operator",
-        OPERATOR,
         "--config",
         str(tmp_path / "none.toml"),
     ]

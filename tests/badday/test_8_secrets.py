@@ -33,7 +33,7 @@ from polaris_tui.models import CardEdit, CardEditKind
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
-from polaris_tui.services.settings import Settings
+from polaris_tui.services.settings import Settings, os_login
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
 
@@ -277,7 +277,7 @@ def test_a_real_session_with_401s_5xx_and_an_outage_leaves_no_trace(
             f'[steve]\nurl = "{sim.steve_url}"\napi_password = "{api_password}"\nweb_password = "{WEB_PW}"\n'
             f'[lago]\nurl = "{sim.lago_url}"\napi_key = "{LAGO_KEY_SECRET}"\n'
             f'[store]\npath = "{store}"\n[poll]\ninterval_seconds = 0.3\nmax_backoff_seconds = 1.0\n'
-            '[operator]\nname = "ana"\nadmins = ["ana"]\n'
+            f'[operator]\nadmins = ["{os_login()}"]\n'
         )
         os.chmod(config, 0o600)
 

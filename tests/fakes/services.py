@@ -180,6 +180,9 @@ class FakeOperations:
         """Next answers, in order: an ``OperationLogEntry`` field dict to merge, or an exception."""
         self.gate: asyncio.Event | None = None
         """When set, ``submit`` waits for it (a request in flight)."""
+        self.other: Any = None
+        """What ``concurrent`` answers: another operator's recent stop, or None."""
+        self.overrides: list[bool] = []
 
     def _entry(
         self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool
@@ -214,11 +217,16 @@ class FakeOperations:
         *,
         dry_run: bool,
         request_id: str,
+        override_concurrent: bool = False,
     ) -> OperationLogEntry:
         self.calls.append((charge_box_id, operation, params, dry_run, request_id))
+        self.overrides.append(override_concurrent)
         if self.gate is not None:
             await self.gate.wait()
         return self._entry(charge_box_id, operation, params, dry_run)
+
+    async def concurrent(self, charge_box_id: str, params: dict[str, Any] | None) -> Any:
+        return self.other
 
     async def close_in_database(
         self, charge_box_id: str, transaction_id: int, *, request_id: str

@@ -127,6 +127,18 @@ async def workers_done(app: PolarisApp) -> None:
                 await asyncio.sleep(0.01)
 
 
+async def wait_for_dialog(pilot: Pilot[Any]) -> Any:
+    """The confirmation dialog, once a worker has pushed it (a live stop's
+    confirmation first asks the store about other operators' stops)."""
+    from polaris_tui.dialogs.confirm import ConfirmDialog
+
+    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT
+    while not isinstance(pilot.app.screen, ConfirmDialog):
+        assert asyncio.get_running_loop().time() < deadline, "no confirmation dialog"
+        await pilot.pause(0.01)
+    return pilot.app.screen
+
+
 def no_blink(app: Any) -> None:
     """Stop every cursor blink on the current screen (deterministic screenshots)."""
     for widget in app.screen.query(Input):

@@ -14,7 +14,13 @@ import asyncio
 from textual.widgets import Button, Static
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
-from polaris_tui.models import Liveness, OperationStatus, Role, StopFollowup
+from polaris_tui.models import (
+    Liveness,
+    OperationLogEntry,
+    OperationStatus,
+    Role,
+    StopFollowup,
+)
 from polaris_tui.models.errors import (
     InvalidParams,
     OperationNotAllowed,
@@ -22,9 +28,10 @@ from polaris_tui.models.errors import (
     SteveUnreachable,
     TransactionNotActive,
 )
+from polaris_tui.services.concurrent_ops import ConcurrentOperation
 from polaris_tui.widgets.operation_form import OperationForm
 
-from .conftest import make_row, settle
+from .conftest import NOW, make_row, settle, wait_for_dialog
 
 ROWS = [
     make_row("CP-LIVE", description="Main St", status="Charging", id_tag="CARD-A"),
@@ -71,8 +78,7 @@ async def test_dry_run_first_then_confirmed_stop(fake_app) -> None:
 
         form.dry_run = False
         submit_button(screen).press()
-        await pilot.pause()
-        dialog = app.screen
+        dialog = await wait_for_dialog(pilot)
         assert isinstance(dialog, ConfirmDialog)
         body = str(dialog.query_one("#confirm-body", Static).render())
         assert "CP-LIVE" in body and "connector 1" in body and "CARD-A" in body
@@ -90,8 +96,7 @@ async def test_declined_confirmation_sends_nothing(fake_app) -> None:
         screen = await open_detail(app, pilot, "CP-LIVE")
         screen.query_one(OperationForm).dry_run = False
         submit_button(screen).press()
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(await wait_for_dialog(pilot), ConfirmDialog)
         await pilot.press("n")
         await settle(pilot)
         assert services.operations.calls == []
@@ -236,7 +241,7 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
         tx_id = services.fleet.rows_by_id["CP-LIVE"].open_session.transaction.id
         screen.query_one(OperationForm).dry_run = False
         submit_button(screen).press()
-        await pilot.pause()
+        await wait_for_dialog(pilot)
         await pilot.press("y")
         await settle(pilot)
         unlock = screen.query_one("#op-unlock", Button)
@@ -295,3 +300,35 @@ async def test_snapshot_data_is_marked_stale_not_live(fake_app, monkeypatch) -> 
         assert "STALE" in str(live.border_subtitle)
         assert "last snapshot" in str(live.render())
         assert "From the snapshot: SteVe is unreachable." in str(session.render())
+
+
+async def test_the_stop_confirmation_names_another_operators_stop(fake_app) -> None:
+    """Issue 10: another operator's recent stop is named, and confirming overrides."""
+    app, services = fake_app(ROWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_detail(app, pilot, "CP-LIVE")
+        tx_id = services.fleet.rows_by_id["CP-LIVE"].open_session.transaction.id
+        theirs = OperationLogEntry(
+            id=41,
+            charge_box_id="CP-LIVE",
+            operation="RemoteStopTransaction",
+            params={"transactionId": tx_id},
+            requested_by="ana\x1b]0;x\x07",
+            dry_run=False,
+            status=OperationStatus.SUBMITTED,
+            followup=StopFollowup.WATCHING,
+            console_host="noc-1",
+            client_address="203.0.113.7",
+            created_at=NOW,
+        )
+        services.operations.other = ConcurrentOperation(theirs, 40.0)
+        screen.query_one(OperationForm).dry_run = False
+        submit_button(screen).press()
+        dialog = await wait_for_dialog(pilot)
+        body = str(dialog.query_one("#confirm-body", Static).render())
+        assert f"sent RemoteStopTransaction for transaction {tx_id} 40 s ago" in body
+        assert "from 203.0.113.7 via noc-1; it is still being watched" in body
+        assert "\x1b" not in body, "the other operator's name is untrusted text"
+        await pilot.press("y")
+        await settle(pilot)
+        assert services.operations.overrides == [True], "confirming is the explicit override"

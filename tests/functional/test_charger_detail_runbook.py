@@ -24,7 +24,7 @@ from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operations_table import OperationsTable
 
-from .conftest import settle, type_keys
+from .conftest import settle, type_keys, wait_for_dialog
 
 WAIT_SECONDS = 120.0  # only a hang reaches it; the wait ends when the condition holds
 
@@ -76,8 +76,7 @@ async def stop_session_through_the_ui(
 
     form.dry_run = False
     await pilot.click("#op-submit")
-    await pilot.pause()
-    dialog = app.screen
+    dialog = await wait_for_dialog(pilot)
     assert isinstance(dialog, ConfirmDialog)
     body = text_of(dialog.query_one("#confirm-body", Static))
     assert charge_box_id in body and "connector 1" in body and id_tag in body
@@ -189,7 +188,7 @@ async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
         await asyncio.to_thread(sim.control, "POST", "/sessions/stop", {"transactionId": tx_id})
         screen.query_one(OperationForm).dry_run = False
         await pilot.click("#op-submit")
-        await pilot.pause()
+        await wait_for_dialog(pilot)
         await pilot.press("y")
         await settle(pilot)
         outcome = text_of(screen.query_one("#op-outcome", Static))

@@ -22,6 +22,7 @@ import pytest
 from polaris_tui import cli
 from polaris_tui.app import PolarisApp
 from polaris_tui.models.errors import ConfigError
+from polaris_tui.services.settings import os_login
 from tests.badday.ptyrun import PtyPolaris
 
 SUBPROCESS_WAIT = 120.0
@@ -100,8 +101,7 @@ def test_real_mode_flags_reach_the_app(
             "http://lago.example:3000",
             "--status-source",
             "manager-page",
-            "--operator",
-            "ana",
+            "--readonly",
             "--store",
             str(user_dirs / "p.sqlite"),
             "--no-mouse",
@@ -114,9 +114,24 @@ def test_real_mode_flags_reach_the_app(
     assert settings.steve.status_source == "manager-page"
     assert settings.steve.api_password.get_secret_value() == "from-env"
     assert settings.lago.url == "http://lago.example:3000"
-    assert settings.operator.name == "ana" and settings.store.path == user_dirs / "p.sqlite"
+    assert settings.operator.name == os_login() and settings.store.path == user_dirs / "p.sqlite"
+    assert settings.operator.readonly is True
     assert run["mouse"] is False, "--no-mouse runs without mouse tracking"
     assert run["app"].demo is False
+
+
+def test_operator_flag_and_name_are_refused_outside_the_demo(
+    user_dirs: Path, recorded_run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Who is who: outside the demo the operator is the OS login, never a flag."""
+    real = ["--steve-url", "http://steve.example:8080/steve", "--store", str(user_dirs / "p.db")]
+    assert cli.main([*real, "--operator", "admin-from-config"]) == 2
+    assert "--operator is only for the demo" in capsys.readouterr().err
+    config = user_dirs / "named.toml"
+    config.write_text('[operator]\nname = "somebody-else"\n')
+    assert cli.main([*real, "--config", str(config)]) == 2
+    assert "always the OS login" in capsys.readouterr().err
+    assert recorded_run == [], "the console never started"
 
 
 def test_world_readable_config_with_secrets_is_warned_about(

@@ -172,4 +172,29 @@ V2 = [
     """,
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2)]
+# Who is who (issue 10): roles live in the store, each change audited.
+# (SQLite's V3 also adds store_changes; PostgreSQL announces with NOTIFY.)
+V3 = [
+    """
+    CREATE TABLE operators (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        granted_by TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+    )
+    """,
+    f"""
+    CREATE TABLE operator_audit (
+        id {ID},
+        actor TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role_before TEXT,
+        role_after TEXT NOT NULL,
+        console_host TEXT,
+        client_address TEXT,
+        created_at TEXT NOT NULL
+    )
+    """,
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3)]

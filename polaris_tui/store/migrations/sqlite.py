@@ -153,4 +153,31 @@ V2 = [
     ),
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2)]
+# Who is who (issue 10): roles live in the store, each change audited; and
+# one counter per topic, bumped by every write, so other processes can tell
+# what changed after ``PRAGMA data_version`` moved (store/changes.py).
+V3 = [
+    """
+    CREATE TABLE operators (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        granted_by TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE operator_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        actor TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role_before TEXT,
+        role_after TEXT NOT NULL,
+        console_host TEXT,
+        client_address TEXT,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE TABLE store_changes (topic TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
@@ -215,6 +216,22 @@ class OperationRepository(Repository):
         params.append(int(limit))
         rows = await self.backend.read(lambda tx: tx.fetchall(sql, params))
         return [operation_from_row(r) for r in rows]
+
+    async def live_operations_since(
+        self, charge_box_id: str, since: datetime
+    ) -> list[OperationLogEntry]:
+        """Operations on ``charge_box_id`` sent (not dry runs) at or after
+        ``since`` that are ``pending`` or ``submitted``, newest first: what
+        another console may still be acting on (the duplicate-stop guard)."""
+        rows = await self.backend.read(
+            lambda tx: tx.fetchall(
+                "SELECT * FROM charger_operation_log WHERE charge_box_id = ? AND dry_run = 0 "
+                "AND status IN ('pending', 'submitted') ORDER BY id DESC LIMIT 200",
+                (charge_box_id,),
+            )
+        )
+        entries = [operation_from_row(r) for r in rows]
+        return [e for e in entries if e.created_at is not None and e.created_at >= since]
 
     async def mark_interrupted(self) -> list[OperationLogEntry]:
         """Mark ``pending`` rows whose console died as ``interrupted`` (never resent).
