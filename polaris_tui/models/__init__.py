@@ -654,7 +654,7 @@ class StoreChanged(PlainModel):
     show ``topics`` (operations, cards, pairings, operators) reload."""
 
     kind: Literal["store"] = "store"
-    topics: list[str] = Field(default_factory=list)
+    topics: list[Key] = Field(default_factory=list)
 
 
 ServiceEvent = (

@@ -36,6 +36,7 @@ class ErrorKind(StrEnum):
     INVALID_PARAMS = "invalid_params"
     PERMISSION_DENIED = "permission_denied"
     DUPLICATE_SUBMIT = "duplicate_submit"
+    ANOTHER_OPERATOR_ACTING = "another_operator_acting"
     NOT_FOUND = "not_found"
     STORE = "store"
     CONFIG = "config"
@@ -183,6 +184,7 @@ class AnotherOperatorActing(DuplicateSubmit):
     """Another console sent the same stop moments ago (issue 10): refused
     unless the operator confirms a second one explicitly."""
 
+    kind = ErrorKind.ANOTHER_OPERATOR_ACTING
     title = "Another operator is on it"
 
 

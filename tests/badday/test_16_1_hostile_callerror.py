@@ -12,6 +12,7 @@ written to the terminal.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call
 from ocpp.v16.enums import Action
 
+from polaris_tui.services.settings import os_login
 from tests.conftest import FROZEN_NOW
 from tests.sim.test_ocppj import ws_url
 
@@ -117,13 +119,13 @@ def test_a_poisoned_callerror_never_reaches_the_terminal(sim: Any, tmp_path: Pat
         sim.lago_url,
         "--store",
         str(tmp_path / "store.db"),
-        "--operator",
-        "ana",
         "--config",
         str(tmp_path / "none.toml"),
     ]
     env = {
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,
+        # the operator is the OS login (never a flag outside the demo)
+        "POLARIS_OPERATOR__ADMINS": json.dumps([os_login()]),
         "POLARIS_LAGO__API_KEY": sim.lago_key,
         "POLARIS_STEVE__WEB_PASSWORD": sim.web_password,
         "POLARIS_OPERATOR__DEFAULT_ROLE": "admin",

@@ -12,10 +12,13 @@ console keeps running and quits normally, and the log says so once.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from polaris_tui.services.settings import os_login
 
 from .ptyrun import WAIT, run_polaris
 
@@ -35,15 +38,14 @@ def console_against(sim: Any, tmp_path: Path) -> tuple[list[str], dict[str, str]
         sim.lago_url,
         "--store",
         str(store),
-        "--operator",
-        "ana",
         "--config",
         str(tmp_path / "none.toml"),
     ]
     env = {
         "POLARIS_STEVE__API_PASSWORD": sim.steve_password,
+        # the operator is the OS login (never a flag outside the demo)
+        "POLARIS_OPERATOR__ADMINS": json.dumps([os_login()]),
         "POLARIS_LAGO__API_KEY": sim.lago_key,
-        "POLARIS_OPERATOR__ADMINS": '["ana"]',
     }
     return args, env, store.parent / "polaris.log"
 
