@@ -175,8 +175,12 @@ async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
 
 async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
     """The session ends between the dry run and the real submit: SteVe's 400 is shown as
-    the runbook's stale-transactionId case, and a refresh is offered."""
-    app = sim_app(stop_followup_seconds=20)
+    the runbook's stale-transactionId case, and a refresh is offered.
+
+    No poll cycle may land between the two submits (a slow machine took 5 s
+    there once): the poll would see the session gone and clear the form, and
+    the case under test is the operator's screen being older than SteVe."""
+    app = sim_app(stop_followup_seconds=20, interval_seconds=3600)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_charger("CP-ALPHA-01")
