@@ -29,7 +29,7 @@ from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, Lookups, pick_session, row_session
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings
-from polaris_tui.services.steve_client import poll_timeout, polling
+from polaris_tui.services.steve_wire import poll_timeout, polling
 
 if TYPE_CHECKING:
     from polaris_tui.services.steve_client import SteveClient

@@ -26,9 +26,9 @@ from polaris_tui.models.errors import (
     LagoNotFound,
     LagoUnreachable,
 )
+from polaris_tui.services.http_body import describe_validation, load_json, read_bounded
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import LagoSettings
-from polaris_tui.services.steve_client import describe_validation, load_json, read_bounded
 
 log = logging.getLogger(__name__)
 

@@ -63,7 +63,7 @@ from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreErro
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
 from polaris_tui.services.settings import Settings
-from polaris_tui.services.steve_client import poll_timeout, polling
+from polaris_tui.services.steve_wire import poll_timeout, polling
 
 if TYPE_CHECKING:
     from polaris_tui.services.lago_client import LagoClient
@@ -605,7 +605,7 @@ class LivePoller:
         """One cycle of every source now; waits for a running cycle rather than overlapping it."""
         await asyncio.gather(self._guarded(self._steve_cycle), self._guarded(self._lago_cycle))
 
-    async def _guarded(self, cycle: Callable[[], Any]) -> bool:
+    async def _guarded(self, cycle: Callable[[], Awaitable[bool]]) -> bool:
         try:
             return await cycle()
         except asyncio.CancelledError:

@@ -494,7 +494,7 @@ async def test_data_is_stamped_when_it_was_asked_for_not_when_it_came():
 
 def test_poll_reads_wait_half_an_interval_within_the_read_timeout():
     from polaris_tui.services.settings import SteveSettings
-    from polaris_tui.services.steve_client import poll_timeout
+    from polaris_tui.services.steve_wire import poll_timeout
 
     assert poll_timeout(Settings()) == 2.5  # default: 5 s interval, 10 s read timeout
     assert poll_timeout(Settings(poll=PollSettings(interval_seconds=0.2))) == 2.0  # floor
