@@ -1,0 +1,286 @@
+"""The poller's data: what it last read, the meter notes, the rows built
+from them, the source states, and publishing what changed.
+
+``LivePoller`` (poller.py) adds the cycles and loops that fill it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from polaris_tui.models import (
+    CardMeta,
+    ChargeBox,
+    ChargerRow,
+    ConnectionState,
+    FleetChanged,
+    FleetCounts,
+    InventoryCharger,
+    LagoCustomer,
+    OcppTag,
+    ServiceEvent,
+    SourceName,
+    SourceState,
+    SourceStateChanged,
+    Transaction,
+)
+from polaris_tui.models.errors import PolarisError
+from polaris_tui.services.clock import Clock
+from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
+from polaris_tui.services.settings import Settings
+
+if TYPE_CHECKING:
+    from polaris_tui.services.lago_client import LagoClient
+    from polaris_tui.services.steve_client import SteveClient
+    from polaris_tui.store import Store
+
+
+log = logging.getLogger(__name__)
+
+REBUILD_ATTEMPTS = 3
+"""Threaded row builds tried before a build racing meter notes settles on the loop."""
+
+
+class PollerState:
+    """The current data, rows and source states of a ``LivePoller``
+    (its arguments are documented there)."""
+
+    def __init__(
+        self,
+        steve: SteveClient | None,
+        lago: LagoClient | None,
+        store: Store | None,
+        clock: Clock,
+        settings: Settings,
+        publish: Callable[[ServiceEvent], None],
+    ) -> None:
+        self.steve = steve
+        self.lago = lago
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self._publish_cb = publish
+        self._chargers: list[ChargeBox] = []
+        self._by_id: dict[str, ChargeBox] = {}
+        self._active: list[Transaction] = []
+        self._tags: list[OcppTag] = []
+        self._customers: list[LagoCustomer] = []
+        self._card_meta: dict[str, CardMeta] = {}
+        self._inventory: list[InventoryCharger] = []
+        self._status_at: datetime | None = None
+        self._tx_at: datetime | None = None
+        self._tags_at: datetime | None = None
+        self._customers_at: datetime | None = None
+        self._meter_notes: dict[int, MeterNote] = {}
+        self._last_read: dict[int, int] = {}
+        """Transaction id -> sequence number of its last meter read (sampler rotation)."""
+        self._rows: dict[str, ChargerRow] = {}
+        self._counts = FleetCounts()
+        self._states = {name: SourceState(source=name) for name in SourceName}
+        self._locks = {name: asyncio.Lock() for name in SourceName}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping: asyncio.Event | None = None
+        self._saved_at: datetime | None = None
+        self._dirty = False
+        self._generation = 0
+        """Counts row builds, so a threaded build finishing late is not applied."""
+        self.cycles = {name: 0 for name in SourceName}
+        """Completed cycles per source (for tests and the status bar)."""
+        self.meter_reads = 0
+        """Successful meter reads so far, sampler and detail (also the rotation's sequence)."""
+
+    # ------------------------------------------------------------------ accessors
+
+    def chargers(self) -> list[ChargeBox]:
+        """SteVe stations with live status (snapshot until the first good cycle)."""
+        return list(self._chargers)
+
+    def charger(self, charge_box_id: str) -> ChargeBox | None:
+        """One SteVe station, or None."""
+        return self._by_id.get(charge_box_id)
+
+    def active_transactions(self) -> list[Transaction]:
+        return list(self._active)
+
+    def tags(self) -> list[OcppTag]:
+        return list(self._tags)
+
+    def customers(self) -> list[LagoCustomer]:
+        return list(self._customers)
+
+    def card_meta(self) -> dict[str, CardMeta]:
+        """Local card metadata as read in the last cycle."""
+        return dict(self._card_meta)
+
+    def inventory(self) -> list[InventoryCharger]:
+        return list(self._inventory)
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        """When the live status was last fetched (or the snapshot's time)."""
+        return self._status_at
+
+    @property
+    def transactions_fetched_at(self) -> datetime | None:
+        return self._tx_at
+
+    @property
+    def tags_fetched_at(self) -> datetime | None:
+        return self._tags_at
+
+    @property
+    def customers_fetched_at(self) -> datetime | None:
+        return self._customers_at
+
+    def state(self, source: SourceName) -> SourceState:
+        """Current health of one source (a copy)."""
+        return self._states[source].model_copy()
+
+    def rows(self) -> list[ChargerRow]:
+        """Current charger rows (from the last build)."""
+        return list(self._rows.values())
+
+    def row(self, charge_box_id: str) -> ChargerRow | None:
+        return self._rows.get(charge_box_id)
+
+    def counts(self) -> FleetCounts:
+        return self._counts.model_copy()
+
+    def meter_note(self, transaction_id: int) -> MeterNote | None:
+        """The last read of this session's meter values (sampler or charger detail), or None."""
+        return self._meter_notes.get(transaction_id)
+
+    async def read_meter_now(self, tx: Transaction, now: datetime) -> MeterNote:
+        """Read one open session's meter values now (the charger detail's request)
+        and keep the note, exactly as the sampler would.
+
+        Returns:
+            The note of this read (the detail judges its session with it).
+
+        Raises:
+            PolarisError: SteVe could not be asked (the previous note stays).
+        """
+        if self.steve is None:
+            raise PolarisError("No SteVe is configured", title="SteVe is not configured")
+        values = (await self.steve.transaction_details(tx.id)).values
+        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
+        note = read_meter(tx, values, now, threshold)
+        self.note_meter(tx.id, note)
+        return note
+
+    def note_meter(self, transaction_id: int, note: MeterNote) -> None:
+        """Keep a meter read made outside the sampler (the charger detail).
+
+        Only the note is stored, and the sampler counts the session as just
+        read; the row follows at the next cycle's build (in a worker thread).
+        Nothing is rebuilt or published here: the reader is usually the
+        charger detail, on the UI's event loop, and a publish from here
+        would make it reload and read again.
+        """
+        if transaction_id not in {tx.id for tx in self._active}:
+            return  # closed meanwhile: nothing to remember
+        self._remember(transaction_id, note)
+        self._generation += 1  # a build in flight lacks this note: it must not win
+
+    def _remember(self, transaction_id: int, note: MeterNote) -> None:
+        self._meter_notes[transaction_id] = note
+        self._last_read[transaction_id] = self.meter_reads
+        self.meter_reads += 1
+
+    # ------------------------------------------------------------------ publishing
+
+    def _publish(self, event: ServiceEvent) -> None:
+        try:
+            self._publish_cb(event)
+        except Exception:  # a subscriber's bug must not stop polling
+            log.exception("a subscriber failed on %s", type(event).__name__)
+
+    def _set_state(
+        self,
+        source: SourceName,
+        state: ConnectionState,
+        *,
+        last_ok: datetime | None = None,
+        error: PolarisError | None = None,
+        from_snapshot: bool | None = None,
+    ) -> None:
+        old = self._states[source]
+        update: dict[str, Any] = {
+            "state": state,
+            "error_title": error.title if error else None,
+            "error_message": error.message if error else None,
+        }
+        if last_ok is not None:
+            update["last_ok"] = last_ok
+        if from_snapshot is not None:
+            update["from_snapshot"] = from_snapshot
+        if state != old.state:
+            update["since"] = self.clock.now()
+        new = old.model_copy(update=update)
+        self._states[source] = new
+        changed = (new.state, new.error_title, new.error_message, new.from_snapshot) != (
+            old.state,
+            old.error_title,
+            old.error_message,
+            old.from_snapshot,
+        )
+        if changed:
+            self._publish(SourceStateChanged(state=new.model_copy()))
+
+    def _fleet_data(self) -> FleetData:
+        """The inputs of a row build (references to data that is replaced, never mutated)."""
+        return FleetData(
+            chargers=self._chargers,
+            active_transactions=self._active,
+            tags=self._tags,
+            customers=self._customers,
+            card_meta=self._card_meta,
+            inventory=self._inventory,
+            status_fetched_at=self._status_at,
+            transactions_fetched_at=self._tx_at,
+            meter_notes=dict(self._meter_notes),
+        )
+
+    def _rebuild_and_publish(self, *, force: bool = False) -> None:
+        """Rebuild rows from the current data now and publish only what changed."""
+        self._generation += 1
+        result = rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
+        self._apply(result, force=force)
+
+    async def _rebuild_in_thread(self) -> None:
+        """The same, with the build and diff in a worker thread: at 10,000 chargers
+        they take a few hundred ms that the UI's event loop should not wait for."""
+        for _attempt in range(REBUILD_ATTEMPTS):
+            self._generation += 1
+            generation = self._generation
+            result = await asyncio.to_thread(
+                rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
+            )
+            if generation == self._generation:
+                self._apply(result)
+                return
+            # A meter note or a local rebuild came in meanwhile: ours is older.
+        self._rebuild_and_publish()  # still racing: settle it here, once
+
+    def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
+        self._rows = result.rows
+        self._counts = result.counts
+        # Forget the meter reads of sessions that closed.
+        open_ids = {tx.id for tx in self._active}
+        for tx_id in [k for k in self._meter_notes if k not in open_ids]:
+            del self._meter_notes[tx_id]
+        for tx_id in [k for k in self._last_read if k not in open_ids]:
+            del self._last_read[tx_id]
+        if result.changed or result.removed or force:
+            self._publish(
+                FleetChanged(
+                    changed=result.changed,
+                    removed=result.removed,
+                    counts=result.counts.model_copy(),
+                    fetched_at=self._status_at,
+                )
+            )
