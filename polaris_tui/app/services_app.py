@@ -1,22 +1,7 @@
-"""The Polaris App: lifecycle, navigation, global keys, signals, error notices.
-
-Kept small on purpose (STYLE #1): screens live in ``screens/``, panels in
-``widgets/``. The App
-
-* opens ``PolarisServices`` in its own loop (``on_mount``, in a worker), seeds
-  the demo store first when asked, starts the hook server in demo mode, and
-  closes everything on exit and on SIGHUP (an SSH session closing);
-* re-broadcasts service events as ``textual.signal.Signal``s that screens
-  subscribe to (``fleet_signal``, ``source_signal``, ``operation_signal``,
-  ``card_signal``, ``scan_signal``, ``store_signal`` for other consoles' writes; ``ready_signal`` once services are open);
-* runs every mutating request in an app-level worker (``run_mutation``): a
-  worker on a modal or a closing screen would be cancelled mid-request;
-* turns any failed worker into a visible notice (``report_worker``), with the
-  title and message of the ``PolarisError``, never parsed as markup;
-* runs on a driver that survives a bad terminal and exits when the terminal
-  goes (``terminal.py``), and hands keys that arrive together to the screen
-  one at a time, each where the keys before it put the focus (``typeahead.py``).
-"""
+"""The App's plumbing: the services it opens and closes, their events
+re-broadcast as typed signals, the app-level workers for mutations, error
+notices, the terminal driver and SIGHUP. ``PolarisApp`` (polaris_app.py)
+adds the screens, keys and navigation on top."""
 
 from __future__ import annotations
 
@@ -34,13 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, assert_never
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding
 from textual.message_pump import MessagePump
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from polaris_tui.console import Console
-from polaris_tui.dialogs.help import HelpScreen, screen_keys
 from polaris_tui.models import (
     CardChanged,
     FleetChanged,
@@ -51,20 +33,15 @@ from polaris_tui.models import (
     StoreChanged,
 )
 from polaris_tui.models.errors import PolarisError
-from polaris_tui.screens.base import ActionDone, PolarisScreen
-from polaris_tui.screens.charger_detail import ChargerDetailScreen
-from polaris_tui.screens.fleet import FleetScreen
-from polaris_tui.screens.operation_log import OperationLogScreen
+from polaris_tui.screens.base import ActionDone
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.contract import ScanApi, ServicesApi
 from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
 from polaris_tui.typeahead import TypeAhead
-from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
 if TYPE_CHECKING:
-    from polaris_tui.services.export import ExportFormat
     from polaris_tui.services.hook_server import HookServerHandle
     from polaris_tui.terminal import TerminalClosed
 
@@ -81,15 +58,6 @@ class ServicesFactory(Protocol):
         ...
 
 
-def _css_path() -> Path:
-    """``polaris.tcss`` at the repository root, or inside the installed package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "polaris.tcss", here / "polaris.tcss"):
-        if candidate.exists():
-            return candidate
-    return here.parent / "polaris.tcss"
-
-
 @dataclass(frozen=True)
 class HookOptions:
     """Run the pre-authorize hook inside the console (demo mode)."""
@@ -99,18 +67,8 @@ class HookOptions:
     key: str
 
 
-class PolarisApp(App[None]):
-    """The console. Build it with ``make_app``."""
-
-    CSS_PATH = _css_path()
-    TITLE = "Polaris"
-    COMMANDS = App.COMMANDS | {PolarisCommands}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("ctrl+s", "export_table", "Export the table (CSV or JSON)", show=False),
-        Binding("y", "copy_id", "Copy the id under the cursor", show=False),
-    ]
+class ServicesApp(App[None]):
+    """The plumbing half of ``PolarisApp``; build the App with ``make_app``."""
 
     def __init__(
         self,
@@ -185,18 +143,6 @@ class PolarisApp(App[None]):
         return not self.is_headless
 
     # -- lifecycle ------------------------------------------------------------
-    def on_mount(self) -> None:
-        self._loop_thread = threading.get_ident()
-        self._loop = asyncio.get_running_loop()
-        self._install_sighup()
-        self._apply_saved_theme()
-        self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
-        for notice in self.startup_notices:
-            self.notify(
-                clean(notice), title="Configuration", severity="warning", markup=False, timeout=20
-            )
-        self.open_services()
-
     def _install_sighup(self) -> None:
         """SSH closing sends SIGHUP, which would kill us without cleanup: exit instead."""
         try:
@@ -403,219 +349,3 @@ class PolarisApp(App[None]):
         if target.is_attached and target.is_running:
             return target.post_message(message)
         return False
-
-    # -- navigation (screens call these) ------------------------------------------
-    def _ready_or_say(self) -> bool:
-        if self.services is None:
-            self.notify("Still connecting to SteVe and Lago…", markup=False)
-            return False
-        return True
-
-    def open_chargers(self) -> None:
-        """Back to the fleet table."""
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
-            self.pop_screen()
-
-    def open_charger(self, charge_box_id: str) -> Awaitable[object] | None:
-        """Open the detail of one charger.
-
-        Returns what ``push_screen`` returns (awaitable until mounted) or None;
-        callers may ignore it.
-        """
-        if not self._ready_or_say():
-            return None
-        current = self.screen
-        if isinstance(current, ChargerDetailScreen) and current.charge_box_id == charge_box_id:
-            return None
-        return self.push_screen(ChargerDetailScreen(charge_box_id))
-
-    def open_operation_log(self, charge_box_id: str | None = None) -> None:
-        """Open the operation log, optionally filtered to one charger."""
-        if self._ready_or_say():
-            self.push_screen(OperationLogScreen(charge_box_id))
-
-    def open_card(self, id_tag: str) -> None:
-        """Open one card's detail (the card screens)."""
-        if not self._ready_or_say():
-            return
-        from polaris_tui.screens.card_detail import CardDetailScreen
-
-        self.push_screen(CardDetailScreen(id_tag))
-
-    def open_cards(self) -> None:
-        """Open the cards list."""
-        if not self._ready_or_say():
-            return
-        from polaris_tui.screens.cards import CardsScreen
-
-        self.push_screen(CardsScreen())
-
-    def open_audit_log(self, id_tag: str | None = None) -> None:
-        """Open the audit log of card edits, optionally for one card."""
-        if not self._ready_or_say():
-            return
-        from polaris_tui.screens.audit_log import AuditLogScreen
-
-        self.push_screen(AuditLogScreen(id_tag=id_tag))
-
-    # -- global actions --------------------------------------------------------------
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
-        screen = self.screen
-        title = screen.HELP_TITLE if isinstance(screen, PolarisScreen) else None
-        title = title or type(screen).__name__.removesuffix("Screen")
-        self.push_screen(HelpScreen(title, screen_keys(screen)))
-
-    def action_refresh_now(self) -> None:
-        """``r``: poll every source now."""
-        if self.services is not None:
-            self.run_worker(
-                self._refresh_now(),
-                name="refresh-now",
-                group="refresh",
-                exclusive=True,
-                exit_on_error=False,
-            )
-
-    async def _refresh_now(self) -> None:
-        if self.services is not None:
-            await self.services.poller.refresh_now()
-
-    def action_export_table(self) -> None:
-        """``ctrl+s``: save the table on screen, as shown, as CSV or JSON."""
-        from polaris_tui.dialogs.export import ExportDialog
-        from polaris_tui.widgets.table_export import export_name, table_contents, table_on
-
-        table = table_on(self.screen)
-        if table is None:
-            self.notify("There is no table on this screen to export.", markup=False)
-            return
-        columns, rows = table_contents(table)  # as shown now, before the dialog covers it
-        name = export_name(table)
-        folder = self.export_dir()
-
-        def chosen(choice: str | None) -> None:
-            fmt: ExportFormat | None = (
-                "csv" if choice == "csv" else "json" if choice == "json" else None
-            )
-            if fmt is not None:
-                self.run_worker(
-                    self._export(columns, rows, fmt, name, folder),
-                    name="export",
-                    group="export",
-                    exit_on_error=False,
-                )
-
-        self.push_screen(ExportDialog(len(rows), clean(name), clean(str(folder))), chosen)
-
-    def export_dir(self) -> Path:
-        from polaris_tui.services.export import default_export_dir
-
-        return self.settings.ui.export_dir or default_export_dir()
-
-    async def _export(
-        self,
-        columns: list[str],
-        rows: list[list[str]],
-        fmt: ExportFormat,
-        name: str,
-        folder: Path,
-    ) -> Path:
-        from polaris_tui.services.export import export_table
-
-        path = await asyncio.to_thread(
-            export_table, columns, rows, fmt=fmt, folder=folder, name=name, at=self.clock.now()
-        )
-        log.info("exported %d rows of %s to %s", len(rows), name, path)
-        self.notify(clean(f"Saved {len(rows)} rows to {path}"), title="Exported", markup=False)
-        return path
-
-    def action_copy_id(self) -> None:
-        """``y``: copy the id under the cursor (OSC 52: works over SSH). The only
-        place Polaris writes the clipboard: always the operator's own key press."""
-        from polaris_tui.widgets.table_export import copy_target
-
-        target = copy_target(self.screen)
-        if target is None:
-            self.notify("Nothing to copy here.", markup=False)
-            return
-        what, value = target
-        self.copy_to_clipboard(value)
-        self.notify(clean(f"Copied {what} {value}"), title="Clipboard", markup=False, timeout=4)
-
-    # -- theme: the picker's choice is saved to the config file ---------------------
-    def _apply_saved_theme(self) -> None:
-        wanted = self.settings.ui.theme
-        if wanted and wanted in self.available_themes:
-            self.theme = wanted
-        elif wanted:
-            self.notify(
-                clean(f"Unknown theme {wanted!r} in ui.theme; using the default."),
-                title="Configuration",
-                severity="warning",
-                markup=False,
-            )
-        self._theme_applied = True
-
-    def watch_theme(self, theme: str) -> None:
-        if not self._theme_applied or self.config_path is None:
-            return
-        if theme == self.settings.ui.theme:
-            return
-        self.settings.ui.theme = theme
-        self.run_worker(self._save_theme(theme), name="save-theme", exit_on_error=False)
-
-    async def _save_theme(self, theme: str) -> None:
-        from polaris_tui.services.settings import save_setting
-
-        assert self.config_path is not None
-        await asyncio.to_thread(save_setting, self.config_path, "ui", "theme", theme)
-        log.info("theme %s saved to %s", theme, self.config_path)
-
-    async def action_quit(self) -> None:
-        self._type_ahead.close()
-        await self.close_services()
-        self.exit()
-
-
-def make_app(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    demo: bool = False,
-    seed_demo: bool | None = None,
-    hook: HookOptions | None = None,
-    services_factory: ServicesFactory | None = None,
-    fleet_max_rows: int = 500,
-    type_ahead: bool | None = None,
-) -> PolarisApp:
-    """The one factory used by the CLI and the tests.
-
-    Args:
-        settings: validated settings (``load_settings``).
-        clock: "now" for the services and every age on screen; default the system clock.
-        demo: running against the built-in stand-in (banner, demo store seed).
-        seed_demo: seed the demo card metadata and inventory first (default: ``demo``).
-        hook: serve the pre-authorize hook in the console's loop (demo mode).
-        services_factory: replaces ``PolarisServices.open`` (tests with fakes).
-        fleet_max_rows: most rows the fleet table holds (the filter reaches the rest).
-        type_ahead: handle keys one at a time (default: on a real terminal only).
-    """
-    return PolarisApp(
-        settings,
-        clock=clock,
-        demo=demo,
-        seed_demo=demo if seed_demo is None else seed_demo,
-        hook=hook,
-        services_factory=services_factory,
-        fleet_max_rows=fleet_max_rows,
-        type_ahead=type_ahead,
-    )
-
-
-if TYPE_CHECKING:
-
-    def _app_is_a_console(app: PolarisApp) -> Console:
-        """mypy proves here that screens may treat the App as a ``Console``."""
-        return app
