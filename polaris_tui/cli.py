@@ -209,7 +209,8 @@ def run_sim(argv: list[str]) -> int:
 def run_hook_command(args: argparse.Namespace) -> int:
     """``polaris hook``: the pre-authorize hook server, until SIGTERM/SIGINT."""
     from polaris_tui.services.hook_server import run_hook
-    from polaris_tui.services.settings import config_warnings, load_settings, resolve_config_path
+    from polaris_tui.services.settings import load_settings, resolve_config_path
+    from polaris_tui.services.settings_file import config_warnings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -259,7 +260,8 @@ def _redact_logs(secrets: list[str]) -> None:
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
     from polaris_tui.app import HookOptions, make_app
-    from polaris_tui.services.settings import config_warnings, load_settings, resolve_config_path
+    from polaris_tui.services.settings import load_settings, resolve_config_path
+    from polaris_tui.services.settings_file import config_warnings
 
     overrides = _overrides(args)
     settings = load_settings(overrides, config_file=args.config)

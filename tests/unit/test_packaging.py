@@ -16,7 +16,8 @@ from polaris_tui import cli, require_python
 from polaris_tui.logging_setup import HANDLER_NAME, setup_logging
 from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.config_reference import END, START, reference_markdown
-from polaris_tui.services.settings import Settings, load_settings, save_setting
+from polaris_tui.services.settings import Settings, load_settings
+from polaris_tui.services.settings_file import save_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 

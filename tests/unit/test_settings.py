@@ -11,11 +11,11 @@ from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.settings import (
     CONFIG_ENV,
     Settings,
-    config_warnings,
     default_config_path,
     load_settings,
     resolve_config_path,
 )
+from polaris_tui.services.settings_file import config_warnings
 
 SAMPLE = """
 [steve]
