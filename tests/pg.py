@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import pytest
 
-from polaris_tui.store.postgres_backend import dollar_params
+from polaris_tui.store.postgres_sql import dollar_params
 from polaris_tui.store.target import parse_store_url
 
 BACKENDS = ["sqlite", "postgresql"]

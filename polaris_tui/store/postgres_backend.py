@@ -22,29 +22,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import getpass
 import logging
 import os
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
 from polaris_tui.models.errors import StoreError
 from polaris_tui.store.backend import (
     IntegrityViolation,
-    Row,
     Tx,
     newer_schema_message,
     older_schema_message,
 )
-from polaris_tui.store.changes import CHANNEL, ChangeCallback, Touched, decode, encode
+from polaris_tui.store.changes import CHANNEL, ChangeCallback, decode, encode
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.postgres import MIGRATIONS, VERSION_TABLE
 from polaris_tui.store.origin import Origin, current_origin
+from polaris_tui.store.postgres_sql import (
+    ADMIN_ROLE,
+    DRIVER_ERRORS,
+    RETRYABLE,
+    VIEWER_ROLE,
+    PgTx,
+    grants,
+)
 from polaris_tui.store.target import StoreTarget
 
 log = logging.getLogger(__name__)
@@ -63,106 +69,6 @@ CONNECT_TIMEOUT = 10.0
 HEARTBEAT_SECONDS = 15.0
 SESSION_STALE_SECONDS = 120.0
 POOL_SIZE = 4
-
-ADMIN_ROLE = "polaris_admin"
-VIEWER_ROLE = "polaris_viewer"
-
-
-def _grants(schema: str) -> list[str]:
-    """What each role may do on this database's tables, now and later ones."""
-    quoted = '"' + schema.replace('"', '""') + '"'
-    writes = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE"
-    return [
-        f"GRANT USAGE ON SCHEMA {quoted} TO {ADMIN_ROLE}, {VIEWER_ROLE}",
-        f"GRANT {writes} ON ALL TABLES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
-        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {quoted} TO {ADMIN_ROLE}",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {VIEWER_ROLE}",
-        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {quoted} "
-        f"FROM {VIEWER_ROLE}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT {writes} ON TABLES TO {ADMIN_ROLE}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} "
-        f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {ADMIN_ROLE}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT SELECT ON TABLES TO {VIEWER_ROLE}",
-    ]
-
-
-RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
-
-
-@functools.lru_cache(maxsize=512)
-def dollar_params(sql: str) -> str:
-    """``?`` placeholders (the repositories' SQL) to ``$1, $2…`` (PostgreSQL's)."""
-    parts = sql.split("?")
-    out = [parts[0]]
-    for number, part in enumerate(parts[1:], start=1):
-        out.append(f"${number}{part}")
-    return "".join(out)
-
-
-def _integrity(exc: asyncpg.PostgresError) -> bool:
-    return isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError)
-
-
-class PgTx:
-    """``Tx`` over one asyncpg connection."""
-
-    dialect = "postgresql"
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-        self.touched = Touched()
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.touched.statement(sql)
-        try:
-            await self._conn.execute(dollar_params(sql), *params)
-        except asyncpg.PostgresError as exc:
-            if _integrity(exc):
-                raise IntegrityViolation(str(exc)) from exc
-            raise
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
-        self.touched.statement(sql)
-        try:
-            await self._conn.executemany(dollar_params(sql), rows)
-        except asyncpg.PostgresError as exc:
-            if _integrity(exc):
-                raise IntegrityViolation(str(exc)) from exc
-            raise
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self.touched.statement(sql)  # INSERT … RETURNING
-        try:
-            return list(await self._conn.fetch(dollar_params(sql), *params))
-        except asyncpg.PostgresError as exc:
-            if _integrity(exc):
-                raise IntegrityViolation(str(exc)) from exc
-            raise
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]  # type: ignore[index]
-
-    async def insert_rows(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        if not rows:
-            return
-        self.touched.table(table)
-        try:  # COPY: about 3x faster than INSERTs for a 10,000-charger snapshot
-            await self._conn.copy_records_to_table(table, columns=list(columns), records=rows)
-        except asyncpg.PostgresError as exc:
-            if _integrity(exc):
-                raise IntegrityViolation(str(exc)) from exc
-            raise
 
 
 def _os_user() -> str:
@@ -411,7 +317,7 @@ class PostgresBackend:
                     if not exists:
                         await conn.execute(f"CREATE ROLE {role} NOLOGIN")
                 schema = await conn.fetchval("SELECT current_schema()")
-                for statement in _grants(schema):
+                for statement in grants(schema):
                     await conn.execute(statement)
         except DRIVER_ERRORS as exc:
             raise StoreError(f"Cannot create the database roles in {where}: {exc}") from exc
