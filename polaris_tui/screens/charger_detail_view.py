@@ -1,0 +1,290 @@
+"""The charger detail's view half: its panels, loading ``services.fleet.detail``
+in an exclusive worker, the timers, and reloading on live updates.
+``ChargerDetailScreen`` (charger_detail.py) adds the keys, the remote
+operations and their follow-ups on top."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Container, VerticalScroll
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from polaris_tui.models import (
+    ChargerDetail,
+    ChargerRow,
+    FleetChanged,
+    OpenSession,
+    OperationChanged,
+    OperationLogEntry,
+    ScanRecorded,
+    StopFollowup,
+    StoreChanged,
+)
+from polaris_tui.models.errors import NotFound
+from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.screens.stop_followup import followup_connector, followup_entry
+from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.detail_panels import (
+    LiveStatusPanel,
+    SessionPanel,
+    header_content,
+    is_stale,
+)
+from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
+from polaris_tui.widgets.operation_form import OperationForm
+from polaris_tui.widgets.operation_outcome import (
+    Outcome,
+    describe_entry,
+)
+from polaris_tui.widgets.recent_operations import RecentOperations
+from polaris_tui.widgets.remote_ops import (
+    RemoteOpsPanel,
+)
+from polaris_tui.widgets.safe_text import clean
+from polaris_tui.widgets.scan_panel import ScanPanel
+
+log = logging.getLogger(__name__)
+
+RECENT_LIMIT = 20
+
+
+def same_shown(new: ChargerRow, old: ChargerRow) -> bool:
+    """Whether ``new`` changes nothing the detail shows of ``old``, apart from
+    when the meter was last read (the detail reads it itself) and when the
+    row was fetched (both move every poll without anything else changing)."""
+
+    def shown(row: ChargerRow) -> ChargerRow:
+        session = row.open_session
+        if session is not None:
+            session = session.model_copy(update={"meter_checked_at": None})
+        return row.model_copy(
+            update={"fetched_at": None, "meter_checked_at": None, "open_session": session}
+        )
+
+    return shown(new) == shown(old)
+
+
+class ChargerDetailView(PolarisScreen):
+    """Everything shown about one charger (see ``ChargerDetailScreen``)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(self, charge_box_id: str) -> None:
+        super().__init__()
+        self.charge_box_id = charge_box_id
+        """The charger shown (raw id; cleaned wherever it is displayed)."""
+        self.detail: ChargerDetail | None = None
+        self.not_found: str | None = None
+        self._tracked_op: int | None = None
+        self._timer: Timer | None = None
+        self._entries: dict[int, OperationLogEntry] = {}
+        self._basis: ChargerRow | None = None
+        """The fleet row of the load shown or in flight (see ``_on_fleet``)."""
+
+    # -- layout -------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        services = self.services
+        can_act = bool(services and services.operator.can_act)
+        yield SourceBanner()
+        yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
+        with VerticalScroll(id="detail-body"):
+            with Container(id="detail-top"):
+                yield LiveStatusPanel(Content("Loading…"), id="live-status")
+                yield SessionPanel(Content("Loading…"), id="current-session")
+            with Container(id="detail-bottom"):
+                yield RemoteOpsPanel(can_submit=can_act, id="remote-ops", classes="panel")
+                yield ScanPanel(self.charge_box_id, can_act=can_act, id="scan-panel")
+            yield RecentOperations(id="recent-ops", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        console = self.console
+        console.fleet_signal.subscribe(self, self._on_fleet)
+        console.operation_signal.subscribe(self, self._on_operation)
+        console.scan_signal.subscribe(self, self._on_scan)
+        console.source_signal.subscribe(self, lambda _event: self._reload())
+        console.store_signal.subscribe(self, self._on_store_changed)
+        self._show_followup(None)
+        self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
+        self._reload()
+
+    # -- loading ------------------------------------------------------------
+    def _reload(self) -> None:
+        if self.services is not None:
+            self.load_detail()
+
+    @work(exclusive=True, group="charger-detail", exit_on_error=False)
+    async def load_detail(self) -> ChargerDetail | None:
+        """Fetch the detail (one charger's extra requests) and redraw."""
+        services = self.services
+        if services is None:
+            return None
+        try:
+            detail = await services.fleet.detail(self.charge_box_id)
+        except NotFound as error:
+            self.not_found = error.message or f"{self.charge_box_id} is not known."
+            self._show_not_found()
+            return None
+        finally:
+            self._arm_timer()
+        self.not_found = None
+        self.show_detail(detail)
+        return detail
+
+    def _arm_timer(self) -> None:
+        # One-shot, re-armed after each load: polls cannot pile up.
+        if self._timer is not None:
+            self._timer.stop()
+        interval = 5.0
+        services = self.services
+        if services is not None:
+            interval = float(services.settings.poll.interval_seconds)
+        self._timer = self.set_timer(interval, self._tick, name="detail-refresh")
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self._reload()
+        else:
+            self._arm_timer()
+
+    # -- drawing ------------------------------------------------------------
+    def _show_not_found(self) -> None:
+        message = clean(self.not_found or "", limit=300)
+        self.query_one("#detail-header", Static).update(
+            Content.assemble(
+                (clean(self.charge_box_id, limit=80), "bold"), "  ", (message, "$error")
+            )
+        )
+        for panel_id in ("#live-status", "#current-session"):
+            self.query_one(panel_id, Static).update(Content(message))
+        self.query_one("#op-form").display = False
+
+    def show_detail(self, detail: ChargerDetail) -> None:
+        """Redraw every panel from ``detail``."""
+        self.detail = detail
+        self._basis = detail.row
+        now = self.now()
+        with self.app.batch_update():
+            self._show_ops_notice(detail)
+            form = self.query_one(OperationForm)
+            form.set_context(self._form_context(detail))
+            entries = detail.recent_operations[:RECENT_LIMIT]
+            self._entries = {e.id: e for e in entries}
+            self.query_one(RecentOperations).show(entries, now, detail.fetched_at)
+            self.query_one(ScanPanel).show(
+                detail.pairings, detail.intercepts, now, detail.fetched_at
+            )
+            self._draw_ages(now)
+            self._show_followup(self._followup_entry())
+        self.refresh_bindings()
+
+    def _draw_ages(self, now: datetime | None = None) -> None:
+        """Everything that shows an age in seconds, from the detail on hand.
+
+        Runs after each load and every second in between: a load can take a
+        while (SteVe slow or hung), and the ages must keep counting meanwhile.
+        """
+        detail = self.detail
+        if detail is None:
+            return
+        now = now or self.now()
+        services = self.services
+        stuck_after = services.settings.poll.stuck_after_minutes if services else 15.0
+        with self.app.batch_update():
+            self.query_one("#detail-header", Static).update(header_content(detail, now))
+            self.query_one(LiveStatusPanel).show(detail, now)
+            self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
+            self.query_one("#remote-ops").border_subtitle = as_of(
+                detail.fetched_at, now, stale=is_stale(detail)
+            )
+            self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
+            self.query_one(ScanPanel).border_subtitle = as_of(detail.fetched_at, now)
+
+    def _form_context(self, detail: ChargerDetail) -> dict[str, Any]:
+        session = self.session
+        if session is None:
+            return {}
+        tx = session.transaction
+        return {"transactionId": tx.id, "connectorId": tx.connector_id, "idTag": tx.ocpp_id_tag}
+
+    @property
+    def session(self) -> OpenSession | None:
+        """The open session shown first (normally the only one)."""
+        if self.detail is None or not self.detail.sessions:
+            return None
+        return self.detail.sessions[0]
+
+    def _show_ops_notice(self, detail: ChargerDetail) -> None:
+        services = self.services
+        viewer = (
+            services.operator.name
+            if services is not None and not services.operator.can_act
+            else None
+        )
+        self.query_one(RemoteOpsPanel).show_notice(detail, self.now(), viewer_name=viewer)
+
+    # -- follow-ups (stop accepted but still open) ------------------------------
+    def _followup_entry(self) -> OperationLogEntry | None:
+        return followup_entry(self._entries.values(), self.detail)
+
+    def _followup_connector(self, entry: OperationLogEntry) -> int | None:
+        return followup_connector(entry, self.detail)
+
+    def _show_followup(self, entry: OperationLogEntry | None) -> None:
+        panel = self.query_one(RemoteOpsPanel)
+        if entry is not None and self._tracked_op in (None, entry.id):
+            self._show_outcome(describe_entry(entry))
+        connector = self._followup_connector(entry) if entry is not None else None
+        panel.show_followup(entry is not None, connector)
+        self.refresh_bindings()
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        self.query_one(RemoteOpsPanel).show_outcome(outcome)
+
+    # -- live updates ---------------------------------------------------------
+    def _on_fleet(self, event: FleetChanged) -> None:
+        # Reload only when the row differs from the one this screen last
+        # loaded (or is loading) in what it shows. The detail's own meter read
+        # reaches the fleet row at the poller's next build, and the sampler's
+        # reads only move "meter read ... ago" (the detail re-reads on its
+        # timer): reloading on those fed itself, one load per build.
+        if self.charge_box_id in event.removed:
+            self._basis = None
+            self._reload()
+            return
+        for row in event.changed:
+            if row.charge_box_id == self.charge_box_id:
+                if self._basis is None or not same_shown(row, self._basis):
+                    self._basis = row
+                    self._reload()
+                return
+
+    def _on_operation(self, event: OperationChanged) -> None:
+        entry = event.entry
+        if entry.charge_box_id != self.charge_box_id:
+            return
+        self._entries[entry.id] = entry
+        self.query_one(RecentOperations).upsert(entry, self.now())
+        if entry.id == self._tracked_op:
+            self._show_outcome(describe_entry(entry))
+        if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
+            # The session closed (or not): poll now so every panel and the fleet agree.
+            self.console.action_refresh_now()
+            self._reload()
+        self._show_followup(self._followup_entry())
+
+    def _on_store_changed(self, event: StoreChanged) -> None:
+        """Another console sent an operation or armed a pairing: show it."""
+        if {"operations", "pairings"} & set(event.topics):
+            self._reload()
+
+    def _on_scan(self, event: ScanRecorded) -> None:
+        if event.event.charge_box_id == self.charge_box_id:
+            self._reload()
