@@ -13,7 +13,7 @@ from textual import work
 from textual.widgets import Static
 
 from polaris_tui.app import HookOptions, PolarisApp
-from polaris_tui.cli import free_port
+from polaris_tui.demo_standin import free_port
 from polaris_tui.dialogs.help import HelpScreen
 from polaris_tui.models import (
     ConnectionState,

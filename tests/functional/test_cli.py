@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from polaris_tui import cli
+from polaris_tui import cli, demo_standin
 from polaris_tui.app import PolarisApp
 from polaris_tui.models.errors import ConfigError
 from polaris_tui.services.settings import os_login
@@ -152,15 +152,15 @@ def test_demo_mode_starts_the_stand_in_with_a_fresh_store(
 ) -> None:
     """No SteVe configured → the stand-in subprocess, in-memory settings, a fresh demo
     store, the OS user as admin, the hook in the console; the stand-in stops after."""
-    started: list[cli.DemoStandIn] = []
-    original_start = cli.DemoStandIn.start
+    started: list[demo_standin.DemoStandIn] = []
+    original_start = demo_standin.DemoStandIn.start
 
-    def tracking_start(self: cli.DemoStandIn) -> dict[str, str]:
+    def tracking_start(self: demo_standin.DemoStandIn) -> dict[str, str]:
         started.append(self)
         cli._current_demo = self  # type: ignore[attr-defined]
         return original_start(self)
 
-    monkeypatch.setattr(cli.DemoStandIn, "start", tracking_start)
+    monkeypatch.setattr(demo_standin.DemoStandIn, "start", tracking_start)
     state = user_dirs / "state" / "polaris"
     state.mkdir(parents=True)
     old_store = state / "demo.sqlite"
@@ -196,7 +196,9 @@ def test_stand_in_that_fails_to_start_is_a_clear_error(
     user_dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        cli.DemoStandIn, "command", lambda self: [sys.executable, "-c", "import sys; sys.exit(3)"]
+        demo_standin.DemoStandIn,
+        "command",
+        lambda self: [sys.executable, "-c", "import sys; sys.exit(3)"],
     )
     assert cli.main([]) == 2
     err = capsys.readouterr().err
@@ -210,7 +212,7 @@ def test_stand_in_that_fails_to_start_is_a_clear_error(
 def test_stand_in_that_never_answers_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    demo = cli.DemoStandIn(
+    demo = demo_standin.DemoStandIn(
         hook_url="http://127.0.0.1:9/x", hook_key="k", log_path=tmp_path / "p.log", timeout=0.5
     )
     monkeypatch.setattr(

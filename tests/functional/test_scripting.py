@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from polaris_tui import cli
+from polaris_tui import cli, demo_standin
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import load_settings
@@ -104,7 +104,7 @@ def test_stuck_exits_1_naming_the_stuck_session_then_0_once_it_closes(
 def test_stuck_exits_2_with_one_line_when_steve_is_unreachable(
     user_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    closed_port = cli.free_port()  # nothing listens there
+    closed_port = demo_standin.free_port()  # nothing listens there
     code, out, err = run(
         capsys,
         "stuck",
