@@ -35,7 +35,8 @@ import httpx
 
 from polaris_tui.models import Operator, Role
 from polaris_tui.services.clock import SystemClock
-from polaris_tui.services.hook_server import connection_cap, sign, start_hook_server
+from polaris_tui.services.hook_connections import connection_cap
+from polaris_tui.services.hook_server import sign, start_hook_server
 from polaris_tui.services.scan_login import ScanLoginService
 from polaris_tui.services.store import Store
 

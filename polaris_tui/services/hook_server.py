@@ -14,7 +14,7 @@ It fails open: any error after the signature check (store down, a bug) is
 logged and answered ``{"override": null}``, so a broken hook never stops a
 customer from charging. The key is never logged.
 
-It keeps answering under a flood (issue 16): at most ``connection_cap()`` are
+It keeps answering under a flood (issue 16, ``hook_connections``): at most ``connection_cap()`` are
 open at once (the open-file limit less a reserve), and a new connection past
 the cap closes the oldest ones that
 never sent a signed request (a signed caller's idle connection only when no
@@ -34,7 +34,6 @@ import hashlib
 import hmac
 import json
 import logging
-import resource
 import signal
 import socket
 import time
@@ -42,11 +41,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 from pydantic import SecretStr
 
 from polaris_tui.models.errors import ConfigError, PolarisError
 from polaris_tui.services.contract import ScanApi
+from polaris_tui.services.hook_connections import (
+    ACCEPT_BATCH,
+    BODY_TIMEOUT_S,
+    IDLE_TIMEOUT_S,
+    LISTEN_BACKLOG,
+    ConnectionGuard,
+    raise_open_file_limit,
+)
 from polaris_tui.services.scan_login import ScanLoginService
 
 log = logging.getLogger(__name__)
@@ -58,126 +64,6 @@ MAX_BODY_BYTES = 16 * 1024
 DECISION_BUDGET_S = 0.150
 """Time the decision may take before the claim is skipped: inside SteVe's
 ~200 ms (``PREAUTH_TIMEOUT_MS``), leaving room for the network."""
-
-MAX_CONNECTIONS = 4096
-"""Open connections at most, whatever the open-file limit allows."""
-FILE_RESERVE = 128
-"""Open files kept for everything else (store, log, the console in demo mode)."""
-OPEN_FILES_WANTED = MAX_CONNECTIONS + FILE_RESERVE
-"""``polaris hook`` raises its soft open-file limit up to this (within the hard limit)."""
-
-
-def connection_cap() -> int:
-    """Connections the guard allows: what the open-file limit leaves after the reserve."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return MAX_CONNECTIONS
-    return max(16, min(MAX_CONNECTIONS, soft - FILE_RESERVE))
-
-
-def raise_open_file_limit() -> int:
-    """Raise the soft open-file limit towards ``OPEN_FILES_WANTED`` (never past the
-    hard limit); returns the soft limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-            soft = wanted
-        except (ValueError, OSError) as exc:
-            log.info("cannot raise the open-file limit to %d: %s", wanted, exc)
-    return int(soft)
-
-
-IDLE_TIMEOUT_S = 5.0
-"""A connection with no complete request for this long is closed: idle
-keep-alive, and a first request whose headers do not arrive (slowloris)."""
-BODY_TIMEOUT_S = 2.0
-"""Time to read a body of at most ``MAX_BODY_BYTES`` once the headers came."""
-LISTEN_BACKLOG = 1024
-"""Pending connections the kernel queues: a burst must not drop SteVe's SYN
-(a dropped SYN is retried after 1 s, five times SteVe's budget)."""
-ACCEPT_BATCH = 16
-"""Connections asyncio accepts per wake-up. asyncio takes its listen backlog
-as that batch size, and accepts the whole batch before the guard sees one:
-1,024 at once would run out of open files before any room is made."""
-
-
-class ConnectionGuard:
-    """The protocol factory of the hook's listening socket: caps open
-    connections, closing the least trusted first.
-
-    Trusted connections have carried a correctly signed request. Past the cap,
-    a new connection closes the oldest untrusted one (idle or mid-request);
-    only when every open connection is trusted does the oldest of those go.
-    """
-
-    def __init__(self, limit: int | None = None) -> None:
-        self._server: web.Server | None = None
-        self.limit = limit if limit is not None else connection_cap()
-        # Plain sets (a RequestHandler has no weak references), pruned to the
-        # server's live connections whenever they are looked at.
-        self._trusted: set[RequestHandler] = set()
-        self._closing: set[RequestHandler] = set()
-        self.evicted = 0
-        """Connections closed to make room (for logs and the benchmark)."""
-
-    def attach(self, server: web.Server) -> None:
-        """The runner's server, once set up (it makes the request handlers)."""
-        self._server = server
-
-    @property
-    def server(self) -> web.Server:
-        if self._server is None:
-            raise RuntimeError("ConnectionGuard used before attach()")
-        return self._server
-
-    def __call__(self) -> RequestHandler:
-        self._make_room()
-        return self.server()
-
-    def open_connections(self) -> int:
-        return sum(1 for h in self.server.connections if h not in self._closing)
-
-    def trust(self, handler: Any) -> None:
-        """Mark the connection of a correctly signed request."""
-        if isinstance(handler, RequestHandler):
-            self._trusted.add(handler)
-            if len(self._trusted) > self.limit:
-                self._trusted &= set(self.server.connections)
-
-    def _make_room(self) -> None:
-        connections = self.server.connections
-        if len(connections) < self.limit:
-            return
-        current = set(connections)
-        self._closing &= current
-        self._trusted &= current
-        live = [h for h in connections if h not in self._closing]
-        # Make room for a batch at once: the scan above is O(connections), and a
-        # flood that reconnects would otherwise pay it on every accept.
-        excess = len(live) - self.limit + max(1, self.limit // 16)
-        if excess <= 0:
-            return
-        # Oldest first (the server keeps them in arrival order), untrusted first.
-        victims = [h for h in live if h not in self._trusted] + [
-            h for h in live if h in self._trusted
-        ]
-        for handler in victims[:excess]:
-            self._closing.add(handler)
-            handler.force_close()  # closes the socket: its file is free at once
-        before, self.evicted = self.evicted, self.evicted + min(excess, len(victims))
-        if (
-            before == 0 or before // 1000 != self.evicted // 1000
-        ):  # not one line per flood connection
-            log.warning(
-                "pre-authorize hook: %d connections open (cap %d); closed %d so far, "
-                "unsigned ones first",
-                len(live),
-                self.limit,
-                self.evicted,
-            )
-
 
 _SCAN_SERVICE = web.AppKey[ScanApi]("scan_service")
 _KEY = web.AppKey("hmac_key", bytes)
