@@ -317,7 +317,7 @@ def run_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_identity(settings: Any, *, flag: str | None) -> None:
+def check_identity(settings: Settings, *, flag: str | None) -> None:
     """Outside the demo the operator is the OS login (``SUDO_USER`` behind
     sudo): a name from a flag, the config or the environment is refused.
 

@@ -38,7 +38,7 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -54,6 +54,10 @@ from polaris_tui.services.hook_connections import (
     raise_open_file_limit,
 )
 from polaris_tui.services.scan_login import ScanLoginService
+
+if TYPE_CHECKING:
+    from polaris_tui.services.clock import Clock
+    from polaris_tui.services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +283,7 @@ async def start_hook_server(
 
 
 async def serve_hook(
-    settings: Any, *, clock: Any = None, stop: asyncio.Event | None = None
+    settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """The ``polaris hook`` process body: open the store, serve until ``stop``
     is set (or SIGTERM / SIGINT / SIGHUP arrives), then close everything.
@@ -326,7 +330,7 @@ async def serve_hook(
             loop.remove_signal_handler(sig)
 
 
-def run_hook(settings: Any) -> int:
+def run_hook(settings: Settings) -> int:
     """Blocking entry point for ``polaris hook``: serve until a signal.
 
     Returns:
