@@ -98,7 +98,8 @@ def test_chargesim_never_imports_polaris():
 def test_screens_and_widgets_do_not_import_clients_or_io():
     forbidden = {"httpx", "aiosqlite", "chargesim"}
     clients = (
-        "polaris_tui.services.steve_client",
+        "polaris_tui.services.steve_",  # the client and its transport, pages, wire
+        "polaris_tui.services.http_body",
         "polaris_tui.services.lago_client",
         "polaris_tui.services.store",
         "polaris_tui.store",
