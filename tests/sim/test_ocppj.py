@@ -14,6 +14,7 @@ import urllib.parse
 import httpx
 import pytest
 import websockets
+import websockets.exceptions  # a lazy submodule: not an attribute until imported
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
