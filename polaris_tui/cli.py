@@ -255,6 +255,7 @@ def _redact_logs(secrets: list[str]) -> None:
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
     from polaris_tui.app import HookOptions, make_app
+    from polaris_tui.interactive import NOT_INTERACTIVE_STATUS, why_not_interactive
     from polaris_tui.services.settings import load_settings, resolve_config_path
     from polaris_tui.services.settings_file import config_warnings
 
@@ -263,6 +264,10 @@ def run_console(args: argparse.Namespace) -> int:
     warnings = config_warnings(resolve_config_path(args.config))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    refusal = why_not_interactive()
+    if refusal is not None:  # after the settings, whose errors matter more
+        print(refusal, file=sys.stderr)
+        return NOT_INTERACTIVE_STATUS
     target = settings.store.target()
     state_dir = (target.path or settings.store.path).parent  # logs beside a SQLite store
     log_path = _setup_logging(state_dir, settings)

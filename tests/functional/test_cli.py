@@ -35,6 +35,9 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("HOME", str(tmp_path))
+    # In-process calls have pytest's pipes, not a terminal: let the console
+    # path go on (test_no_terminal.py runs real processes without one).
+    monkeypatch.setattr("polaris_tui.interactive.why_not_interactive", lambda: None)
     return tmp_path
 
 

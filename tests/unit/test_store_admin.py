@@ -199,6 +199,7 @@ def test_a_postgres_console_refuses_an_unmigrated_store_in_one_line(
 ):
     monkeypatch.setenv("POLARIS_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr("polaris_tui.interactive.why_not_interactive", lambda: None)  # no TTY here
     code = cli.main(["--steve-url", "http://127.0.0.1:9/steve", "--store", pg_empty_url])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -224,6 +225,7 @@ def test_a_console_refuses_a_newer_schema_in_one_line(
     asyncio.run(from_the_future())
     monkeypatch.setenv("POLARIS_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr("polaris_tui.interactive.why_not_interactive", lambda: None)  # no TTY here
     code = cli.main(["--steve-url", "http://127.0.0.1:9/steve", "--store", store_url])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
