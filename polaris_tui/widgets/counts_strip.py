@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from polaris_tui.models import FleetCounts
+from polaris_tui.widgets.alarm_style import ALARM
 from polaris_tui.widgets.freshness import as_of
 
 
@@ -53,10 +54,10 @@ class CountsStrip(Static):
             parts.append("  ")
 
         item("Online", counts.online, "green")
-        item("Offline", counts.offline, "red")
+        item("Offline", counts.offline, ALARM)
         item("Charging", counts.charging, "bold green")
-        item("Faulted", counts.faulted, "bold red")
-        item("Stuck", counts.stuck, "bold red reverse")
+        item("Faulted", counts.faulted, ALARM)
+        item("Stuck", counts.stuck, ALARM)
         parts.append(f"Total {counts.total}  ")
         if shown is not None and matched is not None:
             if matched != counts.total or shown != matched:

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from polaris_tui.models import ChargerDetail, ConnectionState, Liveness, OpenSession
+from polaris_tui.widgets.alarm_style import ALARM, WARNING
 from polaris_tui.widgets.fleet_table import STATUS_STYLE
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.safe_text import clean
@@ -20,8 +21,8 @@ from polaris_tui.wording import ago, duration, kwh, when
 
 LIVENESS_TEXT = {
     Liveness.ONLINE: ("● online", "bold $success"),
-    Liveness.STALE: ("● online? heartbeat overdue", "bold $warning"),
-    Liveness.OFFLINE: ("● OFFLINE", "bold $error"),
+    Liveness.STALE: ("● online? heartbeat overdue", WARNING),
+    Liveness.OFFLINE: ("● OFFLINE", ALARM),
     Liveness.UNKNOWN: ("● online state unknown", "$text-muted"),
     Liveness.UNMANAGED: ("● unmanaged (not in SteVe)", "$text-muted"),
 }
@@ -114,7 +115,8 @@ class LiveStatusPanel(PanelStatic):
             lines.append(
                 Content.assemble(
                     f"{c.connector_id:<5}",
-                    (f"{status:<13}", STATUS_STYLE.get(c.status, "")),
+                    (status, STATUS_STYLE.get(c.status, "")),  # the chip: the word only
+                    " " * max(1, 13 - len(status)),
                     f"{clean(c.error_code or '—', limit=13):<14}",
                     f"{ago(c.timestamp, now):<12}",
                     SOURCE_SHORT.get(c.source.value, c.source.value),

@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
 from polaris_tui.models import ChargerRow, Liveness
+from polaris_tui.widgets.alarm_style import ALARM, ALARM_STATUSES, WARNING
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit, fit_row, update_cell
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import short_age
@@ -54,9 +55,7 @@ STATUS_STYLE: dict[str, str] = {
     "SuspendedEVSE": "green",
     "Preparing": "cyan",
     "Finishing": "cyan",
-    "Faulted": "bold red",
-    "Offline": "red",
-    "Unavailable": "yellow",
+    **ALARM_STATUSES,  # legible chips under NO_COLOR and 16 colours too
     "Reserved": "magenta",
     "Unmanaged": "dim",
 }
@@ -154,8 +153,8 @@ def row_cells(row: ChargerRow, now: datetime, *, id_width: int | None = None) ->
     """The cells of one charger, in ``COLUMNS`` order, each cut to its column's
     maximum (the ID to ``id_width`` when given). Untrusted text via ``plain``."""
     heartbeat_style = {
-        Liveness.OFFLINE: "red",
-        Liveness.STALE: "yellow",
+        Liveness.OFFLINE: ALARM,
+        Liveness.STALE: WARNING,
         Liveness.UNKNOWN: "dim",
         Liveness.UNMANAGED: "dim",
     }.get(row.liveness, "")
@@ -185,7 +184,8 @@ def stuck_cell(row: ChargerRow, now: datetime) -> Text:
     if row.stuck:
         checked = getattr(row, "meter_checked_at", None)
         age = f" {short_age(checked, now)}" if checked is not None else ""
-        return Text(f"STUCK{age}", style="bold red")
+        stuck = Text("STUCK", style=ALARM)
+        return stuck.append(age) if age else stuck
     if row.open_session is not None and getattr(row, "meter_checked_at", None) is None:
         return Text("meter?", style="dim")
     return Text("")
@@ -219,7 +219,16 @@ class FleetTable(DataTable[Text]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes)
+        super().__init__(
+            cursor_type="row",
+            zebra_stripes=True,
+            # An alarm chip keeps its colours under the cursor (alarm_style.py).
+            cursor_foreground_priority="renderable",
+            cursor_background_priority="renderable",
+            name=name,
+            id=id,
+            classes=classes,
+        )
         self.max_rows = max_rows
         """The most rows the table holds; the rest is reached by filtering."""
         self.sort_by = "attention"

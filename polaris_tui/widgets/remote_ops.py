@@ -18,6 +18,7 @@ from textual.widgets import Button, Static
 
 from polaris_tui.models import ChargerDetail, Liveness, Transaction
 from polaris_tui.models.operations import OPERATION_PARAMS
+from polaris_tui.widgets.alarm_style import ALARM
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import UNMANAGED_TEXT, Outcome
 from polaris_tui.widgets.safe_text import clean
@@ -85,7 +86,7 @@ class RemoteOpsPanel(Vertical):
         if row.liveness == Liveness.OFFLINE:
             lines.append(
                 Content.assemble(
-                    ("Charger is offline", "bold $error"),
+                    ("Charger is offline", ALARM),
                     f" (last heartbeat {ago(row.last_heartbeat, now)}): "
                     "operations cannot be delivered until it reconnects.",
                 )
