@@ -18,8 +18,9 @@ table (a virtual fleet table) can reuse the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -37,11 +38,40 @@ class ColumnSpec:
     label: str
     max_width: int
     fixed: bool = False
+    priority: int | None = None
+    """When the table is too narrow, columns go lowest priority first; None:
+    never (the columns a screen is for: status, session, Stuck, the id)."""
 
     @property
     def width(self) -> int | None:
         """The ``width`` for ``DataTable.add_column``: None sizes to the content."""
         return self.max_width if self.fixed else None
+
+
+S = TypeVar("S", bound=ColumnSpec)
+
+CELL_PADDING = 2
+"""A DataTable cell's padding (one cell each side)."""
+
+
+def visible_columns(specs: Sequence[S], width: int, *, reserve: int = 2) -> tuple[S, ...]:
+    """The columns of ``specs`` that fit ``width`` cells at their maximum widths
+    (``reserve`` kept for a scrollbar): the lowest ``priority`` goes first, and
+    a column without one always stays. Order is kept."""
+    shown = list(specs)
+
+    def needed() -> int:
+        return sum(spec.max_width + CELL_PADDING for spec in shown) + reserve
+
+    droppable = sorted(
+        (spec for spec in shown if spec.priority is not None),
+        key=lambda spec: spec.priority or 0,
+    )
+    for spec in droppable:
+        if needed() <= width:
+            break
+        shown.remove(spec)
+    return tuple(shown)
 
 
 def fit(cell: Text | str, max_width: int) -> Text:

@@ -29,7 +29,14 @@ from textual.widgets.data_table import CellKey, RowKey
 
 from polaris_tui.models import ChargerRow, Liveness
 from polaris_tui.widgets.alarm_style import ALARM, ALARM_STATUSES, WARNING
-from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit, fit_row, update_cell
+from polaris_tui.widgets.columns import (
+    ColumnSpec,
+    add_columns,
+    fit,
+    fit_row,
+    update_cell,
+    visible_columns,
+)
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import short_age
 
@@ -92,7 +99,9 @@ def _time_key(value: datetime | None) -> tuple[int, float]:
 
 # Maximum widths: 98 cells of content plus 16 of padding, so every column, the
 # status columns last, fits the fleet panel of a 120-column screen even with
-# its scrollbar and every column at its widest.
+# its scrollbar and every column at its widest. Narrower, columns drop by
+# priority (``visible_columns``): at 80 columns ID, Status, Heartbeat,
+# Session idTag and Stuck remain; ID, Status, idTag and Stuck always do.
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ChargeBox ID", 18, sort_key=lambda r: r.charge_box_id),
     Column(
@@ -100,14 +109,17 @@ COLUMNS: tuple[Column, ...] = (
         "Description",
         16,
         fixed=True,
+        priority=1,
         sort_key=lambda r: (r.description or "").lower(),
     ),
     Column(
         "status", "Status", 11, sort_key=lambda r: (STATUS_RANK.get(r.status, 8), r.charge_box_id)
     ),
-    Column("since", "Since", 6, sort_key=lambda r: _time_key(r.status_since)),
-    Column("connectors", "Connectors", 12, sort_key=lambda r: len(r.connectors)),
-    Column("heartbeat", "Heartbeat", 13, sort_key=lambda r: _time_key(r.last_heartbeat)),
+    Column("since", "Since", 6, priority=3, sort_key=lambda r: _time_key(r.status_since)),
+    Column("connectors", "Connectors", 12, priority=2, sort_key=lambda r: len(r.connectors)),
+    Column(
+        "heartbeat", "Heartbeat", 13, priority=4, sort_key=lambda r: _time_key(r.last_heartbeat)
+    ),
     Column(
         "idtag",
         "Session idTag",
@@ -120,8 +132,9 @@ FLEET_WIDTH = sum(c.max_width + 2 for c in COLUMNS) + 2
 """The table at every column's maximum: content, cell padding, a scrollbar."""
 ID_WIDTH_CAP = 64
 """The ID column never grows past this, however wide the screen."""
-DESCRIPTION_GROWTH = 8
-"""How much wider than its ``COLUMNS`` width the description gets on a wide screen."""
+DESCRIPTION_GROWTH = 40
+"""How much wider than its ``COLUMNS`` width the description gets on a wide screen
+(a 200-column screen gives it all 40)."""
 SORTS: dict[str, Callable[[ChargerRow], Any]] = {"attention": _attention} | {
     c.key: c.sort_key for c in COLUMNS
 }
@@ -142,7 +155,7 @@ def connectors_rollup(row: ChargerRow) -> str:
 def widths_for(table_width: int) -> tuple[int, int]:
     """(ID maximum, Description width) for a table this wide: the ``COLUMNS``
     values on a 120-column screen; a wider screen gives what it has to spare to
-    the description (up to 8 more cells), then to the ID (up to 64 in all)."""
+    the description (up to 40 more cells), then to the ID (up to 64 in all)."""
     spare = max(0, table_width - FLEET_WIDTH)
     description = COLUMNS[1].max_width + min(DESCRIPTION_GROWTH, spare)
     spare -= description - COLUMNS[1].max_width
@@ -241,12 +254,35 @@ class FleetTable(DataTable[Text]):
         self._last_now: datetime | None = None
         self.id_width = COLUMNS[0].max_width
         """The ID column's maximum at the current width (``widths_for``)."""
+        self.shown_columns: tuple[Column, ...] = COLUMNS
+        """The columns that fit the current width, in ``COLUMNS`` order."""
+        self._visible_index = tuple(range(len(COLUMNS)))
 
     def on_mount(self) -> None:
         add_columns(self, COLUMNS)
 
+    def _show_columns(self, visible: tuple[Column, ...]) -> None:
+        """Rebuild the table with ``visible`` only (a resize across a priority
+        step: rare, so the one ``clear`` here is fine); the cursor keeps its charger."""
+        cursor = self.cursor_key
+        self.shown_columns = visible
+        self._visible_index = tuple(COLUMNS.index(column) for column in visible)
+        self.clear(columns=True)
+        self._signatures.clear()
+        self._id_cells.clear()
+        self._order = []
+        add_columns(self, visible)
+        if self._last_now is not None:
+            self.apply(self._last_rows, self._last_now)
+            if cursor in self._order:
+                self.move_cursor(row=self._order.index(cursor), animate=False)
+
     def on_resize(self) -> None:
-        """A wider screen shows more of long ids; a narrower one cuts them again."""
+        """Columns drop or return by priority; a wider screen shows more of long
+        ids and descriptions, a narrower one cuts them again."""
+        visible = visible_columns(COLUMNS, self.size.width)
+        if visible != self.shown_columns:
+            self._show_columns(visible)
         width, description_width = widths_for(self.size.width)
         description = self.columns.get("description")  # type: ignore[call-overload]
         if description is not None and description.width != description_width:
@@ -314,7 +350,8 @@ class FleetTable(DataTable[Text]):
             for key, row in wanted.items():
                 if only is not None and key not in only and key in self._signatures:
                     continue  # unchanged since it was drawn
-                cells = row_cells(row, now, id_width=self.id_width)
+                every_cell = row_cells(row, now, id_width=self.id_width)
+                cells = tuple(every_cell[i] for i in self._visible_index)
                 signature = tuple(_signature(c) for c in cells)
                 old = self._signatures.get(key)
                 if old is None:
@@ -322,7 +359,7 @@ class FleetTable(DataTable[Text]):
                     self._id_cells[key] = cells[0]
                 elif old != signature:
                     for column, cell, before, after in zip(
-                        COLUMNS, cells, old, signature, strict=True
+                        self.shown_columns, cells, old, signature, strict=True
                     ):
                         if before != after:
                             update_cell(self, key, column.key, cell)
