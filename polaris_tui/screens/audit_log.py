@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from polaris_tui.dialogs.card_edit import REVERT_ACTION, revert_audit_entry, revert_dialog
 from polaris_tui.models import AuditEntry
@@ -29,6 +29,7 @@ from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_
 from polaris_tui.widgets.card_table import current_key, sync_rows
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import ago, when
 
@@ -125,7 +126,7 @@ class AuditLogScreen(FilteredScreen):
         table: DataTable[Text] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="audit-entry", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

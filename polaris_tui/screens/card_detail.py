@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from polaris_tui.dialogs.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
 from polaris_tui.models import (
@@ -44,6 +44,7 @@ from polaris_tui.widgets.card_relations import CardRelations
 from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_verdict import CardVerdict
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -71,6 +72,9 @@ class CardDetailScreen(PolarisScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     """Record columns side by side from 100 columns, stacked below."""
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    """Below 32 rows the verdict shows its answers without evidence (``v``)."""
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("r", "refresh", "Refresh"),
@@ -82,6 +86,7 @@ class CardDetailScreen(PolarisScreen):
         Binding("t", "edit('set_type')", "Type"),
         Binding("a", "edit('set_active')", "Active"),
         Binding("h", "audit", "Audit log"),
+        Binding("v", "toggle_evidence", "Evidence", show=False),
     ]
 
     def __init__(
@@ -102,6 +107,10 @@ class CardDetailScreen(PolarisScreen):
         """True while an edit of this card is being applied (one press, one request)."""
         self.title = "EV Card details"
 
+    def action_toggle_evidence(self) -> None:
+        """Show or hide the verdict's evidence on a short screen."""
+        self.toggle_class("-evidence")
+
     # -- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -118,7 +127,7 @@ class CardDetailScreen(PolarisScreen):
             yield CardSessions(id="card-sessions", classes="card-panel")
             yield Static("", id="card-sessions-note", classes="card-empty", markup=False)
             yield Static("", id="card-edit-result", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.console.card_signal.subscribe(self, self._on_card_changed)

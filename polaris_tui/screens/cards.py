@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from polaris_tui.models import CardRow, ConnectionState, SourceName
 from polaris_tui.models.errors import PolarisError
@@ -26,6 +26,7 @@ from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -110,7 +111,7 @@ class CardsScreen(FilteredScreen):
         yield Input(placeholder="find by idTag or display name", id="cards-filter")
         yield Static("", id="cards-status", markup=False)
         yield CardTable(id="cards-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.console.card_signal.subscribe(self, lambda _event: self.load())

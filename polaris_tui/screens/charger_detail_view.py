@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from polaris_tui.models import (
     ChargerDetail,
@@ -38,6 +38,7 @@ from polaris_tui.widgets.detail_panels import (
     is_stale,
 )
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
     Outcome,
@@ -102,7 +103,7 @@ class ChargerDetailView(PolarisScreen):
                 yield RemoteOpsPanel(can_submit=can_act, id="remote-ops", classes="panel")
                 yield ScanPanel(self.charge_box_id, can_act=can_act, id="scan-panel")
             yield RecentOperations(id="recent-ops", classes="panel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         console = self.console

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
@@ -25,6 +25,7 @@ from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
+from polaris_tui.widgets.key_footer import KeyFooter
 
 AGE_TICK_SECONDS = 15.0
 """How often the table's ages are recomputed without new data (cells only repaint
@@ -65,7 +66,7 @@ class FleetScreen(PolarisScreen):
         )
         with Vertical(id="fleet-panel"):
             yield FleetTable(max_rows=self.max_rows, id="fleet-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         panel = self.query_one("#fleet-panel")

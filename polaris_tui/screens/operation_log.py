@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from polaris_tui.models import OperationChanged, OperationLogEntry, OperationStatus
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.operation_outcome import describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable, params_text
 from polaris_tui.widgets.safe_text import clean
@@ -75,7 +76,7 @@ class OperationLogScreen(PolarisScreen):
         with Vertical(id="oplog-panel"):
             yield OperationsTable(wide=True, id="oplog-table")
         yield Static(Content(""), id="oplog-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#oplog-panel").border_title = Content("Operation log")

@@ -18,7 +18,14 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from polaris_tui.models import CardRow
-from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit, fit_row, update_cell
+from polaris_tui.widgets.columns import (
+    ColumnSpec,
+    add_columns,
+    fit,
+    fit_row,
+    update_cell,
+    visible_columns,
+)
 from polaris_tui.widgets.safe_text import plain
 
 Row = tuple[str, Sequence[Text]]
@@ -116,16 +123,18 @@ def current_key(table: DataTable[Text]) -> str | None:
 
 CARD_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("id_tag", "idTag", 20),
-    ColumnSpec("name", "Display name", 16, fixed=True),
-    ColumnSpec("type", "Type", 6),
-    ColumnSpec("active", "Active", 6),
-    ColumnSpec("linked", "Linked", 16, fixed=True),
+    ColumnSpec("name", "Display name", 16, fixed=True, priority=1),
+    ColumnSpec("type", "Type", 6, priority=2),
+    ColumnSpec("active", "Active", 6, priority=4),
+    ColumnSpec("linked", "Linked", 16, fixed=True, priority=3),
     ColumnSpec("blocked", "Blocked", 12),
     ColumnSpec("expired", "Expired", 7),
     ColumnSpec("parent", "Parent", 12),
     ColumnSpec("in_tx", "In tx", 5),
 )
-"""Nine columns that fit 120 terminal columns, each at its widest."""
+"""Nine columns that fit 120 terminal columns, each at its widest. Narrower,
+Display name, Type, Linked and Active drop in that order: what refuses a
+card (Blocked, Expired, Parent) and In tx always stay."""
 
 NOT_IN_STEVE = Text("not in SteVe", style="bold yellow")
 """Shown in the Blocked column: SteVe answers Invalid for a card it does not know."""
@@ -178,13 +187,27 @@ class CardTable(DataTable[Text]):
             classes=classes,
             disabled=disabled,
         )
+        self.shown_columns: tuple[ColumnSpec, ...] = CARD_COLUMNS
+        """The columns that fit the current width."""
+        self._rows: Sequence[CardRow] = ()
 
     def on_mount(self) -> None:
         add_columns(self, CARD_COLUMNS)
 
+    def on_resize(self) -> None:
+        shown = visible_columns(CARD_COLUMNS, self.size.width)
+        if shown != self.shown_columns:  # across a priority step: rebuild (rare)
+            self.shown_columns = shown
+            self.clear(columns=True)
+            add_columns(self, shown)
+            self.show(self._rows)
+
     def show(self, rows: Sequence[CardRow]) -> None:
         """Show ``rows`` (already filtered and sorted), keeping the cursor's card."""
-        sync_rows(self, [(row.id_tag, card_cells(row)) for row in rows])
+        self._rows = rows
+        index = [CARD_COLUMNS.index(spec) for spec in self.shown_columns]
+        cells = ((row.id_tag, card_cells(row)) for row in rows)
+        sync_rows(self, [(key, [every[i] for i in index]) for key, every in cells])
 
     @property
     def current_id_tag(self) -> str | None:

@@ -34,11 +34,15 @@ class VerdictAnswer(Horizontal):
     VerdictAnswer.-unhealthy > .verdict-badge { background: $error; color: $text; }
     VerdictAnswer.-unknown > .verdict-badge { background: $warning; color: $background; }
     VerdictAnswer > .verdict-body { width: 1fr; height: auto; }
+    VerdictAnswer > .verdict-summary { width: 1fr; height: auto; display: none; }
     """
 
     def compose(self) -> ComposeResult:
         yield Label("…", classes="verdict-badge", markup=False)
         yield Static(Text("…"), classes="verdict-body", markup=False)
+        # The answer without its evidence, for a short screen (polaris.tcss):
+        # all four answers fit 80x24; ``v`` brings the evidence back.
+        yield Static(Text("…"), classes="verdict-summary", markup=False)
 
     def show(self, answer: TriageAnswer) -> None:
         """Render ``answer`` (all of its text is plain)."""
@@ -50,6 +54,7 @@ class VerdictAnswer(Horizontal):
         body.append(clean(answer.question, limit=200), style="bold")
         body.append(" — ")
         body.append(clean(answer.summary, limit=400))
+        self.query_one(".verdict-summary", Static).update(body.copy())
         for line in answer.evidence:
             body.append("\n  · ", style="dim")
             body.append(clean(line, limit=300))

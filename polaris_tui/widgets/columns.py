@@ -18,7 +18,7 @@ table (a virtual fleet table) can reuse the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,14 +54,28 @@ CELL_PADDING = 2
 """A DataTable cell's padding (one cell each side)."""
 
 
-def visible_columns(specs: Sequence[S], width: int, *, reserve: int = 2) -> tuple[S, ...]:
-    """The columns of ``specs`` that fit ``width`` cells at their maximum widths
-    (``reserve`` kept for a scrollbar): the lowest ``priority`` goes first, and
+def visible_columns(
+    specs: Sequence[S],
+    width: int,
+    *,
+    reserve: int = 2,
+    widths: Mapping[str, int] | None = None,
+) -> tuple[S, ...]:
+    """The columns of ``specs`` that fit ``width`` cells (``reserve`` kept for a
+    scrollbar), each at its maximum width or at ``widths[key]`` when given (a
+    table that measures its content): the lowest ``priority`` goes first, and
     a column without one always stays. Order is kept."""
     shown = list(specs)
+    measured = widths or {}
 
     def needed() -> int:
-        return sum(spec.max_width + CELL_PADDING for spec in shown) + reserve
+        return (
+            sum(
+                min(spec.max_width, measured.get(spec.key, spec.max_width)) + CELL_PADDING
+                for spec in shown
+            )
+            + reserve
+        )
 
     droppable = sorted(
         (spec for spec in shown if spec.priority is not None),

@@ -16,7 +16,13 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup
-from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_spec, update_cell
+from polaris_tui.widgets.columns import (
+    ColumnSpec,
+    add_columns,
+    fit_spec,
+    update_cell,
+    visible_columns,
+)
 from polaris_tui.widgets.operation_outcome import station_answer
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import short_age
@@ -53,19 +59,21 @@ def result_text(entry: OperationLogEntry) -> str:
 
 
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("id", "#", 7),
-    ColumnSpec("when", "When", 23),
+    ColumnSpec("id", "#", 7),  # never dropped: rows sort by it
+    ColumnSpec("when", "When", 23, priority=2),
     ColumnSpec("charger", "Charger", 16),
     ColumnSpec("operation", "Operation", 22),
     ColumnSpec("status", "Status", 17),
     ColumnSpec("task", "Task", 8),
     ColumnSpec("who", "Who", 12),
     ColumnSpec("followup", "Followup", 10),
-    ColumnSpec("params", "Params", 40),
-    ColumnSpec("result", "Result", 80),
+    ColumnSpec("params", "Params", 40, priority=4),
+    ColumnSpec("result", "Result", 80, priority=1),
 )
 """Maximum widths: a long charger id or operator name cannot push Status and
-Followup off a 120-column screen; params and result are shown whole below."""
+Followup off a 120-column screen; params and result are shown whole below.
+Narrower, Result, When and Params drop in that order (measured on the
+rows shown), so the runbook's facts stay: operation, status, task, who, followup."""
 WIDE_ONLY = {"charger", "params", "result"}
 """Columns of the Operation log screen only (the charger page knows its charger)."""
 
@@ -87,11 +95,35 @@ class OperationsTable(DataTable[Text]):
         self._entries: dict[str, OperationLogEntry] = {}
         self._signatures: dict[str, tuple[str, ...]] = {}
         self.specs: list[ColumnSpec] = []
-        """The columns shown (set when mounted)."""
+        """The columns shown (set when mounted; fewer on a narrow screen)."""
+        self._all_specs: list[ColumnSpec] = []
+        self._widest: dict[str, int] = {}
+        self._now: datetime | None = None
 
     def on_mount(self) -> None:
-        self.specs = [spec for spec in COLUMNS if self.wide or spec.key not in WIDE_ONLY]
+        self._all_specs = [spec for spec in COLUMNS if self.wide or spec.key not in WIDE_ONLY]
+        self.specs = list(self._all_specs)
         add_columns(self, self.specs)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Drop or bring back columns by priority for this width and these rows;
+        a change rebuilds the table (rare: a resize, or a much wider row)."""
+        if not self._all_specs or self.size.width == 0:
+            return
+        shown = list(visible_columns(self._all_specs, self.size.width, widths=self._widest))
+        if shown == self.specs:
+            return
+        entries = list(self._entries.values())
+        self.specs = shown
+        self.clear(columns=True)
+        self._entries.clear()
+        self._signatures.clear()
+        add_columns(self, shown)
+        if self._now is not None:
+            self._upsert(entries, self._now)
 
     def entry_at_cursor(self) -> OperationLogEntry | None:
         """The log row under the cursor."""
@@ -121,6 +153,9 @@ class OperationsTable(DataTable[Text]):
             "params": Text(params_text(entry)),
             "result": Text(result_text(entry)),
         }
+        for spec in self._all_specs:
+            width = max(len(spec.label), min(cells[spec.key].cell_len, spec.max_width))
+            self._widest[spec.key] = max(self._widest.get(spec.key, 0), width)
         return {spec.key: fit_spec(cells[spec.key], spec) for spec in self.specs}
 
     def show(self, entries: Sequence[OperationLogEntry], now: datetime) -> None:
@@ -132,13 +167,16 @@ class OperationsTable(DataTable[Text]):
                 del self._entries[key]
                 del self._signatures[key]
             self._upsert(wanted.values(), now)
+        self._fit_columns()
 
     def upsert(self, entries: Iterable[OperationLogEntry], now: datetime) -> None:
         """Add or update rows without removing others (a live ``OperationChanged``)."""
         with self.app.batch_update():
             self._upsert(entries, now)
+        self._fit_columns()
 
     def _upsert(self, entries: Iterable[OperationLogEntry], now: datetime) -> None:
+        self._now = now
         added = False
         before_cursor = self.entry_at_cursor()
         for entry in entries:
