@@ -202,6 +202,10 @@ class ChargerDetailScreen(ChargerDetailView):
 
     def action_focus_operations(self) -> None:
         self.query_one("#op-picker").focus()
+        # The whole panel from its top (at 80x24 focus alone shows one line of it).
+        self.query_one("#detail-body", VerticalScroll).scroll_to_widget(
+            self.query_one("#remote-ops"), animate=False, top=True
+        )
 
     def action_operation_log(self) -> None:
         self.console.open_operation_log(self.charge_box_id)

@@ -39,6 +39,8 @@ class RemoteOpsPanel(Vertical):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._outcome_plain: str | None = None
+        self._offered = False
         self.can_submit = can_submit
         """Whether the operator may submit (admins); viewers see a disabled form."""
 
@@ -104,13 +106,24 @@ class RemoteOpsPanel(Vertical):
     def show_outcome(self, outcome: Outcome) -> None:
         """The outcome of the last press, toned, with field errors on the form."""
         target = self.query_one("#op-outcome", Static)
-        target.update(outcome.content())
+        content = outcome.content()
+        news = content.plain != self._outcome_plain
+        self._outcome_plain = content.plain
+        target.update(content)
         target.display = True
         for tone in TONES:
             target.set_class(outcome.tone == tone, f"-tone-{tone}")
         self.query_one("#op-refresh", Button).display = outcome.offer_refresh
         self.form.show_field_errors(outcome.field_errors)
         self._show_actions()
+        if news:  # a new outcome, not a reload's redraw: do not fight the operator's scroll
+            self.call_after_refresh(self._reveal_outcome)
+
+    def _reveal_outcome(self) -> None:
+        """Scroll the outcome and its follow-up buttons into view (80x24: below the fold)."""
+        actions = self.query_one("#followup-actions")
+        target = actions if actions.display else self.query_one("#op-outcome")
+        target.scroll_visible(animate=False)
 
     def show_followup(self, offered: bool, connector: int | None) -> None:
         """Offer (or hide) unlock and database-close for a stop still open."""
@@ -124,6 +137,9 @@ class RemoteOpsPanel(Vertical):
             )
             self.query_one("#op-unlock", Button).label = Content(label)
         self._show_actions()
+        if offered and not self._offered:
+            self.call_after_refresh(self._reveal_outcome)
+        self._offered = offered
 
     def _show_actions(self) -> None:
         self.query_one("#followup-actions").display = (
