@@ -195,19 +195,25 @@ class CardTable(DataTable[Text]):
         add_columns(self, CARD_COLUMNS)
 
     def on_resize(self) -> None:
-        shown = visible_columns(CARD_COLUMNS, self.size.width)
-        if shown != self.shown_columns:  # across a priority step: rebuild (rare)
-            self.shown_columns = shown
-            self.clear(columns=True)
-            add_columns(self, shown)
-            self.show(self._rows)
+        self.show(self._rows)
 
     def show(self, rows: Sequence[CardRow]) -> None:
-        """Show ``rows`` (already filtered and sorted), keeping the cursor's card."""
+        """Show ``rows`` (already filtered and sorted), keeping the cursor's card;
+        the columns that fit this width with these rows (by priority)."""
         self._rows = rows
+        every = [(row.id_tag, card_cells(row)) for row in rows]
+        widest = {spec.key: len(spec.label) for spec in CARD_COLUMNS}
+        for _, cells in every:
+            for spec, cell in zip(CARD_COLUMNS, cells, strict=True):
+                widest[spec.key] = max(widest[spec.key], cell.cell_len)
+        if self.size.width:
+            shown = visible_columns(CARD_COLUMNS, self.size.width, widths=widest)
+            if shown != self.shown_columns:  # across a priority step: rebuild (rare)
+                self.shown_columns = shown
+                self.clear(columns=True)
+                add_columns(self, shown)
         index = [CARD_COLUMNS.index(spec) for spec in self.shown_columns]
-        cells = ((row.id_tag, card_cells(row)) for row in rows)
-        sync_rows(self, [(key, [every[i] for i in index]) for key, every in cells])
+        sync_rows(self, [(key, [cells[i] for i in index]) for key, cells in every])
 
     @property
     def current_id_tag(self) -> str | None:

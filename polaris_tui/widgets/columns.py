@@ -71,7 +71,12 @@ def visible_columns(
     def needed() -> int:
         return (
             sum(
-                min(spec.max_width, measured.get(spec.key, spec.max_width)) + CELL_PADDING
+                (
+                    spec.max_width
+                    if spec.fixed
+                    else min(spec.max_width, measured.get(spec.key, spec.max_width))
+                )
+                + CELL_PADDING
                 for spec in shown
             )
             + reserve

@@ -134,7 +134,7 @@ class LiveStatusPanel(PanelStatic):
             session, at = meter
             advancing = {
                 True: ("still advancing", "$success"),
-                False: ("NOT advancing", "bold $error"),
+                False: ("NOT advancing", ALARM),
                 None: ("cannot tell if advancing", "$text-muted"),
             }[session.meter_advancing]
             lines.append(
@@ -244,10 +244,11 @@ class SessionPanel(PanelStatic):
             age = f" for {ago(meter.value_timestamp, now).removesuffix(' ago')}" if meter else ""
             lines.append(
                 Content.assemble(
+                    ("STUCK", ALARM),
                     (
-                        f"⚠ Meter has not advanced{age} (threshold {stuck_after_minutes:g} min): "
+                        f" ⚠ Meter has not advanced{age} (threshold {stuck_after_minutes:g} min): "
                         "the session looks stuck.",
-                        "bold $error",
+                        "bold",
                     ),
                     f" {reason}" if reason else "",
                 )

@@ -87,7 +87,7 @@ class TestCardTable:
 
     async def test_markup_in_a_display_name_is_literal(self) -> None:
         app = TableApp()
-        async with app.run_test() as pilot:
+        async with app.run_test(size=(120, 40)) as pilot:  # 80 columns drop the name
             table = app.query_one(CardTable)
             table.show(
                 [CardRow(id_tag="X1", display_name="[@click=app.quit]x[/] \x1b]52;c;aGk=\x07")]

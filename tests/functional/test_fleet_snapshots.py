@@ -22,8 +22,9 @@ class TestFleetSnapshots:
         assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
 
     def test_demo_fleet_80x24(self, snap_compare, sim_app) -> None:
-        """The same fleet at 80x24: no demo banner (demo=False), the table scrolls
-        horizontally; footer keys visible."""
+        """The same fleet at 80x24: no demo banner (demo=False); Description,
+        Connectors and Since dropped by priority, so ChargeBox ID, Status,
+        Heartbeat, Session idTag and Stuck all fit; a compact footer with ? Help."""
         app = sim_app()
         assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
@@ -37,3 +38,8 @@ class TestFleetSnapshots:
             await settle(pilot)
 
         assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_demo_fleet_200x60(self, snap_compare, sim_app) -> None:
+        """A wide terminal uses the space: every column, the descriptions whole
+        (up to 56 cells), long ids uncut; more rows fit."""
+        assert snap_compare(sim_app(demo=True), terminal_size=(200, 60), run_before=settle)
