@@ -203,15 +203,14 @@ def run_sim(argv: list[str]) -> int:
 
 def run_hook_command(args: argparse.Namespace) -> int:
     """``polaris hook``: the pre-authorize hook server, until SIGTERM/SIGINT."""
+    from polaris_tui.logging_setup import setup_stderr_logging
     from polaris_tui.services.hook_server import run_hook
     from polaris_tui.services.settings import load_settings, resolve_config_path
     from polaris_tui.services.settings_file import config_warnings
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     config = args.hook_config or args.config
     settings = load_settings({"hook": {"host": args.host, "port": args.port}}, config_file=config)
+    setup_stderr_logging(settings.log.level)  # log.level, as the console's log file
     for warning in config_warnings(resolve_config_path(config)):
         print(f"warning: {warning}", file=sys.stderr)
     return run_hook(settings)

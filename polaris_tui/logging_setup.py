@@ -85,3 +85,19 @@ def setup_logging(
         if not any(isinstance(f, DemoteToDebug) for f in chatty.filters):
             chatty.addFilter(DemoteToDebug())
     return path
+
+
+def setup_stderr_logging(level: str = "INFO") -> None:
+    """Log to stderr at ``level`` (``polaris hook``: a service whose stderr is the
+    journal), with the same request lines demoted to DEBUG as the log file."""
+    numeric = logging.getLevelName(level.upper())
+    handler = logging.StreamHandler()
+    handler.setLevel(numeric)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in REQUEST_LOGGERS:
+        chatty = logging.getLogger(name)
+        if not any(isinstance(f, DemoteToDebug) for f in chatty.filters):
+            chatty.addFilter(DemoteToDebug())
