@@ -2,11 +2,11 @@
 
 Textual's ``Footer`` lays the keys out in order and cuts what does not fit:
 at 80 columns the charger page showed "u Unlock ▏^p palette", with no ``x``
-and no ``? Help``. Below ``NARROW`` columns this footer is compact, leaves
-out the palette key (``ctrl+p`` still works and ``?`` lists it), and drops
-the keys an operator needs least (``DROP_FIRST``, then from the end) until
-the rest fit, never ``?``; a screen's own actions (sort, filter, operations,
-the follow-ups) go last.
+and no ``? Help``, and the card page lost ``?`` even at 120. When the keys
+do not fit, this footer is compact, leaves out the palette key (``ctrl+p``
+still works and ``?`` lists it), and drops the keys an operator needs least
+(``DROP_FIRST``, then from the end) until the rest fit, never ``?``; a
+screen's own actions (sort, filter, operations, the follow-ups) go last.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-NARROW = 100
-"""Below this many columns the footer is compact and chooses its keys."""
+PALETTE_CELLS = 13
+"""The palette key on the right ("▏^p palette" and its padding)."""
 
 HELP_ACTION = "help"
 
@@ -37,9 +37,10 @@ DROP_FIRST: tuple[str, ...] = (
 ``?`` help, and most have another way (the screen refreshes by itself)."""
 
 
-def key_width(key_display: str, description: str) -> int:
-    """Cells a compact footer key takes: key, space, description, margin."""
-    return len(key_display) + 1 + len(description) + 1
+def key_width(key_display: str, description: str, *, compact: bool = True) -> int:
+    """Cells a footer key takes: key, space, description, margin (and the
+    padding around the key in the normal style)."""
+    return len(key_display) + 1 + len(description) + (1 if compact else 3)
 
 
 def choose_keys(
@@ -65,33 +66,43 @@ def choose_keys(
 class KeyFooter(Footer):
     """``Footer`` that keeps ``?`` and the screen's own keys on a narrow screen."""
 
-    def _narrow(self) -> bool:
-        return self.app.size.width < NARROW
+    _shown_width = 0
 
     def on_resize(self) -> None:
-        if self._narrow() != self.compact:
+        if self.app.size.width != self._shown_width:
             self.call_after_refresh(self.recompose)
 
-    def compose(self) -> ComposeResult:
-        narrow = self._narrow()
-        self.set_reactive(Footer.compact, narrow)
-        self.set_class(narrow, "-compact")
-        self.set_reactive(Footer.show_command_palette, not narrow)
-        if not narrow or not self._bindings_ready:
-            yield from super().compose()
-            return
-        yield from self._narrow_keys()
-
-    def _narrow_keys(self) -> Iterator[FooterKey]:
-        keys: list[tuple[Binding, bool, str, int]] = []
+    def _keys(self) -> list[tuple[Binding, bool, str]]:
+        """The shown keys, one per action (as ``Footer`` shows them)."""
+        keys: list[tuple[Binding, bool, str]] = []
         seen: set[str] = set()
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if not binding.show or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            display = self.app.get_key_display(binding)
-            keys.append((binding, enabled, tooltip, key_width(display, binding.description)))
-        chosen = choose_keys(keys, self.app.size.width)
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append((binding, enabled, tooltip))
+        return keys
+
+    def compose(self) -> ComposeResult:
+        width = self._shown_width = self.app.size.width
+        keys = self._keys() if self._bindings_ready else []
+        normal = PALETTE_CELLS + sum(
+            key_width(self.app.get_key_display(b), b.description, compact=False) for b, _, _ in keys
+        )
+        short = normal > width
+        self.set_reactive(Footer.compact, short)
+        self.set_class(short, "-compact")
+        self.set_reactive(Footer.show_command_palette, not short)
+        if not short:
+            yield from super().compose()
+            return
+        yield from self._short_keys(keys, width)
+
+    def _short_keys(self, keys: list[tuple[Binding, bool, str]], width: int) -> Iterator[FooterKey]:
+        measured = [
+            (b, enabled, tooltip, key_width(self.app.get_key_display(b), b.description))
+            for b, enabled, tooltip in keys
+        ]
+        chosen = choose_keys(measured, width)
         self.styles.grid_size_columns = len(chosen)
         for binding, enabled, tooltip, _ in chosen:
             yield FooterKey(
