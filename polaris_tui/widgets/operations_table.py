@@ -68,12 +68,14 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("who", "Who", 12),
     ColumnSpec("followup", "Followup", 10),
     ColumnSpec("params", "Params", 40, priority=4),
-    ColumnSpec("result", "Result", 80, priority=1),
+    ColumnSpec("result", "Result", 80),  # last: cut at the edge, never makes room
 )
 """Maximum widths: a long charger id or operator name cannot push Status and
 Followup off a 120-column screen; params and result are shown whole below.
-Narrower, Result, When and Params drop in that order (measured on the
-rows shown), so the runbook's facts stay: operation, status, task, who, followup."""
+Narrower, When and Params drop in that order (measured on the rows shown),
+so the runbook's facts stay: operation, status, task, who, followup. Result,
+the last column, is left out of the sum: the edge cuts it, and the line
+under the table shows it whole."""
 WIDE_ONLY = {"charger", "params", "result"}
 """Columns of the Operation log screen only (the charger page knows its charger)."""
 
@@ -113,7 +115,9 @@ class OperationsTable(DataTable[Text]):
         a change rebuilds the table (rare: a resize, or a much wider row)."""
         if not self._all_specs or self.size.width == 0:
             return
-        shown = list(visible_columns(self._all_specs, self.size.width, widths=self._widest))
+        fitted = [spec for spec in self._all_specs if spec.key != "result"]
+        trailing = [spec for spec in self._all_specs if spec.key == "result"]
+        shown = [*visible_columns(fitted, self.size.width, widths=self._widest), *trailing]
         if shown == self.specs:
             return
         entries = list(self._entries.values())

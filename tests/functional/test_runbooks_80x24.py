@@ -78,7 +78,7 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
         tx = screen.session.transaction.id
         # 2. Confirm the active transaction: id, connector, idTag; and that it is stuck.
         on_screen(app, f"Transaction {tx} · connector 1", "idTag     CARD-STUCK", "NOT advancing")
-        on_screen(app, "● online", "session looks")
+        on_screen(app, "● online", "STUCK ⚠ Meter has not advanced")
         footer_has(app, "o Operations")
         # 3. Dry run first.
         await pilot.press("o")
