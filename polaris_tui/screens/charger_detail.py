@@ -24,6 +24,7 @@ from typing import Any
 
 from textual import on, work
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.widgets import Button
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
