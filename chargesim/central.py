@@ -22,6 +22,7 @@ from .clock import SimClock, floor_minute, iso_z
 from .hook import HookClient
 from .options import SimOptions
 from .records import ChargeBox, Connector, MeterSample, OcppTag, Reservation, Transaction
+from .unknown_tags import UnknownTags
 
 log = logging.getLogger("chargesim.central")
 
@@ -72,6 +73,7 @@ class Central:
         self.reservations: dict[int, Reservation] = {}
         self.charging_profiles: dict[int, dict[str, Any]] = {}
         self.authorizations: list[dict[str, Any]] = []
+        self.unknown_tags = UnknownTags()
         self.stop_failures: list[dict[str, Any]] = []
         self.next_tag_pk = 1
         self.next_box_pk = 1
@@ -196,6 +198,8 @@ class Central:
         *,
         at: datetime | None = None,
     ) -> None:
+        if decision.steve_status == "Invalid":  # SteVe lists every idTag it answered Invalid
+            self.unknown_tags.seen(id_tag, at or self.clock.now())
         self.authorizations.append(
             {
                 "time": iso_z(at or self.clock.now()),

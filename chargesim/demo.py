@@ -72,6 +72,32 @@ BILLING = {
     "CARD-INACTIVE": "sub-ada",
 }
 
+# Finished sessions stopped by someone other than the car leaving:
+# (charger, idTag) → "remote" (RemoteStop: the station stops, reason Remote)
+# or "manual" (closed in SteVe's database only: PATCH .../stop).
+STOPPED_BY = {
+    ("CP-INDIA-09", "CARD-HEALTHY"): "remote",
+    ("CP-HOTEL-08", "CARD-TERMINATED"): "manual",
+}
+
+REFUSED_TAG = ("CARD-NEW-0001", "CP-DELTA-04", (35, 33))
+"""A brand-new card SteVe never saw, tapped twice (minutes ago) at one charger."""
+
+# What the stations told SteVe in their BootNotification: CP-ALPHA-01 all of
+# it, CP-LIMA-12 nothing (a charger SteVe registered but that never booted).
+FULL_IDENTITY = {
+    "vendor": "Alfen",
+    "model": "Eve Single Pro-line",
+    "firmware": "6.4.0-4152",
+    "charge_point_serial": "ACE0123456",
+    "charge_box_serial": "CB-7712-0042",
+    "iccid": "8944501234567890123",
+    "imsi": "234150123456789",
+    "meter_type": "Inepro PRO1-Mod",
+    "meter_serial": "MTR-00917",
+}
+NO_IDENTITY_CHARGER = "CP-LIMA-12"
+
 # Finished sessions: (start offset in minutes before now, charger, connector,
 # idTag, Wh, minutes, synced to Lago)
 DEMO_HISTORY = [
@@ -109,6 +135,10 @@ def build(sim: World) -> tuple[Central, LagoData]:
         _intercepted(),
         at=now - timedelta(minutes=12),
     )
+    tag, cb_id, minutes = REFUSED_TAG
+    refused = _refused()
+    for ago in minutes:
+        central.record_authorization(cb_id, 1, tag, False, refused, at=now - timedelta(minutes=ago))
     if sim.options.chargers > len(DEMO_CHARGERS):
         _scale(sim, central, now, rng, sim.options.chargers)
     central.last_tick = floor_minute(now)
@@ -121,6 +151,12 @@ def _intercepted():
     return AuthDecision(
         status="Blocked", steve_status="Accepted", override_by="hook", hook="blocked"
     )
+
+
+def _refused():
+    from .central import AuthDecision
+
+    return AuthDecision(status="Invalid", steve_status="Invalid")
 
 
 def _tags(central: Central, now: datetime) -> None:
@@ -139,6 +175,10 @@ def _chargers(sim: World, central: Central, now: datetime) -> None:
         for conn in box.connectors.values():
             conn.meter_wh = 100_000 + n * 13_579 + conn.connector_id * 2_468
         box.link = SimStation(sim, box)
+    for name, value in FULL_IDENTITY.items():
+        setattr(central.boxes["CP-ALPHA-01"], name, value)
+    bare = central.boxes[NO_IDENTITY_CHARGER]
+    bare.vendor = bare.model = bare.firmware = None
     charlie = central.boxes["CP-CHARLIE-03"]
     charlie.online = False
     charlie.last_heartbeat = now - timedelta(hours=3)
@@ -215,7 +255,13 @@ def _history(central: Central, lago: LagoData, now: datetime) -> None:
         stop = start + timedelta(minutes=minutes)
         _fill_values(central, tx, conn.meter_wh, power, stop - timedelta(seconds=1))
         conn.meter_wh += wh
-        central.stop_transaction(tx.id, conn.meter_wh, stop, "EVDisconnected", event_ts=now)
+        stopped_by = STOPPED_BY.get((cb_id, id_tag))
+        if stopped_by == "manual":
+            central.manual_stop(tx)
+            central.release_connector(tx)
+        else:
+            reason = "Remote" if stopped_by == "remote" else "EVDisconnected"
+            central.stop_transaction(tx.id, conn.meter_wh, stop, reason, event_ts=now)
         conn.status_ts = stop + timedelta(minutes=1)
         if synced:
             kwh = f"{wh / 1000:.3f}"

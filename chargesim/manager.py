@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .appkeys import SESSIONS, SIM
+from .unknown_tags import render_table
 
 if TYPE_CHECKING:
     from .records import ChargeBox, Connector
@@ -286,8 +287,15 @@ def manager_routes() -> list[web.RouteDef]:
         )
         return _html(_page("Charge Point Overview", body))
 
+    async def ocpp_tags(request: web.Request) -> web.Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        unknown = sim(request).central.unknown_tags.ordered()
+        return _html(_page("OCPP Tags", render_table(unknown, CTX)))
+
     base = f"{CTX}/manager"
     return [
+        web.get(f"{base}/ocppTags", ocpp_tags),
         web.get(f"{base}/signin", signin_form),
         web.post(f"{base}/signin", signin_post),
         web.get(f"{base}/signout", signout),

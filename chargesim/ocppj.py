@@ -131,8 +131,13 @@ def _central_cp_class():
 
         @on(Action.boot_notification)
         async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any):
-            self.box.vendor, self.box.model = charge_point_vendor, charge_point_model
-            self.box.firmware = kw.get("firmware_version") or self.box.firmware
+            box = self.box  # SteVe rewrites the charge_box row from every boot
+            box.vendor, box.model = charge_point_vendor, charge_point_model
+            box.firmware = kw.get("firmware_version")
+            box.charge_point_serial = kw.get("charge_point_serial_number")
+            box.charge_box_serial = kw.get("charge_box_serial_number")
+            box.iccid, box.imsi = kw.get("iccid"), kw.get("imsi")
+            box.meter_type, box.meter_serial = kw.get("meter_type"), kw.get("meter_serial_number")
             self.central.heartbeat(self.box)
             return call_result.BootNotification(
                 current_time=iso_z(self.sim.clock.now()),

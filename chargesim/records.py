@@ -143,9 +143,19 @@ class ChargeBox:
     description: str | None = None
     ocpp_protocol: str = "ocpp1.6J"
     registration_status: str = "Accepted"
-    vendor: str = "Polaris-Sim"
-    model: str = "AC-22"
-    firmware: str = "1.4.2"
+    vendor: str | None = "Polaris-Sim"
+    model: str | None = "AC-22"
+    firmware: str | None = "1.4.2"
+    # The rest of what a BootNotification.req fills in SteVe's charge_box row
+    # (shown only on the manager's charge point details page).
+    charge_point_serial: str | None = None
+    charge_box_serial: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial: str | None = None
+    endpoint_address: str | None = None
+    """SOAP stations only: OCPP-J stations have none."""
     connectors: dict[int, Connector] = field(default_factory=dict)
     last_heartbeat: datetime | None = None
     hb_phase: int = 0

@@ -144,6 +144,7 @@ async def create_tag(request: web.Request) -> web.Response:
         max_active=form["max_active"],
         note=form["note"],
     )
+    c.unknown_tags.forget(tag.id_tag)  # SteVe drops an added tag from its unknown list
     return web.json_response(c.tag_overview(tag), status=201)
 
 

@@ -99,7 +99,16 @@ def test_demo_fleet_matches_the_document(sim):
     assert {tags["ACME-01"]["parentIdTag"], tags["ACME-02"]["parentIdTag"]} == {"ACME-META"}
     assert "CARD-NEW-0001" not in tags
     assert min(t["id"] for t in txs) == 1001
-    assert {t["stopEventActor"] for t in txs if t["stopTimestamp"]} == {"station"}
+    stops = {
+        (t["chargeBoxId"], t["stopEventActor"], t["stopReason"]) for t in txs if t["stopTimestamp"]
+    }
+    assert ("CP-INDIA-09", "station", "Remote") in stops
+    assert ("CP-HOTEL-08", "manual", None) in stops
+    assert {(a, r) for _, a, r in stops} == {
+        ("station", "EVDisconnected"),
+        ("station", "Remote"),
+        ("manual", None),
+    }
     active = {t["chargeBoxId"]: t for t in txs if t["stopTimestamp"] is None}
     assert {cb: t["ocppIdTag"] for cb, t in active.items()} == {
         "CP-ALPHA-01": "CARD-HEALTHY",
