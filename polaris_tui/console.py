@@ -26,6 +26,7 @@ from polaris_tui.models import (
     SourceStateChanged,
     StoreChanged,
 )
+from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.contract import ServicesApi
 from polaris_tui.services.settings import Settings
@@ -118,6 +119,12 @@ class Console(Protocol):
     def open_card(self, id_tag: str) -> None: ...
 
     def open_cards(self) -> None: ...
+
+    def open_sessions(self, query: SessionQuery | None = None, title: str = "Sessions") -> None:
+        """Sessions under fixed filters (a charger's, a card's, a customer's)."""
+        ...
+
+    def open_session(self, transaction_id: int) -> None: ...
 
     def open_audit_log(self, id_tag: str | None = None) -> None: ...
 

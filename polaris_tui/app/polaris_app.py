@@ -15,6 +15,7 @@ from textual.binding import Binding
 from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFactory
 from polaris_tui.console import Console
 from polaris_tui.dialogs.help import HelpScreen, screen_keys
+from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
@@ -104,6 +105,22 @@ class PolarisApp(ServicesApp):
         from polaris_tui.screens.card_detail import CardDetailScreen
 
         self.push_screen(CardDetailScreen(id_tag))
+
+    def open_sessions(self, query: SessionQuery | None = None, title: str = "Sessions") -> None:
+        """Open the Sessions list under fixed filters (a charger, card or customer)."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.sessions import SessionsScreen
+
+        self.push_screen(SessionsScreen(query, title=title))
+
+    def open_session(self, transaction_id: int) -> None:
+        """Open one session's detail."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.session_detail import SessionDetailScreen
+
+        self.push_screen(SessionDetailScreen(transaction_id))
 
     def open_cards(self) -> None:
         """Open the cards list."""

@@ -35,6 +35,7 @@ from polaris_tui.models import (
     SourceStateChanged,
 )
 from polaris_tui.models.errors import NotFound, PolarisError
+from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
@@ -87,6 +88,7 @@ class CardDetailScreen(PolarisScreen):
         Binding("a", "edit('set_active')", "Active"),
         Binding("h", "audit", "Audit log"),
         Binding("v", "toggle_evidence", "Evidence", show=False),
+        Binding("S", "sessions", "Sessions"),
     ]
 
     def __init__(
@@ -254,6 +256,10 @@ class CardDetailScreen(PolarisScreen):
 
     def action_audit(self) -> None:
         self.console.open_audit_log(self.id_tag)
+
+    def action_sessions(self) -> None:
+        query = SessionQuery(id_tag=self.id_tag, days=90)
+        self.console.open_sessions(query, title=f"Sessions of card {clean(self.id_tag)}")
 
     @on(DataTable.RowSelected, "#card-relations")
     def _open_relation(self, event: DataTable.RowSelected) -> None:

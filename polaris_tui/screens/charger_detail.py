@@ -35,6 +35,7 @@ from polaris_tui.models import (
     Pairing,
 )
 from polaris_tui.models.errors import PolarisError
+from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail_view import ChargerDetailView
 from polaris_tui.widgets.operation_form import OperationForm
@@ -49,6 +50,7 @@ from polaris_tui.widgets.remote_ops import (
     stop_question,
     unlock_question,
 )
+from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class ChargerDetailScreen(ChargerDetailView):
         Binding("l", "operation_log", "Op log"),
         Binding("u", "unlock_followup", "Unlock connector"),
         Binding("x", "close_in_db", "Close in DB"),
+        Binding("S", "sessions", "Sessions"),
     ]
 
     # -- submitting -----------------------------------------------------------
@@ -210,6 +213,10 @@ class ChargerDetailScreen(ChargerDetailView):
 
     def action_operation_log(self) -> None:
         self.console.open_operation_log(self.charge_box_id)
+
+    def action_sessions(self) -> None:
+        query = SessionQuery(charge_box_id=self.charge_box_id)
+        self.console.open_sessions(query, title=f"Sessions on {clean(self.charge_box_id)}")
 
     @on(Button.Pressed, "#op-refresh")
     def _refresh_pressed(self, event: Button.Pressed) -> None:

@@ -45,6 +45,7 @@ from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.operations import OperationService
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.scan_login import ScanLoginService
+from polaris_tui.services.sessions import SessionService
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.store_open import open_store
@@ -74,6 +75,7 @@ class PolarisServices:
     operations: OperationService
     cards: CardService
     scan: ScanLoginService
+    sessions: SessionService
     interrupted_at_start: list[OperationLogEntry]
     """Operations a crashed process left pending, marked interrupted by ``open()``."""
     interrupted_audits_at_start: list[AuditEntry]
@@ -160,6 +162,7 @@ class PolarisServices:
                 self.publish,
             )
             self.scan = ScanLoginService(self.store, clock, self.operator, self.publish)
+            self.sessions = SessionService(self.steve, self.lago, self.store, self.poller, clock)
         except BaseException:
             await self.close()
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from polaris_tui.models import LagoEvent, SessionRow, Transaction
 from polaris_tui.models.errors import LagoError
+from polaris_tui.models.sessions import StoppedBy
 
 SyncAnswer = LagoEvent | LagoError | None
 """Lago's answer about one session's final event: the event, an error, or None (none)."""
@@ -39,4 +40,18 @@ def session_row(tx: Transaction, answer: SyncAnswer, *, asked: bool) -> SessionR
     return row
 
 
-__all__ = ["SyncAnswer", "session_row"]
+def stopped_by(tx: Transaction) -> StoppedBy | None:
+    """Who ended ``tx``: SteVe's stopEventActor, and for the station its stopReason."""
+    if tx.active:
+        return None
+    if (tx.stop_event_actor or "").lower() == "manual":
+        return StoppedBy.DATABASE_CLOSE
+    reason = (tx.stop_reason or "").lower()
+    if reason == "remote":
+        return StoppedBy.REMOTE_STOP
+    if reason == "unlockcommand":
+        return StoppedBy.UNLOCK
+    return StoppedBy.STATION
+
+
+__all__ = ["SyncAnswer", "session_row", "stopped_by"]

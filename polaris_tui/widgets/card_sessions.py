@@ -14,7 +14,8 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable
 
-from polaris_tui.models import CardView, ConnectionState, SessionRow
+from polaris_tui.models import CardView, ConnectionState, SessionRow, Transaction
+from polaris_tui.services.session_detail import unsynced_words
 from polaris_tui.widgets.card_format import (
     session_duration,
     session_kwh,
@@ -29,10 +30,39 @@ COLUMNS = (
     ("tx", "Transaction"),
     ("charger", "Charger"),
     ("started", "Started"),
+    ("stopped", "Stopped"),
     ("duration", "Duration"),
     ("kwh", "kWh"),
+    ("reason", "Stop reason"),
     ("synced", "Last synced"),
 )
+
+
+def stop_reason(tx: Transaction) -> str:
+    """SteVe's stopReason, and who: a database-only close has no reason of its own."""
+    if tx.stop_timestamp is None:
+        return "—"
+    if (tx.stop_event_actor or "").lower() == "manual":
+        return "closed in SteVe's DB only"
+    return tx.stop_reason or "(none given)"
+
+
+def unsynced_note(view: CardView) -> str | None:
+    """The finished sessions Lago never received, as the billing problem they are."""
+    unsynced = [
+        r for r in view.recent[:10] if r.sync_state == "not_synced" and not r.transaction.active
+    ]
+    if not unsynced:
+        return None
+    customer = view.customer.display_name if view.customer else None
+    if len(unsynced) == 1:
+        return unsynced_words(unsynced[0], customer)
+    ids = ", ".join(str(r.transaction.id) for r in unsynced)
+    return (
+        f"Billing problem, not a charging problem: Lago has no usage event for sessions {ids}, "
+        "so they are not billed. The card charges fine. Reconcile: check the sync run that "
+        "sends SteVe's sessions to Lago, and send these again."
+    )
 
 
 def session_cells(row: SessionRow, now: datetime) -> list[Text]:
@@ -48,8 +78,10 @@ def session_cells(row: SessionRow, now: datetime) -> list[Text]:
         Text(str(tx.id)),
         plain(tx.charge_box_id),
         Text(when(tx.start_timestamp)),
+        Text(when(tx.stop_timestamp) if tx.stop_timestamp else "—"),
         Text(span),
         Text(session_kwh(row), justify="right"),
+        plain(stop_reason(tx), limit=30),
         Text(synced, style=synced_style),
     ]
 
@@ -84,7 +116,7 @@ class CardSessions(DataTable[Text]):
         if view.recent_note:
             return f"Recent transactions: {view.recent_note}"
         if rows:
-            return None
+            return unsynced_note(view)
         if not view.recent_available or view.steve_state.state == ConnectionState.UNREACHABLE:
             return (
                 "Recent transactions: none shown — SteVe is unreachable, and Polaris keeps no "

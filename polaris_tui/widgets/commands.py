@@ -30,6 +30,11 @@ SCREENS: tuple[tuple[str, Callable[[Console], None], str], ...] = (
     ("Chargers", lambda console: console.open_chargers(), "The live fleet table"),
     ("Cards", lambda console: console.open_cards(), "Every EV card, with triage"),
     (
+        "Sessions",
+        lambda console: console.open_sessions(),
+        "Charging sessions, open and recent: who, where, stop and billing",
+    ),
+    (
         "Operation log",
         lambda console: console.open_operation_log(),
         "Every remote operation, who and what",

@@ -46,6 +46,7 @@ from polaris_tui.models import (
     OperationStatus,
     outcomes,
 )
+from polaris_tui.models import sessions as session_models
 from polaris_tui.screens.audit_log import COLUMNS as AUDIT_COLUMNS
 from polaris_tui.screens.audit_log import entry_cells
 from polaris_tui.text_clean import CLEANED, INVISIBLE, KEPT, KEY, Cleaned, is_clean
@@ -99,7 +100,7 @@ KEYS = st.one_of(
 
 ANSWER_MODELS: list[type[BaseModel]] = [
     cls
-    for module in (models, outcomes)
+    for module in (models, outcomes, session_models)
     for cls in vars(module).values()
     if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__
 ]
