@@ -126,6 +126,10 @@ class Console(Protocol):
 
     def open_session(self, transaction_id: int) -> None: ...
 
+    def open_customer(self, text: str) -> None:
+        """A customer's page by e-mail, name or Lago external id."""
+        ...
+
     def open_audit_log(self, id_tag: str | None = None) -> None: ...
 
 

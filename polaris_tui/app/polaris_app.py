@@ -122,6 +122,14 @@ class PolarisApp(ServicesApp):
 
         self.push_screen(SessionDetailScreen(transaction_id))
 
+    def open_customer(self, text: str) -> None:
+        """Open a customer's page by e-mail, name or Lago external id."""
+        if not self._ready_or_say():
+            return
+        from polaris_tui.screens.customer import CustomerScreen
+
+        self.push_screen(CustomerScreen(text))
+
     def open_cards(self) -> None:
         """Open the cards list."""
         if not self._ready_or_say():

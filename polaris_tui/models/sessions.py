@@ -14,7 +14,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from polaris_tui.models import LagoEvent, OperationLogEntry, PlainModel, SessionRow
+from polaris_tui.models import (
+    CardRow,
+    LagoCustomer,
+    LagoEvent,
+    LagoSubscription,
+    OperationLogEntry,
+    PlainModel,
+    SessionRow,
+)
 from polaris_tui.text_clean import CleanText, Key
 
 
@@ -43,6 +51,8 @@ class SessionQuery(PlainModel):
     id_tag: Key | None = None
     customer: CleanText | None = None
     """Part of a Lago customer's e-mail or name."""
+    customer_id: Key | None = None
+    """Exactly this Lago customer (external id): the customer page's sessions."""
     state: SessionState = "all"
     since: datetime | None = None
     """Start of the window on the start time (default: ``until`` minus ``days``)."""
@@ -104,7 +114,35 @@ class SessionDetail(PlainModel):
     """Billing in words: what Lago holds, or why there is no usage event."""
 
 
+class CustomerCard(PlainModel):
+    """A card that bills to the customer, with how and whether it would charge."""
+
+    row: CardRow
+    relation: CleanText
+    """Own link, or inherited from a parent (meta-)card; parent and children."""
+    verdict: CleanText
+    """Whether SteVe would accept it now, in a few words."""
+    ok: bool = True
+
+
+class CustomerView(PlainModel):
+    """A Lago customer with cards, sessions and operations (runbook 2 from a person)."""
+
+    query: CleanText
+    customer: LagoCustomer | None = None
+    matches: list[LagoCustomer] = Field(default_factory=list)
+    """Every customer the text matched when it was not exactly one."""
+    subscriptions: list[LagoSubscription] = Field(default_factory=list)
+    cards: list[CustomerCard] = Field(default_factory=list)
+    sessions: SessionPage | None = None
+    operations: list[OperationLogEntry] = Field(default_factory=list)
+    note: CleanText | None = None
+    """Why no single customer is shown, or what could not be asked."""
+
+
 __all__ = [
+    "CustomerCard",
+    "CustomerView",
     "MeterPoint",
     "SessionDetail",
     "SessionLine",

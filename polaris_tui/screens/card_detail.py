@@ -89,6 +89,7 @@ class CardDetailScreen(PolarisScreen):
         Binding("h", "audit", "Audit log"),
         Binding("v", "toggle_evidence", "Evidence", show=False),
         Binding("S", "sessions", "Sessions"),
+        Binding("U", "customer", "Customer"),
     ]
 
     def __init__(
@@ -256,6 +257,18 @@ class CardDetailScreen(PolarisScreen):
 
     def action_audit(self) -> None:
         self.console.open_audit_log(self.id_tag)
+
+    def action_customer(self) -> None:
+        """The page of the Lago customer this card bills to (own or inherited link)."""
+        view = self.view
+        customer = None
+        if view is not None:
+            own = view.meta.lago_customer_id if view.meta else None
+            customer = view.customer.external_id if view.customer else own
+        if customer:
+            self.console.open_customer(customer)
+        else:
+            self.notify("This card is not linked to a Lago customer.", markup=False)
 
     def action_sessions(self) -> None:
         query = SessionQuery(id_tag=self.id_tag, days=90)

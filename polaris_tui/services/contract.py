@@ -41,9 +41,9 @@ from polaris_tui.models import (
     SourceName,
     SourceState,
 )
-from polaris_tui.models.sessions import SessionDetail, SessionPage, SessionQuery
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.concurrent_ops import ConcurrentOperation
+from polaris_tui.services.contract_sessions import CustomersApi, SessionsApi
 from polaris_tui.services.settings import Settings
 
 __all__ = [
@@ -348,28 +348,6 @@ class ScanApi(Protocol):
         ...
 
 
-class SessionsApi(Protocol):
-    """Charging sessions: ``SessionService`` (``services/sessions.py``)."""
-
-    async def sessions(self, query: SessionQuery) -> SessionPage:
-        """Open sessions and one window of finished ones (SteVe has no paging),
-        newest first, with what was searched and, when nothing matched, why.
-
-        Raises:
-            SteveError: SteVe could not be asked.
-        """
-        ...
-
-    async def session(self, transaction_id: int) -> SessionDetail:
-        """One session: meter curve, operations that touched it, its billing.
-
-        Raises:
-            SteveNotFound: no such transaction.
-            SteveError: SteVe could not be asked.
-        """
-        ...
-
-
 class ServicesApi(Protocol):
     """Everything the screens hold: ``PolarisServices`` (``services/core.py``).
 
@@ -411,6 +389,9 @@ class ServicesApi(Protocol):
 
     @property
     def sessions(self) -> SessionsApi: ...
+
+    @property
+    def customers(self) -> CustomersApi: ...
 
     @property
     def interrupted_at_start(self) -> Sequence[OperationLogEntry]:

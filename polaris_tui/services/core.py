@@ -39,6 +39,7 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import StoreError
 from polaris_tui.services.cards import CardService
 from polaris_tui.services.clock import Clock, SystemClock
+from polaris_tui.services.customers import CustomerService
 from polaris_tui.services.fleet import FleetService
 from polaris_tui.services.identity import resolve_operator
 from polaris_tui.services.lago_client import LagoClient
@@ -76,6 +77,7 @@ class PolarisServices:
     cards: CardService
     scan: ScanLoginService
     sessions: SessionService
+    customers: CustomerService
     interrupted_at_start: list[OperationLogEntry]
     """Operations a crashed process left pending, marked interrupted by ``open()``."""
     interrupted_audits_at_start: list[AuditEntry]
@@ -163,6 +165,9 @@ class PolarisServices:
             )
             self.scan = ScanLoginService(self.store, clock, self.operator, self.publish)
             self.sessions = SessionService(self.steve, self.lago, self.store, self.poller, clock)
+            self.customers = CustomerService(
+                self.cards, self.sessions, self.lago, self.store, self.poller
+            )
         except BaseException:
             await self.close()
             raise

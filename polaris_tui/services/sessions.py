@@ -132,17 +132,22 @@ class SessionService:
         if query.id_tag:
             id_tags = [query.id_tag]
             words.append(f"idTag {query.id_tag}")
-        if query.customer:
-            words.append(f"customer “{query.customer}”")
-            found = [c for c in customers.values() if customer_matches(c, query.customer)]
+        if query.customer or query.customer_id:
+            if query.customer_id:
+                words.append(f"customer {query.customer_id}")
+                exact = customers.get(query.customer_id)
+                found = [exact] if exact else []
+            else:
+                needle = query.customer or ""
+                words.append(f"customer “{needle}”")
+                found = [c for c in customers.values() if customer_matches(c, needle)]
             linked = self._cards_of({c.external_id for c in found}, tags_by_id, meta)
             if query.id_tag:
                 linked = [t for t in linked if t == query.id_tag]
             if not found or not linked:
                 page.searched = self._searched(words, query, since, until)
-                page.note = self._no_customer_note(
-                    query.customer, found, len(customers), lago_error
-                )
+                needle = query.customer or query.customer_id or ""
+                page.note = self._no_customer_note(needle, found, len(customers), lago_error)
                 return page
             id_tags = linked
         if query.charge_box_id:

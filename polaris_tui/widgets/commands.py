@@ -20,6 +20,7 @@ from textual.content import Content
 from polaris_tui.console import Console, console_of
 from polaris_tui.models import CardRow
 from polaris_tui.models.errors import PolarisError
+from polaris_tui.services.sessions import customer_matches
 from polaris_tui.widgets.safe_text import clean
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,18 @@ class PolarisCommands(Provider):
                 count += 1
                 if count >= MAX_GOTO_HITS:
                     break
+        for customer in services.customers.known():
+            if not customer_matches(customer, needle):
+                continue
+            label = f"Customer {clean(customer.display_name, limit=60)}"
+            email = clean(customer.email or "", limit=60)
+            exact = needle in ((customer.email or "").lower(), customer.display_name.lower())
+            yield Hit(
+                1.0 if exact else 0.5,
+                Content.assemble(label, (f"  {email}" if email else "", "dim")),
+                _opener(console.open_customer, customer.external_id),
+                text=label,
+            )
 
 
 def _opener(method: Callable[[str], object], key: str) -> Callable[[], None]:
