@@ -191,6 +191,9 @@ class CardRow(PlainModel):
     link_from_id_tag: Key | None = None
     """The card whose metadata holds ``lago_customer_id``: this card, or the
     nearest ancestor it inherits the link from (LAGO.md §3); None if unlinked."""
+    customer_name: CleanText | None = None
+    customer_email: CleanText | None = None
+    """The linked Lago customer's name and e-mail (last Lago poll), for the search."""
 
 
 TriageAnswerValue = Literal["yes", "no", "unknown"]

@@ -52,10 +52,8 @@ def matches(row: CardRow, query: str, flags: set[str]) -> bool:
     """Whether ``row`` passes the text query (idTag or display name) and every flag."""
     if query:
         needle = query.casefold()
-        if (
-            needle not in row.id_tag.casefold()
-            and needle not in (row.display_name or "").casefold()
-        ):
+        fields = (row.id_tag, row.display_name, row.customer_name, row.customer_email)
+        if not any(needle in (f or "").casefold() for f in fields):
             return False
     if "blocked" in flags and not row.blocked:
         return False
@@ -108,7 +106,10 @@ class CardsScreen(FilteredScreen):
     def compose(self) -> ComposeResult:
         yield SourceBanner()
         yield Static(Content.from_markup("[b]Cards[/b]"), id="cards-title")
-        yield Input(placeholder="find by idTag or display name", id="cards-filter")
+        yield Input(
+            placeholder="find by idTag, display name, or customer name or e-mail",
+            id="cards-filter",
+        )
         yield Static("", id="cards-status", markup=False)
         yield CardTable(id="cards-table")
         yield KeyFooter()
@@ -156,9 +157,16 @@ class CardsScreen(FilteredScreen):
         if not self.is_mounted:
             return
         now = self.now()
-        parts = [f"{len(self.shown())} of {len(self.rows)} cards"]
+        shown = len(self.shown())
+        parts = [f"{shown} of {len(self.rows)} cards"]
         if self.query_text:
             parts.append(f"matching “{clean(self.query_text, limit=60)}”")
+            if not shown and self.rows:
+                parts.append(
+                    "no idTag, display name or linked customer's name or e-mail contains it"
+                    + (" with these flags" if self.flags else "")
+                    + " (a customer's cards: ctrl+p and the name)"
+                )
         if self.flags:
             parts.append("only " + " and ".join(FLAGS[f] for f in sorted(self.flags)))
         services = self.services

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
@@ -26,6 +26,7 @@ from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.safe_text import clean
 
 AGE_TICK_SECONDS = 15.0
 """How often the table's ages are recomputed without new data (cells only repaint
@@ -66,6 +67,9 @@ class FleetScreen(PolarisScreen):
         )
         with Vertical(id="fleet-panel"):
             yield FleetTable(max_rows=self.max_rows, id="fleet-table")
+        note = Static("", id="fleet-note", markup=False)
+        note.display = False  # only for a search that matched nothing
+        yield note
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -135,6 +139,10 @@ class FleetScreen(PolarisScreen):
         query = self.query_one("#fleet-filter", Input).value.strip()
         rows = services.fleet.search(query) if query else list(self._rows.values())
         self._shown = table.apply(rows, now, only=touched)
+        note = self.query_one("#fleet-note", Static)
+        note.display = bool(query) and not rows
+        if note.display:
+            note.update(Content(clean(services.fleet.search_note(query), limit=500)))
         self._draw_status()
 
     def _draw_status(self) -> None:

@@ -72,11 +72,13 @@ QUERY_ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,40}$")
 
 
 def matches(query: str, row: CardRow) -> bool:
-    """Case-insensitive substring on idTag or display name."""
+    """Case-insensitive substring on idTag, display name, or the linked customer's
+    name or e-mail."""
     needle = query.strip().lower()
     if not needle:
         return True
-    return needle in row.id_tag.lower() or needle in (row.display_name or "").lower()
+    fields = (row.id_tag, row.display_name, row.customer_name, row.customer_email)
+    return any(needle in (f or "").lower() for f in fields)
 
 
 @dataclass
@@ -241,6 +243,11 @@ class CardReader:
                     in_steve=False,
                 )
             )
+        customers = {c.external_id: c for c in self._poller.customers()}
+        for row in rows:
+            customer = customers.get(row.lago_customer_id or "")
+            if customer is not None:
+                row.customer_name, row.customer_email = customer.display_name, customer.email
         rows.sort(key=lambda r: r.id_tag)
         if query:
             rows = [r for r in rows if matches(query, r)]

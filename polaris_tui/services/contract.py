@@ -112,6 +112,11 @@ class FleetApi(Protocol):
         """
         ...
 
+    def search_note(self, query: str) -> str:
+        """(sync) Why ``query`` matched no charger: what was searched, and any
+        customer it names who has no open session now."""
+        ...
+
     async def detail(self, charge_box_id: str) -> ChargerDetail:
         """Everything the charger screen shows, with fresh sessions and meter values.
 

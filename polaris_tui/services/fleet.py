@@ -80,6 +80,28 @@ class FleetService:
         """One row, or None if neither SteVe nor the inventory knows the id."""
         return self.poller.row(charge_box_id)
 
+    def search_note(self, query: str) -> str:
+        """Why ``query`` matched no charger, in words: what was searched, and the
+        customers it names whose sessions are not open now (their page has the rest)."""
+        needle = query.strip().casefold()
+        named = [
+            c
+            for c in self.poller.customers()
+            if needle
+            and (needle in (c.email or "").casefold() or needle in c.display_name.casefold())
+        ]
+        searched = (
+            f"No charger matches “{query.strip()}”: searched ChargeBox IDs, descriptions, "
+            "the idTags of open sessions, and customers' e-mail or name through open sessions."
+        )
+        if not named:
+            return searched + " No Lago customer matches it either."
+        who = ", ".join(c.display_name for c in named[:3])
+        return (
+            f"{searched} {who} {'has' if len(named) == 1 else 'have'} no open session now; "
+            "recent sessions and their chargers are on the customer page (ctrl+p, the name)."
+        )
+
     def search(self, query: str) -> list[ChargerRow]:
         """Rows matching ``query`` (case-insensitive substring) on ChargeBox ID,
         description, the idTag of any open session, or a customer's email or

@@ -106,6 +106,9 @@ class FakeFleet:
     def row(self, charge_box_id: str) -> ChargerRow | None:
         return self.rows_by_id.get(charge_box_id)
 
+    def search_note(self, query: str) -> str:
+        return f"No charger matches “{query}” (fake fleet)."
+
     def search(self, query: str) -> list[ChargerRow]:
         q = query.lower()
         return [

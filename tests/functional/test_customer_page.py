@@ -63,3 +63,46 @@ async def test_several_and_none(sim_app) -> None:
         app.open_customer("Nobody At All")
         await settle(pilot)
         assert "No Lago customer has “Nobody At All” in their e-mail or name" in screen_text(app)
+
+
+async def test_cards_search_reaches_customers_and_says_why_empty(sim_app) -> None:
+    from polaris_tui.screens.cards import CardsScreen
+    from polaris_tui.widgets.card_table import CardTable
+
+    app = sim_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_cards()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CardsScreen)
+        await pilot.press("slash", *type_keys("Lovelace"), "enter")
+        await settle(pilot)
+        shown = {row.id_tag for row in screen.shown()}
+        assert shown == {"CARD-HEALTHY", "CARD-BLOCKED", "CARD-UNSYNCED", "CARD-INACTIVE"}
+        assert screen.query_one(CardTable).row_count == 4
+        await pilot.press("slash", *["backspace"] * 8, *type_keys("zzz"), "enter")
+        await settle(pilot)
+        assert screen.shown() == []
+        assert "no idTag, display name or linked customer's name or e-mail contains it" in (
+            screen_text(app)
+        )
+
+
+async def test_fleet_search_that_finds_nothing_says_why(sim_app) -> None:
+    """After Grace's stuck session is closed her e-mail finds no charger: the note says
+    what was searched and that her recent sessions are on her customer page."""
+    from polaris_tui.widgets.fleet_table import FleetTable
+
+    app = sim_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *type_keys("hopper"), "enter")
+        await settle(pilot)
+        assert app.screen.query_one(FleetTable).keys == ["CP-BRAVO-02"]
+        await pilot.press("slash", *["backspace"] * 6, *type_keys("tom@example.com"), "enter")
+        await settle(pilot)
+        assert app.screen.query_one(FleetTable).keys == []
+        text = " ".join(screen_text(app).split())
+        assert "No charger matches “tom@example.com”" in text
+        assert "Tom Turner has no open session now" in text
