@@ -24,18 +24,28 @@ from polaris_tui.widgets.card_format import (
 )
 from polaris_tui.widgets.card_table import sync_rows
 from polaris_tui.widgets.safe_text import plain
-from polaris_tui.wording import duration, when
+from polaris_tui.widgets.session_table import short_time
+from polaris_tui.wording import duration
 
 COLUMNS = (
     ("tx", "Transaction"),
     ("charger", "Charger"),
-    ("started", "Started"),
+    ("started", "Started (UTC)"),
     ("stopped", "Stopped"),
     ("duration", "Duration"),
     ("kwh", "kWh"),
     ("reason", "Stop reason"),
     ("synced", "Last synced"),
 )
+
+
+def stopped_at(tx: Transaction) -> str:
+    """The stop time; the date only when it differs from the start's (UTC)."""
+    if tx.stop_timestamp is None:
+        return "—"
+    if tx.stop_timestamp.date() == tx.start_timestamp.date():
+        return f"{tx.stop_timestamp:%H:%M}"
+    return short_time(tx.stop_timestamp)
 
 
 def stop_reason(tx: Transaction) -> str:
@@ -77,8 +87,8 @@ def session_cells(row: SessionRow, now: datetime) -> list[Text]:
     return [
         Text(str(tx.id)),
         plain(tx.charge_box_id),
-        Text(when(tx.start_timestamp)),
-        Text(when(tx.stop_timestamp) if tx.stop_timestamp else "—"),
+        Text(short_time(tx.start_timestamp)),
+        Text(stopped_at(tx)),
         Text(span),
         Text(session_kwh(row), justify="right"),
         plain(stop_reason(tx), limit=30),

@@ -28,6 +28,7 @@ def api(sim) -> httpx.Client:
     ) as client:
         yield client
 
+
 PAGING_WORDS = ("page", "size", "limit", "offset", "pageSize", "pageNumber")
 
 

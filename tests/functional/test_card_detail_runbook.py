@@ -105,7 +105,7 @@ class TestHealthyAndSynced:
             sessions = screen.query_one(CardSessions)
             assert sessions.row_count >= 2
             finished = [
-                key.value for key in sessions.rows if cells(sessions, key.value)[5][:4] == "2026"
+                key.value for key in sessions.rows if cells(sessions, key.value)[7][:4] == "2026"
             ]
             assert finished, "a finished session shows when its Lago event was created"
 
@@ -132,7 +132,7 @@ class TestHealthyAndSynced:
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_card(pilot, "CARD-UNSYNCED")
             sessions = screen.query_one(CardSessions)
-            synced = [cells(sessions, row.key.value)[5] for row in sessions.ordered_rows]
+            synced = [cells(sessions, row.key.value)[7] for row in sessions.ordered_rows]
             assert "not synced" in synced
             assert answers(screen)[VALID][0] == "YES"
 
