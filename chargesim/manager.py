@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .appkeys import SESSIONS, SIM
+from .manager_details import render_details
 from .unknown_tags import render_table
 
 if TYPE_CHECKING:
@@ -287,6 +288,17 @@ def manager_routes() -> list[web.RouteDef]:
         )
         return _html(_page("Charge Point Overview", body))
 
+    async def details(request: web.Request) -> web.Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        c = sim(request).central
+        try:
+            box = c.boxes_by_pk[int(request.match_info["pk"])]
+        except (KeyError, ValueError):
+            return _html(_page("Error", "<p>Charge point not found</p>"), status=404)
+        page = render_details(box, c.effective_heartbeat(box), CTX)
+        return _html(_page("Charge Point Details", page))
+
     async def ocpp_tags(request: web.Request) -> web.Response:
         if (denied := guard(request)) is not None:
             return denied
@@ -296,6 +308,7 @@ def manager_routes() -> list[web.RouteDef]:
     base = f"{CTX}/manager"
     return [
         web.get(f"{base}/ocppTags", ocpp_tags),
+        web.get(f"{base}/chargepoints/details/{{pk}}", details),
         web.get(f"{base}/signin", signin_form),
         web.post(f"{base}/signin", signin_post),
         web.get(f"{base}/signout", signout),

@@ -155,3 +155,30 @@ def test_unknown_tag_is_escaped_on_the_page(sim, tag):
         login(sim, client)
         html = client.get(f"{sim.steve_url}/manager/ocppTags").text
     assert tag not in html.split('id="unknownTable"')[1]
+
+
+def _details(html: str) -> dict[str, str]:
+    rows = {}
+    for part in html.split("<tr><td>")[1:]:
+        label, _, rest = part.partition(":</td><td>")
+        rows[label] = rest.split("</td>")[0]
+    return rows
+
+
+def test_charge_point_details_page_carries_the_boot_identity(sim):
+    with httpx.Client() as client:
+        login(sim, client)
+        full = _details(client.get(f"{sim.steve_url}/manager/chargepoints/details/1").text)
+        bare = _details(client.get(f"{sim.steve_url}/manager/chargepoints/details/12").text)
+        missing = client.get(f"{sim.steve_url}/manager/chargepoints/details/999")
+    assert full["Charge Point Vendor"] == "Alfen" and full["Firmware Version"] == "6.4.0-4152"
+    assert full["Charge Box Serial Number"] == "CB-7712-0042" and full["Imsi"] == "234150123456789"
+    assert full["Ocpp Protocol"] == "ocpp1.6J" and full["Endpoint Address"] == ""
+    assert 'value="Accepted" selected="selected"' in full["Registration status"]
+    assert bare["Charge Point Vendor"] == "" and bare["Firmware Version"] == ""
+    assert missing.status_code == 404
+
+
+def test_charge_point_details_page_needs_the_login(sim):
+    resp = httpx.get(sim.steve_url + "/manager/chargepoints/details/1")
+    assert resp.status_code == 302 and resp.headers["location"].endswith("/manager/signin")
