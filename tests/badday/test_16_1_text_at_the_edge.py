@@ -98,12 +98,19 @@ KEYS = st.one_of(
 )
 """Keys of free-form data: often the ones Polaris reads (an operation's result summary)."""
 
-ANSWER_MODELS: list[type[BaseModel]] = [
-    cls
-    for module in (models, outcomes, session_models)
-    for cls in vars(module).values()
-    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__
-]
+ANSWER_MODELS: list[type[BaseModel]] = list(
+    {
+        cls: None
+        for module in (models, outcomes, session_models)
+        for cls in vars(module).values()
+        # The models package re-exports its submodules' classes: take every one
+        # defined under it, except the operator's own typed params.
+        if isinstance(cls, type)
+        and issubclass(cls, BaseModel)
+        and cls.__module__.startswith("polaris_tui.models")
+        and cls.__module__ != "polaris_tui.models.operations"
+    }
+)
 """Every model of what arrives (answers, store rows) and of the views built from it.
 (``models.operations`` holds the operator's own params, validated and sent as typed.)"""
 
