@@ -41,6 +41,7 @@ from polaris_tui.models import (
     SourceName,
     SourceState,
 )
+from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.concurrent_ops import ConcurrentOperation
 from polaris_tui.services.contract_sessions import CustomersApi, SessionsApi
@@ -406,6 +407,12 @@ class ServicesApi(Protocol):
     @property
     def interrupted_audits_at_start(self) -> Sequence[AuditEntry]:
         """Card edits a crashed process left pending, marked failed by ``open()``."""
+        ...
+
+    @property
+    def live_updates_down(self) -> LiveUpdatesDown | None:
+        """Since when (and why) other consoles' writes are not heard, or None
+        while they are: what is on screen may be stale until it comes back."""
         ...
 
     async def start(self) -> None:

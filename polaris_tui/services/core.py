@@ -37,6 +37,7 @@ from polaris_tui.models import (
     StoreChanged,
 )
 from polaris_tui.models.errors import StoreError
+from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.cards import CardService
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.customers import CustomerService
@@ -82,6 +83,8 @@ class PolarisServices:
     """Operations a crashed process left pending, marked interrupted by ``open()``."""
     interrupted_audits_at_start: list[AuditEntry]
     """Card edits a crashed process left pending, marked failed by ``open()``."""
+    live_updates_down: LiveUpdatesDown | None
+    """Since when other consoles' writes are not heard (the banner says so)."""
 
     def __init__(self, settings: Settings, clock: Clock, operator: Operator) -> None:
         self.settings = settings
@@ -89,6 +92,7 @@ class PolarisServices:
         self.operator = operator
         self.interrupted_at_start = []
         self.interrupted_audits_at_start = []
+        self.live_updates_down: LiveUpdatesDown | None = None
         self._subscribers: list[Callable[[ServiceEvent], None]] = []
         self._started = False
         self._closed = False
@@ -141,6 +145,8 @@ class PolarisServices:
                 self.publish,
             )
             self._closers["poller"] = self.poller.stop
+            # A viewer writes nothing: it shows the snapshot admins' consoles keep.
+            self.poller.keeps_shared_copies = self.operator.can_act
             await self.poller.load_snapshot()
             self.fleet = FleetService(self.poller, self.store, self.steve, clock, settings)
             self.operations = OperationService(
@@ -175,11 +181,15 @@ class PolarisServices:
             "services open: operator %s (%s), store %s",
             self.operator.name,
             self.operator.role.value,
-            settings.store.path,
+            settings.store.target().describe(),
         )
         return self
 
     async def _mark_interrupted(self) -> None:
+        if not self.store.writable:
+            # A viewer's read-only database login cannot mark rows; an admin's console will.
+            log.info("read-only database login: rows left pending are left for an admin")
+            return
         try:
             self.interrupted_at_start = await self.store.mark_interrupted()
             self.interrupted_audits_at_start = await self.store.mark_interrupted_audits()
@@ -197,9 +207,10 @@ class PolarisServices:
         self._started = True
         self.poller.start()
         try:  # other consoles' writes, live (an unwatched store still works)
-            await self.store.watch_changes(self._store_changed)
+            await self.store.watch_changes(self._store_changed, self._store_link)
         except StoreError as exc:
             log.warning("other consoles' changes will show on refresh only: %s", exc)
+            self._store_link(str(exc))
         try:
             resumed = await self.operations.resume_watchers()
         except Exception:
@@ -259,6 +270,15 @@ class PolarisServices:
         """Another console or the hook wrote ``topics``: tell the screens."""
         if not self._closed:
             self.publish(StoreChanged(topics=sorted(topics)))
+
+    def _store_link(self, reason: str | None) -> None:
+        """The store's change watch went down (``reason``) or came back (None)."""
+        if reason is None:
+            self.live_updates_down = None
+        elif self.live_updates_down is None:
+            self.live_updates_down = LiveUpdatesDown(since=self.clock.now(), reason=reason)
+        else:  # still down: keep since when, tell the latest reason
+            self.live_updates_down = LiveUpdatesDown(self.live_updates_down.since, reason)
 
     # -- small helpers ---------------------------------------------------------
 

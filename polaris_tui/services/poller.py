@@ -212,7 +212,7 @@ class LivePoller(PollerSnapshot):
             now = self.clock.now()
             self._customers, self._customers_at = customers, now
             self._set_state(SourceName.LAGO, ConnectionState.LIVE, last_ok=now, from_snapshot=False)
-            if self.store is not None:
+            if self.store is not None and self.keeps_shared_copies:
                 try:
                     await self.store.save_customers(customers, now)
                 except (StoreError, ValueError) as exc:

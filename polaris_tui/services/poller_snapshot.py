@@ -103,7 +103,7 @@ class PollerSnapshot(PollerState):
             self._tags_at = at
 
     async def _save_snapshot(self, *, force: bool = False) -> None:
-        if self.store is None or not self._dirty:
+        if self.store is None or not self._dirty or not self.keeps_shared_copies:
             return
         now = self.clock.now()
         if not force and self._saved_at is not None and now - self._saved_at < SNAPSHOT_EVERY:

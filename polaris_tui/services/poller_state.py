@@ -86,6 +86,9 @@ class PollerState:
         self._stopping: asyncio.Event | None = None
         self._saved_at: datetime | None = None
         self._dirty = False
+        self.keeps_shared_copies = True
+        """Save the fleet snapshot and the Lago cache to the store. A viewer's
+        console does not (it may not write): it reads what admins' consoles saved."""
         self._generation = 0
         """Counts row builds, so a threaded build finishing late is not applied."""
         self.cycles = {name: 0 for name in SourceName}

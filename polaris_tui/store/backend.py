@@ -75,6 +75,8 @@ class Backend(Protocol):
     """A store backend: connection, transactions, schema, console sessions."""
 
     target: StoreTarget
+    writable: bool
+    """False for a read-only database login (it may only read)."""
 
     @property
     def owner_token(self) -> str:

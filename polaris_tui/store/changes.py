@@ -42,6 +42,10 @@ TABLE_TOPICS: dict[str, str] = {
 ChangeCallback = Callable[[frozenset[str]], None]
 """Called (in the store's event loop) with the topics another console changed."""
 
+LinkCallback = Callable[[str | None], None]
+"""Called with why live updates are down (what is on screen may be stale),
+or None once they are live again."""
+
 _WRITE = re.compile(r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.I)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from polaris_tui.store.backend import Backend, Clock, Tx
-from polaris_tui.store.changes import ChangeCallback
+from polaris_tui.store.changes import ChangeCallback, LinkCallback
 from polaris_tui.store.origin import Origin, current_origin
 from polaris_tui.store.postgres_backend import PostgresBackend
 from polaris_tui.store.repos.audit import AuditRepository
@@ -112,15 +112,27 @@ class Store(
         """Identifies this open store in the ``owner`` column of pending rows."""
         return self.backend.owner_token
 
-    async def watch_changes(self, callback: ChangeCallback) -> None:
+    @property
+    def writable(self) -> bool:
+        """False when the database login may only read (PostgreSQL's
+        ``polaris_viewer``): this console must not try to write at all."""
+        return self.backend.writable
+
+    async def watch_changes(
+        self, callback: ChangeCallback, on_link: LinkCallback | None = None
+    ) -> None:
         """Call ``callback(topics)`` whenever another console (or the hook)
         commits a change to operations, cards, pairings or operators, until
         ``close()``: PostgreSQL LISTEN/NOTIFY, or SQLite's ``data_version``.
 
+        ``on_link(reason)`` says the watch is down (a lost connection to the
+        server: it reconnects by itself), ``on_link(None)`` that it is back;
+        on coming back every topic is announced, so screens catch up.
+
         Raises:
-            StoreError: the watch cannot be set up.
+            StoreError: the watch cannot be set up (SQLite: the file).
         """
-        await self.backend.watch_changes(callback)
+        await self.backend.watch_changes(callback, on_link)
 
     async def close(self) -> None:
         """Close every connection (idempotent). Always call it."""

@@ -39,10 +39,11 @@ from polaris_tui.store.backend import (
     newer_schema_message,
     older_schema_message,
 )
-from polaris_tui.store.changes import CHANNEL, ChangeCallback, decode, encode
+from polaris_tui.store.changes import CHANNEL, ChangeCallback, LinkCallback, encode
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.postgres import MIGRATIONS, VERSION_TABLE
 from polaris_tui.store.origin import Origin, current_origin
+from polaris_tui.store.pg_listen import ChangeListener
 from polaris_tui.store.postgres_sql import (
     ADMIN_ROLE,
     DRIVER_ERRORS,
@@ -89,8 +90,11 @@ class PostgresBackend:
         self.session_id: int | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self._listen_conn: asyncpg.Connection | None = None
+        self._listener: ChangeListener | None = None
         self._closed = False
+        self.writable = True
+        """False for a read-only database login (``polaris_viewer``): found
+        when this console's session row is refused at start."""
         # One write at a time from this console (as on SQLite): its own
         # coroutines never conflict with each other, only with other consoles.
         self._write_lock = asyncio.Lock()
@@ -102,6 +106,11 @@ class PostgresBackend:
     @property
     def path(self) -> None:
         return None
+
+    @property
+    def change_listener(self) -> ChangeListener | None:
+        """The LISTEN side of ``watch_changes`` once it is called."""
+        return self._listener
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -168,6 +177,7 @@ class PostgresBackend:
             # needs no session for others to find it gone by.
             await conn.close()
             log.info("read-only database login: no console session registered")
+            self.writable = False
             return
         except DRIVER_ERRORS as exc:
             await conn.close()
@@ -216,13 +226,9 @@ class PostgresBackend:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
-        listener, self._listen_conn = self._listen_conn, None
+        listener, self._listener = self._listener, None
         if listener is not None:
-            try:
-                await listener.close(timeout=5)
-            except DRIVER_ERRORS as exc:
-                log.warning("closing the change listener: %s", exc)
-                listener.terminate()
+            await listener.close()
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
             try:
@@ -239,34 +245,24 @@ class PostgresBackend:
 
     # -- live changes ------------------------------------------------------------
 
-    async def watch_changes(self, callback: ChangeCallback) -> None:
+    async def watch_changes(
+        self, callback: ChangeCallback, on_link: LinkCallback | None = None
+    ) -> None:
         """LISTEN for other consoles' writes on a connection of its own;
         ``callback(topics)`` runs for each (never for this console's own).
-
-        Raises:
-            StoreError: the listening connection cannot be opened.
-        """
+        The connection is kept up (store/pg_listen.py): ``on_link(reason)``
+        says live updates are down, ``on_link(None)`` that they are back."""
         self._check_open()
-        try:
-            conn = await asyncpg.connect(
+
+        async def connect() -> asyncpg.Connection:
+            return await asyncpg.connect(
                 self.target.dsn,
                 timeout=CONNECT_TIMEOUT,
                 server_settings=self._server_settings(self.origin),
             )
-        except DRIVER_ERRORS as exc:
-            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
 
-        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-            token, topics = decode(payload)
-            if token != self.owner_token and topics:
-                callback(topics)
-
-        try:
-            await conn.add_listener(CHANNEL, heard)
-        except DRIVER_ERRORS as exc:
-            await conn.close()
-            raise StoreError(f"Cannot listen for changes in the store: {exc}") from exc
-        self._listen_conn = conn
+        self._listener = ChangeListener(connect, self.owner_token, callback, on_link)
+        await self._listener.start()
 
     # -- schema ----------------------------------------------------------------
 

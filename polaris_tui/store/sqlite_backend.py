@@ -41,7 +41,7 @@ from polaris_tui.store.backend import (
     newer_schema_message,
     older_schema_message,
 )
-from polaris_tui.store.changes import ChangeCallback
+from polaris_tui.store.changes import ALL_TOPICS, ChangeCallback, LinkCallback
 from polaris_tui.store.files import create_file, ensure_folder
 from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.sqlite import MIGRATIONS
@@ -115,6 +115,10 @@ class SqliteBackend:
             await backend.close()
             raise
         return backend
+
+    writable = True
+    """A SQLite file this process opened is one it can write (the file's
+    mode decides, and opening checks it)."""
 
     @property
     def owner_token(self) -> str:
@@ -289,7 +293,11 @@ class SqliteBackend:
     # -- live changes ------------------------------------------------------------
 
     async def watch_changes(
-        self, callback: ChangeCallback, *, interval: float = CHANGE_POLL_SECONDS
+        self,
+        callback: ChangeCallback,
+        on_link: LinkCallback | None = None,
+        *,
+        interval: float = CHANGE_POLL_SECONDS,
     ) -> None:
         """Poll ``PRAGMA data_version`` on a connection of its own and call
         ``callback(topics)`` when another process committed a watched change
@@ -305,7 +313,7 @@ class SqliteBackend:
             await db.close()
             raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
         self._watch = asyncio.get_running_loop().create_task(
-            self._poll_changes(db, callback, interval, start)
+            self._poll_changes(db, callback, on_link, interval, start)
         )
 
     @staticmethod
@@ -320,21 +328,32 @@ class SqliteBackend:
         self,
         db: aiosqlite.Connection,
         callback: ChangeCallback,
+        on_link: LinkCallback | None,
         interval: float,
         start: tuple[int, dict[str, int]],
     ) -> None:
         try:
             data_version, versions = start
+            failing = False
             while True:
                 await asyncio.sleep(interval)
                 try:
                     cursor = await db.execute("PRAGMA data_version")
                     row = await cursor.fetchone()
+                    if failing:  # checked again: say so, and let screens re-read
+                        failing = False
+                        if on_link is not None:
+                            on_link(None)
+                        callback(ALL_TOPICS)
                     if row is None or int(row[0]) == data_version:
                         continue
                     data_version, now = await self._versions(db)
                 except sqlite3.Error as exc:
-                    log.warning("cannot check the store for changes: %s", exc)
+                    if not failing:
+                        log.warning("cannot check the store for changes: %s", exc)
+                        if on_link is not None:
+                            on_link(f"cannot check the store for changes ({exc})")
+                    failing = True
                     continue
                 topics = frozenset(t for t, v in now.items() if self._others(t, versions, v))
                 versions = now

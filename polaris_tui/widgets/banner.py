@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from polaris_tui.console import console_of
 from polaris_tui.models import ConnectionState, SourceName, SourceState
+from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago, when
 
@@ -73,6 +74,9 @@ class SourceBanner(Static):
         )
         if line is not None:
             out.append(line)
+        live = services.live_updates_down
+        if live is not None:
+            out.append(self._live_line(live, now))
         audits = services.interrupted_audits_at_start
         if audits:
             out.append(
@@ -140,6 +144,22 @@ class SourceBanner(Static):
                 f" from {when(state.last_ok)} until the first answer arrives",
             )
         return None
+
+    @staticmethod
+    def _live_line(live: LiveUpdatesDown, now: datetime) -> Content:
+        """Other consoles' writes are not heard: the operator must not trust
+        the screen to show another operator's stop (the guard still checks the
+        store before any live operation)."""
+        return Content.assemble(
+            (
+                f"Live updates from other consoles are down since {when(live.since)} "
+                f"({ago(live.since, now)})",
+                "bold $error",
+            ),
+            " — other operators' actions may be missing here and the data may be stale; "
+            "reconnecting to the store",
+            f" ({clean(live.reason, limit=120)})",
+        )
 
     def refresh_banner(self) -> None:
         """Recompute the banner from the app's state (repainted only when it changed:

@@ -38,6 +38,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import NotFound
+from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.settings import Settings
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -265,6 +266,7 @@ class FakeServices:
         self.cards = NoCards()
         self.interrupted_at_start: list[OperationLogEntry] = []
         self.interrupted_audits_at_start: list[AuditEntry] = []
+        self.live_updates_down: LiveUpdatesDown | None = None
         self.states = {
             SourceName.STEVE: SourceState(
                 source=SourceName.STEVE, state=ConnectionState.LIVE, last_ok=NOW
