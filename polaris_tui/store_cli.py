@@ -110,9 +110,10 @@ async def _operators(args: argparse.Namespace, settings: Settings, target: Store
         for name, role in roles.items():
             say(f"{name}\t{role.value}")
         for change in await store.operator_audit(limit=10):
+            refused = f" REFUSED: {change['refused']}" if change["refused"] else ""
             say(
                 f"  {change['created_at']} {change['actor']}: {change['name']} "
-                f"{change['role_before'] or '-'} -> {change['role_after']}"
+                f"{change['role_before'] or '-'} -> {change['role_after']}{refused}"
             )
     finally:
         await store.close()

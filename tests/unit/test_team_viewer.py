@@ -16,9 +16,13 @@ from typing import Any
 
 import pytest
 
+from polaris_tui import cli
 from polaris_tui.models import Role, SourceName
-from polaris_tui.services.clock import FixedClock
+from polaris_tui.models.errors import PermissionDenied
+from polaris_tui.services.clock import FixedClock, SystemClock
 from polaris_tui.services.core import PolarisServices
+from polaris_tui.services.settings import os_login
+from polaris_tui.store import Store
 from polaris_tui.store.postgres_backend import PostgresBackend
 from polaris_tui.store.target import parse_store_url
 from tests.conftest import FROZEN_NOW
@@ -100,3 +104,65 @@ async def test_a_viewer_by_role_keeps_no_copies_either(
         assert await admin.store.load_snapshot() is not None
     finally:
         await admin.close()
+
+
+# -- refused role changes are audited ---------------------------------------------
+
+
+async def test_a_refused_grant_is_audited_with_who_where_and_why(store_url: str) -> None:
+    store = await Store.open(store_url, clock=SystemClock())
+    try:
+        await store.seed_admins(["ana"])
+        with pytest.raises(PermissionDenied, match="not an admin"):
+            await store.grant_role("mallory", "mallory", Role.ADMIN)
+        with pytest.raises(PermissionDenied, match="last admin"):
+            await store.grant_role("ana", "ana", Role.VIEWER)
+        assert await store.operator_roles() == {"ana": Role.ADMIN}, "nothing changed"
+        last, first = (await store.operator_audit())[:2]
+        assert (first["actor"], first["name"], first["role_after"]) == (
+            "mallory",
+            "mallory",
+            "admin",
+        )
+        assert first["role_before"] is None and "not an admin" in str(first["refused"])
+        assert first["console_host"]
+        assert (last["actor"], last["role_before"], last["role_after"]) == (
+            "ana",
+            "admin",
+            "viewer",
+        )
+        assert "last admin" in str(last["refused"])
+        assert (await store.operator_audit())[2]["refused"] is None, "the seed was made"
+    finally:
+        await store.close()
+
+
+def test_operators_list_shows_a_refused_grant(
+    tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[operator]\nadmins = ["someone-else"]\n')
+    args = ["--config", str(empty), "operators"]
+    assert cli.main([*args, "grant", os_login(), "admin", "--url", store_url]) == 2
+    assert "not an admin" in capsys.readouterr().err
+    assert cli.main([*args, "list", "--url", store_url]) == 0
+    out = capsys.readouterr().out
+    assert f"{os_login()}: {os_login()} - -> admin REFUSED: {os_login()} is not an admin" in out
+
+
+async def test_a_read_only_login_refusal_goes_to_the_log_not_the_database(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed = await Store.open(pg_url, clock=SystemClock())
+    try:
+        await seed.seed_admins(["ana"])
+    finally:
+        await seed.close()
+    store = await Store.open(await viewer_login(pg_url), clock=SystemClock(), migrate=False)
+    try:
+        with pytest.raises(PermissionDenied):
+            await store.grant_role("mallory", "mallory", Role.ADMIN)
+        assert [a["refused"] for a in await store.operator_audit()] == [None], "only the seed"
+    finally:
+        await store.close()
+    assert any("refused: mallory tried" in r.getMessage() for r in caplog.records)

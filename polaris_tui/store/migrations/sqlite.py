@@ -180,4 +180,8 @@ V3 = [
     "CREATE TABLE store_changes (topic TEXT PRIMARY KEY, version INTEGER NOT NULL)",
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3)]
+# A refused role change is audited too (who tried, from where, and why not):
+# ``refused`` holds the reason; NULL for a change that was made.
+V4 = ["ALTER TABLE operator_audit ADD COLUMN refused TEXT"]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3), (4, V4)]

@@ -7,12 +7,15 @@ that the store is the only truth, changed with ``polaris operators grant``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from polaris_tui.models import Role
 from polaris_tui.models.errors import PermissionDenied
 from polaris_tui.store.backend import Tx
 from polaris_tui.store.repos.base import Repository
+
+log = logging.getLogger(__name__)
 
 CONFIG_ACTOR = "config"
 """``granted_by`` of the admins seeded from the config file."""
@@ -48,10 +51,30 @@ class OperatorRepository(Repository):
 
     async def grant_role(self, actor: str, name: str, role: Role) -> Role | None:
         """Give ``name`` the ``role``, as ``actor``, audited; the role before.
+        A refusal is audited as well (``refused``: why), then raised.
 
         Raises:
-            PermissionDenied: ``actor`` is not a stored admin.
+            PermissionDenied: ``actor`` is not a stored admin, or ``name`` is
+                the last admin.
         """
+        try:
+            return await self._grant_role(actor, name, role)
+        except PermissionDenied as refusal:
+            await self._audit_refusal(actor, name, role, refusal.message)
+            raise
+
+    async def _audit_refusal(self, actor: str, name: str, role: Role, reason: str) -> None:
+        if not self.backend.writable:  # a read-only login: the log file has it
+            log.warning("refused: %s tried to make %s %s (%s)", actor, name, role.value, reason)
+            return
+
+        async def do(tx: Tx) -> None:
+            before = await tx.scalar("SELECT role FROM operators WHERE name = ?", (name,))
+            await self._audit(tx, actor, name, before, role, refused=reason)
+
+        await self.backend.write(do)
+
+    async def _grant_role(self, actor: str, name: str, role: Role) -> Role | None:
 
         async def do(tx: Tx) -> Role | None:
             actor_role = await tx.scalar("SELECT role FROM operators WHERE name = ?", (actor,))
@@ -82,9 +105,21 @@ class OperatorRepository(Repository):
                 "UPDATE operators SET role = ?, granted_by = ?, granted_at = ? WHERE name = ?",
                 (role.value, actor, now, name),
             )
+        await self._audit(tx, actor, name, before, role)
+
+    async def _audit(
+        self,
+        tx: Tx,
+        actor: str,
+        name: str,
+        before: str | None,
+        role: Role,
+        *,
+        refused: str | None = None,
+    ) -> None:
         await tx.execute(
             "INSERT INTO operator_audit (actor, name, role_before, role_after, console_host, "
-            "client_address, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "client_address, created_at, refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 actor,
                 name,
@@ -92,16 +127,17 @@ class OperatorRepository(Repository):
                 role.value,
                 self.origin.console_host,
                 self.origin.client_address,
-                now,
+                self._now(),
+                refused,
             ),
         )
 
     async def operator_audit(self, limit: int = 100) -> list[dict[str, str | None]]:
-        """Role changes, newest first."""
+        """Role changes and refused attempts (``refused``: why), newest first."""
         rows = await self.backend.read(
             lambda tx: tx.fetchall(
                 "SELECT actor, name, role_before, role_after, console_host, client_address, "
-                "created_at FROM operator_audit ORDER BY id DESC LIMIT ?",
+                "created_at, refused FROM operator_audit ORDER BY id DESC LIMIT ?",
                 (limit,),
             )
         )
