@@ -64,3 +64,4 @@ from tests.pg import (  # noqa: E402, F401
     pg_url,
     store_url,
 )
+from tests.pg_own import restartable_pg  # noqa: E402, F401

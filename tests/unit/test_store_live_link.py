@@ -11,17 +11,12 @@ this file's own that it stops and starts again); no mock.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import asyncpg
-import pytest
 
 from polaris_tui.models import CardMeta, StoreChanged
 from polaris_tui.services.clock import SystemClock
@@ -29,6 +24,7 @@ from polaris_tui.store import Store
 from polaris_tui.store.changes import ALL_TOPICS, CARDS
 from polaris_tui.store.postgres_backend import PostgresBackend
 from tests.pg import PgServer
+from tests.pg_own import RestartablePg
 from tests.unit.test_team_consoles import open_console
 
 DEADLINE = 60.0
@@ -91,53 +87,6 @@ async def test_a_terminated_listener_reconnects_and_catches_up(
         await admin(pg_server, f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
         await watcher.close()
         await writer.close()
-
-
-class RestartablePg:
-    """A PostgreSQL of this test's own, to stop and start again."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.socket_dir = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
-        self.url = f"postgresql://postgres@/postgres?host={self.socket_dir}"
-
-    def _pg_ctl(self, *args: str) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=60)
-
-    def stop(self) -> None:
-        self._pg_ctl("-w", "-m", "fast", "stop")
-
-    def start(self) -> None:
-        from pgserver.utils import PostmasterInfo
-
-        log = str(self.server.log)
-        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", log, "start")
-        # pgserver stops the server it knows by its postmaster: tell it the new one.
-        self.server._postmaster_info = PostmasterInfo.read_from_pgdata(self.server.pgdata)
-
-    def running(self) -> bool:
-        info = self.server._postmaster_info
-        return info is not None and info.is_running()
-
-
-@pytest.fixture
-def restartable_pg() -> Iterator[RestartablePg]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-        import pgserver
-
-    parent = Path(tempfile.mkdtemp(prefix="polaris-pg-restart-"))
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
-    handle = RestartablePg(server)
-    try:
-        yield handle
-    finally:
-        if not handle.running():
-            handle.start()  # so that cleanup stops it, rather than delete its folder under it
-        server.cleanup()
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 async def test_a_console_says_live_updates_are_down_while_the_server_restarts(
