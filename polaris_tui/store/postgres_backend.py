@@ -13,7 +13,10 @@ Guarantees, the same as the SQLite store's:
   when that connection goes (process killed; a host gone, after TCP
   keepalive). ``heartbeat_at`` (server time) is refreshed every
   ``HEARTBEAT_SECONDS``; a lock held with no heartbeat for
-  ``SESSION_STALE_SECONDS`` counts as dead too (a half-open link).
+  ``SESSION_STALE_SECONDS`` counts as dead too (a half-open link). A
+  console whose own connection goes (a server restart) joins again at once
+  with the same token (store/pg_session.py), and its change listener
+  reconnects (store/pg_listen.py).
 * **Migrations once**: under a transaction-level advisory lock, so consoles
   starting together cannot both migrate; DDL is transactional.
 """
@@ -21,7 +24,6 @@ Guarantees, the same as the SQLite store's:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import logging
 import os
@@ -44,6 +46,7 @@ from polaris_tui.store.migrations import SCHEMA_VERSION
 from polaris_tui.store.migrations.postgres import MIGRATIONS, VERSION_TABLE
 from polaris_tui.store.origin import Origin, current_origin
 from polaris_tui.store.pg_listen import ChangeListener
+from polaris_tui.store.pg_session import LOCK_NAMESPACE, ConsoleSession, ReadOnlyLogin
 from polaris_tui.store.postgres_sql import (
     ADMIN_ROLE,
     DRIVER_ERRORS,
@@ -58,8 +61,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-LOCK_NAMESPACE = 0x504F4C52
-"""First key of Polaris' advisory locks ("POLR"), apart from other applications'."""
 MIGRATION_LOCK = (LOCK_NAMESPACE + 1, 0)
 
 WRITE_RETRY_SECONDS = 30.0
@@ -67,7 +68,6 @@ WRITE_RETRY_SECONDS = 30.0
 failure or deadlock (PostgreSQL's predicate locks are coarse, so busy
 consoles conflict more often than their rows do)."""
 CONNECT_TIMEOUT = 10.0
-HEARTBEAT_SECONDS = 15.0
 SESSION_STALE_SECONDS = 120.0
 POOL_SIZE = 4
 
@@ -87,9 +87,7 @@ class PostgresBackend:
         self.target = target
         self.origin = origin
         self._owner_token = f"{origin.console_host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        self.session_id: int | None = None
-        self._lock_conn: asyncpg.Connection | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._session: ConsoleSession | None = None
         self._listener: ChangeListener | None = None
         self._closed = False
         self.writable = True
@@ -147,59 +145,38 @@ class PostgresBackend:
         return cls(pool, target, origin)
 
     async def start_session(self) -> None:
-        """Register this console and hold its advisory lock until ``close()``.
+        """Register this console and hold its advisory lock until ``close()``,
+        taken up again if the connection goes (store/pg_session.py)."""
 
-        The row and the lock are made in one transaction: no other console can
-        see the row before the lock is held (and take this one for dead).
-        """
-        try:
-            conn = await asyncpg.connect(
+        async def connect() -> asyncpg.Connection:
+            return await asyncpg.connect(
                 self.target.dsn,
                 timeout=CONNECT_TIMEOUT,
                 server_settings=self._server_settings(self.origin),
             )
-        except DRIVER_ERRORS as exc:
-            raise StoreError(f"Cannot open the store {self.target.describe()}: {exc}") from exc
+
+        session = ConsoleSession(connect, self.owner_token, _os_user(), self.origin)
         try:
-            async with conn.transaction():
-                session_id = await conn.fetchval(
-                    "INSERT INTO console_sessions (token, os_user, console_host, "
-                    "client_address, pid) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    self.owner_token,
-                    _os_user(),
-                    self.origin.console_host,
-                    self.origin.client_address,
-                    os.getpid(),
-                )
-                await conn.execute("SELECT pg_advisory_lock($1, $2)", LOCK_NAMESPACE, session_id)
-        except asyncpg.exceptions.InsufficientPrivilegeError:
+            await session.start()
+        except ReadOnlyLogin:
             # A viewer's read-only login: it never leaves a pending row, so it
             # needs no session for others to find it gone by.
-            await conn.close()
             log.info("read-only database login: no console session registered")
             self.writable = False
             return
         except DRIVER_ERRORS as exc:
-            await conn.close()
             raise StoreError(f"Cannot register this console in the store: {exc}") from exc
-        self._lock_conn = conn
-        self.session_id = session_id
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        self._session = session
         await self._sweep_sessions()
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            conn = self._lock_conn
-            if conn is None:
-                return
-            try:
-                await conn.execute(
-                    "UPDATE console_sessions SET heartbeat_at = now() WHERE id = $1",
-                    self.session_id,
-                )
-            except DRIVER_ERRORS as exc:
-                log.warning("store heartbeat failed (other consoles may take us for gone): %s", exc)
+    @property
+    def session(self) -> ConsoleSession | None:
+        """This console's registered session (None for a read-only login)."""
+        return self._session
+
+    @property
+    def session_id(self) -> int | None:
+        return None if self._session is None else self._session.session_id
 
     async def _sweep_sessions(self) -> None:
         """Delete the session rows of consoles that are gone (their lock is free)."""
@@ -222,21 +199,12 @@ class PostgresBackend:
         if self._closed:
             return
         self._closed = True
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
         listener, self._listener = self._listener, None
         if listener is not None:
             await listener.close()
-        conn, self._lock_conn = self._lock_conn, None
-        if conn is not None:
-            try:
-                await conn.execute("DELETE FROM console_sessions WHERE id = $1", self.session_id)
-                await conn.close(timeout=5)
-            except DRIVER_ERRORS as exc:
-                log.warning("closing the store session: %s", exc)
-                conn.terminate()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
         try:
             await self._pool.close()
         except DRIVER_ERRORS as exc:

@@ -22,6 +22,7 @@ from polaris_tui.models import CardMeta, StoreChanged
 from polaris_tui.services.clock import SystemClock
 from polaris_tui.store import Store
 from polaris_tui.store.changes import ALL_TOPICS, CARDS
+from polaris_tui.store.pg_session import ConsoleSession
 from polaris_tui.store.postgres_backend import PostgresBackend
 from tests.pg import PgServer
 from tests.pg_own import RestartablePg
@@ -89,6 +90,45 @@ async def test_a_terminated_listener_reconnects_and_catches_up(
         await writer.close()
 
 
+def session_of(store: Store) -> ConsoleSession:
+    backend = store.backend
+    assert isinstance(backend, PostgresBackend) and backend.session is not None
+    return backend.session
+
+
+async def test_a_console_whose_session_connection_drops_joins_again(
+    pg_url: str, pg_server: PgServer
+) -> None:
+    """Its advisory lock went with the connection: until it joins again any
+    console would take it for dead and mark its pending stop interrupted."""
+    console = await Store.open(pg_url, clock=SystemClock())
+    try:
+        pending = await console.insert_operation(
+            charge_box_id="CP-ALPHA-01",
+            operation="RemoteStopTransaction",
+            params={"transactionId": 1001},
+            requested_by="ana",
+            dry_run=False,
+            request_id="in-flight",
+        )
+        session = session_of(console)
+        first = session.session_id
+        pid = session.connection.get_server_pid()  # type: ignore[union-attr]
+        await admin(pg_server, f"SELECT pg_terminate_backend({pid})")
+        await wait_for(lambda: session.rejoins == 1, "the session joined again")
+        assert session.session_id == first, "the same session, its row kept"
+        # A console starting now (it sweeps ended sessions and marks their rows)
+        # finds this one alive.
+        later = await Store.open(pg_url, clock=SystemClock())
+        try:
+            assert await later.mark_interrupted() == []
+        finally:
+            await later.close()
+        assert (await console.get_operation(pending.id)).status.value == "pending"
+    finally:
+        await console.close()
+
+
 async def test_a_console_says_live_updates_are_down_while_the_server_restarts(
     sim: Any, tmp_path: Path, restartable_pg: RestartablePg
 ) -> None:
@@ -113,7 +153,9 @@ async def test_a_console_says_live_updates_are_down_while_the_server_restarts(
             lambda: any(set(e.topics) == set(ALL_TOPICS) for e in events),
             "the screens are told to read everything again",
         )
-        # The store itself works again through the same console.
+        # The store itself works again through the same console, and it is
+        # registered again (other consoles do not take it for dead).
         await console.store.upsert_card_meta(CardMeta(id_tag="AFTER", display_name="ok"))
+        await wait_for(lambda: session_of(console.store).rejoins >= 1, "the session is back")
     finally:
         await console.close()
