@@ -174,3 +174,29 @@ async def wait_console_gone(url: str, pid: int) -> None:
     while (await raw_rows(url, query, (f"% pid {pid}",)))[0][0]:
         assert time.monotonic() < deadline, "the server never noticed the killed console"
         await asyncio.sleep(0.02)
+
+
+async def write_lock_free(url: str, table: str) -> bool:
+    """Whether another connection could start writing ``table`` right now
+    (no transaction holds a write open): SQLite ``BEGIN IMMEDIATE`` with no
+    wait; PostgreSQL a lock that conflicts with any open writer, NOWAIT."""
+    target = parse_store_url(url)
+    if target.is_sqlite:
+        conn = sqlite3.connect(target.path, timeout=0, isolation_level=None)  # type: ignore[arg-type]
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
+    pg = await asyncpg.connect(target.dsn)
+    try:
+        async with pg.transaction():
+            await pg.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+        return True
+    except asyncpg.exceptions.LockNotAvailableError:
+        return False
+    finally:
+        await pg.close()

@@ -12,7 +12,8 @@ from polaris_tui.store import Store
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
+async def store(store_url, clock):
+    """A store on each backend in turn (tests/pg.py)."""
+    s = await Store.open(store_url, clock=clock)
     yield s
     await s.close()

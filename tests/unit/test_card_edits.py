@@ -22,8 +22,8 @@ ADMIN = Operator(name="ada", role=Role.ADMIN)
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
+async def store(store_url, clock):
+    s = await Store.open(store_url, clock=clock)
     for meta in demo_meta():
         await s.upsert_card_meta(meta)
     yield s
@@ -83,14 +83,12 @@ class TestRoles:
 
 class TestSteveEdits:
     async def test_block_is_audited_first_and_puts_every_field(
-        self, cards, steve, store, tmp_path, clock
+        self, cards, steve, store, store_url, clock
     ):
         seen = {}
 
         async def check_committed(pk, form):
-            other = await Store.open(
-                tmp_path / "polaris.sqlite", clock=clock
-            )  # a separate connection
+            other = await Store.open(store_url, clock=clock)  # a separate connection
             try:
                 seen["rows"] = await other.audit_entries(id_tag="CARD-HEALTHY")
             finally:

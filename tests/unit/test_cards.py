@@ -24,8 +24,8 @@ SNAPSHOT_AT = NOW - timedelta(minutes=7)
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    s = await Store.open(tmp_path / "polaris.sqlite", clock=clock)
+async def store(store_url, clock):
+    s = await Store.open(store_url, clock=clock)
     for meta in demo_meta():
         await s.upsert_card_meta(meta)
     yield s

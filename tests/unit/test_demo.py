@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -35,8 +34,8 @@ DEMO_CARDS = {
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "demo.sqlite", clock=FixedClock(NOW))
+async def store(store_url: str):
+    s = await Store.open(store_url, clock=FixedClock(NOW))
     try:
         yield s
     finally:

@@ -10,9 +10,7 @@ followup; the guarded database-only close.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +51,7 @@ from polaris_tui.services.operations import (
 from polaris_tui.services.settings import Settings
 from polaris_tui.store import Store
 from tests.fakes.steve import FakeSteve
+from tests.pg import raw_rows, write_lock_free
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 CB = "CP-BRAVO-02"
@@ -83,8 +82,8 @@ def tx(pk: int = 1001, *, stopped: datetime | None = None, charge_box_id: str = 
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FixedClock):
-    s = await Store.open(tmp_path / "ops.sqlite", clock=clock)
+async def store(store_url: str, clock: FixedClock):
+    s = await Store.open(store_url, clock=clock)
     try:
         yield s
     finally:
@@ -331,31 +330,22 @@ async def test_dry_run_is_logged_and_never_reaches_steve(service, steve, store, 
     assert (await store.get_operation(entry.id)).status == OperationStatus.DRY_RUN
 
 
-async def test_the_row_is_committed_before_steve_is_called(service, steve, store):
+async def test_the_row_is_committed_before_steve_is_called(service, steve, store_url):
     seen: list[tuple] = []
 
     async def look(name, body):
         # A separate connection (as another process would) sees the committed row.
-        conn = sqlite3.connect(store.path)
-        try:
-            seen.extend(
-                conn.execute(
-                    "SELECT operation, status, params, requested_by FROM charger_operation_log "
-                    "WHERE request_id = 'press-1'"
-                ).fetchall()
+        seen.extend(
+            await raw_rows(
+                store_url,
+                "SELECT operation, status, params, requested_by FROM charger_operation_log "
+                "WHERE request_id = 'press-1'",
             )
-        finally:
-            conn.close()
-
+        )
         # ... and no transaction is held across the HTTP call: another
         # connection can take the write lock at once.
-        writer = sqlite3.connect(store.path, timeout=0, isolation_level=None)
-        try:
-            writer.execute("BEGIN IMMEDIATE")
-            writer.execute("ROLLBACK")
+        if await write_lock_free(store_url, "charger_operation_log"):
             seen.append("write lock free")
-        finally:
-            writer.close()
 
     steve.on_call = look
     entry = await stop(service)

@@ -191,10 +191,11 @@ WORKER = textwrap.dedent(
 
 
 @pytest.mark.slow
-async def test_one_tap_only_across_processes(tmp_path, scan):
+async def test_one_tap_only_across_processes(tmp_path, store_url, scan):
     """Six hook processes decide different cards at once: exactly one BLOCKED,
-    exactly one event (the match and insert are one BEGIN IMMEDIATE)."""
-    path = tmp_path / "polaris.sqlite"
+    exactly one event (the match and insert are one write transaction:
+    SQLite BEGIN IMMEDIATE, PostgreSQL SERIALIZABLE)."""
+    path = store_url
     await scan.arm("CP-FOXTROT-06", minutes=5)
     go = tmp_path / "go"
     procs = [
