@@ -67,12 +67,30 @@ async def find_concurrent(
     """The newest other operator's live operation on this charger (and this
     transaction, when ``params`` name one) inside the window, or None."""
     since = now - timedelta(seconds=window_seconds)
+    entries = await store.live_operations_since(charge_box_id, since)
+    return pick_concurrent(
+        entries, params=params, operator_name=operator_name, now=now, window_seconds=window_seconds
+    )
+
+
+def pick_concurrent(
+    entries: list[OperationLogEntry],
+    *,
+    params: dict[str, Any] | None,
+    operator_name: str,
+    now: datetime,
+    window_seconds: float,
+) -> ConcurrentOperation | None:
+    """``find_concurrent`` over live rows already read (newest first): also run
+    inside the write that records a stop, so two consoles cannot both pass."""
+    since = now - timedelta(seconds=window_seconds)
     transaction = _transaction_of(params)
-    for entry in await store.live_operations_since(charge_box_id, since):
+    for entry in entries:
+        if entry.created_at is None or entry.created_at < since:
+            continue
         if entry.requested_by == operator_name:
             continue  # one's own repeat is the request id's and pending check's job
         if transaction is not None and _transaction_of(entry.params) != transaction:
             continue
-        assert entry.created_at is not None
         return ConcurrentOperation(entry, (now - entry.created_at).total_seconds())
     return None

@@ -58,6 +58,7 @@ from polaris_tui.services.concurrent_ops import (
     GUARDED_OPERATIONS,
     ConcurrentOperation,
     find_concurrent,
+    pick_concurrent,
 )
 from polaris_tui.services.database_close import close_checked
 from polaris_tui.services.operation_envelope import classify_envelope
@@ -132,8 +133,12 @@ class OperationService(OperationSender):
         self._check_role()
         body = validate_params(operation, params, now=self._clock.now())
         self._check_request_id(request_id)
-        if not dry_run and not override_concurrent:
-            await self._refuse_concurrent_stop(charge_box_id, operation, body)
+        guard = None
+        if not dry_run and not override_concurrent and operation in GUARDED_OPERATIONS:
+            # Checked in the write that records the row: two consoles pressing
+            # at the same instant cannot both pass.
+            def guard(live: list[OperationLogEntry]) -> None:
+                self._refuse_concurrent_stop(live, charge_box_id, operation, body)
 
         entry = await self._store.insert_operation(
             charge_box_id=charge_box_id,
@@ -142,6 +147,7 @@ class OperationService(OperationSender):
             requested_by=self.operator.name,
             dry_run=dry_run,
             request_id=request_id,
+            guard=guard,
         )
         self._publish(entry)
         if dry_run:
@@ -211,12 +217,20 @@ class OperationService(OperationSender):
             window_seconds=self._settings.poll.stop_followup_seconds,
         )
 
-    async def _refuse_concurrent_stop(
-        self, charge_box_id: str, operation: str, body: dict[str, Any]
+    def _refuse_concurrent_stop(
+        self,
+        live: list[OperationLogEntry],
+        charge_box_id: str,
+        operation: str,
+        body: dict[str, Any],
     ) -> None:
-        if operation not in GUARDED_OPERATIONS:
-            return
-        other = await self.concurrent(charge_box_id, body)
+        other = pick_concurrent(
+            [e for e in live if e.charge_box_id == charge_box_id],
+            params=body,
+            operator_name=self.operator.name,
+            now=self._clock.now(),
+            window_seconds=self._settings.poll.stop_followup_seconds,
+        )
         if other is not None and other.entry.operation == operation:
             raise AnotherOperatorActing(
                 f"{other.describe()} Not sent: confirm a second stop explicitly to send it."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,15 @@ async def operation_by_id(tx: Tx, op_id: int) -> OperationLogEntry:
     return operation_from_row(row)
 
 
+async def _live_rows(tx: Tx, charge_box_id: str) -> list[Row]:
+    """Operations sent (not dry runs) on a charger that may still be acted on."""
+    return await tx.fetchall(
+        "SELECT * FROM charger_operation_log WHERE charge_box_id = ? AND dry_run = 0 "
+        "AND status IN ('pending', 'submitted') ORDER BY id DESC LIMIT 200",
+        (charge_box_id,),
+    )
+
+
 class OperationRepository(Repository):
     async def insert_operation(
         self,
@@ -62,8 +72,14 @@ class OperationRepository(Repository):
         dry_run: bool,
         request_id: str | None,
         refuse_identical_pending: bool = True,
+        guard: Callable[[list[OperationLogEntry]], None] | None = None,
     ) -> OperationLogEntry:
         """Write and commit one operation log row (``dry_run`` or ``pending``).
+
+        ``guard`` is called, in the same write transaction, with the live
+        (pending or submitted, not dry run) operations on ``charge_box_id``,
+        newest first; whatever it raises refuses the row. Checked inside the
+        write, two consoles cannot both pass it (the duplicate-stop guard).
 
         Raises:
             DuplicateSubmit: ``request_id`` was used before (one request per
@@ -76,6 +92,8 @@ class OperationRepository(Repository):
         owner = self.backend.owner_token
 
         async def do(tx: Tx) -> OperationLogEntry:
+            if guard is not None:
+                guard([operation_from_row(r) for r in await _live_rows(tx, charge_box_id)])
             if request_id is not None:
                 existing = await tx.scalar(
                     "SELECT id FROM charger_operation_log WHERE request_id = ?", (request_id,)
@@ -223,13 +241,7 @@ class OperationRepository(Repository):
         """Operations on ``charge_box_id`` sent (not dry runs) at or after
         ``since`` that are ``pending`` or ``submitted``, newest first: what
         another console may still be acting on (the duplicate-stop guard)."""
-        rows = await self.backend.read(
-            lambda tx: tx.fetchall(
-                "SELECT * FROM charger_operation_log WHERE charge_box_id = ? AND dry_run = 0 "
-                "AND status IN ('pending', 'submitted') ORDER BY id DESC LIMIT 200",
-                (charge_box_id,),
-            )
-        )
+        rows = await self.backend.read(lambda tx: _live_rows(tx, charge_box_id))
         entries = [operation_from_row(r) for r in rows]
         return [e for e in entries if e.created_at is not None and e.created_at >= since]
 
