@@ -146,6 +146,7 @@ class FakeServices:
         self.operator = Operator(name="ops", role=role)
         self.interrupted_at_start: list[Any] = []
         self.interrupted_audits_at_start: list[Any] = []
+        self.live_updates_down = None
 
     async def close(self) -> None:
         """Nothing to close (the app calls it on exit)."""
