@@ -132,11 +132,27 @@ async def wait_for_dialog(pilot: Pilot[Any]) -> Any:
     confirmation first asks the store about other operators' stops)."""
     from polaris_tui.dialogs.confirm import ConfirmDialog
 
-    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT
-    while not isinstance(pilot.app.screen, ConfirmDialog):
-        assert asyncio.get_running_loop().time() < deadline, "no confirmation dialog"
-        await pilot.pause(0.01)
+    def drawn() -> bool:
+        # Pushed is not enough: under load the screen can be current before
+        # its on_mount has focused "No" and before it has been laid out.
+        screen = pilot.app.screen
+        if not isinstance(screen, ConfirmDialog):
+            return False
+        buttons = screen.query("#confirm-no")
+        return bool(buttons) and buttons.first().has_focus and screen.size.height > 0
+
+    await wait_until(pilot, drawn, "the confirmation dialog, mounted and focused")
+    await pilot.pause()
     return pilot.app.screen
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition`` holds; fail naming ``what`` only on a hang."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_TIMEOUT
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for: {what}"
+        await pilot.pause(0.05)
 
 
 def no_blink(app: Any) -> None:

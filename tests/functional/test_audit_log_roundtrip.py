@@ -20,7 +20,7 @@ from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.widgets.card_verdict import VerdictAnswer
 
-from .conftest import settle, type_keys
+from .conftest import settle, type_keys, wait_until
 from .test_card_detail_runbook import answers, open_card, page, text
 
 TAG_FIELDS = ("parentIdTag", "expiryDate", "maxActiveTransactionCount", "note", "blocked")
@@ -70,7 +70,13 @@ class TestEditRevertRoundTrip:
             assert "before: not blocked" in preview and "after:  blocked" in preview
             await pilot.press("y")
             assert "block applied" in await edit_result(pilot, screen)
-            assert "Blocked                 yes" in page(screen)["record"]
+            # The page re-reads SteVe after the edit; under load that read can
+            # land after the result line, so wait for it rather than race it.
+            await wait_until(
+                pilot,
+                lambda: "Blocked                 yes" in page(screen)["record"],
+                "the page to show the card blocked",
+            )
             assert answers(screen)[0][0] == "NO"
             assert steve_tag(sim, "CARD-HEALTHY") == {
                 **before,
