@@ -26,6 +26,7 @@ from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.quiet import set_subtitle
 from polaris_tui.widgets.safe_text import clean
 
 AGE_TICK_SECONDS = 15.0
@@ -147,7 +148,8 @@ class FleetScreen(PolarisScreen):
 
     def _draw_status(self) -> None:
         """The counts strip and the panel's subtitle, with the data's age (cheap:
-        runs every second so the age never lags behind the data)."""
+        runs every second so the age never lags behind the data; each repaints
+        only when its text changed)."""
         services = self.services
         if services is None or self._shown is None:
             return
@@ -174,7 +176,7 @@ class FleetScreen(PolarisScreen):
                 (f"first {self._shown[0]} of {self._shown[1]} — filter (/) to narrow  ", "bold"),
                 subtitle,
             )
-        panel.border_subtitle = subtitle
+        set_subtitle(panel, subtitle)  # a new subtitle repaints the whole table: only on change
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
