@@ -48,8 +48,13 @@ TEXTUAL = f"{PY} -m textual"
 TEXTUAL_EXPECT = "What is Textual"
 ROWS = r"CP-[A-Z]+-\d\d"
 """A fleet row on screen (the demo's ids)."""
-DETAIL_DONE = r"(?s)Newest meter value.*Transaction \d+|Meter: no meter.*(Transaction|No open)"
-"""The charger detail complete: Live status and Current session both filled."""
+DETAIL_DONE = (
+    r"(?s)\A(?=.*?(?:Newest meter value|Meter: no meter))"
+    r"(?=.*?(?:Transaction \d+ · connector|No open session))"
+)
+"""The charger detail complete: Live status and Current session both filled,
+in either order (at 120x40 they sit side by side, so the session's first line
+comes before the meter's on screen; an ordered pattern never matched)."""
 
 
 @contextmanager
