@@ -37,6 +37,34 @@ def ago(then: datetime | None, now: datetime) -> str:
     return f"{hours // 24}d ago"
 
 
+COARSE_SECOND_STEPS = (10, 20, 30, 45)
+"""Where a coarse age in seconds changes: "<10s ago", then "10s ago" up to 20 s,
+and so on; from a minute on it counts whole minutes like ``ago``."""
+
+
+def coarse_ago(then: datetime | None, now: datetime) -> str:
+    """``ago`` in coarse steps, for labels that stay on screen: "<10s ago",
+    "10s ago", "20s ago", "30s ago", "45s ago", "1m ago", "3h 5m ago".
+
+    A label is redrawn only when its text changes, so coarse steps keep an idle
+    screen quiet. Each step is the age rounded down to the step ("20s ago" on
+    data 20 to 29 s old), as "1m ago" is for 60 to 119 s: the label never
+    shows a younger step than the data's age has reached.
+    """
+    if then is None:
+        return "never"
+    parts = _age_parts(then, now)
+    if parts is None:
+        return "in the future"
+    seconds = parts[0]
+    if seconds >= 60:
+        return ago(then, now)
+    if seconds < COARSE_SECOND_STEPS[0]:
+        return f"<{COARSE_SECOND_STEPS[0]}s ago"
+    step = max(s for s in COARSE_SECOND_STEPS if s <= seconds)
+    return f"{step}s ago"
+
+
 def short_age(then: datetime | None, now: datetime) -> str:
     """A compact age for table cells: "<1m", "4m", "3h05m", "2d", "—".
 

@@ -44,6 +44,24 @@ class PolarisScreen(Screen[Any]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.console.report_worker(event)
 
+    @property
+    def hidden_below(self) -> bool:
+        """Whether an opaque screen covers this one entirely (nothing of it shows)."""
+        top = self.app.screen
+        return top is not self and top.styles.background.a == 1
+
+    def _compositor_refresh(self) -> None:
+        # Textual counts the first screen under the top one as visible, and a
+        # change there (a footer key, a table cell) makes the top screen
+        # repaint the whole terminal: 15 KB on the charger detail at every
+        # fleet poll. Under an opaque screen it cannot be seen: drop it; the
+        # screen repaints in full when it is on top again.
+        if self.hidden_below:
+            self._compositor._dirty_regions.clear()
+            self._dirty_widgets.clear()
+            return
+        super()._compositor_refresh()
+
     def action_back(self) -> None:
         """Go back one screen; the first screen stays."""
         if len(self.app.screen_stack) > 1:

@@ -6,9 +6,13 @@ then Recent operations across the full width (its six columns need it). At
 panels stack in one scrollable column, so at 80x24 everything is reachable
 by keyboard (tab moves focus and scrolls it into view).
 
-Data: ``services.fleet.detail(id)`` in an exclusive worker, reloaded when
-the fleet poll changes this charger, when an operation on it changes, and on
-a one-shot timer re-armed after each load (never piling up). Mutations
+Data: ``services.fleet.detail(id)`` in an exclusive worker. On open it first
+shows what the poller already knows (``fresh=False``: no request, so the page
+is complete at once), then the charger's own fresh reads. One reload path
+after that: the fleet poll changed this charger, an operation on it changed,
+another console wrote, or ``r``. A poll that confirms the row as shown only
+moves the data's age. Each panel repaints only when its text changed, and
+the footer only when the offered keys changed. Mutations
 (operations, the database-only close, pairings) run in app-level workers
 (``PolarisApp.run_mutation``), so nothing is cancelled if this screen closes.
 

@@ -1,5 +1,6 @@
 """The charger detail's view half: its panels, loading ``services.fleet.detail``
-in an exclusive worker, the timers, and reloading on live updates.
+in an exclusive worker (one reload path, no own timer), and reloading on live
+updates.
 ``ChargerDetailScreen`` (charger_detail.py) adds the keys, the remote
 operations and their follow-ups on top."""
 
@@ -13,7 +14,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
-from textual.timer import Timer
 from textual.widgets import Static
 
 from polaris_tui.models import (
@@ -45,6 +45,7 @@ from polaris_tui.widgets.operation_outcome import (
     Outcome,
     describe_entry,
 )
+from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
     RemoteOpsPanel,
@@ -85,10 +86,11 @@ class ChargerDetailView(PolarisScreen):
         self.detail: ChargerDetail | None = None
         self.not_found: str | None = None
         self._tracked_op: int | None = None
-        self._timer: Timer | None = None
         self._entries: dict[int, OperationLogEntry] = {}
         self._basis: ChargerRow | None = None
         """The fleet row of the load shown or in flight (see ``_on_fleet``)."""
+        self._offered: tuple[bool, bool] | None = None
+        """The follow-up keys the footer shows (see ``_refresh_footer``)."""
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -116,46 +118,31 @@ class ChargerDetailView(PolarisScreen):
         console.store_signal.subscribe(self, self._on_store_changed)
         self._show_followup(None)
         self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
-        self._reload()
+        self._reload(quick_first=True)
 
     # -- loading ------------------------------------------------------------
-    def _reload(self) -> None:
+    def _reload(self, *, quick_first: bool = False) -> None:
         if self.services is not None:
-            self.load_detail()
+            self.load_detail(quick_first=quick_first)
 
     @work(exclusive=True, group="charger-detail", exit_on_error=False)
-    async def load_detail(self) -> ChargerDetail | None:
-        """Fetch the detail (one charger's extra requests) and redraw."""
+    async def load_detail(self, *, quick_first: bool = False) -> ChargerDetail | None:
+        """Fetch the detail (one charger's extra requests) and redraw; with
+        ``quick_first``, show the poller's data before asking SteVe."""
         services = self.services
         if services is None:
             return None
         try:
+            if quick_first:
+                self.show_detail(await services.fleet.detail(self.charge_box_id, fresh=False))
             detail = await services.fleet.detail(self.charge_box_id)
         except NotFound as error:
             self.not_found = error.message or f"{self.charge_box_id} is not known."
             self._show_not_found()
             return None
-        finally:
-            self._arm_timer()
         self.not_found = None
         self.show_detail(detail)
         return detail
-
-    def _arm_timer(self) -> None:
-        # One-shot, re-armed after each load: polls cannot pile up.
-        if self._timer is not None:
-            self._timer.stop()
-        interval = 5.0
-        services = self.services
-        if services is not None:
-            interval = float(services.settings.poll.interval_seconds)
-        self._timer = self.set_timer(interval, self._tick, name="detail-refresh")
-
-    def _tick(self) -> None:
-        if self.is_current:
-            self._reload()
-        else:
-            self._arm_timer()
 
     # -- drawing ------------------------------------------------------------
     def _show_not_found(self) -> None:
@@ -186,7 +173,6 @@ class ChargerDetailView(PolarisScreen):
             )
             self._draw_ages(now)
             self._show_followup(self._followup_entry())
-        self.refresh_bindings()
 
     def _draw_ages(self, now: datetime | None = None) -> None:
         """Everything that shows an age in seconds, from the detail on hand.
@@ -200,15 +186,15 @@ class ChargerDetailView(PolarisScreen):
         now = now or self.now()
         services = self.services
         stuck_after = services.settings.poll.stuck_after_minutes if services else 15.0
-        with self.app.batch_update():
-            self.query_one("#detail-header", Static).update(header_content(detail, now))
+        with self.app.batch_update():  # each repaints only if its text changed
+            update_static(self.query_one("#detail-header", Static), header_content(detail, now))
             self.query_one(LiveStatusPanel).show(detail, now)
             self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
-            self.query_one("#remote-ops").border_subtitle = as_of(
-                detail.fetched_at, now, stale=is_stale(detail)
+            set_subtitle(
+                self.query_one("#remote-ops"), as_of(detail.fetched_at, now, stale=is_stale(detail))
             )
-            self.query_one("#recent-ops").border_subtitle = as_of(detail.fetched_at, now)
-            self.query_one(ScanPanel).border_subtitle = as_of(detail.fetched_at, now)
+            set_subtitle(self.query_one("#recent-ops"), as_of(detail.fetched_at, now))
+            set_subtitle(self.query_one(ScanPanel), as_of(detail.fetched_at, now))
 
     def _form_context(self, detail: ChargerDetail) -> dict[str, Any]:
         session = self.session
@@ -246,7 +232,15 @@ class ChargerDetailView(PolarisScreen):
             self._show_outcome(describe_entry(entry))
         connector = self._followup_connector(entry) if entry is not None else None
         panel.show_followup(entry is not None, connector)
-        self.refresh_bindings()
+        self._refresh_footer()
+
+    def _refresh_footer(self) -> None:
+        """Redraw the footer when a key it offers came or went (``check_action``):
+        every ``refresh_bindings`` rebuilds and repaints the whole footer."""
+        offered = (self.session is not None, self._followup_entry() is not None)
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     def _show_outcome(self, outcome: Outcome) -> None:
         self.query_one(RemoteOpsPanel).show_outcome(outcome)
@@ -256,8 +250,8 @@ class ChargerDetailView(PolarisScreen):
         # Reload only when the row differs from the one this screen last
         # loaded (or is loading) in what it shows. The detail's own meter read
         # reaches the fleet row at the poller's next build, and the sampler's
-        # reads only move "meter read ... ago" (the detail re-reads on its
-        # timer): reloading on those fed itself, one load per build.
+        # reads only move "meter read ... ago" (a confirming poll moves the
+        # ages only): reloading on those fed itself, one load per build.
         if self.charge_box_id in event.removed:
             self._basis = None
             self._reload()
@@ -267,7 +261,28 @@ class ChargerDetailView(PolarisScreen):
                 if self._basis is None or not same_shown(row, self._basis):
                     self._basis = row
                     self._reload()
+                else:
+                    self._confirmed(row)
                 return
+
+    def _confirmed(self, row: ChargerRow) -> None:
+        """A poll found this charger as shown: the data is as new as that poll
+        (the ages say so), with no reload and no repaint but the ages'."""
+        detail = self.detail
+        if detail is None or row.fetched_at is None or detail.row.fetched_at is None:
+            return
+        if row.fetched_at <= detail.row.fetched_at:
+            return
+        # The poll read the same statuses and open sessions; the meter keeps its
+        # own "meter read … ago", from the detail's read.
+        fetched_at = max(t for t in (detail.fetched_at, row.fetched_at) if t is not None)
+        self.detail = detail.model_copy(
+            update={
+                "row": detail.row.model_copy(update={"fetched_at": row.fetched_at}),
+                "fetched_at": fetched_at,
+            }
+        )
+        self._draw_ages()
 
     def _on_operation(self, event: OperationChanged) -> None:
         entry = event.entry

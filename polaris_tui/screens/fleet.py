@@ -26,6 +26,7 @@ from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.quiet import set_subtitle
 from polaris_tui.widgets.safe_text import clean
 
 AGE_TICK_SECONDS = 15.0
@@ -84,6 +85,12 @@ class FleetScreen(PolarisScreen):
         self.query_one(FleetTable).focus()
         self.schedule_refresh()
 
+    @property
+    def on_top(self) -> bool:
+        """Whether this screen is the one on top (``is_current`` is also true
+        under an opaque screen pushed over it)."""
+        return self.app.screen is self
+
     def on_screen_resume(self) -> None:
         # Events are not delivered while the app is busy elsewhere (another
         # screen's modal, a suspend): start again from the service's rows.
@@ -91,6 +98,12 @@ class FleetScreen(PolarisScreen):
 
     def _on_fleet(self, event: FleetChanged) -> None:
         """Apply the event's rows to the ones shown, and redraw those only."""
+        if not self.on_top:
+            # Under another screen, a redraw here repaints the whole terminal
+            # (Textual refreshes the top screen for a background one's change):
+            # read every row again when this screen is back on top.
+            self._rows = None
+            return
         if self._rows is None:
             self.schedule_refresh()
             return
@@ -117,6 +130,8 @@ class FleetScreen(PolarisScreen):
         self._request_redraw()
 
     def _request_redraw(self) -> None:
+        if not self.on_top:
+            return  # redrawn in full when back on top (``on_screen_resume``)
         if not self._pending:
             self._pending = True
             self.call_after_refresh(self.refresh_table)
@@ -147,9 +162,10 @@ class FleetScreen(PolarisScreen):
 
     def _draw_status(self) -> None:
         """The counts strip and the panel's subtitle, with the data's age (cheap:
-        runs every second so the age never lags behind the data)."""
+        runs every second so the age never lags behind the data; each repaints
+        only when its text changed)."""
         services = self.services
-        if services is None or self._shown is None:
+        if services is None or self._shown is None or not self.on_top:
             return
         now = self.now()
         table = self.query_one(FleetTable)
@@ -174,7 +190,7 @@ class FleetScreen(PolarisScreen):
                 (f"first {self._shown[0]} of {self._shown[1]} — filter (/) to narrow  ", "bold"),
                 subtitle,
             )
-        panel.border_subtitle = subtitle
+        set_subtitle(panel, subtitle)  # a new subtitle repaints the whole table: only on change
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -118,12 +118,13 @@ class FleetApi(Protocol):
         customer it names who has no open session now."""
         ...
 
-    async def detail(self, charge_box_id: str) -> ChargerDetail:
+    async def detail(self, charge_box_id: str, *, fresh: bool = True) -> ChargerDetail:
         """Everything the charger screen shows, with fresh sessions and meter values.
 
         Adds this charger's own requests (its active transactions and their
         meter values). When SteVe is unreachable it falls back to the
-        snapshot, and ``steve_state`` says so.
+        snapshot, and ``steve_state`` says so. ``fresh=False`` sends no
+        request: the poller's data, for a page complete at once.
 
         Raises:
             NotFound: neither SteVe nor the local inventory knows the id.

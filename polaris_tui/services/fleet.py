@@ -136,13 +136,14 @@ class FleetService:
 
     # -- detail ---------------------------------------------------------------
 
-    async def detail(self, charge_box_id: str) -> ChargerDetail:
+    async def detail(self, charge_box_id: str, *, fresh: bool = True) -> ChargerDetail:
         """Everything the charger screen shows, with fresh sessions and meter values.
 
         Adds per-charger requests: the charger's active transactions and the
         details (meter values) of each. When SteVe is unreachable (or these
         requests fail), the poller's data is used and ``steve_state`` says so;
-        that never raises.
+        that never raises. ``fresh=False`` sends no request: the poller's data
+        (and the local store's), for a page that must be complete at once.
 
         Raises:
             NotFound: neither SteVe nor the local inventory knows the id.
@@ -161,7 +162,7 @@ class FleetService:
             known = [
                 tx for tx in self.poller.active_transactions() if tx.charge_box_id == charge_box_id
             ]
-            live = state.state != ConnectionState.UNREACHABLE
+            live = fresh and state.state != ConnectionState.UNREACHABLE
             transactions = known
             if live:
                 try:

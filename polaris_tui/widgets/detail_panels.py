@@ -16,8 +16,10 @@ from polaris_tui.models import ChargerDetail, ConnectionState, Liveness, OpenSes
 from polaris_tui.widgets.alarm_style import ALARM, WARNING
 from polaris_tui.widgets.fleet_table import STATUS_STYLE
 from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.safe_text import clean
-from polaris_tui.wording import ago, duration, kwh, when
+from polaris_tui.wording import coarse_ago as ago
+from polaris_tui.wording import duration, kwh, when
 
 LIVENESS_TEXT = {
     Liveness.ONLINE: ("● online", "bold $success"),
@@ -68,7 +70,7 @@ class PanelStatic(Static):
         self.border_title = Content(self.TITLE)
 
     def set_age(self, fetched_at: datetime | None, now: datetime, *, stale: bool) -> None:
-        self.border_subtitle = as_of(fetched_at, now, stale=stale)
+        set_subtitle(self, as_of(fetched_at, now, stale=stale))
         self.set_class(stale, "-stale")
 
 
@@ -88,7 +90,7 @@ class LiveStatusPanel(PanelStatic):
             lines.append(
                 Content("Known only to Polaris' local inventory; SteVe has no live status for it.")
             )
-            self.update(Content("\n").join(lines))
+            update_static(self, Content("\n").join(lines))
             return
         lines.append(
             Content.assemble(
@@ -143,7 +145,7 @@ class LiveStatusPanel(PanelStatic):
                     advancing,
                 )
             )
-        self.update(Content("\n").join(lines))
+        update_static(self, Content("\n").join(lines))
 
 
 def newest_meter(detail: ChargerDetail) -> tuple[OpenSession, datetime] | None:
@@ -166,17 +168,18 @@ class SessionPanel(PanelStatic):
         stale = is_stale(detail)
         self.set_age(detail.fetched_at, now, stale=stale)
         if not detail.row.managed:
-            self.update(
-                Content.styled("Not in SteVe: Polaris cannot see its sessions.", "$text-muted")
+            update_static(
+                self,
+                Content.styled("Not in SteVe: Polaris cannot see its sessions.", "$text-muted"),
             )
             return
         if not detail.sessions:
-            self.update(Content("No open session on this charger."))
+            update_static(self, Content("No open session on this charger."))
             return
         blocks = [self._session(s, now, stuck_after_minutes) for s in detail.sessions]
         if stale:
             blocks.insert(0, Content.styled("From the snapshot: SteVe is unreachable.", "$error"))
-        self.update(Content("\n\n").join(blocks))
+        update_static(self, Content("\n\n").join(blocks))
 
     @staticmethod
     def _session(session: OpenSession, now: datetime, stuck_after_minutes: float) -> Content:

@@ -11,11 +11,13 @@ from datetime import datetime
 
 from textual.content import Content
 
-from polaris_tui.wording import ago
+from polaris_tui.wording import coarse_ago
 
 DATA_AGE_TICK_SECONDS = 1.0
-"""How often a label showing the data's age in seconds is redrawn. A slower tick
-shows data as fresher than it is ("9s ago" on data 20 s old, issue 16)."""
+"""How often a label showing the data's age is recomputed. A slower tick shows
+data as fresher than it is ("9s ago" on data 20 s old, issue 16). Labels are
+repainted only when their text changes (``widgets/quiet.py``), and their ages
+are coarse (``coarse_ago``), so the tick costs no terminal bytes while idle."""
 
 
 def oldest(*moments: datetime | None) -> datetime | None:
@@ -35,8 +37,10 @@ def as_of(fetched_at: datetime | None, now: datetime, *, stale: bool = False) ->
     """
     if fetched_at is None:
         return Content("no data yet")
-    stamp = fetched_at.strftime("%H:%M:%SZ")
-    text = f"as of {stamp} · {ago(fetched_at, now)}"
+    # To the minute: a stamp with seconds changes at every poll and repaints
+    # its line each time; the age beside it says how fresh the data is.
+    stamp = fetched_at.strftime("%H:%MZ")
+    text = f"as of {stamp} · {coarse_ago(fetched_at, now)}"
     if stale:
         return Content.assemble(("STALE ", "bold $error"), text)
     return Content(text)

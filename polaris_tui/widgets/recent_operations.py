@@ -17,6 +17,7 @@ from textual.widgets import Static
 from polaris_tui.models import OperationLogEntry
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.operations_table import OperationsTable
+from polaris_tui.widgets.quiet import set_subtitle
 
 
 class RecentOperations(Vertical):
@@ -35,7 +36,7 @@ class RecentOperations(Vertical):
         """Show exactly ``entries`` (newest first), read at ``fetched_at``."""
         self.query_one(OperationsTable).show(entries, now)
         self.query_one("#recent-empty").display = not entries
-        self.border_subtitle = as_of(fetched_at, now)
+        set_subtitle(self, as_of(fetched_at, now))
 
     def upsert(self, entry: OperationLogEntry, now: datetime) -> None:
         """Add or update one row (a submitted or changed operation)."""

@@ -21,8 +21,9 @@ from polaris_tui.models.operations import OPERATION_PARAMS
 from polaris_tui.widgets.alarm_style import ALARM
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import UNMANAGED_TEXT, Outcome
+from polaris_tui.widgets.quiet import update_static
 from polaris_tui.widgets.safe_text import clean
-from polaris_tui.wording import ago
+from polaris_tui.wording import coarse_ago as ago
 
 TONES = ("ok", "info", "warning", "error")
 
@@ -80,7 +81,9 @@ class RemoteOpsPanel(Vertical):
         row = detail.row
         if not row.managed or row.liveness == Liveness.UNMANAGED:
             form.display = False
-            notice.update(Content.assemble(("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT))
+            update_static(
+                notice, Content.assemble(("Unmanaged charger. ", "bold $error"), UNMANAGED_TEXT)
+            )
             notice.display = True
             return
         form.display = True
@@ -100,7 +103,7 @@ class RemoteOpsPanel(Vertical):
                     "$warning",
                 )
             )
-        notice.update(Content("\n").join(lines))
+        update_static(notice, Content("\n").join(lines))
         notice.display = bool(lines)
 
     def show_outcome(self, outcome: Outcome) -> None:

@@ -22,8 +22,10 @@ from textual.widgets import Button, Input, Label, Static
 from polaris_tui.models import Pairing, ScanEvent
 from polaris_tui.services.contract import ScanApi
 from polaris_tui.widgets.freshness import as_of
+from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.safe_text import clean
-from polaris_tui.wording import ago, when
+from polaris_tui.wording import coarse_ago as ago
+from polaris_tui.wording import when
 
 
 def _until(then: datetime, now: datetime) -> str:
@@ -93,7 +95,7 @@ class ScanPanel(Vertical):
         fetched_at: datetime | None,
     ) -> None:
         """Redraw from the detail's pairings and intercepts."""
-        self.border_subtitle = as_of(fetched_at, now)
+        set_subtitle(self, as_of(fetched_at, now))
         self._armed = [p for p in pairings if p.is_armed(now)]
         lines: list[Content] = []
         if self._armed:
@@ -125,7 +127,7 @@ class ScanPanel(Vertical):
                 )
         else:
             lines.append(Content.styled("No intercepted taps recorded here.", "$text-muted"))
-        self.query_one("#scan-lines", Static).update(Content("\n").join(lines))
+        update_static(self.query_one("#scan-lines", Static), Content("\n").join(lines))
         self.query_one("#scan-cancel", Button).disabled = not (self.can_act and self._armed)
 
     @on(Button.Pressed, "#scan-arm")

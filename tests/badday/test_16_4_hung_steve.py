@@ -40,16 +40,25 @@ INTERVAL = 2.5
 The default ``steve.read_timeout`` (10 s) is kept: poll reads wait 2 s here."""
 SLACK = 4.0
 """Room for a busy machine on top of the bound the rule allows."""
-AGE_LABEL = re.compile(r"(?:as of|showing data from) [0-9: -]+Z\s*[·(]\s*(\d+)([smhd]) ago")
+AGE_LABEL = re.compile(r"(?:as of|showing data from) [0-9: -]+Z\s*[·(]\s*(<?)(\d+)([smhd]) ago")
 UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SECOND_STEPS = (10, 20, 30, 45, 60)
+"""Where the coarse ages in seconds change ("<10s", "10s", "20s", "30s", "45s", "1m")."""
+
+
+def span(below: str, n: int, unit: str) -> range:
+    """The seconds a label stands for: "<10s ago" 0 up to 10; "20s ago" 20 up to
+    the next step (30; "13s ago", an exact age, 13 up to 20); "1m ago" 60 up to 120."""
+    if below:
+        return range(0, n * UNIT[unit])
+    if unit == "s":
+        return range(n, min(step for step in SECOND_STEPS if step > n))
+    return range(n * UNIT[unit], (n + 1) * UNIT[unit])
 
 
 def data_ages(text: str) -> list[range]:
-    """Every "data as of" age on screen, as the seconds it stands for
-    ("20s ago": 20 up to 21, "1m ago": 60 up to 120)."""
-    return [
-        range(int(n) * UNIT[unit], (int(n) + 1) * UNIT[unit]) for n, unit in AGE_LABEL.findall(text)
-    ]
+    """Every "data as of" age on screen, as the seconds it stands for."""
+    return [span(below, int(n), unit) for below, n, unit in AGE_LABEL.findall(text)]
 
 
 def shown_ages(app: Any) -> list[range]:

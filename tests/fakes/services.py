@@ -131,7 +131,7 @@ class FakeFleet:
             stuck=sum(r.stuck for r in rows),
         )
 
-    async def detail(self, charge_box_id: str) -> ChargerDetail:
+    async def detail(self, charge_box_id: str, *, fresh: bool = True) -> ChargerDetail:
         row = self.rows_by_id.get(charge_box_id)
         if row is None:
             raise NotFound(f"{charge_box_id} is not known to SteVe or the local inventory.")

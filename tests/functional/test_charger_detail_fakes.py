@@ -288,8 +288,8 @@ async def test_snapshot_data_is_marked_stale_not_live(fake_app, monkeypatch) -> 
         source=SourceName.STEVE, state=ConnectionState.UNREACHABLE, last_ok=NOW, from_snapshot=True
     )
 
-    async def from_snapshot(charge_box_id: str):
-        detail = await original(charge_box_id)
+    async def from_snapshot(charge_box_id: str, *, fresh: bool = True):
+        detail = await original(charge_box_id, fresh=fresh)
         return detail.model_copy(update={"steve_state": down})
 
     monkeypatch.setattr(services.fleet, "detail", from_snapshot)

@@ -20,14 +20,24 @@ from .conftest import NOW, open_charger, screen_text, settle, sim_settings
 
 
 class TickingClock:
-    """A clock that moves a little on every reading, like a real one (but
-    deterministic): every meter read then gets a new ``meter_checked_at``."""
+    """A clock that moves a microsecond on every reading, so every meter read
+    gets a new ``meter_checked_at``, and never to the next minute.
+
+    The step must stay tiny: the screens read the clock every second, so a
+    slow machine reads it more often. A visible step (it was 200 ms) added up
+    to a minute under load and turned the stuck session's "meter value is
+    25 min old" into "26 min" at a quiet poll: one more reload, caused by the
+    machine's speed. Nor does it follow ``sim.advance``: the minute would then
+    turn at each moving poll, and a Lago cycle's build landing between SteVe's
+    lists and its meter sample would show the old minute, then the sample the
+    new one: two reloads for one poll, as many as the machine's timing makes.
+    """
 
     def __init__(self, start: datetime) -> None:
         self._now = start
 
     def now(self) -> datetime:
-        self._now += timedelta(milliseconds=200)
+        self._now += timedelta(microseconds=1)
         return self._now
 
 
@@ -41,10 +51,10 @@ async def test_detail_loads_and_polls_stay_bounded(sim: Any, tmp_path: Path) -> 
         calls = 0
         real_detail = app.services.fleet.detail
 
-        async def counting_detail(charge_box_id: str) -> Any:
+        async def counting_detail(charge_box_id: str, *, fresh: bool = True) -> Any:
             nonlocal calls
-            calls += 1
-            return await real_detail(charge_box_id)
+            calls += fresh  # the quick first load asks SteVe nothing
+            return await real_detail(charge_box_id, fresh=fresh)
 
         app.services.fleet.detail = counting_detail  # type: ignore[method-assign]
         screen = await open_charger(pilot, "CP-BRAVO-02")

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.models import OperationStatus, StopFollowup
@@ -37,6 +37,18 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], what: str) -> None
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for: {what}")
         await pilot.pause(0.1)
+
+
+async def press_button(pilot: Any, selector: str) -> None:
+    """Press a button by keyboard (focus, enter), as an operator would.
+
+    Not ``pilot.click``: it aims at where the button was before its first
+    pause, and a background poll that times out on a loaded machine shows
+    the source banner meanwhile, which moves every panel down two rows; the
+    click then lands beside the button and nothing happens.
+    """
+    pilot.app.screen.query_one(selector, Button).focus()
+    await pilot.press("enter")
 
 
 def text_of(widget: Static) -> str:
@@ -67,7 +79,7 @@ async def stop_session_through_the_ui(
     form = screen.query_one(OperationForm)
     assert form.operation == "RemoteStopTransaction" and form.dry_run
     assert form.values() == {"transactionId": tx_id}
-    await pilot.click("#op-submit")
+    await press_button(pilot, "#op-submit")
     await settle(pilot)
     outcome = text_of(screen.query_one("#op-outcome", Static))
     assert "dry run" in outcome and "nothing was sent" in outcome, (
@@ -75,7 +87,7 @@ async def stop_session_through_the_ui(
     )
 
     form.dry_run = False
-    await pilot.click("#op-submit")
+    await press_button(pilot, "#op-submit")
     dialog = await wait_for_dialog(pilot)
     assert isinstance(dialog, ConfirmDialog)
     body = text_of(dialog.query_one("#confirm-body", Static))
@@ -187,11 +199,11 @@ async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
         await settle(pilot)
         screen = app.screen
         tx_id = screen.session.transaction.id
-        await pilot.click("#op-submit")
+        await press_button(pilot, "#op-submit")
         await settle(pilot)
         await asyncio.to_thread(sim.control, "POST", "/sessions/stop", {"transactionId": tx_id})
         screen.query_one(OperationForm).dry_run = False
-        await pilot.click("#op-submit")
+        await press_button(pilot, "#op-submit")
         await wait_for_dialog(pilot)
         await pilot.press("y")
         await settle(pilot)
@@ -202,7 +214,7 @@ async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
         assert "This transaction is not active at this station." in outcome, "SteVe's own words"
         refresh = screen.query_one("#op-refresh")
         assert refresh.display
-        await pilot.click("#op-refresh")
+        await press_button(pilot, "#op-refresh")
         await wait_for(
             pilot, lambda: screen.session is None, "after the refresh the session is gone"
         )
@@ -220,7 +232,7 @@ async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> N
         await settle(pilot)
         form.query_one("#field-triggerMessage").value = "StatusNotification"
         form.dry_run = False
-        await pilot.click("#op-submit")
+        await press_button(pilot, "#op-submit")
         await settle(pilot)
         outcome = text_of(screen.query_one("#op-outcome", Static))
         assert "failed — Charger is offline" in outcome and "cannot be delivered" in outcome
@@ -255,9 +267,10 @@ async def test_arm_and_cancel_a_pairing(sim_app) -> None:
         lines = screen.query_one("#scan-lines", Static)
         assert "No pairing armed" in text_of(lines)
         screen.query_one("#scan-minutes").value = "5"
-        await pilot.click("#scan-arm")
-        await settle(pilot)
-        assert "ARMED" in text_of(lines) and "expires 2026-11-22 10:05:00Z" in text_of(lines)
-        await pilot.click("#scan-cancel")
-        await settle(pilot)
-        assert "No pairing armed" in text_of(lines)
+        await press_button(pilot, "#scan-arm")
+        await wait_for(pilot, lambda: "ARMED" in text_of(lines), "the pairing shown armed")
+        assert "expires 2026-11-22 10:05:00Z" in text_of(lines)
+        await press_button(pilot, "#scan-cancel")
+        await wait_for(
+            pilot, lambda: "No pairing armed" in text_of(lines), "the pairing shown cancelled"
+        )
