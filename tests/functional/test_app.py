@@ -245,14 +245,19 @@ async def test_demo_hook_in_the_console_intercepts_a_tap(sim: Any, tmp_path) -> 
         sim.control,
         "POST",
         "/hook",
-        {"url": f"http://127.0.0.1:{port}/api/ocpp/pre-authorize", "key": key},
+        # SteVe's 200 ms budget is the hook bench's to measure; here a loaded
+        # machine must not turn a slow answer into the fail-open path.
+        {"url": f"http://127.0.0.1:{port}/api/ocpp/pre-authorize", "key": key, "timeout": 30.0},
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_charger("CP-FOXTROT-06")
         await settle(pilot)
         screen = app.screen
-        await pilot.click("#scan-arm")
+        # Focus and Enter, not a click: a banner shown under load moves the
+        # button after the click has aimed.
+        screen.query_one("#scan-arm").focus()
+        await pilot.press("enter")
         await settle(pilot)
         lines = str(screen.query_one("#scan-lines", Static).render())
         assert "ARMED" in lines and "by tester" in lines
