@@ -79,7 +79,6 @@ class ServicesApp(App[None]):
         seed_demo: bool = False,
         hook: HookOptions | None = None,
         services_factory: ServicesFactory | None = None,
-        fleet_max_rows: int = 500,
         type_ahead: bool | None = None,
     ) -> None:
         super().__init__()
@@ -92,7 +91,6 @@ class ServicesApp(App[None]):
         """Showing the built-in stand-in: the banner says so on every screen."""
         self.seed_demo = seed_demo
         self.hook_options = hook
-        self.fleet_max_rows = fleet_max_rows
         self._services_factory = services_factory
         self.services: ServicesApi | None = None
         """``PolarisServices`` once open (None while connecting)."""
