@@ -28,13 +28,14 @@ SHRINK_ORDER: tuple[tuple[str, int], ...] = (
     ("description", 6),
     ("idtag", 6),
     ("connectors", 6),
-    ("id", 8),
     ("heartbeat", 6),
-    ("status", 6),
+    ("status", 7),
     ("since", 4),
+    ("id", 8),
 )
 """Columns narrowed when the screen is too small for all, first to last,
-each down to the width given; the Stuck column is never narrowed."""
+each down to the width given: the ID, what an operator reads a row by, last;
+the Stuck column never."""
 
 
 class FleetOrder:

@@ -423,7 +423,8 @@ class FleetTable(ScrollView, can_focus=True):
                 natural.append(self._description_width)
             else:
                 natural.append(max(len(column.label), min(cap, seen[i])))
-        available = self.size.width - self.styles.scrollbar_size_vertical
+        scrollbar = len(order) + HEADER_HEIGHT > self.size.height
+        available = self.size.width - (self.styles.scrollbar_size_vertical if scrollbar else 0)
         widths = tuple(fit_widths(natural, [c.key for c in COLUMNS], available, 2 * PADDING))
         size = Size(sum(widths) + 2 * PADDING * len(widths), len(order) + HEADER_HEIGHT)
         if size != self.virtual_size:
