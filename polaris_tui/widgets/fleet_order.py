@@ -29,13 +29,14 @@ SHRINK_ORDER: tuple[tuple[str, int], ...] = (
     ("idtag", 6),
     ("connectors", 6),
     ("heartbeat", 6),
-    ("status", 7),
-    ("since", 4),
+    ("id", 13),
+    ("status", 8),
+    ("since", 5),
     ("id", 8),
 )
 """Columns narrowed when the screen is too small for all, first to last,
-each down to the width given: the ID, what an operator reads a row by, last;
-the Stuck column never."""
+each down to the width given (the ID, what an operator reads a row by, kept
+to 13 cells until the others gave what they can); the Stuck column never."""
 
 
 class FleetOrder:

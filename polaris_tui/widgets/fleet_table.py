@@ -119,12 +119,12 @@ class FleetTable(ScrollView, can_focus=True):
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "cursor_home", "First row", show=False),
-        Binding("end", "cursor_end", "Last row", show=False),
+        Binding("home,ctrl+home", "cursor_home", "First row", show=False),
+        Binding("end,ctrl+end", "cursor_end", "Last row", show=False),
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
         Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order"),
     ]
