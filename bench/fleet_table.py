@@ -51,11 +51,13 @@ QUERY = "CP-SIM-0123"
 
 
 class Ticker:
-    """Event-loop time taken by others: a 1 ms sleeper adds up its lateness."""
+    """The worst event-loop stall (a 1 ms sleeper's longest gap, wall clock) and
+    the UI thread's own CPU time (``time.thread_time``: not inflated when a
+    loaded machine makes the process wait for a core)."""
 
     def __init__(self) -> None:
-        self.busy = 0.0
         self.worst = 0.0
+        self.cpu = 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
@@ -63,16 +65,16 @@ class Ticker:
         while True:
             await asyncio.sleep(0.001)
             now = time.perf_counter()
-            late = max(0.0, now - last - 0.001)
-            self.busy += late
             self.worst = max(self.worst, now - last)
             last = now
 
     def start(self) -> None:
-        self.busy, self.worst = 0.0, 0.0
+        self.worst = 0.0
+        self.cpu = time.thread_time()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def stop(self) -> None:
+        self.cpu = time.thread_time() - self.cpu
         if self._task is not None:
             self._task.cancel()
 
@@ -132,12 +134,11 @@ async def reference(cells: list[tuple[Any, ...]], polls_window: float) -> dict[s
         ticker.start()
         await asyncio.sleep(polls_window)
         ticker.stop()
-        out["idle busy"], out["idle worst"] = ticker.busy, ticker.worst
+        out["idle cpu"], out["idle worst"] = ticker.cpu, ticker.worst
     return out
 
 
-async def polaris(info: dict[str, Any], tmp: Path, polls: int) -> dict[str, Any]:
-    interval = 5.0
+async def polaris(info: dict[str, Any], tmp: Path, polls: int, interval: float) -> dict[str, Any]:
     settings = load_settings(
         {
             "steve": {
@@ -177,7 +178,7 @@ async def polaris(info: dict[str, Any], tmp: Path, polls: int) -> dict[str, Any]
             await asyncio.sleep(0.05)
         window = time.perf_counter() - started
         ticker.stop()
-        out["poll busy"] = ticker.busy / polls
+        out["poll cpu"] = ticker.cpu / polls
         out["poll worst"] = ticker.worst
         out["window"] = window
 
@@ -210,11 +211,11 @@ def line(name: str, ours: float, ref: float | None, goal: str, ok: Callable[[], 
     print(f"  {name:<34} {ms(ours)}   ref {reference_text}  {ratio}  goal {goal:<22} {verdict}")
 
 
-async def main(chargers: int, polls: int) -> None:
+async def main(chargers: int, polls: int, interval: float) -> None:
     proc, info = start_sim(chargers)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            ours = await polaris(info, Path(tmp), polls)
+            ours = await polaris(info, Path(tmp), polls, interval)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -236,13 +237,13 @@ async def main(chargers: int, polls: int) -> None:
         f"   ref {ms(max(ref['filter']))}"
     )
     line("s (sort)", ours["sort"], ref["sort"], "<= 100 ms", lambda: ours["sort"] <= 0.1)
-    per_poll_ref = ref["idle busy"] / polls
+    per_poll_ref = ref["idle cpu"] / polls
     line(
-        "UI-thread work per poll",
-        ours["poll busy"],
+        "UI-thread CPU per poll",
+        ours["poll cpu"],
         per_poll_ref,
         "<= 16 ms",
-        lambda: ours["poll busy"] <= 0.016,
+        lambda: ours["poll cpu"] <= 0.016,
     )
     print(
         f"  {'worst UI stall while polling':<34} {ms(ours['poll worst'])}"
@@ -256,5 +257,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--chargers", type=int, default=10_000)
     parser.add_argument("--polls", type=int, default=3)
+    parser.add_argument(
+        "--interval", type=float, default=10.0, help="poll interval (half of it: the read timeout)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.chargers, args.polls))
+    asyncio.run(main(args.chargers, args.polls, args.interval))
