@@ -23,7 +23,8 @@ from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetC
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.counts_strip import CountsStrip
-from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
+from polaris_tui.widgets.fleet_cells import SORT_LABEL
+from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.quiet import set_subtitle
@@ -195,10 +196,6 @@ class FleetScreen(PolarisScreen):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one(FleetTable).focus()
-
-    @on(FleetTable.Applied)
-    def _applied(self, event: FleetTable.Applied) -> None:
-        event.stop()
 
     @on(FleetTable.RowSelected, "#fleet-table")
     async def _open(self, event: FleetTable.RowSelected) -> None:

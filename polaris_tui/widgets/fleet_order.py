@@ -7,8 +7,9 @@ O(n) widgets or cells:
 * ``apply`` takes the rows to show (the filter already applied) and finds the
   ones that changed by identity: the screen keeps unchanged rows as the same
   objects, so a poll that touched 50 chargers costs 10,000 ``is`` checks;
-* each row's sort key is cached with the row it was computed from, and the
-  rows are re-sorted only when one of those keys or the set of rows changed;
+* each row's sort key is cached with the row it was computed from (also
+  while a filter hides it), and the rows are re-sorted only when one of
+  those keys or the set of rows changed;
 * ``index_of`` (the cursor following its charger) is a lazily built dict.
 
 Column widths are chosen here too (``fit_widths``): from each column's
@@ -49,7 +50,9 @@ class FleetOrder:
         self.sort_by = "attention"
         """Key of ``SORTS`` currently applied."""
         self.sort_reverse = False
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, tuple[ChargerRow, Any]] = {}
+        """key -> (the row its sort key was computed from, the sort key): kept
+        while a filter hides the row, so clearing the filter costs no key."""
         self._index: dict[str, int] | None = None
 
     def __len__(self) -> int:
@@ -60,22 +63,22 @@ class FleetOrder:
 
         Returns:
             (whether the set of rows shown changed, the keys whose row is a
-            different object than before).
+            different object than when its sort key was computed).
         """
         new = {row.charge_box_id: row for row in rows}
-        old = self.rows
-        membership = new.keys() != old.keys()
-        changed = {key for key, row in new.items() if old.get(key) is not row}
+        membership = new.keys() != self.rows.keys()
+        keys = self._keys
+        changed = {key for key, row in new.items() if (keys.get(key) or (None,))[0] is not row}
         sort_key = SORTS[self.sort_by]
         resort = membership
         for key in changed:
             value = sort_key(new[key])
-            if not resort and self._keys.get(key) != value:
+            old = keys.get(key)
+            if not resort and (old is None or old[1] != value):
                 resort = True
-            self._keys[key] = value
-        if membership:
-            for key in [k for k in self._keys if k not in new]:
-                del self._keys[key]
+            keys[key] = (new[key], value)
+        if len(keys) > 2 * len(new) + 10_000:  # chargers gone from the fleet
+            self._keys = {key: keys[key] for key in new}
         self.rows = new
         if resort:
             self._sort()
@@ -85,12 +88,13 @@ class FleetOrder:
         """Sort by another column (every key computed again) or direction."""
         if sort_by != self.sort_by:
             sort_key = SORTS[sort_by]
-            self._keys = {key: sort_key(row) for key, row in self.rows.items()}
+            self._keys = {key: (row, sort_key(row)) for key, row in self.rows.items()}
         self.sort_by, self.sort_reverse = sort_by, reverse
         self._sort()
 
     def _sort(self) -> None:
-        self.order = sorted(self.rows, key=self._keys.__getitem__, reverse=self.sort_reverse)
+        keys = self._keys
+        self.order = sorted(self.rows, key=lambda key: keys[key][1], reverse=self.sort_reverse)
         self._index = None
 
     def index_of(self, key: str) -> int | None:

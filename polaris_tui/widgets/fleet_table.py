@@ -2,19 +2,17 @@
 
 Why it is built this way (issue 13; PITFALLS, STYLE #9):
 
-* A ``DataTable`` holds a widget-side copy of every cell and measures cells
-  to size its columns: at 10,000 chargers a poll froze the UI for seconds,
-  so the old table showed at most 500 rows. This one is a ``ScrollView``
-  using Textual's Line API: ``render_line`` draws one screen line from the
-  data model (``FleetOrder``: the rows, their order, cached sort keys), and
-  the cells of a row (``row_cells``) are built only when it is on screen.
-  Every row is reachable by scrolling, at 10,000 or 100,000 chargers.
+* A ``DataTable`` keeps a copy of every cell and measures cells to size its
+  columns: at 10,000 chargers a poll froze the UI for seconds, so the old
+  table showed at most 500 rows. This ``ScrollView`` (Textual's Line API)
+  draws each screen line from the data model (``FleetOrder``), building a
+  row's cells only when it is on screen: every row is reachable by scrolling.
 * Column widths come from each column's maximum and the cells on screen,
   never from every cell; they only grow while scrolling the same rows, are
   chosen afresh when the rows shown change (a filter), and the table is
   narrowed to its width (``fit_widths``), so Stuck is never off screen.
-* A refresh repaints only the screen lines whose cells changed.
-* Every cell is a ``rich.text.Text`` built by ``plain()``: a description of
+* A refresh repaints only the screen lines whose cells changed. Every
+  cell is a ``rich.text.Text`` built by ``plain()``: a description of
   ``[/]`` or an ESC sequence is shown literally and fires nothing.
 """
 
@@ -24,7 +22,6 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -34,45 +31,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from polaris_tui.models import ChargerRow
-from polaris_tui.widgets.columns import fit
-from polaris_tui.widgets.fleet_cells import (
-    COLUMNS,
-    FLEET_WIDTH,
-    SORT_LABEL,
-    SORT_ORDER,
-    SORTS,
-    STATUS_RANK,
-    STATUS_STYLE,
-    Column,
-    connectors_rollup,
-    row_cells,
-    stuck_cell,
-    widths_for,
+from polaris_tui.widgets.fleet_cells import COLUMNS, SORT_ORDER, row_cells, widths_for
+from polaris_tui.widgets.fleet_lines import (
+    HEADER_HEIGHT,
+    PADDING,
+    cells_signature,
+    cells_strip,
+    natural_widths,
 )
 from polaris_tui.widgets.fleet_order import FleetOrder, fit_widths
 
-__all__ = [
-    "COLUMNS",
-    "FLEET_WIDTH",
-    "SORTS",
-    "SORT_LABEL",
-    "SORT_ORDER",
-    "STATUS_RANK",
-    "STATUS_STYLE",
-    "Column",
-    "FleetTable",
-    "connectors_rollup",
-    "row_cells",
-    "stuck_cell",
-]
-
-PADDING = 1
-"""Blank cells on each side of a cell."""
-HEADER_HEIGHT = 1
-
-
-def _signature(cells: Sequence[Text]) -> tuple[tuple[str, str], ...]:
-    return tuple((cell.plain, str(cell.style)) for cell in cells)
+__all__ = ["COLUMNS", "FleetTable", "row_cells"]
 
 
 class FleetTable(ScrollView, can_focus=True):
@@ -141,14 +110,6 @@ class FleetTable(ScrollView, can_focus=True):
         def control(self) -> FleetTable:
             return self.table
 
-    class Applied(Message):
-        """Posted after each refresh: how many rows are shown out of how many matched."""
-
-        def __init__(self, shown: int, matched: int) -> None:
-            super().__init__()
-            self.shown = shown
-            self.matched = matched
-
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
@@ -171,6 +132,9 @@ class FleetTable(ScrollView, can_focus=True):
         self._drawn: dict[int, tuple[object, ...]] = {}
         """Screen line -> what it showed when last drawn (to repaint changes only)."""
         self._click_column: int | None = None
+        self._strips: dict[tuple[object, ...], Strip] = {}
+        """Drawn lines by what they show: a repaint of the panel around the
+        table (its subtitle, each second) costs no cell rendering."""
 
     # -- public API ---------------------------------------------------------
     @property
@@ -268,7 +232,6 @@ class FleetTable(ScrollView, can_focus=True):
         self._follow(cursor_key)
         self._layout_changed()
         count = len(self.model)
-        self.post_message(self.Applied(count, count))
         return count, count
 
     def set_sort(self, sort_by: str, *, reverse: bool | None = None) -> None:
@@ -279,8 +242,6 @@ class FleetTable(ScrollView, can_focus=True):
         self.model.set_sort(sort_by, reverse)
         self._follow(cursor_key)
         self._layout_changed()
-        count = len(self.model)
-        self.post_message(self.Applied(count, count))
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
         """Put the cursor on row ``row`` (clamped) and, with ``scroll``, in view."""
@@ -399,7 +360,7 @@ class FleetTable(ScrollView, can_focus=True):
             return cached[2]
         assert self._now is not None, "rows exist only after apply(), which sets now"
         cells = row_cells(row, self._now, id_width=self.id_width)
-        same = cached is not None and _signature(cached[2]) == _signature(cells)
+        same = cached is not None and cells_signature(cached[2]) == cells_signature(cells)
         version = cached[3] if cached is not None and same else None
         if version is None:
             self._version += 1
@@ -416,13 +377,7 @@ class FleetTable(ScrollView, can_focus=True):
             for i, cell in enumerate(self._cells_of(order[index])):
                 if cell.cell_len > seen[i]:
                     seen[i] = cell.cell_len
-        natural = []
-        for i, column in enumerate(COLUMNS):
-            cap = self.id_width if column.key == "id" else column.max_width
-            if column.fixed:
-                natural.append(self._description_width)
-            else:
-                natural.append(max(len(column.label), min(cap, seen[i])))
+        natural = natural_widths(seen, self.id_width, self._description_width)
         scrollbar = len(order) + HEADER_HEIGHT > self.size.height
         available = self.size.width - (self.styles.scrollbar_size_vertical if scrollbar else 0)
         widths = tuple(fit_widths(natural, [c.key for c in COLUMNS], available, 2 * PADDING))
@@ -437,7 +392,12 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _redraw_all(self) -> None:
         self._drawn.clear()
+        self._strips.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a theme or focus style changed every line
 
     def _line_signature(self, y: int) -> tuple[object, ...]:
         index = self.scroll_offset.y + y - HEADER_HEIGHT
@@ -457,34 +417,33 @@ class FleetTable(ScrollView, can_focus=True):
         signature = self._line_signature(y)
         self._drawn[y] = signature
         width = self.size.width
+        cache_key = (signature, self._widths, width, self.has_focus, self.scroll_offset.y)
+        cached = self._strips.get(cache_key)
+        if cached is not None:
+            return cached
+        strip = self._render_line(y, width)
+        if len(self._strips) > 4 * max(self.size.height, 10):
+            self._strips.clear()
+        self._strips[cache_key] = strip
+        return strip
+
+    def _render_line(self, y: int, width: int) -> Strip:
         scroll_x = self.scroll_offset.x
         base = self.rich_style
         if y < HEADER_HEIGHT:
             header = self.get_component_rich_style("fleet-table--header")
             labels = [Text(c.label) for c in COLUMNS]
-            strip = self._strip(labels, base + header)
+            strip = cells_strip(self.app.console, labels, self._widths, base + header)
         else:
             index = self.scroll_offset.y + y - HEADER_HEIGHT
             if index >= len(self.model):
                 return Strip.blank(width, base)
             parity = "even" if index % 2 else "odd"
             style = base + self.get_component_rich_style(f"fleet-table--{parity}-row")
-            strip = self._strip(self._cells_of(self.model.order[index]), style)
+            strip = cells_strip(
+                self.app.console, self._cells_of(self.model.order[index]), self._widths, style
+            )
             if index == self.cursor_row:
                 cursor = self.get_component_rich_style("fleet-table--cursor")
                 strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
-
-    def _strip(self, cells: Sequence[Text], style: Style) -> Strip:
-        console = self.app.console
-        pad = Segment(" " * PADDING)
-        segments: list[Segment] = []
-        for cell, width in zip(cells, self._widths, strict=True):
-            text = fit(cell, width)
-            segments.append(pad)
-            segments.extend(text.render(console))
-            if text.cell_len < width:
-                segments.append(Segment(" " * (width - text.cell_len)))
-            segments.append(pad)
-        total = sum(self._widths) + 2 * PADDING * len(self._widths)
-        return Strip(Segment.apply_style(segments, style), total)

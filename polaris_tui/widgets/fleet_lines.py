@@ -1,0 +1,61 @@
+"""Drawing one line of the fleet table: cells cut to their column widths.
+
+Kept apart from the widget so the width rule and the line layout read in
+one place: ``natural_widths`` (what each column would like, from its
+maximum, its label and the widest cell seen on screen) and ``cells_strip``
+(one line of segments, each cell cut with an ellipsis and padded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from polaris_tui.widgets.columns import fit
+from polaris_tui.widgets.fleet_cells import COLUMNS
+
+PADDING = 1
+"""Blank cells on each side of a cell."""
+HEADER_HEIGHT = 1
+"""The header line, always on top (it does not scroll away)."""
+
+
+def cells_signature(cells: Sequence[Text]) -> tuple[tuple[str, str], ...]:
+    """What a row shows: equal signatures draw the same line."""
+    return tuple((cell.plain, str(cell.style)) for cell in cells)
+
+
+def natural_widths(seen: Sequence[int], id_width: int, description_width: int) -> list[int]:
+    """Each column's width before fitting the screen: the fixed description as
+    given, the others as wide as their label and their widest cell seen on
+    screen, never wider than their maximum (the ID: ``id_width``)."""
+    widths = []
+    for i, column in enumerate(COLUMNS):
+        if column.fixed:
+            widths.append(description_width)
+            continue
+        cap = id_width if column.key == "id" else column.max_width
+        widths.append(max(len(column.label), min(cap, seen[i])))
+    return widths
+
+
+def cells_strip(
+    console: Console, cells: Sequence[Text], widths: Sequence[int], style: Style
+) -> Strip:
+    """One table line: each cell cut to its width (ellipsis), padded, on ``style``."""
+    pad = Segment(" " * PADDING)
+    segments: list[Segment] = []
+    for cell, width in zip(cells, widths, strict=True):
+        text = fit(cell, width)
+        segments.append(pad)
+        segments.extend(text.render(console))
+        if text.cell_len < width:
+            segments.append(Segment(" " * (width - text.cell_len)))
+        segments.append(pad)
+    total = sum(widths) + 2 * PADDING * len(widths)
+    return Strip(Segment.apply_style(segments, style), total)
