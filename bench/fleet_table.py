@@ -46,6 +46,7 @@ from polaris_tui.screens.fleet import FleetScreen  # noqa: E402
 from polaris_tui.services.settings import load_settings  # noqa: E402
 from polaris_tui.widgets.fleet_table import FleetTable, row_cells  # noqa: E402
 
+IDLE_SECONDS = 10.0
 QUERY = "CP-SIM-0123"
 """Typed one key at a time: 11 filter keystrokes, from 10,000 matches to one."""
 
@@ -105,7 +106,7 @@ async def drawn(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-async def reference(cells: list[tuple[Any, ...]], polls_window: float) -> dict[str, Any]:
+async def reference(cells: list[tuple[Any, ...]]) -> dict[str, Any]:
     app = Reference()
     out: dict[str, Any] = {}
     async with app.run_test(size=(120, 40)) as pilot:
@@ -132,9 +133,9 @@ async def reference(cells: list[tuple[Any, ...]], polls_window: float) -> dict[s
         out["sort"] = time.perf_counter() - start
         ticker = Ticker()
         ticker.start()
-        await asyncio.sleep(polls_window)
+        await asyncio.sleep(IDLE_SECONDS)
         ticker.stop()
-        out["idle cpu"], out["idle worst"] = ticker.cpu, ticker.worst
+        out["idle cpu"], out["idle worst"] = ticker.cpu / IDLE_SECONDS, ticker.worst
     return out
 
 
@@ -178,7 +179,13 @@ async def polaris(info: dict[str, Any], tmp: Path, polls: int, interval: float) 
             await asyncio.sleep(0.05)
         window = time.perf_counter() - started
         ticker.stop()
-        out["poll cpu"] = ticker.cpu / polls
+        await services.poller.stop()  # the same screen, nothing polling
+        idle = Ticker()
+        idle.start()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle.stop()
+        out["idle cpu"] = idle.cpu / IDLE_SECONDS
+        out["poll cpu"] = (ticker.cpu - out["idle cpu"] * window) / polls
         out["poll worst"] = ticker.worst
         out["window"] = window
 
@@ -220,7 +227,7 @@ async def main(chargers: int, polls: int, interval: float) -> None:
         proc.terminate()
         proc.wait(10)
     print({k: v for k, v in ours.items() if k not in ("cells", "filter keys")}, flush=True)
-    ref = await reference(ours["cells"], ours["window"])
+    ref = await reference(ours["cells"])
     filter_ours = statistics.median(ours["filter"])
     filter_ref = statistics.median(ref["filter"])
     print(f"fleet rows: {ours['rows']}; filter typed: {QUERY!r} -> {ours['filter keys']}")
@@ -237,17 +244,18 @@ async def main(chargers: int, polls: int, interval: float) -> None:
         f"   ref {ms(max(ref['filter']))}"
     )
     line("s (sort)", ours["sort"], ref["sort"], "<= 100 ms", lambda: ours["sort"] <= 0.1)
-    per_poll_ref = ref["idle cpu"] / polls
     line(
-        "UI-thread CPU per poll",
+        "UI-thread CPU per poll (over idle)",
         ours["poll cpu"],
-        per_poll_ref,
+        None,
         "<= 16 ms",
         lambda: ours["poll cpu"] <= 0.016,
     )
+    print(f"  {'worst UI stall while polling':<34} {ms(ours['poll worst'])}")
     print(
-        f"  {'worst UI stall while polling':<34} {ms(ours['poll worst'])}"
-        f"   ref {ms(ref['idle worst'])} (idle DataTable, same window)"
+        f"  {'idle UI-thread CPU, % of a core':<34} {ours['idle cpu'] * 100:8.2f} %"
+        f"    ref {ref['idle cpu'] * 100:8.2f} %  (goal <= 3 %)"
+        f" {'ok' if ours['idle cpu'] <= 0.03 else 'MISSED'}"
     )
 
 
