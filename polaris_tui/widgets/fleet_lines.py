@@ -59,3 +59,16 @@ def cells_strip(
         segments.append(pad)
     total = sum(widths) + 2 * PADDING * len(widths)
     return Strip(Segment.apply_style(segments, style), total)
+
+
+def cursor_strip(strip: Strip, cursor: Style) -> Strip:
+    """``strip`` under the cursor: the cursor style over every segment except an
+    alarm chip (a reversed segment, alarm_style.py), which keeps its fixed
+    colours so Faulted or STUCK stays legible on the cursor row too."""
+    segments = [
+        segment
+        if segment.style is not None and segment.style.reverse
+        else Segment(segment.text, (segment.style or Style()) + cursor, segment.control)
+        for segment in strip
+    ]
+    return Strip(segments, strip.cell_length)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -37,6 +36,7 @@ from polaris_tui.widgets.fleet_lines import (
     PADDING,
     cells_signature,
     cells_strip,
+    cursor_strip,
     natural_widths,
 )
 from polaris_tui.widgets.fleet_order import FleetOrder, fit_widths
@@ -445,5 +445,5 @@ class FleetTable(ScrollView, can_focus=True):
             )
             if index == self.cursor_row:
                 cursor = self.get_component_rich_style("fleet-table--cursor")
-                strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
+                strip = cursor_strip(strip, cursor)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
