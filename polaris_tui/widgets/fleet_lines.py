@@ -53,7 +53,10 @@ def cells_strip(
     for cell, width in zip(cells, widths, strict=True):
         text = fit(cell, width)
         segments.append(pad)
-        segments.extend(text.render(console))
+        # ``Text.render`` leaves out the text's own style (its spans only):
+        # without it an alarm chip would lose its colours and its reverse.
+        own = console.get_style(text.style) if text.style else None
+        segments.extend(Segment.apply_style(text.render(console), own))
         if text.cell_len < width:
             segments.append(Segment(" " * (width - text.cell_len)))
         segments.append(pad)
