@@ -81,8 +81,9 @@ def _time_key(value: datetime | None) -> tuple[int, float]:
 # status columns last, fits the fleet panel of a 120-column screen even with
 # its scrollbar and every column at its widest. ``priority`` (columns.py)
 # ranks the columns a narrow screen can spare; ID, Status, idTag and Stuck
-# have none. The virtual table narrows columns to fit instead of dropping
-# them (``fit_widths``), so every column keeps at least a few cells.
+# have none. The table drops columns by priority (``shown_columns``: at 80
+# columns ID, Status, Heartbeat, Session idTag and Stuck remain), then
+# narrows what is left to fit (``fit_widths``).
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ChargeBox ID", 18, sort_key=lambda r: r.charge_box_id),
     Column(

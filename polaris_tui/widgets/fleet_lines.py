@@ -1,14 +1,18 @@
-"""Drawing one line of the fleet table: cells cut to their column widths.
+"""Drawing one line of the fleet table: the columns shown, cut to their widths.
 
-Kept apart from the widget so the width rule and the line layout read in
-one place: ``natural_widths`` (what each column would like, from its
-maximum, its label and the widest cell seen on screen) and ``cells_strip``
-(one line of segments, each cell cut with an ellipsis and padded).
+Kept apart from the widget so the column rules and the line layout read in
+one place: ``shown_columns`` (which columns a screen this wide has room
+for: the lowest ``priority`` goes first, so at 80 columns ID, Status,
+Heartbeat, Session idTag and Stuck stay), ``layout_widths`` (what each shown
+column would like, from its maximum, its label and the widest cell seen on
+screen, then fitted to the width) and ``cells_strip`` (one line of
+segments, each cell cut with an ellipsis and padded).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from rich.console import Console
 from rich.segment import Segment
@@ -16,8 +20,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from polaris_tui.widgets.columns import fit
+from polaris_tui.widgets.columns import fit, visible_columns
 from polaris_tui.widgets.fleet_cells import COLUMNS
+from polaris_tui.widgets.fleet_order import fit_widths
+
+T = TypeVar("T")
 
 PADDING = 1
 """Blank cells on each side of a cell."""
@@ -28,6 +35,33 @@ HEADER_HEIGHT = 1
 def cells_signature(cells: Sequence[Text]) -> tuple[tuple[str, str], ...]:
     """What a row shows: equal signatures draw the same line."""
     return tuple((cell.plain, str(cell.style)) for cell in cells)
+
+
+def shown_columns(width: int) -> tuple[int, ...]:
+    """Indices (in ``COLUMNS``) of the columns a table ``width`` cells wide shows.
+
+    Measured at each column's maximum, not at the cells on screen, so the set
+    depends on the width alone and does not change while scrolling."""
+    return tuple(COLUMNS.index(column) for column in visible_columns(COLUMNS, width))
+
+
+def pick(cells: Sequence[T], shown: Sequence[int]) -> list[T]:
+    """The items of ``cells`` (one per column of ``COLUMNS``) that are shown."""
+    return [cells[i] for i in shown]
+
+
+def layout_widths(
+    seen: Sequence[int],
+    shown: Sequence[int],
+    id_width: int,
+    description_width: int,
+    available: int,
+) -> tuple[int, ...]:
+    """The width of each shown column: its natural width, then narrowed
+    (``fit_widths``) until the table fits ``available`` cells."""
+    natural = pick(natural_widths(seen, id_width, description_width), shown)
+    keys = [COLUMNS[i].key for i in shown]
+    return tuple(fit_widths(natural, keys, available, 2 * PADDING))
 
 
 def natural_widths(seen: Sequence[int], id_width: int, description_width: int) -> list[int]:

@@ -9,8 +9,11 @@ Why it is built this way (issue 13; PITFALLS, STYLE #9):
   row's cells only when it is on screen: every row is reachable by scrolling.
 * Column widths come from each column's maximum and the cells on screen,
   never from every cell; they only grow while scrolling the same rows, are
-  chosen afresh when the rows shown change (a filter), and the table is
-  narrowed to its width (``fit_widths``), so Stuck is never off screen.
+  chosen afresh when the rows shown change (a filter). A narrow screen
+  drops the least useful columns (``shown_columns``: at 80 columns ID,
+  Status, Heartbeat, Session idTag and Stuck stay) and narrows the rest to
+  its width (``fit_widths``), so Stuck is never off screen. Clicks, the
+  header and ``ctrl+s`` see the columns shown, nothing else.
 * A refresh repaints only the screen lines whose cells changed. Every
   cell is a ``rich.text.Text`` built by ``plain()``: a description of
   ``[/]`` or an ESC sequence is shown literally and fires nothing.
@@ -37,9 +40,11 @@ from polaris_tui.widgets.fleet_lines import (
     cells_signature,
     cells_strip,
     cursor_strip,
-    natural_widths,
+    layout_widths,
+    pick,
+    shown_columns,
 )
-from polaris_tui.widgets.fleet_order import FleetOrder, fit_widths
+from polaris_tui.widgets.fleet_order import FleetOrder
 
 __all__ = ["COLUMNS", "FleetTable", "row_cells"]
 
@@ -128,10 +133,13 @@ class FleetTable(ScrollView, can_focus=True):
         self._version = 0
         self._seen = [0] * len(COLUMNS)
         """Widest cell of each column on screen since the rows shown last changed."""
+        self._shown: tuple[int, ...] = tuple(range(len(COLUMNS)))
+        """Indices in ``COLUMNS`` of the columns on screen (``shown_columns``)."""
         self._widths: tuple[int, ...] = tuple(c.max_width for c in COLUMNS)
         self._drawn: dict[int, tuple[object, ...]] = {}
         """Screen line -> what it showed when last drawn (to repaint changes only)."""
         self._click_column: int | None = None
+        self._drawn_layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._strips: dict[tuple[object, ...], Strip] = {}
         """Drawn lines by what they show: a repaint of the panel around the
         table (its subtitle, each second) costs no cell rendering."""
@@ -164,12 +172,13 @@ class FleetTable(ScrollView, can_focus=True):
 
     @property
     def column_widths(self) -> tuple[int, ...]:
-        """Content width of each column as drawn now (padding excluded)."""
+        """Content width of each column shown (padding excluded)."""
         return self._widths
 
     @property
     def column_labels(self) -> list[str]:
-        return [column.label for column in COLUMNS]
+        """The headers of the columns shown (a narrow screen drops some)."""
+        return [column.label for column in pick(COLUMNS, self._shown)]
 
     def get_cell(self, key: str, column_key: str) -> Text:
         """The cell of one row and column (built now if it is not on screen)."""
@@ -182,9 +191,9 @@ class FleetTable(ScrollView, can_focus=True):
         now = self._now
         if now is None:
             return self.column_labels, []
-        rows = self.model.rows
+        rows, shown = self.model.rows, self._shown
         return self.column_labels, [
-            [cell.plain for cell in row_cells(rows[key], now, id_width=self.id_width)]
+            [cell.plain for cell in pick(row_cells(rows[key], now, id_width=self.id_width), shown)]
             for key in self.model.order
         ]
 
@@ -198,24 +207,12 @@ class FleetTable(ScrollView, can_focus=True):
         return Region(0, index, self.virtual_size.width, 1)
 
     def apply(
-        self,
-        rows: Sequence[ChargerRow],
-        now: datetime,
-        *,
-        only: Collection[str] | None = None,
+        self, rows: Sequence[ChargerRow], now: datetime, *, only: Collection[str] | None = None
     ) -> tuple[int, int]:
-        """Show ``rows`` (already filtered): sorted, keyed, the cursor on its charger.
-
-        Args:
-            rows: every row to show.
-            now: for the ages.
-            only: the keys whose data changed since the last call (a fleet
-                event's rows): the cells of other rows are kept as drawn.
-                None: every row's cells are built again (ages moved).
-
-        Returns:
-            (rows shown, rows matched): every match is shown.
-        """
+        """Show ``rows`` (already filtered) sorted, the cursor on its charger, ages
+        from ``now``. ``only``: the keys whose data changed since the last call (a
+        fleet event's rows), the other rows keep their cells; None: every row's
+        cells are built again (ages moved). Returns (rows shown, rows matched)."""
         # The cursor follows its charger; on the first row it stays on the first
         # row (the most urgent charger in the default order), as k9s does.
         cursor_key = self.cursor_key if self.cursor_row > 0 else None
@@ -293,7 +290,7 @@ class FleetTable(ScrollView, can_focus=True):
         column = self._column_at(offset.x + self.scroll_offset.x)
         if offset.y < HEADER_HEIGHT:
             if column is not None:
-                self.set_sort(COLUMNS[column].key)
+                self.set_sort(COLUMNS[self._shown[column]].key)
             return
         index = self.scroll_offset.y + offset.y - HEADER_HEIGHT
         if not 0 <= index < len(self.model):
@@ -320,7 +317,9 @@ class FleetTable(ScrollView, can_focus=True):
         self._redraw_all()
 
     def on_resize(self) -> None:
-        """A wider screen shows more of long ids and descriptions; a narrower one cuts them."""
+        """A wider screen shows more columns and more of long ids and
+        descriptions; a narrower one drops columns by priority and cuts them."""
+        self._shown = shown_columns(self.size.width)
         id_width, description = widths_for(self.size.width)
         if (id_width, description) != (self.id_width, self._description_width):
             self.id_width, self._description_width = id_width, description
@@ -377,14 +376,15 @@ class FleetTable(ScrollView, can_focus=True):
             for i, cell in enumerate(self._cells_of(order[index])):
                 if cell.cell_len > seen[i]:
                     seen[i] = cell.cell_len
-        natural = natural_widths(seen, self.id_width, self._description_width)
         scrollbar = len(order) + HEADER_HEIGHT > self.size.height
         available = self.size.width - (self.styles.scrollbar_size_vertical if scrollbar else 0)
-        widths = tuple(fit_widths(natural, [c.key for c in COLUMNS], available, 2 * PADDING))
+        shown = self._shown
+        widths = layout_widths(seen, shown, self.id_width, self._description_width, available)
         size = Size(sum(widths) + 2 * PADDING * len(widths), len(order) + HEADER_HEIGHT)
         if size != self.virtual_size:
             self.virtual_size = size
-        if widths != self._widths:
+        if (shown, widths) != self._drawn_layout:
+            self._drawn_layout = (shown, widths)
             self._widths = widths
             self._redraw_all()
         else:
@@ -417,7 +417,7 @@ class FleetTable(ScrollView, can_focus=True):
         signature = self._line_signature(y)
         self._drawn[y] = signature
         width = self.size.width
-        cache_key = (signature, self._widths, width, self.has_focus, self.scroll_offset.y)
+        cache_key = (signature, self._drawn_layout, width, self.has_focus, self.scroll_offset.y)
         cached = self._strips.get(cache_key)
         if cached is not None:
             return cached
@@ -432,7 +432,7 @@ class FleetTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y < HEADER_HEIGHT:
             header = self.get_component_rich_style("fleet-table--header")
-            labels = [Text(c.label) for c in COLUMNS]
+            labels = [Text(label) for label in self.column_labels]
             strip = cells_strip(self.app.console, labels, self._widths, base + header)
         else:
             index = self.scroll_offset.y + y - HEADER_HEIGHT
@@ -440,9 +440,8 @@ class FleetTable(ScrollView, can_focus=True):
                 return Strip.blank(width, base)
             parity = "even" if index % 2 else "odd"
             style = base + self.get_component_rich_style(f"fleet-table--{parity}-row")
-            strip = cells_strip(
-                self.app.console, self._cells_of(self.model.order[index]), self._widths, style
-            )
+            cells = pick(self._cells_of(self.model.order[index]), self._shown)
+            strip = cells_strip(self.app.console, cells, self._widths, style)
             if index == self.cursor_row:
                 cursor = self.get_component_rich_style("fleet-table--cursor")
                 strip = cursor_strip(strip, cursor)

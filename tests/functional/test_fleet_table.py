@@ -156,3 +156,34 @@ async def test_enter_opens_the_charger_under_the_cursor(fake_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "FleetScreen"
+
+
+async def test_a_narrow_screen_drops_columns_by_priority(fake_app) -> None:
+    """At 80 columns Description, Connectors and Since go (lowest priority first):
+    the header, a click on it and ``ctrl+s``'s contents see the columns shown, and
+    Stuck stays on screen. A wider screen brings them back."""
+    rows = fleet(5) + [make_row("CP-STUCK", status="Charging", id_tag="CARD-X", stuck=True)]
+    kept = ["ChargeBox ID", "Status", "Heartbeat", "Session idTag", "Stuck"]
+    app, _services = fake_app(rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        assert table.column_labels == kept
+        text = screen_text(app)
+        header = next(line for line in text.splitlines() if "Heartbeat" in line)
+        assert all(label in header for label in kept), header
+        assert not any(word in header for word in ("Description", "Connectors", "Since"))
+        assert "STUCK" in text and "CARD-X" in text and "site 1" not in text
+        labels, cells = table.contents()
+        assert labels == kept and len(cells[0]) == len(kept)
+        assert cells[0][0] == "CP-STUCK" and cells[0][4].startswith("STUCK")
+        # A click on the Heartbeat header sorts by heartbeat, not by the
+        # column that would be there if nothing were dropped.
+        y = text.splitlines().index(header)
+        await pilot.click(offset=(header.index("Heartbeat") + 1, y))
+        await pilot.pause()
+        assert table.sort_by == "heartbeat"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert "Description" in table.column_labels and "Connectors" in table.column_labels
+        assert "site 1" in screen_text(app)
