@@ -61,7 +61,7 @@ class PolarisApp(ServicesApp):
         self._loop = asyncio.get_running_loop()
         self._install_sighup()
         self._apply_saved_theme()
-        self.push_screen(FleetScreen(max_rows=self.fleet_max_rows))
+        self.push_screen(FleetScreen())
         for notice in self.startup_notices:
             self.notify(
                 clean(notice), title="Configuration", severity="warning", markup=False, timeout=20
@@ -275,7 +275,6 @@ def make_app(
     seed_demo: bool | None = None,
     hook: HookOptions | None = None,
     services_factory: ServicesFactory | None = None,
-    fleet_max_rows: int = 500,
     type_ahead: bool | None = None,
 ) -> PolarisApp:
     """The one factory used by the CLI and the tests.
@@ -287,7 +286,6 @@ def make_app(
         seed_demo: seed the demo card metadata and inventory first (default: ``demo``).
         hook: serve the pre-authorize hook in the console's loop (demo mode).
         services_factory: replaces ``PolarisServices.open`` (tests with fakes).
-        fleet_max_rows: most rows the fleet table holds (the filter reaches the rest).
         type_ahead: handle keys one at a time (default: on a real terminal only).
     """
     return PolarisApp(
@@ -297,7 +295,6 @@ def make_app(
         seed_demo=demo if seed_demo is None else seed_demo,
         hook=hook,
         services_factory=services_factory,
-        fleet_max_rows=fleet_max_rows,
         type_ahead=type_ahead,
     )
 

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.counts_strip import CountsStrip
-from polaris_tui.widgets.fleet_table import SORT_LABEL, FleetTable
+from polaris_tui.widgets.fleet_cells import SORT_LABEL
+from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.quiet import set_subtitle
@@ -47,9 +48,8 @@ class FleetScreen(PolarisScreen):
         Binding("a", "audit_log", "Audit log", show=False),
     ]
 
-    def __init__(self, *, max_rows: int = 500) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.max_rows = max_rows
         self._pending = False
         self._shown: tuple[int, int] | None = None
         self._rows: dict[str, ChargerRow] | None = None
@@ -67,7 +67,7 @@ class FleetScreen(PolarisScreen):
             compact=True,
         )
         with Vertical(id="fleet-panel"):
-            yield FleetTable(max_rows=self.max_rows, id="fleet-table")
+            yield FleetTable(id="fleet-table")
         note = Static("", id="fleet-note", markup=False)
         note.display = False  # only for a search that matched nothing
         yield note
@@ -185,11 +185,6 @@ class FleetScreen(PolarisScreen):
         subtitle = Content.assemble(
             f"sort: {order} {arrow} (s)  ", as_of(fetched_at, now, stale=stale)
         )
-        if self._shown[0] < self._shown[1]:
-            subtitle = Content.assemble(
-                (f"first {self._shown[0]} of {self._shown[1]} — filter (/) to narrow  ", "bold"),
-                subtitle,
-            )
         set_subtitle(panel, subtitle)  # a new subtitle repaints the whole table: only on change
 
     @on(Input.Changed, "#fleet-filter")
@@ -202,18 +197,12 @@ class FleetScreen(PolarisScreen):
         event.stop()
         self.query_one(FleetTable).focus()
 
-    @on(FleetTable.Applied)
-    def _applied(self, event: FleetTable.Applied) -> None:
+    @on(FleetTable.RowSelected, "#fleet-table")
+    async def _open(self, event: FleetTable.RowSelected) -> None:
         event.stop()
-
-    @on(DataTable.RowSelected, "#fleet-table")
-    async def _open(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        key = event.row_key.value
-        if key is not None:
-            pushed = self.console.open_charger(key)
-            if pushed is not None:
-                await pushed  # the detail is on screen when this message is done
+        pushed = self.console.open_charger(event.key)
+        if pushed is not None:
+            await pushed  # the detail is on screen when this message is done
 
     # -- actions --------------------------------------------------------------
     def action_focus_filter(self) -> None:

@@ -63,8 +63,8 @@ class PollerApi(Protocol):
     Per SteVe cycle it makes a fixed number of requests whatever the fleet
     size: live status (chargeBoxes extension, or the manager page),
     ``GET /transactions?type=ACTIVE``, ``GET /ocppTags``, then the meter
-    sampler (``GET /transactions/{pk}`` for at most
-    ``poll.meter_samples_per_cycle`` open sessions, never-read first). Per
+    sampler (``GET /transactions/{pk}`` within ``poll.meter_reads_per_second``,
+    at most ``poll.meter_samples_per_cycle`` a cycle, never-read first). Per
     Lago cycle: ``GET /customers`` (paged). On failure the interval doubles up
     to 60 s and ``SourceState`` goes degraded or unreachable, with ``last_ok``.
     """

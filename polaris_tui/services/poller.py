@@ -4,10 +4,10 @@ Each SteVe cycle sends a fixed number of reads whatever the fleet size —
 live status (the ``chargeBoxes`` extension, or the manager pages: connector
 status + charge point overview, with a sign-in when the session expired),
 ``GET /transactions?type=ACTIVE`` and ``GET /ocppTags`` — then the meter
-sampler's ``GET /transactions/{pk}`` for at most
-``poll.meter_samples_per_cycle`` open sessions (never-read first, then the
-least recently read; the stuck rule needs meter values and asking for every
-session each cycle would be one request per charger), plus two local store
+sampler's ``GET /transactions/{pk}`` within its budget
+(``poll.meter_reads_per_second``; order and reasons in ``meter_schedule``:
+the stuck rule needs meter values and asking for every session each cycle
+would be one request per charger), plus two local store
 queries (card metadata, inventory). Each Lago cycle pages through
 ``GET /customers`` (100 a page).
 
@@ -35,19 +35,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from polaris_tui.models import (
     ConnectionState,
     SourceName,
-    Transaction,
 )
 from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreError
 from polaris_tui.services.fleet_rules import read_meter
+from polaris_tui.services.meter_schedule import meter_reads_per_cycle, plan_meter_reads
 from polaris_tui.services.poller_snapshot import PollerSnapshot
 from polaris_tui.services.steve_wire import poll_timeout, polling
 
@@ -55,24 +54,6 @@ log = logging.getLogger(__name__)
 
 STEVE_REQUESTS = 3
 """Parts of a SteVe cycle (live status, active transactions, tags), before the meter sampler."""
-
-
-def pick_meter_samples(
-    active: list[Transaction], last_read: dict[int, int], limit: int
-) -> list[Transaction]:
-    """The open sessions whose meter the next cycle reads: at most ``limit``,
-    never-read first (the oldest start first among them), then the least
-    recently read. ``last_read`` maps a transaction id to the sequence number
-    of its last read (a counter, not the clock: reads within one cycle, or
-    under a frozen clock, still have an order). O(n log limit)."""
-    if limit <= 0:
-        return []
-    unique = {tx.id: tx for tx in active}
-
-    def key(tx: Transaction) -> tuple[int, datetime, int]:
-        return (last_read.get(tx.id, -1), tx.start_timestamp, tx.id)
-
-    return heapq.nsmallest(limit, unique.values(), key=key)
 
 
 def next_delay(current: float, failed: bool, interval: float, max_backoff: float) -> float:
@@ -170,8 +151,13 @@ class LivePoller(PollerSnapshot):
         session keeps its previous note; it never fails the cycle. Returns the
         error when every read went unanswered (SteVe hung meanwhile), else None."""
         assert self.steve is not None
-        chosen = pick_meter_samples(
-            self._active, self._last_read, self.settings.poll.meter_samples_per_cycle
+        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
+        chosen = plan_meter_reads(
+            self._active,
+            self._meter_notes,
+            self._last_read,
+            threshold,
+            meter_reads_per_cycle(self.settings.poll),
         )
         if not chosen:
             return None
@@ -179,7 +165,6 @@ class LivePoller(PollerSnapshot):
             *(self.steve.transaction_details(tx.id) for tx in chosen), return_exceptions=True
         )
         now = self.clock.now()
-        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
         for tx, result in zip(chosen, results, strict=True):
             if isinstance(result, asyncio.CancelledError):
                 raise result

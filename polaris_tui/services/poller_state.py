@@ -77,7 +77,7 @@ class PollerState:
         self._customers_at: datetime | None = None
         self._meter_notes: dict[int, MeterNote] = {}
         self._last_read: dict[int, int] = {}
-        """Transaction id -> sequence number of its last meter read (sampler rotation)."""
+        """Transaction id -> sequence number of its last meter read (ties in the plan)."""
         self._rows: dict[str, ChargerRow] = {}
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}

@@ -191,10 +191,14 @@ class PollSettings(_Section):
     """Seconds between two Lago customer refreshes."""
     stuck_after_minutes: float = Field(default=15.0, gt=0)
     """An open session whose meter has not advanced for this long is stuck (rules in services/fleet.py)."""
-    meter_samples_per_cycle: int = Field(default=8, ge=0, le=100)
-    """Open sessions whose meter values each SteVe cycle reads (``GET /transactions/{pk}``),
-    never-sampled first, then the least recently sampled: a fixed cost per cycle whatever
-    the fleet size, the whole fleet covered in rotation. 0 turns the sampler off."""
+    meter_reads_per_second: float = Field(default=5.0, ge=0, le=50)
+    """SteVe request budget of the stuck sampler (``GET /transactions/{pk}``), spent as
+    ceil(rate x interval) meter reads a cycle: every open session is read at least once
+    per stuck threshold while rate x threshold covers the open sessions (5/s: 4,500 per
+    15 min). Sessions never read come first, then those whose meter could be stuck soonest."""
+    meter_samples_per_cycle: int = Field(default=50, ge=0, le=100)
+    """Most meter reads one SteVe cycle sends (a cap on the burst toward SteVe). 0 turns
+    the sampler off."""
     heartbeat_stale_seconds: float = Field(default=900.0, gt=0)
     """A charger whose last heartbeat is older than this is shown as stale."""
     stop_followup_seconds: float = Field(default=120.0, gt=0)

@@ -5,9 +5,9 @@ the charger detail judge a session with the same ``judge``, so a row and the
 detail never disagree.
 
 * **Meter knowledge** (``MeterNote``): the poller's bounded sampler reads
-  the meter values (``GET /transactions/{pk}``) of at most
-  ``poll.meter_samples_per_cycle`` open sessions per cycle — never-read
-  first, then the least recently read — and the charger detail reads those of
+  the meter values (``GET /transactions/{pk}``) of open sessions within a
+  request budget (``poll.meter_reads_per_second``), never-read first, then
+  those whose meter could be stuck soonest (``meter_schedule``) — and the charger detail reads those of
   the charger it shows. A note keeps the newest energy value (time, Wh), when
   the reading last changed (``advanced_at``; the start value counts as a
   reading) and when it was read (``checked_at``). Notes of sessions that are

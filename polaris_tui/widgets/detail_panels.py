@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from polaris_tui.models import ChargerDetail, ConnectionState, Liveness, OpenSession
 from polaris_tui.widgets.alarm_style import ALARM, WARNING
-from polaris_tui.widgets.fleet_table import STATUS_STYLE
+from polaris_tui.widgets.fleet_cells import STATUS_STYLE
 from polaris_tui.widgets.freshness import as_of
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.safe_text import clean

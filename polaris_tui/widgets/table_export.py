@@ -29,13 +29,17 @@ TABLE_NAMES = {
 """File name stem of each table's export."""
 
 
-def table_on(screen: Screen[Any]) -> DataTable[Any] | None:
+AnyTable = DataTable[Any] | FleetTable
+"""The tables ``ctrl+s`` saves: Textual's, and the virtual fleet table."""
+
+
+def table_on(screen: Screen[Any]) -> AnyTable | None:
     """The table ``ctrl+s`` means: the focused one, else the first one shown."""
     focused = screen.focused
-    if isinstance(focused, DataTable):
+    if isinstance(focused, DataTable | FleetTable):
         return focused
-    for table in screen.query(DataTable):
-        if table.display:
+    for table in screen.query("DataTable, FleetTable"):
+        if isinstance(table, DataTable | FleetTable) and table.display:
             return table
     return None
 
@@ -46,24 +50,30 @@ def _text(cell: object) -> str:
     return "" if cell is None else str(cell)
 
 
-def table_contents(table: DataTable[Any]) -> tuple[list[str], list[list[str]]]:
+def table_contents(table: AnyTable) -> tuple[list[str], list[list[str]]]:
     """Column labels and every row's cells as plain text, in display order."""
+    if isinstance(table, FleetTable):
+        return table.contents()
     columns = [_text(column.label) for column in table.ordered_columns]
     rows = [[_text(cell) for cell in table.get_row(row.key)] for row in table.ordered_rows]
     return columns, rows
 
 
-def export_name(table: DataTable[Any]) -> str:
+def export_name(table: AnyTable) -> str:
     return TABLE_NAMES.get(table.id or "", table.id or "table")
 
 
 def copy_target(screen: Screen[Any]) -> tuple[str, str] | None:
     """``(what, value)`` for ``y`` on this screen, or None when there is nothing to copy."""
+    if isinstance(screen.focused, FleetTable):
+        key = screen.focused.cursor_key
+        if key is not None:
+            return ("ChargeBox ID", key)
     table = screen.focused if isinstance(screen.focused, DataTable) else None
-    if isinstance(table, FleetTable | CardTable):
+    if isinstance(table, CardTable):
         key = current_key(table)
         if key is not None:
-            return ("ChargeBox ID" if isinstance(table, FleetTable) else "idTag", key)
+            return ("idTag", key)
     if isinstance(table, OperationsTable):
         entry = table.entry_at_cursor()
         if entry is not None:

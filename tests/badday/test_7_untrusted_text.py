@@ -233,7 +233,7 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
             row = table.keys.index(charger_id(name))
             table.move_cursor(row=row)
             await pilot.pause()
-            region = table._get_row_region(row)
+            region = table.row_region(row)
             for x in (3, 30, 60, 90):
                 await pilot.click(FleetTable, offset=(x, region.y + 1 - int(table.scroll_y)))
                 await pilot.pause()

@@ -201,10 +201,10 @@ def screen_text(app: Any) -> str:
 
 @pytest.fixture
 def fake_app(tmp_path: Path) -> Callable[..., tuple[PolarisApp, FakeServices]]:
-    """Build the App over ``FakeServices``: ``fake_app(rows, role=Role.ADMIN, max_rows=500)``."""
+    """Build the App over ``FakeServices``: ``fake_app(rows, role=Role.ADMIN)``."""
 
     def build(
-        rows: Iterable[ChargerRow], *, role: Role = Role.ADMIN, max_rows: int = 500
+        rows: Iterable[ChargerRow], *, role: Role = Role.ADMIN
     ) -> tuple[PolarisApp, FakeServices]:
         settings = load_settings(
             {"store": {"path": tmp_path / "unused.sqlite"}}, config_file=tmp_path / "none.toml"
@@ -215,7 +215,7 @@ def fake_app(tmp_path: Path) -> Callable[..., tuple[PolarisApp, FakeServices]]:
         async def factory(settings: Settings, *, clock: Any) -> FakeServices:
             return fake
 
-        app = make_app(settings, clock=clock, services_factory=factory, fleet_max_rows=max_rows)
+        app = make_app(settings, clock=clock, services_factory=factory)
         return app, fake
 
     return build

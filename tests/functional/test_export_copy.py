@@ -10,11 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable
-
 from polaris_tui.app import PolarisApp
 from polaris_tui.dialogs.export import ExportDialog
-from polaris_tui.widgets.fleet_table import FleetTable
+from polaris_tui.widgets.fleet_table import COLUMNS, FleetTable
 from tests.functional.conftest import SETTLE_TIMEOUT, open_charger, settle, type_keys
 
 
@@ -35,8 +33,8 @@ async def export_as(pilot: Any, key: str, folder: Path) -> Path:
     return new
 
 
-def shown(table: DataTable[Any]) -> list[list[str]]:
-    return [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
+def shown(table: FleetTable) -> list[list[str]]:
+    return [[str(table.get_cell(key, c.key)) for c in COLUMNS] for key in table.keys]
 
 
 async def test_ctrl_s_saves_the_filtered_sorted_fleet_as_csv_then_json(
@@ -60,7 +58,7 @@ async def test_ctrl_s_saves_the_filtered_sorted_fleet_as_csv_then_json(
         assert path.name.startswith("fleet-") and path.suffix == ".csv"
         with path.open(newline="", encoding="utf-8") as handle:
             header, *rows = list(csv.reader(handle))
-        assert header == [str(c.label) for c in table.ordered_columns]
+        assert header == table.column_labels
         assert rows == on_screen
         assert "LEGACY-GARAGE-99" not in path.read_text(), "the filter applies"
         assert any("Exported" == n.title and str(path) in n.message for n in app._notifications)

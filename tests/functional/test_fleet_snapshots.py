@@ -43,3 +43,25 @@ class TestFleetSnapshots:
         """A wide terminal uses the space: every column, the descriptions whole
         (up to 56 cells), long ids uncut; more rows fit."""
         assert snap_compare(sim_app(demo=True), terminal_size=(200, 60), run_before=settle)
+
+    def test_stuck_column_after_a_filter_120x40(self, snap_compare, sim_app) -> None:
+        """Issue 13: after a filter ("CP-" leaves the 12 CP chargers) every
+        column, Stuck last, is on screen; CP-BRAVO-02 shows STUCK."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("slash", *type_keys("CP-"), "enter")
+            await settle(pilot)
+
+        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_stuck_column_after_a_filter_80x24(self, snap_compare, sim_app) -> None:
+        """The same at 80x24: the wide columns are narrowed (ellipsis) so the
+        Stuck column, with STUCK on CP-BRAVO-02, stays on screen."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("slash", *type_keys("CP-"), "enter")
+            await settle(pilot)
+
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=run_before)

@@ -11,7 +11,7 @@ import pytest
 from polaris_tui.models import Liveness
 from polaris_tui.widgets.fleet_table import FleetTable
 
-from .conftest import make_row, settle
+from .conftest import make_row, screen_text, settle
 
 
 def fleet(n: int) -> list:
@@ -21,11 +21,9 @@ def fleet(n: int) -> list:
 async def test_refresh_updates_in_place_and_keeps_cursor(
     fake_app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A poll that changes, removes and adds rows keeps the cursor on its charger and never clears."""
+    """A poll that changes, removes and adds rows keeps the cursor on its charger
+    and the scroll where it was, and builds the cells of the changed rows only."""
     app, services = fake_app(fleet(60))
-    monkeypatch.setattr(
-        FleetTable, "clear", lambda self, columns=False: pytest.fail("clear() on refresh")
-    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(FleetTable)
@@ -35,14 +33,7 @@ async def test_refresh_updates_in_place_and_keeps_cursor(
         key = table.cursor_key
         assert key == "CP-00040"
         scroll_before = table.scroll_y
-        updates: list[tuple] = []
-        original = FleetTable.update_cell
-
-        def counting(self, row_key, column_key, value, *, update_width=False):
-            updates.append((row_key, column_key))
-            return original(self, row_key, column_key, value, update_width=update_width)
-
-        monkeypatch.setattr(FleetTable, "update_cell", counting)
+        drawn = spy_row_cells(monkeypatch)
         # One changes status, one before the cursor disappears, one is new.
         services.change_rows(
             [
@@ -56,9 +47,42 @@ async def test_refresh_updates_in_place_and_keeps_cursor(
         assert table.scroll_y == scroll_before
         assert table.row_count == 60
         assert "CP-00003" not in table.keys and "CP-99999" in table.keys
-        # Only the changed row's changed cells were rewritten.
-        assert updates and {str(r) for r, _ in updates} == {"CP-00050"}
-        assert {str(c) for _, c in updates} == {"status", "connectors"}
+        assert set(drawn) <= {"CP-00050", "CP-99999"}, drawn
+        assert str(table.get_cell("CP-00050", "status")) == "Faulted"
+
+
+async def test_a_changed_cell_repaints_its_line_only(
+    fake_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One charger's status changes: the screen line of that row is drawn again,
+    no other line of the table."""
+    app, services = fake_app(fleet(60))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        lines: list[int] = []
+        original = FleetTable.render_line
+        monkeypatch.setattr(
+            FleetTable, "render_line", lambda self, y: lines.append(y) or original(self, y)
+        )
+        services.change_rows([make_row("CP-00005", description="site 5", status="Faulted")])
+        await settle(pilot)
+        # Faulted sorts first: rows 0..5 move, the rest stay where they were.
+        assert lines and max(lines) <= 1 + 5, sorted(set(lines))
+        assert table.keys[0] == "CP-00005"
+
+
+def spy_row_cells(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import polaris_tui.widgets.fleet_table as fleet_table
+
+    drawn: list[str] = []
+    original = fleet_table.row_cells
+    monkeypatch.setattr(
+        fleet_table,
+        "row_cells",
+        lambda row, now, **kw: drawn.append(row.charge_box_id) or original(row, now, **kw),
+    )
+    return drawn
 
 
 async def test_a_fleet_event_is_applied_without_rereading(
@@ -74,34 +98,30 @@ async def test_a_fleet_event_is_applied_without_rereading(
         monkeypatch.setattr(
             services.fleet, "rows", lambda: reads.append("rows") or pytest.fail("re-read")
         )
-        drawn: list[str] = []
-        import polaris_tui.widgets.fleet_table as fleet_table
-
-        original = fleet_table.row_cells
-        monkeypatch.setattr(
-            fleet_table,
-            "row_cells",
-            lambda row, now, **kw: drawn.append(row.charge_box_id) or original(row, now, **kw),
-        )
+        on_screen = set(table.visible_keys())
+        drawn = spy_row_cells(monkeypatch)
         services.change_rows(
             [make_row("CP-00007", description="site 7", status="Faulted")], removed=["CP-00008"]
         )
         await settle(pilot)
         assert reads == []
-        assert drawn == ["CP-00007"]
+        assert drawn[0] == "CP-00007"
+        assert not on_screen & set(drawn[1:]), "others only when they come on screen"
         assert "CP-00008" not in table.keys and table.row_count == 59
         assert str(table.get_cell("CP-00007", "status")) == "Faulted"
 
 
-async def test_table_caps_rows_and_the_filter_reaches_the_rest(fake_app) -> None:
-    """10,000 chargers: the table holds max_rows, says so, and the filter finds any one."""
-    app, _services = fake_app(fleet(10_000), max_rows=300)
+async def test_every_one_of_10000_rows_is_reachable(fake_app) -> None:
+    """10,000 chargers: `end` reaches the last row on screen, the filter finds any one."""
+    app, _services = fake_app(fleet(10_000))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(FleetTable)
-        assert table.row_count == 300
-        subtitle = str(app.screen.query_one("#fleet-panel").border_subtitle)
-        assert "first 300 of 10000" in subtitle
+        assert table.row_count == 10_000
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_key == "CP-09999"
+        assert "CP-09999" in screen_text(app)
         await pilot.press("slash", *"CP-09876")
         await settle(pilot)
         assert table.keys == ["CP-09876"]
@@ -136,3 +156,34 @@ async def test_enter_opens_the_charger_under_the_cursor(fake_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "FleetScreen"
+
+
+async def test_a_narrow_screen_drops_columns_by_priority(fake_app) -> None:
+    """At 80 columns Description, Connectors and Since go (lowest priority first):
+    the header, a click on it and ``ctrl+s``'s contents see the columns shown, and
+    Stuck stays on screen. A wider screen brings them back."""
+    rows = fleet(5) + [make_row("CP-STUCK", status="Charging", id_tag="CARD-X", stuck=True)]
+    kept = ["ChargeBox ID", "Status", "Heartbeat", "Session idTag", "Stuck"]
+    app, _services = fake_app(rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        assert table.column_labels == kept
+        text = screen_text(app)
+        header = next(line for line in text.splitlines() if "Heartbeat" in line)
+        assert all(label in header for label in kept), header
+        assert not any(word in header for word in ("Description", "Connectors", "Since"))
+        assert "STUCK" in text and "CARD-X" in text and "site 1" not in text
+        labels, cells = table.contents()
+        assert labels == kept and len(cells[0]) == len(kept)
+        assert cells[0][0] == "CP-STUCK" and cells[0][4].startswith("STUCK")
+        # A click on the Heartbeat header sorts by heartbeat, not by the
+        # column that would be there if nothing were dropped.
+        y = text.splitlines().index(header)
+        await pilot.click(offset=(header.index("Heartbeat") + 1, y))
+        await pilot.pause()
+        assert table.sort_by == "heartbeat"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert "Description" in table.column_labels and "Connectors" in table.column_labels
+        assert "site 1" in screen_text(app)

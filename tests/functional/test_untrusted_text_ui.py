@@ -66,7 +66,7 @@ async def test_hostile_charger_shown_literally_and_inert(
         row = table.keys.index(EVIL_ID)
         table.move_cursor(row=row)
         await pilot.pause()
-        region = table._get_row_region(row)
+        region = table.row_region(row)
         await pilot.click(FleetTable, offset=(30, region.y + 1 - int(table.scroll_y)))
         await pilot.click(FleetTable, offset=(3, region.y + 1 - int(table.scroll_y)))
         await settle(pilot)

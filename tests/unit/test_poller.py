@@ -17,6 +17,7 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import LagoUnreachable, SteveAuthError, SteveRejected
 from polaris_tui.services.clock import FixedClock
+from polaris_tui.services.meter_schedule import meter_reads_per_cycle
 from polaris_tui.services.poller import LivePoller, next_delay
 from polaris_tui.services.settings import PollSettings, Settings
 from tests.unit.test_fleet_fakes import (
@@ -107,19 +108,21 @@ def big_fleet(chargers: int, busy_every: int = 2):
 
 
 async def test_requests_per_cycle_are_bounded_with_many_open_sessions():
-    """1,000 open sessions: each cycle still makes 3 reads + at most
-    meter_samples_per_cycle meter reads (never one per charger)."""
+    """1,000 open sessions: each cycle still makes 3 reads + the sampler's
+    budget of meter reads (never one per charger)."""
     boxes, active, meters = big_fleet(2000)
     poller, steve, *_ = make(steve=FakeSteve(chargers=boxes, active=active, meters=meters))
+    per_cycle = meter_reads_per_cycle(PollSettings())
+    assert per_cycle == 25, "5 reads a second over a 5 s interval"
     for cycle in range(1, 4):
         await poller.refresh_now()
         assert steve.counts() == {
             "live_status": cycle,
             "list_transactions": cycle,
             "list_tags": cycle,
-            "transaction_details": 8 * cycle,
+            "transaction_details": per_cycle * cycle,
         }
-    assert poller.meter_reads == 24
+    assert poller.meter_reads == 3 * per_cycle
 
 
 async def test_sampler_rotates_never_read_first_then_least_recently_read():

@@ -20,6 +20,7 @@ from polaris_tui.models import ConnectionState, FleetChanged, Liveness, SourceNa
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.fleet import FleetService
 from polaris_tui.services.lago_client import LagoClient
+from polaris_tui.services.meter_schedule import meter_reads_per_cycle
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import LagoSettings, PollSettings, Settings, SteveSettings
 from polaris_tui.services.steve_client import SteveClient
@@ -160,7 +161,7 @@ async def test_demo_rows_mark_only_the_really_stuck_session(stack, cycles):
 
 async def test_bounded_requests_per_cycle_on_a_big_fleet(sim_factory, tmp_path):
     """2,000 chargers with hundreds of open sessions: every cycle sends the 3
-    fixed reads and exactly meter_samples_per_cycle meter reads — never one
+    fixed reads and exactly the sampler's budget of meter reads — never one
     request per charger or per session."""
     big = sim_factory(chargers=2000)
     transport = CountingTransport()
@@ -168,7 +169,7 @@ async def test_bounded_requests_per_cycle_on_a_big_fleet(sim_factory, tmp_path):
         big, tmp_path / "big.sqlite", transport=transport, status_source="chargeboxes-api"
     ).open()
     try:
-        per_cycle = s.settings.poll.meter_samples_per_cycle
+        per_cycle = meter_reads_per_cycle(s.settings.poll)
         read: Counter[int] = Counter()
         for _ in range(3):
             await s.poller.refresh_now()

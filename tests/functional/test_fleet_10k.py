@@ -1,0 +1,55 @@
+"""Issue 13: a 10,000-charger fleet from the stand-in, every row reachable.
+
+The old table held at most 500 rows; the virtual one draws only what is on
+screen, so `end` reaches the last charger, a filter narrows to one and `s`
+sorts all 10,000, each shown on screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from polaris_tui.app import make_app
+from polaris_tui.services.clock import FixedClock
+from polaris_tui.widgets.fleet_table import FleetTable
+from tests.conftest import FROZEN_NOW
+
+from .conftest import screen_text, settle, sim_settings, type_keys
+
+CHARGERS = 10_000
+
+
+async def test_10000_chargers_scroll_to_the_last_filter_and_sort(
+    sim_factory: Any, tmp_path: Path
+) -> None:
+    sim = sim_factory(now=FROZEN_NOW, frozen=True, chargers=CHARGERS)
+    settings = sim_settings(sim, tmp_path, interval_seconds=3600)
+    app = make_app(settings, clock=FixedClock(FROZEN_NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        total = table.row_count
+        assert total >= CHARGERS, total
+
+        await pilot.press("end")
+        await pilot.pause()
+        last = table.keys[-1]
+        assert table.cursor_key == last
+        assert last in screen_text(app), "the last row is on screen"
+
+        await pilot.press("home", "s")  # by ChargeBox ID
+        await settle(pilot)
+        assert table.sort_by == "id"
+        keys = table.keys
+        assert keys == sorted(keys) and len(keys) == total
+        await pilot.press("S")
+        await settle(pilot)
+        assert table.keys[0] == keys[-1]
+        assert keys[-1] in screen_text(app)
+
+        target = keys[len(keys) // 2]
+        await pilot.press("slash", *type_keys(target), "enter")
+        await settle(pilot)
+        assert table.keys == [target]
+        assert target in screen_text(app)
