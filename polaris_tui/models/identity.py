@@ -72,6 +72,8 @@ class TapQuery(PlainModel):
     """None: at any charger."""
     label: str = "in the last hour"
     """The window in words, e.g. "in the last 6 h", "within 5 min of 10:04Z"."""
+    typed_when: str = ""
+    """What the operator typed for "when" (to show it again)."""
 
     @property
     def place(self) -> str:

@@ -54,6 +54,7 @@ def parse_tap(when_text: str, where_text: str, now: datetime) -> TapQuery:
     text = " ".join(when_text.strip().lower().split())
     if not text:
         return tap_window(now, None, charge_box_id)
+    typed = when_text.strip()
     length = _LENGTH.match(text)
     if length is not None:
         unit = _UNITS[length[2]]
@@ -61,7 +62,9 @@ def parse_tap(when_text: str, where_text: str, now: datetime) -> TapQuery:
         if back <= timedelta(0) or back > MAX_LOOKBACK:
             raise InvalidParams({"when": "between 1 minute and 90 days back"})
         label = f"in the last {int(length[1])} {_SHORT[unit]}"
-        return TapQuery(start=now - back, end=now, charge_box_id=charge_box_id, label=label)
+        return TapQuery(
+            start=now - back, end=now, charge_box_id=charge_box_id, label=label, typed_when=typed
+        )
     moment = _moment(text, now)
     if moment is None:
         raise InvalidParams({"when": f"not a time Polaris reads; try {WHEN_HELP}"})
@@ -69,7 +72,7 @@ def parse_tap(when_text: str, where_text: str, now: datetime) -> TapQuery:
         raise InvalidParams({"when": "that is in the future"})
     if now - moment > MAX_LOOKBACK:
         raise InvalidParams({"when": "more than 90 days back"})
-    return tap_window(now, moment, charge_box_id)
+    return tap_window(now, moment, charge_box_id).model_copy(update={"typed_when": typed})
 
 
 __all__ = ["WHEN_HELP", "parse_tap"]
