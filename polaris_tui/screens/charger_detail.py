@@ -204,13 +204,13 @@ class ChargerDetailScreen(ChargerDetailView):
     def action_refresh(self) -> None:
         self.console.action_refresh_now()
         self._reload()
-        self.query_one(ChargerIdentityPanel).load()
+        identity = self.query_one(ChargerIdentityPanel)
+        if identity.display:
+            identity.load()
 
     def action_identity(self) -> None:
         """Bring the identity panel into view (runbook 2, step 6)."""
-        panel = self.query_one(ChargerIdentityPanel)
-        panel.focus()
-        panel.scroll_visible(top=True)
+        self.query_one(ChargerIdentityPanel).reveal()
 
     def action_open_card(self) -> None:
         session = self.session

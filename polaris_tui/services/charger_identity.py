@@ -38,11 +38,8 @@ PAGE_FIELDS = [
     ("Charge box serial", "charge box serial number"),
     ("Firmware", "firmware version"),
 ]
-NOT_SENT = "empty on SteVe's details page: the station never sent it in a BootNotification"
-NO_BOOT_TIME = (
-    "SteVe records no boot time, only what the BootNotification said "
-    "(registration status and the fields above)"
-)
+NOT_SENT = "empty: never sent in a BootNotification"
+NO_BOOT_TIME = "SteVe keeps no boot time, only the BootNotification's fields"
 
 
 class IdentityService:
@@ -104,7 +101,7 @@ class IdentityService:
             return IdentityField(label=label, why=f"SteVe's details page has no {key!r} row")
         value = page[key].strip()
         if not value:
-            return IdentityField(label=label, why=NOT_SENT)
+            return IdentityField(label=label, why=NOT_SENT, source="manager page")
         return IdentityField(label=label, value=value, source="manager page")
 
     def _protocol(
@@ -129,7 +126,7 @@ class IdentityService:
                 label="Endpoint",
                 value="none",
                 source="manager page",
-                why="an OCPP-J station connects to SteVe; only SOAP stations have an endpoint",
+                why="(OCPP-J: the station connects to SteVe)",
             )
         return IdentityField(label="Endpoint", why="empty on SteVe's details page")
 
@@ -142,8 +139,8 @@ class IdentityService:
         if not events:
             return IdentityField(
                 label=label,
-                why="no intercept recorded at this charger, so Polaris cannot tell whether "
-                "SteVe calls the hook for it",
+                why="no intercept recorded here, so Polaris cannot tell whether SteVe "
+                "calls the hook for it",
             )
         last = events[0]
         return IdentityField(

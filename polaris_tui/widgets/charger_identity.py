@@ -1,7 +1,8 @@
 """The charger's identity on its page: what it told SteVe, and from where.
 
-Self-loading, like the last sessions below it: one ``services.identity``
-call when the page opens and on ``r``. Each line is a label, the value (or
+Self-loading, on demand: hidden until ``I`` on the page shows it (the page
+keeps its 120x40 layout, and SteVe is asked for the details page only when
+an operator wants it), then one ``services.identity`` call, again on ``r``. Each line is a label, the value (or
 "unknown" and why) and the source in brackets: ``[REST]`` for SteVe's
 chargeBoxes API, ``[manager page]`` for the charge point details page,
 ``[store]`` for Polaris' own record of hook intercepts. Focusable, so ``I``
@@ -34,6 +35,8 @@ def identity_line(field: IdentityField) -> Text:
         line.append("unknown", style="yellow")
         if field.why:
             line.append(f" ({clean(field.why, limit=200)})", style="dim")
+        if field.source != "none":
+            line.append(f"  [{field.source}]", style="dim")
         return line
     line.append(clean(field.value, limit=120))
     line.append(f"  [{field.source}]", style="dim")
@@ -57,7 +60,22 @@ class ChargerIdentityPanel(Static, can_focus=True):
 
     def on_mount(self) -> None:
         self.border_title = "Identity (what the charger told SteVe)"
-        self.load()
+        self.display = False
+
+    def reveal(self) -> None:
+        """Show the panel (loading it the first time), focus it, scroll to it."""
+        if not self.display:
+            self.display = True
+            self.load()
+        self.focus(scroll_visible=False)
+        self.call_after_refresh(self._bring_into_view)
+
+    def _bring_into_view(self) -> None:
+        self.scroll_visible(top=True, animate=False)
+
+    def on_resize(self) -> None:
+        if self.has_focus:  # it grew when its data came: bring all of it into view
+            self.call_after_refresh(self._bring_into_view)
 
     @work(exclusive=True, group="charger-identity", exit_on_error=False)
     async def load(self) -> None:

@@ -143,7 +143,7 @@ class TestAgainstTheStandIn:
         identity = await services.identity.identity("CP-LIMA-12")
         vendor = identity.field("Vendor")
         assert vendor is not None and vendor.value is None
-        assert "never sent it" in (vendor.why or "")
+        assert "never sent" in (vendor.why or "") and vendor.source == "manager page"
         boot = identity.field("Last boot")
         assert boot is not None and boot.value is None and "no boot time" in (boot.why or "")
 
