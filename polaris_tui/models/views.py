@@ -11,6 +11,7 @@ from pydantic import Field
 from polaris_tui.models.base import (
     PlainModel,
 )
+from polaris_tui.models.identity import TapQuery
 from polaris_tui.models.lago import (
     LagoCustomer,
     LagoEvent,
@@ -249,6 +250,8 @@ class CardView(PlainModel):
     """False when SteVe could not be asked for this card's sessions (``recent`` is then empty)."""
     recent_note: CleanText | None = None
     """Why ``recent`` is empty or incomplete (SteVe unreachable, idTag SteVe cannot query)."""
+    tap: TapQuery | None = None
+    """The window and place the tap questions looked at (the operator's, or the default)."""
 
 
 class CardEditKind(StrEnum):

@@ -25,6 +25,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from polaris_tui.dialogs.card_edit import EDIT_ACTION, CardEditDialog, apply_card_edit
+from polaris_tui.dialogs.tap_window import TapWindowDialog
 from polaris_tui.models import (
     AuditEntry,
     CardChanged,
@@ -35,6 +36,7 @@ from polaris_tui.models import (
     SourceStateChanged,
 )
 from polaris_tui.models.errors import NotFound, PolarisError
+from polaris_tui.models.identity import TapQuery
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
@@ -90,6 +92,7 @@ class CardDetailScreen(PolarisScreen):
         Binding("v", "toggle_evidence", "Evidence", show=False),
         Binding("S", "sessions", "Sessions"),
         Binding("U", "customer", "Customer"),
+        Binding("T", "tap_window", "Tap when"),
     ]
 
     def __init__(
@@ -109,6 +112,10 @@ class CardDetailScreen(PolarisScreen):
         self.editing = False
         """True while an edit of this card is being applied (one press, one request)."""
         self.title = "EV Card details"
+        self.tap: TapQuery | None = None
+        """The operator's when and where of the failing tap (None: the last hour, anywhere)."""
+        self.tap_text = ("", "")
+        """What the operator typed for it, to prefill the next ``T``."""
 
     def action_toggle_evidence(self) -> None:
         """Show or hide the verdict's evidence on a short screen."""
@@ -159,7 +166,7 @@ class CardDetailScreen(PolarisScreen):
             return
         started = self.now()  # the data is as old as the moment it was asked for
         try:
-            view = await services.cards.card(self.id_tag)
+            view = await services.cards.card(self.id_tag, tap=self.tap)
         except PolarisError as exc:
             log.warning("card %r failed to load: %s", self.id_tag, exc)
             self.load_error = exc
@@ -224,7 +231,11 @@ class CardDetailScreen(PolarisScreen):
         lago = self.query_one("#card-lago-note", Static)
         self._show_note(lago, lago_note(view, now), error=False)
         self.query_one(CardHeader).show(view, now)
-        self.query_one(CardVerdict).show(view.verdict, self.loaded_at or now, now)
+        verdict = self.query_one(CardVerdict)
+        verdict.show(view.verdict, self.loaded_at or now, now)
+        if view.tap is not None:
+            place = clean(view.tap.place, limit=40)
+            verdict.border_title = Content(f"Triage verdict · tap {view.tap.label} {place} (T)")
         self.query_one(CardRecord).show(view, now, can_edit=self.can_edit)
         for table, note_id in (
             (self.query_one(CardRelations), "#card-relations-note"),
@@ -253,6 +264,19 @@ class CardDetailScreen(PolarisScreen):
     # -- navigation -----------------------------------------------------------
 
     def action_refresh(self) -> None:
+        self.load()
+
+    def action_tap_window(self) -> None:
+        """Ask when and at which charger the failing tap happened, then re-triage."""
+        when, where = self.tap_text
+        dialog = TapWindowDialog(clean(self.id_tag), self.now(), when, where)
+        self.app.push_screen(dialog, self._tap_given)
+
+    def _tap_given(self, tap: TapQuery | None) -> None:
+        if tap is None:
+            return
+        self.tap = tap
+        self.tap_text = (tap.typed_when, tap.charge_box_id or "")
         self.load()
 
     def action_audit(self) -> None:

@@ -27,6 +27,7 @@ from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.refused_tags import RefusedTagsPanel
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -90,6 +91,7 @@ class CardsScreen(FilteredScreen):
         Binding("u", "toggle_flag('unlinked')", "Unlinked"),
         Binding("m", "toggle_flag('meta')", "Meta-cards"),
         Binding("h", "audit", "Audit log"),
+        Binding("R", "refused", "Refused tags"),
     ]
 
     def __init__(
@@ -112,6 +114,7 @@ class CardsScreen(FilteredScreen):
         )
         yield Static("", id="cards-status", markup=False)
         yield CardTable(id="cards-table")
+        yield RefusedTagsPanel(id="refused-tags")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -144,6 +147,8 @@ class CardsScreen(FilteredScreen):
         self.rows, self.load_error = rows, None
         self.loaded_at = started
         self._draw()
+        names = {r.id_tag: r.display_name or "yes" for r in rows}
+        self.query_one(RefusedTagsPanel).load(names)
 
     def shown(self) -> list[CardRow]:
         """The cards that pass the current query and flags."""
@@ -197,6 +202,10 @@ class CardsScreen(FilteredScreen):
     def action_audit(self) -> None:
         self.console.open_audit_log(None)
 
+    def action_refused(self) -> None:
+        """Move to SteVe's refused tags (a new card that "just doesn't work")."""
+        self.query_one("#refused-table", DataTable).focus()
+
     def has_filters(self) -> bool:
         return bool(self.flags) or super().has_filters()
 
@@ -205,6 +214,7 @@ class CardsScreen(FilteredScreen):
         super().clear_filters()
 
     @on(DataTable.RowSelected, "#cards-table")
+    @on(DataTable.RowSelected, "#refused-table")
     def _open(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:

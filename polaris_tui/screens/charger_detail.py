@@ -42,6 +42,7 @@ from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail_view import ChargerDetailView
+from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
     Outcome,
@@ -72,6 +73,7 @@ class ChargerDetailScreen(ChargerDetailView):
         Binding("u", "unlock_followup", "Unlock connector"),
         Binding("x", "close_in_db", "Close in DB"),
         Binding("S", "sessions", "Sessions"),
+        Binding("I", "identity", "Identity"),
     ]
 
     # -- submitting -----------------------------------------------------------
@@ -202,6 +204,13 @@ class ChargerDetailScreen(ChargerDetailView):
     def action_refresh(self) -> None:
         self.console.action_refresh_now()
         self._reload()
+        identity = self.query_one(ChargerIdentityPanel)
+        if identity.display:
+            identity.load()
+
+    def action_identity(self) -> None:
+        """Bring the identity panel into view (runbook 2, step 6)."""
+        self.query_one(ChargerIdentityPanel).reveal()
 
     def action_open_card(self) -> None:
         session = self.session

@@ -31,6 +31,7 @@ from polaris_tui.models.errors import NotFound
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.screens.stop_followup import followup_connector, followup_entry
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
 from polaris_tui.widgets.charger_sessions import ChargerSessions
 from polaris_tui.widgets.detail_panels import (
     LiveStatusPanel,
@@ -107,6 +108,7 @@ class ChargerDetailView(PolarisScreen):
                 yield ScanPanel(self.charge_box_id, can_act=can_act, id="scan-panel")
             yield RecentOperations(id="recent-ops", classes="panel")
             yield ChargerSessions(self.charge_box_id, id="charger-sessions", classes="panel")
+            yield ChargerIdentityPanel(self.charge_box_id, id="charger-identity", classes="panel")
         yield KeyFooter()
 
     def on_mount(self) -> None:

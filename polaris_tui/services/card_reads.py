@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,6 @@ from polaris_tui.models import (
     LagoCustomer,
     LagoSubscription,
     OcppTag,
-    ScanEvent,
     SourceName,
     SourceState,
     Transaction,
@@ -47,15 +45,18 @@ from polaris_tui.models.errors import (
     PolarisError,
     SteveError,
     SteveUnreachable,
-    StoreError,
 )
+from polaris_tui.models.identity import TapQuery
 from polaris_tui.services import card_family, triage
 from polaris_tui.services.card_links import resolve_link
+from polaris_tui.services.card_tap import QUERY_ID_TAG_RE, TapEvidenceReader
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.lago_client import LagoClient
 from polaris_tui.services.poller import LivePoller
+from polaris_tui.services.refused_tags import RefusedTagReader
 from polaris_tui.services.session_rows import SyncAnswer, session_row
 from polaris_tui.services.steve_client import SteveClient
+from polaris_tui.services.triage_tap import tap_window
 from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,6 @@ T = TypeVar("T")
 
 RECENT_LIMIT = 10
 """Sessions shown under Recent transactions (the runbook: "the last 10")."""
-
-INTERCEPT_LIMIT = 20
-
-QUERY_ID_TAG_RE = re.compile(r"^[a-zA-Z0-9.:_#-]{1,40}$")
-"""SteVe's rule for ``ocppIdTag`` in a transaction query."""
 
 
 def matches(query: str, row: CardRow) -> bool:
@@ -139,6 +135,8 @@ class CardReader:
         self._store = store
         self._poller = poller
         self._clock = clock
+        self.refused = RefusedTagReader(steve, clock)
+        self._tap = TapEvidenceReader(steve, store, self.refused)
 
     def _poller_state(self, source: SourceName) -> SourceState:
         try:
@@ -253,13 +251,16 @@ class CardReader:
             rows = [r for r in rows if matches(query, r)]
         return rows
 
-    async def card(self, id_tag: str, *, tap_at: datetime | None = None) -> CardView:
+    async def card(
+        self, id_tag: str, *, tap_at: datetime | None = None, tap: TapQuery | None = None
+    ) -> CardView:
         """Everything the card page shows, with the triage verdict.
 
         Args:
             id_tag: the card.
             tap_at: when the failing tap happened, if the operator knows
                 (default: the last hour counts).
+            tap: the operator's window and charger (wins over ``tap_at``).
 
         Raises:
             StoreError: the local store cannot be read (card metadata).
@@ -274,9 +275,13 @@ class CardReader:
         children = card_family.children_of(id_tag, loaded.tags, now, meta_all)
         link = resolve_link(id_tag, tag, by_id, meta_all)
 
-        (transactions, recent_note), (intercepts, store_error), lago = await asyncio.gather(
+        window = tap or tap_window(now, tap_at)
+        steve_down = None
+        if loaded.source != "live":
+            steve_down = loaded.error.title if loaded.error else "SteVe is unreachable"
+        (transactions, recent_note), evidence, lago = await asyncio.gather(
             self._recent_transactions(id_tag, loaded),
-            self._intercepts(id_tag),
+            self._tap.gather(id_tag, window, steve_live=steve_down),
             self._lago_link(link.customer_id),
         )
         events = await self._sync_states(transactions or [])
@@ -295,11 +300,12 @@ class CardReader:
             subscriptions=lago.subscriptions or [],
             lago=lago.outcome,
             lago_error=lago.error,
-            intercepts=intercepts,
-            store_error=store_error,
-            transactions=transactions,
-            transactions_note=recent_note,
-            tap_at=tap_at,
+            intercepts=evidence.intercepts,
+            store_error=evidence.store_error,
+            transactions=evidence.transactions,
+            transactions_note=evidence.transactions_note,
+            window=window,
+            refused=evidence.refused,
         )
         return CardView(
             id_tag=id_tag,
@@ -314,7 +320,7 @@ class CardReader:
             ],
             customer=lago.customer,
             subscriptions=lago.subscriptions or [],
-            intercepts=intercepts or [],
+            intercepts=evidence.intercepts or [],
             verdict=verdict,
             steve_state=loaded.state,
             lago_state=lago_state,
@@ -322,6 +328,7 @@ class CardReader:
             link_from_id_tag=link.from_id_tag,
             recent_available=transactions is not None,
             recent_note=recent_note,
+            tap=window,
         )
 
     async def _recent_transactions(
@@ -342,13 +349,6 @@ class CardReader:
             (t for t in found if t.ocpp_id_tag == id_tag), key=lambda t: t.id, reverse=True
         )
         return found[:RECENT_LIMIT], None
-
-    async def _intercepts(self, id_tag: str) -> tuple[list[ScanEvent] | None, str | None]:
-        try:
-            return await self._store.scan_events(id_tag=id_tag, limit=INTERCEPT_LIMIT), None
-        except StoreError as exc:
-            log.warning("scan events of %s unreadable: %s", id_tag, exc)
-            return None, str(exc)
 
     async def _lago_link(self, customer_id: str | None) -> _Lago:
         """The linked customer and its subscriptions, or why Lago could not say."""

@@ -21,6 +21,7 @@ from polaris_tui.models import (
     ServiceEvent,
 )
 from polaris_tui.models.errors import RevertRefused
+from polaris_tui.models.identity import RefusedTags, TapQuery
 from polaris_tui.services.card_edits import CardEditor, steve_state, tag_form
 from polaris_tui.services.card_reads import CardReader
 from polaris_tui.services.card_revert import CardReverter
@@ -66,9 +67,15 @@ class CardService:
         """Every card, sorted by idTag (``CardsApi.cards``)."""
         return await self.reads.cards(query)
 
-    async def card(self, id_tag: str, *, tap_at: datetime | None = None) -> CardView:
+    async def card(
+        self, id_tag: str, *, tap_at: datetime | None = None, tap: TapQuery | None = None
+    ) -> CardView:
         """Everything the card page shows, with the verdict (``CardsApi.card``)."""
-        return await self.reads.card(id_tag, tap_at=tap_at)
+        return await self.reads.card(id_tag, tap_at=tap_at, tap=tap)
+
+    async def refused_tags(self) -> RefusedTags:
+        """SteVe's unknown-tag list, or why it is missing (``CardsApi.refused_tags``)."""
+        return await self.reads.refused.refused_tags()
 
     async def audit_log(self, id_tag: str | None = None, limit: int = 200) -> list[AuditEntry]:
         """Card edits and reverts, newest first (``CardsApi.audit_log``)."""

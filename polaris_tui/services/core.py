@@ -39,6 +39,7 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import StoreError
 from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.cards import CardService
+from polaris_tui.services.charger_identity import IdentityService
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.customers import CustomerService
 from polaris_tui.services.fleet import FleetService
@@ -79,6 +80,7 @@ class PolarisServices:
     scan: ScanLoginService
     sessions: SessionService
     customers: CustomerService
+    identity: IdentityService
     interrupted_at_start: list[OperationLogEntry]
     """Operations a crashed process left pending, marked interrupted by ``open()``."""
     interrupted_audits_at_start: list[AuditEntry]
@@ -170,6 +172,7 @@ class PolarisServices:
                 self.publish,
             )
             self.scan = ScanLoginService(self.store, clock, self.operator, self.publish)
+            self.identity = IdentityService(self.steve, self.poller, self.store, clock)
             self.sessions = SessionService(self.steve, self.lago, self.store, self.poller, clock)
             self.customers = CustomerService(
                 self.cards, self.sessions, self.lago, self.store, self.poller

@@ -92,21 +92,24 @@ class FleetService:
         ]
         searched = (
             f"No charger matches “{query.strip()}”: searched ChargeBox IDs, descriptions, "
-            "the idTags of open sessions, and customers' e-mail or name through open sessions."
+            "the idTags of open sessions, and customers' e-mail or name through open sessions "
+            "and those this console saw end in the last day."
         )
         if not named:
             return searched + " No Lago customer matches it either."
         who = ", ".join(c.display_name for c in named[:3])
         return (
-            f"{searched} {who} {'has' if len(named) == 1 else 'have'} no open session now; "
-            "recent sessions and their chargers are on the customer page (ctrl+p, the name)."
+            f"{searched} {who} {'has' if len(named) == 1 else 'have'} no open session now "
+            "and none that ended since this console started; older sessions and their "
+            "chargers are on the customer page (ctrl+p, the name)."
         )
 
     def search(self, query: str) -> list[ChargerRow]:
         """Rows matching ``query`` (case-insensitive substring) on ChargeBox ID,
         description, the idTag of any open session, or a customer's email or
         name (customer -> linked cards, inherited links included -> their open
-        sessions -> chargers). An empty query returns every row."""
+        sessions and those seen ending in the last day -> chargers). An empty
+        query returns every row."""
         needle = query.strip().casefold()
         rows = self.poller.rows()
         if not needle:
@@ -123,7 +126,8 @@ class FleetService:
         if customers:
             card_meta = self.poller.card_meta()
             tags_by_id = {t.id_tag: t for t in self.poller.tags()}
-            for tx in self.poller.active_transactions():
+            followed = self.poller.active_transactions() + self.poller.recently_closed()
+            for tx in followed:
                 if customer_id_of(tx.ocpp_id_tag, card_meta, tags_by_id) in customers:
                     hits.add(tx.charge_box_id)
         return [

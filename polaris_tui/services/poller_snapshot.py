@@ -96,6 +96,7 @@ class PollerSnapshot(PollerState):
                 self._by_id.setdefault(box.charge_box_id, box)
             self._status_at = at
         if active is not None:
+            self._remember_closed(active, at)
             self._active = active
             self._tx_at = at
         if tags is not None:

@@ -45,6 +45,10 @@ REBUILD_ATTEMPTS = 3
 """Threaded row builds tried before a build racing meter notes settles on the loop."""
 
 
+CLOSED_FOR = timedelta(days=1)
+CLOSED_KEPT = 1_000
+
+
 class PollerState:
     """The current data, rows and source states of a ``LivePoller``
     (its arguments are documented there)."""
@@ -76,6 +80,8 @@ class PollerState:
         self._tags_at: datetime | None = None
         self._customers_at: datetime | None = None
         self._meter_notes: dict[int, MeterNote] = {}
+        self._closed: dict[int, tuple[Transaction, datetime]] = {}
+        """Sessions seen open, then gone: id -> (the session, when it was seen gone)."""
         self._last_read: dict[int, int] = {}
         """Transaction id -> sequence number of its last meter read (ties in the plan)."""
         self._rows: dict[str, ChargerRow] = {}
@@ -108,6 +114,24 @@ class PollerState:
 
     def active_transactions(self) -> list[Transaction]:
         return list(self._active)
+
+    def recently_closed(self) -> list[Transaction]:
+        """Sessions this console saw open and then gone, newest first (up to
+        a day and ``CLOSED_KEPT`` of them): the fleet search follows them so a
+        customer whose session just ended still finds the charger."""
+        ordered = sorted(self._closed.values(), key=lambda pair: pair[1], reverse=True)
+        return [tx for tx, _ in ordered]
+
+    def _remember_closed(self, active: list[Transaction], at: datetime) -> None:
+        still = {tx.id for tx in active}
+        for tx in self._active:
+            if tx.id not in still:
+                self._closed[tx.id] = (tx, at)
+        for tx_id, (_, seen) in list(self._closed.items()):
+            if at - seen > CLOSED_FOR or tx_id in still:
+                del self._closed[tx_id]
+        while len(self._closed) > CLOSED_KEPT:
+            del self._closed[min(self._closed, key=lambda k: self._closed[k][1])]
 
     def tags(self) -> list[OcppTag]:
         return list(self._tags)

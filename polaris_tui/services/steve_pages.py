@@ -15,6 +15,11 @@ from polaris_tui.models.errors import (
     ConfigError,
     SteveAuthError,
 )
+from polaris_tui.models.identity import RefusedTag
+from polaris_tui.services.manager_details import (
+    parse_charge_point_details,
+    parse_unknown_tags,
+)
 from polaris_tui.services.manager_page import (
     complete_with_status,
     is_signin_page,
@@ -81,6 +86,28 @@ class SteveManagerPages(SteveTransport):
                 "SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing"
             )
         return boxes
+
+    async def charge_point_details(self, charge_box_pk: int) -> dict[str, str] | None:
+        """Vanilla SteVe's ``/manager/chargepoints/details/{pk}``: the OCPP
+        table's label (lower case) → value; None when the page has no such table.
+
+        Raises:
+            ConfigError: no manager-page password configured.
+            SteveAuthError: the login is refused.
+            SteveNotFound: SteVe has no charge point with that pk.
+            SteveError: any other failure to fetch the page.
+        """
+        path = f"/manager/chargepoints/details/{int(charge_box_pk)}"
+        return parse_charge_point_details(await self._manager_get(path, "Charge point details"))
+
+    async def unknown_tags(self) -> list[RefusedTag] | None:
+        """SteVe's "Unknown Tags" (``/manager/ocppTags``): idTags it answered
+        Invalid, with attempts and the last one; None when the page has no such table.
+
+        Raises:
+            ConfigError, SteveAuthError, SteveError: as ``charge_point_details``.
+        """
+        return parse_unknown_tags(await self._manager_get("/manager/ocppTags", "OCPP tags page"))
 
     async def _page_status(self) -> list[ChargeBox]:
         """Live status from the manager pages: connector status + the overview (two pages)."""

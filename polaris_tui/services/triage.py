@@ -27,6 +27,7 @@ from polaris_tui.models import (
     TriageAnswer,
     TriageVerdict,
 )
+from polaris_tui.models.identity import RefusedTags, TapQuery
 from polaris_tui.services.card_family import ParentChain
 from polaris_tui.services.card_links import MAX_CHAIN, LinkResolution
 from polaris_tui.services.triage_tap import answer_accepted, answer_intercepted, tap_window
@@ -279,9 +280,12 @@ def build_verdict(
     transactions: list[Transaction] | None,
     transactions_note: str | None,
     tap_at: datetime | None = None,
+    window: TapQuery | None = None,
+    refused: RefusedTags | None = None,
 ) -> TriageVerdict:
-    """All four answers at once."""
-    window = tap_window(now, tap_at)
+    """All four answers at once. ``window`` (the operator's when and where)
+    wins over ``tap_at``; neither means the last hour, anywhere."""
+    window = window or tap_window(now, tap_at)
     valid = answer_valid(
         id_tag, tag, chain, now, source=steve_source, data_as_of=data_as_of, meta=meta
     )
@@ -298,5 +302,7 @@ def build_verdict(
             window,
             valid=valid,
             transactions_note=transactions_note,
+            refused=refused,
+            known_to_steve=tag is not None,
         ),
     )

@@ -38,6 +38,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import NotFound
+from polaris_tui.models.identity import RefusedTags
 from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.settings import Settings
 
@@ -171,6 +172,9 @@ class NoCards:
 
     async def cards(self, query: str | None = None) -> list[CardRow]:
         return []
+
+    async def refused_tags(self) -> RefusedTags:
+        return RefusedTags(available=False, note="no SteVe in this test")
 
 
 class FakeOperations:

@@ -26,7 +26,8 @@ from polaris_tui.models import (
     Transaction,
     TransactionDetails,
 )
-from polaris_tui.models.errors import SteveNotFound, SteveRejected, SteveUnreachable
+from polaris_tui.models.errors import ConfigError, SteveNotFound, SteveRejected, SteveUnreachable
+from polaris_tui.models.identity import RefusedTag
 from polaris_tui.services.clock import Clock
 
 READS = ("live_status", "list_transactions", "list_tags", "transaction_details")
@@ -69,6 +70,8 @@ class FakeSteve:
         self.fail: dict[str, BaseException] = {}
         """Method name → exception it raises."""
         self.down = False
+        self.unknown: list[RefusedTag] | None = None
+        """SteVe's unknown-tag list; None: no web password (the page cannot be read)."""
         """Every call fails as with SteVe unreachable."""
         self.put_fails = False
         """A tag PUT answers 500."""
@@ -124,6 +127,8 @@ class FakeSteve:
         type: str = "ALL",  # noqa: A002 - SteVe's own parameter name
         charge_box_ids: Iterable[str] = (),
         id_tags: Iterable[str] = (),
+        from_: datetime | None = None,
+        to: datetime | None = None,
         **_filters: Any,
     ) -> list[Transaction]:
         self._hit("list_transactions", type)
@@ -138,8 +143,17 @@ class FakeSteve:
             for t in found
             if (not boxes or t.charge_box_id in boxes) and (not cards or t.ocpp_id_tag in cards)
         ]
+        if from_ is not None and to is not None:  # SteVe's FROM_TO: on the start time
+            found = [t for t in found if from_ <= t.start_timestamp <= to]
         # SteVe lists history newest first; open sessions keep the fleet's order.
         return found if type == "ACTIVE" else sorted(found, key=lambda t: t.id, reverse=True)
+
+    async def unknown_tags(self) -> list[RefusedTag] | None:
+        """The manager page's unknown tags; no web password unless a test sets some."""
+        self._hit("unknown_tags")
+        if self.unknown is None:
+            raise ConfigError("the manager pages need steve.web_password")
+        return [t.model_copy() for t in self.unknown]
 
     async def list_tags(self, **filters: Any) -> list[OcppTag]:
         self._hit("list_tags")

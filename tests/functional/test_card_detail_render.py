@@ -38,6 +38,7 @@ from polaris_tui.models import (
     TriageVerdict,
 )
 from polaris_tui.models.errors import NotFound, SteveTimeout
+from polaris_tui.models.identity import TapQuery
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.settings import Settings
@@ -122,7 +123,7 @@ class FakeCards:
         self.fail: Exception | None = None
         """Raised by the next ``card()`` when set."""
 
-    async def card(self, id_tag: str) -> CardView:
+    async def card(self, id_tag: str, *, tap: TapQuery | None = None) -> CardView:
         if self.fail is not None:
             raise self.fail
         return self.view

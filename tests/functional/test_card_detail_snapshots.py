@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import settle
+from .conftest import no_blink, settle, type_keys
 
 
 def card(id_tag: str, *keys: str, steve_down: Any = None):
@@ -84,3 +84,29 @@ class TestCardDetailSnapshots:
         editing cards needs the admin role." in yellow; Blocked yes in red."""
         run_before = card("CARD-BLOCKED")
         assert snap_compare(sim_app(role="viewer"), terminal_size=(120, 40), run_before=run_before)
+
+
+class TestTapWindowSnapshots:
+    """The triage with a time and a place (``T``)."""
+
+    def test_tap_dialog_80x24(self, snap_compare, sim_app) -> None:
+        """CARD-KIOSK, ``T``, "6h" typed: the dialog "When and where did CARD-KIOSK
+        fail?" with the When field holding 6h, the Charger field empty with its
+        placeholder, and the keys (enter, tab, esc) below."""
+        keys = ("T", *type_keys("6h"))
+
+        async def run_before(pilot) -> None:
+            await card("CARD-KIOSK", *keys)(pilot)
+            no_blink(pilot.app)
+
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=run_before)
+
+    def test_window_and_place_120x40(self, snap_compare, sim_app) -> None:
+        """CARD-KIOSK with "6h" at CP-DELTA-04: the verdict's title says "tap in the
+        last 6 h at CP-DELTA-04 (T)"; not intercepted there "but one at another
+        charger: … CP-FOXTROT-06"; the fourth answer UNKNOWN listing what it looked at
+        (no session, no intercept, not in SteVe's unknown-tag list)."""
+        keys = ("T", *type_keys("6h"), "tab", *type_keys("CP-DELTA-04"), "enter")
+        assert snap_compare(
+            sim_app(), terminal_size=(120, 40), run_before=card("CARD-KIOSK", *keys)
+        )

@@ -33,3 +33,13 @@ class TestCardsSnapshots:
         matching “card” · only blocked"; the find box shows "card"."""
         run_before = cards("b", "slash", *type_keys("card"))
         assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+class TestRefusedTagsSnapshots:
+    """SteVe's refused tags under the cards list."""
+
+    def test_refused_focused_80x24(self, snap_compare, sim_app) -> None:
+        """``R``: the "Refused by SteVe (unknown idTags) · enter: triage" panel has
+        the focus (highlighted border) and its one row: CARD-NEW-0001, 2 attempts,
+        the last 35 min before now, known to Polaris as "New card, unissued"."""
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=cards("R"))

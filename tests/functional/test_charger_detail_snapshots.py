@@ -5,11 +5,14 @@ from __future__ import annotations
 from .conftest import settle
 
 
-def opened(charge_box_id: str, *, dry_run: bool = False):
+def opened(charge_box_id: str, *keys: str, dry_run: bool = False):
     async def run_before(pilot) -> None:
         await settle(pilot)
         pilot.app.open_charger(charge_box_id)
         await settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
         if dry_run:
             pilot.app.screen.query_one("#op-submit").press()
             await settle(pilot)
@@ -52,3 +55,36 @@ class TestChargerDetailSnapshots:
     def test_offline_charger_80x24(self, snap_compare, sim_app) -> None:
         """CP-CHARLIE-03: OFFLINE in the header and Live status (heartbeat 3h ago)."""
         assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=opened("CP-CHARLIE-03"))
+
+
+class TestChargerIdentitySnapshots:
+    """Runbook 2 step 6 on the charger page: what the charger told SteVe (``I``)."""
+
+    def test_full_identity_120x40(self, snap_compare, sim_app) -> None:
+        """CP-ALPHA-01 after ``I``: the Identity panel in view with a highlighted
+        border: Vendor Alfen, Model Eve Single Pro-line, both serials, Firmware
+        6.4.0-4152, each "[manager page]"; OCPP protocol ocpp1.6J "[REST]";
+        Registration Accepted; Last boot unknown (SteVe keeps no boot time);
+        Endpoint none (OCPP-J); Pre-authorize hook unknown (no intercept here)."""
+        assert snap_compare(
+            sim_app(), terminal_size=(120, 40), run_before=opened("CP-ALPHA-01", "I")
+        )
+
+    def test_full_identity_80x24(self, snap_compare, sim_app) -> None:
+        """The same panel at 80x24: scrolled into view, long reasons wrapped."""
+        assert snap_compare(
+            sim_app(), terminal_size=(80, 24), run_before=opened("CP-ALPHA-01", "I")
+        )
+
+    def test_no_identity_80x24(self, snap_compare, sim_app) -> None:
+        """CP-LIMA-12 (never booted): Vendor, Model, serials and Firmware each
+        "unknown (empty on SteVe's details page: the station never sent it …)";
+        protocol and registration still known."""
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=opened("CP-LIMA-12", "I"))
+
+    def test_kiosk_hook_120x40(self, snap_compare, sim_app) -> None:
+        """CP-FOXTROT-06: the hook line says "called: intercepted CARD-KIOSK on …
+        [store]": SteVe's build calls the pre-authorize hook for this charger."""
+        assert snap_compare(
+            sim_app(), terminal_size=(120, 40), run_before=opened("CP-FOXTROT-06", "I")
+        )
