@@ -36,22 +36,38 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], what: str) -> None
         await pilot.pause(0.1)
 
 
-def on_screen(app: Any, *facts: str) -> str:
-    """Assert each fact is drawn on the screen; return the screen's text."""
-    text = screen_text(app)
-    missing = [fact for fact in facts if fact not in text]
-    assert not missing, f"not on screen: {missing}\n{text}"
-    return text
+async def on_screen(app: Any, *facts: str) -> str:
+    """Wait until each fact is drawn on the screen; return the screen's text.
+
+    A repaint can trail the event that caused it on a busy machine, so this
+    waits for the facts (bounded only against a hang) rather than reading once.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        text = screen_text(app)
+        missing = [fact for fact in facts if fact not in text]
+        if not missing:
+            return text
+        assert loop.time() < deadline, f"not on screen: {missing}\n{text}"
+        await asyncio.sleep(0.05)
 
 
 def footer(app: Any) -> str:
     return screen_text(app).rstrip("\n").splitlines()[-1]
 
 
-def footer_has(app: Any, *keys: str) -> None:
-    line = footer(app)
-    missing = [key for key in (*keys, "? Help") if key not in line]
-    assert not missing, f"footer lacks {missing}: {line!r}"
+async def footer_has(app: Any, *keys: str) -> None:
+    """Wait until the footer offers each key and ``?``; fail only on a hang."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        line = footer(app)
+        missing = [key for key in (*keys, "? Help") if key not in line]
+        if not missing:
+            return
+        assert loop.time() < deadline, f"footer lacks {missing}: {line!r}"
+        await asyncio.sleep(0.05)
 
 
 async def submit(pilot: Any, screen: ChargerDetailScreen) -> None:
@@ -66,35 +82,37 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
     app = sim_app(stop_followup_seconds=3)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        footer_has(app, "/ Filter")
+        await footer_has(app, "/ Filter")
         # 1. Find the charger by the customer's email.
         await pilot.press("slash", *type_keys("grace@example.com"), "enter")
         await settle(pilot)
-        on_screen(app, "CP-BRAVO-02", "Charging", "CARD-STUCK", "STUCK", "Session idTag")
+        await on_screen(app, "CP-BRAVO-02", "Charging", "CARD-STUCK", "STUCK", "Session idTag")
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ChargerDetailScreen)
         tx = screen.session.transaction.id
         # 2. Confirm the active transaction: id, connector, idTag; and that it is stuck.
-        on_screen(app, f"Transaction {tx} · connector 1", "idTag     CARD-STUCK", "NOT advancing")
-        on_screen(app, "● online", "STUCK ⚠ Meter has not advanced")
-        footer_has(app, "o Operations")
+        await on_screen(
+            app, f"Transaction {tx} · connector 1", "idTag     CARD-STUCK", "NOT advancing"
+        )
+        await on_screen(app, "● online", "STUCK ⚠ Meter has not advanced")
+        await footer_has(app, "o Operations")
         # 3. Dry run first.
         await pilot.press("o")
         await pilot.pause()
-        on_screen(app, "Remote operations", "RemoteStopTransaction", str(tx), "Dry run: ON")
-        on_screen(app, "Submit")
+        await on_screen(app, "Remote operations", "RemoteStopTransaction", str(tx), "Dry run: ON")
+        await on_screen(app, "Submit")
         await submit(pilot, screen)
         await settle(pilot)
-        on_screen(app, "dry run", "nothing was sent to SteVe")
+        await on_screen(app, "dry run", "nothing was sent to SteVe")
         # 4. The real stop, confirmed.
         screen.query_one("#op-dry-run", Checkbox).focus()
         await pilot.press("space")
-        on_screen(app, "Dry run: OFF")
+        await on_screen(app, "Dry run: OFF")
         await submit(pilot, screen)
         await wait_for_dialog(pilot)
-        on_screen(app, "CP-BRAVO-02", "connector 1", "CARD-STUCK", f"transaction {tx}")
+        await on_screen(app, "CP-BRAVO-02", "connector 1", "CARD-STUCK", f"transaction {tx}")
         await pilot.press("y")
         await settle(pilot)
         # 5. The stop is accepted but the firmware never closes the session:
@@ -102,12 +120,12 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
         unlock = screen.query_one("#op-unlock")
         await wait_for(pilot, lambda: unlock.display, "the still-open follow-up")
         await settle(pilot)
-        on_screen(app, "stop accepted but the session is still open")
-        on_screen(app, "Unlock connector 1 (u)", "Close in SteVe DB only (x)")
-        footer_has(app, "u Unlock connector", "x Close in DB")
+        await on_screen(app, "stop accepted but the session is still open")
+        await on_screen(app, "Unlock connector 1 (u)", "Close in SteVe DB only (x)")
+        await footer_has(app, "u Unlock connector", "x Close in DB")
         await pilot.press("u")
         await wait_for_dialog(pilot)
-        on_screen(app, "UnlockConnector", "CP-BRAVO-02", "connector 1")
+        await on_screen(app, "UnlockConnector", "CP-BRAVO-02", "connector 1")
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.session is None, "UnlockConnector closes it")
         await settle(pilot)
@@ -115,18 +133,20 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
         body = screen.query_one("#detail-body", VerticalScroll)
         body.scroll_home(animate=False)
         await pilot.pause()
-        on_screen(app, "No open session")
+        await on_screen(app, "No open session")
         body.scroll_end(animate=False)
         await pilot.pause()
-        text = on_screen(app, "Recent operations", "RemoteStopTransaction", "UnlockConnector")
-        on_screen(app, "submitted", "tester", "still_open")
+        text = await on_screen(app, "Recent operations", "RemoteStopTransaction", "UnlockConnector")
+        await on_screen(app, "submitted", "tester", "still_open")
         assert "Task" in text and "Followup" in text and "Who" in text
         # The Operation log: who pressed the button, the task id, the follow-up.
         await pilot.press("l")
         await settle(pilot)
         assert isinstance(app.screen, OperationLogScreen)
-        on_screen(app, "RemoteStopTransaction", "submitted", "tester", "Task", "Who", "Followup")
-        footer_has(app)
+        await on_screen(
+            app, "RemoteStopTransaction", "submitted", "tester", "Task", "Who", "Followup"
+        )
+        await footer_has(app)
 
 
 async def test_diagnose_a_card_at_80x24(sim_app) -> None:
@@ -136,22 +156,24 @@ async def test_diagnose_a_card_at_80x24(sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        footer_has(app, "c Cards")
+        await footer_has(app, "c Cards")
         await pilot.press("c")
         await settle(pilot)
-        on_screen(app, "idTag", "Blocked", "Expired", "Parent", "In tx")
-        footer_has(app, "/ Find", "b Blocked")
+        await on_screen(app, "idTag", "Blocked", "Expired", "Parent", "In tx")
+        await footer_has(app, "/ Find", "b Blocked")
         await pilot.press("slash", *type_keys("FLEET-CHILD-1"), "enter")
         await pilot.pause()
-        on_screen(app, "FLEET-CHILD-1", "FLEET-PARENT")
+        await on_screen(app, "FLEET-CHILD-1", "FLEET-PARENT")
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CardDetailScreen)
         # 2. The header strip: idTag, type, active, linked.
-        on_screen(app, "idTag FLEET-CHILD-1", "Type RFID", "Active yes", "Linked ACME Logistics")
+        await on_screen(
+            app, "idTag FLEET-CHILD-1", "Type RFID", "Active yes", "Linked ACME Logistics"
+        )
         # Verify: the four questions, each answered, all above the fold.
-        on_screen(
+        await on_screen(
             app,
             "NO      Does SteVe consider this card valid right now?",
             "its ancestor FLEET-PARENT refuses",
@@ -159,18 +181,18 @@ async def test_diagnose_a_card_at_80x24(sim_app) -> None:
             "NO      Was the failing tap intercepted by scan-to-login?",
             "UNKNOWN   Did the charger accept the authorize request?",
         )
-        footer_has(app, "b Block/unblock", "p Parent")
+        await footer_has(app, "b Block/unblock", "p Parent")
         await pilot.press("v")
         await pilot.pause()
-        on_screen(app, "parent FLEET-PARENT is blocked")
+        await on_screen(app, "parent FLEET-PARENT is blocked")
         await pilot.press("v")
         # 3. SteVe's view: the parent idTag in the record.
         screen.query_one("#card-record").scroll_visible(animate=False, top=True)
         await pilot.pause()
-        on_screen(app, "Parent idTag            FLEET-PARENT", "Blocked                 no")
+        await on_screen(app, "Parent idTag            FLEET-PARENT", "Blocked                 no")
         # 4. Recent transactions.
         sessions = screen.query_one(CardSessions)
         sessions.focus()
         await pilot.pause()
         assert sessions.row_count >= 1
-        on_screen(app, "CP-KILO-11")
+        await on_screen(app, "CP-KILO-11")
