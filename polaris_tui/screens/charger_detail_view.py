@@ -83,6 +83,10 @@ class ChargerDetailView(PolarisScreen):
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()
+        # The breakpoint class Textual would add at the first resize, set now:
+        # added then, it restyles every widget of the page once more.
+        width = self.app.size.width
+        self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS))
         self.charge_box_id = charge_box_id
         """The charger shown (raw id; cleaned wherever it is displayed)."""
         self.detail: ChargerDetail | None = None
