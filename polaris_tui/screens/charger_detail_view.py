@@ -98,7 +98,7 @@ class ChargerDetailView(PolarisScreen):
         self._offered: tuple[bool, bool] | None = None
         """The follow-up keys the footer shows (see ``_refresh_footer``)."""
         self._partial = False
-        """``detail`` is only the fleet row (``_show_row``): the panels it
+        """``detail`` is only the fleet row (``_take_row``): the panels it
         says nothing about are still loading, so they get no age either."""
 
     # -- layout -------------------------------------------------------------
@@ -171,6 +171,8 @@ class ChargerDetailView(PolarisScreen):
                 self.show_detail(await services.fleet.detail(self.charge_box_id, fresh=False))
             detail = await services.fleet.detail(self.charge_box_id)
         except NotFound as error:
+            if self._partial:  # the row's data must not redraw over the message
+                self.detail = None
             self.not_found = error.message or f"{self.charge_box_id} is not known."
             self._show_not_found()
             return None

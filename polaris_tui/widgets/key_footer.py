@@ -80,8 +80,9 @@ class KeyFooter(Footer):
         # Textual recomposes the footer on every bindings signal (each focus
         # change, each mount): ten new keys restyled each time, four times
         # while a charger page opens. Recompose only when the keys shown (or
-        # already scheduled to be) would differ.
-        if screen is self.screen:
+        # already scheduled to be) would differ. Without app focus Textual
+        # schedules nothing, so nothing is recorded as shown.
+        if screen is self.screen and screen.app.app_focus and self.is_attached:
             keys = self._key_summary()
             if self._bindings_ready and keys == self._shown_keys:
                 return
