@@ -17,7 +17,8 @@ beside a reference measured in the same run: Textual's own demo
    the measured tree; goals 80 and 150 MiB); a soak on the detail screen,
    RSS after one minute and after ``--minutes`` (goal: within 10 %).
 
-Usage: ``python bench/quiet_quick.py [--runs N] [--minutes M] [--skip-10k]``.
+Usage: ``python bench/quiet_quick.py [--runs N] [--minutes M] [--skip-10k]
+[--only quiet,detail,start,memory,soak]``.
 """
 
 from __future__ import annotations
@@ -312,14 +313,34 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="idle window")
     parser.add_argument("--minutes", type=float, default=2.0, help="soak length")
     parser.add_argument("--skip-10k", action="store_true")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default all: {','.join(PARTS)})",
+    )
     args = parser.parse_args()
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     print(f"   ({shlex.join(sys.argv)}; medians of {args.runs} interleaved runs)")
-    measure_quiet(args.runs, args.seconds)
-    measure_detail(args.runs)
-    measure_start(args.runs)
-    measure_memory(args.runs, args.skip_10k)
-    measure_soak(args.minutes)
+    print(f"   load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    for part in parts:
+        if part == "quiet":
+            measure_quiet(args.runs, args.seconds)
+        elif part == "detail":
+            measure_detail(args.runs)
+        elif part == "start":
+            measure_start(args.runs)
+        elif part == "memory":
+            measure_memory(args.runs, args.skip_10k)
+        elif part == "soak":
+            measure_soak(args.minutes)
+    print(f"   load average after: {os.getloadavg()[0]:.2f}", flush=True)
     return 0
+
+
+PARTS = ("quiet", "detail", "start", "memory", "soak")
 
 
 if __name__ == "__main__":

@@ -253,7 +253,6 @@ def _redact_logs(secrets: list[str]) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
-    from polaris_tui.app import HookOptions, make_app
     from polaris_tui.interactive import NOT_INTERACTIVE_STATUS, why_not_interactive
     from polaris_tui.services.settings import load_settings, resolve_config_path
     from polaris_tui.services.settings_file import config_warnings
@@ -276,6 +275,8 @@ def run_console(args: argparse.Namespace) -> int:
 
         check_identity(settings, flag=args.operator)
         preflight(settings.store)  # a store it cannot use: one line here, not a screen
+        from polaris_tui.app import make_app
+
         app = make_app(settings)
         app.startup_notices = warnings
         app.config_path = resolve_config_path(args.config)
@@ -289,8 +290,12 @@ def run_console(args: argparse.Namespace) -> int:
         hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path
     )
     print("Starting the built-in stand-in (demo mode)…", file=sys.stderr)
-    info = demo.start()
+    # It takes a second or two to listen: import the UI meanwhile, not after.
+    demo.launch()
     try:
+        from polaris_tui.app import HookOptions, make_app
+
+        info = demo.wait_ready()
         store_path = state_dir / "demo.sqlite"
         remove_store(store_path)  # the stand-in restarts fresh, so does its store
         operator = settings.operator.name

@@ -67,6 +67,7 @@ class DemoStandIn:
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+        self._err_path = log_path.with_name("stand-in.log")
 
     def command(self) -> list[str]:
         return [
@@ -92,10 +93,15 @@ class DemoStandIn:
         Raises:
             ConfigError: it failed to start or did not answer in time (with where to look).
         """
-        err_path = self.log_path.with_name("stand-in.log")
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process and return at once: it takes a second or two to
+        listen, which the console spends importing itself (``wait_ready``)."""
         from polaris_tui.store.files import open_private_append
 
-        self._stderr = open_private_append(err_path)
+        self._stderr = open_private_append(self._err_path)
         self.process = subprocess.Popen(
             self.command(),
             stdin=subprocess.DEVNULL,
@@ -103,6 +109,14 @@ class DemoStandIn:
             stderr=self._stderr,
             env=self.environment(),
         )
+
+    def wait_ready(self) -> dict[str, str]:
+        """Its JSON line (URLs and credentials), once it listens (after ``launch``).
+
+        Raises:
+            ConfigError: it failed to start or did not answer in time (with where to look).
+        """
+        err_path = self._err_path
         try:
             line = self._read_line()
             info: dict[str, str] = json.loads(line)

@@ -191,11 +191,14 @@ class ServicesApp(App[None]):
             raise
         self.services = services
         self._unsubscribe = services.subscribe(self._on_service_event)
+        # Screens draw what the services hold at once: the last snapshot, which
+        # the banner and every age label call a snapshot until the first poll
+        # lands. Starting the loops and the hook takes a while; it runs after.
+        self.ready_signal.publish(services)
         if self.hook_options is not None:
             await self._start_hook(services.scan)
         await services.start()
         self.services_open.set()
-        self.ready_signal.publish(services)
         await services.poller.refresh_now()
         # What is alive now (modules, widgets, the first fleet) lives as long
         # as the console: keep it out of the cyclic collector's full passes,

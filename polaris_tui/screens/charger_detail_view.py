@@ -24,6 +24,7 @@ from polaris_tui.models import (
     OperationChanged,
     OperationLogEntry,
     ScanRecorded,
+    SourceName,
     StopFollowup,
     StoreChanged,
 )
@@ -82,6 +83,10 @@ class ChargerDetailView(PolarisScreen):
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()
+        # The breakpoint class Textual would add at the first resize, set now:
+        # added then, it restyles every widget of the page once more.
+        width = self.app.size.width
+        self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS))
         self.charge_box_id = charge_box_id
         """The charger shown (raw id; cleaned wherever it is displayed)."""
         self.detail: ChargerDetail | None = None
@@ -92,11 +97,15 @@ class ChargerDetailView(PolarisScreen):
         """The fleet row of the load shown or in flight (see ``_on_fleet``)."""
         self._offered: tuple[bool, bool] | None = None
         """The follow-up keys the footer shows (see ``_refresh_footer``)."""
+        self._partial = False
+        """``detail`` is only the fleet row (``_take_row``): the panels it
+        says nothing about are still loading, so they get no age either."""
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
         services = self.services
         can_act = bool(services and services.operator.can_act)
+        self._take_row()
         yield SourceBanner()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         with VerticalScroll(id="detail-body"):
@@ -120,9 +129,32 @@ class ChargerDetailView(PolarisScreen):
         console.store_signal.subscribe(self, self._on_store_changed)
         self._show_followup(None)
         self.set_interval(DATA_AGE_TICK_SECONDS, self._draw_ages, name="detail-ages")
+        if self._partial and self.detail is not None:
+            self.query_one(OperationForm).set_context(self._form_context(self.detail))
+            self._draw_ages()
         self._reload(quick_first=True)
 
     # -- loading ------------------------------------------------------------
+    def _take_row(self) -> None:
+        """Start from what the fleet row already says (no await): header, Live
+        status and Current session are complete at the first frame, and the
+        footer offers ``c`` from the start. The panels the row says nothing
+        about (recent operations, pairings) keep "Loading…" until
+        ``load_detail`` brings the whole detail."""
+        services = self.services
+        row = services.fleet.row(self.charge_box_id) if services is not None else None
+        if services is None or row is None:
+            return
+        session = row.open_session
+        self.detail = ChargerDetail(
+            row=row,
+            sessions=[session] if session is not None else [],
+            fetched_at=row.fetched_at,
+            steve_state=services.source_state(SourceName.STEVE),
+        )
+        self._basis = row
+        self._partial = True
+
     def _reload(self, *, quick_first: bool = False) -> None:
         if self.services is not None:
             self.load_detail(quick_first=quick_first)
@@ -139,6 +171,8 @@ class ChargerDetailView(PolarisScreen):
                 self.show_detail(await services.fleet.detail(self.charge_box_id, fresh=False))
             detail = await services.fleet.detail(self.charge_box_id)
         except NotFound as error:
+            if self._partial:  # the row's data must not redraw over the message
+                self.detail = None
             self.not_found = error.message or f"{self.charge_box_id} is not known."
             self._show_not_found()
             return None
@@ -162,6 +196,7 @@ class ChargerDetailView(PolarisScreen):
         """Redraw every panel from ``detail``."""
         self.detail = detail
         self._basis = detail.row
+        self._partial = False
         now = self.now()
         with self.app.batch_update():
             self._show_ops_notice(detail)
@@ -192,6 +227,8 @@ class ChargerDetailView(PolarisScreen):
             update_static(self.query_one("#detail-header", Static), header_content(detail, now))
             self.query_one(LiveStatusPanel).show(detail, now)
             self.query_one(SessionPanel).show(detail, now, stuck_after_minutes=stuck_after)
+            if self._partial:
+                return
             set_subtitle(
                 self.query_one("#remote-ops"), as_of(detail.fetched_at, now, stale=is_stale(detail))
             )

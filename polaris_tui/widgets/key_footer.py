@@ -12,9 +12,11 @@ screen's own actions (sort, filter, operations, the follow-ups) go last.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -67,10 +69,28 @@ class KeyFooter(Footer):
     """``Footer`` that keeps ``?`` and the screen's own keys on a narrow screen."""
 
     _shown_width = 0
+    _shown_keys: tuple[tuple[str, str, bool, str], ...] | None = None
+    """The keys the last compose showed, or the one scheduled will."""
 
     def on_resize(self) -> None:
         if self.app.size.width != self._shown_width:
             self.call_after_refresh(self.recompose)
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        # Textual recomposes the footer on every bindings signal (each focus
+        # change, each mount): ten new keys restyled each time, four times
+        # while a charger page opens. Recompose only when the keys shown (or
+        # already scheduled to be) would differ. Without app focus Textual
+        # schedules nothing, so nothing is recorded as shown.
+        if screen is self.screen and screen.app.app_focus and self.is_attached:
+            keys = self._key_summary()
+            if self._bindings_ready and keys == self._shown_keys:
+                return
+            self._shown_keys = keys
+        super().bindings_changed(screen)
+
+    def _key_summary(self) -> tuple[tuple[str, str, bool, str], ...]:
+        return tuple((b.key, b.description, enabled, tip) for b, enabled, tip in self._keys())
 
     def _keys(self) -> list[tuple[Binding, bool, str]]:
         """The shown keys, one per action (as ``Footer`` shows them)."""
@@ -85,6 +105,7 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         width = self._shown_width = self.app.size.width
         keys = self._keys() if self._bindings_ready else []
+        self._shown_keys = self._key_summary() if self._bindings_ready else None
         normal = PALETTE_CELLS + sum(
             key_width(self.app.get_key_display(b), b.description, compact=False) for b, _, _ in keys
         )

@@ -4,13 +4,18 @@ Textual repaints a ``Static`` on every ``update`` and a widget on every
 ``border_subtitle`` assignment, even with the same text. A subtitle on a
 container repaints everything inside it (the whole fleet table: ~12 KB over
 the terminal). Screens recompute their labels every second so ages never
-lag; these helpers keep that recomputation off the wire when nothing changed.
+lag; these helpers keep that recomputation off the wire when nothing changed,
+and when one age in a panel moves, repaint only the row it sits on, up to
+the last changed column (Textual sends a dirty region from the left edge of
+the widget's strip, so the right end is where a narrower region saves bytes).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.geometry import Region
+from textual.visual import visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -39,8 +44,68 @@ def set_subtitle(widget: Widget, subtitle: Content) -> bool:
 
 
 def update_static(static: Static, content: Content) -> bool:
-    """``static.update(content)`` unless it already shows the same; True if updated."""
-    if same_content(static.content, content):
+    """``static.update(content)`` unless it already shows the same; True if updated.
+
+    When only some lines changed and every line wraps to as many rows as
+    before, only those rows are repainted (up to their last changed column): ``Static.update`` repaints the whole
+    widget and lays the screen out again, so one age ticking in a ten-line
+    panel would rewrite all ten lines over the terminal."""
+    old = static.content
+    if same_content(old, content):
         return False
-    static.update(content)
+    regions = changed_regions(static, old, content)
+    if regions is None:
+        static.update(content)
+        return True
+    # What ``Static.update`` stores (its private fields, Textual is pinned),
+    # without its whole-widget refresh and layout.
+    static._Static__content = content  # type: ignore[attr-defined]
+    static._Static__visual = visualize(static, content, markup=static._render_markup)  # type: ignore[attr-defined]
+    for region in regions:
+        static.refresh(region)
     return True
+
+
+def changed_regions(static: Static, old: object, new: Content) -> list[Region] | None:
+    """The regions (relative to the content) where ``new`` draws differently
+    from ``old``, or None when the layout may change (a line wraps to more or
+    fewer rows, lines were added or removed, the widget is not laid out):
+    then the whole widget must be repainted."""
+    width, height = static.size
+    if not isinstance(old, Content) or not static.is_mounted or width < 1 or height < 1:
+        return None
+    if static.styles.width is not None and static.styles.width.is_auto:
+        return None  # its width follows its text: a longer line is a new layout
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    if len(old_lines) != len(new_lines):
+        return None
+    left_aligned = static.styles.text_align in ("left", "start")
+    regions: list[Region] = []
+    y = 0
+    for before, after in zip(old_lines, new_lines, strict=True):
+        if same_content(before, after):
+            y += len(before.wrap(width))
+            continue
+        old_rows, new_rows = before.wrap(width), after.wrap(width)
+        if len(old_rows) != len(new_rows):
+            return None
+        for old_row, new_row in zip(old_rows, new_rows, strict=True):
+            if not same_content(old_row, new_row):
+                end = changed_end(old_row, new_row) if left_aligned else width
+                regions.append(Region(0, y, max(1, min(end, width)), 1))
+            y += 1
+    # Our wrap must agree with what is on screen, or the rows are guesses.
+    return regions if y == height else None
+
+
+def changed_end(old: Content, new: Content) -> int:
+    """The column after the last one where one row of text changed. The row
+    is sent from its left edge anyway (Textual crops a dirty region only on
+    the right), so only the end matters: the whole row when the text changed
+    width (what follows moved) or its styles changed, else up to the last
+    differing character ("10s ago" -> "20s ago" stops at the "s")."""
+    a, b = old.plain, new.plain
+    if old.cell_length != new.cell_length or old.spans != new.spans or len(a) != len(b):
+        return max(old.cell_length, new.cell_length)
+    last = max(i for i in range(len(a)) if a[i] != b[i])
+    return max(cell_len(a[: last + 1]), cell_len(b[: last + 1]))

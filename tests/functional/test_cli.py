@@ -156,14 +156,14 @@ def test_demo_mode_starts_the_stand_in_with_a_fresh_store(
     """No SteVe configured → the stand-in subprocess, in-memory settings, a fresh demo
     store, the OS user as admin, the hook in the console; the stand-in stops after."""
     started: list[demo_standin.DemoStandIn] = []
-    original_start = demo_standin.DemoStandIn.start
+    original_launch = demo_standin.DemoStandIn.launch
 
-    def tracking_start(self: demo_standin.DemoStandIn) -> dict[str, str]:
+    def tracking_launch(self: demo_standin.DemoStandIn) -> None:
         started.append(self)
         cli._current_demo = self  # type: ignore[attr-defined]
-        return original_start(self)
+        original_launch(self)
 
-    monkeypatch.setattr(demo_standin.DemoStandIn, "start", tracking_start)
+    monkeypatch.setattr(demo_standin.DemoStandIn, "launch", tracking_launch)
     state = user_dirs / "state" / "polaris"
     state.mkdir(parents=True)
     old_store = state / "demo.sqlite"

@@ -1,0 +1,72 @@
+"""Issue 13: an update repaints only the cells whose text changed, and the
+terminal still shows every line exactly.
+
+``widgets/quiet.py`` repaints the changed part of a row (an age that grows)
+and the end of a bottom border (a subtitle) instead of the whole panel. A
+real process on a real pty (``quiet_probe``) steps a bordered panel through
+the changes a charger detail sees, and the emulated terminal must show each
+step's rows as a fresh paint would: a repaint of the wrong cells would leave
+stale characters ("1m  ago", "310s ago") that no later wait clears.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .ptyrun import PtyPolaris, run_on_pty
+
+WIDTH = 40
+"""The panel's width: a border and one cell of padding each side."""
+TEXT = WIDTH - 4
+WRAP_1 = "a note long enough to wrap onto a"
+WRAP_2 = "second row of this narrow panel"
+EXPECTED: list[tuple[list[str], str]] = [
+    (["last heartbeat 45s ago", "meter read 20s ago", WRAP_1, WRAP_2], "as of 07:26Z · 45s ago"),
+    (["last heartbeat 1m ago", "meter read 30s ago", WRAP_1, WRAP_2], "as of 07:27Z · 1m ago"),
+    (["last heartbeat 2m ago", "meter read 30s ago", WRAP_1, WRAP_2], "as of 07:27Z · 1m ago"),
+    (["last heartbeat 2m ago", "meter read 45s ago", WRAP_1, WRAP_2], "as of 07:28Z · 10m ago"),
+    (
+        ["last heartbeat 2m ago", "meter read 45s ago", WRAP_1, WRAP_2 + " and", "a third row now"],
+        "<10s ago",
+    ),
+    (["last heartbeat 3m ago", "meter read 1m ago"], "as of 07:30Z · <10s ago"),
+]
+"""Each step's text rows (wrapped at ``TEXT`` cells) and subtitle."""
+ONE_AGE_BUDGET = 300
+"""Bytes for "2m" replacing "1m" in one row, and the step counter: each row
+from its panel's left edge to the change (Textual crops only the right end),
+~180 B in truecolour. The whole panel repainted was 1,630 B."""
+
+
+def panel_as_expected(text: str, step: int) -> bool:
+    rows, subtitle = EXPECTED[step]
+    lines = text.split("\n")
+    want = [f"│ {row:<{TEXT}} │" for row in rows]
+    bottom = f" {subtitle} ─╯"
+    border = "╰" + "─" * (WIDTH - 1 - len(bottom)) + bottom
+    drawn = [line[:WIDTH] for line in lines[1 : 2 + len(rows)]]
+    return f"step {step}" in text and drawn == [*want, border]
+
+
+def test_a_partial_repaint_leaves_the_screen_exact(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "tests.badday.quiet_probe"]
+    with run_on_pty(argv, home=tmp_path) as probe:
+        check(probe, 0)
+        for step in range(1, len(EXPECTED)):
+            probe.settle()
+            mark = probe.mark()
+            probe.burst("n")
+            check(probe, step)
+            probe.settle()
+            if step == 2:
+                written = len(probe.output) - mark
+                assert written <= ONE_AGE_BUDGET, (
+                    f"one age changing wrote {written} B: {probe.output[mark:][:300]!r}"
+                )
+
+
+def check(probe: PtyPolaris, step: int) -> None:
+    assert probe.wait_screen(lambda text: panel_as_expected(text, step)), (
+        f"step {step}:\n{probe.screen_text()}"
+    )

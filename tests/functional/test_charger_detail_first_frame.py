@@ -1,0 +1,53 @@
+"""Issue 13, quick detail: ``enter`` shows a complete charger page at once.
+
+The detail screen first draws what the fleet row already holds (header,
+Live status, Current session, the ``c`` key) without waiting for
+``services.fleet.detail``; the panels the row says nothing about (recent
+operations, pairings) keep "Loading…" and claim no age until the detail
+lands. Here ``detail`` is held back until the test releases it, so every
+assertion before that sees only the row's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.widgets import Static
+
+from .conftest import make_row, settle
+
+ROWS = [make_row("CP-LIVE", description="Main St", status="Charging", id_tag="CARD-A")]
+
+
+async def test_the_first_frame_is_drawn_from_the_fleet_row(fake_app, monkeypatch) -> None:
+    app, services = fake_app(ROWS)
+    original = services.fleet.detail
+    release = asyncio.Event()
+    asked = asyncio.Event()
+
+    async def held_back(charge_box_id: str, *, fresh: bool = True) -> Any:
+        asked.set()
+        await release.wait()
+        return await original(charge_box_id, fresh=fresh)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(services.fleet, "detail", held_back)
+        await app.open_charger("CP-LIVE")
+        await asyncio.wait_for(asked.wait(), 30)
+        await pilot.pause()
+        screen = app.screen
+        live = str(screen.query_one("#live-status", Static).render())
+        session = str(screen.query_one("#current-session", Static).render())
+        assert "Loading" not in live and "Charging" in live
+        assert "Loading" not in session and "CARD-A" in session
+        assert "as of" in str(screen.query_one("#live-status").border_subtitle)
+        assert screen.check_action("open_card", ()) is True, "c is offered from the start"
+        recent = screen.query_one("#recent-ops")
+        assert not recent.border_subtitle, "no age on a panel still loading"
+
+        release.set()
+        await settle(pilot)
+        assert "as of" in str(recent.border_subtitle)
+        assert "Card name" in str(screen.query_one("#current-session", Static).render())
