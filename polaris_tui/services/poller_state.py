@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
+from polaris_tui.services.fleet_search import SessionData
 from polaris_tui.services.settings import Settings
 
 if TYPE_CHECKING:
@@ -173,6 +174,19 @@ class PollerState:
 
     def row(self, charge_box_id: str) -> ChargerRow | None:
         return self._rows.get(charge_box_id)
+
+    def search_inputs(self) -> tuple[Mapping[str, ChargerRow], SessionData]:
+        """What the fleet search reads, without copies (a filter keystroke at
+        10,000 chargers must not copy the fleet): the current rows and session
+        lists. Each is replaced by the next poll, never changed in place, so
+        their identity says whether a previous search is still valid."""
+        return self._rows, SessionData(
+            transactions=self._active,
+            customers=self._customers,
+            card_meta=self._card_meta,
+            tags=self._tags,
+            closed=[tx for tx, _ in self._closed.values()],
+        )
 
     def counts(self) -> FleetCounts:
         return self._counts.model_copy()

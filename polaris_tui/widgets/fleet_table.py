@@ -21,7 +21,7 @@ Why it is built this way (issue 13; PITFALLS, STYLE #9):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -209,23 +209,57 @@ class FleetTable(ScrollView, can_focus=True):
     def apply(
         self, rows: Sequence[ChargerRow], now: datetime, *, only: Collection[str] | None = None
     ) -> tuple[int, int]:
-        """Show ``rows`` (already filtered) sorted, the cursor on its charger, ages
-        from ``now``. ``only``: the keys whose data changed since the last call (a
-        fleet event's rows), the other rows keep their cells; None: every row's
-        cells are built again (ages moved). Returns (rows shown, rows matched)."""
+        """Show ``rows`` (every row: the table keeps no filter of its own here)
+        sorted, the cursor on its charger, ages from ``now``. ``only``: the keys
+        whose data changed since the last call, the other rows keep their
+        cells; None: every row's cells are built again (ages moved). O(fleet):
+        a poll's rows go through ``update``. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        changed = self.model.replace(rows)
+        self._forget_cells(changed, ages_moved=only is None, now=now)
+        return self._after_change(cursor_key, rows_shown_changed=True)
+
+    def update(
+        self, changed: Collection[ChargerRow], removed: Collection[str], now: datetime
+    ) -> tuple[int, int]:
+        """Apply a poll's changed and removed rows: O(rows changed), the other
+        rows keep their cells and places. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        self.model.update(changed, removed)
+        self._forget_cells([row.charge_box_id for row in changed], ages_moved=False, now=now)
+        return self._after_change(cursor_key, rows_shown_changed=bool(removed))
+
+    def set_filter(self, match: set[str] | None) -> tuple[int, int]:
+        """Show only the rows whose key is in ``match`` (None: every row), in the
+        current sort. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        self.model.set_filter(match)
+        return self._after_change(cursor_key, rows_shown_changed=True)
+
+    def ages_moved(self, now: datetime) -> None:
+        """Time passed: the cells on screen are built again (O(rows on screen))."""
+        self._forget_cells((), ages_moved=True, now=now)
+        self._layout_changed()
+
+    def _cursor_to_follow(self) -> str | None:
         # The cursor follows its charger; on the first row it stays on the first
         # row (the most urgent charger in the default order), as k9s does.
-        cursor_key = self.cursor_key if self.cursor_row > 0 else None
-        other_rows, changed = self.model.apply(rows)
+        return self.cursor_key if self.cursor_row > 0 else None
+
+    def _forget_cells(self, keys: Iterable[str], *, ages_moved: bool, now: datetime) -> None:
         self._now = now
-        if only is None:
+        if ages_moved:
             self._epoch += 1
-        for key in changed:
-            self._cells.pop(key, None)
-        if other_rows:
+        cells = self._cells
+        for key in keys:
+            cells.pop(key, None)
+        if len(cells) > 4 * max(self.size.height, 50):  # keep those on screen
+            on_screen = set(self.visible_keys())
+            self._cells = {k: v for k, v in cells.items() if k in on_screen}
+
+    def _after_change(self, cursor_key: str | None, *, rows_shown_changed: bool) -> tuple[int, int]:
+        if rows_shown_changed:
             self._seen = [0] * len(COLUMNS)  # a filter: widths chosen afresh
-        if len(self._cells) > 4 * max(self.size.height, 50):
-            self._cells = {k: v for k, v in self._cells.items() if k in self.model.rows}
         self._follow(cursor_key)
         self._layout_changed()
         count = len(self.model)
