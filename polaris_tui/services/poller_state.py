@@ -86,6 +86,9 @@ class PollerState:
         self._last_read: dict[int, int] = {}
         """Transaction id -> sequence number of its last meter read (ties in the plan)."""
         self._rows: dict[str, ChargerRow] = {}
+        self._built_from: dict[str, ChargeBox] = {}
+        """The stations ``_rows`` were built from (the next build keeps the rows
+        of unchanged ones)."""
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
@@ -289,7 +292,9 @@ class PollerState:
     def _rebuild_and_publish(self, *, force: bool = False) -> None:
         """Rebuild rows from the current data now and publish only what changed."""
         self._generation += 1
-        result = rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
+        result = rebuild(
+            self._rows, self._fleet_data(), self.clock.now(), self.settings.poll, self._built_from
+        )
         self._apply(result, force=force)
 
     async def _rebuild_in_thread(self) -> None:
@@ -299,7 +304,12 @@ class PollerState:
             self._generation += 1
             generation = self._generation
             result = await asyncio.to_thread(
-                rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
+                rebuild,
+                self._rows,
+                self._fleet_data(),
+                self.clock.now(),
+                self.settings.poll,
+                self._built_from,
             )
             if generation == self._generation:
                 self._apply(result)
@@ -309,6 +319,7 @@ class PollerState:
 
     def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
         self._rows = result.rows
+        self._built_from = result.boxes
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.
         open_ids = {tx.id for tx in self._active}
