@@ -71,6 +71,8 @@ def test_the_demo_fleet_rebuilt_on_its_own_rows_is_unchanged() -> None:
         transactions_fetched_at=NOW,
     )
     first = rebuild({}, data, NOW, POLL)
-    renamed = replace(data, inventory=[c.model_copy(update={"description": "x"}) for c in inventory])
+    renamed = replace(
+        data, inventory=[c.model_copy(update={"description": "x"}) for c in inventory]
+    )
     second = rebuild(first.rows, renamed, NOW, POLL, first.boxes)
     assert_as_from_scratch(second, renamed, NOW)
