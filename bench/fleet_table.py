@@ -338,7 +338,8 @@ async def run(chargers: int, polls: int, interval: float, *, big: bool) -> None:
 
 
 async def main(chargers: int, big: int, polls: int, interval: float) -> None:
-    await run(chargers, polls, interval, big=False)
+    if chargers:
+        await run(chargers, polls, interval, big=False)
     if big:
         await run(big, polls, interval, big=True)
 
@@ -347,7 +348,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--chargers", type=int, default=10_000)
+    parser.add_argument("--chargers", type=int, default=10_000, help="0: only the big run")
     parser.add_argument("--big", type=int, default=100_000, help="0: no 100,000-charger run")
     parser.add_argument("--polls", type=int, default=3)
     parser.add_argument(
