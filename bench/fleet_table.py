@@ -315,8 +315,8 @@ async def run(chargers: int, polls: int, interval: float, *, big: bool) -> None:
         "filter keystroke, median",
         median(ours["filter"]),
         ref and median(ref["filter"]),
-        "<= 50 ms, <= ref",
-        0.05,
+        "(reported)" if big else "<= 50 ms, <= ref",
+        float("inf") if big else 0.05,
     )
     line(
         "filter keystroke, worst",
@@ -325,7 +325,14 @@ async def run(chargers: int, polls: int, interval: float, *, big: bool) -> None:
         "(reported)",
         float("inf"),
     )
-    line("s (sort)", ours["sort"], ref and ref["sort"], "<= 100 ms", 0.1)
+    # The goals are set at 10,000 chargers; at 100,000 the numbers are reported.
+    line(
+        "s (sort)",
+        ours["sort"],
+        ref and ref["sort"],
+        "(reported)" if big else "<= 100 ms",
+        float("inf") if big else 0.1,
+    )
     line("end (scroll to the last row)", ours["end"], None, "(reported)", float("inf"))
     if big:
         return
