@@ -1,4 +1,4 @@
-"""The fleet screen at 10,000 chargers against a plain 10,000-row DataTable.
+"""The fleet screen at 10,000 and 100,000 chargers against a plain DataTable.
 
 Prints numbers; it is not a test (shared machines are noisy). The stand-in
 runs in its own process (its work must not count as the UI's), Polaris runs
@@ -9,15 +9,23 @@ same rows:
   tools/tuibench/floor_datatable.py: a filter keystroke is ``clear()`` +
   ``add_rows`` of the matches, ``s`` is ``DataTable.sort``;
 * Polaris: a filter keystroke typed into the fleet filter until the table is
-  drawn, ``s`` until drawn, and the UI thread's work per poll while polls
-  run (event-loop time taken, measured by a 1 ms ticker: the busy time per
-  poll and the worst single stall), with the same ticker over an idle plain
-  DataTable as its floor.
+  drawn, ``s`` until drawn, ``end`` (the last row on screen); the UI
+  thread's work per poll while polls run (its CPU time, and the worst
+  event-loop stall seen by a 1 ms ticker); idle CPU of the whole console
+  process with no ticker running; and a burst of keys typed while polls
+  run (type-ahead on, as on a terminal): how many landed in the filter.
 
-Goals (issue 13): filter ≤ 50 ms median and no slower than the reference;
-``s`` ≤ 100 ms; UI work per poll ≤ 16 ms.
+Each time is given as wall clock and as the UI thread's CPU time: on a
+loaded machine the wall clock mostly measures the wait for a core, so the
+goals are judged on CPU time and the wall clock is printed beside it.
 
-Usage: ``python bench/fleet_table.py [--chargers N] [--polls N]``.
+Goals (issue 13): filter <= 50 ms median and no slower than the reference;
+``s`` <= 100 ms; UI work per poll <= 16 ms; idle CPU <= 3 % of a core; no
+keystroke lost. At 100,000 chargers (``--big``, default 100000; 0 skips it)
+there is no reference (the DataTable takes minutes to fill): filter, ``s``
+and ``end`` are printed.
+
+Usage: ``python bench/fleet_table.py [--chargers N] [--big N] [--polls N]``.
 """
 
 from __future__ import annotations
@@ -25,18 +33,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from textual import events  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import DataTable, Input  # noqa: E402
@@ -48,7 +58,12 @@ from polaris_tui.widgets.fleet_table import FleetTable, row_cells  # noqa: E402
 
 IDLE_SECONDS = 10.0
 QUERY = "CP-SIM-0123"
-"""Typed one key at a time: 11 filter keystrokes, from 10,000 matches to one."""
+"""Typed one key at a time: 11 filter keystrokes, from every charger to ten."""
+BURST = "CP-SIM-00042"
+"""Typed in one burst while polls run: every key must land in the filter."""
+
+Sample = tuple[float, float]
+"""(wall clock, UI-thread CPU) seconds."""
 
 
 class Ticker:
@@ -80,8 +95,17 @@ class Ticker:
             self._task.cancel()
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f} ms"
+async def timed(step: Callable[[], Awaitable[None]]) -> Sample:
+    wall, cpu = time.perf_counter(), time.thread_time()
+    await step()
+    return time.perf_counter() - wall, time.thread_time() - cpu
+
+
+async def idle_cpu(seconds: float) -> float:
+    """CPU of this whole process (every thread) per second of an idle screen."""
+    start = time.process_time()
+    await asyncio.sleep(seconds)
+    return (time.process_time() - start) / seconds
 
 
 def start_sim(chargers: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -118,34 +142,58 @@ async def reference(cells: list[tuple[Any, ...]]) -> dict[str, Any]:
         samples = []
         for n in range(1, len(QUERY) + 1):
             needle = QUERY[:n].casefold()
-            start = time.perf_counter()
-            table.clear()
-            table.add_rows(c for c in cells if needle in c[0].casefold())
-            await drawn(pilot)
-            samples.append(time.perf_counter() - start)
+
+            async def keystroke(needle: str = needle) -> None:
+                table.clear()
+                table.add_rows(c for c in cells if needle in c[0].casefold())
+                await drawn(pilot)
+
+            samples.append(await timed(keystroke))
         out["filter"] = samples
         table.clear()
         table.add_rows(cells)
         await drawn(pilot)
-        start = time.perf_counter()
-        table.sort("id", reverse=True)
-        await drawn(pilot)
-        out["sort"] = time.perf_counter() - start
-        ticker = Ticker()
-        ticker.start()
-        await asyncio.sleep(IDLE_SECONDS)
-        ticker.stop()
-        out["idle cpu"], out["idle worst"] = ticker.cpu / IDLE_SECONDS, ticker.worst
+
+        async def sort() -> None:
+            table.sort("id", reverse=True)
+            await drawn(pilot)
+
+        out["sort"] = await timed(sort)
+        out["idle cpu"] = await idle_cpu(IDLE_SECONDS)
     return out
 
 
-async def polaris(info: dict[str, Any], tmp: Path, polls: int, interval: float) -> dict[str, Any]:
+async def type_burst(pilot: Pilot[Any], box: Input) -> int:
+    """Type ``BURST`` in one go (the keys queue as they would behind a busy UI);
+    returns how many characters landed in the filter."""
+    await pilot.press("escape")
+    box.value = ""
+    await drawn(pilot)
+    app = pilot.app
+    app.post_message(events.Key("slash", "/"))
+    for character in BURST:
+        app.post_message(events.Key(character if character.isalnum() else "minus", character))
+    deadline = time.perf_counter() + 60
+    while box.value != BURST and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    landed = sum(1 for a, b in zip(box.value, BURST, strict=False) if a == b)
+    box.value = ""
+    await drawn(pilot)
+    return landed
+
+
+async def polaris(
+    info: dict[str, Any], tmp: Path, polls: int, interval: float, *, big: bool
+) -> dict[str, Any]:
+    if big:  # 100,000 stations take a loaded stand-in longer than 5 s to list
+        interval = max(interval, 240.0)
     settings = load_settings(
         {
             "steve": {
                 "url": info["steve_url"],
                 "api_user": info["steve_user"],
                 "api_password": info["steve_password"],
+                "read_timeout": interval / 2,
             },
             "lago": {"url": info["lago_url"], "api_key": info["lago_key"]},
             "store": {"path": tmp / "bench.sqlite"},
@@ -154,119 +202,178 @@ async def polaris(info: dict[str, Any], tmp: Path, polls: int, interval: float) 
         },
         config_file=tmp / "none.toml",
     )
-    app = make_app(settings)
+    app = make_app(settings, type_ahead=True)
     out: dict[str, Any] = {}
     async with app.run_test(size=(120, 40)) as pilot:
-        await asyncio.wait_for(app.data_loaded.wait(), 300)
+        await asyncio.wait_for(app.data_loaded.wait(), 900)
         await drawn(pilot)
         screen = app.screen
+        deadline = time.perf_counter() + 900
+        while not screen.query_one(FleetTable).row_count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.5)  # a first poll that timed out: the next one
+        await drawn(pilot)
         assert isinstance(screen, FleetScreen)
         table = screen.query_one(FleetTable)
+        box = screen.query_one("#fleet-filter", Input)
         services = app.services
         assert services is not None
         out["rows"] = table.row_count
-        out["cells"] = [
-            tuple(c.plain for c in row_cells(r, app.clock.now())) for r in services.fleet.rows()
-        ]
+        if not big:
+            out["cells"] = [
+                tuple(c.plain for c in row_cells(r, app.clock.now())) for r in services.fleet.rows()
+            ]
+            # UI-thread work while polls run (nobody types), then keys while they run.
+            cycles = services.poller.cycles
+            first = sum(cycles.values())
+            ticker = Ticker()
+            ticker.start()
+            started = time.perf_counter()
+            while sum(cycles.values()) - first < polls:
+                await asyncio.sleep(0.05)
+            window = time.perf_counter() - started
+            ticker.stop()
+            out["poll worst"], out["window"] = ticker.worst, window
+            out["burst landed"] = await type_burst(pilot, box)
+            await services.poller.stop()  # the same screen, nothing polling
+            floor = Ticker()  # the ticker's own cost, to take off the polls' share
+            floor.start()
+            await asyncio.sleep(IDLE_SECONDS / 2)
+            floor.stop()
+            out["poll floor"] = floor.cpu / (IDLE_SECONDS / 2) * window / polls
+            out["poll cpu"] = ticker.cpu / polls - out["poll floor"]
+            out["idle cpu"] = await idle_cpu(IDLE_SECONDS)
+        else:
+            await services.poller.stop()
 
-        # UI-thread work while polls run (nobody types).
-        cycles = services.poller.cycles
-        first = dict(cycles)
-        ticker = Ticker()
-        ticker.start()
-        started = time.perf_counter()
-        while sum(cycles.values()) - sum(first.values()) < polls:
-            await asyncio.sleep(0.05)
-        window = time.perf_counter() - started
-        ticker.stop()
-        await services.poller.stop()  # the same screen, nothing polling
-        idle = Ticker()
-        idle.start()
-        await asyncio.sleep(IDLE_SECONDS)
-        idle.stop()
-        out["idle cpu"] = idle.cpu / IDLE_SECONDS
-        out["poll cpu"] = (ticker.cpu - out["idle cpu"] * window) / polls
-        out["poll worst"] = ticker.worst
-        out["window"] = window
-
-        box = screen.query_one("#fleet-filter", Input)
         samples = []
         for n in range(1, len(QUERY) + 1):
-            start = time.perf_counter()
-            box.value = QUERY[:n]
-            await drawn(pilot)
-            samples.append(time.perf_counter() - start)
+
+            async def keystroke(n: int = n) -> None:
+                box.value = QUERY[:n]
+                await drawn(pilot)
+
+            samples.append(await timed(keystroke))
         out["filter"] = samples
         out["filter keys"] = table.keys
         box.value = ""
         await drawn(pilot)
         table.focus()
-        start = time.perf_counter()
-        await pilot.press("s")
         await drawn(pilot)
-        out["sort"] = time.perf_counter() - start
-        await pilot.press("end")
-        await drawn(pilot)
-        out["last row reached"] = table.cursor_row == table.row_count - 1
+
+        async def press(key: str) -> None:
+            await pilot.press(key)
+            await drawn(pilot)
+
+        out["sort"] = await timed(lambda: press("s"))
+        out["end"] = await timed(lambda: press("end"))
+        last = table.keys[-1] if table.keys else None
+        out["last row reached"] = table.cursor_key == last and last in table.visible_keys()
     return out
 
 
-def line(name: str, ours: float, ref: float | None, goal: str, ok: Callable[[], bool]) -> None:
-    ratio = f"{ours / ref:6.2f}x" if ref else "      "
-    verdict = "ok" if ok() else "MISSED"
-    reference_text = ms(ref) if ref is not None else " " * 11
-    print(f"  {name:<34} {ms(ours)}   ref {reference_text}  {ratio}  goal {goal:<22} {verdict}")
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
 
 
-async def main(chargers: int, polls: int, interval: float) -> None:
+def line(name: str, ours: Sample, ref: Sample | None, goal: str, limit: float) -> None:
+    """Our CPU time and wall clock, the reference's, the ratio, the verdict (on CPU)."""
+    ratio = f"{ours[1] / ref[1]:6.2f}x" if ref and ref[1] else "   -   "
+    reference_text = f"{ms(ref[1])} (wall {ms(ref[0])})" if ref else " " * 29
+    verdict = "ok" if ours[1] <= limit and (ref is None or ours[1] <= ref[1]) else "MISSED"
+    print(
+        f"  {name:<30} {ms(ours[1])} (wall {ms(ours[0])})   ref {reference_text}"
+        f"  {ratio}  goal {goal:<18} {verdict}"
+    )
+
+
+def median(samples: list[Sample]) -> Sample:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def worst(samples: list[Sample]) -> Sample:
+    return max(s[0] for s in samples), max(s[1] for s in samples)
+
+
+async def run(chargers: int, polls: int, interval: float, *, big: bool) -> None:
     proc, info = start_sim(chargers)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            ours = await polaris(info, Path(tmp), polls, interval)
+            ours = await polaris(info, Path(tmp), polls, interval, big=big)
     finally:
         proc.terminate()
-        proc.wait(10)
-    print({k: v for k, v in ours.items() if k not in ("cells", "filter keys")}, flush=True)
-    ref = await reference(ours["cells"])
-    filter_ours = statistics.median(ours["filter"])
-    filter_ref = statistics.median(ref["filter"])
-    print(f"fleet rows: {ours['rows']}; filter typed: {QUERY!r} -> {ours['filter keys']}")
-    print(f"every row reachable (end -> last row): {ours['last row reached']}")
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a 100,000-charger stand-in can be slow to go
+            proc.kill()
+            proc.wait()
+    ref = None if big else await reference(ours["cells"])
+    print(
+        f"\n{ours['rows']} chargers (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    print(f"  filter typed: {QUERY!r} -> {len(ours['filter keys'])} rows")
+    print(f"  every row reachable (end -> last row on screen): {ours['last row reached']}")
     line(
         "filter keystroke, median",
-        filter_ours,
-        filter_ref,
-        "<= 50 ms, <= ref",
-        lambda: filter_ours <= 0.05 and filter_ours <= filter_ref,
+        median(ours["filter"]),
+        ref and median(ref["filter"]),
+        "(reported)" if big else "<= 50 ms, <= ref",
+        float("inf") if big else 0.05,
     )
-    print(
-        f"  {'filter keystroke, worst':<34} {ms(max(ours['filter']))}"
-        f"   ref {ms(max(ref['filter']))}"
-    )
-    line("s (sort)", ours["sort"], ref["sort"], "<= 100 ms", lambda: ours["sort"] <= 0.1)
     line(
-        "UI-thread CPU per poll (over idle)",
-        ours["poll cpu"],
-        None,
-        "<= 16 ms",
-        lambda: ours["poll cpu"] <= 0.016,
+        "filter keystroke, worst",
+        worst(ours["filter"]),
+        ref and worst(ref["filter"]),
+        "(reported)",
+        float("inf"),
     )
-    print(f"  {'worst UI stall while polling':<34} {ms(ours['poll worst'])}")
+    # The goals are set at 10,000 chargers; at 100,000 the numbers are reported.
+    line(
+        "s (sort)",
+        ours["sort"],
+        ref and ref["sort"],
+        "(reported)" if big else "<= 100 ms",
+        float("inf") if big else 0.1,
+    )
+    line("end (scroll to the last row)", ours["end"], None, "(reported)", float("inf"))
+    if big:
+        return
+    assert ref is not None
+    cpu = ours["poll cpu"]
     print(
-        f"  {'idle UI-thread CPU, % of a core':<34} {ours['idle cpu'] * 100:8.2f} %"
-        f"    ref {ref['idle cpu'] * 100:8.2f} %  (goal <= 3 %)"
-        f" {'ok' if ours['idle cpu'] <= 0.03 else 'MISSED'}"
+        f"  {'UI-thread CPU per poll':<30} {ms(cpu)}   goal <= 16 ms"
+        f"  {'ok' if cpu <= 0.016 else 'MISSED'}"
+        f"   (the 1 ms ticker's own {ms(ours['poll floor']).strip()} a poll taken off;"
+        " negative: noise larger than the polls' work)"
     )
+    print(f"  {'worst UI stall while polling':<30} {ms(ours['poll worst'])}   (reported)")
+    idle, ref_idle = ours["idle cpu"], ref["idle cpu"]
+    print(
+        f"  {'idle CPU, % of a core':<30} {idle * 100:8.2f} %    ref {ref_idle * 100:6.2f} %"
+        f"  goal <= 3 % {'ok' if idle <= 0.03 else 'MISSED'}"
+    )
+    landed = ours["burst landed"]
+    print(
+        f"  {'keys typed while polls run':<30} {landed}/{len(BURST)} landed in the filter"
+        f"   goal: none lost {'ok' if landed == len(BURST) else 'MISSED'}"
+    )
+
+
+async def main(chargers: int, big: int, polls: int, interval: float) -> None:
+    if chargers:
+        await run(chargers, polls, interval, big=False)
+    if big:
+        await run(big, polls, interval, big=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--chargers", type=int, default=10_000)
+    parser.add_argument("--chargers", type=int, default=10_000, help="0: only the big run")
+    parser.add_argument("--big", type=int, default=100_000, help="0: no 100,000-charger run")
     parser.add_argument("--polls", type=int, default=3)
     parser.add_argument(
         "--interval", type=float, default=10.0, help="poll interval (half of it: the read timeout)"
     )
     args = parser.parse_args()
-    asyncio.run(main(args.chargers, args.polls, args.interval))
+    asyncio.run(main(args.chargers, args.big, args.polls, args.interval))

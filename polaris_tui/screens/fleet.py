@@ -1,13 +1,14 @@
 """The fleet (first screen): every charger, live, filterable and sortable.
 
-The screen keeps the rows it was given: it reads them all once
+The table keeps the rows it was given: it reads them all once
 (``fleet.rows()``, on mount, when the services are ready and when it comes
 back on top), then applies each ``FleetChanged``'s changed and removed rows
-to them, and redraws only those rows. A filter asks the service
-(``fleet.search(query)``: the customer and idTag matches need its data). A
-slow timer redraws every row so ages move. Refreshes are coalesced: a burst
-of events costs one redraw. The table diffs by key (see ``FleetTable``), so
-cursor and scroll survive.
+(``FleetTable.update``: O(rows changed), not O(fleet)). A filter asks the
+service for the matching keys (``fleet.search_keys``: the customer and idTag
+matches need its data) and the table shows those in its current order. A
+slow timer rebuilds the cells on screen so ages move. Refreshes are
+coalesced: a burst of events costs one redraw. Cursor and scroll follow
+their charger.
 """
 
 from __future__ import annotations
@@ -52,11 +53,16 @@ class FleetScreen(PolarisScreen):
         super().__init__()
         self._pending = False
         self._shown: tuple[int, int] | None = None
-        self._rows: dict[str, ChargerRow] | None = None
-        """Every row as last published (None: read them all at the next redraw)."""
+        self._loaded = False
+        """Whether the table holds every row as last published (else: read them all)."""
         self._counts: FleetCounts | None = None
-        self._touched: set[str] | None = None
-        """Rows changed since the last redraw (None: redraw every row)."""
+        self._changed: dict[str, ChargerRow] = {}
+        self._removed: set[str] = set()
+        """Rows changed and removed by events since the last redraw."""
+        self._ages_moved = True
+        """Every cell on screen is built again at the next redraw (time passed)."""
+        self._filter_stale = True
+        """The filter's matches are searched again at the next redraw."""
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
@@ -97,36 +103,31 @@ class FleetScreen(PolarisScreen):
         self._reread()
 
     def _on_fleet(self, event: FleetChanged) -> None:
-        """Apply the event's rows to the ones shown, and redraw those only."""
+        """Keep the event's rows for the next redraw, which applies those only."""
         if not self.on_top:
             # Under another screen, a redraw here repaints the whole terminal
             # (Textual refreshes the top screen for a background one's change):
             # read every row again when this screen is back on top.
-            self._rows = None
-            return
-        if self._rows is None:
-            self.schedule_refresh()
+            self._loaded = False
             return
         for key in event.removed:
-            self._rows.pop(key, None)
+            self._changed.pop(key, None)
+            self._removed.add(key)
         for row in event.changed:
-            self._rows[row.charge_box_id] = row
+            self._changed[row.charge_box_id] = row
+            self._removed.discard(row.charge_box_id)
         self._counts = event.counts
-        if not self._pending:
-            self._touched = set()
-        if self._touched is not None:  # else a full redraw is already due
-            self._touched.update(row.charge_box_id for row in event.changed)
         self._request_redraw()
 
     def _reread(self) -> None:
-        self._rows = None
+        self._loaded = False
         self.schedule_refresh()
 
     # -- refresh ------------------------------------------------------------
     def schedule_refresh(self) -> None:
-        """Redraw every row (ages moved, the filter or a source changed),
+        """Redraw the rows on screen (ages moved, the filter or a source changed),
         coalesced with other requests into one redraw after pending messages."""
-        self._touched = None
+        self._ages_moved = self._filter_stale = True
         self._request_redraw()
 
     def _request_redraw(self) -> None:
@@ -137,9 +138,11 @@ class FleetScreen(PolarisScreen):
             self.call_after_refresh(self.refresh_table)
 
     def refresh_table(self) -> None:
-        """Diff the rows into the table (every row, or those events changed)."""
+        """Bring the table up to date: every row after a re-read, else only the
+        rows events changed (O(rows changed)); the filter searched again when
+        it or the rows changed; the cells on screen built again when time
+        passed. Nothing here costs O(fleet) but a re-read and a search."""
         self._pending = False
-        touched, self._touched = self._touched, None
         services = self.services
         table = self.query_one(FleetTable)
         strip = self.query_one(CountsStrip)
@@ -147,17 +150,30 @@ class FleetScreen(PolarisScreen):
         if services is None:
             strip.show_counts(None, None, now)
             return
-        if self._rows is None:
-            self._rows = {row.charge_box_id: row for row in services.fleet.rows()}
-            self._counts = services.fleet.counts()
-            touched = None
         query = self.query_one("#fleet-filter", Input).value.strip()
-        rows = services.fleet.search(query) if query else list(self._rows.values())
-        self._shown = table.apply(rows, now, only=touched)
-        note = self.query_one("#fleet-note", Static)
-        note.display = bool(query) and not rows
-        if note.display:
-            note.update(Content(clean(services.fleet.search_note(query), limit=500)))
+        changed, self._changed = self._changed, {}
+        removed, self._removed = self._removed, set()
+        if not self._loaded:
+            self._loaded = True
+            self._counts = services.fleet.counts()
+            table.apply(services.fleet.rows(), now)
+            self._filter_stale = self._ages_moved = True
+        elif changed or removed:
+            table.update(list(changed.values()), removed, now)
+            self._filter_stale = self._filter_stale or bool(query)
+        if self._ages_moved:
+            self._ages_moved = False
+            table.ages_moved(now)
+        if self._filter_stale:
+            self._filter_stale = False
+            matches = services.fleet.search_keys(query)
+            self._shown = table.set_filter(matches)
+            note = self.query_one("#fleet-note", Static)
+            note.display = matches is not None and not matches
+            if note.display:
+                note.update(Content(clean(services.fleet.search_note(query), limit=500)))
+        else:
+            self._shown = (table.row_count, table.row_count)
         self._draw_status()
 
     def _draw_status(self) -> None:
@@ -190,7 +206,8 @@ class FleetScreen(PolarisScreen):
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.schedule_refresh()
+        self._filter_stale = True  # the cells of rows already built stay valid
+        self._request_redraw()
 
     @on(Input.Submitted, "#fleet-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -112,6 +112,12 @@ class FleetApi(Protocol):
         """
         ...
 
+    def search_keys(self, query: str) -> set[str] | None:
+        """(sync) The ChargeBox IDs ``search`` returns, or None for an empty
+        query (every row): what a filter keystroke asks, in milliseconds at
+        10,000 chargers."""
+        ...
+
     def search_note(self, query: str) -> str:
         """(sync) Why ``query`` matched no charger: what was searched, and any
         customer it names who has no open session now."""

@@ -24,9 +24,9 @@ from polaris_tui.models import (
     SourceName,
 )
 from polaris_tui.models.errors import InvalidParams, NotFound, PolarisError, StoreError
-from polaris_tui.services.card_links import customer_id_of
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, Lookups, pick_session, row_session
+from polaris_tui.services.fleet_search import FleetSearch
 from polaris_tui.services.poller import LivePoller
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_wire import poll_timeout, polling
@@ -65,6 +65,7 @@ class FleetService:
         self.steve = steve
         self.clock = clock
         self.settings = settings
+        self._search = FleetSearch()
 
     # -- sync views -----------------------------------------------------------
 
@@ -110,33 +111,20 @@ class FleetService:
         name (customer -> linked cards, inherited links included -> their open
         sessions and those seen ending in the last day -> chargers). An empty
         query returns every row."""
-        needle = query.strip().casefold()
         rows = self.poller.rows()
-        if not needle:
+        hits = self.search_keys(query)
+        if hits is None:
             return rows
-        hits: set[str] = set()
-        for tx in self.poller.active_transactions():
-            if needle in tx.ocpp_id_tag.casefold():
-                hits.add(tx.charge_box_id)
-        customers = {
-            c.external_id
-            for c in self.poller.customers()
-            if needle in (c.email or "").casefold() or needle in c.display_name.casefold()
-        }
-        if customers:
-            card_meta = self.poller.card_meta()
-            tags_by_id = {t.id_tag: t for t in self.poller.tags()}
-            followed = self.poller.active_transactions() + self.poller.recently_closed()
-            for tx in followed:
-                if customer_id_of(tx.ocpp_id_tag, card_meta, tags_by_id) in customers:
-                    hits.add(tx.charge_box_id)
-        return [
-            row
-            for row in rows
-            if row.charge_box_id in hits
-            or needle in row.charge_box_id.casefold()
-            or needle in (row.description or "").casefold()
-        ]
+        return [row for row in rows if row.charge_box_id in hits]
+
+    def search_keys(self, query: str) -> set[str] | None:
+        """The ChargeBox IDs ``search`` would return (None for an empty query:
+        every row). A few milliseconds at 10,000 chargers (``FleetSearch``)."""
+        needle = query.strip().casefold()
+        if not needle:
+            return None
+        rows, sessions = self.poller.search_inputs()
+        return self._search.keys(needle, rows, sessions)
 
     # -- detail ---------------------------------------------------------------
 

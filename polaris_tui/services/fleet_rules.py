@@ -25,7 +25,7 @@ Rules (each value says where it came from — ``source`` — and how old it is �
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -179,11 +179,44 @@ def _oldest(*moments: datetime | None) -> datetime | None:
     return min(known) if known else None
 
 
-def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[ChargerRow]:
+@dataclass(frozen=True)
+class Previous:
+    """The last build's stations and rows: a station equal to the one its row
+    was built from, with no open session, keeps its row (only ``fetched_at``
+    moves), so a steady cycle builds the rows that changed, not the fleet."""
+
+    boxes: Mapping[str, ChargeBox]
+    rows: Mapping[str, ChargerRow]
+
+    def row_for(
+        self, box: ChargeBox, alive: Liveness, fetched_at: datetime | None
+    ) -> ChargerRow | None:
+        """The previous row of ``box`` when nothing it shows can have changed."""
+        key = box.charge_box_id
+        old = self.rows.get(key)
+        if (
+            old is None
+            or old.open_session is not None  # sessions are judged against "now"
+            or not box.description  # the description may come from the inventory
+            or old.liveness != alive  # a heartbeat that went stale with time
+            or self.boxes.get(key) != box
+        ):
+            return None
+        return (
+            old
+            if old.fetched_at == fetched_at
+            else old.model_copy(update={"fetched_at": fetched_at})
+        )
+
+
+def build_rows(
+    data: FleetData, now: datetime, poll: PollSettings, previous: Previous | None = None
+) -> list[ChargerRow]:
     """One row per SteVe station, then one per local inventory charger SteVe does not list.
 
     ``fetched_at`` of a row is the older of the live-status and the
     transaction fetch times (a row is only as fresh as its oldest part).
+    ``previous``: the last build, whose unchanged rows are kept (``Previous``).
     """
     threshold = timedelta(minutes=poll.stuck_after_minutes)
     lookups = Lookups.of(data)
@@ -198,9 +231,15 @@ def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[Charg
         if box.charge_box_id in seen:
             continue  # a station listed twice: first one wins
         seen.add(box.charge_box_id)
+        alive = liveness(box, now, poll.heartbeat_stale_seconds)
+        open_here = by_box.get(box.charge_box_id, ())
+        kept = previous.row_for(box, alive, fetched_at) if previous and not open_here else None
+        if kept is not None:
+            rows.append(kept)
+            continue
         sessions = [
             row_session(tx, box, lookups, now, threshold, data.meter_notes.get(tx.id))
-            for tx in by_box.get(box.charge_box_id, ())
+            for tx in open_here
         ]
         status, since = rollup_status(box)
         local = inventory.get(box.charge_box_id)
@@ -211,7 +250,7 @@ def build_rows(data: FleetData, now: datetime, poll: PollSettings) -> list[Charg
                 description=box.description or (local.description if local else None),
                 status=status,
                 status_since=since,
-                liveness=liveness(box, now, poll.heartbeat_stale_seconds),
+                liveness=alive,
                 last_heartbeat=box.last_heartbeat,
                 connectors=box.connectors,
                 open_session=shown,
@@ -276,13 +315,25 @@ class Rebuilt:
     changed: list[ChargerRow]
     removed: list[str]
     counts: FleetCounts
+    boxes: dict[str, ChargeBox] = field(default_factory=dict)
+    """The stations the rows were built from (the next build's ``built_from``)."""
 
 
 def rebuild(
-    old: dict[str, ChargerRow], data: FleetData, now: datetime, poll: PollSettings
+    old: dict[str, ChargerRow],
+    data: FleetData,
+    now: datetime,
+    poll: PollSettings,
+    built_from: Mapping[str, ChargeBox] | None = None,
 ) -> Rebuilt:
-    """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread)."""
-    new_rows = build_rows(data, now, poll)
+    """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread).
+    ``built_from``: the stations ``old`` was built from (``Rebuilt.boxes``):
+    rows of unchanged stations are kept instead of built again."""
+    previous = Previous(built_from, old) if built_from else None
+    new_rows = build_rows(data, now, poll, previous)
+    boxes: dict[str, ChargeBox] = {}
+    for box in data.chargers:
+        boxes.setdefault(box.charge_box_id, box)
     fresh: dict[str, ChargerRow] = {}
     changed: list[ChargerRow] = []
     for row in new_rows:
@@ -291,7 +342,7 @@ def rebuild(
         if before is None or not same_row(before, row):
             changed.append(row)
     removed = [key for key in old if key not in fresh]
-    return Rebuilt(fresh, changed, removed, count_rows(new_rows))
+    return Rebuilt(fresh, changed, removed, count_rows(new_rows), boxes)
 
 
 # MeterNote, read_meter and the two stuck rules are re-exported for the
@@ -300,6 +351,7 @@ __all__ = [
     "CHARGING_LIKE",
     "FleetData",
     "Lookups",
+    "Previous",
     "MeterNote",
     "Rebuilt",
     "build_rows",

@@ -42,7 +42,9 @@ from typing import Any
 
 from polaris_tui.models import (
     ConnectionState,
+    MeterValue,
     SourceName,
+    Transaction,
 )
 from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreError
 from polaris_tui.services.fleet_rules import read_meter
@@ -165,6 +167,7 @@ class LivePoller(PollerSnapshot):
             *(self.steve.transaction_details(tx.id) for tx in chosen), return_exceptions=True
         )
         now = self.clock.now()
+        read: list[tuple[Transaction, list[MeterValue]]] = []
         for tx, result in zip(chosen, results, strict=True):
             if isinstance(result, asyncio.CancelledError):
                 raise result
@@ -175,7 +178,14 @@ class LivePoller(PollerSnapshot):
                     "meter sample of transaction %d: unexpected failure", tx.id, exc_info=result
                 )
             else:
-                self._remember(tx.id, read_meter(tx, result.values, now, threshold))
+                read.append((tx, result.values))
+        # Reading dozens of sessions' meter values is UI-thread time at 10,000
+        # chargers: a worker thread does it, the notes are kept here.
+        notes = await asyncio.to_thread(
+            lambda: [(tx, read_meter(tx, values, now, threshold)) for tx, values in read]
+        )
+        for tx, note in notes:
+            self._remember(tx.id, note)
         if all(isinstance(result, SteveNotAnswering) for result in results):
             first = results[0]
             assert isinstance(first, SteveNotAnswering)

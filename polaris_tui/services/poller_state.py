@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from polaris_tui.models import (
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
+from polaris_tui.services.fleet_search import SessionData
 from polaris_tui.services.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ class PollerState:
         self._last_read: dict[int, int] = {}
         """Transaction id -> sequence number of its last meter read (ties in the plan)."""
         self._rows: dict[str, ChargerRow] = {}
+        self._built_from: dict[str, ChargeBox] = {}
+        """The stations ``_rows`` were built from (the next build keeps the rows
+        of unchanged ones)."""
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
@@ -173,6 +177,19 @@ class PollerState:
 
     def row(self, charge_box_id: str) -> ChargerRow | None:
         return self._rows.get(charge_box_id)
+
+    def search_inputs(self) -> tuple[Mapping[str, ChargerRow], SessionData]:
+        """What the fleet search reads, without copies (a filter keystroke at
+        10,000 chargers must not copy the fleet): the current rows and session
+        lists. Each is replaced by the next poll, never changed in place, so
+        their identity says whether a previous search is still valid."""
+        return self._rows, SessionData(
+            transactions=self._active,
+            customers=self._customers,
+            card_meta=self._card_meta,
+            tags=self._tags,
+            closed=[tx for tx, _ in self._closed.values()],
+        )
 
     def counts(self) -> FleetCounts:
         return self._counts.model_copy()
@@ -275,7 +292,9 @@ class PollerState:
     def _rebuild_and_publish(self, *, force: bool = False) -> None:
         """Rebuild rows from the current data now and publish only what changed."""
         self._generation += 1
-        result = rebuild(self._rows, self._fleet_data(), self.clock.now(), self.settings.poll)
+        result = rebuild(
+            self._rows, self._fleet_data(), self.clock.now(), self.settings.poll, self._built_from
+        )
         self._apply(result, force=force)
 
     async def _rebuild_in_thread(self) -> None:
@@ -285,7 +304,12 @@ class PollerState:
             self._generation += 1
             generation = self._generation
             result = await asyncio.to_thread(
-                rebuild, self._rows, self._fleet_data(), self.clock.now(), self.settings.poll
+                rebuild,
+                self._rows,
+                self._fleet_data(),
+                self.clock.now(),
+                self.settings.poll,
+                self._built_from,
             )
             if generation == self._generation:
                 self._apply(result)
@@ -295,6 +319,7 @@ class PollerState:
 
     def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
         self._rows = result.rows
+        self._built_from = result.boxes
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.
         open_ids = {tx.id for tx in self._active}

@@ -113,7 +113,11 @@ class SteveManagerPages(SteveTransport):
         """Live status from the manager pages: connector status + the overview (two pages)."""
         status = await self.connector_status_page()
         overview = await self.charge_points_page()
-        return complete_with_status(overview, status) if overview is not None else status
+        if overview is None:
+            return status
+        if len(overview) > 1000:  # a merge of 10,000 stations: not on the UI's loop
+            return await asyncio.to_thread(complete_with_status, overview, status)
+        return complete_with_status(overview, status)
 
     def _is_signin(self, answer: Answer) -> bool:
         if 300 <= answer.status < 400:

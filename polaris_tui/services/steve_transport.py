@@ -18,6 +18,7 @@ Rules that live here and nowhere else (contracts/STEVE.md, PITFALLS.md):
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -63,6 +64,21 @@ from polaris_tui.services.steve_wire import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    """One validator per answer type: building a ``TypeAdapter`` costs about a
+    millisecond (more on a loaded machine), and the meter sampler parses
+    dozens of answers per poll on the UI's event loop."""
+    return TypeAdapter(model)
+
+
+def adapter(model: type[T]) -> TypeAdapter[T]:
+    """The cached ``TypeAdapter`` of ``model``."""
+    key: Any = model  # a class or a ``list[...]`` alias: both hashable
+    cached: TypeAdapter[T] = _adapter(key)
+    return cached
 
 
 class SteveTransport:
@@ -275,7 +291,7 @@ class SteveTransport:
         except (ValueError, RecursionError):
             raise MalformedResponse(f"{what}: the answer is not JSON") from None
         try:
-            return TypeAdapter(model).validate_python(payload)
+            return adapter(model).validate_python(payload)
         except ValidationError as exc:
             raise MalformedResponse(f"{what}: {self.clean(describe_validation(exc))}") from None
 

@@ -36,9 +36,11 @@ OPERATION_CONNECT_TIMEOUT = 15.0
 """Seconds to open a connection for an operation POST, which is sent once and
 may then wait 45 s for its answer: a laggy link (or a loaded host) that needs
 a few SYN retries must not fail the operator's one press."""
-THREAD_PARSE_BYTES = 256 * 1024
+THREAD_PARSE_BYTES = 8 * 1024
 """Answers larger than this are parsed in a worker thread: at 10,000 chargers
-parsing takes long enough to stall the UI's event loop."""
+parsing takes long enough to stall the UI's event loop, and the meter
+sampler's dozens of session details per poll (each a few kB of validated
+meter values) added up to tens of ms of the UI thread per poll."""
 
 # SteVe's own 400 messages that mean something specific to an operator.
 OFFLINE_TEXT = "No stations are eligible"

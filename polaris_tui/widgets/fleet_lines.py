@@ -26,6 +26,39 @@ from polaris_tui.widgets.fleet_order import fit_widths
 
 T = TypeVar("T")
 
+FLEET_TABLE_CSS = """
+FleetTable {
+    background: $surface;
+    color: $foreground;
+    height: 1fr;
+    &:focus {
+        background-tint: $foreground 5%;
+        & > .fleet-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+    & > .fleet-table--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    & > .fleet-table--even-row {
+        background: $surface-lighten-1 50%;
+    }
+    &:dark > .fleet-table--even-row {
+        background: $surface-darken-1 40%;
+    }
+    & > .fleet-table--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+}
+"""
+"""The fleet table's look: zebra rows, a header, the cursor (focused or not)."""
+
 PADDING = 1
 """Blank cells on each side of a cell."""
 HEADER_HEIGHT = 1

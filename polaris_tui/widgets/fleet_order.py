@@ -19,6 +19,7 @@ first, until the table fits its width, so Stuck is never pushed off it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,60 +42,118 @@ to 13 cells until the others gave what they can); the Stuck column never."""
 
 
 class FleetOrder:
-    """The rows the table shows, keyed by ChargeBox ID, and their display order."""
+    """Every row keyed by ChargeBox ID, the filter, and the display order.
+
+    The whole fleet is kept sorted (``_sorted``, ascending by ``_keys``, each
+    key ending with the ChargeBox ID so no two rows tie); the rows shown
+    (``order``) are that list filtered by ``match``, reversed for a reverse
+    sort. So a filter keystroke is one pass over a list of keys (no sort),
+    and a poll that changed N rows moves those N keys (bisect) instead of
+    sorting the fleet again.
+    """
 
     def __init__(self) -> None:
         self.rows: dict[str, ChargerRow] = {}
+        """Every row, whether the filter shows it or not."""
         self.order: list[str] = []
-        """ChargeBox IDs in display order."""
+        """ChargeBox IDs shown, in display order."""
         self.sort_by = "attention"
         """Key of ``SORTS`` currently applied."""
         self.sort_reverse = False
-        self._keys: dict[str, tuple[ChargerRow, Any]] = {}
-        """key -> (the row its sort key was computed from, the sort key): kept
-        while a filter hides the row, so clearing the filter costs no key."""
+        self.match: set[str] | None = None
+        """The keys the filter lets through (None: no filter)."""
+        self._keys: dict[str, tuple[Any, str]] = {}
+        """key -> (sort key, ChargeBox ID) of the row in ``rows``."""
+        self._sorted: list[str] = []
+        """Every key, ascending by ``_keys``."""
         self._index: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.order)
 
-    def apply(self, rows: Iterable[ChargerRow]) -> tuple[bool, set[str]]:
-        """Show ``rows`` from now on.
+    def replace(self, rows: Iterable[ChargerRow]) -> set[str]:
+        """Every row from now on (the rows not given are gone).
 
         Returns:
-            (whether the set of rows shown changed, the keys whose row is a
-            different object than when its sort key was computed).
+            The keys whose row is a different object than before.
         """
         new = {row.charge_box_id: row for row in rows}
-        membership = new.keys() != self.rows.keys()
-        keys = self._keys
-        changed = {key for key, row in new.items() if (keys.get(key) or (None,))[0] is not row}
+        old = self.rows
+        changed = {key for key, row in new.items() if old.get(key) is not row}
+        removed = [key for key in old if key not in new]
+        self.update((new[key] for key in changed), removed)
+        return changed
+
+    def update(self, changed: Iterable[ChargerRow], removed: Iterable[str] = ()) -> bool:
+        """Apply a poll's changed and removed rows: O(rows changed) keys
+        computed, and each row whose sort key moved is moved by bisection
+        (a full sort when many moved). Returns whether ``order`` changed."""
         sort_key = SORTS[self.sort_by]
-        resort = membership
-        for key in changed:
-            value = sort_key(new[key])
+        keys, rows = self._keys, self.rows
+        moved: list[tuple[str, tuple[Any, str] | None]] = []
+        for key in removed:
+            if rows.pop(key, None) is not None:
+                moved.append((key, keys.pop(key, None)))
+        added: list[str] = []
+        for row in changed:
+            key = row.charge_box_id
+            value = (sort_key(row), key)
             old = keys.get(key)
-            if not resort and (old is None or old[1] != value):
-                resort = True
-            keys[key] = (new[key], value)
-        if len(keys) > 2 * len(new) + 10_000:  # chargers gone from the fleet
-            self._keys = {key: keys[key] for key in new}
-        self.rows = new
-        if resort:
+            rows[key] = row
+            if old != value:
+                keys[key] = value
+                moved.append((key, old))
+                added.append(key)
+        if not moved:
+            return False
+        if len(moved) > 64:
             self._sort()
-        return membership, changed
+        else:
+            self._move(moved, added)
+        self._filter()
+        return True
+
+    def _move(self, moved: list[tuple[str, tuple[Any, str] | None]], added: list[str]) -> None:
+        """Take the moved rows out (found by the keys they were placed with),
+        then put each back at its new key's place."""
+        keys, ordered = self._keys, self._sorted
+        placed_with = {key: old for key, old in moved if old is not None}
+
+        def as_placed(key: str) -> tuple[Any, str]:
+            old = placed_with.get(key)
+            return keys[key] if old is None else old
+
+        for key, old in placed_with.items():
+            at = bisect.bisect_left(ordered, old, key=as_placed)
+            if at >= len(ordered) or ordered[at] != key:
+                self._sort()  # not where it should be: sort afresh
+                return
+            del ordered[at]
+        for key in added:
+            bisect.insort(ordered, key, key=keys.__getitem__)
+
+    def set_filter(self, match: set[str] | None) -> None:
+        """Show only the rows whose key is in ``match`` (None: every row)."""
+        self.match = match
+        self._filter()
 
     def set_sort(self, sort_by: str, reverse: bool) -> None:
         """Sort by another column (every key computed again) or direction."""
         if sort_by != self.sort_by:
             sort_key = SORTS[sort_by]
-            self._keys = {key: (row, sort_key(row)) for key, row in self.rows.items()}
-        self.sort_by, self.sort_reverse = sort_by, reverse
-        self._sort()
+            self._keys = {key: (sort_key(row), key) for key, row in self.rows.items()}
+            self.sort_by = sort_by
+            self._sort()
+        self.sort_reverse = reverse
+        self._filter()
 
     def _sort(self) -> None:
-        keys = self._keys
-        self.order = sorted(self.rows, key=lambda key: keys[key][1], reverse=self.sort_reverse)
+        self._sorted = sorted(self.rows, key=self._keys.__getitem__)
+
+    def _filter(self) -> None:
+        match = self.match
+        shown = self._sorted if match is None else [k for k in self._sorted if k in match]
+        self.order = shown[::-1] if self.sort_reverse else list(shown)
         self._index = None
 
     def index_of(self, key: str) -> int | None:

@@ -21,7 +21,7 @@ Why it is built this way (issue 13; PITFALLS, STYLE #9):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -35,9 +35,9 @@ from textual.strip import Strip
 from polaris_tui.models import ChargerRow
 from polaris_tui.widgets.fleet_cells import COLUMNS, SORT_ORDER, row_cells, widths_for
 from polaris_tui.widgets.fleet_lines import (
+    FLEET_TABLE_CSS,
     HEADER_HEIGHT,
     PADDING,
-    cells_signature,
     cells_strip,
     cursor_strip,
     layout_widths,
@@ -45,6 +45,7 @@ from polaris_tui.widgets.fleet_lines import (
     shown_columns,
 )
 from polaris_tui.widgets.fleet_order import FleetOrder
+from polaris_tui.widgets.fleet_row_cells import RowCells
 
 __all__ = ["COLUMNS", "FleetTable", "row_cells"]
 
@@ -59,37 +60,7 @@ class FleetTable(ScrollView, can_focus=True):
         "fleet-table--odd-row",
     }
 
-    DEFAULT_CSS = """
-    FleetTable {
-        background: $surface;
-        color: $foreground;
-        height: 1fr;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .fleet-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .fleet-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .fleet-table--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        &:dark > .fleet-table--even-row {
-            background: $surface-darken-1 40%;
-        }
-        & > .fleet-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
-    """
+    DEFAULT_CSS = FLEET_TABLE_CSS
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Select", show=False),
@@ -125,12 +96,9 @@ class FleetTable(ScrollView, can_focus=True):
         self.id_width = COLUMNS[0].max_width
         """The ID column's maximum at the current width (``widths_for``)."""
         self._description_width = COLUMNS[1].max_width
-        self._now: datetime | None = None
-        self._epoch = 0
+        self._row_cells = RowCells()
+        self._row_cells.id_width = self.id_width
         """Bumped when every row's cells must be built again (ages moved, resize)."""
-        self._cells: dict[str, tuple[ChargerRow, int, tuple[Text, ...], int]] = {}
-        """key -> (row, epoch, cells, version): cells of rows that were on screen."""
-        self._version = 0
         self._seen = [0] * len(COLUMNS)
         """Widest cell of each column on screen since the rows shown last changed."""
         self._shown: tuple[int, ...] = tuple(range(len(COLUMNS)))
@@ -183,12 +151,12 @@ class FleetTable(ScrollView, can_focus=True):
     def get_cell(self, key: str, column_key: str) -> Text:
         """The cell of one row and column (built now if it is not on screen)."""
         index = next(i for i, c in enumerate(COLUMNS) if c.key == column_key)
-        return self._cells_of(key)[index]
+        return self._row_cells.of(self.model.rows[key])[index]
 
     def contents(self) -> tuple[list[str], list[list[str]]]:
         """Column labels and every row's cells as plain text, in display order
         (``ctrl+s``): the filter and the sort on screen are what is saved."""
-        now = self._now
+        now = self._row_cells.now
         if now is None:
             return self.column_labels, []
         rows, shown = self.model.rows, self._shown
@@ -209,23 +177,52 @@ class FleetTable(ScrollView, can_focus=True):
     def apply(
         self, rows: Sequence[ChargerRow], now: datetime, *, only: Collection[str] | None = None
     ) -> tuple[int, int]:
-        """Show ``rows`` (already filtered) sorted, the cursor on its charger, ages
-        from ``now``. ``only``: the keys whose data changed since the last call (a
-        fleet event's rows), the other rows keep their cells; None: every row's
-        cells are built again (ages moved). Returns (rows shown, rows matched)."""
+        """Show ``rows`` (every row) sorted and filtered, the cursor on its charger,
+        ages from ``now`` (``only`` given: they did not move). O(fleet): a poll's
+        rows go through ``update``. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        changed = self.model.replace(rows)
+        self._forget_cells(changed, ages_moved=only is None, now=now)
+        return self._after_change(cursor_key, rows_shown_changed=True)
+
+    def update(
+        self, changed: Collection[ChargerRow], removed: Collection[str], now: datetime
+    ) -> tuple[int, int]:
+        """Apply a poll's changed and removed rows: O(rows changed), the other
+        rows keep their cells and places. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        self.model.update(changed, removed)
+        self._forget_cells([row.charge_box_id for row in changed], ages_moved=False, now=now)
+        return self._after_change(cursor_key, rows_shown_changed=bool(removed))
+
+    def set_filter(self, match: set[str] | None) -> tuple[int, int]:
+        """Show only the rows whose key is in ``match`` (None: every row), in the
+        current sort. Returns (rows shown, rows matched)."""
+        cursor_key = self._cursor_to_follow()
+        self.model.set_filter(match)
+        return self._after_change(cursor_key, rows_shown_changed=True)
+
+    def ages_moved(self, now: datetime) -> None:
+        """Time passed: the cells on screen are built again (O(rows on screen))."""
+        self._forget_cells((), ages_moved=True, now=now)
+        self._layout_changed()
+
+    def _cursor_to_follow(self) -> str | None:
         # The cursor follows its charger; on the first row it stays on the first
         # row (the most urgent charger in the default order), as k9s does.
-        cursor_key = self.cursor_key if self.cursor_row > 0 else None
-        other_rows, changed = self.model.apply(rows)
-        self._now = now
-        if only is None:
-            self._epoch += 1
-        for key in changed:
-            self._cells.pop(key, None)
-        if other_rows:
+        return self.cursor_key if self.cursor_row > 0 else None
+
+    def _forget_cells(self, keys: Iterable[str], *, ages_moved: bool, now: datetime) -> None:
+        cells = self._row_cells
+        cells.now = now
+        if ages_moved:
+            cells.time_moved()
+        cells.forget(keys)
+        cells.keep_only(set(self.visible_keys()), 4 * max(self.size.height, 50))
+
+    def _after_change(self, cursor_key: str | None, *, rows_shown_changed: bool) -> tuple[int, int]:
+        if rows_shown_changed:
             self._seen = [0] * len(COLUMNS)  # a filter: widths chosen afresh
-        if len(self._cells) > 4 * max(self.size.height, 50):
-            self._cells = {k: v for k, v in self._cells.items() if k in self.model.rows}
         self._follow(cursor_key)
         self._layout_changed()
         count = len(self.model)
@@ -323,7 +320,8 @@ class FleetTable(ScrollView, can_focus=True):
         id_width, description = widths_for(self.size.width)
         if (id_width, description) != (self.id_width, self._description_width):
             self.id_width, self._description_width = id_width, description
-            self._epoch += 1  # the ID cells are cut to the new width
+            self._row_cells.id_width = id_width
+            self._row_cells.time_moved()  # the ID cells are cut to the new width
         self._seen = [0] * len(COLUMNS)
         self._layout_changed()
 
@@ -353,19 +351,7 @@ class FleetTable(ScrollView, can_focus=True):
         return range(top, min(top + height, len(self.model)))
 
     def _cells_of(self, key: str) -> tuple[Text, ...]:
-        row = self.model.rows[key]
-        cached = self._cells.get(key)
-        if cached is not None and cached[0] is row and cached[1] == self._epoch:
-            return cached[2]
-        assert self._now is not None, "rows exist only after apply(), which sets now"
-        cells = row_cells(row, self._now, id_width=self.id_width)
-        same = cached is not None and cells_signature(cached[2]) == cells_signature(cells)
-        version = cached[3] if cached is not None and same else None
-        if version is None:
-            self._version += 1
-            version = self._version
-        self._cells[key] = (row, self._epoch, cells, version)
-        return cells
+        return self._row_cells.of(self.model.rows[key])
 
     def _layout_changed(self) -> None:
         """Widths and the virtual size from the rows on screen, then repaint
@@ -382,13 +368,27 @@ class FleetTable(ScrollView, can_focus=True):
         widths = layout_widths(seen, shown, self.id_width, self._description_width, available)
         size = Size(sum(widths) + 2 * PADDING * len(widths), len(order) + HEADER_HEIGHT)
         if size != self.virtual_size:
-            self.virtual_size = size
+            self._set_virtual_size(size)
         if (shown, widths) != self._drawn_layout:
             self._drawn_layout = (shown, widths)
             self._widths = widths
             self._redraw_all()
         else:
             self._repaint_changed_lines()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """A new row count (a filter, a poll) without a layout of the screen when
+        only the height changed and the scrollbar stays as it was: ``virtual_size``
+        is a layout reactive, and a full layout costs more than the whole
+        filter at 10,000 chargers. The scrollbar is updated in place."""
+        old = self.virtual_size
+        height = self.container_size.height
+        same_bar = (old.height > height) == (size.height > height)
+        if old.width != size.width or not same_bar or not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(FleetTable.virtual_size, size)
+        self._scroll_update(size)  # Textual's own update of scrollbars and offsets
 
     def _redraw_all(self) -> None:
         self._drawn.clear()
@@ -404,8 +404,8 @@ class FleetTable(ScrollView, can_focus=True):
         if y < HEADER_HEIGHT or index >= len(self.model):
             return (y < HEADER_HEIGHT, self.scroll_offset.x)
         key = self.model.order[index]
-        self._cells_of(key)
-        return (key, self._cells[key][3], index == self.cursor_row, index % 2, self.scroll_offset.x)
+        version = self._row_cells.version(self.model.rows[key])
+        return (key, version, index == self.cursor_row, index % 2, self.scroll_offset.x)
 
     def _repaint_changed_lines(self) -> None:
         width = self.size.width

@@ -121,6 +121,11 @@ class FakeFleet:
             or (r.open_session is not None and q in r.open_session.transaction.ocpp_id_tag.lower())
         ]
 
+    def search_keys(self, query: str) -> set[str] | None:
+        if not query.strip():
+            return None
+        return {r.charge_box_id for r in self.search(query)}
+
     def counts(self) -> FleetCounts:
         rows = list(self.rows_by_id.values())
         return FleetCounts(

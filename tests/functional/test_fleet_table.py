@@ -7,11 +7,12 @@ refreshes and to load thousands of rows without a stand-in.
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from polaris_tui.models import Liveness
 from polaris_tui.widgets.fleet_table import FleetTable
 
-from .conftest import make_row, screen_text, settle
+from .conftest import make_row, screen_text, settle, wait_until
 
 
 def fleet(n: int) -> list:
@@ -73,7 +74,7 @@ async def test_a_changed_cell_repaints_its_line_only(
 
 
 def spy_row_cells(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    import polaris_tui.widgets.fleet_table as fleet_table
+    import polaris_tui.widgets.fleet_row_cells as fleet_table
 
     drawn: list[str] = []
     original = fleet_table.row_cells
@@ -187,3 +188,24 @@ async def test_a_narrow_screen_drops_columns_by_priority(fake_app) -> None:
         await settle(pilot)
         assert "Description" in table.column_labels and "Connectors" in table.column_labels
         assert "site 1" in screen_text(app)
+
+
+async def test_keys_typed_while_polls_land_in_the_filter(fake_app) -> None:
+    """Keys that arrive together while polls change rows (type-ahead on, as on
+    a real terminal): `/` then `7`, `7` type 77 into the filter, and the table
+    shows the matches of the rows as the polls left them."""
+    from textual import events
+
+    app, services = fake_app(fleet(3000))
+    app._type_ahead_wanted = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        for key, character in (("slash", "/"), ("7", "7"), ("7", "7")):
+            services.change_rows([make_row("CP-00077", description="site 77", status="Faulted")])
+            app.post_message(events.Key(key, character))
+        box = app.screen.query_one("#fleet-filter", Input)
+        await wait_until(pilot, lambda: box.value == "77", "77 typed into the filter")
+        await settle(pilot)
+        assert set(table.keys) == {k for k in (f"CP-{i:05d}" for i in range(3000)) if "77" in k}
+        assert table.keys[0] == "CP-00077", "the Faulted charger sorts first"

@@ -185,3 +185,12 @@ def test_complete_with_status_infers_online_only_for_ocpp_j():
     assert merged["CP-2"].online is None  # SOAP: SteVe never marks it, so unknown
     assert merged["CP-3"].online is False  # only on the status page: kept
     assert merged["CP-1"].description == "Depot & yard"
+
+
+def test_signin_detection_without_a_full_parse_keeps_its_answers() -> None:
+    """The fast path (no "password" anywhere) must not miss a sign-in form."""
+    assert is_signin_page('<form><input type="PASSWORD" name="p"></form>')
+    assert is_signin_page('<form><input name="&#112;assword"></form>')  # a character reference
+    assert not is_signin_page("<form><input name='user'></form>")
+    data_page = page(row("CP-1", 1, 1, "Available"))
+    assert not is_signin_page(data_page.replace("</body>", '<input type="password"></body>'))
