@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
+from polaris_tui.partial_updates import install
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 
 LONG = "a note long enough to wrap onto a second row of this narrow panel"
@@ -57,6 +58,7 @@ class QuietProbe(App[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        install()  # as the console does: a dirty region is sent alone
         self.step = 0
 
     def compose(self) -> ComposeResult:
