@@ -84,3 +84,45 @@ def test_a_crop_never_splits_a_wide_character() -> None:
     strip = Strip([Segment("│ "), Segment("充电站 ok")])  # wide chars at 2-7
     assert char_bounds(strip, 3, 5) == (2, 6)
     assert char_bounds(strip, 4, 9) == (4, 9)
+
+
+ONE_CELL_BUDGET = 200
+"""Bytes for one fleet age rolling over ("<1m" -> "1m") and the step
+counter: that cell alone, ~60 B in truecolour. The old table repainted the
+whole 120-column line: ~900 B."""
+
+
+def heartbeat_of(text: str, charger: str) -> str | None:
+    """The Heartbeat cell of ``charger``'s line, as the terminal shows it."""
+    line = next((line for line in text.split("\n") if charger in line), None)
+    header = text.split("\n")[0]
+    if line is None or "Heartbeat" not in header:
+        return None
+    start = header.index("Heartbeat")
+    return line[start - 1 : start + 13].strip()
+
+
+def test_an_age_rolling_over_repaints_only_its_fleet_cell(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "tests.badday.fleet_probe"]
+    with run_on_pty(argv, home=tmp_path) as probe:
+        assert probe.wait_screen(
+            lambda text: "step 0" in text and heartbeat_of(text, "CP-PROBE-00") == "<1m"
+        ), probe.screen_text()
+        probe.settle()
+        mark = probe.mark()
+        probe.burst("n")
+        assert probe.wait_screen(
+            lambda text: "step 1" in text and heartbeat_of(text, "CP-PROBE-00") == "1m"
+        ), probe.screen_text()
+        probe.settle()
+        written = probe.output[mark:]
+        assert len(written) <= ONE_CELL_BUDGET, f"one age wrote {len(written)} B: {written!r}"
+        text = probe.screen_text()
+        assert [heartbeat_of(text, f"CP-PROBE-{i:02d}") for i in range(6)] == [
+            "1m",
+            "1m",
+            "5m",
+            "15m",
+            "25m",
+            "40m",
+        ], text
