@@ -36,9 +36,16 @@ def set_subtitle(widget: Widget, subtitle: Content) -> bool:
         return True
     # What Textual's ``border_subtitle`` setter stores, without its whole-widget
     # refresh (which repaints a container's children: the fleet table).
+    old = widget._border_subtitle
     widget._border_subtitle = drawn
     left, top = widget.content_offset
-    widget.refresh(Region(-left, height - 1 - top, width, 1))
+    # Right-aligned and as long as before ("as of 07:27Z" -> "07:28Z"): only
+    # the subtitle's end of the row changes (its title and corner around it).
+    start = 0
+    same_length = isinstance(old, Content) and old.cell_length == drawn.cell_length
+    if same_length and widget.styles.border_subtitle_align == "right":
+        start = max(0, width - drawn.cell_length - 4)
+    widget.refresh(Region(start - left, height - 1 - top, width - start, 1))
     return True
 
 

@@ -44,6 +44,7 @@ STEPS: list[tuple[list[tuple[str, str]], str]] = [
         "<10s ago",
     ),
     ([("last heartbeat 3m ago", ""), ("meter read 1m ago", "")], "as of 07:30Z · <10s ago"),
+    ([("last heartbeat 3m ago", ""), ("meter read 1m ago", "")], "as of 07:31Z · <10s ago"),
 ]
 """Each step: the panel's lines (text, style) and its subtitle."""
 
