@@ -411,9 +411,8 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _shown_cells(self, y: int) -> tuple[Text, ...]:
         index = self.scroll_offset.y + y - HEADER_HEIGHT
-        if y < HEADER_HEIGHT or index >= len(self.model):
-            return ()
-        return tuple(pick(self._cells_of(self.model.order[index]), self._shown))
+        on_a_row = y >= HEADER_HEIGHT and index < len(self.model)
+        return tuple(pick(self._cells_of(self.model.order[index]), self._shown)) if on_a_row else ()
 
     def render_line(self, y: int) -> Strip:
         signature = self._line_signature(y)
