@@ -83,6 +83,9 @@ class ServicesApp(App[None]):
         type_ahead: bool | None = None,
     ) -> None:
         super().__init__()
+        from polaris_tui.partial_updates import install
+
+        install()  # a changed cell is sent alone, not with the line before it
         self._type_ahead_wanted = type_ahead
         self._type_ahead = TypeAhead(self)
         self.settings = settings

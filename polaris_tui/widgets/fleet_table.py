@@ -14,7 +14,7 @@ Why it is built this way (issue 13; PITFALLS, STYLE #9):
   Status, Heartbeat, Session idTag and Stuck stay) and narrows the rest to
   its width (``fit_widths``), so Stuck is never off screen. Clicks, the
   header and ``ctrl+s`` see the columns shown, nothing else.
-* A refresh repaints only the screen lines whose cells changed. Every
+* A refresh repaints only the cells that changed (``fleet_repaint``). Every
   cell is a ``rich.text.Text`` built by ``plain()``: a description of
   ``[/]`` or an ESC sequence is shown literally and fires nothing.
 """
@@ -45,6 +45,7 @@ from polaris_tui.widgets.fleet_lines import (
     shown_columns,
 )
 from polaris_tui.widgets.fleet_order import FleetOrder
+from polaris_tui.widgets.fleet_repaint import DrawnLines
 from polaris_tui.widgets.fleet_row_cells import RowCells
 
 __all__ = ["COLUMNS", "FleetTable", "row_cells"]
@@ -98,19 +99,17 @@ class FleetTable(ScrollView, can_focus=True):
         self._description_width = COLUMNS[1].max_width
         self._row_cells = RowCells()
         self._row_cells.id_width = self.id_width
-        """Bumped when every row's cells must be built again (ages moved, resize)."""
         self._seen = [0] * len(COLUMNS)
         """Widest cell of each column on screen since the rows shown last changed."""
         self._shown: tuple[int, ...] = tuple(range(len(COLUMNS)))
         """Indices in ``COLUMNS`` of the columns on screen (``shown_columns``)."""
         self._widths: tuple[int, ...] = tuple(c.max_width for c in COLUMNS)
-        self._drawn: dict[int, tuple[object, ...]] = {}
-        """Screen line -> what it showed when last drawn (to repaint changes only)."""
+        self._drawn = DrawnLines()
+        """What each screen line showed when last drawn (to repaint changes only)."""
         self._click_column: int | None = None
         self._drawn_layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._strips: dict[tuple[object, ...], Strip] = {}
-        """Drawn lines by what they show: a repaint of the panel around the
-        table (its subtitle, each second) costs no cell rendering."""
+        """Drawn lines by what they show: a repaint around it renders no cell."""
 
     # -- public API ---------------------------------------------------------
     @property
@@ -354,8 +353,7 @@ class FleetTable(ScrollView, can_focus=True):
         return self._row_cells.of(self.model.rows[key])
 
     def _layout_changed(self) -> None:
-        """Widths and the virtual size from the rows on screen, then repaint
-        the lines that changed (all of them when a width changed)."""
+        """Widths and size from the rows on screen; repaint what changed."""
         order = self.model.order
         seen = self._seen
         for index in self._visible():
@@ -377,10 +375,8 @@ class FleetTable(ScrollView, can_focus=True):
             self._repaint_changed_lines()
 
     def _set_virtual_size(self, size: Size) -> None:
-        """A new row count (a filter, a poll) without a layout of the screen when
-        only the height changed and the scrollbar stays as it was: ``virtual_size``
-        is a layout reactive, and a full layout costs more than the whole
-        filter at 10,000 chargers. The scrollbar is updated in place."""
+        """A new row count without a screen layout when only the height changed
+        and the scrollbar stays (a full layout costs more than a 10,000 filter)."""
         old = self.virtual_size
         height = self.container_size.height
         same_bar = (old.height > height) == (size.height > height)
@@ -408,14 +404,19 @@ class FleetTable(ScrollView, can_focus=True):
         return (key, version, index == self.cursor_row, index % 2, self.scroll_offset.x)
 
     def _repaint_changed_lines(self) -> None:
-        width = self.size.width
+        width, widths, cells = self.size.width, self._widths, self._shown_cells
         for y in range(self.size.height):
-            if self._drawn.get(y) != self._line_signature(y):
-                self.refresh(Region(0, y, width, 1))
+            if regions := self._drawn.dirty(y, self._line_signature(y), cells, widths, width):
+                self.refresh(*regions)
+
+    def _shown_cells(self, y: int) -> tuple[Text, ...]:
+        index = self.scroll_offset.y + y - HEADER_HEIGHT
+        on_a_row = y >= HEADER_HEIGHT and index < len(self.model)
+        return tuple(pick(self._cells_of(self.model.order[index]), self._shown)) if on_a_row else ()
 
     def render_line(self, y: int) -> Strip:
         signature = self._line_signature(y)
-        self._drawn[y] = signature
+        self._drawn.record(y, signature, self._shown_cells(y))
         width = self.size.width
         cache_key = (signature, self._drawn_layout, width, self.has_focus, self.scroll_offset.y)
         cached = self._strips.get(cache_key)

@@ -5,9 +5,8 @@ Textual repaints a ``Static`` on every ``update`` and a widget on every
 container repaints everything inside it (the whole fleet table: ~12 KB over
 the terminal). Screens recompute their labels every second so ages never
 lag; these helpers keep that recomputation off the wire when nothing changed,
-and when one age in a panel moves, repaint only the row it sits on, up to
-the last changed column (Textual sends a dirty region from the left edge of
-the widget's strip, so the right end is where a narrower region saves bytes).
+and when one age in a panel moves, repaint only the characters that changed
+(``partial_updates`` sends a dirty region alone, not the row up to it).
 """
 
 from __future__ import annotations
@@ -37,9 +36,16 @@ def set_subtitle(widget: Widget, subtitle: Content) -> bool:
         return True
     # What Textual's ``border_subtitle`` setter stores, without its whole-widget
     # refresh (which repaints a container's children: the fleet table).
+    old = widget._border_subtitle
     widget._border_subtitle = drawn
     left, top = widget.content_offset
-    widget.refresh(Region(-left, height - 1 - top, width, 1))
+    # Right-aligned and as long as before ("as of 07:27Z" -> "07:28Z"): only
+    # the subtitle's end of the row changes (its title and corner around it).
+    start = 0
+    same_length = isinstance(old, Content) and old.cell_length == drawn.cell_length
+    if same_length and widget.styles.border_subtitle_align == "right":
+        start = max(0, width - drawn.cell_length - 4)
+    widget.refresh(Region(start - left, height - 1 - top, width - start, 1))
     return True
 
 
@@ -91,21 +97,23 @@ def changed_regions(static: Static, old: object, new: Content) -> list[Region] |
             return None
         for old_row, new_row in zip(old_rows, new_rows, strict=True):
             if not same_content(old_row, new_row):
-                end = changed_end(old_row, new_row) if left_aligned else width
-                regions.append(Region(0, y, max(1, min(end, width)), 1))
+                start, end = changed_span(old_row, new_row) if left_aligned else (0, width)
+                end = max(start + 1, min(end, width))
+                regions.append(Region(start, y, end - start, 1))
             y += 1
     # Our wrap must agree with what is on screen, or the rows are guesses.
     return regions if y == height else None
 
 
-def changed_end(old: Content, new: Content) -> int:
-    """The column after the last one where one row of text changed. The row
-    is sent from its left edge anyway (Textual crops a dirty region only on
-    the right), so only the end matters: the whole row when the text changed
-    width (what follows moved) or its styles changed, else up to the last
-    differing character ("10s ago" -> "20s ago" stops at the "s")."""
+def changed_span(old: Content, new: Content) -> tuple[int, int]:
+    """The columns [start, end) where one row of text changed: the whole row
+    when the text changed width (what follows moved) or its styles changed,
+    else from the first to the last differing character ("10s ago" ->
+    "20s ago" is the "1"). ``partial_updates`` sends only that span."""
     a, b = old.plain, new.plain
     if old.cell_length != new.cell_length or old.spans != new.spans or len(a) != len(b):
-        return max(old.cell_length, new.cell_length)
-    last = max(i for i in range(len(a)) if a[i] != b[i])
-    return max(cell_len(a[: last + 1]), cell_len(b[: last + 1]))
+        return 0, max(old.cell_length, new.cell_length)
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    first, last = differ[0], differ[-1]
+    start = min(cell_len(a[:first]), cell_len(b[:first]))
+    return start, max(cell_len(a[: last + 1]), cell_len(b[: last + 1]))

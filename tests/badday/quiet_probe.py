@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
+from polaris_tui.partial_updates import install
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 
 LONG = "a note long enough to wrap onto a second row of this narrow panel"
@@ -43,6 +44,7 @@ STEPS: list[tuple[list[tuple[str, str]], str]] = [
         "<10s ago",
     ),
     ([("last heartbeat 3m ago", ""), ("meter read 1m ago", "")], "as of 07:30Z · <10s ago"),
+    ([("last heartbeat 3m ago", ""), ("meter read 1m ago", "")], "as of 07:31Z · <10s ago"),
 ]
 """Each step: the panel's lines (text, style) and its subtitle."""
 
@@ -57,6 +59,7 @@ class QuietProbe(App[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        install()  # as the console does: a dirty region is sent alone
         self.step = 0
 
     def compose(self) -> ComposeResult:
