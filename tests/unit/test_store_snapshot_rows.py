@@ -118,3 +118,20 @@ async def test_a_repeated_id_back_to_its_stored_row_is_not_lost(store: Store):
     assert await store.save_snapshot(twice) == 1  # its row: its position is now 1
     loaded = await store.load_snapshot()
     assert loaded is not None and [c.description for c in loaded.chargers] == ["last"]
+
+
+async def test_a_changed_connector_or_session_is_written_alone(store: Store):
+    first = _fleet(20)
+    await store.save_snapshot(first)
+    box = first.chargers[5]
+    charging = box.connectors[1].model_copy(update={"status": "Charging"})
+    moved = box.model_copy(update={"connectors": [box.connectors[0], charging]})
+    session = first.active_transactions[0].model_copy(update={"start_value": "250"})
+    later = first.model_copy(
+        update={
+            "chargers": [*first.chargers[:5], moved, *first.chargers[6:]],
+            "active_transactions": [session],
+        }
+    )
+    assert await store.save_snapshot(later) == 2
+    assert await store.load_snapshot() == later
