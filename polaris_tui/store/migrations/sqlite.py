@@ -184,4 +184,13 @@ V3 = [
 # ``refused`` holds the reason; NULL for a change that was made.
 V4 = ["ALTER TABLE operator_audit ADD COLUMN refused TEXT"]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3), (4, V4)]
+# The fleet snapshot is written incrementally (issue 13): who wrote it last
+# and how many times, so a console can tell whether the stored rows are still
+# the ones it wrote (then it writes only what changed) or another console
+# wrote in between (then it rewrites them whole).
+V5 = [
+    "ALTER TABLE snapshot_meta ADD COLUMN writer TEXT",
+    "ALTER TABLE snapshot_meta ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)]

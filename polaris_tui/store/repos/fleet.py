@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from polaris_tui.models import (
     ChargeBox,
@@ -13,83 +14,44 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.store.backend import Tx
-from polaris_tui.store.repos.base import Repository
+from polaris_tui.store.repos.base import Repository, new_uid
+from polaris_tui.store.repos.snapshot_rows import (
+    SNAPSHOT_TABLES,
+    SnapshotPlan,
+    WrittenSnapshot,
+    plan_snapshot,
+)
 from polaris_tui.store.values import from_text, to_text
 
-SNAPSHOT_TABLES = (
-    "snapshot_chargers",
-    "snapshot_connectors",
-    "snapshot_transactions",
-    "snapshot_tags",
-)
-
-
-Rows = list[tuple[object, ...]]
-
-
-def _snapshot_rows(snapshot: Snapshot) -> tuple[Rows, Rows, Rows, Rows]:
-    """The snapshot tables' rows: chargers, connectors, open sessions, tags."""
-    # Keyed, so a repeated id in SteVe's answer keeps the last one (and the
-    # emptied tables can take a plain bulk insert).
-    chargers: dict[str, tuple[str, str, int]] = {}
-    connectors: dict[tuple[str, int], tuple[str, int, str]] = {}
-    for position, box in enumerate(snapshot.chargers):
-        data = box.model_dump_json(exclude={"connectors"})
-        chargers[box.charge_box_id] = (box.charge_box_id, data, position)
-        for conn in box.connectors:
-            connectors[(box.charge_box_id, conn.connector_id)] = (
-                box.charge_box_id,
-                conn.connector_id,
-                conn.model_dump_json(),
-            )
-    transactions = {
-        tx.id: (tx.id, tx.charge_box_id, tx.model_dump_json())
-        for tx in snapshot.active_transactions
-    }
-    tags = {
-        tag.id_tag: (tag.id_tag, tag.model_dump_json(), i) for i, tag in enumerate(snapshot.tags)
-    }
-    return (
-        list(chargers.values()),
-        list(connectors.values()),
-        list(transactions.values()),
-        list(tags.values()),
-    )
+SNAPSHOT_TABLE_NAMES = tuple(table.name for table in SNAPSHOT_TABLES)
 
 
 class FleetSnapshotRepository(Repository):
-    async def save_snapshot(self, snapshot: Snapshot) -> None:
-        """Replace the last-known SteVe data (chargers, connectors, open
-        sessions, tags) and its time, in one transaction. The rows are
-        serialised in a worker thread: 10,000 chargers are about 30,000 JSON
-        documents, which the UI's event loop should not wait for."""
-        chargers, connectors, transactions, tags = await asyncio.to_thread(_snapshot_rows, snapshot)
-        fetched_at = to_text(snapshot.fetched_at)
+    _written_snapshot: WrittenSnapshot | None = None
+    """What this console last committed to the snapshot tables (None: nothing yet)."""
 
-        async def do(tx: Tx) -> None:
-            for table in SNAPSHOT_TABLES:
-                await tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            await tx.insert_rows(
-                "snapshot_chargers", ("charge_box_id", "data", "position"), chargers
-            )
-            await tx.insert_rows(
-                "snapshot_connectors",
-                ("charge_box_id", "connector_id", "data"),
-                connectors,
-            )
-            await tx.insert_rows(
-                "snapshot_transactions",
-                ("id", "charge_box_id", "data"),
-                transactions,
-            )
-            await tx.insert_rows("snapshot_tags", ("id_tag", "data", "position"), tags)
-            await tx.execute(
-                "INSERT INTO snapshot_meta (source, fetched_at) VALUES ('steve', ?) "
-                "ON CONFLICT (source) DO UPDATE SET fetched_at = excluded.fetched_at",
-                (fetched_at,),
-            )
+    async def save_snapshot(self, snapshot: Snapshot) -> int:
+        """Make the stored SteVe data (chargers, connectors, open sessions,
+        tags) and its time ``snapshot``, in one transaction; return how many
+        rows were written.
 
-        await self.backend.write(do)
+        Only rows that changed since this console's last save are written
+        (upsert, and delete of vanished ones). If another console saved in
+        between (``snapshot_meta``'s writer/generation stamp is not ours),
+        the tables are rewritten whole, so they always hold one poll's data.
+        Rows are serialised in a worker thread: 10,000 chargers are about
+        30,000 JSON documents, which the UI's event loop should not wait for."""
+        previous = self._written_snapshot
+        plan = await asyncio.to_thread(
+            plan_snapshot, snapshot, None if previous is None else previous.digests
+        )
+        written = await self.backend.write(partial(_write_plan, plan, previous, snapshot))
+        if written is None:  # another console wrote since: rewrite whole
+            plan = await asyncio.to_thread(plan_snapshot, snapshot, None)
+            written = await self.backend.write(partial(_write_plan, plan, None, snapshot))
+        assert written is not None  # a full plan always writes
+        self._written_snapshot = written
+        return plan.row_count
 
     async def load_snapshot(self) -> Snapshot | None:
         """The last saved SteVe data, or None if there never was one."""
@@ -163,3 +125,37 @@ class FleetSnapshotRepository(Repository):
             return charger
 
         return await self.backend.write(do)
+
+
+async def _write_plan(
+    plan: SnapshotPlan, previous: WrittenSnapshot | None, snapshot: Snapshot, tx: Tx
+) -> WrittenSnapshot | None:
+    """Apply ``plan`` in ``tx``; None (nothing written) when an incremental
+    plan finds the tables no longer hold what ``previous`` says."""
+    stamp = await tx.fetchone("SELECT writer, generation FROM snapshot_meta WHERE source = 'steve'")
+    generation = 0 if stamp is None else int(stamp["generation"] or 0)
+    if not plan.full:
+        assert previous is not None
+        if stamp is None or (stamp["writer"], generation) != (previous.writer, previous.generation):
+            return None
+    if plan.full:
+        for name in SNAPSHOT_TABLE_NAMES:
+            await tx.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed names
+    for table in SNAPSHOT_TABLES:
+        deletes = plan.deletes.get(table.name, [])
+        if deletes:
+            await tx.executemany(table.delete_sql, [table.key_of(k) for k in deletes])
+        upserts = plan.upserts.get(table.name, [])
+        if plan.full:
+            await tx.insert_rows(table.name, table.columns, upserts)
+        elif upserts:
+            await tx.executemany(table.upsert_sql, upserts)
+    writer = new_uid() if previous is None else previous.writer
+    await tx.execute(
+        "INSERT INTO snapshot_meta (source, fetched_at, writer, generation) "
+        "VALUES ('steve', ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+        "fetched_at = excluded.fetched_at, writer = excluded.writer, "
+        "generation = excluded.generation",
+        (to_text(snapshot.fetched_at), writer, generation + 1),
+    )
+    return WrittenSnapshot(writer, generation + 1, plan.digests)
