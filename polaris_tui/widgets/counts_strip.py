@@ -47,25 +47,64 @@ class CountsStrip(Static):
             self._shown_key = None
             self.update(Content("Loading the fleet…"))
             return
-        parts: list[Content | tuple[str, str] | str] = []
-
-        def item(label: str, value: int, style: str) -> None:
-            parts.append((f"{label} {value}", style if value else "dim"))
-            parts.append("  ")
-
-        item("Online", counts.online, "green")
-        item("Offline", counts.offline, ALARM)
-        item("Charging", counts.charging, "bold green")
-        item("Faulted", counts.faulted, ALARM)
-        item("Stuck", counts.stuck, ALARM)
-        parts.append(f"Total {counts.total}  ")
-        if shown is not None and matched is not None:
-            if matched != counts.total or shown != matched:
-                parts.append((f"showing {shown} of {matched}  ", "italic"))
-        parts.append("│ ")
-        parts.append(as_of(fetched_at, now, stale=stale))
-        content = Content.assemble(*parts)
+        self._last_args = (counts, fetched_at, now, stale, shown, matched)
+        content = self._fitted(counts, fetched_at, now, stale, shown, matched)
         key = (content.plain, tuple(content.spans))
         if key != getattr(self, "_shown_key", None):  # redrawn every second: repaint on change
             self._shown_key = key
             self.update(content)
+
+    def on_resize(self) -> None:
+        last = getattr(self, "_last_args", None)
+        if last is not None:
+            self.show_counts(*last[:3], stale=last[3], shown=last[4], matched=last[5])
+
+    def _fitted(
+        self,
+        counts: FleetCounts,
+        fetched_at: datetime | None,
+        now: datetime,
+        stale: bool,
+        shown: int | None,
+        matched: int | None,
+    ) -> Content:
+        """The strip on one line: tighter gaps when narrow, then without the
+        "as of" (the table's border shows it too), rather than wrapping and
+        costing the table a row."""
+        width = self.content_size.width
+        for gap, with_age in (("  ", True), (" ", True), (" ", False)):
+            content = _assemble(counts, fetched_at, now, stale, shown, matched, gap, with_age)
+            if width <= 0 or content.cell_length <= width:
+                return content
+        return content
+
+
+def _assemble(
+    counts: FleetCounts,
+    fetched_at: datetime | None,
+    now: datetime,
+    stale: bool,
+    shown: int | None,
+    matched: int | None,
+    gap: str,
+    with_age: bool,
+) -> Content:
+    parts: list[Content | tuple[str, str] | str] = []
+
+    def item(label: str, value: int, style: str) -> None:
+        parts.append((f"{label} {value}", style if value else "dim"))
+        parts.append(gap)
+
+    item("Online", counts.online, "green")
+    item("Offline", counts.offline, ALARM)
+    item("Charging", counts.charging, "bold green")
+    item("Faulted", counts.faulted, ALARM)
+    item("Stuck", counts.stuck, ALARM)
+    parts.append(f"Total {counts.total}{gap}")
+    if shown is not None and matched is not None:
+        if matched != counts.total or shown != matched:
+            parts.append((f"showing {shown} of {matched}{gap}", "italic"))
+    if with_age or stale:
+        parts.append("│ ")
+        parts.append(as_of(fetched_at, now, stale=stale))
+    return Content.assemble(*parts)
