@@ -71,4 +71,4 @@ def test_killed_test_process_leaves_no_postgres_behind() -> None:
             holder.kill()
             holder.wait(BOUND)
         if postmaster and alive(postmaster):
-            os.kill(postmaster, signal.SIGQUIT)  # a failed guard: do not leak it either
+            os.kill(postmaster, signal.SIGKILL)  # a failed guard: do not leak it either
