@@ -23,8 +23,11 @@ run: $(STAMP)  ## open the console on the embedded demo (stand-in SteVe + Lago)
 # subprocess, so more workers than cores still pays on a 2-core machine.
 TEST_WORKERS ?= 4
 
+# --maxschedchunk=1: hand tests out as workers free up. By default xdist
+# gives each worker a block of ~80 consecutive tests up front, which puts
+# the long tests tests/ordering.py starts first on one or two workers.
 test: $(STAMP)  ## run the whole suite (in parallel)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxschedchunk=1
 
 test-under-load: $(STAMP)  ## `make test` with two CPU-bound processes beside it
 	MAKE="$(MAKE)" scripts/test-under-load.sh

@@ -57,6 +57,8 @@ def sim_factory() -> Iterator:
 
 
 # The real PostgreSQL fixtures (tests/pg.py), for every folder.
+# Long tests first, from the durations of earlier runs (tests/ordering.py).
+from tests.ordering import pytest_collection_modifyitems, pytest_configure  # noqa: E402, F401
 from tests.pg import (  # noqa: E402, F401
     fresh_store_url,
     pg_empty_url,

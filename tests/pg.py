@@ -23,6 +23,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +33,7 @@ import pytest
 
 from polaris_tui.store.postgres_sql import dollar_params
 from polaris_tui.store.target import parse_store_url
+from tests.pg_guard import guard_server
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -88,6 +90,13 @@ class PgServer:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One throwaway PostgreSQL for this test process (xdist-safe: one per worker)."""
+    with running_pg_server() as handle:
+        yield handle
+
+
+@contextmanager
+def running_pg_server() -> Iterator[PgServer]:
+    """Start a throwaway PostgreSQL with a migrated template; stop and delete it after."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
         import pgserver
@@ -95,14 +104,18 @@ def pg_server() -> Iterator[PgServer]:
     # Its own folder under /tmp: run as root, pgserver runs postgres as a
     # system user and opens up every parent folder for it to traverse.
     parent = Path(tempfile.mkdtemp(prefix="polaris-pg-"))
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+    guard = guard_server(parent, parent / "data")  # stops it if this process is killed
     try:
-        handle = PgServer(server)
-        handle.prepare()
-        handle.prepare_template()
-        yield handle
+        server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+        try:
+            handle = PgServer(server)
+            handle.prepare()
+            handle.prepare_template()
+            yield handle
+        finally:
+            server.cleanup()
     finally:
-        server.cleanup()
+        guard.release()
         shutil.rmtree(parent, ignore_errors=True)
 
 

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.pg_guard import guard_server
+
 
 def free_tcp_port() -> int:
     with socket.socket() as probe:
@@ -73,12 +75,16 @@ def restartable_pg() -> Iterator[RestartablePg]:
         import pgserver
 
     parent = Path(tempfile.mkdtemp(prefix="polaris-pg-own-"))
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
-    handle = RestartablePg(server)
+    guard = guard_server(parent, parent / "data")  # stops it if this process is killed
     try:
-        yield handle
+        server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+        handle = RestartablePg(server)
+        try:
+            yield handle
+        finally:
+            if not handle.running():
+                handle.start()  # so that cleanup stops it, rather than delete its folder under it
+            server.cleanup()
     finally:
-        if not handle.running():
-            handle.start()  # so that cleanup stops it, rather than delete its folder under it
-        server.cleanup()
+        guard.release()
         shutil.rmtree(parent, ignore_errors=True)

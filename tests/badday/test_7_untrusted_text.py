@@ -75,7 +75,9 @@ def assert_safe(text: str, where: str) -> None:
 @pytest.fixture
 async def hostile_settings(sim: Any, tmp_path: Path) -> Any:
     seed_hostile_sim(sim)
-    settings = settings_for(sim, tmp_path, operator=OPERATOR)
+    settings = settings_for(
+        sim, tmp_path, operator=OPERATOR, interval_seconds=600, lago_interval_seconds=600
+    )
     store = await Store.open(settings.store.path, clock=FixedClock(FROZEN_NOW))
     try:
         await seed_hostile_store(store)

@@ -29,6 +29,7 @@ from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.widgets.banner import DEMO_TEXT, SourceBanner
+from tests.waiting import eventually
 
 from .conftest import NOW, make_row, screen_text, settle, sim_settings
 
@@ -222,10 +223,7 @@ async def test_sighup_exits_and_closes_services(fake_app) -> None:
         await settle(pilot)
         assert app._sighup_installed, "handler installed (else the signal would kill pytest)"
         os.kill(os.getpid(), signal.SIGHUP)
-        for _ in range(50):
-            if not app.is_running:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: not app.is_running)
     assert not app.is_running
     assert services.closed
 

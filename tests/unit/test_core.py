@@ -8,7 +8,6 @@ these tests exercise a start during an outage without touching the network.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import Settings
 from polaris_tui.store import Store
+from tests.waiting import eventually
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -199,10 +199,10 @@ async def test_start_polls_and_close_stops_even_if_a_part_fails(tmp_path: Path, 
     await services.start()  # idempotent
     assert services.poller.running
 
-    for _ in range(200):  # SteVe refuses connections: the poller says so
-        if services.source_state(SourceName.STEVE).state == ConnectionState.UNREACHABLE:
-            break
-        await asyncio.sleep(0.02)
+    # SteVe refuses connections: the poller says so.
+    await eventually(
+        lambda: services.source_state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
+    )
     assert services.source_state(SourceName.STEVE).state == ConnectionState.UNREACHABLE
 
     async def broken_stop() -> None:

@@ -276,18 +276,23 @@ async def test_polaris_hook_command_serves_and_stops_on_sigterm(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}{HOOK_PATH}"
         raw = body()
-        async with httpx.AsyncClient(timeout=2) as client:
-            for _ in range(100):
+        # Wait for the process to listen, not for a guessed number of tries:
+        # under load its start-up alone can take many seconds.
+        deadline = asyncio.get_running_loop().time() + 120
+        async with httpx.AsyncClient(timeout=60) as client:
+            while True:
                 try:
                     response = await post(client, url, raw, sign(raw, KEY))
                     break
                 except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
-            else:
-                pytest.fail("polaris hook never listened")
+                    if proc.poll() is not None:
+                        pytest.fail(f"polaris hook exited {proc.returncode}: {proc.stderr.read()}")
+                    if asyncio.get_running_loop().time() > deadline:
+                        pytest.fail("polaris hook never listened")
+                    await asyncio.sleep(0.05)
         assert response.json() == {"override": None}
         proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.to_thread(proc.communicate, timeout=20)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=60)
         assert proc.returncode == 0, err
         assert "pre-authorize hook stopping" in err
         assert not any((tmp_path / "hook.sqlite-owners").glob("*.lock"))
