@@ -6,6 +6,7 @@ data it counts. Numbers come from ``FleetCounts`` (computed by the services).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual.content import Content
@@ -22,6 +23,10 @@ class CountsStrip(Static):
     DEFAULT_CSS = """
     CountsStrip { height: auto; padding: 0 1; }
     """
+
+    _build: Callable[[str, bool], Content] | None = None
+    """The strip for a gap and with or without its age: the last data shown."""
+    _shown_key: tuple[object, ...] | None = None
 
     def show_counts(
         self,
@@ -45,38 +50,35 @@ class CountsStrip(Static):
         """
         if counts is None:
             self._shown_key = None
+            self._build = None
             self.update(Content("Loading the fleet…"))
             return
-        self._last_args = (counts, fetched_at, now, stale, shown, matched)
-        content = self._fitted(counts, fetched_at, now, stale, shown, matched)
-        key = (content.plain, tuple(content.spans))
-        if key != getattr(self, "_shown_key", None):  # redrawn every second: repaint on change
-            self._shown_key = key
-            self.update(content)
+
+        def build(gap: str, with_age: bool) -> Content:
+            return _assemble(counts, fetched_at, now, stale, shown, matched, gap, with_age)
+
+        self._build = build
+        self._show_fitted()
 
     def on_resize(self) -> None:
-        last = getattr(self, "_last_args", None)
-        if last is not None:
-            self.show_counts(*last[:3], stale=last[3], shown=last[4], matched=last[5])
+        self._show_fitted()
 
-    def _fitted(
-        self,
-        counts: FleetCounts,
-        fetched_at: datetime | None,
-        now: datetime,
-        stale: bool,
-        shown: int | None,
-        matched: int | None,
-    ) -> Content:
-        """The strip on one line: tighter gaps when narrow, then without the
-        "as of" (the table's border shows it too), rather than wrapping and
-        costing the table a row."""
+    def _show_fitted(self) -> None:
+        """Draw the strip on one line: tighter gaps when narrow, then without
+        the "as of" (the table's border shows it too), rather than wrapping
+        and costing the table a row. A stale snapshot keeps its "as of"."""
+        build = self._build
+        if build is None:
+            return
         width = self.content_size.width
         for gap, with_age in (("  ", True), (" ", True), (" ", False)):
-            content = _assemble(counts, fetched_at, now, stale, shown, matched, gap, with_age)
+            content = build(gap, with_age)
             if width <= 0 or content.cell_length <= width:
-                return content
-        return content
+                break
+        key = (content.plain, tuple(content.spans))
+        if key != self._shown_key:  # redrawn every second: repaint on change
+            self._shown_key = key
+            self.update(content)
 
 
 def _assemble(
