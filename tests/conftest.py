@@ -1,4 +1,4 @@
-"""Shared fixtures for every test folder: the stand-in and the clock.
+"""Shared fixtures for every test folder: the stand-in, the clock and the stores.
 
 ``sim`` is a fresh stand-in (``chargesim``) per test: the deterministic demo
 fleet of docs/demo-fleet.md with the clock frozen at ``FROZEN_NOW``. It runs in
@@ -64,6 +64,7 @@ from tests.pg import (  # noqa: E402, F401
     pg_empty_url,
     pg_server,
     pg_url,
+    store,
     store_url,
 )
 from tests.pg_own import restartable_pg  # noqa: E402, F401

@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import pytest
 
+from polaris_tui.services.clock import FixedClock
+from polaris_tui.store import Store
 from polaris_tui.store.postgres_sql import dollar_params
 from polaris_tui.store.target import parse_store_url
 from tests.pg_guard import guard_server
@@ -145,6 +147,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "polaris.sqlite")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def store(store_url: str, clock: FixedClock) -> AsyncIterator[Store]:
+    """A store on ``store_url`` (a SQLite file, then a real PostgreSQL), closed after."""
+    s = await Store.open(store_url, clock=clock)
+    try:
+        yield s
+    finally:
+        await s.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -40,7 +40,6 @@ from polaris_tui.models.errors import (
     TransactionNotActive,
     UnmanagedCharger,
 )
-from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.operations import (
     ALLOWED_OPERATIONS,
     FORBIDDEN_OPERATIONS,
@@ -79,15 +78,6 @@ def tx(pk: int = 1001, *, stopped: datetime | None = None, charge_box_id: str = 
         stop_value="2000" if stopped else None,
         stop_event_actor="station" if stopped else None,
     )
-
-
-@pytest.fixture
-async def store(store_url: str, clock: FixedClock):
-    s = await Store.open(store_url, clock=clock)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 @pytest.fixture

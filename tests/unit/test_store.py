@@ -41,15 +41,6 @@ from tests.pg import is_postgres, raw_rows
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def store(store_url: str, clock: FixedClock):
-    s = await Store.open(store_url, clock=clock)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 async def _op(store: Store, request_id: str = "r1", **kw):
     args = dict(
         charge_box_id="CP-ALPHA-01",

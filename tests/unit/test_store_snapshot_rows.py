@@ -6,23 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from polaris_tui.models import ChargeBox, ConnectorStatus, OcppTag, Snapshot, Transaction
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.store import Store
 from tests.pg import raw_rows
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(store_url: str, clock: FixedClock):
-    s = await Store.open(store_url, clock=clock)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def _box(n: int, description: str = "depot") -> ChargeBox:
