@@ -1,9 +1,11 @@
 """A yes/no question as a typed modal (``ModalScreen[bool]``).
 
-Used before anything that cannot be undone: a real RemoteStop on a live
-session, an UnlockConnector follow-up, the database-only close. The dialog
-only answers; the caller runs the request in an app-level worker, because a
-worker started on a modal dies when the modal closes (PITFALLS).
+Used before every live operation (built from the service's
+``OperationPreview``). For operations that stop or refuse charging the
+focused answer is No, so an Enter pressed by habit sends nothing; other
+operations focus Yes. The dialog only answers; the caller runs the request
+in an app-level worker, because a worker started on a modal dies when the
+modal closes (PITFALLS).
 """
 
 from __future__ import annotations
@@ -41,9 +43,17 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, body: Content, *, confirm_label: str = "Yes, do it", danger: bool = True
+        self,
+        title: str,
+        body: Content,
+        *,
+        confirm_label: str = "Yes, do it",
+        danger: bool = True,
+        default_no: bool = True,
     ) -> None:
         super().__init__()
+        self.default_no = default_no
+        """Enter answers No (the operation stops or refuses charging)."""
         self._title = title
         self._body = body
         self._confirm_label = confirm_label
@@ -62,8 +72,8 @@ class ConfirmDialog(ModalScreen[bool]):
                 )
 
     def on_mount(self) -> None:
-        # Focus "No": an Enter pressed by habit must not confirm.
-        self.query_one("#confirm-no", Button).focus()
+        # Stopping or refusing charging: focus "No", an Enter by habit must not confirm.
+        self.query_one("#confirm-no" if self.default_no else "#confirm-yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

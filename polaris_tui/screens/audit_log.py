@@ -97,7 +97,7 @@ class AuditLogScreen(FilteredScreen):
         Binding("escape", "back", "Back / clear"),
         Binding("r", "refresh", "Refresh"),
         Binding("v", "revert", "Revert (admin)"),
-        Binding("a", "all_cards", "All cards"),
+        Binding("A", "all_cards", "All cards"),
     ]
 
     def __init__(

@@ -86,11 +86,12 @@ class CardsScreen(FilteredScreen):
         Binding("slash", "find", "Find"),
         Binding("escape", "back", "Back / clear"),
         Binding("r", "refresh", "Refresh"),
-        Binding("b", "toggle_flag('blocked')", "Blocked"),
-        Binding("x", "toggle_flag('expired')", "Expired"),
-        Binding("u", "toggle_flag('unlinked')", "Unlinked"),
-        Binding("m", "toggle_flag('meta')", "Meta-cards"),
-        Binding("h", "audit", "Audit log"),
+        Binding("B", "toggle_flag('blocked')", "Blocked"),
+        Binding("X", "toggle_flag('expired')", "Expired"),
+        Binding("U", "toggle_flag('unlinked')", "Unlinked"),
+        Binding("M", "toggle_flag('meta')", "Meta-cards"),
+        Binding("a", "audit", "Audit log"),
+        Binding("h", "audit", "Audit log", show=False),
         Binding("R", "refused", "Refused tags"),
     ]
 

@@ -22,7 +22,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
-from polaris_tui.widgets.operation_outcome import describe_entry
+from polaris_tui.widgets.operation_outcome import chain_of, chain_text, describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable, params_text
 from polaris_tui.widgets.safe_text import clean
 
@@ -163,10 +163,12 @@ class OperationLogScreen(PolarisScreen):
             target.update(Content("No operations match."))
             return
         outcome = describe_entry(entry)
+        chain = chain_text(chain_of(entry, self.query_one(OperationsTable).entries_by_id()))
         target.update(
             Content.assemble(
                 outcome.content(),
                 "\n",
+                (f"Chain: {chain}\n" if chain else "", "bold"),
                 (
                     f"{clean(entry.operation, limit=40)} on {clean(entry.charge_box_id, limit=60)} ",
                     "bold",

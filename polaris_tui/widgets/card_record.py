@@ -109,7 +109,7 @@ def local_text(view: CardView, *, can_edit: bool) -> Text:
         text,
         "Active",
         yes_no(meta.active if meta else True),
-        "a",
+        "i",
         show_keys=can_edit,
         width=LOCAL_LABELS,
     )
@@ -119,7 +119,7 @@ def local_text(view: CardView, *, can_edit: bool) -> Text:
         link = f"(none: inherits from {source})"
     else:
         link = own or "(none)"
-    _line(text, "Lago customer", link, "l", show_keys=can_edit, width=LOCAL_LABELS)
+    _line(text, "Lago customer", link, "k", show_keys=can_edit, width=LOCAL_LABELS)
     if meta is None:
         text.append("\nNo local metadata yet: an edit creates it.", style="dim")
     return text

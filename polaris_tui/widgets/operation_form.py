@@ -295,6 +295,7 @@ class OperationForm(Widget):
             self.operation = event.value
             await self._build_fields()
             self.show_field_errors({})
+            self.dry_run = True  # a new operation starts as a dry run
 
     # -- values and errors ----------------------------------------------------
     def values(self) -> dict[str, Any]:

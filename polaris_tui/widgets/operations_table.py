@@ -38,6 +38,8 @@ FOLLOWUP_STYLE = {
     StopFollowup.WATCHING: "yellow",
     StopFollowup.CLOSED: "green",
     StopFollowup.STILL_OPEN: "bold red",
+    StopFollowup.CLOSED_AFTER_UNLOCK: "green",
+    StopFollowup.CLOSED_IN_DATABASE: "bold yellow",
 }
 
 
@@ -136,6 +138,10 @@ class OperationsTable(DataTable[Text]):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return self._entries.get(key or "")
 
+    def entries_by_id(self) -> dict[int, OperationLogEntry]:
+        """The rows shown, by operation id (to follow ``follows`` chains)."""
+        return {e.id: e for e in self._entries.values()}
+
     def _cells(self, entry: OperationLogEntry, now: datetime) -> dict[str, Text]:
         status = entry.status.value + (
             " (dry)" if entry.dry_run and entry.status != OperationStatus.DRY_RUN else ""
@@ -151,7 +157,8 @@ class OperationsTable(DataTable[Text]):
             "task": Text("" if entry.task_id is None else str(entry.task_id)),
             "who": plain(entry.requested_by, limit=40),
             "followup": Text(
-                entry.followup.value if entry.followup else "",
+                (entry.followup.value if entry.followup else "")
+                + (f" (after #{entry.follows})" if entry.follows else ""),
                 style=FOLLOWUP_STYLE.get(entry.followup, "") if entry.followup else "",
             ),
             "params": Text(params_text(entry)),

@@ -43,6 +43,7 @@ from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import _INVISIBLE
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
+from tests.unit.helpers import confirmed
 
 from .conftest import build_app, settings_for
 from .hostile import (
@@ -141,13 +142,15 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
                 request_id=uuid.uuid4().hex,
             )
             app.open_chargers()
-        # A real stop on a hostile charger: SteVe refuses, the message is shown.
-        detail = await services.fleet.detail(charger_id("click"))
-        tx = detail.sessions[0].transaction
+        # A real operation on a hostile charger (a stale stop would be refused
+        # before the row): the station's answer is recorded and shown.
         await services.operations.submit(
             charger_id("click"),
-            "RemoteStopTransaction",
-            {"transactionId": tx.id + 999},
+            "UnlockConnector",
+            {"connectorId": 9},
+            confirmation=confirmed(
+                services.operations, charger_id("click"), "UnlockConnector", {"connectorId": 9}
+            ),
             dry_run=False,
             request_id=uuid.uuid4().hex,
         )

@@ -85,7 +85,7 @@ class TestEditRevertRoundTrip:
             }
 
             # Relink to another Lago customer (local metadata).
-            await pilot.press("l")
+            await pilot.press("k")
             await pilot.pause()
             await pilot.press("ctrl+a", "ctrl+k", *type_keys("cust-grace"))
             await pilot.pause()
@@ -169,7 +169,7 @@ class TestViewer:
             screen = await open_card(pilot, "CARD-BLOCKED")
             assert "Read-only: editing cards needs the admin role" in page(screen)["record"]
             assert "‹b›" not in page(screen)["record"]
-            for key in ("b", "p", "e", "l", "n", "t", "a"):
+            for key in ("b", "p", "e", "k", "n", "t", "i"):
                 await pilot.press(key)
                 await pilot.pause()
                 assert app.screen is screen, f"{key} opened nothing"

@@ -131,7 +131,7 @@ async def test_y_copies_the_id_under_the_cursor_through_osc_52_and_nothing_else_
         await pilot.pause()
         assert app.clipboard == str(tx_id), "the charger page copies its session's transaction"
 
-        await pilot.press("c")  # the session's card
+        await pilot.press("g")  # the session's card
         await settle(pilot)
         await pilot.press("y")
         await pilot.pause()

@@ -17,6 +17,7 @@ import pytest
 
 from polaris_tui.models import (
     InventoryCharger,
+    MeterValue,
     OperationChanged,
     OperationEnvelope,
     OperationStatus,
@@ -26,8 +27,10 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import (
+    ConfirmationRequired,
     DuplicateSubmit,
     InvalidParams,
+    LastResortRefused,
     MalformedResponse,
     OperationNotAllowed,
     PermissionDenied,
@@ -52,6 +55,7 @@ from polaris_tui.services.settings import Settings
 from polaris_tui.store import Store
 from tests.fakes.steve import FakeSteve
 from tests.pg import raw_rows, write_lock_free
+from tests.unit.helpers import confirmed
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 CB = "CP-BRAVO-02"
@@ -137,6 +141,7 @@ async def stop(
         {"transactionId": tx_id},
         dry_run=dry_run,
         request_id=request_id,
+        confirmation=confirmed(svc, CB, "RemoteStopTransaction", {"transactionId": tx_id}),
     )
 
 
@@ -269,7 +274,14 @@ async def test_forbidden_names_say_why(service):
 async def test_the_allowlist_is_checked_first(steve, store, clock, events):
     svc = make_service(steve, store, clock, events, operator=VIEWER, managed=False)
     with pytest.raises(OperationNotAllowed):
-        await svc.submit(CB, "Reset", {}, dry_run=False, request_id="p")
+        await svc.submit(
+            CB,
+            "Reset",
+            {},
+            confirmation=confirmed(svc, CB, "Reset", {}),
+            dry_run=False,
+            request_id="p",
+        )
     with pytest.raises(UnmanagedCharger):  # unmanaged before role
         await stop(svc)
     assert await store.recent_operations() == []
@@ -286,7 +298,14 @@ async def test_unmanaged_charger_from_the_inventory_is_refused(service, steve, s
     await store.add_inventory(InventoryCharger(charge_box_id="LEGACY-GARAGE-99", managed=False))
     with pytest.raises(UnmanagedCharger):
         await service.submit(
-            "LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="p"
+            "LEGACY-GARAGE-99",
+            "UnlockConnector",
+            {"connectorId": 1},
+            confirmation=confirmed(
+                service, "LEGACY-GARAGE-99", "UnlockConnector", {"connectorId": 1}
+            ),
+            dry_run=False,
+            request_id="p",
         )
     assert steve.sent() == [] and await store.recent_operations() == []
 
@@ -306,7 +325,12 @@ async def test_viewers_cannot_submit_anything(dry_run, steve, store, clock, even
 async def test_bad_params_write_nothing_and_send_nothing(service, steve, store, events):
     with pytest.raises(InvalidParams) as info:
         await service.submit(
-            CB, "RemoteStopTransaction", {"transactionId": 0}, dry_run=False, request_id="p"
+            CB,
+            "RemoteStopTransaction",
+            {"transactionId": 0},
+            confirmation=confirmed(service, CB, "RemoteStopTransaction", {"transactionId": 0}),
+            dry_run=False,
+            request_id="p",
         )
     assert "transactionId" in info.value.field_errors
     assert steve.sent() == [] and await store.recent_operations() == [] and events == []
@@ -405,6 +429,9 @@ async def test_station_answers_other_than_accepted_are_submitted_with_an_outcome
         CB,
         "TriggerMessage",
         {"triggerMessage": "StatusNotification"},
+        confirmation=confirmed(
+            service, CB, "TriggerMessage", {"triggerMessage": "StatusNotification"}
+        ),
         dry_run=False,
         request_id="p",
     )
@@ -417,14 +444,26 @@ async def test_station_answers_other_than_accepted_are_submitted_with_an_outcome
 async def test_unlock_and_structured_answers_count_as_accepted(service, steve):
     steve.answer = accepted("Unlocked")
     entry = await service.submit(
-        CB, "UnlockConnector", {"connectorId": 1}, dry_run=False, request_id="a"
+        CB,
+        "UnlockConnector",
+        {"connectorId": 1},
+        confirmation=confirmed(service, CB, "UnlockConnector", {"connectorId": 1}),
+        dry_run=False,
+        request_id="a",
     )
     assert (entry.result["outcome"], entry.result["summary"]) == (
         "accepted",
         "Station answered Unlocked",
     )
     steve.answer = accepted(3)
-    entry = await service.submit(CB, "GetLocalListVersion", {}, dry_run=False, request_id="b")
+    entry = await service.submit(
+        CB,
+        "GetLocalListVersion",
+        {},
+        confirmation=confirmed(service, CB, "GetLocalListVersion", {}),
+        dry_run=False,
+        request_id="b",
+    )
     assert entry.result["outcome"] == "accepted" and entry.result["station_answer"] == 3
 
 
@@ -579,40 +618,145 @@ async def test_a_watch_left_by_a_closed_process_is_resumed(tmp_path, steve, cloc
 # -- database-only close -------------------------------------------------
 
 
+async def accepted_stop_still_open(store, tx_id: int = 1001):
+    """The log as the runbook leaves it: a RemoteStop accepted, still open past the follow-up."""
+    entry = await store.insert_operation(
+        charge_box_id=CB,
+        operation="RemoteStopTransaction",
+        params={"transactionId": tx_id},
+        requested_by="ana",
+        dry_run=False,
+        request_id=f"stop-{tx_id}",
+    )
+    await store.finish_operation(
+        entry.id,
+        OperationStatus.SUBMITTED,
+        task_id=7,
+        result={"outcome": "accepted", "summary": "Station answered Accepted"},
+        followup=StopFollowup.WATCHING,
+    )
+    return await store.set_followup(entry.id, StopFollowup.STILL_OPEN, NOW)
+
+
+def meter(minutes_ago: float, wh: str) -> MeterValue:
+    return MeterValue(
+        value_timestamp=NOW - timedelta(minutes=minutes_ago),
+        value=wh,
+        measurand="Energy.Active.Import.Register",
+        unit="Wh",
+    )
+
+
 async def test_database_close_of_an_open_zombie(service, steve, store):
-    steve.details = [tx()]
-    entry = await service.close_in_database(CB, 1001, request_id="db-1")
+    stop_row = await accepted_stop_still_open(store)
+    steve.details = [tx()]  # no meter value for 3 h: flat past the stuck threshold
+    entry = await service.close_in_database(CB, 1001, request_id="db-1", typed="1001")
     assert entry.operation == "DatabaseStopTransaction" and entry.params == {"transactionId": 1001}
     assert entry.status == OperationStatus.SUBMITTED
     assert entry.result["outcome"] == "closed_in_database"
     assert "nothing was sent to the station" in entry.result["summary"]
     assert entry.result["transaction"]["stopTimestamp"] is not None
     assert steve.db_stops == [1001] and steve.sent() == []
-    with pytest.raises(DuplicateSubmit):
-        await service.close_in_database(CB, 1001, request_id="db-1")
+    # The trail ends: the close and the stop it follows both say who closed it.
+    assert entry.follows == stop_row.id and entry.followup == StopFollowup.CLOSED_IN_DATABASE
+    stop_after = await store.get_operation(stop_row.id)
+    assert stop_after.followup == StopFollowup.CLOSED_IN_DATABASE
+    with pytest.raises((DuplicateSubmit, LastResortRefused)):  # the same press again
+        await service.close_in_database(CB, 1001, request_id="db-1", typed="1001")
+    assert steve.db_stops == [1001]
 
 
-async def test_database_close_refuses_an_unknown_transaction(service, steve):
-    steve.details = [SteveNotFound("There is no transaction with id '4242'")]
-    entry = await service.close_in_database(CB, 4242, request_id="db-2")
-    assert entry.status == OperationStatus.FAILED and entry.error_title == "Unknown transaction"
+async def test_database_close_needs_the_typed_transaction_id(service, steve, store):
+    await accepted_stop_still_open(store)
+    for typed in ("", "1000", "yes"):
+        with pytest.raises(ConfirmationRequired, match="Type the transaction id"):
+            await service.close_in_database(CB, 1001, request_id=f"t-{typed}", typed=typed)
+    assert steve.db_stops == [] and len(await store.recent_operations()) == 1
+
+
+async def test_database_close_needs_an_accepted_stop_still_open(service, steve, store):
+    steve.details = [tx()]
+    with pytest.raises(LastResortRefused, match="No RemoteStop of transaction 1001"):
+        await service.close_in_database(CB, 1001, request_id="n-1", typed="1001")
+    stop_row = await accepted_stop_still_open(store)
+    await store.set_followup(stop_row.id, StopFollowup.WATCHING, NOW)
+    with pytest.raises(LastResortRefused, match="within its follow-up time"):
+        await service.close_in_database(CB, 1001, request_id="n-2", typed="1001")
+    assert steve.db_stops == [] and len(await store.recent_operations()) == 1
+
+
+async def test_database_close_is_never_offered_while_the_meter_advances(service, steve, store):
+    """Even after the stop and an unlock, a meter that moved 2 minutes ago refuses it."""
+    stop_row = await accepted_stop_still_open(store)
+    unlock = await store.insert_operation(
+        charge_box_id=CB,
+        operation="UnlockConnector",
+        params={"connectorId": 1},
+        requested_by="ana",
+        dry_run=False,
+        request_id="u-1",
+        follows=stop_row.id,
+    )
+    await store.finish_operation(
+        unlock.id, OperationStatus.SUBMITTED, result={"outcome": "accepted"}
+    )
+    steve.meters[1001] = [meter(30, "1500"), meter(2, "1900")]
+    readiness = await service.close_readiness(CB, 1001)
+    assert not readiness.allowed and readiness.meter_advancing is True
+    assert readiness.unlock_op_id == unlock.id
+    with pytest.raises(LastResortRefused, match="meter is advancing"):
+        await service.close_in_database(CB, 1001, request_id="m-1", typed="1001")
+    # Flat for 20 minutes (past the 15-minute threshold): allowed, with the facts.
+    steve.meters[1001] = [meter(40, "1500"), meter(20, "1900"), meter(1, "1900")]
+    readiness = await service.close_readiness(CB, 1001)
+    assert readiness.allowed, readiness.missing
+    assert readiness.meter_wh == 1900 and readiness.meter_advancing is False
+    assert "steve_tx_1001_final" in readiness.billing
     assert steve.db_stops == []
 
 
-async def test_database_close_refuses_wrong_charger_and_closed_sessions(service, steve):
+async def test_database_close_without_unlock_needs_a_flat_meter(service, steve, store):
+    await accepted_stop_still_open(store)
+    # Moved 10 minutes ago (< the 15-minute threshold): the panel says "advancing".
+    steve.meters[1001] = [meter(40, "1500"), meter(10, "1900")]
+    readiness = await service.close_readiness(CB, 1001)
+    assert not readiness.allowed and readiness.meter_advancing is True
+    # A start 5 minutes ago with no meter value yet: not flat long enough, no unlock.
+    steve.meters[1001] = []
+    steve.details = [tx().model_copy(update={"start_timestamp": NOW - timedelta(minutes=5)})]
+    readiness = await service.close_readiness(CB, 1001)
+    assert not readiness.allowed
+    assert any("Try UnlockConnector first" in m for m in readiness.missing)
+
+
+async def test_database_close_refuses_unknown_wrong_charger_and_closed(service, steve, store):
+    await accepted_stop_still_open(store)
+    steve.details = [SteveNotFound("There is no transaction with id '1001'")]
+    with pytest.raises(LastResortRefused, match="SteVe has no transaction 1001"):
+        await service.close_in_database(CB, 1001, request_id="db-2", typed="1001")
     steve.details = [tx(charge_box_id="CP-ALPHA-01")]
-    wrong = await service.close_in_database(CB, 1001, request_id="db-3")
-    assert wrong.status == OperationStatus.FAILED and wrong.error_title == "Wrong charger"
+    with pytest.raises(LastResortRefused, match="belongs to CP-ALPHA-01"):
+        await service.close_in_database(CB, 1001, request_id="db-3", typed="1001")
     steve.details = [tx(stopped=NOW)]
-    closed = await service.close_in_database(CB, 1001, request_id="db-4")
-    assert closed.status == OperationStatus.FAILED and closed.error_title == "Already closed"
+    with pytest.raises(LastResortRefused, match="closed at 10:00 UTC"):
+        await service.close_in_database(CB, 1001, request_id="db-4", typed="1001")
+    assert steve.db_stops == [] and len(await store.recent_operations()) == 1
+
+
+async def test_database_close_of_a_session_closed_meanwhile_is_a_failed_row(service, steve, store):
+    """The guard passed, then the station closed it before the PATCH: recorded, not closed."""
+    await accepted_stop_still_open(store)
+    steve.details = [tx(), tx(stopped=NOW)]
+    entry = await service.close_in_database(CB, 1001, request_id="db-6", typed="1001")
+    assert entry.status == OperationStatus.FAILED and entry.error_title == "Already closed"
     assert steve.db_stops == []
 
 
-async def test_database_close_records_steve_refusing(service, steve):
+async def test_database_close_records_steve_refusing(service, steve, store):
+    await accepted_stop_still_open(store)
     steve.details = [tx()]
     steve.db_stop_error = SteveNotFound("There is no transaction with id '1001'")
-    entry = await service.close_in_database(CB, 1001, request_id="db-5")
+    entry = await service.close_in_database(CB, 1001, request_id="db-5", typed="1001")
     assert entry.status == OperationStatus.FAILED and entry.error_title == "Unknown transaction"
 
 
