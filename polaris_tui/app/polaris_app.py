@@ -7,13 +7,18 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
 
+from polaris_tui.app.navigation import jump
 from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFactory
 from polaris_tui.console import Console
+from polaris_tui.dialogs.command_line import CommandLine
 from polaris_tui.dialogs.help import HelpScreen, screen_keys
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import PolarisScreen
@@ -21,6 +26,7 @@ from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock
+from polaris_tui.services.jump import CommandHistory, Jump, Place
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.safe_text import clean
@@ -51,6 +57,7 @@ class PolarisApp(ServicesApp):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("colon", "command_line", "Command (:chargers, :card TAG…)", show=False),
         Binding("ctrl+s", "export_table", "Export the table (CSV or JSON)", show=False),
         Binding("y", "copy_id", "Copy the id under the cursor", show=False),
     ]
@@ -68,6 +75,11 @@ class PolarisApp(ServicesApp):
             )
         self.open_services()
 
+    @cached_property
+    def command_history(self) -> CommandHistory:
+        """The ``:`` lines run this session (up/down in the command line)."""
+        return CommandHistory()
+
     # -- navigation (screens call these) ------------------------------------------
     def _ready_or_say(self) -> bool:
         if self.services is None:
@@ -80,23 +92,23 @@ class PolarisApp(ServicesApp):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
 
+    def _jump(self, screen: Screen[Any]) -> AwaitComplete:
+        """Show ``screen`` without piling up the stack (``navigation.jump``)."""
+        return AwaitComplete(jump(self, screen)).call_next(self)
+
     def open_charger(self, charge_box_id: str) -> Awaitable[object] | None:
         """Open the detail of one charger.
 
-        Returns what ``push_screen`` returns (awaitable until mounted) or None;
-        callers may ignore it.
+        Returns an awaitable done once it is shown, or None; callers may ignore it.
         """
         if not self._ready_or_say():
             return None
-        current = self.screen
-        if isinstance(current, ChargerDetailScreen) and current.charge_box_id == charge_box_id:
-            return None
-        return self.push_screen(ChargerDetailScreen(charge_box_id))
+        return self._jump(ChargerDetailScreen(charge_box_id))
 
     def open_operation_log(self, charge_box_id: str | None = None) -> None:
         """Open the operation log, optionally filtered to one charger."""
         if self._ready_or_say():
-            self.push_screen(OperationLogScreen(charge_box_id))
+            self._jump(OperationLogScreen(charge_box_id))
 
     def open_card(self, id_tag: str) -> None:
         """Open one card's detail (the card screens)."""
@@ -104,7 +116,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.card_detail import CardDetailScreen
 
-        self.push_screen(CardDetailScreen(id_tag))
+        self._jump(CardDetailScreen(id_tag))
 
     def open_sessions(self, query: SessionQuery | None = None, title: str = "Sessions") -> None:
         """Open the Sessions list under fixed filters (a charger, card or customer)."""
@@ -136,7 +148,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.cards import CardsScreen
 
-        self.push_screen(CardsScreen())
+        self._jump(CardsScreen())
 
     def open_audit_log(self, id_tag: str | None = None) -> None:
         """Open the audit log of card edits, optionally for one card."""
@@ -144,7 +156,31 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.audit_log import AuditLogScreen
 
-        self.push_screen(AuditLogScreen(id_tag=id_tag))
+        self._jump(AuditLogScreen(id_tag=id_tag))
+
+    def action_command_line(self) -> None:
+        """``:`` as in k9s: type a place (``charger CP-…``, ``cards``…) and jump."""
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog keeps its keys (a typed confirmation takes ``:``)
+        ids = [row.charge_box_id for row in self.services.fleet.rows()] if self.services else []
+        self.push_screen(CommandLine(self.command_history, ids), self.go)
+
+    def go(self, where: Jump | None) -> None:
+        """Jump to ``where`` (from the command line; None: it was closed)."""
+        if where is None:
+            return
+        if where.place == Place.CHARGERS:
+            self.open_chargers()
+        elif where.place == Place.CARDS:
+            self.open_cards()
+        elif where.place == Place.OPS:
+            self.open_operation_log(where.target)
+        elif where.place == Place.AUDIT:
+            self.open_audit_log(where.target)
+        elif where.place == Place.CHARGER and where.target:
+            self.open_charger(where.target)
+        elif where.place == Place.CARD and where.target:
+            self.open_card(where.target)
 
     # -- global actions --------------------------------------------------------------
     def action_help(self) -> None:

@@ -25,6 +25,7 @@ from polaris_tui.models import AuditEntry
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone, FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
@@ -119,8 +120,15 @@ class AuditLogScreen(FilteredScreen):
         """Entries whose revert is in flight (one press, one request)."""
         self.title = "Audit log"
 
+    def crumb(self) -> str:
+        return f"Audit log ({self.id_tag})" if self.id_tag else "Audit log"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("audit", self.id_tag)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static("", id="audit-title", markup=False)
         yield Input(placeholder="find by idTag, operator, action or status", id="audit-filter")
         table: DataTable[Text] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)

@@ -40,6 +40,7 @@ from polaris_tui.models.identity import TapQuery
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
 from polaris_tui.widgets.card_header import CardHeader
 from polaris_tui.widgets.card_record import CardRecord
@@ -124,8 +125,15 @@ class CardDetailScreen(PolarisScreen):
 
     # -- layout ---------------------------------------------------------------
 
+    def crumb(self) -> str:
+        return f"Card {self.id_tag}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("card", self.id_tag)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(self._title_content(), id="card-title")
         yield Static("", id="card-steve-note", classes="card-note", markup=False)
         yield Static("", id="card-lago-note", classes="card-note", markup=False)

@@ -23,6 +23,7 @@ from polaris_tui.models import CardRow, ConnectionState, SourceName
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
@@ -106,8 +107,12 @@ class CardsScreen(FilteredScreen):
         self.load_error: PolarisError | None = None
         self.title = "Cards"
 
+    def place(self) -> tuple[str, str | None]:
+        return ("cards", None)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content.from_markup("[b]Cards[/b]"), id="cards-title")
         yield Input(
             placeholder="find by idTag, display name, or customer name or e-mail",

@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from polaris_tui.models import (
     ChargerDetail,
@@ -39,6 +39,7 @@ from polaris_tui.screens.stop_followup import (
     last_closed_stop,
 )
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
 from polaris_tui.widgets.charger_sessions import ChargerSessions
 from polaris_tui.widgets.detail_panels import (
@@ -107,6 +108,7 @@ class ChargerDetailView(PolarisScreen):
         self._partial = False
         """``detail`` is only the fleet row (``_take_row``): the panels it
         says nothing about are still loading, so they get no age either."""
+        self._focused_once = False
         self._facts_running = False
         self._facts_again = False
         self._readiness: CloseReadiness | None = None
@@ -115,11 +117,18 @@ class ChargerDetailView(PolarisScreen):
         """RemoteStop id -> (idTag, connector) of the session it ended."""
 
     # -- layout -------------------------------------------------------------
+    def crumb(self) -> str:
+        return f"Charger {self.charge_box_id}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("charger", self.charge_box_id)
+
     def compose(self) -> ComposeResult:
         services = self.services
         can_act = bool(services and services.operator.can_act)
         self._take_row()
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         yield Static(Content(""), id="db-close-note")
         with VerticalScroll(id="detail-body"):
@@ -193,8 +202,19 @@ class ChargerDetailView(PolarisScreen):
             return None
         self.not_found = None
         self.show_detail(detail)
+        self._focus_on_first_load()
         self._refresh_followup_facts()
         return detail
+
+    def _focus_on_first_load(self) -> None:
+        """Once the page first shows, Submit has the focus when nothing else has
+        it: an Enter by habit is a dry run (dry run is on each time the form opens)."""
+        if self._focused_once:
+            return
+        self._focused_once = True
+        submit = self.query_one("#op-submit", Button)
+        if self.focused is None and submit.display and not submit.disabled:
+            submit.focus()
 
     def _refresh_followup_facts(self) -> None:
         # One at a time and never cancelled half-way (its reads complete);

@@ -23,6 +23,7 @@ from textual.widgets import Input, Static
 from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_cells import SORT_LABEL
 from polaris_tui.widgets.fleet_table import FleetTable
@@ -64,8 +65,15 @@ class FleetScreen(PolarisScreen):
         self._filter_stale = True
         """The filter's matches are searched again at the next redraw."""
 
+    def crumb(self) -> str:
+        return "Chargers"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("chargers", None)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield CountsStrip(Content("Loading the fleet…"), id="counts")
         yield Input(
             placeholder="/ filter by ChargeBox ID, description, idTag or customer email",

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from polaris_tui.models import OperationChanged, OperationLogEntry, OperationStatus
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.operation_outcome import chain_of, chain_text, describe_entry
@@ -53,8 +54,16 @@ class OperationLogScreen(PolarisScreen):
         self.loaded_at: datetime | None = None
         self._shown = ""
 
+    def crumb(self) -> str:
+        cb = self.initial_charger
+        return f"Operation log ({cb})" if cb else "Operation log"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("ops", self.initial_charger)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         with Horizontal(id="oplog-filters"):
             yield Label(Content("Charger"))
             # An Input shows control bytes raw: show the cleaned id, filter by the raw one.

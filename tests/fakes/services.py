@@ -185,6 +185,10 @@ class NoCards:
     async def refused_tags(self) -> RefusedTags:
         return RefusedTags(available=False, note="no SteVe in this test")
 
+    async def card(self, id_tag: str, **_: Any) -> Any:
+        """A card page opened on a fleet-only fake says the card is not known."""
+        raise NotFound(f"No card {id_tag} in this fake.")
+
 
 class FakeOperations:
     """Records every call; ``script`` (results or exceptions) and ``gate`` shape the answers."""
