@@ -242,7 +242,14 @@ class ChargerDetailScreen(ChargerDetailView):
             self.console.open_card(session.transaction.ocpp_id_tag)
 
     def action_focus_operations(self) -> None:
-        self.query_one("#op-picker").focus()
+        """To the form: its Submit when the page filled it in (the open session's
+        stop; an Enter is then a dry run, on each time the form opens), else
+        the operation picker."""
+        submit = self.query_one("#op-submit", Button)
+        if self.session is not None and submit.display and not submit.disabled:
+            submit.focus()
+        else:
+            self.query_one("#op-picker").focus()
         # The whole panel from its top (at 80x24 focus alone shows one line of it).
         self.query_one("#detail-body", VerticalScroll).scroll_to_widget(
             self.query_one("#remote-ops"), animate=False, top=True

@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from polaris_tui.models import (
     ChargerDetail,
@@ -108,7 +108,6 @@ class ChargerDetailView(PolarisScreen):
         self._partial = False
         """``detail`` is only the fleet row (``_take_row``): the panels it
         says nothing about are still loading, so they get no age either."""
-        self._focused_once = False
         self._facts_running = False
         self._facts_again = False
         self._readiness: CloseReadiness | None = None
@@ -202,19 +201,8 @@ class ChargerDetailView(PolarisScreen):
             return None
         self.not_found = None
         self.show_detail(detail)
-        self._focus_on_first_load()
         self._refresh_followup_facts()
         return detail
-
-    def _focus_on_first_load(self) -> None:
-        """Once the page first shows, Submit has the focus when nothing else has
-        it: an Enter by habit is a dry run (dry run is on each time the form opens)."""
-        if self._focused_once:
-            return
-        self._focused_once = True
-        submit = self.query_one("#op-submit", Button)
-        if self.focused is None and submit.display and not submit.disabled:
-            submit.focus()
 
     def _refresh_followup_facts(self) -> None:
         # One at a time and never cancelled half-way (its reads complete);

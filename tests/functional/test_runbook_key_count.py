@@ -33,6 +33,7 @@ async def test_runbook_one_to_stop_submitted_in_ten_keys(sim_app) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ChargerDetailScreen) and screen.charge_box_id == "CP-BRAVO-02"
+        await press(pilot, "o")  # to the form, filled in with the session's stop
         assert app.focused is not None and app.focused.id == "op-submit"
 
         await press(pilot, "enter")  # step 3: the dry run (on by default)
