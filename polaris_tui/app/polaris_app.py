@@ -124,7 +124,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.sessions import SessionsScreen
 
-        self.push_screen(SessionsScreen(query, title=title))
+        self._jump(SessionsScreen(query, title=title))
 
     def open_session(self, transaction_id: int) -> None:
         """Open one session's detail."""
@@ -132,7 +132,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.session_detail import SessionDetailScreen
 
-        self.push_screen(SessionDetailScreen(transaction_id))
+        self._jump(SessionDetailScreen(transaction_id))
 
     def open_customer(self, text: str) -> None:
         """Open a customer's page by e-mail, name or Lago external id."""
@@ -140,7 +140,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.customer import CustomerScreen
 
-        self.push_screen(CustomerScreen(text))
+        self._jump(CustomerScreen(text))
 
     def open_cards(self) -> None:
         """Open the cards list."""

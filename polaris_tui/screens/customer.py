@@ -24,6 +24,7 @@ from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import CustomerView, SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_table import sync_rows
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean, plain
@@ -61,6 +62,12 @@ class CustomerScreen(PolarisScreen):
         Binding("r", "refresh", "Refresh"),
     ]
 
+    def crumb(self) -> str:
+        return f"Customer {self.text}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("customer", self.text)
+
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
@@ -69,6 +76,7 @@ class CustomerScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(f"Customer “{clean(self.text, limit=60)}”"), id="customer-title")
         with VerticalScroll(id="customer-body"):
             yield Static("loading…", id="customer-header", classes="customer-panel", markup=False)

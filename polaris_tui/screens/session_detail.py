@@ -24,6 +24,7 @@ from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionDetail, StoppedBy
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import session_duration, session_kwh
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean
@@ -84,6 +85,12 @@ class SessionDetailScreen(PolarisScreen):
         Binding("r", "refresh", "Refresh"),
     ]
 
+    def crumb(self) -> str:
+        return f"Session {self.transaction_id}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("session", str(self.transaction_id))
+
     def __init__(self, transaction_id: int) -> None:
         super().__init__()
         self.transaction_id = transaction_id
@@ -92,6 +99,7 @@ class SessionDetailScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(f"Session {self.transaction_id}"), id="session-title")
         with VerticalScroll(id="session-body"):
             yield Static("loading…", id="session-facts", markup=False, classes="session-panel")

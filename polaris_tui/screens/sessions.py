@@ -24,6 +24,7 @@ from polaris_tui.models.sessions import SessionPage, SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.services.session_filter import FilterError, parse_filter
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_table import SessionTable
 
@@ -48,6 +49,12 @@ class SessionsScreen(PolarisScreen):
         Binding("r", "refresh", "Refresh"),
     ]
 
+    def crumb(self) -> str:
+        return self.title or "Sessions"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("sessions", self.title or None)
+
     def __init__(self, base: SessionQuery | None = None, *, title: str = "Sessions") -> None:
         super().__init__()
         self.base = base or SessionQuery()
@@ -58,6 +65,7 @@ class SessionsScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(self.title or "Sessions"), id="sessions-title")
         yield Input(
             placeholder="charger, idTag, e-mail or name · open|stopped · last:2d · from:… to:…",
