@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ from tests.unit.operations.support import (
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FixedClock):
-    s = await Store.open(tmp_path / "ops.sqlite", clock=clock)
+async def store(store_url: str, clock: FixedClock):
+    """A store on each backend in turn (tests/pg.py)."""
+    s = await Store.open(store_url, clock=clock)
     try:
         yield s
     finally:

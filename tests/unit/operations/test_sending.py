@@ -1,11 +1,10 @@
 """Dry runs never reach SteVe; the row is committed before SteVe is called
-(seen from a separate SQLite connection); each SteVe answer and each
+(seen from a separate connection, on both backends); each SteVe answer and each
 failure class is recorded; one request per press."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
@@ -28,6 +27,7 @@ from polaris_tui.services.operations import (
     OperationService,
 )
 from polaris_tui.services.settings import Settings
+from tests.pg import raw_rows, write_lock_free
 from tests.unit.helpers import confirmed
 from tests.unit.operations.support import (
     ADMIN,
@@ -49,31 +49,22 @@ async def test_dry_run_is_logged_and_never_reaches_steve(service, steve, store, 
     assert (await store.get_operation(entry.id)).status == OperationStatus.DRY_RUN
 
 
-async def test_the_row_is_committed_before_steve_is_called(service, steve, store):
+async def test_the_row_is_committed_before_steve_is_called(service, steve, store_url):
     seen: list[tuple] = []
 
     async def look(name, body):
         # A separate connection (as another process would) sees the committed row.
-        conn = sqlite3.connect(store.path)
-        try:
-            seen.extend(
-                conn.execute(
-                    "SELECT operation, status, params, requested_by FROM charger_operation_log "
-                    "WHERE request_id = 'press-1'"
-                ).fetchall()
+        seen.extend(
+            await raw_rows(
+                store_url,
+                "SELECT operation, status, params, requested_by FROM charger_operation_log "
+                "WHERE request_id = 'press-1'",
             )
-        finally:
-            conn.close()
-
+        )
         # ... and no transaction is held across the HTTP call: another
         # connection can take the write lock at once.
-        writer = sqlite3.connect(store.path, timeout=0, isolation_level=None)
-        try:
-            writer.execute("BEGIN IMMEDIATE")
-            writer.execute("ROLLBACK")
+        if await write_lock_free(store_url, "charger_operation_log"):
             seen.append("write lock free")
-        finally:
-            writer.close()
 
     steve.on_call = look
     entry = await stop(service)
