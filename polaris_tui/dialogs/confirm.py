@@ -36,6 +36,12 @@ class ConfirmDialog(ModalScreen[bool]):
     ConfirmDialog Button { margin-left: 2; }
     """
 
+    # The default answer's button carries this class. Focused by Textual as
+    # soon as the dialog is composed, not in on_mount: a key pressed while the
+    # dialog is still being mounted can dismiss it first, and a query run
+    # after that finds no buttons.
+    AUTO_FOCUS = ".-default-answer"
+
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
@@ -64,20 +70,26 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(Content(self._title), id="confirm-title")
             yield Static(self._body, id="confirm-body")
             with Horizontal(id="confirm-buttons"):
-                yield Button(Content("No (n)"), id="confirm-no")
+                # Stopping or refusing charging: "No" is focused, an Enter by
+                # habit must not confirm.
+                default = "-default-answer"
+                yield Button(
+                    Content("No (n)"), id="confirm-no", classes=default if self.default_no else ""
+                )
                 yield Button(
                     Content(f"{self._confirm_label} (y)"),
                     id="confirm-yes",
                     variant="error" if self._danger else "primary",
+                    classes="" if self.default_no else default,
                 )
-
-    def on_mount(self) -> None:
-        # Stopping or refusing charging: focus "No", an Enter by habit must not confirm.
-        self.query_one("#confirm-no" if self.default_no else "#confirm-yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm-yes")
 
     def action_answer(self, answer: bool) -> None:
+        if answer and not self.is_mounted:
+            # A "y" typed ahead, before the question was on screen, is not a
+            # yes to it; "n" and Escape always cancel.
+            return
         self.dismiss(answer)

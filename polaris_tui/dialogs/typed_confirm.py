@@ -32,6 +32,10 @@ class TypedConfirmDialog(ModalScreen[str | None]):
     TypedConfirmDialog Button { margin-left: 2; }
     """
 
+    # Focused as soon as it is composed (not in on_mount, which can run after
+    # an Escape typed ahead has already dismissed the dialog).
+    AUTO_FOCUS = "#typed-input"
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, body: Content, expected: str, *, confirm_label: str) -> None:
@@ -61,9 +65,6 @@ class TypedConfirmDialog(ModalScreen[str | None]):
                     disabled=True,
                     compact=True,
                 )
-
-    def on_mount(self) -> None:
-        self.query_one("#typed-input", Input).focus()
 
     @on(Input.Changed, "#typed-input")
     def _typed(self, event: Input.Changed) -> None:

@@ -259,7 +259,7 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
 
         await pilot.press("u")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(await wait_for_dialog(pilot), ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         assert services.operations.calls[-1][1:4] == ("UnlockConnector", {"connectorId": 1}, False)

@@ -177,8 +177,8 @@ async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
 
         await pilot.press("u")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
-        assert "Transaction" in text_of(app.screen.query_one("#confirm-body", Static))
+        dialog = await wait_for_dialog(pilot)
+        assert "Transaction" in text_of(dialog.query_one("#confirm-body", Static))
         await pilot.press("y")
         await settle(pilot)
         unlocks = [e for e in screen._entries.values() if e.operation == "UnlockConnector"]
@@ -236,8 +236,8 @@ async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> N
         form.dry_run = False
         await press_button(pilot, "#op-submit")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
-        assert "offline" in text_of(app.screen.query_one("#confirm-body", Static))
+        dialog = await wait_for_dialog(pilot)
+        assert "offline" in text_of(dialog.query_one("#confirm-body", Static))
         await pilot.press("y")
         await settle(pilot)
         outcome = text_of(screen.query_one("#op-outcome", Static))
