@@ -1,6 +1,6 @@
 """Jumps: a new screen replaces the stack instead of piling on it.
 
-Every way to open a screen (a row's Enter, ``g``, the palette, the ``:``
+Every way to open a screen (a row's Enter, ``c``/``g``/``U``, the palette, the ``:``
 command line) goes through ``jump``. Above the first screen (the fleet) the
 stack keeps only the screen the operator came from and the new one, so
 Escape goes back where they came from and a second Escape goes home; the

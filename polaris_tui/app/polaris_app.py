@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.await_complete import AwaitComplete
-from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from polaris_tui.app.navigation import jump
@@ -29,6 +28,7 @@ from polaris_tui.services.clock import Clock
 from polaris_tui.services.jump import CommandHistory, Jump, Place
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
@@ -55,11 +55,11 @@ class PolarisApp(ServicesApp):
     TITLE = "Polaris"
     COMMANDS = ServicesApp.COMMANDS | {PolarisCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("colon", "command_line", "Command (:chargers, :card TAG…)", show=False),
-        Binding("ctrl+s", "export_table", "Export the table (CSV or JSON)", show=False),
-        Binding("y", "copy_id", "Copy the id under the cursor", show=False),
+        bind("q"),
+        bind("question_mark"),
+        bind("colon", show=False),
+        bind("ctrl+s", show=False),
+        bind("y", show=False),
     ]
 
     # -- lifecycle ------------------------------------------------------------

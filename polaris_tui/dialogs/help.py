@@ -2,7 +2,8 @@
 
 The list is read from the screen's active bindings at the moment ``?`` is
 pressed (the focused widget's, the screen's and the app's), so it can never
-drift from what the keys really do.
+drift from what the keys really do; each key is described by its one meaning
+in ``widgets.keymap``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,21 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from polaris_tui.widgets.keymap import BY_KEY, meaning_of
+
 # Keys every screen shares, described once (they come from the app or the palette).
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Commands: screens, go to a charger or card by id"),
     ("tab", "Move between panels and fields (shift+tab: back)"),
 )
+
+
+def _meaning(binding: Binding) -> str | None:
+    """The key's one meaning from the key map, said as a sentence."""
+    meaning = meaning_of(binding.key)
+    if meaning is None or binding.action != BY_KEY[binding.key].action:
+        return None
+    return meaning[0].upper() + meaning[1:].replace("`", "")
 
 
 def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
@@ -48,6 +59,7 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
             rank, where = 2, "every screen" if node is screen else type(node).__name__
         description = (
             dict(EXTRA_KEYS).get(binding.key)
+            or _meaning(binding)
             or binding.description
             or binding.tooltip
             or binding.action
@@ -62,7 +74,7 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
                 (
                     0,
                     screen.app.get_key_display(binding),
-                    f"{binding.description} (not offered right now)",
+                    f"{_meaning(binding) or binding.description} (not offered right now)",
                     "this screen",
                 )
             )

@@ -16,7 +16,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
@@ -31,6 +30,7 @@ from polaris_tui.widgets.card_table import current_key, sync_rows
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import ago, when
 
@@ -94,11 +94,11 @@ class AuditLogScreen(FilteredScreen):
     """Title of the ``?`` key list."""
 
     BINDINGS = [
-        Binding("slash", "find", "Find"),
-        Binding("escape", "back", "Back / clear"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("v", "revert", "Revert (admin)"),
-        Binding("A", "all_cards", "All cards"),
+        bind("slash", label="Find"),
+        bind("escape", label="Back / clear"),
+        bind("r"),
+        bind("v"),
+        bind("A"),
     ]
 
     def __init__(

@@ -19,7 +19,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
@@ -49,6 +48,7 @@ from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_verdict import CardVerdict
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -77,24 +77,24 @@ class CardDetailScreen(PolarisScreen):
     """Record columns side by side from 100 columns, stacked below."""
 
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
-    """Below 32 rows the verdict shows its answers without evidence (``v``)."""
+    """Below 32 rows the verdict shows its answers without evidence (``E``)."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("b", "edit('block')", "Block/unblock"),
-        Binding("p", "edit('set_parent')", "Parent"),
-        Binding("e", "edit('set_expiry')", "Expiry"),
-        Binding("k", "edit('relink')", "Relink"),
-        Binding("n", "edit('rename')", "Name"),
-        Binding("t", "edit('set_type')", "Type"),
-        Binding("i", "edit('set_active')", "Active"),
-        Binding("a", "audit", "Audit log"),
-        Binding("h", "audit", "Audit log", show=False),
-        Binding("v", "toggle_evidence", "Evidence", show=False),
-        Binding("S", "sessions", "Sessions"),
-        Binding("U", "customer", "Customer"),
-        Binding("T", "tap_window", "Tap when"),
+        bind("escape"),
+        bind("r"),
+        bind("b"),
+        bind("p"),
+        bind("e"),
+        bind("k"),
+        bind("n"),
+        bind("t"),
+        bind("i"),
+        bind("a"),
+        bind("h", show=False),
+        bind("E", show=False),
+        bind("S"),
+        bind("U"),
+        bind("T"),
     ]
 
     def __init__(
@@ -291,7 +291,7 @@ class CardDetailScreen(PolarisScreen):
     def action_audit(self) -> None:
         self.console.open_audit_log(self.id_tag)
 
-    def action_customer(self) -> None:
+    def action_open_customer(self) -> None:
         """The page of the Lago customer this card bills to (own or inherited link)."""
         view = self.view
         customer = None

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
@@ -28,6 +27,7 @@ from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.refused_tags import RefusedTagsPanel
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
@@ -84,16 +84,16 @@ class CardsScreen(FilteredScreen):
     """Title of the ``?`` key list."""
 
     BINDINGS = [
-        Binding("slash", "find", "Find"),
-        Binding("escape", "back", "Back / clear"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("B", "toggle_flag('blocked')", "Blocked"),
-        Binding("X", "toggle_flag('expired')", "Expired"),
-        Binding("U", "toggle_flag('unlinked')", "Unlinked"),
-        Binding("M", "toggle_flag('meta')", "Meta-cards"),
-        Binding("a", "audit", "Audit log"),
-        Binding("h", "audit", "Audit log", show=False),
-        Binding("R", "refused", "Refused tags"),
+        bind("slash", label="Find"),
+        bind("escape", label="Back / clear"),
+        bind("r"),
+        bind("B"),
+        bind("X"),
+        bind("N"),
+        bind("M"),
+        bind("a"),
+        bind("h", show=False),
+        bind("R"),
     ]
 
     def __init__(

@@ -27,7 +27,6 @@ import uuid
 from typing import Any
 
 from textual import on, work
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button
 
@@ -43,6 +42,7 @@ from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail_view import ChargerDetailView
 from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
     Outcome,
@@ -66,16 +66,16 @@ class ChargerDetailScreen(ChargerDetailView):
     """Everything about one charger, and the remote operations on it."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("g", "open_card", "Go to the card"),
-        Binding("o", "focus_operations", "Operations"),
-        Binding("l", "operation_log", "Op log"),
-        Binding("u", "unlock_followup", "Unlock connector"),
-        Binding("d", "close_in_db", "Close in DB"),
-        Binding("w", "way_back", "Way back (RemoteStart)"),
-        Binding("S", "sessions", "Sessions"),
-        Binding("I", "identity", "Identity"),
+        bind("escape"),
+        bind("r"),
+        bind("c"),
+        bind("o"),
+        bind("l"),
+        bind("u"),
+        bind("d"),
+        bind("w"),
+        bind("S"),
+        bind("I"),
     ]
 
     # -- submitting -----------------------------------------------------------

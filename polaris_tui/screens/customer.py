@@ -15,7 +15,6 @@ import logging
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
@@ -26,6 +25,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_table import sync_rows
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.widgets.session_table import SessionTable
@@ -57,9 +57,9 @@ class CustomerScreen(PolarisScreen):
     HELP_TITLE = "Customer"
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("S", "sessions", "Sessions"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("S"),
+        bind("r"),
     ]
 
     def crumb(self) -> str:

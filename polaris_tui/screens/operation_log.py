@@ -12,7 +12,6 @@ from typing import TypedDict
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input, Label, Select, Static
@@ -23,6 +22,7 @@ from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operation_outcome import chain_of, chain_text, describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable, params_text
 from polaris_tui.widgets.safe_text import clean
@@ -42,9 +42,9 @@ class OperationLogScreen(PolarisScreen):
     """Every operation with params, taskId and result; filter, then open the charger."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("slash"),
+        bind("r"),
     ]
 
     def __init__(self, charge_box_id: str | None = None) -> None:
@@ -196,7 +196,7 @@ class OperationLogScreen(PolarisScreen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_focus_filter(self) -> None:
+    def action_find(self) -> None:
         self.query_one("#filter-charger", Input).focus()
 
     def action_refresh(self) -> None:

@@ -15,7 +15,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
@@ -26,6 +25,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import session_duration, session_kwh
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_chart import SessionChart
@@ -79,10 +79,10 @@ class SessionDetailScreen(PolarisScreen):
     HELP_TITLE = "Session"
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("g", "charger", "Charger"),
-        Binding("c", "card", "Card"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("g"),
+        bind("c"),
+        bind("r"),
     ]
 
     def crumb(self) -> str:
@@ -155,11 +155,11 @@ class SessionDetailScreen(PolarisScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    def action_charger(self) -> None:
+    def action_open_charger(self) -> None:
         if self.detail is not None:
             self.console.open_charger(self.detail.line.row.transaction.charge_box_id)
 
-    def action_card(self) -> None:
+    def action_open_card(self) -> None:
         if self.detail is not None:
             self.console.open_card(self.detail.line.row.transaction.ocpp_id_tag)
 

@@ -15,7 +15,6 @@ import logging
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -25,6 +24,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.services.session_filter import FilterError, parse_filter
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_table import SessionTable
 
@@ -39,14 +39,14 @@ class SessionsScreen(PolarisScreen):
     HELP_TITLE = "Sessions"
 
     BINDINGS = [
-        Binding("slash", "find", "Filter"),
-        Binding("escape", "back", "Back"),
-        Binding("o", "cycle_state", "Open/stopped/all"),
-        Binding("left_square_bracket", "older", "Older"),
-        Binding("right_square_bracket", "newer", "Newer"),
-        Binding("g", "charger", "Charger"),
-        Binding("c", "card", "Card"),
-        Binding("r", "refresh", "Refresh"),
+        bind("slash"),
+        bind("escape"),
+        bind("O"),
+        bind("left_square_bracket"),
+        bind("right_square_bracket"),
+        bind("g"),
+        bind("c"),
+        bind("r"),
     ]
 
     def crumb(self) -> str:
@@ -178,12 +178,12 @@ class SessionsScreen(PolarisScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    def action_charger(self) -> None:
+    def action_open_charger(self) -> None:
         line = self.query_one(SessionTable).current()
         if line is not None:
             self.console.open_charger(line.row.transaction.charge_box_id)
 
-    def action_card(self) -> None:
+    def action_open_card(self) -> None:
         line = self.query_one(SessionTable).current()
         if line is not None:
             self.console.open_card(line.row.transaction.ocpp_id_tag)

@@ -254,7 +254,7 @@ async def test_current_session_key_opens_the_card(sim_app) -> None:
         await pilot.press("enter")
         await settle(pilot)
         detail = app.screen
-        await pilot.press("g")
+        await pilot.press("c")
         await settle(pilot)
         assert type(app.screen).__name__ == "CardDetailScreen"
         assert app.screen.id_tag == "CARD-STUCK"

@@ -85,7 +85,7 @@ async def test_links_between_screens_jump_too(fake_app) -> None:
         cards = app.screen
         app.open_charger("CP-LIVE")
         await settle(pilot)
-        await pilot.press("g")  # the session's card
+        await pilot.press("c")  # the session's card
         await settle(pilot)
         assert isinstance(app.screen, CardDetailScreen)
         app.open_charger("CP-IDLE")
