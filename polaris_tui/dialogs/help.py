@@ -18,10 +18,14 @@ from textual.widgets import DataTable, Static
 
 from polaris_tui.widgets.keymap import BY_KEY, meaning_of
 
+NOT_NOW = "not now"
+"""The From column of a screen's key that is not offered at the moment (a
+follow-up before its stop): said there, so the description keeps its room."""
+
 # Keys every screen shares, described once (they come from the app or the palette).
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+p", "Commands: screens, go to a charger or card by id"),
-    ("tab", "Move between panels and fields (shift+tab: back)"),
+    ("ctrl+p", "Palette: screens, a charger or card by id"),
+    ("tab", "Next panel or field (shift+tab: back)"),
 )
 
 
@@ -37,7 +41,7 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(key, what it does, where) for every binding of ``screen``.
 
     The screen's own keys come first (including those not offered right now,
-    marked so), then the app's, then those every screen or the focused widget has.
+    "not now" in the From column), then the app's, then those every screen or the focused widget has.
     """
     own = [b for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)]
     own_keys = {b.key for b in own}
@@ -65,7 +69,7 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
             or binding.action
         )
         if not active.enabled:
-            description += " (not offered right now)"
+            where = NOT_NOW
         rows.append((rank, screen.app.get_key_display(binding), description, where))
     for binding in own:
         if binding.key not in seen:
@@ -74,8 +78,8 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
                 (
                     0,
                     screen.app.get_key_display(binding),
-                    f"{_meaning(binding) or binding.description} (not offered right now)",
-                    "this screen",
+                    _meaning(binding) or binding.description,
+                    NOT_NOW,
                 )
             )
     for key, description in EXTRA_KEYS:
@@ -114,7 +118,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content(f"Keys — {self._title}"), id="help-title")
             table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
             yield table
-            yield Static(Content("escape closes this list"), classes="hint")
+            yield Static(
+                Content("not now: offered when it applies · escape closes this list"),
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

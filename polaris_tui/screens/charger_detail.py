@@ -211,7 +211,7 @@ class ChargerDetailScreen(ChargerDetailView):
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Follow-ups are hidden until offered (the footer stays readable at
-        # 80 columns); help still lists them, marked "not offered right now".
+        # 80 columns); help still lists them, marked "not now".
         if action == "open_card":
             return self.session is not None  # hidden without a session
         if action == "unlock_followup":

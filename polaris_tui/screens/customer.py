@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import CustomerView, SessionQuery
@@ -25,6 +25,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_table import sync_rows
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean, plain
@@ -85,7 +86,7 @@ class CustomerScreen(PolarisScreen):
             yield SessionTable(id="customer-sessions", classes="customer-panel")
             yield OperationsTable(id="customer-ops", classes="customer-panel")
             yield Static("", id="customer-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         matches = self.query_one("#customer-matches", DataTable)

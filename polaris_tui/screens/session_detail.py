@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionDetail, StoppedBy
@@ -25,6 +25,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import session_duration, session_kwh
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean
@@ -107,7 +108,7 @@ class SessionDetailScreen(PolarisScreen):
             yield OperationsTable(id="session-ops", classes="session-panel")
             yield Static("", id="session-ops-note", markup=False)
             yield Static("", id="session-billing", markup=False, classes="session-panel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#session-ops").border_title = "Operations that touched it"

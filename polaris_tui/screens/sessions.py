@@ -16,7 +16,7 @@ import logging
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionPage, SessionQuery
@@ -24,6 +24,7 @@ from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.services.session_filter import FilterError, parse_filter
 from polaris_tui.widgets.banner import SourceBanner
 from polaris_tui.widgets.breadcrumb import Breadcrumb
+from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_table import SessionTable
@@ -74,7 +75,7 @@ class SessionsScreen(PolarisScreen):
         yield Static("", id="sessions-status", markup=False)
         yield SessionTable(id="sessions-table")
         yield Static("", id="sessions-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#sessions-filter", Input).display = False

@@ -149,7 +149,7 @@ class CardRecord(Vertical):
         self.query_one("#record-steve", Static).update(steve_text(view, now, can_edit=can_edit))
         self.query_one("#record-local", Static).update(local_text(view, can_edit=can_edit))
         if can_edit:
-            hint = Text("Edits are confirmed, audited, and reversible (h: audit log).", style="dim")
+            hint = Text("Edits are confirmed, audited, and reversible (a: audit log).", style="dim")
         else:
             hint = Text("Read-only: editing cards needs the admin role.", style="italic yellow")
         self.query_one("#record-hint", Static).update(hint)

@@ -59,35 +59,28 @@ class Key:
     label: str
     """The footer's short word."""
     meaning: str
-    """One line for help and the README."""
+    """One line for help and the README (short: help is 78 columns at 80x24, with "(not now)")."""
     group: str
 
 
 KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit", "quit", EVERYWHERE),
-    Key("question_mark", "help", "Help", "every key of the current screen", EVERYWHERE),
+    Key("question_mark", "help", "Help", "every key of this screen", EVERYWHERE),
     Key(
         "colon",
         "command_line",
         "Command (:chargers, :card TAG…)",
-        "command mode: `:chargers`, `:cards`, `:ops [CHARGER]`, `:audit [TAG]`, "
-        "`:charger CP-…`, `:card TAG`; `tab` completes, `up`/`down` walk history",
+        "command mode (:chargers, :card TAG…)",
         EVERYWHERE,
     ),
     Key(
         "ctrl+s",
         "export_table",
         "Export the table (CSV or JSON)",
-        "save the table on screen, as filtered and sorted, as CSV (`c`) or JSON (`j`)",
+        "save the table as CSV (c) or JSON (j)",
         EVERYWHERE,
     ),
-    Key(
-        "y",
-        "copy_id",
-        "Copy the id under the cursor",
-        "copy the id under the cursor (ChargeBox ID, idTag, transaction id) through OSC 52",
-        EVERYWHERE,
-    ),
+    Key("y", "copy_id", "Copy the id", "copy the id under the cursor (OSC 52)", EVERYWHERE),
     Key("enter", "select_cursor", "Open", "open the row under the cursor", MOVING),
     Key("up", "cursor_up", "Cursor up", "the row above", MOVING),
     Key("down", "cursor_down", "Cursor down", "the row below", MOVING),
@@ -98,22 +91,16 @@ KEYS: tuple[Key, ...] = (
     Key("end", "cursor_end", "Last row", "the last row", MOVING),
     Key("ctrl+end", "cursor_end", "Last row", "the last row", MOVING),
     Key("slash", "find", "Filter", "filter the list", MOVING),
-    Key(
-        "escape",
-        "back",
-        "Back",
-        "back: leave the filter, clear it, then the screen you came from",
-        MOVING,
-    ),
+    Key("escape", "back", "Back", "back (leave, then clear the filter)", MOVING),
     Key("r", "refresh", "Refresh", "refresh now", MOVING),
-    Key("c", "open_card", "Card", "the card (idTag) of this session or row", OPEN_ITEM),
-    Key("g", "open_charger", "Charger", "the charger of this session or row", OPEN_ITEM),
-    Key("U", "open_customer", "Customer", "the Lago customer of this card", OPEN_ITEM),
-    Key("l", "operation_log", "Op log", "the operation log", GO_TO_LIST),
-    Key("a", "audit", "Audit log", "the audit log of card edits", GO_TO_LIST),
-    Key("h", "audit", "Audit log", "the audit log (as `a`)", GO_TO_LIST),
-    Key("C", "cards", "Cards", "the cards list", GO_TO_LIST),
-    Key("S", "sessions", "Sessions", "the sessions of this card, charger or customer", GO_TO_LIST),
+    Key("c", "open_card", "Card", "open the card of this session or row", OPEN_ITEM),
+    Key("g", "open_charger", "Charger", "open the charger of this session or row", OPEN_ITEM),
+    Key("U", "open_customer", "Customer", "open the Lago customer of this card", OPEN_ITEM),
+    Key("l", "operation_log", "Op log", "go to the operation log", GO_TO_LIST),
+    Key("a", "audit", "Audit log", "go to the audit log of card edits", GO_TO_LIST),
+    Key("h", "audit", "Audit log", "go to the audit log (as a)", GO_TO_LIST),
+    Key("C", "cards", "Cards", "go to the cards list", GO_TO_LIST),
+    Key("S", "sessions", "Sessions", "go to the sessions of this page's item", GO_TO_LIST),
     Key("s", "cycle_sort", "Sort", "sort by the next column", FLEET),
     Key("minus", "reverse_sort", "Reverse", "reverse the sort order", FLEET),
     Key("o", "focus_operations", "Operations", "the remote operations form", CHARGER),
@@ -121,24 +108,24 @@ KEYS: tuple[Key, ...] = (
         "u",
         "unlock_followup",
         "Unlock connector",
-        "UnlockConnector, after a stop was accepted but the session stayed open",
+        "UnlockConnector after a stop stayed open",
         CHARGER,
     ),
     Key(
         "d",
         "close_in_db",
         "Close in DB",
-        "close in SteVe's database only (the last resort; typed confirmation)",
+        "close in SteVe's DB only (last resort)",
         CHARGER,
     ),
     Key(
         "w",
         "way_back",
         "Way back (RemoteStart)",
-        "the way back after a stop: RemoteStart with the stopped session's idTag",
+        "way back: restart the stopped session",
         CHARGER,
     ),
-    Key("I", "identity", "Identity", "its identity (vendor, firmware…), sourced", CHARGER),
+    Key("I", "identity", "Identity", "its identity (vendor, firmware…)", CHARGER),
     Key("b", "edit('block')", "Block/unblock", "block or unblock", CARD),
     Key("p", "edit('set_parent')", "Parent", "set the parent (meta-card)", CARD),
     Key("e", "edit('set_expiry')", "Expiry", "set the expiry", CARD),
@@ -147,13 +134,7 @@ KEYS: tuple[Key, ...] = (
     Key("t", "edit('set_type')", "Type", "set the tag type", CARD),
     Key("i", "edit('set_active')", "Active", "set active or inactive", CARD),
     Key("T", "tap_window", "Tap when", "when and where the failing tap happened", CARD),
-    Key(
-        "E",
-        "toggle_evidence",
-        "Evidence",
-        "show or hide the verdict's evidence (short terminals)",
-        CARD,
-    ),
+    Key("E", "toggle_evidence", "Evidence", "show or hide the verdict's evidence", CARD),
     Key("B", "toggle_flag('blocked')", "Blocked", "only blocked cards", CARDS),
     Key("X", "toggle_flag('expired')", "Expired", "only expired cards", CARDS),
     Key("N", "toggle_flag('unlinked')", "No customer", "only cards with no customer", CARDS),
@@ -163,7 +144,7 @@ KEYS: tuple[Key, ...] = (
     Key("left_square_bracket", "older", "Older", "the window before this one", SESSIONS),
     Key("right_square_bracket", "newer", "Newer", "the window after this one", SESSIONS),
     Key("A", "all_cards", "All cards", "every card's edits, not only this card's", AUDIT),
-    Key("v", "revert", "Revert (admin)", "revert the edit under the cursor (admins)", AUDIT),
+    Key("v", "revert", "Revert (admin)", "revert the edit under the cursor (admin)", AUDIT),
 )
 
 BY_KEY: dict[str, Key] = {k.key: k for k in KEYS}

@@ -164,17 +164,15 @@ async def test_help_lists_every_key_of_the_screen(fake_app) -> None:
         keys = {row[0]: row[1] for row in app.screen._keys}
         for key in ("/", "esc", "r", "l", "C", "q", "?", "s", "-", "^p", "⏎"):
             assert key in keys, key
-        assert keys["C"] == "The cards list"  # described by the key map's one meaning
+        assert keys["C"] == "Go to the cards list"  # described by the key map's one meaning
         await pilot.press("escape")
         app.open_charger("CP-A")
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        described = {row[0]: row[1] for row in app.screen._keys}
-        assert described["u"].startswith("UnlockConnector, after a stop was accepted")
-        assert described["u"].endswith("(not offered right now)")
-        assert described["d"].startswith("Close in SteVe's database only")
-        assert described["d"].endswith("(not offered right now)")
+        described = {row[0]: (row[1], row[2]) for row in app.screen._keys}
+        assert described["u"] == ("UnlockConnector after a stop stayed open", "not now")
+        assert described["d"] == ("Close in SteVe's DB only (last resort)", "not now")
 
 
 async def test_palette_commands_and_go_to(fake_app) -> None:

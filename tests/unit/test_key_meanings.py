@@ -101,6 +101,11 @@ def test_the_clashes_found_walking_the_runbook_are_gone() -> None:
     assert "v" not in keys(CardDetailScreen)
 
 
+def test_each_meaning_fits_the_help_screen_at_80_columns() -> None:
+    too_long = [k.meaning for k in KEYS if len(k.meaning) > 40]
+    assert too_long == []
+
+
 def test_readme_key_table_is_the_key_map() -> None:
     readme = README.read_text(encoding="utf-8")
     assert keys_markdown() in readme, (
