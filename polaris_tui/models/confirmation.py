@@ -93,7 +93,9 @@ class CloseReadiness(BaseModel):
     meter_flat_minutes: float | None = None
     """How long the meter has not advanced (None: no meter values)."""
     id_tag: str | None = None
+    card_name: str | None = None
     customer: str | None = None
+    """The linked Lago customer (name and e-mail), when known."""
     billing: str
     """The billing consequence: the usage event Lago may not get, what to reconcile."""
 

@@ -26,7 +26,7 @@ from polaris_tui.models import OperationLogEntry, OperationStatus, StopFollowup,
 from polaris_tui.models.confirmation import CloseReadiness
 from polaris_tui.models.errors import SteveNotFound
 from polaris_tui.services.fleet_rules import read_meter
-from polaris_tui.services.operation_preview import stale_message
+from polaris_tui.services.operation_preview import card_facts, stale_message
 
 
 def _accepted_stop(entries: list[OperationLogEntry], tx_id: int) -> OperationLogEntry | None:
@@ -139,12 +139,8 @@ async def close_readiness(
     for c in box.connectors if box is not None else []:
         if c.connector_id == connector:
             status, status_at = c.status, c.timestamp
-    customer = None
-    if tx is not None and poller is not None:
-        row = poller.row(charge_box_id)
-        session = row.open_session if row is not None else None
-        if session is not None and session.customer is not None:
-            customer = session.customer.display_name
+    # The same card and customer words as every other confirmation.
+    card_name, customer = card_facts(poller, tx.ocpp_id_tag if tx is not None else None)
     return CloseReadiness(
         charge_box_id=charge_box_id,
         transaction_id=transaction_id,
@@ -160,6 +156,7 @@ async def close_readiness(
         meter_advancing=advancing,
         meter_flat_minutes=flat_minutes,
         id_tag=tx.ocpp_id_tag if tx is not None else None,
+        card_name=card_name,
         customer=customer,
         billing=billing_words(tx, transaction_id, meter_wh),
     )

@@ -275,7 +275,11 @@ def close_question(readiness: CloseReadiness, now: datetime) -> Content:
                 f"{readiness.connector_id}: the station reports {status}",
                 limit=120,
             ),
-            _fact("idTag", readiness.id_tag),
+            _fact(
+                "idTag",
+                readiness.id_tag
+                and readiness.id_tag + (f" ({readiness.card_name})" if readiness.card_name else ""),
+            ),
             _fact("Customer", readiness.customer),
             Content(""),
             Content.assemble(("Billing: ", "bold $warning"), clean(readiness.billing, limit=500)),

@@ -70,6 +70,9 @@ async def test_every_failure_case_of_runbook_1_ends_in_a_final_state(sim, tmp_pa
         )
         readiness = await ops.close_readiness("CP-BRAVO-02", bravo.id)
         assert readiness.allowed, readiness.missing
+        # the dialog names the card and customer as every confirmation does
+        assert (readiness.id_tag, readiness.card_name) == ("CARD-STUCK", "Grace's car")
+        assert readiness.customer == "Grace Hopper <grace@example.com>"
         with pytest.raises(LastResortRefused):  # a typo is not a confirmation
             await ops.close_in_database(
                 "CP-BRAVO-02", bravo.id + 1, request_id=press(), typed=str(bravo.id + 1)
