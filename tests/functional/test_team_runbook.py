@@ -72,7 +72,9 @@ async def test_bob_sees_anas_stop_live_and_is_warned_before_a_second(
             assert "Send a second stop" in str(dialog.query_one("#confirm-yes").label)
             await pilot.press("n")
             await settle(pilot)
-            assert "you cancelled the stop" in text_of(screen.query_one("#op-outcome", Static))
+            assert "you cancelled the RemoteStopTransaction" in text_of(
+                screen.query_one("#op-outcome", Static)
+            )
         live_stops = [
             e
             for e in await ana.operations.recent()
