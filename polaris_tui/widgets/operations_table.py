@@ -119,7 +119,10 @@ class OperationsTable(DataTable[Text]):
             return
         fitted = [spec for spec in self._all_specs if spec.key != "result"]
         trailing = [spec for spec in self._all_specs if spec.key == "result"]
-        shown = [*visible_columns(fitted, self.size.width, widths=self._widest), *trailing]
+        # No rows yet: only the headers need room (a page with a scrollbar
+        # dropped When from an empty table at 120 columns).
+        widths = self._widest or {spec.key: len(spec.label) for spec in fitted}
+        shown = [*visible_columns(fitted, self.size.width, widths=widths), *trailing]
         if shown == self.specs:
             return
         entries = list(self._entries.values())
