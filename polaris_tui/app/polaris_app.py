@@ -19,6 +19,7 @@ from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFacto
 from polaris_tui.console import Console
 from polaris_tui.dialogs.command_line import CommandLine
 from polaris_tui.dialogs.help import HelpScreen, screen_keys
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
@@ -163,7 +164,24 @@ class PolarisApp(ServicesApp):
         if isinstance(self.screen, ModalScreen):
             return  # a dialog keeps its keys (a typed confirmation takes ``:``)
         ids = [row.charge_box_id for row in self.services.fleet.rows()] if self.services else []
-        self.push_screen(CommandLine(self.command_history, ids), self.go)
+        line = CommandLine(self.command_history, ids)
+        self.push_screen(line, self.go)
+        # An app worker, not the modal's: a modal's workers die with it (PITFALLS).
+        self.run_worker(
+            self._complete_cards(line), name="command-cards", group="command", exit_on_error=False
+        )
+
+    async def _complete_cards(self, line: CommandLine) -> None:
+        """Give the command line the card idTags to complete (chargers it has)."""
+        if self.services is None:
+            return
+        try:
+            cards = await self.services.cards.cards()
+        except PolarisError as error:  # chargers and places still complete
+            log.warning("command line: cards unavailable: %s", error)
+            return
+        if line.is_attached:
+            line.set_card_tags([card.id_tag for card in cards])
 
     def go(self, where: Jump | None) -> None:
         """Jump to ``where`` (from the command line; None: it was closed)."""

@@ -11,9 +11,7 @@ dialog: it only reads, and a read lost with the dialog costs nothing).
 
 from __future__ import annotations
 
-import logging
-
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,12 +19,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from polaris_tui.console import console_of
-from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.jump import CommandHistory, Jump, JumpError, complete, parse
 from polaris_tui.widgets.safe_text import clean
-
-log = logging.getLogger(__name__)
 
 SHOWN_CANDIDATES = 6
 
@@ -77,18 +71,10 @@ class CommandLine(ModalScreen[Jump | None]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
         self._show_candidates("")
-        self._load_cards()
 
-    @work(exit_on_error=False)
-    async def _load_cards(self) -> None:
-        services = console_of(self).services
-        if services is None:
-            return
-        try:
-            self.card_tags = [card.id_tag for card in await services.cards.cards()]
-        except PolarisError as error:  # chargers and places still complete
-            log.warning("command line: cards unavailable: %s", error)
-            return
+    def set_card_tags(self, tags: list[str]) -> None:
+        """The card idTags to complete, once the app has read them."""
+        self.card_tags = tags
         self._show_candidates(self.query_one(Input).value)
 
     def candidates(self, text: str) -> list[str]:

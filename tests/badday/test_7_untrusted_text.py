@@ -305,15 +305,15 @@ def test_no_escape_byte_from_data_reaches_the_terminal(
             step(("enter",), lambda s: "Live status" in s and "Loading" not in s, "a charger")
             step(("escape",), lambda s: "Live status" not in s and "s Sort" in footer(s), "back")
             polaris.type("down")
-        step(("c",), lambda s: "b Blocked" in footer(s) and " cards · " in s, "the cards")
-        step(("/",), lambda s: "b Blocked" not in footer(s), "the cards filter has focus")
+        step(("C",), lambda s: "B Blocked" in footer(s) and " cards · " in s, "the cards")
+        step(("/",), lambda s: "B Blocked" not in footer(s), "the cards filter has focus")
         step(tuple("TAG-"), "matching “TAG-”", "the hostile cards only")
-        step(("enter",), lambda s: "b Blocked" in footer(s), "the cards table has focus")
+        step(("enter",), lambda s: "B Blocked" in footer(s), "the cards table has focus")
         for _ in range(2):  # a hostile card's page: verdict, customer, note
             step(("enter",), "consider this card valid", "a card's page")
             step(
                 ("escape",),
-                lambda s: "consider this card valid" not in s and "b Blocked" in footer(s),
+                lambda s: "consider this card valid" not in s and "B Blocked" in footer(s),
                 "back to the cards",
             )
             polaris.type("down")
