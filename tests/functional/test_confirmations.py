@@ -241,6 +241,12 @@ async def test_the_way_back_after_a_stop_is_a_dry_run_remote_start(fake_app) -> 
         await settle(pilot)
         assert form.operation == "RemoteStartTransaction"
         assert form.values() == {"idTag": "CARD-A", "connectorId": 1}
+        # The page re-reads with the session gone: the way back stays in the form.
+        row = services.fleet.rows_by_id["CP-LIVE"]
+        services.fleet.rows_by_id["CP-LIVE"] = row.model_copy(update={"open_session": None})
+        screen.action_refresh()
+        await settle(pilot)
+        assert form.values() == {"idTag": "CARD-A", "connectorId": 1}
         assert form.dry_run is True
         sent = len(services.operations.calls)
         screen.query_one("#op-submit", Button).press()

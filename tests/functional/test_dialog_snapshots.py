@@ -76,34 +76,6 @@ def close_dialog():
     return run_before
 
 
-def way_back_dialog():
-    """CP-ALPHA-01's stop closes (the firmware behaves); `w` fills RemoteStart
-    with the stopped session's idTag and connector, dry run on; turned off and
-    submitted, it asks first."""
-
-    async def run_before(pilot) -> None:
-        await _live_stop(pilot, "CP-ALPHA-01")
-        await pilot.press("y")
-        await settle(pilot)
-        screen = pilot.app.screen
-        restart = screen.query_one("#op-restart")
-        for _ in range(2400):
-            if restart.display:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the way back was never offered")
-        await pilot.press("w")
-        await settle(pilot)
-        assert screen.query_one("#op-dry-run").value is True, "the way back starts as a dry run"
-        screen.query_one("#op-dry-run").value = False
-        await pilot.pause()
-        screen.query_one("#op-submit").press()
-        await settle(pilot)
-
-    return run_before
-
-
 class TestOperationDialogs:
     """What an operator confirms before anything is sent."""
 
@@ -149,18 +121,4 @@ class TestOperationDialogs:
         and both buttons stay on screen."""
         assert snap_compare(
             sim_app(stop_followup_seconds=1), terminal_size=(80, 24), run_before=close_dialog()
-        )
-
-    def test_way_back_remote_start_120x40(self, snap_compare, sim_app) -> None:
-        """The way back after a stop: "Send RemoteStartTransaction"; CARD-HEALTHY
-        (Ada's car) on connector 1, a new transaction; Yes focused (it starts,
-        not stops, charging)."""
-        assert snap_compare(
-            sim_app(stop_followup_seconds=1), terminal_size=(120, 40), run_before=way_back_dialog()
-        )
-
-    def test_way_back_remote_start_80x24(self, snap_compare, sim_app) -> None:
-        """The RemoteStart dialog at 80x24."""
-        assert snap_compare(
-            sim_app(stop_followup_seconds=1), terminal_size=(80, 24), run_before=way_back_dialog()
         )
