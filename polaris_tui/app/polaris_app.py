@@ -7,22 +7,29 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.binding import Binding
+from textual.await_complete import AwaitComplete
+from textual.screen import ModalScreen, Screen
 
+from polaris_tui.app.navigation import jump
 from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFactory
 from polaris_tui.console import Console
+from polaris_tui.dialogs.command_line import CommandLine
 from polaris_tui.dialogs.help import HelpScreen, screen_keys
+from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock
+from polaris_tui.services.jump import CommandHistory, Jump, Place
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
@@ -49,10 +56,11 @@ class PolarisApp(ServicesApp):
     TITLE = "Polaris"
     COMMANDS = ServicesApp.COMMANDS | {PolarisCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("ctrl+s", "export_table", "Export the table (CSV or JSON)", show=False),
-        Binding("y", "copy_id", "Copy the id under the cursor", show=False),
+        bind("q"),
+        bind("question_mark"),
+        bind("colon", show=False),
+        bind("ctrl+s", show=False),
+        bind("y", show=False),
     ]
 
     # -- lifecycle ------------------------------------------------------------
@@ -68,6 +76,11 @@ class PolarisApp(ServicesApp):
             )
         self.open_services()
 
+    @cached_property
+    def command_history(self) -> CommandHistory:
+        """The ``:`` lines run this session (up/down in the command line)."""
+        return CommandHistory()
+
     # -- navigation (screens call these) ------------------------------------------
     def _ready_or_say(self) -> bool:
         if self.services is None:
@@ -80,23 +93,23 @@ class PolarisApp(ServicesApp):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
 
+    def _jump(self, screen: Screen[Any]) -> AwaitComplete:
+        """Show ``screen`` without piling up the stack (``navigation.jump``)."""
+        return AwaitComplete(jump(self, screen)).call_next(self)
+
     def open_charger(self, charge_box_id: str) -> Awaitable[object] | None:
         """Open the detail of one charger.
 
-        Returns what ``push_screen`` returns (awaitable until mounted) or None;
-        callers may ignore it.
+        Returns an awaitable done once it is shown, or None; callers may ignore it.
         """
         if not self._ready_or_say():
             return None
-        current = self.screen
-        if isinstance(current, ChargerDetailScreen) and current.charge_box_id == charge_box_id:
-            return None
-        return self.push_screen(ChargerDetailScreen(charge_box_id))
+        return self._jump(ChargerDetailScreen(charge_box_id))
 
     def open_operation_log(self, charge_box_id: str | None = None) -> None:
         """Open the operation log, optionally filtered to one charger."""
         if self._ready_or_say():
-            self.push_screen(OperationLogScreen(charge_box_id))
+            self._jump(OperationLogScreen(charge_box_id))
 
     def open_card(self, id_tag: str) -> None:
         """Open one card's detail (the card screens)."""
@@ -104,7 +117,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.card_detail import CardDetailScreen
 
-        self.push_screen(CardDetailScreen(id_tag))
+        self._jump(CardDetailScreen(id_tag))
 
     def open_sessions(self, query: SessionQuery | None = None, title: str = "Sessions") -> None:
         """Open the Sessions list under fixed filters (a charger, card or customer)."""
@@ -112,7 +125,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.sessions import SessionsScreen
 
-        self.push_screen(SessionsScreen(query, title=title))
+        self._jump(SessionsScreen(query, title=title))
 
     def open_session(self, transaction_id: int) -> None:
         """Open one session's detail."""
@@ -120,7 +133,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.session_detail import SessionDetailScreen
 
-        self.push_screen(SessionDetailScreen(transaction_id))
+        self._jump(SessionDetailScreen(transaction_id))
 
     def open_customer(self, text: str) -> None:
         """Open a customer's page by e-mail, name or Lago external id."""
@@ -128,7 +141,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.customer import CustomerScreen
 
-        self.push_screen(CustomerScreen(text))
+        self._jump(CustomerScreen(text))
 
     def open_cards(self) -> None:
         """Open the cards list."""
@@ -136,7 +149,7 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.cards import CardsScreen
 
-        self.push_screen(CardsScreen())
+        self._jump(CardsScreen())
 
     def open_audit_log(self, id_tag: str | None = None) -> None:
         """Open the audit log of card edits, optionally for one card."""
@@ -144,7 +157,48 @@ class PolarisApp(ServicesApp):
             return
         from polaris_tui.screens.audit_log import AuditLogScreen
 
-        self.push_screen(AuditLogScreen(id_tag=id_tag))
+        self._jump(AuditLogScreen(id_tag=id_tag))
+
+    def action_command_line(self) -> None:
+        """``:`` as in k9s: type a place (``charger CP-…``, ``cards``…) and jump."""
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog keeps its keys (a typed confirmation takes ``:``)
+        ids = [row.charge_box_id for row in self.services.fleet.rows()] if self.services else []
+        line = CommandLine(self.command_history, ids)
+        self.push_screen(line, self.go)
+        # An app worker, not the modal's: a modal's workers die with it (PITFALLS).
+        self.run_worker(
+            self._complete_cards(line), name="command-cards", group="command", exit_on_error=False
+        )
+
+    async def _complete_cards(self, line: CommandLine) -> None:
+        """Give the command line the card idTags to complete (chargers it has)."""
+        if self.services is None:
+            return
+        try:
+            cards = await self.services.cards.cards()
+        except PolarisError as error:  # chargers and places still complete
+            log.warning("command line: cards unavailable: %s", error)
+            return
+        if line.is_attached:
+            line.set_card_tags([card.id_tag for card in cards])
+
+    def go(self, where: Jump | None) -> None:
+        """Jump to ``where`` (from the command line; None: it was closed)."""
+        if where is None:
+            return
+        if where.place == Place.CHARGERS:
+            self.open_chargers()
+        elif where.place == Place.CARDS:
+            self.open_cards()
+        elif where.place == Place.OPS:
+            self.open_operation_log(where.target)
+        elif where.place == Place.AUDIT:
+            self.open_audit_log(where.target)
+        elif where.place == Place.CHARGER and where.target:
+            self.open_charger(where.target)
+        elif where.place == Place.CARD and where.target:
+            self.open_card(where.target)
 
     # -- global actions --------------------------------------------------------------
     def action_help(self) -> None:

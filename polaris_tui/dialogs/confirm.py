@@ -1,9 +1,11 @@
 """A yes/no question as a typed modal (``ModalScreen[bool]``).
 
-Used before anything that cannot be undone: a real RemoteStop on a live
-session, an UnlockConnector follow-up, the database-only close. The dialog
-only answers; the caller runs the request in an app-level worker, because a
-worker started on a modal dies when the modal closes (PITFALLS).
+Used before every live operation (built from the service's
+``OperationPreview``). For operations that stop or refuse charging the
+focused answer is No, so an Enter pressed by habit sends nothing; other
+operations focus Yes. The dialog only answers; the caller runs the request
+in an app-level worker, because a worker started on a modal dies when the
+modal closes (PITFALLS).
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class ConfirmDialog(ModalScreen[bool]):
     ConfirmDialog Button { margin-left: 2; }
     """
 
+    # The default answer's button carries this class. Focused by Textual as
+    # soon as the dialog is composed, not in on_mount: a key pressed while the
+    # dialog is still being mounted can dismiss it first, and a query run
+    # after that finds no buttons.
+    AUTO_FOCUS = ".-default-answer"
+
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
@@ -41,9 +49,17 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, body: Content, *, confirm_label: str = "Yes, do it", danger: bool = True
+        self,
+        title: str,
+        body: Content,
+        *,
+        confirm_label: str = "Yes, do it",
+        danger: bool = True,
+        default_no: bool = True,
     ) -> None:
         super().__init__()
+        self.default_no = default_no
+        """Enter answers No (the operation stops or refuses charging)."""
         self._title = title
         self._body = body
         self._confirm_label = confirm_label
@@ -54,20 +70,26 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(Content(self._title), id="confirm-title")
             yield Static(self._body, id="confirm-body")
             with Horizontal(id="confirm-buttons"):
-                yield Button(Content("No (n)"), id="confirm-no")
+                # Stopping or refusing charging: "No" is focused, an Enter by
+                # habit must not confirm.
+                default = "-default-answer"
+                yield Button(
+                    Content("No (n)"), id="confirm-no", classes=default if self.default_no else ""
+                )
                 yield Button(
                     Content(f"{self._confirm_label} (y)"),
                     id="confirm-yes",
                     variant="error" if self._danger else "primary",
+                    classes="" if self.default_no else default,
                 )
-
-    def on_mount(self) -> None:
-        # Focus "No": an Enter pressed by habit must not confirm.
-        self.query_one("#confirm-no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm-yes")
 
     def action_answer(self, answer: bool) -> None:
+        if answer and not self.is_mounted:
+            # A "y" typed ahead, before the question was on screen, is not a
+            # yes to it; "n" and Escape always cancel.
+            return
         self.dismiss(answer)

@@ -2,7 +2,8 @@
 
 The list is read from the screen's active bindings at the moment ``?`` is
 pressed (the focused widget's, the screen's and the app's), so it can never
-drift from what the keys really do.
+drift from what the keys really do; each key is described by its one meaning
+in ``widgets.keymap``.
 """
 
 from __future__ import annotations
@@ -15,18 +16,32 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from polaris_tui.widgets.keymap import BY_KEY, meaning_of
+
+NOT_NOW = "not now"
+"""The From column of a screen's key that is not offered at the moment (a
+follow-up before its stop): said there, so the description keeps its room."""
+
 # Keys every screen shares, described once (they come from the app or the palette).
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+p", "Commands: screens, go to a charger or card by id"),
-    ("tab", "Move between panels and fields (shift+tab: back)"),
+    ("ctrl+p", "Palette: screens, a charger or card by id"),
+    ("tab", "Next panel or field (shift+tab: back)"),
 )
+
+
+def _meaning(binding: Binding) -> str | None:
+    """The key's one meaning from the key map, said as a sentence."""
+    meaning = meaning_of(binding.key)
+    if meaning is None or binding.action != BY_KEY[binding.key].action:
+        return None
+    return meaning[0].upper() + meaning[1:].replace("`", "")
 
 
 def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(key, what it does, where) for every binding of ``screen``.
 
     The screen's own keys come first (including those not offered right now,
-    marked so), then the app's, then those every screen or the focused widget has.
+    "not now" in the From column), then the app's, then those every screen or the focused widget has.
     """
     own = [b for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)]
     own_keys = {b.key for b in own}
@@ -48,12 +63,13 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
             rank, where = 2, "every screen" if node is screen else type(node).__name__
         description = (
             dict(EXTRA_KEYS).get(binding.key)
+            or _meaning(binding)
             or binding.description
             or binding.tooltip
             or binding.action
         )
         if not active.enabled:
-            description += " (not offered right now)"
+            where = NOT_NOW
         rows.append((rank, screen.app.get_key_display(binding), description, where))
     for binding in own:
         if binding.key not in seen:
@@ -62,8 +78,8 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str]]:
                 (
                     0,
                     screen.app.get_key_display(binding),
-                    f"{binding.description} (not offered right now)",
-                    "this screen",
+                    _meaning(binding) or binding.description,
+                    NOT_NOW,
                 )
             )
     for key, description in EXTRA_KEYS:
@@ -102,7 +118,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content(f"Keys — {self._title}"), id="help-title")
             table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
             yield table
-            yield Static(Content("escape closes this list"), classes="hint")
+            yield Static(
+                Content("not now: offered when it applies · escape closes this list"),
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

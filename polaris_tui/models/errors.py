@@ -42,6 +42,9 @@ class ErrorKind(StrEnum):
     CONFIG = "config"
     REVERT_REFUSED = "revert_refused"
     EXPORT = "export"
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    STALE_TRANSACTION = "stale_transaction"
+    LAST_RESORT_REFUSED = "last_resort_refused"
 
 
 class PolarisError(Exception):
@@ -215,6 +218,29 @@ class ExportError(PolarisError):
 
     title = "Export failed"
     kind = ErrorKind.EXPORT
+
+
+class ConfirmationRequired(PolarisError):
+    """A live operation without the operator's confirmation of exactly these params."""
+
+    title = "Not confirmed"
+    kind = ErrorKind.CONFIRMATION_REQUIRED
+
+
+class StaleTransaction(PolarisError):
+    """A RemoteStop for a transaction that is not this charger's open session;
+    the message says what SteVe knows about it. Nothing is written or sent."""
+
+    title = "Not the open session"
+    kind = ErrorKind.STALE_TRANSACTION
+
+
+class LastResortRefused(PolarisError):
+    """The database-only close asked for before its guard is met (the message
+    says which condition is missing). Nothing is written or closed."""
+
+    title = "Close in database not available"
+    kind = ErrorKind.LAST_RESORT_REFUSED
 
 
 def error_classes() -> dict[str, type[PolarisError]]:

@@ -47,12 +47,29 @@ class OperationStatus(StrEnum):
 
 
 class StopFollowup(StrEnum):
-    """What happened after a submitted RemoteStopTransaction."""
+    """What became of the session after a stop, an unlock or a database-only close.
+
+    ``watching`` is the only state that is not final; ``still_open`` is final
+    "as of ``followup_at``" and moves on when a later event closes the session.
+    """
 
     WATCHING = "watching"
     CLOSED = "closed"
+    """Closed by the station (its StopTransaction arrived)."""
+    CLOSED_AFTER_UNLOCK = "closed_after_unlock"
+    """Closed by the station after an UnlockConnector (reason UnlockCommand)."""
+    CLOSED_IN_DATABASE = "closed_in_database"
+    """Closed in SteVe's database only; the station never confirmed it."""
     STILL_OPEN = "still_open"
-    """The runbook's "stop accepted but session never closes"."""
+    """The runbook's "stop accepted but session never closes" (as of ``followup_at``)."""
+
+    @property
+    def closed(self) -> bool:
+        return self in (
+            StopFollowup.CLOSED,
+            StopFollowup.CLOSED_AFTER_UNLOCK,
+            StopFollowup.CLOSED_IN_DATABASE,
+        )
 
 
 class OperationLogEntry(PlainModel):
@@ -80,6 +97,9 @@ class OperationLogEntry(PlainModel):
     """The host the sending console ran on."""
     client_address: CleanText | None = None
     """The operator's own machine when that console ran over SSH (its address)."""
+    follows: int | None = None
+    """The operation this one continues (an Unlock or a database close after a
+    RemoteStop): the log shows the chain."""
 
 
 class CardMeta(PlainModel):

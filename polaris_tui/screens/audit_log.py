@@ -16,7 +16,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
@@ -25,11 +24,13 @@ from polaris_tui.models import AuditEntry
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import ActionDone, FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import audit_reverted, audit_status, state_text
 from polaris_tui.widgets.card_table import current_key, sync_rows
 from polaris_tui.widgets.columns import ColumnSpec, add_columns, fit_row
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.wording import ago, when
 
@@ -93,11 +94,11 @@ class AuditLogScreen(FilteredScreen):
     """Title of the ``?`` key list."""
 
     BINDINGS = [
-        Binding("slash", "find", "Find"),
-        Binding("escape", "back", "Back / clear"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("v", "revert", "Revert (admin)"),
-        Binding("a", "all_cards", "All cards"),
+        bind("slash", label="Find"),
+        bind("escape", label="Back / clear"),
+        bind("r"),
+        bind("v"),
+        bind("A"),
     ]
 
     def __init__(
@@ -119,8 +120,15 @@ class AuditLogScreen(FilteredScreen):
         """Entries whose revert is in flight (one press, one request)."""
         self.title = "Audit log"
 
+    def crumb(self) -> str:
+        return f"Audit log ({self.id_tag})" if self.id_tag else "Audit log"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("audit", self.id_tag)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static("", id="audit-title", markup=False)
         yield Input(placeholder="find by idTag, operator, action or status", id="audit-filter")
         table: DataTable[Text] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)

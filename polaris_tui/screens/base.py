@@ -41,6 +41,14 @@ class PolarisScreen(Screen[Any]):
         """Now, from the app's injected clock (deterministic in tests)."""
         return self.console.clock.now()
 
+    def crumb(self) -> str:
+        """This screen's name in the breadcrumb line."""
+        return self.HELP_TITLE or type(self).__name__.removesuffix("Screen")
+
+    def place(self) -> tuple[str, str | None]:
+        """Where this screen is, for jumps: a jump to the same place stays."""
+        return (type(self).__name__, None)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.console.report_worker(event)
 

@@ -19,7 +19,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
@@ -40,6 +39,7 @@ from polaris_tui.models.identity import TapQuery
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone, PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import EDIT_LABELS, lago_note, page_title, steve_note
 from polaris_tui.widgets.card_header import CardHeader
 from polaris_tui.widgets.card_record import CardRecord
@@ -48,6 +48,7 @@ from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_verdict import CardVerdict
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
 
@@ -76,23 +77,24 @@ class CardDetailScreen(PolarisScreen):
     """Record columns side by side from 100 columns, stacked below."""
 
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
-    """Below 32 rows the verdict shows its answers without evidence (``v``)."""
+    """Below 32 rows the verdict shows its answers without evidence (``E``)."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("b", "edit('block')", "Block/unblock"),
-        Binding("p", "edit('set_parent')", "Parent"),
-        Binding("e", "edit('set_expiry')", "Expiry"),
-        Binding("l", "edit('relink')", "Relink"),
-        Binding("n", "edit('rename')", "Name"),
-        Binding("t", "edit('set_type')", "Type"),
-        Binding("a", "edit('set_active')", "Active"),
-        Binding("h", "audit", "Audit log"),
-        Binding("v", "toggle_evidence", "Evidence", show=False),
-        Binding("S", "sessions", "Sessions"),
-        Binding("U", "customer", "Customer"),
-        Binding("T", "tap_window", "Tap when"),
+        bind("escape"),
+        bind("r"),
+        bind("b"),
+        bind("p"),
+        bind("e"),
+        bind("k"),
+        bind("n"),
+        bind("t"),
+        bind("i"),
+        bind("a"),
+        bind("h", show=False),
+        bind("E", show=False),
+        bind("S"),
+        bind("U"),
+        bind("T"),
     ]
 
     def __init__(
@@ -123,8 +125,15 @@ class CardDetailScreen(PolarisScreen):
 
     # -- layout ---------------------------------------------------------------
 
+    def crumb(self) -> str:
+        return f"Card {self.id_tag}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("card", self.id_tag)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(self._title_content(), id="card-title")
         yield Static("", id="card-steve-note", classes="card-note", markup=False)
         yield Static("", id="card-lago-note", classes="card-note", markup=False)
@@ -282,7 +291,7 @@ class CardDetailScreen(PolarisScreen):
     def action_audit(self) -> None:
         self.console.open_audit_log(self.id_tag)
 
-    def action_customer(self) -> None:
+    def action_open_customer(self) -> None:
         """The page of the Lago customer this card bills to (own or inherited link)."""
         view = self.view
         customer = None

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
@@ -23,10 +22,12 @@ from polaris_tui.models import CardRow, ConnectionState, SourceName
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.screens.base import FilteredScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import source_age
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.refused_tags import RefusedTagsPanel
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.wording import ago
@@ -83,15 +84,16 @@ class CardsScreen(FilteredScreen):
     """Title of the ``?`` key list."""
 
     BINDINGS = [
-        Binding("slash", "find", "Find"),
-        Binding("escape", "back", "Back / clear"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("b", "toggle_flag('blocked')", "Blocked"),
-        Binding("x", "toggle_flag('expired')", "Expired"),
-        Binding("u", "toggle_flag('unlinked')", "Unlinked"),
-        Binding("m", "toggle_flag('meta')", "Meta-cards"),
-        Binding("h", "audit", "Audit log"),
-        Binding("R", "refused", "Refused tags"),
+        bind("slash", label="Find"),
+        bind("escape", label="Back / clear"),
+        bind("r"),
+        bind("B"),
+        bind("X"),
+        bind("N"),
+        bind("M"),
+        bind("a"),
+        bind("h", show=False),
+        bind("R"),
     ]
 
     def __init__(
@@ -105,8 +107,12 @@ class CardsScreen(FilteredScreen):
         self.load_error: PolarisError | None = None
         self.title = "Cards"
 
+    def place(self) -> tuple[str, str | None]:
+        return ("cards", None)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content.from_markup("[b]Cards[/b]"), id="cards-title")
         yield Input(
             placeholder="find by idTag, display name, or customer name or e-mail",

@@ -27,22 +27,22 @@ import uuid
 from typing import Any
 
 from textual import on, work
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
+from polaris_tui.dialogs.typed_confirm import TypedConfirmDialog
 from polaris_tui.models import (
-    OpenSession,
     OperationLogEntry,
-    OperationStatus,
     Pairing,
 )
+from polaris_tui.models.confirmation import OperationPreview
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail_view import ChargerDetailView
 from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
     Outcome,
@@ -51,9 +51,10 @@ from polaris_tui.widgets.operation_outcome import (
 )
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
-    close_in_db_question,
-    stop_question,
-    unlock_question,
+    close_question,
+    confirm_label,
+    preview_question,
+    preview_title,
 )
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
@@ -65,58 +66,74 @@ class ChargerDetailScreen(ChargerDetailView):
     """Everything about one charger, and the remote operations on it."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("c", "open_card", "Open card"),
-        Binding("o", "focus_operations", "Operations"),
-        Binding("l", "operation_log", "Op log"),
-        Binding("u", "unlock_followup", "Unlock connector"),
-        Binding("x", "close_in_db", "Close in DB"),
-        Binding("S", "sessions", "Sessions"),
-        Binding("I", "identity", "Identity"),
+        bind("escape"),
+        bind("r"),
+        bind("c"),
+        bind("o"),
+        bind("l"),
+        bind("u"),
+        bind("d"),
+        bind("w"),
+        bind("S"),
+        bind("I"),
     ]
 
     # -- submitting -----------------------------------------------------------
     @on(OperationForm.Submitted)
     def _submitted(self, event: OperationForm.Submitted) -> None:
         event.stop()
-        session = self.session
-        if (
-            event.operation == "RemoteStopTransaction"
-            and not event.dry_run
-            and session is not None
-            and event.params.get("transactionId") == session.transaction.id
-        ):
-            self._confirm_stop(event, session)
+        if event.dry_run:
+            self._send(event.operation, event.params, True)
             return
-        self._send(event.operation, event.params, event.dry_run)
+        self._confirm_live(event.operation, event.params)
 
-    @work(exclusive=True, group="confirm-stop", exit_on_error=False)
-    async def _confirm_stop(self, event: OperationForm.Submitted, session: OpenSession) -> None:
-        """Ask before a live stop, naming another operator's recent stop of it."""
-        tx = session.transaction
-        name = session.card.display_name if session.card and session.card.display_name else ""
-        other = None
-        if self.services is not None:
-            try:
-                other = await self.services.operations.concurrent(self.charge_box_id, event.params)
-            except PolarisError as error:  # the store is down: the service will refuse anyway
-                log.warning("cannot look for another operator's stop: %s", error)
-        body = stop_question(self.charge_box_id, tx, name, other.describe() if other else None)
-        label = "Send a second stop" if other else "Stop session"
+    def _confirm_live(
+        self, operation: str, params: dict[str, Any], *, label: str = "operation"
+    ) -> None:
+        """Every live operation, from any path, asks first: the service's preview
+        (which refuses a stale transaction with SteVe's facts) becomes the dialog."""
+        self._show_outcome(Outcome(f"Checking {operation} before asking you…", "info"))
+        self._prepare(operation, params, label)
+
+    @work(group="prepare", exit_on_error=False)
+    async def _prepare(self, operation: str, params: dict[str, Any], label: str) -> None:
+        services = self.services
+        form = self.query_one(OperationForm)
+        if services is None:
+            form.busy = False
+            return
+        try:
+            preview = await services.operations.prepare(self.charge_box_id, operation, params)
+        except PolarisError as error:
+            form.busy = False
+            self._show_outcome(describe_error(error, operation))
+            return
         self.app.push_screen(
-            ConfirmDialog("Send RemoteStopTransaction?", body, confirm_label=label),
-            callback=lambda ok: self._after_confirm(ok, event, override=other is not None),
+            ConfirmDialog(
+                preview_title(preview),
+                preview_question(preview),
+                confirm_label=confirm_label(operation, again=preview.concurrent is not None),
+                danger=preview.default_no,
+                default_no=preview.default_no,
+            ),
+            callback=lambda ok: self._after_confirm(ok, preview, label),
         )
 
-    def _after_confirm(
-        self, ok: bool | None, event: OperationForm.Submitted, *, override: bool = False
-    ) -> None:
+    def _after_confirm(self, ok: bool | None, preview: OperationPreview, label: str) -> None:
         if ok:
-            self._send(event.operation, event.params, event.dry_run, override=override)
+            self._send(
+                preview.operation,
+                dict(preview.params),
+                False,
+                label=label,
+                confirmation=preview.token,
+                override=preview.concurrent is not None,
+            )
         else:
-            self.query_one(OperationForm).busy = False
-            self._show_outcome(Outcome("Not sent: you cancelled the stop.", "info"))
+            form = self.query_one(OperationForm)
+            form.busy = False
+            form.dry_run = True
+            self._show_outcome(Outcome(f"Not sent: you cancelled the {preview.operation}.", "info"))
 
     def _send(
         self,
@@ -125,6 +142,7 @@ class ChargerDetailScreen(ChargerDetailView):
         dry_run: bool,
         *,
         label: str = "operation",
+        confirmation: str | None = None,
         override: bool = False,
     ) -> None:
         services = self.services
@@ -144,6 +162,7 @@ class ChargerDetailScreen(ChargerDetailView):
                 params,
                 dry_run=dry_run,
                 request_id=request_id,
+                confirmation=confirmation,
                 override_concurrent=override,
             ),
         )
@@ -151,8 +170,11 @@ class ChargerDetailScreen(ChargerDetailView):
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()
         form = self.query_one(OperationForm)
+        if message.label == "settle":
+            return
         if message.label in ("operation", "unlock", "close-in-db"):
             form.busy = False
+            form.dry_run = True  # dry run again after every submit: live is a choice each time
             if message.error is not None:
                 if isinstance(message.error, PolarisError):
                     operation = form.operation if message.label == "operation" else ""
@@ -167,8 +189,6 @@ class ChargerDetailScreen(ChargerDetailView):
             self._entries[entry.id] = entry
             self.query_one(RecentOperations).upsert(entry, self.now())
             self._show_outcome(describe_entry(entry))
-            if entry.status == OperationStatus.DRY_RUN:
-                form.dry_run = True
             self._reload()
         elif message.label in ("arm", "cancel-pairing"):
             self._reload()
@@ -191,11 +211,15 @@ class ChargerDetailScreen(ChargerDetailView):
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Follow-ups are hidden until offered (the footer stays readable at
-        # 80 columns); help still lists them, marked "not offered right now".
+        # 80 columns); help still lists them, marked "not now".
         if action == "open_card":
-            return True if self.session is not None else None
-        if action in ("unlock_followup", "close_in_db"):
+            return self.session is not None  # hidden without a session
+        if action == "unlock_followup":
             return self._followup_entry() is not None
+        if action == "close_in_db":
+            return self._close_offered(self._followup_entry())
+        if action == "way_back":
+            return self._restart_offer() is not None
         return True
 
     def action_back(self) -> None:
@@ -218,7 +242,14 @@ class ChargerDetailScreen(ChargerDetailView):
             self.console.open_card(session.transaction.ocpp_id_tag)
 
     def action_focus_operations(self) -> None:
-        self.query_one("#op-picker").focus()
+        """To the form: its Submit when the page filled it in (the open session's
+        stop; an Enter is then a dry run, on each time the form opens), else
+        the operation picker."""
+        submit = self.query_one("#op-submit", Button)
+        if self.session is not None and submit.display and not submit.disabled:
+            submit.focus()
+        else:
+            self.query_one("#op-picker").focus()
         # The whole panel from its top (at 80x24 focus alone shows one line of it).
         self.query_one("#detail-body", VerticalScroll).scroll_to_widget(
             self.query_one("#remote-ops"), animate=False, top=True
@@ -246,6 +277,11 @@ class ChargerDetailScreen(ChargerDetailView):
         event.stop()
         self.action_close_in_db()
 
+    @on(Button.Pressed, "#op-restart")
+    async def _restart_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.action_way_back()
+
     def action_unlock_followup(self) -> None:
         entry = self._followup_entry()
         if entry is None:
@@ -254,28 +290,41 @@ class ChargerDetailScreen(ChargerDetailView):
         if connector is None:
             self.notify("No connector known for this session.", severity="warning", markup=False)
             return
-        body = unlock_question(self.charge_box_id, connector)
+        self._confirm_live("UnlockConnector", {"connectorId": connector}, label="unlock")
 
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self._send("UnlockConnector", {"connectorId": connector}, False, label="unlock")
-
-        self.app.push_screen(
-            ConfirmDialog("Unlock the connector?", body, confirm_label="Unlock"), callback=confirmed
+    async def action_way_back(self) -> None:
+        """After a stop: RemoteStart with the stopped session's idTag and connector,
+        in the form, dry run first (the operator submits it twice to send it)."""
+        offer = self._restart_offer()
+        if offer is None:
+            return
+        id_tag, connector = offer
+        form = self.query_one(OperationForm)
+        await form.select_operation(
+            "RemoteStartTransaction", {"idTag": id_tag, "connectorId": connector}
         )
+        form.dry_run = True
+        self._show_outcome(
+            Outcome(
+                f"RemoteStart for {clean(id_tag, limit=40)} on connector {connector} is in the "
+                "form, dry run ON: submit it once to check, then turn dry run off to send.",
+                "info",
+            )
+        )
+        self.query_one("#op-submit").focus()
 
     def action_close_in_db(self) -> None:
         entry = self._followup_entry()
+        readiness = self._readiness
         services = self.services
-        if entry is None or services is None:
+        if entry is None or services is None or not self._close_offered(entry):
             return
-        tx_id = entry.params.get("transactionId")
-        if not isinstance(tx_id, int):
-            return
-        body = close_in_db_question(self.charge_box_id, tx_id)
+        assert readiness is not None  # noqa: S101 - _close_offered checked it
+        tx_id = readiness.transaction_id
 
-        def confirmed(ok: bool | None) -> None:
-            if not ok:
+        def confirmed(typed: str | None) -> None:
+            if typed is None:
+                self._show_outcome(Outcome("Not closed: you cancelled.", "info"))
                 return
             request_id = uuid.uuid4().hex
             self._show_outcome(Outcome("Closing the transaction in SteVe's database…", "info"))
@@ -283,13 +332,16 @@ class ChargerDetailScreen(ChargerDetailView):
                 self,
                 "close-in-db",
                 lambda: services.operations.close_in_database(
-                    self.charge_box_id, tx_id, request_id=request_id
+                    self.charge_box_id, tx_id, request_id=request_id, typed=typed
                 ),
             )
 
         self.app.push_screen(
-            ConfirmDialog(
-                "Close in SteVe's database only?", body, confirm_label="Close in database"
+            TypedConfirmDialog(
+                "Last resort: close in SteVe's database only?",
+                close_question(readiness, self.now()),
+                str(tx_id),
+                confirm_label="Close in database",
             ),
             callback=confirmed,
         )

@@ -28,10 +28,18 @@ from polaris_tui.models import (
     StopFollowup,
     StoreChanged,
 )
-from polaris_tui.models.errors import NotFound
+from polaris_tui.models.confirmation import CloseReadiness
+from polaris_tui.models.errors import NotFound, PolarisError
 from polaris_tui.screens.base import PolarisScreen
-from polaris_tui.screens.stop_followup import followup_connector, followup_entry
+from polaris_tui.screens.stop_followup import (
+    close_offered,
+    db_close_note,
+    followup_connector,
+    followup_entry,
+    last_closed_stop,
+)
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
 from polaris_tui.widgets.charger_sessions import ChargerSessions
 from polaris_tui.widgets.detail_panels import (
@@ -95,19 +103,33 @@ class ChargerDetailView(PolarisScreen):
         self._entries: dict[int, OperationLogEntry] = {}
         self._basis: ChargerRow | None = None
         """The fleet row of the load shown or in flight (see ``_on_fleet``)."""
-        self._offered: tuple[bool, bool] | None = None
+        self._offered: tuple[bool, bool, bool, bool] | None = None
         """The follow-up keys the footer shows (see ``_refresh_footer``)."""
         self._partial = False
         """``detail`` is only the fleet row (``_take_row``): the panels it
         says nothing about are still loading, so they get no age either."""
+        self._facts_running = False
+        self._facts_again = False
+        self._readiness: CloseReadiness | None = None
+        """The last resort's guard for the stop still open (None: not offered)."""
+        self._way_back: dict[int, tuple[str, int] | None] = {}
+        """RemoteStop id -> (idTag, connector) of the session it ended."""
 
     # -- layout -------------------------------------------------------------
+    def crumb(self) -> str:
+        return f"Charger {self.charge_box_id}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("charger", self.charge_box_id)
+
     def compose(self) -> ComposeResult:
         services = self.services
         can_act = bool(services and services.operator.can_act)
         self._take_row()
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
+        yield Static(Content(""), id="db-close-note")
         with VerticalScroll(id="detail-body"):
             with Container(id="detail-top"):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
@@ -121,6 +143,7 @@ class ChargerDetailView(PolarisScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one("#db-close-note").display = False
         console = self.console
         console.fleet_signal.subscribe(self, self._on_fleet)
         console.operation_signal.subscribe(self, self._on_operation)
@@ -178,7 +201,59 @@ class ChargerDetailView(PolarisScreen):
             return None
         self.not_found = None
         self.show_detail(detail)
+        self._refresh_followup_facts()
         return detail
+
+    def _refresh_followup_facts(self) -> None:
+        # One at a time and never cancelled half-way (its reads complete);
+        # a request while one runs makes one more run after it.
+        if self._facts_running:
+            self._facts_again = True
+            return
+        self._facts_running = True
+        self.load_followup_facts()
+
+    @work(group="followup-facts", exit_on_error=False)
+    async def load_followup_facts(self) -> None:
+        """The follow-up facts for the detail just shown (see ``_load_followup_facts``)."""
+        try:
+            if self.detail is not None:
+                await self._load_followup_facts(self.detail)
+        finally:
+            self._facts_running = False
+            if self._facts_again and self.is_attached:
+                self._facts_again = False
+                self.call_later(self._refresh_followup_facts)
+
+    async def _load_followup_facts(self, detail: ChargerDetail) -> None:
+        """The last resort's guard, the way back after a stop, and settling
+        follow-ups whose session closed since (all reads but ``settle``)."""
+        services = self.services
+        if services is None:
+            return
+        open_ids = {s.transaction.id for s in detail.sessions}
+        if any(
+            e.followup == StopFollowup.STILL_OPEN
+            and e.params.get("transactionId") not in open_ids
+            and e.operation == "RemoteStopTransaction"
+            for e in self._entries.values()
+        ):
+            self.console.run_mutation(
+                self, "settle", lambda: services.operations.settle(self.charge_box_id)
+            )
+        readiness = None
+        entry = self._followup_entry()
+        tx_id = entry.params.get("transactionId") if entry is not None else None
+        if isinstance(tx_id, int):
+            try:
+                readiness = await services.operations.close_readiness(self.charge_box_id, tx_id)
+            except PolarisError as exc:
+                log.info("close readiness of %s: %s", tx_id, exc)
+        self._readiness = readiness
+        stop = last_closed_stop(self._entries.values())
+        if stop is not None and stop.id not in self._way_back:
+            self._way_back[stop.id] = await services.operations.way_back(stop)
+        self._show_followup(self._followup_entry())
 
     # -- drawing ------------------------------------------------------------
     def _show_not_found(self) -> None:
@@ -210,6 +285,7 @@ class ChargerDetailView(PolarisScreen):
             )
             self._draw_ages(now)
             self._show_followup(self._followup_entry())
+            self._show_db_close_note(detail)
 
     def _draw_ages(self, now: datetime | None = None) -> None:
         """Everything that shows an age in seconds, from the detail on hand.
@@ -234,6 +310,13 @@ class ChargerDetailView(PolarisScreen):
             )
             set_subtitle(self.query_one("#recent-ops"), as_of(detail.fetched_at, now))
             set_subtitle(self.query_one(ScanPanel), as_of(detail.fetched_at, now))
+
+    def _show_db_close_note(self, detail: ChargerDetail) -> None:
+        """After a database-only close, say it while the station still reports a session."""
+        note = self.query_one("#db-close-note", Static)
+        text = db_close_note(self._entries.values(), detail)
+        note.update(Content.styled(text, "bold $warning") if text else Content(""))
+        note.display = text is not None
 
     def _form_context(self, detail: ChargerDetail) -> dict[str, Any]:
         session = self.session
@@ -265,18 +348,36 @@ class ChargerDetailView(PolarisScreen):
     def _followup_connector(self, entry: OperationLogEntry) -> int | None:
         return followup_connector(entry, self.detail)
 
+    def _close_offered(self, entry: OperationLogEntry | None) -> bool:
+        return close_offered(self._readiness, entry)
+
+    def _restart_offer(self) -> tuple[str, int] | None:
+        stop = last_closed_stop(self._entries.values())
+        return self._way_back.get(stop.id) if stop is not None else None
+
     def _show_followup(self, entry: OperationLogEntry | None) -> None:
         panel = self.query_one(RemoteOpsPanel)
         if entry is not None and self._tracked_op in (None, entry.id):
             self._show_outcome(describe_entry(entry))
         connector = self._followup_connector(entry) if entry is not None else None
-        panel.show_followup(entry is not None, connector)
+        panel.show_followup(
+            entry is not None,
+            connector,
+            close_offered=self._close_offered(entry),
+            restart=self._restart_offer(),
+        )
         self._refresh_footer()
 
     def _refresh_footer(self) -> None:
         """Redraw the footer when a key it offers came or went (``check_action``):
         every ``refresh_bindings`` rebuilds and repaints the whole footer."""
-        offered = (self.session is not None, self._followup_entry() is not None)
+        entry = self._followup_entry()
+        offered = (
+            self.session is not None,
+            entry is not None,
+            self._close_offered(entry),
+            self._restart_offer() is not None,
+        )
         if offered != self._offered:
             self._offered = offered
             self.refresh_bindings()
@@ -331,7 +432,7 @@ class ChargerDetailView(PolarisScreen):
         self.query_one(RecentOperations).upsert(entry, self.now())
         if entry.id == self._tracked_op:
             self._show_outcome(describe_entry(entry))
-        if entry.followup in (StopFollowup.CLOSED, StopFollowup.STILL_OPEN):
+        if entry.followup is not None and entry.followup != StopFollowup.WATCHING:
             # The session closed (or not): poll now so every panel and the fleet agree.
             self.console.action_refresh_now()
             self._reload()

@@ -15,16 +15,18 @@ import logging
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import CustomerView, SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_table import sync_rows
+from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean, plain
 from polaris_tui.widgets.session_table import SessionTable
@@ -56,10 +58,16 @@ class CustomerScreen(PolarisScreen):
     HELP_TITLE = "Customer"
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("S", "sessions", "Sessions"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("S"),
+        bind("r"),
     ]
+
+    def crumb(self) -> str:
+        return f"Customer {self.text}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("customer", self.text)
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -69,6 +77,7 @@ class CustomerScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(f"Customer “{clean(self.text, limit=60)}”"), id="customer-title")
         with VerticalScroll(id="customer-body"):
             yield Static("loading…", id="customer-header", classes="customer-panel", markup=False)
@@ -77,7 +86,7 @@ class CustomerScreen(PolarisScreen):
             yield SessionTable(id="customer-sessions", classes="customer-panel")
             yield OperationsTable(id="customer-ops", classes="customer-panel")
             yield Static("", id="customer-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         matches = self.query_one("#customer-matches", DataTable)

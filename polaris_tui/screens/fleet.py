@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
@@ -23,11 +22,13 @@ from textual.widgets import Input, Static
 from polaris_tui.models import ChargerRow, ConnectionState, FleetChanged, FleetCounts, SourceName
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.counts_strip import CountsStrip
 from polaris_tui.widgets.fleet_cells import SORT_LABEL
 from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of, oldest
 from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.quiet import set_subtitle
 from polaris_tui.widgets.safe_text import clean
 
@@ -41,12 +42,12 @@ class FleetScreen(PolarisScreen):
     """Live table of every charger with a counts strip and a filter."""
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("r", "refresh", "Refresh"),
-        Binding("l", "operation_log", "Op log"),
-        Binding("c", "cards", "Cards"),
-        Binding("a", "audit_log", "Audit log", show=False),
+        bind("slash"),
+        bind("escape", label="Clear filter", show=False),
+        bind("r"),
+        bind("l"),
+        bind("C"),
+        bind("a", show=False),
     ]
 
     def __init__(self) -> None:
@@ -64,8 +65,15 @@ class FleetScreen(PolarisScreen):
         self._filter_stale = True
         """The filter's matches are searched again at the next redraw."""
 
+    def crumb(self) -> str:
+        return "Chargers"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("chargers", None)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield CountsStrip(Content("Loading the fleet…"), id="counts")
         yield Input(
             placeholder="/ filter by ChargeBox ID, description, idTag or customer email",
@@ -222,10 +230,10 @@ class FleetScreen(PolarisScreen):
             await pushed  # the detail is on screen when this message is done
 
     # -- actions --------------------------------------------------------------
-    def action_focus_filter(self) -> None:
+    def action_find(self) -> None:
         self.query_one("#fleet-filter", Input).focus()
 
-    def action_clear_filter(self) -> None:
+    def action_back(self) -> None:
         box = self.query_one("#fleet-filter", Input)
         if box.has_focus and box.value:
             box.value = ""
@@ -240,5 +248,5 @@ class FleetScreen(PolarisScreen):
     def action_cards(self) -> None:
         self.console.open_cards()
 
-    def action_audit_log(self) -> None:
+    def action_audit(self) -> None:
         self.console.open_audit_log()

@@ -12,7 +12,6 @@ from typing import TypedDict
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input, Label, Select, Static
@@ -20,9 +19,11 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from polaris_tui.models import OperationChanged, OperationLogEntry, OperationStatus
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
-from polaris_tui.widgets.operation_outcome import describe_entry
+from polaris_tui.widgets.keymap import bind
+from polaris_tui.widgets.operation_outcome import chain_of, chain_text, describe_entry
 from polaris_tui.widgets.operations_table import OperationsTable, params_text
 from polaris_tui.widgets.safe_text import clean
 
@@ -41,9 +42,9 @@ class OperationLogScreen(PolarisScreen):
     """Every operation with params, taskId and result; filter, then open the charger."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("slash"),
+        bind("r"),
     ]
 
     def __init__(self, charge_box_id: str | None = None) -> None:
@@ -53,8 +54,16 @@ class OperationLogScreen(PolarisScreen):
         self.loaded_at: datetime | None = None
         self._shown = ""
 
+    def crumb(self) -> str:
+        cb = self.initial_charger
+        return f"Operation log ({cb})" if cb else "Operation log"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("ops", self.initial_charger)
+
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         with Horizontal(id="oplog-filters"):
             yield Label(Content("Charger"))
             # An Input shows control bytes raw: show the cleaned id, filter by the raw one.
@@ -163,10 +172,12 @@ class OperationLogScreen(PolarisScreen):
             target.update(Content("No operations match."))
             return
         outcome = describe_entry(entry)
+        chain = chain_text(chain_of(entry, self.query_one(OperationsTable).entries_by_id()))
         target.update(
             Content.assemble(
                 outcome.content(),
                 "\n",
+                (f"Chain: {chain}\n" if chain else "", "bold"),
                 (
                     f"{clean(entry.operation, limit=40)} on {clean(entry.charge_box_id, limit=60)} ",
                     "bold",
@@ -185,7 +196,7 @@ class OperationLogScreen(PolarisScreen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_focus_filter(self) -> None:
+    def action_find(self) -> None:
         self.query_one("#filter-charger", Input).focus()
 
     def action_refresh(self) -> None:

@@ -15,16 +15,18 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionDetail, StoppedBy
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
 from polaris_tui.widgets.card_format import session_duration, session_kwh
+from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_chart import SessionChart
@@ -78,11 +80,17 @@ class SessionDetailScreen(PolarisScreen):
     HELP_TITLE = "Session"
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("g", "charger", "Charger"),
-        Binding("c", "card", "Card"),
-        Binding("r", "refresh", "Refresh"),
+        bind("escape"),
+        bind("g"),
+        bind("c"),
+        bind("r"),
     ]
+
+    def crumb(self) -> str:
+        return f"Session {self.transaction_id}"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("session", str(self.transaction_id))
 
     def __init__(self, transaction_id: int) -> None:
         super().__init__()
@@ -92,6 +100,7 @@ class SessionDetailScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(f"Session {self.transaction_id}"), id="session-title")
         with VerticalScroll(id="session-body"):
             yield Static("loading…", id="session-facts", markup=False, classes="session-panel")
@@ -99,7 +108,7 @@ class SessionDetailScreen(PolarisScreen):
             yield OperationsTable(id="session-ops", classes="session-panel")
             yield Static("", id="session-ops-note", markup=False)
             yield Static("", id="session-billing", markup=False, classes="session-panel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#session-ops").border_title = "Operations that touched it"
@@ -147,11 +156,11 @@ class SessionDetailScreen(PolarisScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    def action_charger(self) -> None:
+    def action_open_charger(self) -> None:
         if self.detail is not None:
             self.console.open_charger(self.detail.line.row.transaction.charge_box_id)
 
-    def action_card(self) -> None:
+    def action_open_card(self) -> None:
         if self.detail is not None:
             self.console.open_card(self.detail.line.row.transaction.ocpp_id_tag)
 

@@ -15,15 +15,17 @@ import logging
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionPage, SessionQuery
 from polaris_tui.screens.base import PolarisScreen
 from polaris_tui.services.session_filter import FilterError, parse_filter
 from polaris_tui.widgets.banner import SourceBanner
+from polaris_tui.widgets.breadcrumb import Breadcrumb
+from polaris_tui.widgets.key_footer import KeyFooter
+from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.session_table import SessionTable
 
@@ -38,15 +40,21 @@ class SessionsScreen(PolarisScreen):
     HELP_TITLE = "Sessions"
 
     BINDINGS = [
-        Binding("slash", "find", "Filter"),
-        Binding("escape", "back", "Back"),
-        Binding("o", "cycle_state", "Open/stopped/all"),
-        Binding("left_square_bracket", "older", "Older"),
-        Binding("right_square_bracket", "newer", "Newer"),
-        Binding("g", "charger", "Charger"),
-        Binding("c", "card", "Card"),
-        Binding("r", "refresh", "Refresh"),
+        bind("slash"),
+        bind("escape"),
+        bind("O"),
+        bind("left_square_bracket"),
+        bind("right_square_bracket"),
+        bind("g"),
+        bind("c"),
+        bind("r"),
     ]
+
+    def crumb(self) -> str:
+        return self.title or "Sessions"
+
+    def place(self) -> tuple[str, str | None]:
+        return ("sessions", self.title or None)
 
     def __init__(self, base: SessionQuery | None = None, *, title: str = "Sessions") -> None:
         super().__init__()
@@ -58,6 +66,7 @@ class SessionsScreen(PolarisScreen):
 
     def compose(self) -> ComposeResult:
         yield SourceBanner()
+        yield Breadcrumb()
         yield Static(Content(self.title or "Sessions"), id="sessions-title")
         yield Input(
             placeholder="charger, idTag, e-mail or name · open|stopped · last:2d · from:… to:…",
@@ -66,7 +75,7 @@ class SessionsScreen(PolarisScreen):
         yield Static("", id="sessions-status", markup=False)
         yield SessionTable(id="sessions-table")
         yield Static("", id="sessions-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#sessions-filter", Input).display = False
@@ -170,12 +179,12 @@ class SessionsScreen(PolarisScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    def action_charger(self) -> None:
+    def action_open_charger(self) -> None:
         line = self.query_one(SessionTable).current()
         if line is not None:
             self.console.open_charger(line.row.transaction.charge_box_id)
 
-    def action_card(self) -> None:
+    def action_open_card(self) -> None:
         line = self.query_one(SessionTable).current()
         if line is not None:
             self.console.open_card(line.row.transaction.ocpp_id_tag)

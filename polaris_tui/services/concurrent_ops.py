@@ -37,6 +37,8 @@ class ConcurrentOperation:
         state = {
             StopFollowup.WATCHING: "it is still being watched",
             StopFollowup.CLOSED: "the session has closed since",
+            StopFollowup.CLOSED_AFTER_UNLOCK: "the session has closed since, after an unlock",
+            StopFollowup.CLOSED_IN_DATABASE: "the session was closed in SteVe's database",
             StopFollowup.STILL_OPEN: "the session stayed open after it",
         }.get(entry.followup, f"it is {entry.status.value}")  # type: ignore[arg-type]
         return (

@@ -30,7 +30,6 @@ from polaris_tui.models import (
     ChargerRow,
     FleetCounts,
     OperationLogEntry,
-    OperationStatus,
     Operator,
     Pairing,
     ScanEvent,
@@ -40,8 +39,8 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.live import LiveUpdatesDown
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.concurrent_ops import ConcurrentOperation
 from polaris_tui.services.contract_cards import CardsApi, IdentityApi
+from polaris_tui.services.contract_operations import OperationsApi
 from polaris_tui.services.contract_sessions import CustomersApi, SessionsApi
 from polaris_tui.services.settings import Settings
 
@@ -142,85 +141,6 @@ class FleetApi(Protocol):
         Raises:
             InvalidParams: an empty id, or SteVe already lists this charger.
             StoreError: the store refused the write.
-        """
-        ...
-
-
-class OperationsApi(Protocol):
-    """Remote operations, audited before anything is sent (``OperationService``).
-
-    The allowed names and one params model each are in
-    ``polaris_tui.models.operations`` (``ALLOWED_OPERATIONS``,
-    ``OPERATION_PARAMS``); field names are SteVe's camelCase body names, and
-    ``chargeBoxIdList`` is added by the service. After a submitted
-    RemoteStopTransaction a watcher follows the transaction: ``followup`` goes
-    ``watching`` → ``closed`` or ``still_open`` (``OperationChanged`` each time).
-    """
-
-    async def concurrent(
-        self, charge_box_id: str, params: dict[str, object] | None
-    ) -> ConcurrentOperation | None:
-        """Another operator's recent live operation on this charger and
-        transaction (for the stop confirmation), or None."""
-        ...
-
-    async def submit(
-        self,
-        charge_box_id: str,
-        operation: str,
-        params: dict[str, object] | None,
-        *,
-        dry_run: bool,
-        request_id: str,
-        override_concurrent: bool = False,
-    ) -> OperationLogEntry:
-        """Validate, record and commit the row, then (unless ``dry_run``) send it.
-        ``override_concurrent``: send a second live RemoteStop although another
-        operator's stop of the transaction is recent (the operator confirmed).
-
-        Returns:
-            The log row: ``dry_run``, ``submitted`` (SteVe took it) or
-            ``failed`` (``error_title``/``error_message``). SteVe failures are
-            returned as a failed row, not raised.
-
-        Raises:
-            OperationNotAllowed: a name outside the allowlist.
-            UnmanagedCharger: the charger is known only locally.
-            PermissionDenied: the operator is a viewer (dry runs included).
-            InvalidParams: bad params (``field_errors``); nothing written.
-            DuplicateSubmit: this ``request_id`` was already recorded (one
-                request per press), or the same operation is still pending.
-            StoreError: the store could not record it; nothing sent.
-        """
-        ...
-
-    async def close_in_database(
-        self, charge_box_id: str, transaction_id: int, *, request_id: str
-    ) -> OperationLogEntry:
-        """Close a zombie session in SteVe's database only (``PATCH /transactions/{id}/stop``).
-
-        Logged as operation ``DatabaseStopTransaction``. The transaction must
-        exist, belong to this charger and still be open, or the row is
-        ``failed`` with the reason and nothing is closed.
-
-        Raises:
-            UnmanagedCharger, PermissionDenied, InvalidParams, DuplicateSubmit,
-            StoreError: as ``submit``.
-        """
-        ...
-
-    async def recent(
-        self,
-        *,
-        charge_box_id: str | None = None,
-        requested_by: str | None = None,
-        status: OperationStatus | str | None = None,
-        limit: int = 100,
-    ) -> list[OperationLogEntry]:
-        """Operation log rows, newest first, optionally filtered.
-
-        Raises:
-            StoreError: the store cannot be read.
         """
         ...
 

@@ -159,6 +159,7 @@ class PolarisServices:
                 self.operator,
                 is_managed=self._is_managed,
                 publish=self.publish,
+                poller=self.poller,
             )
             self._closers["operations"] = self.operations.close
             self.cards = CardService(

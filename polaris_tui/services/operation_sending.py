@@ -28,6 +28,7 @@ from polaris_tui.models.errors import (
 )
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.operation_envelope import classify_envelope
+from polaris_tui.services.operation_preview import Signer, check_open_session
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import Settings
 from polaris_tui.services.steve_client import SteveClient
@@ -52,8 +53,11 @@ class OperationSender:
         publish: Callable[[ServiceEvent], None],
         *,
         watch_interval: float = 3.0,
+        poller: Any = None,
     ) -> None:
         self._steve = steve
+        self._poller = poller
+        self._signer = Signer()
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -90,6 +94,17 @@ class OperationSender:
     def _check_request_id(request_id: str) -> None:
         if not isinstance(request_id, str) or not request_id.strip():
             raise InvalidParams({"request_id": "each press needs its own request id"})
+
+    async def _check_stale(self, charge_box_id: str, transaction_id: int) -> Any:
+        """The open transaction, or ``StaleTransaction``; None when SteVe cannot
+        be asked (the send will record that failure)."""
+        try:
+            return await check_open_session(self._steve, charge_box_id, transaction_id)
+        except PolarisError as exc:
+            if exc.kind.value == "stale_transaction":
+                raise
+            log.info("cannot check transaction %s before sending: %s", transaction_id, exc)
+            return None
 
     # -- sending -------------------------------------------------------------
 
@@ -143,10 +158,10 @@ class OperationSender:
 
         verdict = self._redact_tree(classify_envelope(envelope, charge_box_id))
         result = self._redact_tree({**envelope.model_dump(mode="json", by_alias=True), **verdict})
-        watch = operation == "RemoteStopTransaction" and verdict["outcome"] in (
-            "accepted",
-            "no_answer",
-        )
+        watch = (
+            operation == "RemoteStopTransaction"
+            or (operation == "UnlockConnector" and entry.follows is not None)
+        ) and verdict["outcome"] in ("accepted", "no_answer")
         if watch:
             result["summary"] += " - watching for the session to close"
         try:

@@ -26,9 +26,19 @@ follows the transaction until it closes or the follow-up time passes. The
 allowlist and params models are in ``polaris_tui.models.operations``, the
 reading of SteVe's envelope in ``operation_envelope``.
 
-``close_in_database`` is the guarded, audited database-only close of a
-zombie session (``PATCH /transactions/{id}/stop``): nothing is sent to the
-station.
+A live (not dry-run) send needs the operator's confirmation: ``prepare``
+returns the facts the dialog shows with a token, and ``submit`` refuses a
+live send without the token of exactly these params
+(``ConfirmationRequired``). A live RemoteStop whose transaction is not the
+charger's open session is refused with SteVe's facts (``StaleTransaction``)
+in ``prepare`` and again in ``submit``, before the row is written: like a
+bad param, a refused stale stop writes nothing (the audit records what was
+sent or tried at SteVe, and this never reaches it). If SteVe cannot be
+asked, the row is written and the send records the failure as usual.
+
+The follow-up chain (an Unlock continuing a RemoteStop), the way back and
+``close_in_database``, the guarded database-only close of a zombie
+session, are in ``operation_followups``.
 """
 
 from __future__ import annotations
@@ -41,13 +51,14 @@ from polaris_tui.models import (
     OperationLogEntry,
     OperationStatus,
 )
+from polaris_tui.models.confirmation import OperationPreview
 from polaris_tui.models.errors import (
     AnotherOperatorActing,
-    InvalidParams,
+    ConfirmationRequired,
+    PolarisError,
 )
 from polaris_tui.models.operations import (
     ALLOWED_OPERATIONS,
-    DATABASE_STOP,
     FORBIDDEN_OPERATIONS,
     OPERATION_PARAMS,
     OperationParams,
@@ -60,14 +71,14 @@ from polaris_tui.services.concurrent_ops import (
     find_concurrent,
     pick_concurrent,
 )
-from polaris_tui.services.database_close import close_checked
 from polaris_tui.services.operation_envelope import classify_envelope
-from polaris_tui.services.operation_sending import OperationSender
+from polaris_tui.services.operation_followups import OperationFollowups
+from polaris_tui.services.operation_preview import card_facts, effect_of
 
 log = logging.getLogger(__name__)
 
 
-class OperationService(OperationSender):
+class OperationService(OperationFollowups):
     """The one entry point for remote operations (see the module docstring).
 
     Args:
@@ -80,6 +91,8 @@ class OperationService(OperationSender):
         is_managed: sync check "is this charger in SteVe" (from the fleet).
         publish: event bus (``OperationChanged``).
         watch_interval: seconds between checks of a stopped transaction.
+        poller: the live poller (charger status, cards, customers) for the
+            confirmation's facts; optional (facts are then fewer).
     """
 
     # -- public API ---------------------------------------------------------
@@ -96,6 +109,59 @@ class OperationService(OperationSender):
             raise not_allowed(operation)
         return model
 
+    async def prepare(
+        self, charge_box_id: str, operation: str, params: dict[str, Any] | None
+    ) -> OperationPreview:
+        """What the operator confirms before a live send, with its token.
+
+        Reads SteVe (never sends): a RemoteStop's transaction must be this
+        charger's open session.
+
+        Raises:
+            OperationNotAllowed, UnmanagedCharger, PermissionDenied,
+            InvalidParams: as ``submit``.
+            StaleTransaction: the RemoteStop's transaction is not the open
+                session (the message says what SteVe knows about it).
+        """
+        if operation not in ALLOWED_OPERATIONS:
+            raise not_allowed(operation)
+        await self._check_managed(charge_box_id)
+        self._check_role()
+        body = validate_params(operation, params, now=self._clock.now())
+        connector = body.get("connectorId")
+        id_tag = body.get("idTag")
+        tx_id = body.get("transactionId") if operation == "RemoteStopTransaction" else None
+        if tx_id is not None:
+            tx = await self._check_stale(charge_box_id, int(tx_id))
+            if tx is not None:
+                connector, id_tag = tx.connector_id, tx.ocpp_id_tag
+        row = self._poller.row(charge_box_id) if self._poller is not None else None
+        if operation == "UnlockConnector" and row is not None:
+            for session in [row.open_session] if row.open_session else []:
+                if session.transaction.connector_id == connector:
+                    tx_id, id_tag = session.transaction.id, session.transaction.ocpp_id_tag
+        card_name, customer = card_facts(self._poller, id_tag)
+        effect, undo, default_no = effect_of(operation, body, connector, tx_id)
+        state = None
+        if row is not None and row.liveness.value in ("offline", "stale", "unknown"):
+            state = f"The charger is {row.liveness.value}: SteVe may not be able to deliver this."
+        return OperationPreview(
+            charge_box_id=charge_box_id,
+            operation=operation,
+            params=body,
+            connector_id=connector,
+            id_tag=id_tag,
+            card_name=card_name,
+            customer=customer,
+            transaction_id=tx_id,
+            charger_state=state,
+            effect=effect,
+            undo=undo,
+            default_no=default_no,
+            concurrent=await self._concurrent_sentence(charge_box_id, body),
+            token=self._signer.token(charge_box_id, operation, body),
+        )
+
     async def submit(
         self,
         charge_box_id: str,
@@ -104,13 +170,18 @@ class OperationService(OperationSender):
         *,
         dry_run: bool,
         request_id: str,
+        confirmation: str | None = None,
         override_concurrent: bool = False,
     ) -> OperationLogEntry:
         """Validate, record, then (unless ``dry_run``) send one operation.
 
-        ``override_concurrent``: the operator confirmed sending a second
-        RemoteStopTransaction although another operator sent one for the
-        same transaction inside the follow-up window (``concurrent``).
+        Args:
+            confirmation: for a live send, the ``token`` of the
+                ``OperationPreview`` the operator confirmed (``prepare``).
+            override_concurrent: the operator confirmed sending a second
+                RemoteStopTransaction although another operator sent one for
+                the same transaction inside the follow-up window
+                (``concurrent``).
 
         Returns:
             The log row: ``dry_run``, ``submitted`` (SteVe took it; see
@@ -121,6 +192,9 @@ class OperationService(OperationSender):
         Raises:
             OperationNotAllowed, UnmanagedCharger, PermissionDenied,
             InvalidParams: refused before anything is written.
+            ConfirmationRequired: a live send without the token of these params.
+            StaleTransaction: a live RemoteStop of a transaction that is not
+                this charger's open session (nothing written).
             DuplicateSubmit: this press (``request_id``) was already recorded,
                 or the same operation is still pending.
             AnotherOperatorActing: another operator's RemoteStop for this
@@ -133,12 +207,29 @@ class OperationService(OperationSender):
         self._check_role()
         body = validate_params(operation, params, now=self._clock.now())
         self._check_request_id(request_id)
+        follows: int | None = None
         guard = None
-        if not dry_run and not override_concurrent and operation in GUARDED_OPERATIONS:
-            # Checked in the write that records the row: two consoles pressing
-            # at the same instant cannot both pass.
-            def guard(live: list[OperationLogEntry]) -> None:
-                self._refuse_concurrent_stop(live, charge_box_id, operation, body)
+        if not dry_run:
+            if not self._signer.check(confirmation, charge_box_id, operation, body):
+                raise ConfirmationRequired(
+                    f"{operation} on {charge_box_id} was not confirmed with these parameters; "
+                    "nothing was sent. Review it and confirm again."
+                )
+            if not override_concurrent and operation in GUARDED_OPERATIONS:
+                # Another operator's stop is the likelier reason a session is
+                # gone: name it before SteVe's "not the open session". This
+                # read only picks the clearer message; the guard below,
+                # checked in the write that records the row, is what keeps
+                # two consoles pressing at the same instant from both passing.
+                self._refuse_concurrent(await self.concurrent(charge_box_id, body), operation)
+
+                def guard(live: list[OperationLogEntry]) -> None:
+                    self._refuse_concurrent_stop(live, charge_box_id, operation, body)
+
+            if operation == "RemoteStopTransaction":
+                await self._check_stale(charge_box_id, int(body["transactionId"]))
+            if operation == "UnlockConnector":
+                follows = await self._stop_being_followed(charge_box_id, body.get("connectorId"))
 
         entry = await self._store.insert_operation(
             charge_box_id=charge_box_id,
@@ -148,60 +239,13 @@ class OperationService(OperationSender):
             dry_run=dry_run,
             request_id=request_id,
             guard=guard,
+            follows=follows,
         )
         self._publish(entry)
         if dry_run:
             log.info("dry run #%d %s on %s", entry.id, operation, charge_box_id)
             return entry
         return await self._send(entry, operation, {**body, "chargeBoxIdList": [charge_box_id]})
-
-    async def close_in_database(
-        self, charge_box_id: str, transaction_id: int, *, request_id: str
-    ) -> OperationLogEntry:
-        """Close a zombie session in SteVe's database only (nothing reaches the
-        station), audited like every operation (``DatabaseStopTransaction``).
-
-        Guards: admin only; managed charger; the transaction must exist in
-        SteVe, belong to this charger and still be open — otherwise the row
-        is ``failed`` with the reason and nothing is closed.
-
-        Raises:
-            UnmanagedCharger, PermissionDenied, InvalidParams, DuplicateSubmit,
-            StoreError: as ``submit``.
-        """
-        await self._check_managed(charge_box_id)
-        self._check_role()
-        if (
-            isinstance(transaction_id, bool)
-            or not isinstance(transaction_id, int)
-            or transaction_id <= 0
-        ):
-            raise InvalidParams({"transactionId": "must be a transaction id greater than 0"})
-        self._check_request_id(request_id)
-        entry = await self._store.insert_operation(
-            charge_box_id=charge_box_id,
-            operation=DATABASE_STOP,
-            params={"transactionId": transaction_id},
-            requested_by=self.operator.name,
-            dry_run=False,
-            request_id=request_id,
-        )
-        self._publish(entry)
-        try:
-            entry = await close_checked(
-                self._steve,
-                self._store,
-                entry,
-                charge_box_id,
-                transaction_id,
-                operator_name=self.operator.name,
-                fail=self._finish_failed_quiet,
-            )
-        except asyncio.CancelledError:
-            await self._interrupt(entry)
-            raise
-        self._publish(entry)
-        return entry
 
     async def concurrent(
         self, charge_box_id: str, params: dict[str, Any] | None
@@ -217,6 +261,14 @@ class OperationService(OperationSender):
             window_seconds=self._settings.poll.stop_followup_seconds,
         )
 
+    async def _concurrent_sentence(self, charge_box_id: str, body: dict[str, Any]) -> str | None:
+        try:
+            other = await self.concurrent(charge_box_id, body)
+        except PolarisError as error:  # the store is down: submit will refuse anyway
+            log.warning("cannot look for another operator's operation: %s", error)
+            return None
+        return other.describe() if other is not None else None
+
     def _refuse_concurrent_stop(
         self,
         live: list[OperationLogEntry],
@@ -231,6 +283,10 @@ class OperationService(OperationSender):
             now=self._clock.now(),
             window_seconds=self._settings.poll.stop_followup_seconds,
         )
+        self._refuse_concurrent(other, operation)
+
+    @staticmethod
+    def _refuse_concurrent(other: ConcurrentOperation | None, operation: str) -> None:
         if other is not None and other.entry.operation == operation:
             raise AnotherOperatorActing(
                 f"{other.describe()} Not sent: confirm a second stop explicitly to send it."

@@ -1,10 +1,13 @@
-"""The RemoteStop follow-up: did the session close after the station said yes?
+"""Follow-ups: did the session close after the station said yes?
 
-After a submitted RemoteStopTransaction, a watcher task follows the
-transaction until SteVe reports it stopped (``followup = closed``) or
-``settings.poll.stop_followup_seconds`` pass (``still_open``: the runbook's
-"stop accepted but session never closes"). Each change is recorded in the
-operation's log row and published.
+After a submitted RemoteStopTransaction (or an UnlockConnector that follows
+one), a watcher task follows the transaction until SteVe reports it stopped
+or ``settings.poll.stop_followup_seconds`` pass (``still_open``: the
+runbook's "stop accepted but session never closes"). The final state says
+who closed it: the station (``closed``), the station after an unlock
+(``closed_after_unlock``) or SteVe's database only (``closed_in_database``).
+A final state is written to the row and to every row of its chain that is
+not final yet (RemoteStop #2 -> Unlock #3 -> closed), and published.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from polaris_tui.models import OperationLogEntry, StopFollowup
+from polaris_tui.models import OperationLogEntry, StopFollowup, Transaction
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.settings import Settings
@@ -22,6 +25,47 @@ from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def closed_state(tx: Transaction, *, after_unlock: bool) -> StopFollowup:
+    """Who closed ``tx``, as a final follow-up state."""
+    if tx.stop_event_actor == "manual":
+        return StopFollowup.CLOSED_IN_DATABASE
+    if after_unlock or (tx.stop_reason or "").lower() == "unlockcommand":
+        return StopFollowup.CLOSED_AFTER_UNLOCK
+    return StopFollowup.CLOSED
+
+
+async def settle_chain(
+    store: Store,
+    entry: OperationLogEntry,
+    followup: StopFollowup,
+    at: datetime,
+    publish: Callable[[OperationLogEntry], None],
+) -> OperationLogEntry:
+    """Record ``followup`` on ``entry`` and, when it is final, on every earlier
+    row of its chain still ``watching`` or ``still_open``. Returns ``entry``."""
+    entry = await store.set_followup(entry.id, followup, at)
+    publish(entry)
+    if not followup.closed:
+        return entry
+    for other in await store.operation_chain(entry.id):
+        if other.id != entry.id and other.followup in (
+            StopFollowup.WATCHING,
+            StopFollowup.STILL_OPEN,
+        ):
+            publish(await store.set_followup(other.id, followup, at))
+    return entry
+
+
+def watched_transaction(entry: OperationLogEntry, chain: list[OperationLogEntry]) -> int | None:
+    """The transaction a follow-up watches: its own, or the one of the stop it follows."""
+    if "transactionId" in entry.params:
+        return int(entry.params["transactionId"])
+    for other in reversed(chain):
+        if other.operation == "RemoteStopTransaction" and "transactionId" in other.params:
+            return int(other.params["transactionId"])
+    return None
 
 
 class StopWatcher:
@@ -75,7 +119,7 @@ class StopWatcher:
         """Take over follow-ups whose watching process died; returns their ids."""
         resumed = []
         for entry in await self._store.claim_orphaned_watches():
-            if entry.operation == "RemoteStopTransaction" and "transactionId" in entry.params:
+            if entry.operation in ("RemoteStopTransaction", "UnlockConnector"):
                 self.start(entry)
                 resumed.append(entry.id)
         return resumed
@@ -106,7 +150,14 @@ class StopWatcher:
         Time is measured both on the injected clock (tests advance it) and on
         the event loop's monotonic clock (a frozen clock cannot stall it).
         """
-        transaction_id = int(entry.params["transactionId"])
+        chain = await self._store.operation_chain(entry.id)
+        found = watched_transaction(entry, chain)
+        if found is None:
+            return await self._followup(entry, StopFollowup.STILL_OPEN, self._clock.now())
+        transaction_id = found
+        after_unlock = entry.operation == "UnlockConnector" or any(
+            o.operation == "UnlockConnector" and o.id < entry.id for o in chain
+        )
         limit = float(self._settings.poll.stop_followup_seconds)
         started = entry.completed_at or entry.created_at
         loop = asyncio.get_running_loop()
@@ -126,7 +177,7 @@ class StopWatcher:
                 if not tx.active:
                     return await self._followup(
                         entry,
-                        StopFollowup.CLOSED,
+                        closed_state(tx, after_unlock=after_unlock),
                         tx.stop_timestamp or self._clock.now(),
                     )
             elapsed = max((self._clock.now() - started).total_seconds(), loop.time() - mono_start)
@@ -139,10 +190,9 @@ class StopWatcher:
     async def _followup(
         self, entry: OperationLogEntry, followup: StopFollowup, at: datetime
     ) -> OperationLogEntry:
-        entry = await self._store.set_followup(entry.id, followup, at)
+        entry = await settle_chain(self._store, entry, followup, at, self._publish)
         log.info("operation #%d followup: %s", entry.id, followup.value)
-        self._publish(entry)
         return entry
 
 
-__all__ = ["StopWatcher"]
+__all__ = ["StopWatcher", "closed_state", "settle_chain", "watched_transaction"]

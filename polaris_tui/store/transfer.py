@@ -147,14 +147,24 @@ async def copy_store(source: Store, target: Store) -> CopyReport:
         }
 
     data = await source.read(read_all, consistent=True)
+    operation_uid_by_id = {r["id"]: r["uid"] for r in data["charger_operation_log"]}
     audit_uid_by_id = {r["id"]: r["uid"] for r in data["audit_log"]}
     pairing_uid_by_id = {r["id"]: r["uid"] for r in data["pairings"]}
 
     async def write_all(tx: Tx) -> CopyReport:
         report = CopyReport()
-        await _copy_by_uid(
+        operation_ids = await _copy_by_uid(
             tx, report, "charger_operation_log", OPERATION_COLUMNS, data["charger_operation_log"]
         )
+        # Operation chains (follows), by uid like the audit links below.
+        for row in data["charger_operation_log"]:
+            followed_uid = operation_uid_by_id.get(row["follows"]) if row["follows"] else None
+            if followed_uid is None or followed_uid not in operation_ids:
+                continue
+            await tx.execute(
+                "UPDATE charger_operation_log SET follows = ? WHERE uid = ? AND follows IS NULL",
+                (operation_ids[followed_uid], row["uid"]),
+            )
         audit_ids = await _copy_by_uid(tx, report, "audit_log", AUDIT_COLUMNS, data["audit_log"])
         # Links between audit entries, by uid (ids differ between stores).
         for row in data["audit_log"]:

@@ -109,7 +109,7 @@ def local_text(view: CardView, *, can_edit: bool) -> Text:
         text,
         "Active",
         yes_no(meta.active if meta else True),
-        "a",
+        "i",
         show_keys=can_edit,
         width=LOCAL_LABELS,
     )
@@ -119,7 +119,7 @@ def local_text(view: CardView, *, can_edit: bool) -> Text:
         link = f"(none: inherits from {source})"
     else:
         link = own or "(none)"
-    _line(text, "Lago customer", link, "l", show_keys=can_edit, width=LOCAL_LABELS)
+    _line(text, "Lago customer", link, "k", show_keys=can_edit, width=LOCAL_LABELS)
     if meta is None:
         text.append("\nNo local metadata yet: an edit creates it.", style="dim")
     return text
@@ -149,7 +149,7 @@ class CardRecord(Vertical):
         self.query_one("#record-steve", Static).update(steve_text(view, now, can_edit=can_edit))
         self.query_one("#record-local", Static).update(local_text(view, can_edit=can_edit))
         if can_edit:
-            hint = Text("Edits are confirmed, audited, and reversible (h: audit log).", style="dim")
+            hint = Text("Edits are confirmed, audited, and reversible (a: audit log).", style="dim")
         else:
             hint = Text("Read-only: editing cards needs the admin role.", style="italic yellow")
         self.query_one("#record-hint", Static).update(hint)

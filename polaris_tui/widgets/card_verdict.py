@@ -41,7 +41,7 @@ class VerdictAnswer(Horizontal):
         yield Label("…", classes="verdict-badge", markup=False)
         yield Static(Text("…"), classes="verdict-body", markup=False)
         # The answer without its evidence, for a short screen (polaris.tcss):
-        # all four answers fit 80x24; ``v`` brings the evidence back.
+        # all four answers fit 80x24; ``E`` brings the evidence back.
         yield Static(Text("…"), classes="verdict-summary", markup=False)
 
     def show(self, answer: TriageAnswer) -> None:

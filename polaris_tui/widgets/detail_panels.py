@@ -263,5 +263,5 @@ class SessionPanel(PanelStatic):
                     "$success",
                 )
             )
-        lines.append(Content.styled("c: open this card", "$text-muted"))
+        lines.append(Content.styled("c: go to this card", "$text-muted"))
         return Content("\n").join(lines)

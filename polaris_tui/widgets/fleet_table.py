@@ -26,7 +26,6 @@ from datetime import datetime
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -47,6 +46,7 @@ from polaris_tui.widgets.fleet_lines import (
 from polaris_tui.widgets.fleet_order import FleetOrder
 from polaris_tui.widgets.fleet_repaint import DrawnLines
 from polaris_tui.widgets.fleet_row_cells import RowCells
+from polaris_tui.widgets.keymap import bind
 
 __all__ = ["COLUMNS", "FleetTable", "row_cells"]
 
@@ -64,15 +64,17 @@ class FleetTable(ScrollView, can_focus=True):
     DEFAULT_CSS = FLEET_TABLE_CSS
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "cursor_home", "First row", show=False),
-        Binding("end,ctrl+end", "cursor_end", "Last row", show=False),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
-        Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order"),
+        bind("enter", show=False),
+        bind("up", show=False),
+        bind("down", show=False),
+        bind("pageup", show=False),
+        bind("pagedown", show=False),
+        bind("home", show=False),
+        bind("ctrl+home", show=False),
+        bind("end", show=False),
+        bind("ctrl+end", show=False),
+        bind("s"),
+        bind("minus", show=False),
     ]
 
     class RowSelected(Message):

@@ -30,7 +30,6 @@ DROP_FIRST: tuple[str, ...] = (
     "quit",
     "back",
     "operation_log",
-    "audit_log",
     "audit",
     "all_cards",
     "cards",

@@ -146,6 +146,9 @@ class OperationForm(Widget):
             )
         )
         self.context: dict[str, Any] = {}
+        self._pinned: dict[str, Any] = {}
+        """Values a follow-up put in the form (the way back's idTag): the page's
+        re-read, which has no session any more, must not empty them."""
         self._prefilled: dict[str, str] = {}
         self._refocus = False
 
@@ -247,7 +250,7 @@ class OperationForm(Widget):
 
     def set_context(self, context: Mapping[str, Any]) -> None:
         """Fill fields from context (the current session), without overwriting edits."""
-        self.context = {k: v for k, v in context.items() if v is not None}
+        self.context = {k: v for k, v in context.items() if v is not None} | self._pinned
         for alias in CONTEXT_FIELDS:
             try:
                 widget = self.query_one(f"#field-{alias}")
@@ -273,6 +276,7 @@ class OperationForm(Widget):
         """
         if operation not in self.models:
             return
+        self._pinned = dict(values or {})
         if values:
             self.context = {**self.context, **values}
         if operation != self.operation:
@@ -293,8 +297,10 @@ class OperationForm(Widget):
         event.stop()
         if isinstance(event.value, str) and event.value != self.operation:
             self.operation = event.value
+            self._pinned = {}  # the operator picked another operation
             await self._build_fields()
             self.show_field_errors({})
+            self.dry_run = True  # a new operation starts as a dry run
 
     # -- values and errors ----------------------------------------------------
     def values(self) -> dict[str, Any]:

@@ -19,9 +19,11 @@ from polaris_tui.models.errors import (
     DuplicateSubmit,
     ErrorKind,
     InvalidParams,
+    LastResortRefused,
     OperationNotAllowed,
     PermissionDenied,
     PolarisError,
+    StaleTransaction,
     StationOffline,
     SteveAuthError,
     SteveRejected,
@@ -131,8 +133,17 @@ def describe_entry(entry: OperationLogEntry) -> Outcome:
     if entry.followup == StopFollowup.WATCHING:
         result.detail = "Watching for the station's StopTransaction…"
     elif entry.followup == StopFollowup.CLOSED:
-        result.detail = f"The session closed ({_at(entry)})."
+        result.detail = f"The session closed: the station sent its stop ({_at(entry)})."
         result.tone = "ok"
+    elif entry.followup == StopFollowup.CLOSED_AFTER_UNLOCK:
+        result.detail = f"The session closed after the unlock ({_at(entry)})."
+        result.tone = "ok"
+    elif entry.followup == StopFollowup.CLOSED_IN_DATABASE:
+        result.detail = (
+            f"Closed in SteVe's database only ({_at(entry)}); the station never confirmed it. "
+            "Reconcile billing for this session."
+        )
+        result.tone = "warning"
     elif entry.followup == StopFollowup.STILL_OPEN:
         result.headline = f"{ref}: stop accepted but the session is still open"
         result.tone = "warning"
@@ -188,6 +199,15 @@ def describe_error(error: PolarisError, operation: str = "") -> Outcome:
         )
     if isinstance(error, DuplicateSubmit):
         return Outcome(error.title, "warning", detail=error.message)
+    if isinstance(error, StaleTransaction):
+        return Outcome(
+            "Not sent: that transaction is not the open session",
+            "error",
+            detail=error.message,
+            offer_refresh=True,
+        )
+    if isinstance(error, LastResortRefused):
+        return Outcome(error.title, "warning", detail=error.message)
     if isinstance(error, TransactionNotActive):
         return Outcome(
             error.title, "error", detail=f"{error.message}\n{STALE_TX_TEXT}", offer_refresh=True
@@ -211,3 +231,53 @@ def _params(entry: OperationLogEntry) -> str:
 
 def _at(entry: OperationLogEntry) -> str:
     return entry.followup_at.strftime("%H:%M:%SZ") if entry.followup_at else "time unknown"
+
+
+SHORT_NAMES = {
+    "RemoteStopTransaction": "RemoteStop",
+    "RemoteStartTransaction": "RemoteStart",
+    "UnlockConnector": "Unlock",
+    "DatabaseStopTransaction": "Close in DB",
+}
+
+FINAL_WORDS = {
+    StopFollowup.CLOSED: "closed by the station",
+    StopFollowup.CLOSED_AFTER_UNLOCK: "closed after unlock",
+    StopFollowup.CLOSED_IN_DATABASE: "closed in SteVe's database only",
+    StopFollowup.STILL_OPEN: "still open",
+    StopFollowup.WATCHING: "watching",
+}
+
+
+def chain_of(
+    entry: OperationLogEntry, entries: dict[int, OperationLogEntry]
+) -> list[OperationLogEntry]:
+    """``entry``'s chain (oldest first) among ``entries``, by their ``follows`` links."""
+    chain = [entry]
+    seen = {entry.id}
+    while chain[0].follows is not None and chain[0].follows in entries:
+        parent = entries[chain[0].follows]
+        if parent.id in seen:
+            break
+        seen.add(parent.id)
+        chain.insert(0, parent)
+    children = {e.follows: e for e in sorted(entries.values(), key=lambda e: -e.id) if e.follows}
+    while chain[-1].id in children and children[chain[-1].id].id not in seen:
+        child = children[chain[-1].id]
+        seen.add(child.id)
+        chain.append(child)
+    return chain
+
+
+def chain_text(chain: list[OperationLogEntry]) -> str:
+    """ "RemoteStop #2 → Unlock #3 → closed after unlock 10:47" (empty for a lone row
+    with no follow-up)."""
+    if len(chain) < 2 and chain and chain[0].followup is None:
+        return ""
+    parts = [f"{SHORT_NAMES.get(e.operation, e.operation)} #{e.id}" for e in chain]
+    last = chain[-1]
+    if last.followup is not None:
+        word = FINAL_WORDS.get(last.followup, last.followup.value)
+        at = f" {last.followup_at:%H:%M}" if last.followup_at else ""
+        parts.append(f"{word}{at}")
+    return " → ".join(parts)

@@ -38,6 +38,8 @@ FOLLOWUP_STYLE = {
     StopFollowup.WATCHING: "yellow",
     StopFollowup.CLOSED: "green",
     StopFollowup.STILL_OPEN: "bold red",
+    StopFollowup.CLOSED_AFTER_UNLOCK: "green",
+    StopFollowup.CLOSED_IN_DATABASE: "bold yellow",
 }
 
 
@@ -117,7 +119,10 @@ class OperationsTable(DataTable[Text]):
             return
         fitted = [spec for spec in self._all_specs if spec.key != "result"]
         trailing = [spec for spec in self._all_specs if spec.key == "result"]
-        shown = [*visible_columns(fitted, self.size.width, widths=self._widest), *trailing]
+        # No rows yet: only the headers need room (a page with a scrollbar
+        # dropped When from an empty table at 120 columns).
+        widths = self._widest or {spec.key: len(spec.label) for spec in fitted}
+        shown = [*visible_columns(fitted, self.size.width, widths=widths), *trailing]
         if shown == self.specs:
             return
         entries = list(self._entries.values())
@@ -136,6 +141,10 @@ class OperationsTable(DataTable[Text]):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return self._entries.get(key or "")
 
+    def entries_by_id(self) -> dict[int, OperationLogEntry]:
+        """The rows shown, by operation id (to follow ``follows`` chains)."""
+        return {e.id: e for e in self._entries.values()}
+
     def _cells(self, entry: OperationLogEntry, now: datetime) -> dict[str, Text]:
         status = entry.status.value + (
             " (dry)" if entry.dry_run and entry.status != OperationStatus.DRY_RUN else ""
@@ -151,7 +160,8 @@ class OperationsTable(DataTable[Text]):
             "task": Text("" if entry.task_id is None else str(entry.task_id)),
             "who": plain(entry.requested_by, limit=40),
             "followup": Text(
-                entry.followup.value if entry.followup else "",
+                (entry.followup.value if entry.followup else "")
+                + (f" (after #{entry.follows})" if entry.follows else ""),
                 style=FOLLOWUP_STYLE.get(entry.followup, "") if entry.followup else "",
             ),
             "params": Text(params_text(entry)),

@@ -16,7 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from polaris_tui.models import ChargerDetail, Liveness, Transaction
+from polaris_tui.models import ChargerDetail, Liveness
+from polaris_tui.models.confirmation import CloseReadiness, OperationPreview
 from polaris_tui.models.operations import OPERATION_PARAMS
 from polaris_tui.widgets.alarm_style import ALARM
 from polaris_tui.widgets.operation_form import OperationForm
@@ -55,15 +56,17 @@ class RemoteOpsPanel(Vertical):
                 Content("Unlock connector (u)"), id="op-unlock", compact=True, variant="warning"
             )
             yield Button(
-                Content("Close in SteVe DB only (x)"),
+                Content("Close in SteVe DB only (d)"),
                 id="op-close-db",
                 compact=True,
                 variant="error",
             )
+            yield Button(Content("Restart session (w)"), id="op-restart", compact=True)
 
     def on_mount(self) -> None:
         self.border_title = Content("Remote operations")
         self.query_one("#op-refresh", Button).display = False
+        self.query_one("#op-restart", Button).display = False
         self.query_one("#op-outcome", Static).display = False
 
     @property
@@ -128,10 +131,30 @@ class RemoteOpsPanel(Vertical):
         target = actions if actions.display else self.query_one("#op-outcome")
         target.scroll_visible(animate=False)
 
-    def show_followup(self, offered: bool, connector: int | None) -> None:
-        """Offer (or hide) unlock and database-close for a stop still open."""
+    def show_followup(
+        self,
+        offered: bool,
+        connector: int | None,
+        *,
+        close_offered: bool = False,
+        restart: tuple[str, int | None] | None = None,
+    ) -> None:
+        """Offer (or hide) unlock for a stop still open, the database-only close
+        once its guard is met, and the way back (RemoteStart) after a stop.
+
+        Args:
+            restart: (idTag, connector) of the stopped session, when offered.
+        """
         self.query_one("#op-unlock", Button).display = offered
-        self.query_one("#op-close-db", Button).display = offered
+        self.query_one("#op-close-db", Button).display = close_offered
+        restart_button = self.query_one("#op-restart", Button)
+        restart_button.display = restart is not None
+        if restart is not None:
+            tag, conn = restart
+            where = f" on connector {conn}" if conn else ""
+            restart_button.label = Content(
+                f"Way back: RemoteStart {clean(tag, limit=40)}{where} (w)"
+            )
         if offered:
             label = (
                 f"Unlock connector {connector} (u)"
@@ -140,65 +163,134 @@ class RemoteOpsPanel(Vertical):
             )
             self.query_one("#op-unlock", Button).label = Content(label)
         self._show_actions()
-        if offered and not self._offered:
+        anything = offered or close_offered or restart is not None
+        if anything and not self._offered:
             self.call_after_refresh(self._reveal_outcome)
-        self._offered = offered
+        self._offered = anything
 
     def _show_actions(self) -> None:
-        self.query_one("#followup-actions").display = (
-            self.query_one("#op-refresh", Button).display
-            or self.query_one("#op-unlock", Button).display
+        self.query_one("#followup-actions").display = any(
+            self.query_one(f"#{name}", Button).display
+            for name in ("op-refresh", "op-unlock", "op-close-db", "op-restart")
         )
 
 
-def stop_question(
-    charge_box_id: str, tx: Transaction, card_name: str, concurrent: str | None = None
-) -> Content:
-    """The confirmation of a RemoteStopTransaction of the live session;
-    ``concurrent`` names another operator's recent stop of it (issue 10)."""
-    question = Content.assemble(
-        "Stop the live session on charger ",
-        (clean(charge_box_id, limit=80), "bold"),
-        ", connector ",
-        (str(tx.connector_id), "bold"),
-        ", idTag ",
-        (clean(tx.ocpp_id_tag, limit=60), "bold"),
-        f" ({clean(card_name, limit=60)})" if card_name else "",
-        f", transaction {tx.id}?\n\nA RemoteStopTransaction cannot be undone.",
+def _fact(label: str, value: str | None, limit: int = 80) -> Content:
+    return Content.assemble(
+        (f"{label:<12}", "$text-muted"), (clean(value or "—", limit=limit), "bold")
     )
-    if concurrent:
-        question = Content.assemble(
-            question,
-            ("\n\nAnother operator is on it: ", "bold $warning"),
-            clean(concurrent, limit=300),
-            " Confirm only to send a second stop.",
+
+
+def preview_question(preview: OperationPreview) -> Content:
+    """The confirmation of a live operation, from the service's preview: who,
+    where, what happens, and whether it can be undone."""
+    tag = preview.id_tag
+    if tag and preview.card_name:
+        tag = f"{tag} ({preview.card_name})"
+    lines: list[Content] = [
+        _fact("Charger", preview.charge_box_id),
+        _fact(
+            "Connector",
+            str(preview.connector_id) if preview.connector_id is not None else None,
+        ),
+        _fact("idTag", tag),
+        _fact("Customer", preview.customer),
+        _fact(
+            "Transaction",
+            str(preview.transaction_id) if preview.transaction_id is not None else None,
+        ),
+        Content(""),
+        Content.assemble(("What happens: ", "bold"), clean(preview.effect, limit=400)),
+        Content.assemble(("Undo: ", "bold"), clean(preview.undo, limit=400)),
+    ]
+    if preview.charger_state:
+        lines.append(Content.styled(clean(preview.charger_state, limit=200), "bold $warning"))
+    if preview.concurrent:
+        lines.append(
+            Content.assemble(
+                ("Another operator is on it: ", "bold $warning"),
+                clean(preview.concurrent, limit=300),
+                " Confirm only to send it again.",
+            )
         )
-    return question
+    if preview.default_no:
+        lines.append(Content.styled("This stops or refuses charging: Enter answers No.", "$error"))
+    return Content("\n").join(lines)
 
 
-def unlock_question(charge_box_id: str, connector: int) -> Content:
-    """The confirmation of the follow-up UnlockConnector."""
-    return Content.assemble(
-        "Send UnlockConnector to charger ",
-        (clean(charge_box_id, limit=80), "bold"),
-        ", connector ",
-        (str(connector), "bold"),
-        "?\n\nA station with a running transaction stops it first (reason UnlockCommand); "
-        "this often nudges stuck firmware into sending the missing StopTransaction.",
+def preview_title(preview: OperationPreview) -> str:
+    """The dialog's title: the operation, live."""
+    return f"Send {preview.operation} to SteVe? (not a dry run)"
+
+
+def confirm_label(operation: str, *, again: bool = False) -> str:
+    """The dialog's Yes button; ``again`` when another operator sent it already."""
+    if again and operation == "RemoteStopTransaction":
+        return "Send a second stop"
+    return {
+        "RemoteStopTransaction": "Stop session",
+        "UnlockConnector": "Unlock",
+        "RemoteStartTransaction": "Start session",
+    }.get(operation, "Send")
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    whole = int(value)
+    return f"{whole // 60} h {whole % 60:02d} min" if whole >= 60 else f"{whole} min"
+
+
+def close_question(readiness: CloseReadiness, now: datetime) -> Content:
+    """The last resort's dialog: the meter, the connector, the billing consequence."""
+    if readiness.meter_wh is not None and readiness.meter_at is not None:
+        meter = (
+            f"last value {readiness.meter_wh:,.0f} Wh at {readiness.meter_at:%H:%M} UTC "
+            f"({ago(readiness.meter_at, now)}); not advancing for "
+            f"{_minutes(readiness.meter_flat_minutes)}"
+        )
+    else:
+        meter = f"no meter value (flat since the start, {_minutes(readiness.meter_flat_minutes)})"
+    status = readiness.connector_status or "unknown"
+    if readiness.connector_status_at is not None:
+        status += f" (since {ago(readiness.connector_status_at, now)})"
+    tried = f"RemoteStop #{readiness.stop_op_id} accepted, still open" + (
+        f"; UnlockConnector #{readiness.unlock_op_id} tried" if readiness.unlock_op_id else ""
+    )
+    return Content("\n").join(
+        [
+            Content.assemble(
+                "Close transaction ",
+                (str(readiness.transaction_id), "bold"),
+                " on ",
+                (clean(readiness.charge_box_id, limit=80), "bold"),
+                " in SteVe's database only. Nothing is sent to the station; it cannot be "
+                "undone from here.",
+            ),
+            Content(""),
+            _fact("Tried", tried, limit=120),
+            _fact("Meter", meter, limit=160),
+            _fact(
+                "Connector",
+                f"{readiness.connector_id}: the station reports {status}",
+                limit=120,
+            ),
+            _fact(
+                "idTag",
+                readiness.id_tag
+                and readiness.id_tag + (f" ({readiness.card_name})" if readiness.card_name else ""),
+            ),
+            _fact("Customer", readiness.customer),
+            Content(""),
+            Content.assemble(("Billing: ", "bold $warning"), clean(readiness.billing, limit=500)),
+            Content(""),
+            Content.assemble(
+                "Type the transaction id ",
+                (str(readiness.transaction_id), "bold"),
+                " to confirm.",
+            ),
+        ]
     )
 
 
-def close_in_db_question(charge_box_id: str, transaction_id: int) -> Content:
-    """The confirmation of the database-only close."""
-    return Content.assemble(
-        "Close transaction ",
-        (str(transaction_id), "bold"),
-        " on ",
-        (clean(charge_box_id, limit=80), "bold"),
-        " in SteVe's database only?\n\nNothing is sent to the station: use this only for a "
-        "session the station will never close. The session will need to be reconciled "
-        "manually with billing. This is logged as DatabaseStopTransaction.",
-    )
-
-
-__all__ = ["RemoteOpsPanel", "close_in_db_question", "stop_question", "unlock_question"]
+__all__ = ["RemoteOpsPanel", "close_question", "confirm_label", "preview_question", "preview_title"]

@@ -45,6 +45,7 @@ KEYS = {
     "enter": b"\r",
     "escape": b"\x1b",
     "tab": b"\t",
+    "shift+tab": b"\x1b[Z",
     "ctrl+p": b"\x10",
     "down": b"\x1b[B",
     "up": b"\x1b[A",

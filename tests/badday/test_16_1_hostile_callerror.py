@@ -141,10 +141,11 @@ def test_a_poisoned_callerror_never_reaches_the_terminal(sim: Any, tmp_path: Pat
         assert polaris.wait_for("RemoteStopTransaction", timeout=15, after=mark)
         polaris.settle()
         assert CHARGER.encode() in polaris.output[mark:], "the hostile charger's page is open"
-        # Operations: the picker, the transaction id, Dry run (off), Submit, confirm.
+        # Operations: `o` lands on Submit (the stop filled in); back to Dry run
+        # (off), Submit, confirm.
         mark = polaris.mark()
         polaris.settle(quiet=1.0)
-        polaris.type("o", "tab", "tab", " ", pause=0.4)
+        polaris.type("o", "shift+tab", " ", pause=0.4)
         assert polaris.wait_for("Dry run: OFF", timeout=15, after=mark), polaris.output[-3000:]
         polaris.settle()
         mark = polaris.mark()

@@ -28,6 +28,7 @@ from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.store import Store
 from polaris_tui.widgets.operation_outcome import OFFLINE_TEXT, STALE_TX_TEXT, describe_entry
 from tests.conftest import FROZEN_NOW
+from tests.unit.helpers import confirmed
 
 CB = "CP-BRAVO-02"
 TX_ID = 1001
@@ -292,6 +293,7 @@ async def test_remote_stop_answer(name: str, store: Store) -> None:
             CB,
             "RemoteStopTransaction",
             {"transactionId": TX_ID},
+            confirmation=confirmed(service, CB, "RemoteStopTransaction", {"transactionId": TX_ID}),
             dry_run=False,
             request_id=f"press-{name}",
         )
@@ -354,6 +356,9 @@ async def test_a_connect_timeout_is_not_delivered_but_a_read_timeout_may_act(sto
                 CB,
                 "RemoteStopTransaction",
                 {"transactionId": TX_ID},
+                confirmation=confirmed(
+                    service, CB, "RemoteStopTransaction", {"transactionId": TX_ID}
+                ),
                 dry_run=False,
                 request_id=name,
             )

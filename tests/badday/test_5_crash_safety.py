@@ -57,9 +57,12 @@ CRASHER = textwrap.dedent(
 
         services.steve.operation = die
         print("submitting", os.getpid(), flush=True)
+        stop = {"transactionId": int(sys.argv[2])}
+        # The confirmed press, as the dialog makes it (prepare reads, never sends).
+        preview = await services.operations.prepare("CP-ALPHA-01", "RemoteStopTransaction", stop)
         await services.operations.submit(
-            "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": int(sys.argv[2])},
-            dry_run=False, request_id="press-before-crash",
+            "CP-ALPHA-01", "RemoteStopTransaction", stop,
+            dry_run=False, request_id="press-before-crash", confirmation=preview.token,
         )
         print("not reached", flush=True)
 

@@ -68,9 +68,13 @@ WORKER = textwrap.dedent(
 
             async def operation(i):
                 charger = spec["chargers"][(n + i) % len(spec["chargers"])]
-                entry = await guarded(services.operations.submit(
-                    charger, "GetConfiguration", {"commaSeparatedCustomConfKeys": f"p{n}-{i}"},
-                    dry_run=False, request_id=f"op-{n}-{i}"))
+                params = {"commaSeparatedCustomConfKeys": f"p{n}-{i}"}
+                # Confirmed as the dialog does: prepare's token for these params.
+                preview = await guarded(services.operations.prepare(
+                    charger, "GetConfiguration", params))
+                entry = preview and await guarded(services.operations.submit(
+                    charger, "GetConfiguration", params,
+                    dry_run=False, request_id=f"op-{n}-{i}", confirmation=preview.token))
                 if entry: results["ops"].append([entry.id, entry.status.value])
 
             async def dry_run(i):

@@ -43,6 +43,7 @@ from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import _INVISIBLE
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
+from tests.unit.helpers import confirmed
 
 from .conftest import build_app, settings_for
 from .hostile import (
@@ -141,13 +142,15 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
                 request_id=uuid.uuid4().hex,
             )
             app.open_chargers()
-        # A real stop on a hostile charger: SteVe refuses, the message is shown.
-        detail = await services.fleet.detail(charger_id("click"))
-        tx = detail.sessions[0].transaction
+        # A real operation on a hostile charger (a stale stop would be refused
+        # before the row): the station's answer is recorded and shown.
         await services.operations.submit(
             charger_id("click"),
-            "RemoteStopTransaction",
-            {"transactionId": tx.id + 999},
+            "UnlockConnector",
+            {"connectorId": 9},
+            confirmation=confirmed(
+                services.operations, charger_id("click"), "UnlockConnector", {"connectorId": 9}
+            ),
             dry_run=False,
             request_id=uuid.uuid4().hex,
         )
@@ -302,15 +305,15 @@ def test_no_escape_byte_from_data_reaches_the_terminal(
             step(("enter",), lambda s: "Live status" in s and "Loading" not in s, "a charger")
             step(("escape",), lambda s: "Live status" not in s and "s Sort" in footer(s), "back")
             polaris.type("down")
-        step(("c",), lambda s: "b Blocked" in footer(s) and " cards · " in s, "the cards")
-        step(("/",), lambda s: "b Blocked" not in footer(s), "the cards filter has focus")
+        step(("C",), lambda s: "B Blocked" in footer(s) and " cards · " in s, "the cards")
+        step(("/",), lambda s: "B Blocked" not in footer(s), "the cards filter has focus")
         step(tuple("TAG-"), "matching “TAG-”", "the hostile cards only")
-        step(("enter",), lambda s: "b Blocked" in footer(s), "the cards table has focus")
+        step(("enter",), lambda s: "B Blocked" in footer(s), "the cards table has focus")
         for _ in range(2):  # a hostile card's page: verdict, customer, note
             step(("enter",), "consider this card valid", "a card's page")
             step(
                 ("escape",),
-                lambda s: "consider this card valid" not in s and "b Blocked" in footer(s),
+                lambda s: "consider this card valid" not in s and "B Blocked" in footer(s),
                 "back to the cards",
             )
             polaris.type("down")

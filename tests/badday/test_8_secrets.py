@@ -36,6 +36,7 @@ from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import Settings, os_login
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle
+from tests.unit.helpers import confirmed
 
 from .ptyrun import REPO, WAIT, run_polaris
 from .test_4_bad_answers import GOOD_BOX, GOOD_TAG, GOOD_TX
@@ -217,7 +218,12 @@ async def test_a_session_of_echoed_secrets_leaves_no_trace(
             ("TriggerMessage", {"triggerMessage": "StatusNotification"}),
         ):
             entry = await services.operations.submit(
-                cb, operation, params, dry_run=False, request_id=uuid.uuid4().hex
+                cb,
+                operation,
+                params,
+                confirmation=confirmed(services.operations, cb, operation, params),
+                dry_run=False,
+                request_id=uuid.uuid4().hex,
             )
             texts += [str(entry.model_dump()), str(entry.error_message), str(entry.result)]
             # A follow-up of an accepted RemoteStop reads the echoing

@@ -34,6 +34,7 @@ from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from tests.conftest import FROZEN_NOW
 from tests.functional.conftest import screen_text, settle, type_keys
+from tests.unit.helpers import confirmed
 
 from .conftest import build_app, settings_for
 
@@ -123,6 +124,12 @@ async def test_a_viewer_looks_everywhere_and_changes_nothing(sim: Any, tmp_path:
                 "CP-BRAVO-02",
                 "RemoteStopTransaction",
                 {"transactionId": tx.id},
+                confirmation=confirmed(
+                    services.operations,
+                    "CP-BRAVO-02",
+                    "RemoteStopTransaction",
+                    {"transactionId": tx.id},
+                ),
                 dry_run=False,
                 request_id=uuid.uuid4().hex,
             ),
@@ -137,6 +144,9 @@ async def test_a_viewer_looks_everywhere_and_changes_nothing(sim: Any, tmp_path:
                 "CP-BRAVO-02",
                 "UnlockConnector",
                 {"connectorId": 1},
+                confirmation=confirmed(
+                    services.operations, "CP-BRAVO-02", "UnlockConnector", {"connectorId": 1}
+                ),
                 dry_run=False,
                 request_id=uuid.uuid4().hex,
             ),

@@ -35,11 +35,15 @@ from polaris_tui.models import (
     ServiceEvent,
     SourceName,
     SourceState,
+    StopFollowup,
     Transaction,
 )
-from polaris_tui.models.errors import NotFound
+from polaris_tui.models.confirmation import CloseReadiness, OperationPreview
+from polaris_tui.models.errors import ConfirmationRequired, NotFound, StaleTransaction
 from polaris_tui.models.identity import RefusedTags
 from polaris_tui.models.live import LiveUpdatesDown
+from polaris_tui.services.last_resort import billing_words
+from polaris_tui.services.operation_preview import effect_of
 from polaris_tui.services.settings import Settings
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -181,6 +185,10 @@ class NoCards:
     async def refused_tags(self) -> RefusedTags:
         return RefusedTags(available=False, note="no SteVe in this test")
 
+    async def card(self, id_tag: str, **_: Any) -> Any:
+        """A card page opened on a fleet-only fake says the card is not known."""
+        raise NotFound(f"No card {id_tag} in this fake.")
+
 
 class FakeOperations:
     """Records every call; ``script`` (results or exceptions) and ``gate`` shape the answers."""
@@ -196,6 +204,11 @@ class FakeOperations:
         self.other: Any = None
         """What ``concurrent`` answers: another operator's recent stop, or None."""
         self.overrides: list[bool] = []
+        self.prepared: list[tuple[str, str, dict[str, Any]]] = []
+        """Every preview asked for (a dialog follows each that succeeds)."""
+        self.meter_advancing = False
+        """What ``close_readiness`` says about the meter."""
+        self.fleet: Any = None
 
     def _entry(
         self, charge_box_id: str, operation: str, params: dict[str, Any], dry_run: bool
@@ -230,8 +243,12 @@ class FakeOperations:
         *,
         dry_run: bool,
         request_id: str,
+        confirmation: str | None = None,
         override_concurrent: bool = False,
     ) -> OperationLogEntry:
+        if not dry_run and confirmation != self._token(charge_box_id, operation, params):
+            # As the real service: a live send needs the confirmed preview's token.
+            raise ConfirmationRequired(f"{operation} was not confirmed; nothing was sent.")
         self.calls.append((charge_box_id, operation, params, dry_run, request_id))
         self.overrides.append(override_concurrent)
         if self.gate is not None:
@@ -241,13 +258,96 @@ class FakeOperations:
     async def concurrent(self, charge_box_id: str, params: dict[str, Any] | None) -> Any:
         return self.other
 
+    @staticmethod
+    def _token(charge_box_id: str, operation: str, params: dict[str, Any]) -> str:
+        return f"{charge_box_id}|{operation}|{sorted(params.items())}"
+
+    async def prepare(
+        self, charge_box_id: str, operation: str, params: dict[str, Any]
+    ) -> OperationPreview:
+        """The real preview's wording over the fake fleet's rows."""
+        self.prepared.append((charge_box_id, operation, dict(params)))
+        row = self.fleet.row(charge_box_id) if self.fleet is not None else None
+        session = row.open_session if row is not None else None
+        connector = params.get("connectorId")
+        id_tag = params.get("idTag")
+        tx_id = params.get("transactionId") if operation == "RemoteStopTransaction" else None
+        if tx_id is not None:
+            if session is None or session.transaction.id != tx_id:
+                raise StaleTransaction(
+                    f"Transaction {tx_id} closed at 09:42 UTC (2026-11-22) by the station: "
+                    "it is not the open session any more. Refresh the charger page. "
+                    "Nothing was sent."
+                )
+            connector, id_tag = session.transaction.connector_id, session.transaction.ocpp_id_tag
+        if operation == "UnlockConnector" and session is not None:
+            if session.transaction.connector_id == connector:
+                tx_id, id_tag = session.transaction.id, session.transaction.ocpp_id_tag
+        effect, undo, default_no = effect_of(operation, params, connector, tx_id)
+        return OperationPreview(
+            charge_box_id=charge_box_id,
+            operation=operation,
+            params=params,
+            connector_id=connector,
+            id_tag=id_tag,
+            card_name="Card name" if id_tag else None,
+            customer="Ada Lovelace <ada@example.com>" if id_tag else None,
+            transaction_id=tx_id,
+            charger_state=(
+                "The charger is offline: SteVe may not be able to deliver this."
+                if row is not None and row.liveness == Liveness.OFFLINE
+                else None
+            ),
+            effect=effect,
+            undo=undo,
+            default_no=default_no,
+            concurrent=self.other.describe() if self.other is not None else None,
+            token=self._token(charge_box_id, operation, params),
+        )
+
+    async def close_readiness(self, charge_box_id: str, transaction_id: int) -> CloseReadiness:
+        """Allowed unless ``meter_advancing`` (a flat meter, a stop still open)."""
+        stop = next((e for e in self.entries if e.operation == "RemoteStopTransaction"), None)
+        missing = []
+        if stop is None or stop.followup != StopFollowup.STILL_OPEN:
+            missing.append("No RemoteStop still open past its follow-up.")
+        if self.meter_advancing:
+            missing.append("The meter is advancing: the car is still drawing.")
+        return CloseReadiness(
+            charge_box_id=charge_box_id,
+            transaction_id=transaction_id,
+            allowed=not missing,
+            missing=missing,
+            stop_op_id=stop.id if stop else None,
+            connector_id=1,
+            connector_status="Charging",
+            connector_status_at=NOW - timedelta(minutes=50),
+            meter_wh=1900.0,
+            meter_at=NOW - timedelta(minutes=42),
+            meter_advancing=self.meter_advancing,
+            meter_flat_minutes=42.0,
+            id_tag="CARD-A",
+            customer="Ada Lovelace",
+            billing=billing_words(None, transaction_id, None),
+        )
+
     async def close_in_database(
-        self, charge_box_id: str, transaction_id: int, *, request_id: str
+        self, charge_box_id: str, transaction_id: int, *, request_id: str, typed: str = ""
     ) -> OperationLogEntry:
+        if typed != str(transaction_id):
+            raise ConfirmationRequired("Type the transaction id.")
         self.db_closes.append((charge_box_id, transaction_id, request_id))
         return self._entry(
             charge_box_id, "DatabaseStopTransaction", {"transactionId": transaction_id}, False
         )
+
+    async def way_back(self, entry: OperationLogEntry) -> tuple[str, int] | None:
+        if entry.followup is None or not entry.followup.closed:
+            return None
+        return ("CARD-A", 1)
+
+    async def settle(self, charge_box_id: str) -> list[OperationLogEntry]:
+        return []
 
     async def recent(self, **filters: Any) -> list[OperationLogEntry]:
         out = list(self.entries)
@@ -272,6 +372,7 @@ class FakeServices:
         self.poller = FakePoller()
         self.operations = FakeOperations()
         self.fleet.operations = self.operations
+        self.operations.fleet = self.fleet
         self.cards = NoCards()
         self.interrupted_at_start: list[OperationLogEntry] = []
         self.interrupted_audits_at_start: list[AuditEntry] = []

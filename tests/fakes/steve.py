@@ -175,7 +175,8 @@ class FakeSteve:
             if isinstance(item, BaseException):
                 raise item
             return TransactionDetails(
-                transaction=item.model_copy(update={"id": pk}) if item.id != pk else item
+                transaction=item.model_copy(update={"id": pk}) if item.id != pk else item,
+                values=self.meters.get(pk, []),
             )
         for t in [*self.active, *self.transactions]:
             if t.id == pk:

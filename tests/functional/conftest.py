@@ -133,13 +133,17 @@ async def wait_for_dialog(pilot: Pilot[Any]) -> Any:
     from polaris_tui.dialogs.confirm import ConfirmDialog
 
     def drawn() -> bool:
-        # Pushed is not enough: under load the screen can be current before
-        # its on_mount has focused "No" and before it has been laid out.
+        # Pushed is not enough: under load the screen can be current before it
+        # is mounted (its buttons missing, and a "y" not yet taken as a yes)
+        # and before it has been laid out. Focus is on its default answer,
+        # No or Yes depending on the operation.
         screen = pilot.app.screen
-        if not isinstance(screen, ConfirmDialog):
-            return False
-        buttons = screen.query("#confirm-no")
-        return bool(buttons) and buttons.first().has_focus and screen.size.height > 0
+        return (
+            isinstance(screen, ConfirmDialog)
+            and screen.is_mounted
+            and screen.focused is not None
+            and screen.size.height > 0
+        )
 
     await wait_until(pilot, drawn, "the confirmation dialog, mounted and focused")
     await pilot.pause()

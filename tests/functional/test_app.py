@@ -162,16 +162,17 @@ async def test_help_lists_every_key_of_the_screen(fake_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         keys = {row[0]: row[1] for row in app.screen._keys}
-        for key in ("/", "esc", "r", "l", "c", "q", "?", "s", "S", "^p", "⏎"):
+        for key in ("/", "esc", "r", "l", "C", "q", "?", "s", "-", "^p", "⏎"):
             assert key in keys, key
+        assert keys["C"] == "Go to the cards list"  # described by the key map's one meaning
         await pilot.press("escape")
         app.open_charger("CP-A")
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        described = {row[1] for row in app.screen._keys}
-        assert "Unlock connector (not offered right now)" in described
-        assert "Close in DB (not offered right now)" in described
+        described = {row[0]: (row[1], row[2]) for row in app.screen._keys}
+        assert described["u"] == ("UnlockConnector after a stop stayed open", "not now")
+        assert described["d"] == ("Close in SteVe's DB only (last resort)", "not now")
 
 
 async def test_palette_commands_and_go_to(fake_app) -> None:

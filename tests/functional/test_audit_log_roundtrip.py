@@ -20,7 +20,7 @@ from polaris_tui.screens.audit_log import AuditLogScreen
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.widgets.card_verdict import VerdictAnswer
 
-from .conftest import settle, type_keys, wait_until
+from .conftest import settle, type_keys, wait_for_dialog, wait_until
 from .test_card_detail_runbook import answers, open_card, page, text
 
 TAG_FIELDS = ("parentIdTag", "expiryDate", "maxActiveTransactionCount", "note", "blocked")
@@ -85,7 +85,7 @@ class TestEditRevertRoundTrip:
             }
 
             # Relink to another Lago customer (local metadata).
-            await pilot.press("l")
+            await pilot.press("k")
             await pilot.pause()
             await pilot.press("ctrl+a", "ctrl+k", *type_keys("cust-grace"))
             await pilot.pause()
@@ -107,16 +107,14 @@ class TestEditRevertRoundTrip:
 
             # Revert the relink (cursor on the newest row), then the block.
             await pilot.press("v")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmDialog)
+            assert isinstance(await wait_for_dialog(pilot), ConfirmDialog)
             await pilot.press("y")
             await settle(pilot)
             await pilot.press("down", "down")  # newest is now the revert; then relink, then block
             await pilot.pause()
             assert log_screen.selected().id == block_id
             await pilot.press("v")
-            await pilot.pause()
-            body = text(app.screen.query_one("#confirm-body"))
+            body = text((await wait_for_dialog(pilot)).query_one("#confirm-body"))
             assert "now:      max active=0" in body and "restored: max active=1" in body
             await pilot.press("y")
             await settle(pilot)
@@ -169,7 +167,7 @@ class TestViewer:
             screen = await open_card(pilot, "CARD-BLOCKED")
             assert "Read-only: editing cards needs the admin role" in page(screen)["record"]
             assert "‹b›" not in page(screen)["record"]
-            for key in ("b", "p", "e", "l", "n", "t", "a"):
+            for key in ("b", "p", "e", "k", "n", "t", "i"):
                 await pilot.press(key)
                 await pilot.pause()
                 assert app.screen is screen, f"{key} opened nothing"

@@ -31,7 +31,7 @@ class TestCardsSnapshots:
     def test_blocked_filter_80x24(self, snap_compare, sim_app) -> None:
         """`b` then `/` "card": only CARD-BLOCKED is left; status line "1 of 16 cards ·
         matching “card” · only blocked"; the find box shows "card"."""
-        run_before = cards("b", "slash", *type_keys("card"))
+        run_before = cards("B", "slash", *type_keys("card"))
         assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=run_before)
 
 

@@ -14,6 +14,7 @@ import asyncio
 from textual.widgets import Button, Static
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
+from polaris_tui.dialogs.typed_confirm import TypedConfirmDialog
 from polaris_tui.models import (
     Liveness,
     OperationLogEntry,
@@ -234,7 +235,7 @@ async def test_offline_charger_says_so(fake_app) -> None:
 
 
 async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
-    """Stop accepted but still open: the page says so, then Unlock and DB close, each confirmed."""
+    """Stop accepted but still open: Unlock (confirmed), then the last resort, typed."""
     app, services = fake_app(ROWS)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_detail(app, pilot, "CP-LIVE")
@@ -257,18 +258,28 @@ async def test_still_open_offers_unlock_then_database_close(fake_app) -> None:
         assert "connector 1" in str(unlock.label)
 
         await pilot.press("u")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await settle(pilot)
+        assert isinstance(await wait_for_dialog(pilot), ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         assert services.operations.calls[-1][1:4] == ("UnlockConnector", {"connectorId": 1}, False)
 
-        await pilot.press("x")
-        await pilot.pause()
+        await pilot.press("d")
+        await settle(pilot)
         dialog = app.screen
-        assert isinstance(dialog, ConfirmDialog)
-        assert "database only" in str(dialog.query_one("#confirm-body", Static).render())
-        await pilot.press("y")
+        assert isinstance(dialog, TypedConfirmDialog)
+        body = str(dialog.query_one("#typed-body", Static).render())
+        assert "database only" in body and "1,900 Wh" in body and "Charging" in body
+        assert f"steve_tx_{tx_id}_final" in body
+        confirm = dialog.query_one("#typed-yes", Button)
+        await pilot.press("y", "e", "s", "enter")  # not the id: nothing happens
+        await pilot.pause()
+        assert confirm.disabled and app.screen is dialog and services.operations.db_closes == []
+        dialog.query_one("#typed-input").value = ""
+        await pilot.press(*str(tx_id))
+        await pilot.pause()
+        assert not confirm.disabled
+        await pilot.press("enter")
         await settle(pilot)
         assert services.operations.db_closes and services.operations.db_closes[0][:2] == (
             "CP-LIVE",
@@ -329,6 +340,10 @@ async def test_the_stop_confirmation_names_another_operators_stop(fake_app) -> N
         assert f"sent RemoteStopTransaction for transaction {tx_id} 40 s ago" in body
         assert "from 203.0.113.7 via noc-1; it is still being watched" in body
         assert "\x1b" not in body, "the other operator's name is untrusted text"
+        # One dialog: the stop's own facts stand beside the other operator's stop.
+        assert "CP-LIVE" in body and "CARD-A" in body and str(tx_id) in body, body
+        assert "What happens:" in body and "Enter answers No" in body, body
+        assert "Send a second stop" in str(dialog.query_one("#confirm-yes").label)
         await pilot.press("y")
         await settle(pilot)
         assert services.operations.overrides == [True], "confirming is the explicit override"

@@ -92,6 +92,8 @@ async def stop_session_through_the_ui(
     assert isinstance(dialog, ConfirmDialog)
     body = text_of(dialog.query_one("#confirm-body", Static))
     assert charge_box_id in body and "connector 1" in body and id_tag in body
+    assert str(tx_id) in body, "the transaction is named"
+    assert "Cannot be undone" in body and app.focused.id == "confirm-no"
     await pilot.press("y")
     await settle(pilot)
     (real,) = [
@@ -174,8 +176,9 @@ async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
         assert "connector 1" in str(unlock.label)
 
         await pilot.press("u")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await settle(pilot)
+        dialog = await wait_for_dialog(pilot)
+        assert "Transaction" in text_of(dialog.query_one("#confirm-body", Static))
         await pilot.press("y")
         await settle(pilot)
         unlocks = [e for e in screen._entries.values() if e.operation == "UnlockConnector"]
@@ -186,8 +189,8 @@ async def test_stuck_firmware_still_open_then_unlock_closes_it(sim_app) -> None:
 
 
 async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
-    """The session ends between the dry run and the real submit: SteVe's 400 is shown as
-    the runbook's stale-transactionId case, and a refresh is offered.
+    """The session ends between the dry run and the real submit: the live submit is
+    stopped before the dialog with SteVe's facts, and a refresh is offered.
 
     No poll cycle may land between the two submits (a slow machine took 5 s
     there once): the poll would see the session gone and clear the form, and
@@ -204,14 +207,13 @@ async def test_stale_transaction_id_is_shown_with_refresh(sim, sim_app) -> None:
         await asyncio.to_thread(sim.control, "POST", "/sessions/stop", {"transactionId": tx_id})
         screen.query_one(OperationForm).dry_run = False
         await press_button(pilot, "#op-submit")
-        await wait_for_dialog(pilot)
-        await pilot.press("y")
         await settle(pilot)
+        # Stopped before the dialog, with what SteVe knows; nothing is written or sent.
+        assert not isinstance(app.screen, ConfirmDialog)
         outcome = text_of(screen.query_one("#op-outcome", Static))
-        assert (
-            "failed — Transaction no longer active" in outcome and "Stale transactionId" in outcome
-        )
-        assert "This transaction is not active at this station." in outcome, "SteVe's own words"
+        assert "not the open session" in outcome, outcome
+        assert f"Transaction {tx_id} closed at" in outcome and "by the station" in outcome
+        assert [e.status for e in screen._entries.values()] == [OperationStatus.DRY_RUN]
         refresh = screen.query_one("#op-refresh")
         assert refresh.display
         await press_button(pilot, "#op-refresh")
@@ -233,6 +235,10 @@ async def test_offline_charger_operation_fails_as_the_runbook_says(sim_app) -> N
         form.query_one("#field-triggerMessage").value = "StatusNotification"
         form.dry_run = False
         await press_button(pilot, "#op-submit")
+        await settle(pilot)
+        dialog = await wait_for_dialog(pilot)
+        assert "offline" in text_of(dialog.query_one("#confirm-body", Static))
+        await pilot.press("y")
         await settle(pilot)
         outcome = text_of(screen.query_one("#op-outcome", Static))
         assert "failed — Charger is offline" in outcome and "cannot be delivered" in outcome

@@ -49,7 +49,7 @@ async def test_ctrl_s_saves_the_filtered_sorted_fleet_as_csv_then_json(
         await pilot.press("s")  # sort by ChargeBox ID
         await settle(pilot)
         table = app.screen.query_one(FleetTable)
-        await pilot.press("S")  # reversed: the export must follow the screen, not the data
+        await pilot.press("minus")  # reversed: the export must follow the screen, not the data
         await pilot.pause()
         on_screen = shown(table)
         assert len(on_screen) == 12 and on_screen[0][0] == "CP-LIMA-12"
@@ -80,7 +80,7 @@ async def test_ctrl_s_works_on_the_cards_operation_log_and_audit_log(
     app.settings.ui.export_dir = folder
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("c")
+        await pilot.press("C")
         await settle(pilot)
         cards = json.loads((await export_as(pilot, "j", folder)).read_text())
         assert "FLEET-CHILD-1" in [next(iter(r.values())) for r in cards]

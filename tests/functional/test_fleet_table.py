@@ -141,7 +141,7 @@ async def test_sort_cycles_and_reverses(fake_app) -> None:
         await pilot.pause()
         assert table.sort_by == "id"
         assert table.keys[0] == "AA-OFFLINE"
-        await pilot.press("S")
+        await pilot.press("minus")
         await pilot.pause()
         assert table.keys[-1] == "AA-OFFLINE"
 

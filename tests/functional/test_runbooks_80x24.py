@@ -121,8 +121,8 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
         await wait_for(pilot, lambda: unlock.display, "the still-open follow-up")
         await settle(pilot)
         await on_screen(app, "stop accepted but the session is still open")
-        await on_screen(app, "Unlock connector 1 (u)", "Close in SteVe DB only (x)")
-        await footer_has(app, "u Unlock connector", "x Close in DB")
+        await on_screen(app, "Unlock connector 1 (u)", "Close in SteVe DB only (d)")
+        await footer_has(app, "u Unlock connector", "d Close in DB")
         await pilot.press("u")
         await wait_for_dialog(pilot)
         await on_screen(app, "UnlockConnector", "CP-BRAVO-02", "connector 1")
@@ -137,7 +137,9 @@ async def test_force_close_a_stuck_session_at_80x24(sim_app) -> None:
         body.scroll_end(animate=False)
         await pilot.pause()
         text = await on_screen(app, "Recent operations", "RemoteStopTransaction", "UnlockConnector")
-        await on_screen(app, "submitted", "tester", "still_open")
+        await on_screen(
+            app, "submitted", "tester", "closed_af"
+        )  # the trail ends: closed after the unlock
         assert "Task" in text and "Followup" in text and "Who" in text
         # The Operation log: who pressed the button, the task id, the follow-up.
         await pilot.press("l")
@@ -156,11 +158,11 @@ async def test_diagnose_a_card_at_80x24(sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await footer_has(app, "c Cards")
-        await pilot.press("c")
+        await footer_has(app, "C Cards")
+        await pilot.press("C")
         await settle(pilot)
         await on_screen(app, "idTag", "Blocked", "Expired", "Parent", "In tx")
-        await footer_has(app, "/ Find", "b Blocked")
+        await footer_has(app, "/ Find", "B Blocked")
         await pilot.press("slash", *type_keys("FLEET-CHILD-1"), "enter")
         await pilot.pause()
         await on_screen(app, "FLEET-CHILD-1", "FLEET-PARENT")
@@ -182,10 +184,10 @@ async def test_diagnose_a_card_at_80x24(sim_app) -> None:
             "UNKNOWN   Did the charger accept the authorize request?",
         )
         await footer_has(app, "b Block/unblock", "p Parent")
-        await pilot.press("v")
+        await pilot.press("E")
         await pilot.pause()
         await on_screen(app, "parent FLEET-PARENT is blocked")
-        await pilot.press("v")
+        await pilot.press("E")
         # 3. SteVe's view: the parent idTag in the record.
         screen.query_one("#card-record").scroll_visible(animate=False, top=True)
         await pilot.pause()

@@ -14,7 +14,7 @@ from polaris_tui.widgets.charger_sessions import ChargerSessions
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.session_table import SessionTable
 
-from .conftest import screen_text, settle, type_keys
+from .conftest import screen_text, settle, type_keys, wait_for_dialog
 from .test_charger_detail_runbook import find_by_email, stop_session_through_the_ui, wait_for
 
 
@@ -66,10 +66,10 @@ async def test_older_window_reaches_past_the_week(sim_app) -> None:
         await settle(pilot)
         screen = await open_sessions(pilot)
         assert "1001" not in screen.query_one(SessionTable).lines
-        await pilot.press("o")  # open -> only open sessions
+        await pilot.press("O")  # open -> only open sessions
         await settle(pilot)
         assert list(screen.query_one(SessionTable).lines) == ["1015", "1014", "1013"]
-        await pilot.press("o", "left_square_bracket")  # stopped, the week before
+        await pilot.press("O", "left_square_bracket")  # stopped, the week before
         await settle(pilot)
         assert list(screen.query_one(SessionTable).lines) == ["1001"]
 
@@ -85,9 +85,8 @@ async def test_verify_after_stop_and_unlock(sim_app) -> None:
         unlock = charger.query_one("#op-unlock")
         await wait_for(pilot, lambda: unlock.display, "the still-open follow-up is offered")
         await pilot.press("u")
-        await pilot.pause()
+        await wait_for_dialog(pilot)
         await pilot.press("y")
-        await settle(pilot)
         await wait_for(pilot, lambda: charger.session is None, "UnlockConnector closes it")
         last20 = charger.query_one(ChargerSessions).query_one(SessionTable)
         await wait_for(
@@ -119,4 +118,4 @@ async def test_verify_after_stop_and_unlock(sim_app) -> None:
             for e in ops._entries.values()
             if e.operation == "RemoteStopTransaction" and not e.dry_run
         )
-        assert stop.followup in (StopFollowup.STILL_OPEN, StopFollowup.CLOSED)
+        assert stop.followup == StopFollowup.CLOSED_AFTER_UNLOCK  # the trail ends

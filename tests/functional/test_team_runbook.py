@@ -22,6 +22,7 @@ from polaris_tui.models import OperationStatus
 from polaris_tui.screens.charger_detail import ChargerDetailScreen
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.widgets.operation_form import OperationForm
+from tests.unit.helpers import confirmed
 from tests.unit.test_team_consoles import console_settings, open_console
 
 from .conftest import NOW, settle, wait_for_dialog
@@ -43,12 +44,16 @@ async def test_bob_sees_anas_stop_live_and_is_warned_before_a_second(
             assert isinstance(screen, ChargerDetailScreen) and screen.session is not None
             tx = screen.session.transaction
 
+            stop = {"transactionId": tx.id}
             sent = await ana.operations.submit(
                 "CP-BRAVO-02",
                 "RemoteStopTransaction",
-                {"transactionId": tx.id},
+                stop,
                 dry_run=False,
                 request_id=uuid.uuid4().hex,
+                confirmation=confirmed(
+                    ana.operations, "CP-BRAVO-02", "RemoteStopTransaction", stop
+                ),
             )
             assert sent.status == OperationStatus.SUBMITTED
             # Bob pressed nothing: his page shows Ana's stop, who sent it.
@@ -67,7 +72,9 @@ async def test_bob_sees_anas_stop_live_and_is_warned_before_a_second(
             assert "Send a second stop" in str(dialog.query_one("#confirm-yes").label)
             await pilot.press("n")
             await settle(pilot)
-            assert "you cancelled the stop" in text_of(screen.query_one("#op-outcome", Static))
+            assert "you cancelled the RemoteStopTransaction" in text_of(
+                screen.query_one("#op-outcome", Static)
+            )
         live_stops = [
             e
             for e in await ana.operations.recent()

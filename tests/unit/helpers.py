@@ -22,3 +22,12 @@ def sim_settings_for(sim: Any, tmp_path: Path, **sections: Any) -> Settings:
         store={"path": tmp_path / "polaris.sqlite"},
         **sections,
     )
+
+
+def confirmed(operations: Any, charge_box_id: str, operation: str, params: Any) -> str:
+    """The confirmation token the UI gets from ``prepare`` and passes to ``submit``,
+    made without reading SteVe (for tests about what happens after the dialog)."""
+    from polaris_tui.models.operations import validate_params
+
+    body = validate_params(operation, params, now=operations._clock.now())
+    return operations._signer.token(charge_box_id, operation, body)

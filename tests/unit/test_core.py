@@ -29,6 +29,7 @@ from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import Settings
 from polaris_tui.store import Store
+from tests.unit.helpers import confirmed
 from tests.waiting import eventually
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -161,6 +162,9 @@ async def test_an_operation_during_an_outage_is_a_failed_row(tmp_path: Path):
             "CP-ALPHA-01",
             "RemoteStopTransaction",
             {"transactionId": 1001},
+            confirmation=confirmed(
+                services.operations, "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": 1001}
+            ),
             dry_run=False,
             request_id="outage",
         )

@@ -22,12 +22,12 @@ import pytest
 
 from polaris_tui.demo import seed_demo_store
 from polaris_tui.models import OperationStatus, StopFollowup
-from polaris_tui.models.errors import UnmanagedCharger
+from polaris_tui.models.errors import LastResortRefused, StaleTransaction, UnmanagedCharger
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.services.core import PolarisServices
 from polaris_tui.services.settings import Settings
 from tests.conftest import FROZEN_NOW
-from tests.unit.helpers import sim_settings_for
+from tests.unit.helpers import confirmed, sim_settings_for
 
 
 def press() -> str:
@@ -95,6 +95,9 @@ async def test_find_by_email_dry_run_then_stop_and_see_the_session_close(sim, tm
             row.charge_box_id,
             "RemoteStopTransaction",
             {"transactionId": session.id},
+            confirmation=confirmed(
+                ops, row.charge_box_id, "RemoteStopTransaction", {"transactionId": session.id}
+            ),
             dry_run=False,
             request_id=press(),
         )
@@ -132,6 +135,9 @@ async def test_stuck_firmware_ends_in_accepted_but_still_open(sim, tmp_path: Pat
             "CP-BRAVO-02",
             "RemoteStopTransaction",
             {"transactionId": session.id},
+            confirmation=confirmed(
+                ops, "CP-BRAVO-02", "RemoteStopTransaction", {"transactionId": session.id}
+            ),
             dry_run=False,
             request_id=press(),
         )
@@ -147,6 +153,9 @@ async def test_stuck_firmware_ends_in_accepted_but_still_open(sim, tmp_path: Pat
             "CP-BRAVO-02",
             "UnlockConnector",
             {"connectorId": session.connector_id},
+            confirmation=confirmed(
+                ops, "CP-BRAVO-02", "UnlockConnector", {"connectorId": session.connector_id}
+            ),
             dry_run=False,
             request_id=press(),
         )
@@ -154,6 +163,14 @@ async def test_stuck_firmware_ends_in_accepted_but_still_open(sim, tmp_path: Pat
         assert unlock.result["station_answer"] == "Unlocked"
         closed = await wait_closed(services, session.id)
         assert closed.stop_reason == "UnlockCommand"
+        # The trail ends: the unlock follows the stop, and both reach the final state.
+        assert unlock.follows == stop.id
+        final_unlock = await asyncio.wait_for(ops.watcher(unlock.id), 20)
+        assert final_unlock.followup == StopFollowup.CLOSED_AFTER_UNLOCK
+        assert [(e.id, e.followup) for e in await ops.chain(stop.id)] == [
+            (stop.id, StopFollowup.CLOSED_AFTER_UNLOCK),
+            (unlock.id, StopFollowup.CLOSED_AFTER_UNLOCK),
+        ]
     finally:
         await services.close()
 
@@ -167,6 +184,12 @@ async def test_an_operation_during_an_outage_is_failed_and_never_queued(sim, tmp
             "CP-ALPHA-01",
             "RemoteStopTransaction",
             {"transactionId": session.id},
+            confirmation=confirmed(
+                services.operations,
+                "CP-ALPHA-01",
+                "RemoteStopTransaction",
+                {"transactionId": session.id},
+            ),
             dry_run=False,
             request_id=press(),
         )
@@ -185,7 +208,7 @@ async def test_an_operation_during_an_outage_is_failed_and_never_queued(sim, tmp
         await services.close()
 
 
-async def test_offline_station_and_stale_transaction_are_failed_with_steve_reason(
+async def test_offline_station_fails_with_steve_reason_and_a_stale_stop_is_refused(
     sim, tmp_path: Path
 ):
     services = await open_services(sim, tmp_path)
@@ -194,6 +217,9 @@ async def test_offline_station_and_stale_transaction_are_failed_with_steve_reaso
             "CP-CHARLIE-03",
             "UnlockConnector",
             {"connectorId": 1},
+            confirmation=confirmed(
+                services.operations, "CP-CHARLIE-03", "UnlockConnector", {"connectorId": 1}
+            ),
             dry_run=False,
             request_id=press(),
         )
@@ -203,17 +229,29 @@ async def test_offline_station_and_stale_transaction_are_failed_with_steve_reaso
 
         session = open_session_row(services, "ada@example.com").open_session.transaction
         stopped = await services.steve.list_transactions(type="STOPPED")
-        stale = next(t for t in stopped if t.charge_box_id != "CP-ALPHA-01")
-        wrong = await services.operations.submit(
-            "CP-ALPHA-01",
-            "RemoteStopTransaction",
-            {"transactionId": stale.id},
-            dry_run=False,
-            request_id=press(),
-        )
-        assert wrong.status == OperationStatus.FAILED
-        assert wrong.error_title == "Transaction no longer active"
-        assert "not active at this station" in wrong.error_message
+        stale = next(t for t in stopped if t.charge_box_id == "CP-ALPHA-01")
+        # Stopped before any dialog, with what SteVe knows; nothing is written or sent.
+        for attempt in (
+            services.operations.prepare(
+                "CP-ALPHA-01", "RemoteStopTransaction", {"transactionId": stale.id}
+            ),
+            services.operations.submit(
+                "CP-ALPHA-01",
+                "RemoteStopTransaction",
+                {"transactionId": stale.id},
+                confirmation=confirmed(
+                    services.operations,
+                    "CP-ALPHA-01",
+                    "RemoteStopTransaction",
+                    {"transactionId": stale.id},
+                ),
+                dry_run=False,
+                request_id=press(),
+            ),
+        ):
+            with pytest.raises(StaleTransaction, match=f"Transaction {stale.id} closed at"):
+                await attempt
+        assert [e.operation for e in await services.operations.recent()] == ["UnlockConnector"]
         still = await services.steve.transaction_details(session.id)
         assert still.transaction.stop_timestamp is None
     finally:
@@ -238,19 +276,30 @@ async def test_unmanaged_charger_is_refused_before_anything_is_written(sim, tmp_
 
 
 async def test_database_only_close_of_the_zombie_session(sim, tmp_path: Path):
-    services = await open_services(sim, tmp_path)
+    services = await open_services(sim, tmp_path, followup=0.5)
     try:
         session = open_session_row(services, "grace@example.com").open_session.transaction
-        unknown = await services.operations.close_in_database(
-            "CP-BRAVO-02", 999_999, request_id=press()
+        ops = services.operations
+        with pytest.raises(LastResortRefused, match="No RemoteStop"):
+            await ops.close_in_database(
+                "CP-BRAVO-02", session.id, request_id=press(), typed=str(session.id)
+            )
+        params = {"transactionId": session.id}
+        stop = await ops.submit(
+            "CP-BRAVO-02",
+            "RemoteStopTransaction",
+            params,
+            confirmation=(await ops.prepare("CP-BRAVO-02", "RemoteStopTransaction", params)).token,
+            dry_run=False,
+            request_id=press(),
         )
-        assert (
-            unknown.status == OperationStatus.FAILED
-            and unknown.error_title == "Unknown transaction"
+        assert (await asyncio.wait_for(ops.watcher(stop.id), 20)).followup == (
+            StopFollowup.STILL_OPEN
         )
-
-        closed = await services.operations.close_in_database(
-            "CP-BRAVO-02", session.id, request_id=press()
+        readiness = await ops.close_readiness("CP-BRAVO-02", session.id)
+        assert readiness.allowed, readiness.missing  # the demo's stalled meter: flat for hours
+        closed = await ops.close_in_database(
+            "CP-BRAVO-02", session.id, request_id=press(), typed=str(session.id)
         )
         assert closed.operation == "DatabaseStopTransaction"
         assert closed.status == OperationStatus.SUBMITTED
@@ -258,10 +307,14 @@ async def test_database_only_close_of_the_zombie_session(sim, tmp_path: Path):
         assert closed.result["transaction"]["stopEventActor"] == "manual"
         tx = (await services.steve.transaction_details(session.id)).transaction
         assert tx.stop_timestamp is not None and tx.stop_event_actor == "manual"
-
-        again = await services.operations.close_in_database(
-            "CP-BRAVO-02", session.id, request_id=press()
-        )
-        assert again.status == OperationStatus.FAILED and again.error_title == "Already closed"
+        chain = await ops.chain(closed.id)
+        assert [(e.operation, e.followup) for e in chain] == [
+            ("RemoteStopTransaction", StopFollowup.CLOSED_IN_DATABASE),
+            ("DatabaseStopTransaction", StopFollowup.CLOSED_IN_DATABASE),
+        ]
+        with pytest.raises(LastResortRefused, match="closed at"):
+            await ops.close_in_database(
+                "CP-BRAVO-02", session.id, request_id=press(), typed=str(session.id)
+            )
     finally:
         await services.close()

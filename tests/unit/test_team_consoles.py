@@ -47,7 +47,7 @@ from polaris_tui.store.postgres_backend import PostgresBackend
 from polaris_tui.store.target import parse_store_url
 from tests.conftest import FROZEN_NOW
 from tests.pg import raw_rows
-from tests.unit.helpers import sim_settings_for
+from tests.unit.helpers import confirmed, sim_settings_for
 
 DEADLINE = 30.0
 """Generous: the 2 s promise is measured in bench/store_backends.py, not here."""
@@ -103,8 +103,15 @@ async def test_two_operators_see_each_other_and_cannot_double_stop(
         (row,) = rows
         transaction = row.open_session.transaction  # type: ignore[union-attr]
         stop = {"transactionId": transaction.id}
+        preview = await ana.operations.prepare(row.charge_box_id, "RemoteStopTransaction", stop)
+        assert preview.concurrent is None, "nobody else is on it yet"
         sent = await ana.operations.submit(
-            row.charge_box_id, "RemoteStopTransaction", stop, dry_run=False, request_id=press()
+            row.charge_box_id,
+            "RemoteStopTransaction",
+            stop,
+            dry_run=False,
+            request_id=press(),
+            confirmation=preview.token,
         )
         assert sent.status == OperationStatus.SUBMITTED
 
@@ -124,11 +131,19 @@ async def test_two_operators_see_each_other_and_cannot_double_stop(
         if other.entry.followup == StopFollowup.WATCHING:
             assert "still being watched" in text
 
-        # A second live stop is refused unless bob overrides it explicitly.
+        # A second live stop is refused unless bob overrides it explicitly,
+        # even with a confirmed preview (the station may have closed the
+        # session since, so the token is made without asking SteVe).
+        token = confirmed(bob.operations, row.charge_box_id, "RemoteStopTransaction", stop)
         before = len(await bob.operations.recent())
         with pytest.raises(AnotherOperatorActing, match="ana sent RemoteStopTransaction"):
             await bob.operations.submit(
-                row.charge_box_id, "RemoteStopTransaction", stop, dry_run=False, request_id=press()
+                row.charge_box_id,
+                "RemoteStopTransaction",
+                stop,
+                dry_run=False,
+                request_id=press(),
+                confirmation=token,
             )
         assert len(await bob.operations.recent()) == before, "nothing was written or sent"
         dry = await bob.operations.submit(
@@ -141,6 +156,7 @@ async def test_two_operators_see_each_other_and_cannot_double_stop(
             stop,
             dry_run=False,
             request_id=press(),
+            confirmation=token,
             override_concurrent=True,
         )
         assert again.status == OperationStatus.SUBMITTED and again.requested_by == "bob"

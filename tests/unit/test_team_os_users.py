@@ -32,7 +32,7 @@ from polaris_tui.services.settings import Settings, StoreSettings, os_login
 from polaris_tui.store import Store
 from tests.conftest import FROZEN_NOW
 from tests.pg_own import RestartablePg
-from tests.unit.helpers import sim_settings_for
+from tests.unit.helpers import confirmed, sim_settings_for
 from tests.unit.test_team_consoles import DEADLINE, wait_for
 
 OTHER_USER = "nobody"
@@ -68,12 +68,16 @@ async def _stop_as_the_other_user(settings: Any, transaction: int) -> dict[str, 
         settings, steve_transport=plain, lago_transport=httpx.AsyncHTTPTransport(verify=False)
     )
     try:
+        stop = {"transactionId": transaction}
         entry = await services.operations.submit(
             "CP-BRAVO-02",
             "RemoteStopTransaction",
-            {"transactionId": transaction},
+            stop,
             dry_run=False,
             request_id=uuid.uuid4().hex,
+            confirmation=confirmed(
+                services.operations, "CP-BRAVO-02", "RemoteStopTransaction", stop
+            ),
         )
         return {"login": services.operator.name, "id": entry.id, "by": entry.requested_by}
     finally:

@@ -19,6 +19,7 @@ import pytest
 from polaris_tui.demo import seed_demo_store
 from polaris_tui.models import OperationStatus
 from polaris_tui.models.errors import AnotherOperatorActing
+from tests.unit.helpers import confirmed
 from tests.unit.test_team_consoles import open_console
 
 STOP = "RemoteStopTransaction"
@@ -43,7 +44,12 @@ async def test_a_stop_recorded_while_bob_presses_is_still_refused(
         async def ana_gets_there_first(**row_fields: Any) -> Any:
             anas.append(
                 await ana.operations.submit(
-                    row.charge_box_id, STOP, stop, dry_run=False, request_id=uuid.uuid4().hex
+                    row.charge_box_id,
+                    STOP,
+                    stop,
+                    dry_run=False,
+                    request_id=uuid.uuid4().hex,
+                    confirmation=confirmed(ana.operations, row.charge_box_id, STOP, stop),
                 )
             )
             return await write_bobs_row(**row_fields)
@@ -51,7 +57,12 @@ async def test_a_stop_recorded_while_bob_presses_is_still_refused(
         bob.store.insert_operation = ana_gets_there_first  # type: ignore[method-assign]
         with pytest.raises(AnotherOperatorActing, match="ana sent RemoteStopTransaction"):
             await bob.operations.submit(
-                row.charge_box_id, STOP, stop, dry_run=False, request_id=uuid.uuid4().hex
+                row.charge_box_id,
+                STOP,
+                stop,
+                dry_run=False,
+                request_id=uuid.uuid4().hex,
+                confirmation=confirmed(bob.operations, row.charge_box_id, STOP, stop),
             )
         (sent,) = anas
         assert sent.status == OperationStatus.SUBMITTED

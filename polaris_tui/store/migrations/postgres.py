@@ -210,4 +210,18 @@ V5 = [
     "ALTER TABLE snapshot_meta ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)]
+# Operation chains (issue 12): an Unlock or a database-only close names the
+# RemoteStop it continues, so the log can show where a stop ended.
+V6 = [
+    "ALTER TABLE charger_operation_log ADD COLUMN follows BIGINT",
+    "CREATE INDEX ix_oplog_follows ON charger_operation_log (follows)",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, V1),
+    (2, V2),
+    (3, V3),
+    (4, V4),
+    (5, V5),
+    (6, V6),
+]

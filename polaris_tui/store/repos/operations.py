@@ -42,6 +42,7 @@ def operation_from_row(row: Row) -> OperationLogEntry:
         completed_at=from_text(row["completed_at"]),
         console_host=row["console_host"],
         client_address=row["client_address"],
+        follows=row["follows"],
     )
 
 
@@ -73,6 +74,7 @@ class OperationRepository(Repository):
         request_id: str | None,
         refuse_identical_pending: bool = True,
         guard: Callable[[list[OperationLogEntry]], None] | None = None,
+        follows: int | None = None,
     ) -> OperationLogEntry:
         """Write and commit one operation log row (``dry_run`` or ``pending``).
 
@@ -118,8 +120,8 @@ class OperationRepository(Repository):
                 row = await tx.fetchone(
                     "INSERT INTO charger_operation_log (uid, request_id, charge_box_id, "
                     "operation, params, requested_by, dry_run, status, owner, created_at, "
-                    "completed_at, console_host, client_address) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    "completed_at, console_host, client_address, follows) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                     (
                         new_uid(),
                         request_id,
@@ -134,6 +136,7 @@ class OperationRepository(Repository):
                         now if dry_run else None,
                         self.origin.console_host,
                         self.origin.client_address,
+                        follows,
                     ),
                 )
             except IntegrityViolation as exc:
@@ -206,6 +209,38 @@ class OperationRepository(Repository):
             lambda tx: tx.fetchone("SELECT * FROM charger_operation_log WHERE id = ?", (op_id,))
         )
         return None if row is None else operation_from_row(row)
+
+    async def operation_chain(self, op_id: int) -> list[OperationLogEntry]:
+        """The chain ``op_id`` belongs to, oldest first: the operations it
+        follows, itself, and the ones that follow it (RemoteStop -> Unlock ->
+        database close). Read in one transaction so the chain is consistent."""
+
+        async def do(tx: Tx) -> list[OperationLogEntry]:
+            row = await tx.fetchone("SELECT * FROM charger_operation_log WHERE id = ?", (op_id,))
+            if row is None:
+                return []
+            chain = [operation_from_row(row)]
+            seen = {chain[0].id}
+            while chain[0].follows is not None and chain[0].follows not in seen:
+                parent = await tx.fetchone(
+                    "SELECT * FROM charger_operation_log WHERE id = ?", (chain[0].follows,)
+                )
+                if parent is None:
+                    break
+                seen.add(parent["id"])
+                chain.insert(0, operation_from_row(parent))
+            while True:
+                child = await tx.fetchone(
+                    "SELECT * FROM charger_operation_log WHERE follows = ? ORDER BY id LIMIT 1",
+                    (chain[-1].id,),
+                )
+                if child is None or child["id"] in seen:
+                    break
+                seen.add(child["id"])
+                chain.append(operation_from_row(child))
+            return chain
+
+        return await self.backend.read(do)
 
     async def recent_operations(
         self,
