@@ -1,5 +1,6 @@
 """Snapshots of the operation dialogs against the stand-in (clock at FROZEN_NOW),
-each at 120x40 and 80x24: the live RemoteStop, the follow-up Unlock, and the
+each at 120x40 and 80x24: a live RemoteStart, a ChangeAvailability that takes
+a connector out of service, the live RemoteStop, the follow-up Unlock, and the
 last resort (database-only close, typed)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from polaris_tui.models import StopFollowup
+from polaris_tui.widgets.operation_form import OperationForm
 
 from .conftest import settle
 
@@ -20,6 +22,34 @@ async def _live_stop(pilot, charge_box_id: str) -> None:
     await pilot.pause()
     screen.query_one("#op-submit").press()
     await settle(pilot)
+
+
+async def _live_form(pilot, charge_box_id: str, operation: str, values: dict) -> None:
+    """Open ``operation`` in the charger's form with ``values``, dry run off, submit."""
+    await settle(pilot)
+    pilot.app.open_charger(charge_box_id)
+    await settle(pilot)
+    screen = pilot.app.screen
+    await screen.query_one(OperationForm).select_operation(operation, values)
+    screen.query_one("#op-dry-run").value = False
+    await pilot.pause()
+    screen.query_one("#op-submit").press()
+    await settle(pilot)
+
+
+def form_dialog(charge_box_id: str, operation: str, values: dict):
+    async def run_before(pilot) -> None:
+        await _live_form(pilot, charge_box_id, operation, values)
+
+    return run_before
+
+
+START_ON_DELTA = form_dialog(
+    "CP-DELTA-04", "RemoteStartTransaction", {"idTag": "CARD-KIOSK", "connectorId": 2}
+)
+OUT_OF_SERVICE = form_dialog(
+    "CP-ECHO-05", "ChangeAvailability", {"connectorId": 1, "availType": "Inoperative"}
+)
 
 
 def stop_dialog(charge_box_id: str):
@@ -122,3 +152,22 @@ class TestOperationDialogs:
         assert snap_compare(
             sim_app(stop_followup_seconds=1), terminal_size=(80, 24), run_before=close_dialog()
         )
+
+    def test_remote_start_120x40(self, snap_compare, sim_app) -> None:
+        """CP-DELTA-04 connector 2, CARD-KIOSK: "Send RemoteStartTransaction";
+        the card's customer Kim Park <kim@example.com>; a session starts; how to
+        undo it (RemoteStop); the default answer is Yes (it starts, not stops)."""
+        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=START_ON_DELTA)
+
+    def test_remote_start_80x24(self, snap_compare, sim_app) -> None:
+        """The RemoteStart dialog at 80x24."""
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=START_ON_DELTA)
+
+    def test_out_of_service_120x40(self, snap_compare, sim_app) -> None:
+        """CP-ECHO-05 connector 1 Inoperative: no one can charge there; undone with
+        ChangeAvailability Operative; it refuses charging, so Enter answers No."""
+        assert snap_compare(sim_app(), terminal_size=(120, 40), run_before=OUT_OF_SERVICE)
+
+    def test_out_of_service_80x24(self, snap_compare, sim_app) -> None:
+        """The ChangeAvailability dialog at 80x24."""
+        assert snap_compare(sim_app(), terminal_size=(80, 24), run_before=OUT_OF_SERVICE)
