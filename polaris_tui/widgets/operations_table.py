@@ -68,7 +68,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", "Status", 17),
     ColumnSpec("task", "Task", 8),
     ColumnSpec("who", "Who", 12),
-    ColumnSpec("followup", "Followup", 10),
+    ColumnSpec("followup", "Followup", 30),  # "closed_after_unlock (after #2)"
     ColumnSpec("params", "Params", 40, priority=4),
     ColumnSpec("result", "Result", 80),  # last: cut at the edge, never makes room
 )
