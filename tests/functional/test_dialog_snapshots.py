@@ -9,12 +9,21 @@ import asyncio
 
 from polaris_tui.models import StopFollowup
 from polaris_tui.widgets.operation_form import OperationForm
+from tests.waiting import eventually
 
 from .conftest import settle
 
 
+async def _customers_known(pilot) -> None:
+    """The dialog names the card's customer from Lago's list: on a busy machine
+    the first Lago poll can time out, and the next one comes later."""
+    poller = pilot.app.services.poller
+    assert await eventually(lambda: bool(poller.customers())), "Lago's customers never arrived"
+
+
 async def _live_stop(pilot, charge_box_id: str) -> None:
     await settle(pilot)
+    await _customers_known(pilot)
     pilot.app.open_charger(charge_box_id)
     await settle(pilot)
     screen = pilot.app.screen
@@ -27,6 +36,7 @@ async def _live_stop(pilot, charge_box_id: str) -> None:
 async def _live_form(pilot, charge_box_id: str, operation: str, values: dict) -> None:
     """Open ``operation`` in the charger's form with ``values``, dry run off, submit."""
     await settle(pilot)
+    await _customers_known(pilot)
     pilot.app.open_charger(charge_box_id)
     await settle(pilot)
     screen = pilot.app.screen
