@@ -108,6 +108,9 @@ class ChargerDetailScreen(ChargerDetailView):
             form.busy = False
             self._show_outcome(describe_error(error, operation))
             return
+        self._show_outcome(
+            Outcome(f"{operation}: waiting for your answer; nothing sent yet.", "info")
+        )
         self.app.push_screen(
             ConfirmDialog(
                 preview_title(preview),
