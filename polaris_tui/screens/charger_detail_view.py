@@ -12,7 +12,7 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container
 from textual.content import Content
 from textual.widgets import Static
 
@@ -55,6 +55,7 @@ from polaris_tui.widgets.operation_outcome import (
     Outcome,
     describe_entry,
 )
+from polaris_tui.widgets.page_body import PageBody
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
@@ -88,6 +89,7 @@ class ChargerDetailView(PolarisScreen):
     """Everything shown about one charger (see ``ChargerDetailScreen``)."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    STYLED_AT_MOUNT = True
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()
@@ -130,7 +132,7 @@ class ChargerDetailView(PolarisScreen):
         yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         yield Static(Content(""), id="db-close-note")
-        with VerticalScroll(id="detail-body"):
+        with PageBody(id="detail-body"):
             with Container(id="detail-top"):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
                 yield SessionPanel(Content("Loading…"), id="current-session")
