@@ -12,7 +12,7 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Container
+from textual.containers import Container, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -55,7 +55,6 @@ from polaris_tui.widgets.operation_outcome import (
     Outcome,
     describe_entry,
 )
-from polaris_tui.widgets.page_body import PageBody
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
@@ -132,7 +131,7 @@ class ChargerDetailView(PolarisScreen):
         yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         yield Static(Content(""), id="db-close-note")
-        with PageBody(id="detail-body"):
+        with VerticalScroll(id="detail-body"):
             with Container(id="detail-top"):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
                 yield SessionPanel(Content("Loading…"), id="current-session")
