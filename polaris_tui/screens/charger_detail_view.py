@@ -88,6 +88,7 @@ class ChargerDetailView(PolarisScreen):
     """Everything shown about one charger (see ``ChargerDetailScreen``)."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    STYLED_AT_MOUNT = True
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()

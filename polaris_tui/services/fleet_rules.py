@@ -44,6 +44,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.services.card_links import customer_id_of
+from polaris_tui.services.fleet_reuse import LinkInputs, Previous, SessionInputs
 from polaris_tui.services.settings import PollSettings
 from polaris_tui.services.stuck_rules import (
     CHARGING_LIKE,
@@ -179,47 +180,26 @@ def _oldest(*moments: datetime | None) -> datetime | None:
     return min(known) if known else None
 
 
-@dataclass(frozen=True)
-class Previous:
-    """The last build's stations and rows: a station equal to the one its row
-    was built from, with no open session, keeps its row (only ``fetched_at``
-    moves), so a steady cycle builds the rows that changed, not the fleet."""
-
-    boxes: Mapping[str, ChargeBox]
-    rows: Mapping[str, ChargerRow]
-
-    def row_for(
-        self, box: ChargeBox, alive: Liveness, fetched_at: datetime | None
-    ) -> ChargerRow | None:
-        """The previous row of ``box`` when nothing it shows can have changed."""
-        key = box.charge_box_id
-        old = self.rows.get(key)
-        if (
-            old is None
-            or old.open_session is not None  # sessions are judged against "now"
-            or not box.description  # the description may come from the inventory
-            or old.liveness != alive  # a heartbeat that went stale with time
-            or self.boxes.get(key) != box
-        ):
-            return None
-        return (
-            old
-            if old.fetched_at == fetched_at
-            else old.model_copy(update={"fetched_at": fetched_at})
-        )
-
-
 def build_rows(
-    data: FleetData, now: datetime, poll: PollSettings, previous: Previous | None = None
+    data: FleetData,
+    now: datetime,
+    poll: PollSettings,
+    previous: Previous | None = None,
+    sessions_out: dict[str, SessionInputs] | None = None,
 ) -> list[ChargerRow]:
     """One row per SteVe station, then one per local inventory charger SteVe does not list.
 
     ``fetched_at`` of a row is the older of the live-status and the
     transaction fetch times (a row is only as fresh as its oldest part).
     ``previous``: the last build, whose unchanged rows are kept (``Previous``).
+    ``sessions_out``: filled with what each row with sessions was built from
+    (the next build's ``Previous.sessions``).
     """
     threshold = timedelta(minutes=poll.stuck_after_minutes)
     lookups = Lookups.of(data)
+    links = LinkInputs(data.tags, data.card_meta, data.customers)
+    if previous is not None:
+        links = previous.links_like(links)
     by_box: dict[str, list[Transaction]] = {}
     for tx in data.active_transactions:
         by_box.setdefault(tx.charge_box_id, []).append(tx)
@@ -233,7 +213,27 @@ def build_rows(
         seen.add(box.charge_box_id)
         alive = liveness(box, now, poll.heartbeat_stale_seconds)
         open_here = by_box.get(box.charge_box_id, ())
-        kept = previous.row_for(box, alive, fetched_at) if previous and not open_here else None
+        inputs: SessionInputs | None = None
+        if open_here:
+            notes = tuple(data.meter_notes.get(tx.id) for tx in open_here)
+            inputs = SessionInputs(
+                box,
+                tuple(open_here),
+                notes,
+                tuple(
+                    judge(tx, _connector(box, tx.connector_id), note, now, threshold)
+                    for tx, note in zip(open_here, notes, strict=True)
+                ),
+                links,
+            )
+            if sessions_out is not None:
+                sessions_out[box.charge_box_id] = inputs
+        if previous is None:
+            kept = None
+        elif inputs is None:
+            kept = previous.row_for(box, alive, fetched_at)
+        else:
+            kept = previous.session_row_for(inputs, alive, fetched_at)
         if kept is not None:
             rows.append(kept)
             continue
@@ -317,6 +317,8 @@ class Rebuilt:
     counts: FleetCounts
     boxes: dict[str, ChargeBox] = field(default_factory=dict)
     """The stations the rows were built from (the next build's ``built_from``)."""
+    sessions: dict[str, SessionInputs] = field(default_factory=dict)
+    """What rows with sessions were built from (the next build's ``sessions_from``)."""
 
 
 def rebuild(
@@ -325,12 +327,15 @@ def rebuild(
     now: datetime,
     poll: PollSettings,
     built_from: Mapping[str, ChargeBox] | None = None,
+    sessions_from: Mapping[str, SessionInputs] | None = None,
 ) -> Rebuilt:
     """Build rows and diff them by ChargeBox ID (pure: safe in a worker thread).
     ``built_from``: the stations ``old`` was built from (``Rebuilt.boxes``):
-    rows of unchanged stations are kept instead of built again."""
-    previous = Previous(built_from, old) if built_from else None
-    new_rows = build_rows(data, now, poll, previous)
+    rows of unchanged stations are kept instead of built again;
+    ``sessions_from`` (``Rebuilt.sessions``) does the same for rows with sessions."""
+    previous = Previous(built_from, old, sessions_from or {}) if built_from else None
+    sessions: dict[str, SessionInputs] = {}
+    new_rows = build_rows(data, now, poll, previous, sessions)
     boxes: dict[str, ChargeBox] = {}
     for box in data.chargers:
         boxes.setdefault(box.charge_box_id, box)
@@ -339,10 +344,10 @@ def rebuild(
     for row in new_rows:
         fresh[row.charge_box_id] = row
         before = old.get(row.charge_box_id)
-        if before is None or not same_row(before, row):
+        if before is not row and (before is None or not same_row(before, row)):
             changed.append(row)
     removed = [key for key in old if key not in fresh]
-    return Rebuilt(fresh, changed, removed, count_rows(new_rows), boxes)
+    return Rebuilt(fresh, changed, removed, count_rows(new_rows), boxes, sessions)
 
 
 # MeterNote, read_meter and the two stuck rules are re-exported for the
@@ -351,7 +356,9 @@ __all__ = [
     "CHARGING_LIKE",
     "FleetData",
     "Lookups",
+    "LinkInputs",
     "Previous",
+    "SessionInputs",
     "MeterNote",
     "Rebuilt",
     "build_rows",

@@ -30,7 +30,14 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
-from polaris_tui.services.fleet_rules import FleetData, MeterNote, Rebuilt, read_meter, rebuild
+from polaris_tui.services.fleet_rules import (
+    FleetData,
+    MeterNote,
+    Rebuilt,
+    SessionInputs,
+    read_meter,
+    rebuild,
+)
 from polaris_tui.services.fleet_search import SessionData
 from polaris_tui.services.settings import Settings
 
@@ -89,6 +96,8 @@ class PollerState:
         self._built_from: dict[str, ChargeBox] = {}
         """The stations ``_rows`` were built from (the next build keeps the rows
         of unchanged ones)."""
+        self._sessions_from: dict[str, SessionInputs] = {}
+        """What ``_rows`` with open sessions were built from (the same, for them)."""
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
@@ -293,7 +302,12 @@ class PollerState:
         """Rebuild rows from the current data now and publish only what changed."""
         self._generation += 1
         result = rebuild(
-            self._rows, self._fleet_data(), self.clock.now(), self.settings.poll, self._built_from
+            self._rows,
+            self._fleet_data(),
+            self.clock.now(),
+            self.settings.poll,
+            self._built_from,
+            self._sessions_from,
         )
         self._apply(result, force=force)
 
@@ -310,6 +324,7 @@ class PollerState:
                 self.clock.now(),
                 self.settings.poll,
                 self._built_from,
+                self._sessions_from,
             )
             if generation == self._generation:
                 self._apply(result)
@@ -320,6 +335,7 @@ class PollerState:
     def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
         self._rows = result.rows
         self._built_from = result.boxes
+        self._sessions_from = result.sessions
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.
         open_ids = {tx.id for tx in self._active}

@@ -8,12 +8,11 @@ requests: tags, transactions, operations and live status.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 from pydantic.alias_generators import to_camel
@@ -40,10 +39,11 @@ from polaris_tui.services.steve_wire import (
     OPERATION_CONNECT_TIMEOUT,
     WireChargeBox,
     steve_time,
-    to_boxes,
+    to_box,
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _OPERATION_NAME = re.compile(r"^[A-Za-z]{1,64}$")
 
@@ -69,6 +69,10 @@ class SteveClient(SteveManagerPages):
                 continue
             name = to_camel(key) if "_" in key else key
             params[name] = ("TRUE" if value else "FALSE") if isinstance(value, bool) else str(value)
+        if not params:  # the poller's read, every cycle
+            return await self._get_list(
+                "/ocppTags", list[OcppTag], "Card list", self._tags_cache, _same
+            )
         return await self._get("/ocppTags", list[OcppTag], "Card list", params=params)
 
     async def get_tag(self, pk: int) -> OcppTag:
@@ -126,6 +130,15 @@ class SteveClient(SteveManagerPages):
             params.append(("from", steve_time(from_)))
         if to is not None:
             params.append(("to", steve_time(to)))
+        if params == [("type", "ACTIVE"), ("periodType", "ALL")]:  # the poller's read
+            return await self._get_list(
+                "/transactions",
+                list[Transaction],
+                "Transaction list",
+                self._active_cache,
+                _same,
+                params=params,
+            )
         return await self._get(
             "/transactions", list[Transaction], "Transaction list", params=params
         )
@@ -177,11 +190,17 @@ class SteveClient(SteveManagerPages):
 
     async def _charge_boxes(self) -> tuple[list[ChargeBox], bool]:
         """The extension's stations, and whether any lacks connector data (plain shape)."""
-        wire = await self._get("/chargeBoxes", list[WireChargeBox], "Charger list")
         now = self.clock.now()
-        if len(wire) > 1000:
-            return await asyncio.to_thread(to_boxes, wire, now)
-        return to_boxes(wire, now)
+        made = await self._get_list(
+            "/chargeBoxes",
+            list[WireChargeBox],
+            "Charger list",
+            self._boxes_cache,
+            lambda item: to_box(item, now),
+            # "Today at 09:58" means another moment tomorrow: a new day converts afresh.
+            epoch=now.astimezone(UTC).date(),
+        )
+        return [box for box, _ in made], any(plain for _, plain in made)
 
     async def charge_boxes(self) -> list[ChargeBox]:
         """``GET /chargeBoxes`` (SteVe forks). The plain fork shape gives stations
@@ -217,6 +236,11 @@ class SteveClient(SteveManagerPages):
         if plain and self._page_configured():
             return complete_with_status(boxes, await self.connector_status_page())
         return boxes
+
+
+def _same(item: T) -> T:
+    """The conversion of a list whose wire items are what callers keep."""
+    return item
 
 
 __all__ = ["SteveClient", "SteveError", "SteveTransport"]

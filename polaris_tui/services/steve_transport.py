@@ -21,14 +21,17 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from polaris_tui.models import (
+    ChargeBox,
+    OcppTag,
     StatusSource,
+    Transaction,
 )
 from polaris_tui.models.errors import (
     ConfigError,
@@ -58,12 +61,16 @@ from polaris_tui.services.steve_wire import (
     RETRY_STATUSES,
     THREAD_PARSE_BYTES,
     Answer,
+    WireChargeBox,
     json_default,
 )
+from polaris_tui.services.wire_cache import ListCache
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+W = TypeVar("W")
+C = TypeVar("C")
 
 
 @functools.cache
@@ -131,6 +138,14 @@ class SteveTransport:
         self._login_lock = asyncio.Lock()
         self._extension_missing = False
         """``auto`` source: the chargeBoxes extension answered 404 once; use the page."""
+        # The lists the poller reads every cycle, validated only where they changed.
+        self._boxes_cache: ListCache[WireChargeBox, tuple[ChargeBox, bool]] = ListCache(
+            adapter(list[WireChargeBox])
+        )
+        self._active_cache: ListCache[Transaction, Transaction] = ListCache(
+            adapter(list[Transaction])
+        )
+        self._tags_cache: ListCache[OcppTag, OcppTag] = ListCache(adapter(list[OcppTag]))
 
     # ------------------------------------------------------------------ plumbing
 
@@ -286,23 +301,71 @@ class SteveTransport:
 
     def _parse(self, answer: Answer, model: type[T], what: str) -> T:
         """JSON body -> model (or list of models); anything else is MalformedResponse."""
-        try:
-            payload = load_json(answer.body)
-        except (ValueError, RecursionError):
-            raise MalformedResponse(f"{what}: the answer is not JSON") from None
+        payload = self._json(answer, what)
         try:
             return adapter(model).validate_python(payload)
         except ValidationError as exc:
             raise MalformedResponse(f"{what}: {self.clean(describe_validation(exc))}") from None
 
-    async def _get(self, path: str, model: type[T], what: str, params: Any = None) -> T:
+    def _json(self, answer: Answer, what: str) -> Any:
+        try:
+            return load_json(answer.body)
+        except (ValueError, RecursionError):
+            raise MalformedResponse(f"{what}: the answer is not JSON") from None
+
+    def _parse_list(
+        self,
+        answer: Answer,
+        model: type[list[W]],
+        what: str,
+        cache: ListCache[W, C],
+        convert: Callable[[W], C],
+        epoch: Hashable,
+    ) -> list[C]:
+        """A list answer through ``cache``: only items that changed since the
+        last answer are validated and converted (``wire_cache``)."""
+        try:
+            return cache.parse(answer.body, convert, epoch)
+        except (ValueError, RecursionError):
+            raise MalformedResponse(f"{what}: the answer is not JSON") from None
+        except ValidationError:
+            pass  # validated whole below: the error then names the item's index
+        try:
+            payload = self._json(answer, what)
+            return [convert(item) for item in adapter(model).validate_python(payload)]
+        except ValidationError as exc:
+            raise MalformedResponse(f"{what}: {self.clean(describe_validation(exc))}") from None
+
+    async def _answer(self, path: str, what: str, params: Any) -> Answer:
         answer = await self._send(
             "GET", API + path, retry=True, params=params, headers={"Accept": "application/json"}
         )
         self._raise_for(answer, what)
+        return answer
+
+    async def _get(self, path: str, model: type[T], what: str, params: Any = None) -> T:
+        answer = await self._answer(path, what, params)
         if len(answer.body) > THREAD_PARSE_BYTES:
             return await asyncio.to_thread(self._parse, answer, model, what)
         return self._parse(answer, model, what)
+
+    async def _get_list(
+        self,
+        path: str,
+        model: type[list[W]],
+        what: str,
+        cache: ListCache[W, C],
+        convert: Callable[[W], C],
+        *,
+        params: Any = None,
+        epoch: Hashable = None,
+    ) -> list[C]:
+        """``_get`` of a list the poller asks for every cycle, through ``cache``."""
+        answer = await self._answer(path, what, params)
+        parse = functools.partial(self._parse_list, answer, model, what, cache, convert, epoch)
+        if len(answer.body) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(parse)
+        return parse()
 
     async def _write(
         self,

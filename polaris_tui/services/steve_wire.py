@@ -114,38 +114,33 @@ class WireChargeBox(SteveModel):
     connectors: list[WireConnector] | None = None
 
 
-def to_boxes(wire: list[WireChargeBox], now: datetime) -> tuple[list[ChargeBox], bool]:
-    """Wire items -> ChargeBox models; True when any item had the plain shape."""
-    boxes: list[ChargeBox] = []
-    plain = False
-    for item in wire:
-        plain = plain or item.connectors is None
-        connectors = [
-            ConnectorStatus(
-                charge_box_id=item.charge_box_id,
-                connector_id=c.connector_id,
-                status=c.status,
-                error_code=c.error_code,
-                timestamp=c.timestamp,
-                info=c.info,
-                vendor_error_code=c.vendor_error_code,
-                source=StatusSource.CHARGEBOXES_API,
-            )
-            for c in item.connectors or []
-        ]
-        boxes.append(
-            ChargeBox(
-                charge_box_id=item.charge_box_id,
-                charge_box_pk=item.charge_box_pk,
-                description=item.description,
-                ocpp_protocol=item.ocpp_protocol,
-                last_heartbeat=parse_humanized(item.last_heartbeat_timestamp or "", now),
-                online=item.online,
-                connectors=connectors,
-                source=StatusSource.CHARGEBOXES_API,
-            )
+def to_box(item: WireChargeBox, now: datetime) -> tuple[ChargeBox, bool]:
+    """A wire item -> its ChargeBox model; True when it had the plain shape
+    (no connector data)."""
+    connectors = [
+        ConnectorStatus(
+            charge_box_id=item.charge_box_id,
+            connector_id=c.connector_id,
+            status=c.status,
+            error_code=c.error_code,
+            timestamp=c.timestamp,
+            info=c.info,
+            vendor_error_code=c.vendor_error_code,
+            source=StatusSource.CHARGEBOXES_API,
         )
-    return boxes, plain
+        for c in item.connectors or []
+    ]
+    box = ChargeBox(
+        charge_box_id=item.charge_box_id,
+        charge_box_pk=item.charge_box_pk,
+        description=item.description,
+        ocpp_protocol=item.ocpp_protocol,
+        last_heartbeat=parse_humanized(item.last_heartbeat_timestamp or "", now),
+        online=item.online,
+        connectors=connectors,
+        source=StatusSource.CHARGEBOXES_API,
+    )
+    return box, item.connectors is None
 
 
 def steve_time(moment: datetime) -> str:

@@ -55,7 +55,34 @@ def test_kept_rows_equal_a_build_from_scratch() -> None:
     assert third.rows["CP-3"].fetched_at == later + timedelta(1)
     fourth = rebuild(third.rows, quiet, later, POLL, third.boxes)
     assert fourth.rows["CP-3"] is third.rows["CP-3"], "kept, not built again"
-    assert fourth.rows["CP-2"] is not third.rows["CP-2"], "a session is judged afresh"
+    assert fourth.rows["CP-2"] is not third.rows["CP-2"], "no session inputs: built afresh"
+
+
+def test_a_session_row_is_kept_only_while_its_inputs_and_judgement_hold() -> None:
+    """A row with an open session is kept when its station, session and
+    meter note are the same objects and the session is judged as before;
+    time that makes the session stuck, or a new note, builds it again."""
+    station = box("CP-1", connector("CP-1", 1, "Available", NOW), heartbeat=NOW)
+    session = tx(7, "CP-1", "TAG-1", NOW - timedelta(minutes=5))
+    data = data_at([station], [session])
+    first = rebuild({}, data, NOW, POLL)
+    second = rebuild(first.rows, data, NOW, POLL, first.boxes, first.sessions)
+    assert second.rows["CP-1"] is first.rows["CP-1"], "same inputs, same judgement: kept"
+    assert second.changed == []
+
+    # A new list with an equal but new session object: built again, same row.
+    renewed = data_at([station], [session.model_copy()])
+    third = rebuild(second.rows, renewed, NOW, POLL, second.boxes, second.sessions)
+    assert third.rows["CP-1"] is not second.rows["CP-1"]
+    assert_as_from_scratch(third, renewed, NOW)
+
+    # The connector has said Available for hours: the judgement changes with time.
+    assert not third.rows["CP-1"].stuck, "within the grace after the status came"
+    late = NOW + timedelta(hours=3)
+    fourth = rebuild(third.rows, renewed, late, POLL, third.boxes, third.sessions)
+    assert_as_from_scratch(fourth, renewed, late)
+    assert fourth.rows["CP-1"].stuck
+    assert [r.charge_box_id for r in fourth.changed] == ["CP-1"]
 
 
 def test_the_demo_fleet_rebuilt_on_its_own_rows_is_unchanged() -> None:
