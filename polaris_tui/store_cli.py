@@ -10,16 +10,19 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from polaris_tui.models import Role
-from polaris_tui.services.clock import SystemClock
-from polaris_tui.services.settings import Settings, StoreSettings, load_settings, os_login
-from polaris_tui.store import SCHEMA_VERSION, Store, StoreTarget, parse_store_url
-from polaris_tui.store.facade import open_backend
-from polaris_tui.store.links import LinkRow, import_links, read_links
-from polaris_tui.store.origin import current_origin
-from polaris_tui.store.postgres_backend import PostgresBackend
-from polaris_tui.store.transfer import copy_store
+from polaris_tui.models.records import Role
+from polaris_tui.services.settings import load_settings
+from polaris_tui.store.target import parse_store_url
+
+# The store itself is imported by the commands, not here: ``polaris`` builds
+# this parser on every start, and the store's modules (asyncpg among them)
+# cost the console's first frame ~0.1 s of CPU for commands it did not run.
+if TYPE_CHECKING:
+    from polaris_tui.services.settings import Settings, StoreSettings
+    from polaris_tui.store import Store, StoreTarget
+    from polaris_tui.store.links import LinkRow
 
 URL_HELP = "the store (a path, sqlite:///path or postgresql://…; default: store.url of the config)"
 
@@ -82,6 +85,8 @@ def run_store_command(args: argparse.Namespace) -> int:
 
 
 def run_cards_command(args: argparse.Namespace) -> int:
+    from polaris_tui.store.links import read_links
+
     rows = read_links(args.file)  # the whole file is checked before the store is opened
     target, shared = _target(args, args.url)
     return asyncio.run(_import_links(target, shared, rows))
@@ -95,6 +100,8 @@ def run_operators_command(args: argparse.Namespace) -> int:
 
 
 async def _operators(args: argparse.Namespace, settings: Settings, target: StoreTarget) -> int:
+    from polaris_tui.services.settings import os_login
+
     store = await _open_for_admin(target, settings.store.shared_group)
     try:
         actor = os_login()
@@ -121,6 +128,11 @@ async def _operators(args: argparse.Namespace, settings: Settings, target: Store
 
 
 async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
+    from polaris_tui.store import SCHEMA_VERSION
+    from polaris_tui.store.facade import open_backend
+    from polaris_tui.store.origin import current_origin
+    from polaris_tui.store.postgres_backend import PostgresBackend
+
     backend = await open_backend(target, origin=current_origin(), shared_group=shared)
     try:
         before = await backend.migrate()
@@ -140,12 +152,17 @@ async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
 async def _open_for_admin(target: StoreTarget, shared: bool = False) -> Store:
     # A SQLite store is brought to the current schema (that also gives older
     # rows their uid); a PostgreSQL one must have been migrated already.
+    from polaris_tui.services.clock import SystemClock
+    from polaris_tui.store import Store
+
     return await Store.open(
         target, clock=SystemClock(), migrate=target.is_sqlite, shared_group=shared
     )
 
 
 async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
+    from polaris_tui.store.transfer import copy_store
+
     source = await _open_for_admin(source_target)
     try:
         target = await _open_for_admin(destination)
@@ -162,6 +179,8 @@ async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
 
 
 async def _import_links(target: StoreTarget, shared: bool, rows: list[LinkRow]) -> int:
+    from polaris_tui.store.links import import_links
+
     store = await _open_for_admin(target, shared)
     try:
         report = await import_links(store, rows)

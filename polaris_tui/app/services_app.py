@@ -198,11 +198,15 @@ class ServicesApp(App[None]):
         # the banner and every age label call a snapshot until the first poll
         # lands. Starting the loops and the hook takes a while; it runs after.
         self.ready_signal.publish(services)
-        if self.hook_options is not None:
-            await self._start_hook(services.scan)
         await services.start()
         self.services_open.set()
         await services.poller.refresh_now()
+        if self.hook_options is not None:
+            # After the first poll: importing aiohttp takes ~0.2 s of the UI
+            # thread, which delayed the demo's first fleet rows. Until it
+            # listens the stand-in's hook calls fail open, as before it did
+            # for the whole start (the hook was never up before the console).
+            await self._start_hook(services.scan)
         # What is alive now (modules, widgets, the first fleet) lives as long
         # as the console: keep it out of the cyclic collector's full passes,
         # which at 10,000 chargers took ~100 ms of the UI thread each.
