@@ -53,10 +53,10 @@ if TYPE_CHECKING:
         OperationStatus,
         Operator,
         Pairing,
-        Role,
         ScanEvent,
         StopFollowup,
     )
+    from polaris_tui.models.roles import Role
     from polaris_tui.models.steve import (
         ChargeBox,
         ConnectorStatus,
@@ -111,10 +111,10 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "OperationStatus",
         "Operator",
         "Pairing",
-        "Role",
         "ScanEvent",
         "StopFollowup",
     ),
+    "polaris_tui.models.roles": ("Role",),
     "polaris_tui.models.steve": (
         "ChargeBox",
         "ConnectorStatus",
