@@ -261,6 +261,9 @@ def _redact_logs(secrets: list[str]) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
+    from polaris_tui.startup_gc import pause_collector
+
+    pause_collector()  # until the first poll has landed (ServicesApp._open)
     from polaris_tui.demo_early import launch_if_certain
     from polaris_tui.interactive import why_not_interactive
 

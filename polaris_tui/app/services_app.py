@@ -39,6 +39,7 @@ from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.contract import ScanApi, ServicesApi
 from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
+from polaris_tui.startup_gc import resume_collector
 from polaris_tui.typeahead import TypeAhead
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
@@ -180,6 +181,12 @@ class ServicesApp(App[None]):
 
     async def _open(self) -> None:
         try:
+            await self._open_and_poll()
+        finally:
+            resume_collector()  # paused by the CLI for the start (startup_gc.py)
+
+    async def _open_and_poll(self) -> None:
+        try:
             if self.seed_demo:
                 await self._seed_demo_store()
             factory = self._services_factory
@@ -210,6 +217,7 @@ class ServicesApp(App[None]):
         # What is alive now (modules, widgets, the first fleet) lives as long
         # as the console: keep it out of the cyclic collector's full passes,
         # which at 10,000 chargers took ~100 ms of the UI thread each.
+        resume_collector()  # collect the start's garbage before freezing the rest
         gc.freeze()
         self.data_loaded.set()
         self.ready_signal.publish(services)
