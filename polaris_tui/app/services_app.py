@@ -208,6 +208,9 @@ class ServicesApp(App[None]):
         await services.start()
         self.services_open.set()
         await services.poller.refresh_now()
+        # What follows blocks the UI thread a while (aiohttp's import, one full
+        # collection): paint the first poll's rows before it.
+        await self.wait_for_refresh()
         if self.hook_options is not None:
             # After the first poll: importing aiohttp takes ~0.2 s of the UI
             # thread, which delayed the demo's first fleet rows. Until it
