@@ -261,9 +261,17 @@ def _redact_logs(secrets: list[str]) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
-    from polaris_tui.startup_gc import pause_collector
+    from polaris_tui.startup_gc import pause_collector, resume_collector
 
     pause_collector()  # until the first poll has landed (ServicesApp._open)
+    try:
+        return _run_console_early(args)
+    finally:
+        resume_collector()  # no App ran (an error, not a terminal) or it ended
+
+
+def _run_console_early(args: argparse.Namespace) -> int:
+    """The console, its demo's stand-in launched first when that is certain."""
     from polaris_tui.demo_early import launch_if_certain
     from polaris_tui.interactive import why_not_interactive
 
