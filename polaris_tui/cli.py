@@ -272,12 +272,14 @@ def run_console(args: argparse.Namespace) -> int:
 
 def _run_console_early(args: argparse.Namespace) -> int:
     """The console, its demo's stand-in launched first when that is certain."""
-    from polaris_tui.demo_early import launch_if_certain
+    from polaris_tui.demo_early import STARTING, launch_if_certain
     from polaris_tui.interactive import why_not_interactive
 
     early = None
     if why_not_interactive() is None:
         early = launch_if_certain(flags=[args.steve_url, args.store], config_file=args.config)
+        if early is not None:
+            print(STARTING, file=sys.stderr)
     try:
         return _run_console(args, early)
     except BaseException:
@@ -288,7 +290,7 @@ def _run_console_early(args: argparse.Namespace) -> int:
 
 def _run_console(args: argparse.Namespace, early: DemoLaunch | None) -> int:
     """``run_console`` once the demo's stand-in is launched, if it surely runs."""
-    from polaris_tui.demo_early import launch_demo
+    from polaris_tui.demo_early import STARTING, launch_demo
     from polaris_tui.interactive import NOT_INTERACTIVE_STATUS, why_not_interactive
     from polaris_tui.services.settings import load_settings, resolve_config_path
     from polaris_tui.services.settings_file import config_warnings
@@ -323,7 +325,10 @@ def _run_console(args: argparse.Namespace, early: DemoLaunch | None) -> int:
 
     # Demo: the stand-in in a subprocess, a fresh demo store, the hook in our loop.
     # It takes a second or two to listen: import the UI meanwhile, not after.
-    launched = early or launch_demo(log_path)
+    launched = early
+    if launched is None:
+        launched = launch_demo(log_path)
+        print(STARTING, file=sys.stderr)
     demo, hook_port, hook_key = launched.stand_in, launched.hook_port, launched.hook_key
     try:
         from polaris_tui.app import HookOptions, make_app

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from polaris_tui.demo_standin import HOOK_PATH, DemoStandIn, free_port
 from polaris_tui.services.paths import CONFIG_ENV, default_store_path, resolve_config_path
 
 ENV_PREFIX = "POLARIS_"
+STARTING = "Starting the built-in stand-in (demo mode)…"
 
 
 @dataclass
@@ -39,8 +39,7 @@ def launch_demo(log_path: Path) -> DemoLaunch:
     stand_in = DemoStandIn(
         hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path
     )
-    print("Starting the built-in stand-in (demo mode)…", file=sys.stderr)
-    stand_in.launch()
+    stand_in.launch()  # the CLI says so on stderr (STARTING)
     return DemoLaunch(stand_in, hook_port, hook_key)
 
 
