@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polaris_tui.demo_standin import (
-    HOOK_PATH,
-    DemoStandIn,
-    free_port,
     remove_store,
     start_script_demo,
 )
 from polaris_tui.models.errors import ConfigError, PolarisError
 
 if TYPE_CHECKING:
+    from polaris_tui.demo_early import DemoLaunch
     from polaris_tui.services.settings import Settings
 
 log = logging.getLogger("polaris_tui.cli")
@@ -132,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run without mouse tracking (less traffic over SSH, native text selection)",
     )
-    parser.add_argument("--version", action="version", version=f"polaris {package_version()}")
+    parser.add_argument("--version", action=VersionAction, nargs=0, help=VersionAction.HELP)
     commands = parser.add_subparsers(
         dest="command", metavar="{sim,hook,fleet,stuck,ops,card,store,cards,operators}"
     )
@@ -181,6 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     except PolarisError as error:
         print(f"polaris: {error}", file=sys.stderr)
         return 2
+
+
+class VersionAction(argparse.Action):
+    """``--version``: reads the installed version only when asked (the package
+    metadata costs every start ~20 ms of CPU otherwise)."""
+
+    HELP = "show program's version number and exit"
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        sys.stdout.write(f"polaris {package_version()}\n")  # on stdout, as argparse's own
+        parser.exit()
 
 
 def package_version() -> str:
@@ -253,6 +261,36 @@ def _redact_logs(secrets: list[str]) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     """The console; the demo when no SteVe is configured."""
+    from polaris_tui.startup_gc import pause_collector, resume_collector
+
+    pause_collector()  # until the first poll has landed (ServicesApp._open)
+    try:
+        return _run_console_early(args)
+    finally:
+        resume_collector()  # no App ran (an error, not a terminal) or it ended
+
+
+def _run_console_early(args: argparse.Namespace) -> int:
+    """The console, its demo's stand-in launched first when that is certain."""
+    from polaris_tui.demo_early import STARTING, launch_if_certain
+    from polaris_tui.interactive import why_not_interactive
+
+    early = None
+    if why_not_interactive() is None:
+        early = launch_if_certain(flags=[args.steve_url, args.store], config_file=args.config)
+        if early is not None:
+            print(STARTING, file=sys.stderr)
+    try:
+        return _run_console(args, early)
+    except BaseException:
+        if early is not None:
+            early.stand_in.stop()
+        raise
+
+
+def _run_console(args: argparse.Namespace, early: DemoLaunch | None) -> int:
+    """``run_console`` once the demo's stand-in is launched, if it surely runs."""
+    from polaris_tui.demo_early import STARTING, launch_demo
     from polaris_tui.interactive import NOT_INTERACTIVE_STATUS, why_not_interactive
     from polaris_tui.services.settings import load_settings, resolve_config_path
     from polaris_tui.services.settings_file import config_warnings
@@ -271,6 +309,8 @@ def run_console(args: argparse.Namespace) -> int:
     log_path = _setup_logging(state_dir, settings)
     _redact_logs(settings.secrets())
     if settings.steve.url:
+        if early is not None:  # cannot be (nothing configured has no SteVe); never leak it
+            early.stand_in.stop()
         from polaris_tui.services.store_open import preflight
 
         check_identity(settings, flag=args.operator)
@@ -284,14 +324,12 @@ def run_console(args: argparse.Namespace) -> int:
         return 0
 
     # Demo: the stand-in in a subprocess, a fresh demo store, the hook in our loop.
-    hook_port = free_port()
-    hook_key = secrets.token_urlsafe(24)
-    demo = DemoStandIn(
-        hook_url=f"http://127.0.0.1:{hook_port}{HOOK_PATH}", hook_key=hook_key, log_path=log_path
-    )
-    print("Starting the built-in stand-in (demo mode)…", file=sys.stderr)
     # It takes a second or two to listen: import the UI meanwhile, not after.
-    demo.launch()
+    launched = early
+    if launched is None:
+        launched = launch_demo(log_path)
+        print(STARTING, file=sys.stderr)
+    demo, hook_port, hook_key = launched.stand_in, launched.hook_port, launched.hook_key
     try:
         from polaris_tui.app import HookOptions, make_app
 

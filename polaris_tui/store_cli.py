@@ -7,21 +7,30 @@ as one ``polaris: …`` line (``cli.main``) with exit status 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from polaris_tui.models import Role
-from polaris_tui.services.clock import SystemClock
-from polaris_tui.services.settings import Settings, StoreSettings, load_settings, os_login
-from polaris_tui.store import SCHEMA_VERSION, Store, StoreTarget, parse_store_url
-from polaris_tui.store.facade import open_backend
-from polaris_tui.store.links import LinkRow, import_links, read_links
-from polaris_tui.store.origin import current_origin
-from polaris_tui.store.postgres_backend import PostgresBackend
-from polaris_tui.store.transfer import copy_store
+from polaris_tui.models.roles import Role
+
+# The settings and the store are imported by the commands, not here:
+# ``polaris`` builds this parser on every start, and their modules (pydantic,
+# asyncpg) delayed the demo's stand-in for commands that were not run.
+if TYPE_CHECKING:
+    from polaris_tui.services.settings import Settings, StoreSettings
+    from polaris_tui.store import Store, StoreTarget
+    from polaris_tui.store.links import LinkRow
 
 URL_HELP = "the store (a path, sqlite:///path or postgresql://…; default: store.url of the config)"
+
+
+def _run(command: Coroutine[Any, Any, int]) -> int:
+    """Run one command's coroutine (asyncio is imported here: the parser is built
+    on every start of the console, which must not wait for it)."""
+    import asyncio
+
+    return asyncio.run(command)
 
 
 def say(line: str) -> None:
@@ -65,36 +74,49 @@ def add_store_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _store_settings(args: argparse.Namespace) -> StoreSettings:
+    from polaris_tui.services.settings import load_settings
+
     return load_settings(config_file=getattr(args, "config", None)).store
 
 
 def _target(args: argparse.Namespace, url: str | None) -> tuple[StoreTarget, bool]:
+    from polaris_tui.store.target import parse_store_url
+
     settings = _store_settings(args)
     target = parse_store_url(url) if url else settings.target()
     return target, settings.shared_group
 
 
 def run_store_command(args: argparse.Namespace) -> int:
+    from polaris_tui.store.target import parse_store_url
+
     if args.store_command == "copy":
-        return asyncio.run(_copy(parse_store_url(args.source), parse_store_url(args.destination)))
+        return _run(_copy(parse_store_url(args.source), parse_store_url(args.destination)))
     target, shared = _target(args, args.url)
-    return asyncio.run(_migrate(target, shared, init=args.store_command == "init"))
+    return _run(_migrate(target, shared, init=args.store_command == "init"))
 
 
 def run_cards_command(args: argparse.Namespace) -> int:
+    from polaris_tui.store.links import read_links
+
     rows = read_links(args.file)  # the whole file is checked before the store is opened
     target, shared = _target(args, args.url)
-    return asyncio.run(_import_links(target, shared, rows))
+    return _run(_import_links(target, shared, rows))
 
 
 def run_operators_command(args: argparse.Namespace) -> int:
     """``polaris operators list|grant``: the actor is the OS login, never a flag."""
+    from polaris_tui.services.settings import load_settings
+    from polaris_tui.store.target import parse_store_url
+
     settings = load_settings(config_file=getattr(args, "config", None))
     target = parse_store_url(args.url) if args.url else settings.store.target()
-    return asyncio.run(_operators(args, settings, target))
+    return _run(_operators(args, settings, target))
 
 
 async def _operators(args: argparse.Namespace, settings: Settings, target: StoreTarget) -> int:
+    from polaris_tui.services.settings import os_login
+
     store = await _open_for_admin(target, settings.store.shared_group)
     try:
         actor = os_login()
@@ -121,6 +143,11 @@ async def _operators(args: argparse.Namespace, settings: Settings, target: Store
 
 
 async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
+    from polaris_tui.store import SCHEMA_VERSION
+    from polaris_tui.store.facade import open_backend
+    from polaris_tui.store.origin import current_origin
+    from polaris_tui.store.postgres_backend import PostgresBackend
+
     backend = await open_backend(target, origin=current_origin(), shared_group=shared)
     try:
         before = await backend.migrate()
@@ -140,12 +167,17 @@ async def _migrate(target: StoreTarget, shared: bool, *, init: bool) -> int:
 async def _open_for_admin(target: StoreTarget, shared: bool = False) -> Store:
     # A SQLite store is brought to the current schema (that also gives older
     # rows their uid); a PostgreSQL one must have been migrated already.
+    from polaris_tui.services.clock import SystemClock
+    from polaris_tui.store import Store
+
     return await Store.open(
         target, clock=SystemClock(), migrate=target.is_sqlite, shared_group=shared
     )
 
 
 async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
+    from polaris_tui.store.transfer import copy_store
+
     source = await _open_for_admin(source_target)
     try:
         target = await _open_for_admin(destination)
@@ -162,6 +194,8 @@ async def _copy(source_target: StoreTarget, destination: StoreTarget) -> int:
 
 
 async def _import_links(target: StoreTarget, shared: bool, rows: list[LinkRow]) -> int:
+    from polaris_tui.store.links import import_links
+
     store = await _open_for_admin(target, shared)
     try:
         report = await import_links(store, rows)

@@ -39,6 +39,7 @@ from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.contract import ScanApi, ServicesApi
 from polaris_tui.services.redact import redact
 from polaris_tui.services.settings import Settings
+from polaris_tui.startup_gc import resume_collector
 from polaris_tui.typeahead import TypeAhead
 from polaris_tui.widgets.safe_text import clean, strip_controls
 
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+REFRESH_WAIT_BOUND = 5.0
+"""Longest wait for the first rows to be painted before starting the hook."""
 
 
 class ServicesFactory(Protocol):
@@ -66,6 +70,33 @@ class HookOptions:
     host: str
     port: int
     key: str
+
+
+class BackgroundSeed:
+    """A coroutine run to completion in its own thread and event loop."""
+
+    def __init__(self, make: Callable[[], Awaitable[None]]) -> None:
+        self._make = make
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="demo-seed", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        async def main() -> None:
+            await self._make()
+
+        try:
+            asyncio.run(main())
+        except BaseException as error:  # handed to the App's loop by raise_failure
+            self._failure = error
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def raise_failure(self) -> None:
+        """Raise what the coroutine raised, in the caller's thread."""
+        if self._failure is not None:
+            raise self._failure
 
 
 class ServicesApp(App[None]):
@@ -123,6 +154,7 @@ class ServicesApp(App[None]):
         self.startup_notices: list[str] = []
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
+        self._seeding: BackgroundSeed | None = None
 
     # -- terminal ---------------------------------------------------------------
     def get_driver_class(self) -> type[Any]:
@@ -180,7 +212,16 @@ class ServicesApp(App[None]):
 
     async def _open(self) -> None:
         try:
-            if self.seed_demo:
+            await self._open_and_poll()
+        finally:
+            resume_collector()  # paused by the CLI for the start (startup_gc.py)
+
+    async def _open_and_poll(self) -> None:
+        try:
+            if self._seeding is not None:
+                await asyncio.to_thread(self._seeding.join)
+                self._seeding.raise_failure()
+            elif self.seed_demo:
                 await self._seed_demo_store()
             factory = self._services_factory
             if factory is None:
@@ -198,17 +239,47 @@ class ServicesApp(App[None]):
         # the banner and every age label call a snapshot until the first poll
         # lands. Starting the loops and the hook takes a while; it runs after.
         self.ready_signal.publish(services)
-        if self.hook_options is not None:
-            await self._start_hook(services.scan)
         await services.start()
         self.services_open.set()
         await services.poller.refresh_now()
+        # What follows blocks the UI thread a while (aiohttp's import, one full
+        # collection): paint the first poll's rows before it.
+        await self._next_refresh()
+        if self.hook_options is not None:
+            # After the first poll: importing aiohttp takes ~0.2 s of the UI
+            # thread, which delayed the demo's first fleet rows. Until it
+            # listens the stand-in's hook calls fail open, as before it did
+            # for the whole start (the hook was never up before the console).
+            await self._start_hook(services.scan)
         # What is alive now (modules, widgets, the first fleet) lives as long
         # as the console: keep it out of the cyclic collector's full passes,
         # which at 10,000 chargers took ~100 ms of the UI thread each.
+        resume_collector()  # collect the start's garbage before freezing the rest
         gc.freeze()
         self.data_loaded.set()
         self.ready_signal.publish(services)
+
+    async def _next_refresh(self) -> None:
+        """Return after the screen's next refresh (or at once if it will not come)."""
+        painted = asyncio.Event()
+        if not self._running or not self.call_after_refresh(painted.set):
+            return
+        try:  # a bound for a screen that never refreshes again (exiting), not a pause
+            await asyncio.wait_for(painted.wait(), REFRESH_WAIT_BOUND)
+        except TimeoutError:
+            log.debug("no screen refresh within %s s", REFRESH_WAIT_BOUND)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the App; the demo store is seeded meanwhile, beside Textual's start.
+
+        Seeding is a dozen small transactions, each waiting on the disk
+        (``synchronous = FULL``): ~0.2 s before the first poll could start.
+        In a thread it overlaps the terminal setup, the CSS and the first
+        layout. (``run_test`` does not come here: tests seed in ``_open``.)
+        """
+        if self.seed_demo and self._services_factory is None:
+            self._seeding = BackgroundSeed(self._seed_demo_store)
+        return super().run(*args, **kwargs)
 
     async def _seed_demo_store(self) -> None:
         """Seed the demo store before the services read it (card metadata, inventory)."""

@@ -14,71 +14,153 @@ Three groups:
 
 Each group has its own module (base, steve, lago, records, views, events);
 everything is re-exported here, so callers import from ``polaris_tui.models``.
+
+The re-exports are lazy (PEP 562): importing ``polaris_tui.models.errors``
+(the CLI, the settings) no longer builds every pydantic model first, which
+kept the demo's stand-in from starting until ~0.3 s of CPU had passed.
 """
 
-from polaris_tui.models.base import (
-    PlainModel,
-    SteveModel,
-)
-from polaris_tui.models.events import (
-    CardChanged,
-    FleetChanged,
-    InventoryCharger,
-    OperationChanged,
-    ScanRecorded,
-    ServiceEvent,
-    Snapshot,
-    SourceStateChanged,
-    StoreChanged,
-)
-from polaris_tui.models.lago import (
-    LagoCustomer,
-    LagoEvent,
-    LagoSubscription,
-)
-from polaris_tui.models.records import (
-    AuditEntry,
-    CardMeta,
-    OperationLogEntry,
-    OperationStatus,
-    Operator,
-    Pairing,
-    Role,
-    ScanEvent,
-    StopFollowup,
-)
-from polaris_tui.models.steve import (
-    ChargeBox,
-    ConnectorStatus,
-    MeterValue,
-    OcppTag,
-    OperationEnvelope,
-    StationAnswer,
-    StationError,
-    StationException,
-    StatusSource,
-    Transaction,
-    TransactionDetails,
-)
-from polaris_tui.models.views import (
-    CardEdit,
-    CardEditKind,
-    CardRow,
-    CardView,
-    ChargerDetail,
-    ChargerRow,
-    ConnectionState,
-    FleetCounts,
-    Liveness,
-    OpenSession,
-    RelatedTag,
-    SessionRow,
-    SourceName,
-    SourceState,
-    TriageAnswer,
-    TriageAnswerValue,
-    TriageVerdict,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from polaris_tui.models.base import (
+        PlainModel,
+        SteveModel,
+    )
+    from polaris_tui.models.events import (
+        CardChanged,
+        FleetChanged,
+        InventoryCharger,
+        OperationChanged,
+        ScanRecorded,
+        ServiceEvent,
+        Snapshot,
+        SourceStateChanged,
+        StoreChanged,
+    )
+    from polaris_tui.models.lago import (
+        LagoCustomer,
+        LagoEvent,
+        LagoSubscription,
+    )
+    from polaris_tui.models.records import (
+        AuditEntry,
+        CardMeta,
+        OperationLogEntry,
+        OperationStatus,
+        Operator,
+        Pairing,
+        ScanEvent,
+        StopFollowup,
+    )
+    from polaris_tui.models.roles import Role
+    from polaris_tui.models.steve import (
+        ChargeBox,
+        ConnectorStatus,
+        MeterValue,
+        OcppTag,
+        OperationEnvelope,
+        StationAnswer,
+        StationError,
+        StationException,
+        StatusSource,
+        Transaction,
+        TransactionDetails,
+    )
+    from polaris_tui.models.views import (
+        CardEdit,
+        CardEditKind,
+        CardRow,
+        CardView,
+        ChargerDetail,
+        ChargerRow,
+        ConnectionState,
+        FleetCounts,
+        Liveness,
+        OpenSession,
+        RelatedTag,
+        SessionRow,
+        SourceName,
+        SourceState,
+        TriageAnswer,
+        TriageAnswerValue,
+        TriageVerdict,
+    )
+
+_HOMES: dict[str, tuple[str, ...]] = {
+    "polaris_tui.models.base": ("PlainModel", "SteveModel"),
+    "polaris_tui.models.events": (
+        "CardChanged",
+        "FleetChanged",
+        "InventoryCharger",
+        "OperationChanged",
+        "ScanRecorded",
+        "ServiceEvent",
+        "Snapshot",
+        "SourceStateChanged",
+        "StoreChanged",
+    ),
+    "polaris_tui.models.lago": ("LagoCustomer", "LagoEvent", "LagoSubscription"),
+    "polaris_tui.models.records": (
+        "AuditEntry",
+        "CardMeta",
+        "OperationLogEntry",
+        "OperationStatus",
+        "Operator",
+        "Pairing",
+        "ScanEvent",
+        "StopFollowup",
+    ),
+    "polaris_tui.models.roles": ("Role",),
+    "polaris_tui.models.steve": (
+        "ChargeBox",
+        "ConnectorStatus",
+        "MeterValue",
+        "OcppTag",
+        "OperationEnvelope",
+        "StationAnswer",
+        "StationError",
+        "StationException",
+        "StatusSource",
+        "Transaction",
+        "TransactionDetails",
+    ),
+    "polaris_tui.models.views": (
+        "CardEdit",
+        "CardEditKind",
+        "CardRow",
+        "CardView",
+        "ChargerDetail",
+        "ChargerRow",
+        "ConnectionState",
+        "FleetCounts",
+        "Liveness",
+        "OpenSession",
+        "RelatedTag",
+        "SessionRow",
+        "SourceName",
+        "SourceState",
+        "TriageAnswer",
+        "TriageAnswerValue",
+        "TriageVerdict",
+    ),
+}
+"""Each re-exported name, by the module that defines it."""
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name's module on first use (then it is a plain global)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuditEntry",

@@ -37,11 +37,15 @@ class SteveModel(CompactModel):
     """Base for SteVe wire models: camelCase on the wire, snake_case in Python."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=False,
+        defer_build=True,
     )
 
 
 class PlainModel(CompactModel):
     """Base for Lago wire models and Polaris' own records."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)

@@ -12,6 +12,7 @@ from pydantic import Field
 from polaris_tui.models.base import (
     PlainModel,
 )
+from polaris_tui.models.roles import Role as Role  # re-exported: its home before
 from polaris_tui.text_clean import (
     CleanDict,
     CleanText,
@@ -19,11 +20,6 @@ from polaris_tui.text_clean import (
     KeptDict,
     Key,
 )
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    VIEWER = "viewer"
 
 
 class Operator(PlainModel):

@@ -27,6 +27,7 @@ from polaris_tui.models.errors import (
     LagoUnreachable,
 )
 from polaris_tui.services.http_body import describe_validation, load_json, read_bounded
+from polaris_tui.services.http_tls import tls_for
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import LagoSettings
 
@@ -117,9 +118,11 @@ class LagoClient:
         headers = {"User-Agent": "polaris-tui", "Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        base_url = (settings.url or "http://lago.invalid") + API
         self._client = httpx.AsyncClient(
-            base_url=(settings.url or "http://lago.invalid") + API,
+            base_url=base_url,
             transport=transport,
+            verify=tls_for(base_url),
             timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
             limits=httpx.Limits(max_connections=5, max_keepalive_connections=2),
             follow_redirects=False,

@@ -14,7 +14,6 @@ reported by ``config_warnings()`` at start.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -34,9 +33,14 @@ from pydantic_settings import (
 )
 
 from polaris_tui.models.errors import ConfigError
+from polaris_tui.services.paths import (
+    CONFIG_ENV,
+    default_config_path,
+    default_store_path,
+    resolve_config_path,
+)
 from polaris_tui.services.setting_forms import env_name, expected_form
 from polaris_tui.services.settings_sections import (
-    CONFIG_ENV,
     SECRET_KEYS,
     STEVE_STATION_WAIT_SECONDS,
     HookSettings,
@@ -48,8 +52,6 @@ from polaris_tui.services.settings_sections import (
     SteveSettings,
     StoreSettings,
     UISettings,
-    default_config_path,
-    default_store_path,
     os_login,
 )
 
@@ -96,16 +98,6 @@ class Settings(BaseSettings):
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         store_password = self.store.password()
         return found + [store_password] if store_password else found
-
-
-def resolve_config_path(config_file: Path | None = None) -> Path:
-    """The config file to read: the flag, else ``POLARIS_CONFIG``, else the default."""
-    if config_file is not None:
-        return Path(config_file).expanduser()
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return default_config_path()
 
 
 def _settings_class_for(path: Path) -> type[Settings]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from platformdirs import user_config_dir, user_state_dir
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,30 +26,18 @@ from pydantic_settings import (
 
 from polaris_tui.models import Operator, Role
 from polaris_tui.models.errors import ConfigError
+from polaris_tui.services.paths import default_store_path
 
 if TYPE_CHECKING:
     from polaris_tui.store.target import StoreTarget
 
 log = logging.getLogger(__name__)
 
-CONFIG_ENV = "POLARIS_CONFIG"
-"""Environment variable naming the config file (overrides the default path)."""
-
 STEVE_STATION_WAIT_SECONDS = 30.0
 """SteVe blocks an operation call up to this long waiting for the station."""
 
 SECRET_KEYS = ("api_password", "web_password", "api_key", "hmac_key")
 """Config keys whose values are secrets (used by the file-permission check)."""
-
-
-def default_config_path() -> Path:
-    """The config file used when neither a flag nor ``POLARIS_CONFIG`` names one."""
-    return Path(user_config_dir("polaris")) / "config.toml"
-
-
-def default_store_path() -> Path:
-    """The SQLite store in the user's state directory."""
-    return Path(user_state_dir("polaris")) / "polaris.sqlite"
 
 
 def _check_url(value: str | None) -> str | None:

@@ -48,6 +48,7 @@ from polaris_tui.models.errors import (
 )
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.http_body import describe_validation, load_json, read_bounded
+from polaris_tui.services.http_tls import tls_for
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_wire import (
@@ -119,9 +120,11 @@ class SteveTransport:
                 self._secrets.append(secret.get_secret_value())
         self._retry_delays = tuple(retry_delays)
         self._max_body = max_body_bytes
+        base_url = settings.url or "http://steve.invalid"
         self._client = httpx.AsyncClient(
-            base_url=settings.url or "http://steve.invalid",
+            base_url=base_url,
             transport=transport,
+            verify=tls_for(base_url),
             timeout=httpx.Timeout(
                 settings.read_timeout, connect=min(CONNECT_TIMEOUT, settings.read_timeout)
             ),
