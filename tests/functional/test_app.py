@@ -275,3 +275,23 @@ async def test_demo_hook_in_the_console_intercepts_a_tap(sim: Any, tmp_path) -> 
                 break
         assert fresh in lines, "the new intercept (at the console clock's now) is listed"
         assert "No pairing armed" in lines, "one tap used the pairing up"
+
+
+async def test_pressing_r_twice_leaves_no_coroutine_unawaited(fake_app) -> None:
+    """``r`` twice in a row: the second refresh replaces the first before it
+    started. The first must not leave a coroutine behind that nobody awaits
+    (Python warns about it at shutdown)."""
+    import gc
+    import warnings
+
+    app, _services = fake_app(ROWS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.action_refresh_now()
+            app.action_refresh_now()  # exclusive: cancels the first, still pending
+            await settle(pilot)
+        gc.collect()
+    unawaited = [w for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == []
