@@ -4,8 +4,10 @@
 throwaway server per test process (so per pytest-xdist worker), listening
 on a Unix socket only, in a fresh temporary folder; it is stopped and
 deleted when the session ends. Each test gets its own database, copied
-from a template (``STRATEGY = FILE_COPY``: a file copy, about 0.2 s) and
-dropped after the test, so tests never see each other's rows.
+from a template (``STRATEGY = FILE_COPY``: a file copy, about 0.2 s); after
+the test it is put back to the template's exact state and handed to the
+next test, or dropped when that cannot be shown (tests/pg_reuse.py), so
+tests never see each other's rows.
 
 ``store_url`` is the parametrized fixture every store test uses: the test
 runs once on a SQLite file and once on a PostgreSQL database already at
@@ -36,6 +38,7 @@ from polaris_tui.store import Store
 from polaris_tui.store.postgres_sql import dollar_params
 from polaris_tui.store.target import parse_store_url
 from tests.pg_guard import guard_server
+from tests.pg_reuse import Template
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -50,6 +53,8 @@ class PgServer:
         self.server = server
         uri = urlsplit(server.get_uri())
         self.socket_dir = parse_qs(uri.query)["host"][0]
+        self.template: Template
+        self.given_back: list[str] = []
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@/{database}?host={self.socket_dir}"
@@ -71,12 +76,32 @@ class PgServer:
         from polaris_tui.services.clock import SystemClock
         from polaris_tui.store import Store
 
-        async def migrate() -> None:
+        async def migrate() -> Template:
             await self._admin("CREATE DATABASE polaris_template TEMPLATE template0")
             store = await Store.open(self.url("polaris_template"), clock=SystemClock())
             await store.close()
+            conn = await asyncpg.connect(self.url("polaris_template"))
+            try:
+                return await Template.read(conn)
+            finally:
+                await conn.close()
 
-        asyncio.run(migrate())
+        self.template = asyncio.run(migrate())
+
+    def schema_database(self) -> str:
+        """A database at the current schema: one a test gave back, else a new copy."""
+        if self.given_back:
+            return self.given_back.pop()
+        return self.new_database()
+
+    def give_back(self, url: str) -> None:
+        """After a test: keep its database for the next one if it could be put
+        back exactly as the template (tests/pg_reuse.py), else drop it."""
+        name = urlsplit(url).path.lstrip("/")
+        if asyncio.run(self.template.reset(url, name)):
+            self.given_back.append(url)
+        else:
+            self.drop(url)
 
     def new_database(self, template: str = "polaris_template") -> str:
         """A fresh database copied from ``template``; its URL."""
@@ -123,12 +148,13 @@ def running_pg_server() -> Iterator[PgServer]:
 
 @pytest.fixture
 def pg_url(pg_server: PgServer) -> Iterator[str]:
-    """A PostgreSQL database of its own for one test, at the current schema."""
-    url = pg_server.new_database()
+    """A PostgreSQL database of its own for one test, at the current schema
+    (a fresh copy of the template, or one shown to be exactly like it)."""
+    url = pg_server.schema_database()
     try:
         yield url
     finally:
-        pg_server.drop(url)
+        pg_server.give_back(url)
 
 
 @pytest.fixture

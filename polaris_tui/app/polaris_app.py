@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import work
 from textual.await_complete import AwaitComplete
 from textual.screen import ModalScreen, Screen
 
@@ -212,14 +213,12 @@ class PolarisApp(ServicesApp):
     def action_refresh_now(self) -> None:
         """``r``: poll every source now."""
         if self.services is not None:
-            self.run_worker(
-                self._refresh_now(),
-                name="refresh-now",
-                group="refresh",
-                exclusive=True,
-                exit_on_error=False,
-            )
+            self._refresh_now()
 
+    # ``@work`` makes the coroutine only when the worker starts: ``exclusive``
+    # cancels a refresh still pending when the next ``r`` comes, and a
+    # coroutine made up front for it would never be awaited.
+    @work(name="refresh-now", group="refresh", exclusive=True, exit_on_error=False)
     async def _refresh_now(self) -> None:
         if self.services is not None:
             await self.services.poller.refresh_now()

@@ -325,6 +325,7 @@ async def _screen_bytes(
     view=filled(CardView),
     audits=st.lists(filled(AuditEntry), min_size=1, max_size=2, unique_by=lambda a: a.id),
 )
+@pytest.mark.slow
 def test_no_escape_from_data_reaches_the_driver(
     rows: list[ChargerRow],
     counts: FleetCounts,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
@@ -45,6 +46,7 @@ def steve_state(app: Any) -> ConnectionState:
     return app.services.source_state(SourceName.STEVE).state
 
 
+@pytest.mark.slow
 async def test_outage_mid_session(sim: Any, app_factory: Any) -> None:
     app = app_factory()
     async with app.run_test(size=(140, 45), notifications=True) as pilot:

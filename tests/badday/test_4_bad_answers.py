@@ -533,6 +533,7 @@ def test_generated_answers_through_the_client_are_models_or_domain_errors(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(first=ANSWERS, second=ANSWERS)
 def test_generated_answers_through_the_poller_never_escape_and_the_snapshot_loads(
     first: dict[str, Any], second: dict[str, Any]

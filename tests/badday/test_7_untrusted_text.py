@@ -95,6 +95,7 @@ async def visit(pilot: Any, where: str) -> str:
     return text
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # every screen, twice over: minutes on a loaded 2-core machine
 async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
     hostile_settings: Any, monkeypatch: pytest.MonkeyPatch
@@ -271,6 +272,7 @@ def footer(screen: str) -> str:
     return screen.rstrip().rsplit("\n", 1)[-1]
 
 
+@pytest.mark.slow
 def test_no_escape_byte_from_data_reaches_the_terminal(
     hostile_settings: Any, sim: Any, tmp_path: Path
 ) -> None:

@@ -66,6 +66,7 @@ def steve_writes(sim: Any) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 async def test_a_viewer_looks_everywhere_and_changes_nothing(sim: Any, tmp_path: Path) -> None:
     # An admin made one card edit earlier (something for the viewer to try to revert).
     admin = await PolarisServices.open(

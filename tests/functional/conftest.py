@@ -159,6 +159,37 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str
         await pilot.pause(0.05)
 
 
+async def palette(pilot: Pilot[Any], text: str, hit: str, *, first: bool = True) -> None:
+    """``ctrl+p``, type ``text``, and wait until the highlighted command reads
+    ``hit`` (``enter`` then runs it), or with ``first=False`` any listed one.
+    Keys typed before the palette's input has focus would go to the screen
+    below, so typing waits for it."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, CommandPalette) and isinstance(app.screen.focused, CommandInput)
+        ),
+        "the command palette, its input focused",
+    )
+    await pilot.press(*type_keys(text))
+
+    def highlighted() -> bool:
+        screen = app.screen
+        if not isinstance(screen, CommandPalette):
+            return False
+        if screen.query_one(CommandInput).value != text:
+            return False
+        commands = screen.query_one(CommandList)
+        shown = [commands.highlighted_option] if first else commands.options
+        return any(hit in (getattr(getattr(o, "hit", None), "text", None) or "") for o in shown)
+
+    await wait_until(pilot, highlighted, f"the palette's hit {hit!r} for {text!r}")
+
+
 def no_blink(app: Any) -> None:
     """Stop every cursor blink on the current screen (deterministic screenshots)."""
     for widget in app.screen.query(Input):

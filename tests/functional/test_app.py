@@ -31,7 +31,7 @@ from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.widgets.banner import DEMO_TEXT, SourceBanner
 from tests.waiting import eventually
 
-from .conftest import NOW, make_row, screen_text, settle, sim_settings
+from .conftest import NOW, make_row, palette, screen_text, settle, sim_settings
 
 ROWS = [make_row("CP-A", description="first"), make_row("CP-B", description="second")]
 
@@ -179,21 +179,15 @@ async def test_palette_commands_and_go_to(fake_app) -> None:
     app, _services = fake_app(ROWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Operation log")
-        await pilot.pause(0.3)
+        await palette(pilot, "Operation log", "Operation log")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, OperationLogScreen)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"CP-B")
-        await pilot.pause(0.3)
+        await palette(pilot, "CP-B", "CP-B")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ChargerDetailScreen) and app.screen.charge_box_id == "CP-B"
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Chargers")
-        await pilot.pause(0.3)
+        await palette(pilot, "Chargers", "Chargers")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FleetScreen)
@@ -204,14 +198,12 @@ async def test_palette_cards_and_go_to_card(sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"CARD-KIOSK")
-        await pilot.pause(0.5)
+        await palette(pilot, "CARD-KIOSK", "Go to card CARD-KIOSK")
         assert "Go to card CARD-KIOSK" in screen_text(app)
         await pilot.press("enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "CardDetailScreen"
-        await pilot.press("ctrl+p", *"Cards")
-        await pilot.pause(0.5)
+        await palette(pilot, "Cards", "Cards")
         await pilot.press("enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "CardsScreen"
@@ -275,3 +267,23 @@ async def test_demo_hook_in_the_console_intercepts_a_tap(sim: Any, tmp_path) -> 
                 break
         assert fresh in lines, "the new intercept (at the console clock's now) is listed"
         assert "No pairing armed" in lines, "one tap used the pairing up"
+
+
+async def test_pressing_r_twice_leaves_no_coroutine_unawaited(fake_app) -> None:
+    """``r`` twice in a row: the second refresh replaces the first before it
+    started. The first must not leave a coroutine behind that nobody awaits
+    (Python warns about it at shutdown)."""
+    import gc
+    import warnings
+
+    app, _services = fake_app(ROWS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.action_refresh_now()
+            app.action_refresh_now()  # exclusive: cancels the first, still pending
+            await settle(pilot)
+        gc.collect()
+    unawaited = [w for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == []

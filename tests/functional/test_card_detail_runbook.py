@@ -23,7 +23,7 @@ from polaris_tui.widgets.card_sessions import CardSessions
 from polaris_tui.widgets.card_table import CardTable
 from polaris_tui.widgets.card_verdict import VerdictAnswer
 
-from .conftest import settle, type_keys
+from .conftest import palette, settle, type_keys
 
 VALID, LINKED, INTERCEPTED, ACCEPTED = range(4)
 
@@ -31,10 +31,7 @@ VALID, LINKED, INTERCEPTED, ACCEPTED = range(4)
 async def open_cards(pilot: Any) -> CardsScreen:
     """Palette → "Cards", as an operator does from the first screen."""
     await settle(pilot)
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*type_keys("Cards"))
-    await pilot.pause(0.3)
+    await palette(pilot, "Cards", "Cards")
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import Input, Static
 
 from polaris_tui.dialogs.command_line import CommandLine
@@ -41,6 +42,7 @@ def crumb_line(app: Any) -> str:
     return str(crumb.render()) if crumb.display else ""
 
 
+@pytest.mark.slow
 async def test_each_command_jumps_and_the_stack_stays_short(fake_app) -> None:
     app, _services = fake_app(ROWS)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from textual.widgets import Button, Select, Static
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
@@ -67,6 +68,7 @@ def body_of(dialog: ConfirmDialog) -> str:
     return str(dialog.query_one("#confirm-body", Static).render())
 
 
+@pytest.mark.slow
 async def test_every_live_operation_asks_first_with_the_facts(fake_app) -> None:
     """All 13 allowed operations: a live submit opens a dialog naming the charger,
     what happens and whether it can be undone; stop-like ones focus No; "n" sends nothing."""

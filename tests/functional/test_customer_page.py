@@ -5,16 +5,14 @@ from __future__ import annotations
 from polaris_tui.screens.card_detail import CardDetailScreen
 from polaris_tui.screens.customer import CustomerScreen
 
-from .conftest import screen_text, settle, type_keys
-from .test_charger_detail_runbook import wait_for
+from .conftest import palette, screen_text, settle, type_keys
 
 
 async def test_palette_name_opens_the_customer_with_cards_and_sessions(sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *type_keys("ada@example.com"))
-        await wait_for(pilot, lambda: "Customer Ada Lovelace" in screen_text(app), "the hit")
+        await palette(pilot, "ada@example.com", "Customer Ada Lovelace")
         await pilot.press("enter")  # the exact e-mail ranks the customer first
         await settle(pilot)
         screen = app.screen
@@ -42,8 +40,7 @@ async def test_a_name_reaches_the_customer_too(sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *type_keys("Lovelace"))
-        await wait_for(pilot, lambda: "Customer Ada Lovelace" in screen_text(app), "the hit")
+        await palette(pilot, "Lovelace", "Customer Ada Lovelace", first=False)
 
 
 async def test_several_and_none(sim_app) -> None:

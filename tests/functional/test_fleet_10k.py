@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from polaris_tui.app import make_app
 from polaris_tui.services.clock import FixedClock
 from polaris_tui.widgets.fleet_table import FleetTable
@@ -20,6 +22,7 @@ from .conftest import screen_text, settle, sim_settings, type_keys
 CHARGERS = 10_000
 
 
+@pytest.mark.slow
 async def test_10000_chargers_scroll_to_the_last_filter_and_sort(
     sim_factory: Any, tmp_path: Path
 ) -> None:

@@ -115,6 +115,7 @@ async def walk_themes(app, pilot) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
 async def test_alarms_are_bold_and_legible_in_every_theme(
     fake_app, monkeypatch: pytest.MonkeyPatch, no_color: bool

@@ -14,14 +14,13 @@ from polaris_tui.widgets.charger_sessions import ChargerSessions
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.session_table import SessionTable
 
-from .conftest import screen_text, settle, type_keys, wait_for_dialog
+from .conftest import palette, screen_text, settle, type_keys, wait_for_dialog
 from .test_charger_detail_runbook import find_by_email, stop_session_through_the_ui, wait_for
 
 
 async def open_sessions(pilot: Any) -> SessionsScreen:
     app = pilot.app
-    await pilot.press("ctrl+p", *type_keys("Sessions"))
-    await wait_for(pilot, lambda: "Charging sessions" in screen_text(app), "the palette hit")
+    await palette(pilot, "Sessions", "Sessions")
     await pilot.press("enter")
     await settle(pilot)
     assert isinstance(app.screen, SessionsScreen)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from polaris_tui.services.meter_schedule import meter_reads_per_cycle, plan_meter_reads
 from polaris_tui.services.settings import PollSettings
 from polaris_tui.services.stuck_rules import read_meter
@@ -57,6 +59,7 @@ def test_never_read_first_then_a_flat_meter_before_a_steady_one() -> None:
     assert [t.id for t in order] == [3, 2, 1]
 
 
+@pytest.mark.slow
 def test_3000_sessions_each_read_every_threshold_and_stops_seen_at_once() -> None:
     """The default budget (5 reads/s) over a simulated hour of 3,000 open
     sessions, 10 % of which stop charging: no session waits a threshold, every
@@ -69,6 +72,7 @@ def test_3000_sessions_each_read_every_threshold_and_stops_seen_at_once() -> Non
     assert ours.worst_delay < timedelta(minutes=1), ours.worst_delay
 
 
+@pytest.mark.slow
 def test_the_old_rotation_misses_the_promise_on_the_same_budget() -> None:
     """The reference: least-recently-read at the same number of reads leaves
     sessions unread longer than a threshold (why the order changed)."""
