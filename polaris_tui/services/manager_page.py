@@ -17,15 +17,17 @@ the icon the page cannot tell (SOAP stations are never marked) → ``None``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from html.parser import HTMLParser
 
-from selectolax.lexbor import LexborHTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from polaris_tui.models import ChargeBox, ConnectorStatus, StatusSource
 from polaris_tui.models.errors import MalformedResponse
+from polaris_tui.services.page_memo import MergeMemo, RowMemo, RowPass
+from polaris_tui.services.page_tables import Cell, Table, cells_of, parse_html, tables
 
 log = logging.getLogger(__name__)
 
@@ -49,79 +51,6 @@ _OVERVIEW_HEADERS = {
     "ocpp protocol": "protocol",
     "last heartbeat": "heartbeat",
 }
-
-
-class _Cell:
-    """One ``<td>``/``<th>``: its text and the bits of markup we care about,
-    read from the parsed node when first asked (most cells need their text only)."""
-
-    __slots__ = ("_node", "header", "text")
-
-    def __init__(self, node: Node) -> None:
-        self._node = node
-        self.header = node.tag == "th"
-        """A ``<th>`` cell."""
-        # Strip only: an id may legally hold inner spaces, which must survive.
-        self.text = (node.text(deep=True, separator="", strip=False) or "").strip()
-
-    @property
-    def attrs(self) -> dict[str, str]:
-        return {k: (v or "") for k, v in self._node.attributes.items()}
-
-    @property
-    def links(self) -> list[str]:
-        return [a.attributes.get("href") or "" for a in self._node.css("a")]
-
-    @property
-    def link_texts(self) -> list[str]:
-        """Text inside each ``<a>`` (same order as ``links``)."""
-        return [(a.text(deep=True, separator="") or "").strip() for a in self._node.css("a")]
-
-    @property
-    def images(self) -> list[str]:
-        return [img.attributes.get("src") or "" for img in self._node.css("img")]
-
-
-@dataclass
-class _Table:
-    """One ``<table>``: its id, header texts and body rows."""
-
-    id: str = ""
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[_Cell]] = field(default_factory=list)
-
-    def header_names(self) -> list[str]:
-        """Header texts, whitespace-collapsed and lower case."""
-        return [" ".join(h.split()).lower() for h in self.headers]
-
-
-def _rows_of(table: Node) -> list[tuple[Node, bool]]:
-    """The ``<tr>`` of this table (not of a table nested in a cell), each with
-    whether it is in the ``<thead>``."""
-    rows: list[tuple[Node, bool]] = []
-    for child in table.iter():
-        if child.tag == "tr":
-            rows.append((child, False))
-        elif child.tag in ("thead", "tbody", "tfoot"):
-            rows.extend((tr, child.tag == "thead") for tr in child.iter() if tr.tag == "tr")
-    return rows
-
-
-def _tables(html: str) -> list[_Table]:
-    """Every table of a page, parsed by Lexbor (``selectolax``): at 10,000
-    chargers ``html.parser`` took most of a poll cycle on these pages."""
-    tables: list[_Table] = []
-    for node in LexborHTMLParser(html).css("table"):
-        table = _Table(id=node.attributes.get("id") or "")
-        for tr, in_thead in _rows_of(node):
-            row = [_Cell(cell) for cell in tr.iter() if cell.tag in ("td", "th")]
-            all_th = bool(row) and all(c.header for c in row)
-            if in_thead or (all_th and not table.headers and not table.rows):
-                table.headers = [c.text for c in row]
-            elif row:
-                table.rows.append(row)
-        tables.append(table)
-    return tables
 
 
 class _FormParser(HTMLParser):
@@ -160,7 +89,7 @@ def is_signin_page(html: str) -> bool:
     is parsed by Lexbor, which decodes attributes as a browser does."""
     if "&#" not in html and "password" not in html.lower():
         return False
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     has_password = any(
         (node.attributes.get("type") or "").lower() == "password"
         or node.attributes.get("name") == "password"
@@ -206,7 +135,7 @@ def _millis(value: str) -> datetime | None:
         return None
 
 
-def _station(cell: _Cell) -> tuple[str, int | None]:
+def _station(cell: Cell) -> tuple[str, int | None]:
     """The station id and pk of a ChargeBox ID cell.
 
     The id is the text of the details link (the cell also holds the offline
@@ -220,13 +149,91 @@ def _station(cell: _Cell) -> tuple[str, int | None]:
     return cell.text, None
 
 
-def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
+# One status row as read: (id, pk, connector id, time, status, error code,
+# offline mark); None for a row skipped (logged when first read); _EMPTY for
+# a row with no cells.
+_StatusRow = tuple[str, int | None, int, datetime | None, str, str | None, bool]
+_EMPTY = ("", None, 0, None, "", None, False)
+StatusMemo = RowMemo["_StatusRow | None", ChargeBox]
+OverviewMemo = RowMemo["ChargeBox | None", ChargeBox]
+
+
+def _read_status_row(tr: Node, columns: list[str], number: int, now: datetime) -> _StatusRow | None:
+    row = cells_of(tr)
+    if not row:
+        return _EMPTY
+    cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
+    id_cell = cells.get("charge_box_id")
+    connector_cell = cells.get("connector_id")
+    charge_box_id, charge_box_pk = _station(id_cell) if id_cell is not None else ("", None)
+    if connector_cell is None or not charge_box_id:
+        log.warning("connector status page: row %d has no station id; skipped", number)
+        return None
+    try:
+        connector_id = int(connector_cell.text)
+    except ValueError:
+        log.warning("connector status page: row %d has a non-numeric connector id; skipped", number)
+        return None
+    when_cell = cells.get("timestamp")
+    when = None
+    if when_cell is not None:
+        when = _millis(when_cell.attrs.get("data-sort-value", "")) or parse_humanized(
+            when_cell.text, now
+        )
+    status_cell = cells.get("status")
+    error_cell = cells.get("error_code")
+    offline = id_cell is not None and any(OFFLINE_ICON in src for src in id_cell.images)
+    return (
+        charge_box_id,
+        charge_box_pk,
+        connector_id,
+        when,
+        status_cell.text if status_cell is not None else "",
+        (error_cell.text or None) if error_cell is not None else None,
+        offline,
+    )
+
+
+def _status_box(rows: tuple[_StatusRow, ...]) -> ChargeBox:
+    """One station from its rows (page order): the pk of its first row,
+    ``online=False`` when any row carries the offline mark."""
+    first = rows[0]
+    return ChargeBox(
+        charge_box_id=first[0],
+        charge_box_pk=first[1],
+        source=StatusSource.MANAGER_PAGE,
+        online=False if any(r[6] for r in rows) else None,
+        connectors=[
+            ConnectorStatus(
+                charge_box_id=r[0],
+                connector_id=r[2],
+                status=r[4],
+                error_code=r[5],
+                timestamp=r[3],
+                source=StatusSource.MANAGER_PAGE,
+            )
+            for r in rows
+        ],
+    )
+
+
+def _epoch(table: Table, now: datetime) -> Hashable:
+    """What reading a row depends on besides its markup: the columns, and the
+    UTC date (for "Today at 09:58" without a ``data-sort-value``)."""
+    return (tuple(table.headers), now.astimezone(UTC).date())
+
+
+def parse_connector_status(
+    html: str, *, now: datetime, memo: StatusMemo | None = None
+) -> list[ChargeBox]:
     """Turn the connector-status page into one ``ChargeBox`` per station.
 
     Args:
         html: the page body.
         now: the clock's now, to read ``Today at HH:mm`` when a cell has no
             ``data-sort-value``.
+        memo: the last poll's reading of this page: rows and stations that
+            did not change are not read again (the same models come back).
 
     Returns:
         Stations in page order; each with its connectors (only those that
@@ -235,99 +242,89 @@ def parse_connector_status(html: str, *, now: datetime) -> list[ChargeBox]:
     Raises:
         MalformedResponse: the page has no ``#connectorStatusTable``.
     """
-    table = next((t for t in _tables(html) if t.id == TABLE_ID), None)
+    table = next((t for t in tables(html) if t.id == TABLE_ID), None)
     if table is None:
         raise MalformedResponse("the connector status page has no connector table")
     columns = [_HEADERS.get(h, "") for h in table.header_names()] or _POSITIONAL
-    boxes: dict[str, ChargeBox] = {}
-    for number, row in enumerate(table.rows, start=1):
-        cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
-        id_cell = cells.get("charge_box_id")
-        connector_cell = cells.get("connector_id")
-        charge_box_id, charge_box_pk = _station(id_cell) if id_cell is not None else ("", None)
-        if connector_cell is None or not charge_box_id:
-            log.warning("connector status page: row %d has no station id; skipped", number)
+    reading: RowPass[_StatusRow | None, ChargeBox] = (memo or RowMemo()).start(_epoch(table, now))
+    # Per station: its rows' markups (the group's key: a string keeps its
+    # hash, a tuple of read rows would be hashed afresh) and its read rows.
+    stations: dict[str, tuple[list[str], list[_StatusRow]]] = {}
+    number = 0
+    for tr in table.rows:
+        markup = tr.html or ""
+        read = reading.row(markup, partial(_read_status_row, tr, columns, number + 1, now))
+        if read is _EMPTY:
             continue
-        try:
-            connector_id = int(connector_cell.text)
-        except ValueError:
-            log.warning(
-                "connector status page: row %d has a non-numeric connector id; skipped", number
-            )
-            continue
-        when_cell = cells.get("timestamp")
-        when = None
-        if when_cell is not None:
-            when = _millis(when_cell.attrs.get("data-sort-value", "")) or parse_humanized(
-                when_cell.text, now
-            )
-        status_cell = cells.get("status")
-        error_cell = cells.get("error_code")
-        box = boxes.get(charge_box_id)
-        if box is None:
-            box = boxes[charge_box_id] = ChargeBox(
-                charge_box_id=charge_box_id,
-                charge_box_pk=charge_box_pk,
-                source=StatusSource.MANAGER_PAGE,
-            )
-        if id_cell is not None and any(OFFLINE_ICON in src for src in id_cell.images):
-            box.online = False
-        box.connectors.append(
-            ConnectorStatus(
-                charge_box_id=charge_box_id,
-                connector_id=connector_id,
-                status=status_cell.text if status_cell is not None else "",
-                error_code=(error_cell.text or None) if error_cell is not None else None,
-                timestamp=when,
-                source=StatusSource.MANAGER_PAGE,
-            )
+        number += 1
+        if read is not None:
+            markups, rows = stations.setdefault(read[0], ([], []))
+            markups.append(markup)
+            rows.append(read)
+    boxes = [
+        reading.group(tuple(markups), partial(_status_box, tuple(rows)))
+        for markups, rows in stations.values()
+    ]
+    if memo is not None:
+        memo.keep(reading)
+    return boxes
+
+
+def _read_overview_row(tr: Node, columns: list[str], now: datetime) -> ChargeBox | None:
+    row = cells_of(tr)
+    cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
+    id_cell = cells.get("charge_box_id")
+    if id_cell is None:
+        return None
+    charge_box_id, charge_box_pk = _station(id_cell)
+    if not charge_box_id:
+        return None
+    beat = cells.get("heartbeat")
+    heartbeat = None
+    if beat is not None:
+        heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(
+            beat.text, now
         )
-    return list(boxes.values())
+    description = cells.get("description")
+    protocol = cells.get("protocol")
+    return ChargeBox(
+        charge_box_id=charge_box_id,
+        charge_box_pk=charge_box_pk,
+        description=(description.text or None) if description is not None else None,
+        ocpp_protocol=(protocol.text or None) if protocol is not None else None,
+        last_heartbeat=heartbeat,
+        source=StatusSource.MANAGER_PAGE,
+    )
 
 
-def parse_charge_points(html: str, *, now: datetime) -> list[ChargeBox] | None:
+def parse_charge_points(
+    html: str, *, now: datetime, memo: OverviewMemo | None = None
+) -> list[ChargeBox] | None:
     """The Charge Point Overview (``/manager/chargepoints``): every registered
     station with its pk, description, OCPP protocol and last heartbeat.
 
     The table has no id in SteVe, so it is the one whose headers include
     ChargeBox ID, Description and Last Heartbeat. Returns None when the page
     has no such table (a SteVe whose page changed): the caller goes on without
-    these details. Connectors and ``online`` are not on this page.
+    these details. Connectors and ``online`` are not on this page. ``memo``:
+    as for ``parse_connector_status``.
     """
     wanted = {"chargebox id", "description", "last heartbeat"}
-    table = next((t for t in _tables(html) if wanted <= set(t.header_names())), None)
+    table = next((t for t in tables(html) if wanted <= set(t.header_names())), None)
     if table is None:
         return None
     columns = [_OVERVIEW_HEADERS.get(h, "") for h in table.header_names()]
+    reading: RowPass[ChargeBox | None, ChargeBox] = (memo or RowMemo()).start(_epoch(table, now))
     boxes: list[ChargeBox] = []
     seen: set[str] = set()
-    for row in table.rows:
-        cells = {name: cell for name, cell in zip(columns, row, strict=False) if name}
-        id_cell = cells.get("charge_box_id")
-        if id_cell is None:
+    for tr in table.rows:
+        box = reading.row(tr.html or "", partial(_read_overview_row, tr, columns, now))
+        if box is None or box.charge_box_id in seen:
             continue
-        charge_box_id, charge_box_pk = _station(id_cell)
-        if not charge_box_id or charge_box_id in seen:
-            continue
-        seen.add(charge_box_id)
-        beat = cells.get("heartbeat")
-        heartbeat = None
-        if beat is not None:
-            heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(
-                beat.text, now
-            )
-        description = cells.get("description")
-        protocol = cells.get("protocol")
-        boxes.append(
-            ChargeBox(
-                charge_box_id=charge_box_id,
-                charge_box_pk=charge_box_pk,
-                description=(description.text or None) if description is not None else None,
-                ocpp_protocol=(protocol.text or None) if protocol is not None else None,
-                last_heartbeat=heartbeat,
-                source=StatusSource.MANAGER_PAGE,
-            )
-        )
+        seen.add(box.charge_box_id)
+        boxes.append(box)
+    if memo is not None:
+        memo.keep(reading)
     return boxes
 
 
@@ -336,14 +333,34 @@ def is_json_protocol(protocol: str | None) -> bool:
     return bool(protocol) and protocol.strip().upper().endswith("J")  # type: ignore[union-attr]
 
 
-def complete_with_status(base: list[ChargeBox], status: list[ChargeBox]) -> list[ChargeBox]:
+def _merge(box: ChargeBox, found: ChargeBox) -> ChargeBox:
+    online = box.online
+    if online is None:
+        if found.online is False:
+            online = False
+        elif is_json_protocol(box.ocpp_protocol):
+            online = True
+    return box.model_copy(
+        update={
+            "connectors": box.connectors or found.connectors,
+            "online": online,
+            "source": box.source if box.connectors else StatusSource.MANAGER_PAGE,
+            "charge_box_pk": box.charge_box_pk or found.charge_box_pk,
+        }
+    )
+
+
+def complete_with_status(
+    base: list[ChargeBox], status: list[ChargeBox], memo: MergeMemo | None = None
+) -> list[ChargeBox]:
     """Stations from ``base`` (the overview page or the fork's plain list)
     completed with connectors and offline marks from the connector-status page.
 
     ``online``: what ``base`` says if it knows; else False for a marked station;
     else True for an OCPP-J station on the status page without the mark (SteVe
     would have marked it); else None. Stations only on the status page are
-    added at the end.
+    added at the end. ``memo``: the last merge; a station whose two models
+    are those it merged keeps its merged model.
     """
     by_id = {b.charge_box_id: b for b in status}
     merged: list[ChargeBox] = []
@@ -351,22 +368,11 @@ def complete_with_status(base: list[ChargeBox], status: list[ChargeBox]) -> list
         found = by_id.pop(box.charge_box_id, None)
         if found is None:
             merged.append(box)
-            continue
-        online = box.online
-        if online is None:
-            if found.online is False:
-                online = False
-            elif is_json_protocol(box.ocpp_protocol):
-                online = True
-        merged.append(
-            box.model_copy(
-                update={
-                    "connectors": box.connectors or found.connectors,
-                    "online": online,
-                    "source": box.source if box.connectors else StatusSource.MANAGER_PAGE,
-                    "charge_box_pk": box.charge_box_pk or found.charge_box_pk,
-                }
-            )
-        )
+        elif memo is None:
+            merged.append(_merge(box, found))
+        else:
+            merged.append(memo.merged(box, found, _merge))
     merged.extend(by_id.values())
+    if memo is not None:
+        memo.forget_except({b.charge_box_id for b in base})
     return merged

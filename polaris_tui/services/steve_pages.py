@@ -69,8 +69,10 @@ class SteveManagerPages(SteveTransport):
         """
         html = await self._manager_get("/manager/home/connectorStatus", "Connector status page")
         if len(html) > THREAD_PARSE_BYTES:
-            return await asyncio.to_thread(parse_connector_status, html, now=self.clock.now())
-        return parse_connector_status(html, now=self.clock.now())
+            return await asyncio.to_thread(
+                parse_connector_status, html, now=self.clock.now(), memo=self._status_memo
+            )
+        return parse_connector_status(html, now=self.clock.now(), memo=self._status_memo)
 
     async def charge_points_page(self) -> list[ChargeBox] | None:
         """Vanilla SteVe's ``/manager/chargepoints`` overview: every registered
@@ -78,9 +80,11 @@ class SteveManagerPages(SteveTransport):
         page has no overview table (the caller goes on without it)."""
         html = await self._manager_get("/manager/chargepoints", "Charge point overview")
         if len(html) > THREAD_PARSE_BYTES:
-            boxes = await asyncio.to_thread(parse_charge_points, html, now=self.clock.now())
+            boxes = await asyncio.to_thread(
+                parse_charge_points, html, now=self.clock.now(), memo=self._overview_memo
+            )
         else:
-            boxes = parse_charge_points(html, now=self.clock.now())
+            boxes = parse_charge_points(html, now=self.clock.now(), memo=self._overview_memo)
         if boxes is None:
             log.warning(
                 "SteVe's charge point overview has no table Polaris can read; descriptions and heartbeats are missing"
@@ -116,8 +120,8 @@ class SteveManagerPages(SteveTransport):
         if overview is None:
             return status
         if len(overview) > 1000:  # a merge of 10,000 stations: not on the UI's loop
-            return await asyncio.to_thread(complete_with_status, overview, status)
-        return complete_with_status(overview, status)
+            return await asyncio.to_thread(complete_with_status, overview, status, self._merge_memo)
+        return complete_with_status(overview, status, self._merge_memo)
 
     def _is_signin(self, answer: Answer) -> bool:
         if 300 <= answer.status < 400:

@@ -49,6 +49,8 @@ from polaris_tui.models.errors import (
 from polaris_tui.services.clock import Clock, SystemClock
 from polaris_tui.services.http_body import describe_validation, load_json, read_bounded
 from polaris_tui.services.http_tls import tls_for
+from polaris_tui.services.manager_page import OverviewMemo, StatusMemo
+from polaris_tui.services.page_memo import MergeMemo, RowMemo
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_wire import (
@@ -149,6 +151,10 @@ class SteveTransport:
             adapter(list[Transaction])
         )
         self._tags_cache: ListCache[OcppTag, OcppTag] = ListCache(adapter(list[OcppTag]))
+        # The manager pages' rows, read again only where their markup changed.
+        self._status_memo: StatusMemo = RowMemo()
+        self._overview_memo: OverviewMemo = RowMemo()
+        self._merge_memo = MergeMemo()
 
     # ------------------------------------------------------------------ plumbing
 
