@@ -27,6 +27,9 @@ TEST_WORKERS ?= 4
 # gives each worker a block of ~80 consecutive tests up front, which puts
 # the long tests tests/ordering.py starts first on one or two workers.
 test: $(STAMP)  ## run the whole suite (in parallel)
+	@# Bytecode once: the suite starts many consoles and stand-ins, and where
+	@# PYTHONDONTWRITEBYTECODE is set each compiled Polaris from source (~0.5 s).
+	$(BIN)/python -m compileall -q -j 0 polaris_tui chargesim tests >/dev/null
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxschedchunk=1
 
 test-under-load: $(STAMP)  ## `make test` with two CPU-bound processes beside it
