@@ -176,7 +176,10 @@ async def serve(options: SimOptions, *, as_json: bool, parent: int | None = None
 
 
 def _server(options: SimOptions) -> SimServer:
-    from .server import SimServer  # after main() paused the collector
+    from .quick_import import ca_loads_skipped
+
+    with ca_loads_skipped():
+        from .server import SimServer  # after main() paused the collector
 
     return SimServer(options)
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -43,6 +44,7 @@ class HookClient:
         self.key = key
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._tls: ssl.SSLContext | None = None
 
     @property
     def enabled(self) -> bool:
@@ -78,7 +80,9 @@ class HookClient:
             self._session = aiohttp.ClientSession()
         try:
             async with asyncio.timeout(self.timeout):
-                async with self._session.post(self.url or "", data=body, headers=headers) as resp:
+                async with self._session.post(
+                    self.url or "", data=body, headers=headers, ssl=self._tls_for(self.url or "")
+                ) as resp:
                     if resp.status // 100 != 2:
                         return HookResult(f"http_{resp.status}")
                     raw = await resp.read()
@@ -96,6 +100,16 @@ class HookClient:
         except aiohttp.ClientError as exc:
             log.info("pre-authorize hook failed (fail-open): %s", exc)
             return HookResult("error")
+
+    def _tls_for(self, url: str) -> ssl.SSLContext | bool:
+        """A verifying context for an https hook, built on first use, as
+        aiohttp's default is (``quick_import.py``: its own trusts nothing)."""
+        if not url.lower().startswith("https:"):
+            return True  # plain HTTP: no TLS
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+            self._tls.set_alpn_protocols(("http/1.1",))
+        return self._tls
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

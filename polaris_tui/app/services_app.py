@@ -241,7 +241,7 @@ class ServicesApp(App[None]):
         self.ready_signal.publish(services)
         await services.start()
         self.services_open.set()
-        await services.poller.refresh_now()
+        await services.poller.first_poll()  # the loops' first cycles, not a second round
         # What follows blocks the UI thread a while (aiohttp's import, one full
         # collection): paint the first poll's rows before it.
         await self._next_refresh()

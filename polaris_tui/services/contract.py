@@ -79,6 +79,11 @@ class PollerApi(Protocol):
         """
         ...
 
+    async def first_poll(self) -> None:
+        """Return once every source has been polled once since the loops started
+        (the loops' own first cycles; ``refresh_now`` when no loop runs)."""
+        ...
+
 
 class FleetApi(Protocol):
     """Charger rows, search, counts and one charger's detail (``FleetService``).

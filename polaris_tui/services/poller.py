@@ -228,6 +228,19 @@ class LivePoller(PollerSnapshot):
         """One cycle of every source now; waits for a running cycle rather than overlapping it."""
         await asyncio.gather(self._guarded(self._steve_cycle), self._guarded(self._lago_cycle))
 
+    async def first_poll(self) -> None:
+        """Return once every source has been polled once since ``start``.
+
+        The loops' own first cycles count: asking for another cycle at start
+        (``refresh_now``) polled every source twice before the console was
+        ready, the second round beside the painting of the first rows.
+        Without running loops it is ``refresh_now``.
+        """
+        if not self._first_cycles:
+            await self.refresh_now()
+            return
+        await asyncio.gather(*(done.wait() for done in self._first_cycles.values()))
+
     async def _guarded(self, cycle: Callable[[], Awaitable[bool]]) -> bool:
         try:
             return await cycle()
@@ -245,17 +258,31 @@ class LivePoller(PollerSnapshot):
             return
         self._stopping = asyncio.Event()
         poll = self.settings.poll
+        steve_first: asyncio.Event | None = None
         if self.steve is not None:
+            steve_first = self._first_cycles[SourceName.STEVE] = asyncio.Event()
             self._tasks.append(
                 asyncio.create_task(
-                    self._loop(self._steve_cycle, poll.interval_seconds, probe=self._steve_probe),
+                    self._loop(
+                        self._steve_cycle,
+                        poll.interval_seconds,
+                        probe=self._steve_probe,
+                        first_done=steve_first,
+                    ),
                     name="poll-steve",
                 )
             )
         if self.lago is not None and self.lago.configured:
+            lago_first = self._first_cycles[SourceName.LAGO] = asyncio.Event()
             self._tasks.append(
                 asyncio.create_task(
-                    self._loop(self._lago_cycle, poll.lago_interval_seconds), name="poll-lago"
+                    self._loop(
+                        self._lago_cycle,
+                        poll.lago_interval_seconds,
+                        first_done=lago_first,
+                        after=steve_first,
+                    ),
+                    name="poll-lago",
                 )
             )
 
@@ -269,11 +296,21 @@ class LivePoller(PollerSnapshot):
         interval: float,
         *,
         probe: Callable[[], Awaitable[bool]] | None = None,
+        first_done: asyncio.Event,
+        after: asyncio.Event | None = None,
     ) -> None:
+        """Run ``cycle`` every ``interval`` (backing off on failure); set
+        ``first_done`` after the first cycle, which waits for ``after``: the
+        Lago loop starts once SteVe's first cycle (the fleet rows) is done,
+        so its customer pages do not compete with the first rows for the CPU.
+        SteVe's cycle is bounded by the poll timeout, and so is that wait."""
         assert self._stopping is not None
+        if after is not None:
+            await after.wait()
         delay = interval
         while not self._stopping.is_set():
             failed = await self._guarded(cycle)
+            first_done.set()
             delay = next_delay(delay, failed, interval, self.settings.poll.max_backoff_seconds)
             if probe is None or delay <= interval:
                 await self._pause(delay)
@@ -316,6 +353,8 @@ class LivePoller(PollerSnapshot):
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
+        for done in self._first_cycles.values():
+            done.set()  # a first_poll() waiting on a stopped loop returns
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

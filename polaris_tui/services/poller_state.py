@@ -102,6 +102,8 @@ class PollerState:
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
         self._tasks: list[asyncio.Task[None]] = []
+        self._first_cycles: dict[SourceName, asyncio.Event] = {}
+        """Per running loop: set once its first cycle is done (``first_poll``)."""
         self._stopping: asyncio.Event | None = None
         self._saved_at: datetime | None = None
         self._dirty = False

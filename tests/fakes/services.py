@@ -175,6 +175,9 @@ class FakePoller:
     async def refresh_now(self) -> None:
         self.refreshes += 1
 
+    async def first_poll(self) -> None:
+        await self.refresh_now()
+
 
 class NoCards:
     """The card service of a fleet-only fake: no cards (the palette lists none)."""

@@ -555,3 +555,38 @@ async def test_a_backing_off_loop_probes_every_interval_and_resumes_at_once(monk
         assert poller.cycles[SourceName.STEVE] >= cycles + 1
     finally:
         await poller.stop()
+
+
+async def test_first_poll_waits_for_the_loops_first_cycles_lago_after_steve():
+    # At start the console waited on refresh_now(), which polled every source a
+    # second time beside the first rows; Lago's pages also ran beside SteVe's.
+    poller, steve, _store, lago, *_ = make()
+    order: list[str] = []
+    steve_cycle, lago_cycle = poller._steve_cycle, poller._lago_cycle
+
+    async def noted_steve() -> bool:
+        order.append("steve")
+        failed = await steve_cycle()
+        order.append("steve done")
+        return failed
+
+    async def noted_lago() -> bool:
+        order.append("lago")
+        return await lago_cycle()
+
+    poller._steve_cycle, poller._lago_cycle = noted_steve, noted_lago  # type: ignore[method-assign]
+    poller.start()
+    try:
+        await asyncio.wait_for(poller.first_poll(), 30)
+    finally:
+        await poller.stop()
+    assert steve.counts()["live_status"] == 1  # one cycle, not two
+    assert lago.calls == 1
+    assert order == ["steve", "steve done", "lago"]
+
+
+async def test_first_poll_without_loops_polls_once():
+    poller, steve, _store, lago, *_ = make()
+    await poller.first_poll()
+    assert steve.counts()["live_status"] == 1  # one cycle, not two
+    assert lago.calls == 1
