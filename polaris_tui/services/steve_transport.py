@@ -61,6 +61,7 @@ from polaris_tui.services.settings import SteveSettings
 from polaris_tui.services.steve_wire import (
     API,
     CONNECT_TIMEOUT,
+    KEEPALIVE_CONNECTIONS,
     MAX_BODY_BYTES,
     NOT_ACTIVE_TEXT,
     OFFLINE_TEXT,
@@ -135,7 +136,10 @@ class SteveTransport:
             timeout=httpx.Timeout(
                 settings.read_timeout, connect=min(CONNECT_TIMEOUT, settings.read_timeout)
             ),
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+            limits=httpx.Limits(
+                max_connections=2 * KEEPALIVE_CONNECTIONS,
+                max_keepalive_connections=KEEPALIVE_CONNECTIONS,
+            ),
             follow_redirects=False,
             headers={"User-Agent": "polaris-tui"},
         )
