@@ -116,6 +116,10 @@ class Cleaned(str):
 
 def clean_text(value: str) -> str:
     """The model-side cleaning of one string: itself if harmless, else a ``Cleaned``."""
+    if value.isascii() and value.isprintable():
+        # No control character (the only unsafe ASCII): half the regex's cost,
+        # and the sampler cleans ~18,000 short strings a cycle at 10,000 chargers.
+        return value
     if isinstance(value, Cleaned) or not _UNSAFE_BUT_NEWLINE.search(value):
         return value
     return Cleaned(value)

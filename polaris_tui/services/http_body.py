@@ -36,6 +36,11 @@ def _valid_text(value: Any) -> Any:
     return value
 
 
+def may_hold_surrogates(body: bytes) -> bool:
+    """Whether ``body`` escapes a UTF-16 surrogate, which ``load_json`` repairs."""
+    return _SURROGATE_ESCAPE.search(body) is not None
+
+
 def load_json(body: bytes) -> Any:
     """``json.loads`` whose strings are valid Unicode.
 

@@ -45,12 +45,18 @@ from polaris_tui.models import (
     MeterValue,
     SourceName,
     Transaction,
+    TransactionDetails,
 )
 from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreError
 from polaris_tui.services.fleet_rules import read_meter
 from polaris_tui.services.meter_schedule import meter_reads_per_cycle, plan_meter_reads
 from polaris_tui.services.poller_snapshot import PollerSnapshot
-from polaris_tui.services.steve_wire import poll_timeout, polling
+from polaris_tui.services.steve_wire import (
+    KEEPALIVE_CONNECTIONS,
+    POLL_TIMEOUT_VAR,
+    poll_timeout,
+    polling,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +169,7 @@ class LivePoller(PollerSnapshot):
         )
         if not chosen:
             return None
-        results = await asyncio.gather(
-            *(self.steve.transaction_details(tx.id) for tx in chosen), return_exceptions=True
-        )
+        results = await asyncio.gather(*map(self._meter_reader(), chosen), return_exceptions=True)
         now = self.clock.now()
         read: list[tuple[Transaction, list[MeterValue]]] = []
         for tx, result in zip(chosen, results, strict=True):
@@ -191,6 +195,40 @@ class LivePoller(PollerSnapshot):
             assert isinstance(first, SteveNotAnswering)
             return first
         return None
+
+    def _meter_reader(self) -> Callable[[Transaction], Awaitable[TransactionDetails]]:
+        """One cycle's meter reads, at most ``KEEPALIVE_CONNECTIONS`` in flight.
+
+        More at once made the client open and close connections every cycle
+        and re-check its whole pool for each queued request: ~10-25 % more
+        CPU for the same 25 reads at 10,000 chargers. Reads still waiting
+        when one finds SteVe not answering, or a poll timeout after the first
+        was sent, fail as not answering at once: as before, when they waited
+        for a connection in the client's pool for at most that timeout.
+        """
+        steve = self.steve
+        assert steve is not None
+        lanes = asyncio.Semaphore(KEEPALIVE_CONNECTIONS)
+        hung: list[SteveNotAnswering] = []
+        loop = asyncio.get_running_loop()
+        wait = POLL_TIMEOUT_VAR.get()
+        deadline = None if wait is None else loop.time() + wait
+
+        async def read(tx: Transaction) -> TransactionDetails:
+            async with lanes:
+                if hung:
+                    raise SteveNotAnswering(hung[0].message)
+                if deadline is not None and loop.time() > deadline:
+                    raise SteveNotAnswering(
+                        f"no answer to GET /transactions/{tx.id} within {wait:g} s"
+                    )
+                try:
+                    return await steve.transaction_details(tx.id)
+                except SteveNotAnswering as exc:
+                    hung.append(exc)
+                    raise
+
+        return read
 
     async def _lago_cycle(self) -> bool:
         """One Lago cycle; returns True when it failed (back off)."""

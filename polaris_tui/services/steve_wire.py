@@ -36,6 +36,9 @@ OPERATION_CONNECT_TIMEOUT = 15.0
 """Seconds to open a connection for an operation POST, which is sent once and
 may then wait 45 s for its answer: a laggy link (or a loaded host) that needs
 a few SYN retries must not fail the operator's one press."""
+KEEPALIVE_CONNECTIONS = 5
+"""Connections to SteVe kept open between requests (the client's pool keeps
+up to twice as many while busy)."""
 THREAD_PARSE_BYTES = 8 * 1024
 """Answers larger than this are parsed in a worker thread: at 10,000 chargers
 parsing takes long enough to stall the UI's event loop, and the meter
