@@ -6,6 +6,7 @@ adds the screens, keys and navigation on top."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -22,7 +23,7 @@ from textual import events
 from textual.app import App
 from textual.message_pump import MessagePump
 from textual.signal import Signal
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from polaris_tui.models import (
     CardChanged,
@@ -155,6 +156,7 @@ class ServicesApp(App[None]):
         """Warnings to show once the UI is up (e.g. a config file others can read)."""
         self._services_closed = False
         self._seeding: BackgroundSeed | None = None
+        self._opening: Worker[None] | None = None
 
     # -- terminal ---------------------------------------------------------------
     def get_driver_class(self) -> type[Any]:
@@ -202,13 +204,14 @@ class ServicesApp(App[None]):
 
     def open_services(self) -> Worker[None]:
         """Open the services in an app-level worker (see ``_open``)."""
-        return self.run_worker(
+        self._opening = self.run_worker(
             self._open(),
             name="open-services",
             group="services",
             exclusive=True,
             exit_on_error=False,
         )
+        return self._opening
 
     async def _open(self) -> None:
         try:
@@ -233,6 +236,12 @@ class ServicesApp(App[None]):
             self.open_error = str(error)
             self.ready_signal.publish(None)
             raise
+        if self._services_closed:
+            # The operator quit while they opened: close_services has run and
+            # will not run again, and an open store's thread would keep the
+            # process alive after the screen has gone.
+            await services.close()
+            return
         self.services = services
         self._unsubscribe = services.subscribe(self._on_service_event)
         # Screens draw what the services hold at once: the last snapshot, which
@@ -310,6 +319,14 @@ class ServicesApp(App[None]):
         if self._services_closed:
             return
         self._services_closed = True
+        opening = self._opening
+        if opening is not None and not opening.is_finished:
+            # A quit while the services open or start: stop that first, or a
+            # store connection it opens after this close is never closed (its
+            # thread kept the process alive after the screen had gone).
+            opening.cancel()
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await opening.wait()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

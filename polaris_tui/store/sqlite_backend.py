@@ -312,6 +312,9 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             await db.close()
             raise StoreError(f"Cannot watch the store {self.path}: {exc}") from exc
+        except BaseException:  # cancelled (a quit during start): its thread must end
+            await db.close()
+            raise
         self._watch = asyncio.get_running_loop().create_task(
             self._poll_changes(db, callback, on_link, interval, start)
         )
