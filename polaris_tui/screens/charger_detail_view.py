@@ -87,6 +87,8 @@ def same_shown(new: ChargerRow, old: ChargerRow) -> bool:
 class ChargerDetailView(PolarisScreen):
     """Everything shown about one charger (see ``ChargerDetailScreen``)."""
 
+    HELP_TITLE = "Charger"
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     STYLED_AT_MOUNT = True
 
