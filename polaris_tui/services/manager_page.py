@@ -135,6 +135,13 @@ def _millis(value: str) -> datetime | None:
         return None
 
 
+def _cell_time(cell: Cell | None, now: datetime) -> datetime | None:
+    """A time cell: its exact sort value (epoch millis), else its humanized text."""
+    if cell is None:
+        return None
+    return _millis(cell.attrs.get("data-sort-value", "")) or parse_humanized(cell.text, now)
+
+
 def _station(cell: Cell) -> tuple[str, int | None]:
     """The station id and pk of a ChargeBox ID cell.
 
@@ -174,12 +181,7 @@ def _read_status_row(tr: Node, columns: list[str], number: int, now: datetime) -
     except ValueError:
         log.warning("connector status page: row %d has a non-numeric connector id; skipped", number)
         return None
-    when_cell = cells.get("timestamp")
-    when = None
-    if when_cell is not None:
-        when = _millis(when_cell.attrs.get("data-sort-value", "")) or parse_humanized(
-            when_cell.text, now
-        )
+    when = _cell_time(cells.get("timestamp"), now)
     status_cell = cells.get("status")
     error_cell = cells.get("error_code")
     offline = id_cell is not None and any(OFFLINE_ICON in src for src in id_cell.images)
@@ -279,12 +281,7 @@ def _read_overview_row(tr: Node, columns: list[str], now: datetime) -> ChargeBox
     charge_box_id, charge_box_pk = _station(id_cell)
     if not charge_box_id:
         return None
-    beat = cells.get("heartbeat")
-    heartbeat = None
-    if beat is not None:
-        heartbeat = _millis(beat.attrs.get("data-sort-value", "")) or parse_humanized(
-            beat.text, now
-        )
+    heartbeat = _cell_time(cells.get("heartbeat"), now)
     description = cells.get("description")
     protocol = cells.get("protocol")
     return ChargeBox(
