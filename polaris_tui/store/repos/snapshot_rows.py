@@ -7,7 +7,7 @@ Pure functions: they run in a worker thread, off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -66,6 +66,9 @@ class WrittenSnapshot:
     writer: str
     generation: int
     digests: Digests
+    snapshot: Snapshot | None = None
+    """The snapshot written: an item that is the very object at the same place
+    in the next one keeps its digest without being hashed again."""
 
 
 @dataclass(slots=True)
@@ -93,26 +96,61 @@ def _fingerprint(model: BaseModel, extra: object, skip: str | None = None) -> in
         return hash((model.model_dump_json(exclude={skip} if skip else None), extra))
 
 
-def _rows(snapshot: Snapshot, table: SnapshotTable) -> Iterator[tuple[int, Key, Callable[[], Row]]]:
+Fingerprint = Callable[[], int] | None
+"""How to hash an item's row; None: the item is the very object written at
+the same place last time (models are replaced, never changed in place)."""
+
+
+def _same_at(last: Sequence[object] | None, position: int, item: object) -> bool:
+    return last is not None and position < len(last) and last[position] is item
+
+
+def _rows(
+    snapshot: Snapshot, table: SnapshotTable, last: Snapshot | None
+) -> Iterator[tuple[Fingerprint, Key, Callable[[], Row]]]:
     """(fingerprint, key, how to build the row) of each of ``table``'s rows."""
     if table is CHARGERS:
+        boxes = last.chargers if last is not None else None
         for position, box in enumerate(snapshot.chargers):
             yield (
-                _fingerprint(box, position, "connectors"),
+                None
+                if _same_at(boxes, position, box)
+                else partial(_fingerprint, box, position, "connectors"),
                 box.charge_box_id,
                 partial(_charger_row, box, position),
             )
     elif table is CONNECTORS:
-        for box in snapshot.chargers:
+        boxes = last.chargers if last is not None else None
+        for position, box in enumerate(snapshot.chargers):
+            same = _same_at(boxes, position, box)
             for conn in box.connectors:
                 key = (box.charge_box_id, conn.connector_id)
-                yield _fingerprint(conn, key), key, partial(_connector_row, key, conn)
+                yield (
+                    None if same else partial(_fingerprint, conn, key),
+                    key,
+                    partial(_connector_row, key, conn),
+                )
     elif table is TRANSACTIONS:
-        for tx in snapshot.active_transactions:
-            yield _fingerprint(tx, None), tx.id, partial(_transaction_row, tx)
+        active = last.active_transactions if last is not None else None
+        for position, tx in enumerate(snapshot.active_transactions):
+            yield (
+                None if _same_at(active, position, tx) else partial(_fingerprint, tx, None),
+                tx.id,
+                partial(_transaction_row, tx),
+            )
     else:
+        tags = last.tags if last is not None else None
         for position, tag in enumerate(snapshot.tags):
-            yield _fingerprint(tag, position), tag.id_tag, partial(_tag_row, tag, position)
+            yield (
+                None if _same_at(tags, position, tag) else partial(_fingerprint, tag, position),
+                tag.id_tag,
+                partial(_tag_row, tag, position),
+            )
+
+
+def _unknown() -> int:
+    """A digest no row has: an item whose last digest is lost is written again."""
+    return -1
 
 
 def _charger_row(box: ChargeBox, position: int) -> Row:
@@ -131,18 +169,26 @@ def _tag_row(tag: OcppTag, position: int) -> Row:
     return (tag.id_tag, tag.model_dump_json(), position)
 
 
-def plan_snapshot(snapshot: Snapshot, previous: Digests | None) -> SnapshotPlan:
+def plan_snapshot(
+    snapshot: Snapshot, previous: Digests | None, last: Snapshot | None = None
+) -> SnapshotPlan:
     """The rows to write so the tables hold ``snapshot``, given that they
-    hold ``previous`` (None: unknown, so write them whole).
+    hold ``previous`` (None: unknown, so write them whole), written from
+    ``last``: an item that is the very object at its place in ``last`` keeps
+    its digest unhashed, so a steady save hashes only what the poll changed.
 
     Rows are keyed: a repeated id in SteVe's answer keeps the last one. Only
     changed rows are kept in memory, so a steady save peaks low."""
     plan = SnapshotPlan(full=previous is None)
+    if previous is None:
+        last = None
     for table in SNAPSHOT_TABLES:
         before = {} if previous is None else previous.get(table.name, {})
         digests: dict[Key, int] = {}
         changed: dict[Key, Row] = {}
-        for digest, key, build in _rows(snapshot, table):
+        for fingerprint, key, build in _rows(snapshot, table, last):
+            kept = before.get(key) if fingerprint is None else None
+            digest = kept if kept is not None else (fingerprint or _unknown)()
             digests[key] = digest
             if before.get(key) != digest or previous is None:
                 changed[key] = build()
