@@ -24,9 +24,11 @@ build's own is ``Rebuilt.fetched_at``, stamped on rows as they are read
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import compress
 
 from polaris_tui.models import ChargeBox, ChargerRow, FleetCounts, InventoryCharger, Transaction
 from polaris_tui.services.fleet_reuse import LinkInputs, Previous, SessionInputs
@@ -41,7 +43,7 @@ from polaris_tui.services.fleet_rules import (
     tally,
 )
 from polaris_tui.services.settings import PollSettings
-from polaris_tui.services.stuck_rules import CHARGING_LIKE
+from polaris_tui.services.stuck_rules import CHARGING_LIKE, MeterNote
 
 STALE_SLACK = 0.001
 """Seconds: a heartbeat this close to going stale is looked at again (float
@@ -64,6 +66,10 @@ class Basis:
     clocked: frozenset[str]
     """Stations with a session whose connector does not fit it: judged anew each build."""
     links: LinkInputs | None
+    active: Sequence[Transaction]
+    by_box: Mapping[str, Sequence[Transaction]]
+    """``active`` grouped by station (kept while the list holds the same objects)."""
+    notes: Mapping[int, MeterNote]
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,9 @@ def _basis_of(result: Rebuilt, data: FleetData, now: datetime, poll: PollSetting
         stale_due=due,
         clocked=clocked,
         links=links,
+        active=data.active_transactions,
+        by_box=by_box,
+        notes=data.meter_notes,
     )
 
 
@@ -144,6 +153,10 @@ def rebuild_all(
     return Built(result, _basis_of(result, data, now, poll), _fetched_at(data), full=True)
 
 
+def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
+    return a is b or (len(a) == len(b) and all(map(operator.is_, a, b)))
+
+
 def _changed_stations(
     basis: Basis,
     data: FleetData,
@@ -151,10 +164,10 @@ def _changed_stations(
     poll: PollSettings,
     boxes: dict[str, ChargeBox],
     sessions_from: Mapping[str, SessionInputs],
-    by_box: Mapping[str, Sequence[Transaction]],
-) -> set[str] | None:
-    """The stations whose row may differ from the last build's; ``boxes`` is
-    updated with the poll's new station objects. None: build every row."""
+) -> tuple[set[str], Mapping[str, Sequence[Transaction]]] | None:
+    """The stations whose row may differ from the last build's, and the open
+    sessions by station; ``boxes`` is updated with the poll's new station
+    objects. None: build every row."""
     if now < basis.now or poll != basis.poll:
         return None
     if data.inventory is not basis.inventory and data.inventory != basis.inventory:
@@ -164,32 +177,46 @@ def _changed_stations(
     if new is not old:
         if len(new) != len(old):
             return None
-        for fresh, before in zip(new, old, strict=True):
-            if fresh is not before:
-                key = fresh.charge_box_id
-                if key != before.charge_box_id:
-                    return None  # a station added, gone or moved
-                dirty.add(key)
-                boxes[key] = fresh
+        for at in compress(range(len(new)), map(operator.is_not, new, old)):
+            key = new[at].charge_box_id
+            if key != old[at].charge_box_id:
+                return None  # a station added, gone or moved
+            dirty.add(key)
+            boxes[key] = new[at]
     links = LinkInputs(data.tags, data.card_meta, data.customers)
     same_links = basis.links is not None and links.same_as(basis.links)
     notes = data.meter_notes
-    for key, open_here in by_box.items():
-        before_inputs = sessions_from.get(key)
-        if (
-            not same_links
-            or before_inputs is None
-            or len(before_inputs.transactions) != len(open_here)
-            or any(a is not b for a, b in zip(before_inputs.transactions, open_here, strict=True))
-            or any(
-                notes.get(tx.id) is not note
-                for tx, note in zip(open_here, before_inputs.notes, strict=True)
-            )
-        ):
-            dirty.add(key)
-    dirty.update(key for key in sessions_from if key not in by_box)
+    active = data.active_transactions
+    if _same_objects(active, basis.active):
+        # The same sessions: only those with a new meter note, or all of them
+        # when the card or customer lookups changed.
+        by_box = basis.by_box
+        if not same_links:
+            dirty.update(by_box)
+        else:
+            last = basis.notes
+            renoted = [k for k, note in notes.items() if last.get(k) is not note]
+            renoted += [k for k in last if k not in notes]
+            if renoted:
+                station_of = {tx.id: tx.charge_box_id for tx in active}
+                dirty.update(station_of[k] for k in renoted if k in station_of)
+    else:
+        by_box = sessions_by_box(active)
+        for key, open_here in by_box.items():
+            before = sessions_from.get(key)
+            if (
+                not same_links
+                or before is None
+                or not _same_objects(before.transactions, open_here)
+                or any(
+                    notes.get(tx.id) is not note
+                    for tx, note in zip(open_here, before.notes, strict=True)
+                )
+            ):
+                dirty.add(key)
+        dirty.update(key for key in sessions_from if key not in by_box)
     dirty.update(basis.clocked)
-    return dirty
+    return dirty, by_box
 
 
 def rebuild_changed(
@@ -209,10 +236,10 @@ def rebuild_changed(
     if basis is None or built_from is None or sessions_from is None:
         return rebuild_all(old, data, now, poll, built_from, sessions_from)
     boxes = dict(built_from)
-    by_box = sessions_by_box(data.active_transactions)
-    dirty = _changed_stations(basis, data, now, poll, boxes, sessions_from, by_box)
-    if dirty is None:
+    found = _changed_stations(basis, data, now, poll, boxes, sessions_from)
+    if found is None:
         return rebuild_all(old, data, now, poll, built_from, sessions_from)
+    dirty, by_box = found
     due = list(basis.stale_due)
     limit = now.timestamp() + STALE_SLACK
     while due and due[0][0] <= limit:
@@ -264,5 +291,8 @@ def rebuild_changed(
         stale_due=due,
         clocked=frozenset(clocked),
         links=build.links if sessions else None,
+        active=data.active_transactions,
+        by_box=by_box,
+        notes=data.meter_notes,
     )
     return Built(result, next_basis, _fetched_at(data))
