@@ -103,8 +103,6 @@ class PollerState:
         self._rows_fetched_at: datetime | None = None
         """The last build's ``fetched_at`` of SteVe rows; rows it kept may carry an
         older one, stamped as they are read (``_stamped``)."""
-        self._stamped_rows: tuple[object, datetime | None, list[ChargerRow]] | None = None
-        """``rows()``'s last answer, for the same rows and time (no copies twice)."""
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
@@ -191,12 +189,9 @@ class PollerState:
 
     def rows(self) -> list[ChargerRow]:
         """Current charger rows (from the last build)."""
-        cached = self._stamped_rows
-        if cached is not None and cached[0] is self._rows and cached[1] == self._rows_fetched_at:
-            return list(cached[2])
-        rows = [self._stamped(row) for row in self._rows.values()]
-        self._stamped_rows = (self._rows, self._rows_fetched_at, rows)
-        return list(rows)
+        # Copies only of rows a build kept (their time of data moved): read
+        # when a screen loads the fleet, not on every poll.
+        return [self._stamped(row) for row in self._rows.values()]
 
     def row(self, charge_box_id: str) -> ChargerRow | None:
         row = self._rows.get(charge_box_id)
