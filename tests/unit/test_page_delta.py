@@ -141,3 +141,18 @@ def test_a_station_that_lost_its_status_rows_is_not_merged_with_old_ones() -> No
     cp2 = next(b for b in later if b.charge_box_id == "CP-2")
     assert cp2.description == "renamed"
     assert cp2.connectors == [], "no connectors from the status rows it lost"
+
+
+def test_rows_replaced_by_passes_over_changes_are_pruned_by_a_full_pass() -> None:
+    memo: RowMemo = RowMemo()
+    rows = fleet_rows(FLEET)
+    status_of(FLEET, memo)
+    sizes = []
+    for turn in range(400):
+        statuses = dict(FLEET, **{"CP-0": f"Status{turn}"})  # one row changes each poll
+        parse_connector_status(page(*fleet_rows(statuses)), now=NOW, memo=memo)
+        sizes.append(memo.size())
+    assert max(sizes) <= len(rows) * 5 // 4 + 256 + 1, "bounded"
+    drops = [after for before, after in zip(sizes, sizes[1:], strict=False) if after < before]
+    assert drops and drops[0] <= len(rows), "a full pass kept only the page's rows"
+    assert sizes[:2] == [len(rows) + 1, len(rows) + 2], "between full passes: the changed row"
