@@ -195,24 +195,81 @@ def build_rows(
     ``sessions_out``: filled with what each row with sessions was built from
     (the next build's ``Previous.sessions``).
     """
-    threshold = timedelta(minutes=poll.stuck_after_minutes)
-    lookups = Lookups.of(data)
-    links = LinkInputs(data.tags, data.card_meta, data.customers)
-    if previous is not None:
-        links = previous.links_like(links)
-    by_box: dict[str, list[Transaction]] = {}
-    for tx in data.active_transactions:
-        by_box.setdefault(tx.charge_box_id, []).append(tx)
-    inventory = {c.charge_box_id: c for c in data.inventory}
-    fetched_at = _oldest(data.status_fetched_at, data.transactions_fetched_at)
+    build = StationRows(data, now, poll, previous, sessions_out)
     rows: list[ChargerRow] = []
     seen: set[str] = set()
     for box in data.chargers:
         if box.charge_box_id in seen:
             continue  # a station listed twice: first one wins
         seen.add(box.charge_box_id)
-        alive = liveness(box, now, poll.heartbeat_stale_seconds)
-        open_here = by_box.get(box.charge_box_id, ())
+        rows.append(build.row(box))
+    for local in data.inventory:
+        if local.charge_box_id in seen:
+            continue
+        seen.add(local.charge_box_id)
+        rows.append(inventory_row(local))
+    return rows
+
+
+def inventory_row(local: InventoryCharger) -> ChargerRow:
+    """The row of a local inventory charger SteVe does not list."""
+    return ChargerRow(
+        charge_box_id=local.charge_box_id,
+        description=local.description,
+        status="Unmanaged" if not local.managed else "Unknown",
+        liveness=Liveness.UNMANAGED if not local.managed else Liveness.UNKNOWN,
+        managed=local.managed,
+        source=StatusSource.SNAPSHOT,
+    )
+
+
+def sessions_by_box(active: Iterable[Transaction]) -> dict[str, list[Transaction]]:
+    """Open sessions grouped by station, in the order SteVe listed them."""
+    by_box: dict[str, list[Transaction]] = {}
+    for tx in active:
+        by_box.setdefault(tx.charge_box_id, []).append(tx)
+    return by_box
+
+
+class StationRows:
+    """Builds (or keeps, from ``previous``) the rows of SteVe stations, one at
+    a time: ``build_rows`` for the whole fleet, ``fleet_delta`` for the
+    stations whose inputs changed."""
+
+    def __init__(
+        self,
+        data: FleetData,
+        now: datetime,
+        poll: PollSettings,
+        previous: Previous | None = None,
+        sessions_out: dict[str, SessionInputs] | None = None,
+        by_box: Mapping[str, Sequence[Transaction]] | None = None,
+    ) -> None:
+        self.data = data
+        self.now = now
+        self.poll = poll
+        self.previous = previous
+        self.sessions_out = sessions_out
+        self.threshold = timedelta(minutes=poll.stuck_after_minutes)
+        links = LinkInputs(data.tags, data.card_meta, data.customers)
+        self.links = previous.links_like(links) if previous is not None else links
+        self.by_box = sessions_by_box(data.active_transactions) if by_box is None else by_box
+        self.inventory = {c.charge_box_id: c for c in data.inventory}
+        self.fetched_at = _oldest(data.status_fetched_at, data.transactions_fetched_at)
+        self._lookups: Lookups | None = None
+
+    @property
+    def lookups(self) -> Lookups:
+        """Card and customer indexes, made on the first row that needs them."""
+        if self._lookups is None:
+            self._lookups = Lookups.of(self.data)
+        return self._lookups
+
+    def row(self, box: ChargeBox) -> ChargerRow:
+        """The row of one station: the previous one when nothing it shows changed."""
+        now, data = self.now, self.data
+        alive = liveness(box, now, self.poll.heartbeat_stale_seconds)
+        open_here = self.by_box.get(box.charge_box_id, ())
         inputs: SessionInputs | None = None
         if open_here:
             notes = tuple(data.meter_notes.get(tx.id) for tx in open_here)
@@ -221,82 +278,70 @@ def build_rows(
                 tuple(open_here),
                 notes,
                 tuple(
-                    judge(tx, _connector(box, tx.connector_id), note, now, threshold)
+                    judge(tx, _connector(box, tx.connector_id), note, now, self.threshold)
                     for tx, note in zip(open_here, notes, strict=True)
                 ),
-                links,
+                self.links,
             )
-            if sessions_out is not None:
-                sessions_out[box.charge_box_id] = inputs
+            if self.sessions_out is not None:
+                self.sessions_out[box.charge_box_id] = inputs
+        previous = self.previous
         if previous is None:
             kept = None
         elif inputs is None:
-            kept = previous.row_for(box, alive, fetched_at)
+            kept = previous.row_for(box, alive, self.fetched_at)
         else:
-            kept = previous.session_row_for(inputs, alive, fetched_at)
+            kept = previous.session_row_for(inputs, alive, self.fetched_at)
         if kept is not None:
-            rows.append(kept)
-            continue
+            return kept
         sessions = [
-            row_session(tx, box, lookups, now, threshold, data.meter_notes.get(tx.id))
+            row_session(tx, box, self.lookups, now, self.threshold, data.meter_notes.get(tx.id))
             for tx in open_here
         ]
         status, since = rollup_status(box)
-        local = inventory.get(box.charge_box_id)
+        local = self.inventory.get(box.charge_box_id)
         shown = pick_session(sessions)
-        rows.append(
-            ChargerRow(
-                charge_box_id=box.charge_box_id,
-                description=box.description or (local.description if local else None),
-                status=status,
-                status_since=since,
-                liveness=alive,
-                last_heartbeat=box.last_heartbeat,
-                connectors=box.connectors,
-                open_session=shown,
-                stuck=any(s.stuck for s in sessions),
-                managed=True,
-                meter_checked_at=shown.meter_checked_at if shown is not None else None,
-                source=box.source,
-                fetched_at=fetched_at,
-            )
+        return ChargerRow(
+            charge_box_id=box.charge_box_id,
+            description=box.description or (local.description if local else None),
+            status=status,
+            status_since=since,
+            liveness=alive,
+            last_heartbeat=box.last_heartbeat,
+            connectors=box.connectors,
+            open_session=shown,
+            stuck=any(s.stuck for s in sessions),
+            managed=True,
+            meter_checked_at=shown.meter_checked_at if shown is not None else None,
+            source=box.source,
+            fetched_at=self.fetched_at,
         )
-    for local in data.inventory:
-        if local.charge_box_id in seen:
-            continue
-        seen.add(local.charge_box_id)
-        rows.append(
-            ChargerRow(
-                charge_box_id=local.charge_box_id,
-                description=local.description,
-                status="Unmanaged" if not local.managed else "Unknown",
-                liveness=Liveness.UNMANAGED if not local.managed else Liveness.UNKNOWN,
-                managed=local.managed,
-                source=StatusSource.SNAPSHOT,
-            )
-        )
-    return rows
+
+
+def tally(row: ChargerRow) -> tuple[int, int, int, int, int, int]:
+    """One row's share of each count, in ``FleetCounts``' field order
+    (total, online, offline, charging, faulted, stuck)."""
+    return (
+        1,
+        row.liveness in (Liveness.ONLINE, Liveness.STALE),
+        row.liveness == Liveness.OFFLINE,
+        row.status in CHARGING_LIKE,
+        row.status == "Faulted" or any(c.status == "Faulted" for c in row.connectors),
+        row.stuck,
+    )
+
+
+COUNT_FIELDS = ("total", "online", "offline", "charging", "faulted", "stuck")
 
 
 def count_rows(rows: Iterable[ChargerRow]) -> FleetCounts:
     """Totals for the counts strip. ``online`` includes stale (still connected);
     ``faulted`` counts chargers with any Faulted connector."""
-    total = online = offline = charging = faulted = stuck = 0
+    sums = [0] * len(COUNT_FIELDS)
     for row in rows:
-        total += 1
-        if row.liveness in (Liveness.ONLINE, Liveness.STALE):
-            online += 1
-        elif row.liveness == Liveness.OFFLINE:
-            offline += 1
-        if row.status in CHARGING_LIKE:
-            charging += 1
-        if row.status == "Faulted" or any(c.status == "Faulted" for c in row.connectors):
-            faulted += 1
-        if row.stuck:
-            stuck += 1
-    return FleetCounts(
-        total=total, online=online, offline=offline, charging=charging, faulted=faulted, stuck=stuck
-    )
+        for index, share in enumerate(tally(row)):
+            sums[index] += share
+    return FleetCounts(**dict(zip(COUNT_FIELDS, sums, strict=True)))
 
 
 def same_row(a: ChargerRow, b: ChargerRow) -> bool:

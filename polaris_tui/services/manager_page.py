@@ -17,7 +17,9 @@ the icon the page cannot tell (SOAP stations are never marked) → ``None``.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Hashable
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from html.parser import HTMLParser
@@ -26,6 +28,14 @@ from selectolax.lexbor import LexborNode as Node
 
 from polaris_tui.models import ChargeBox, ConnectorStatus, StatusSource
 from polaris_tui.models.errors import MalformedResponse
+from polaris_tui.services.page_delta import (
+    OverviewLayout,
+    merge_again,
+    merge_layout,
+    overview_again,
+    status_again,
+    status_layout,
+)
 from polaris_tui.services.page_memo import MergeMemo, RowMemo, RowPass
 from polaris_tui.services.page_tables import Cell, Table, cells_of, parse_html, tables
 
@@ -87,7 +97,9 @@ def is_signin_page(html: str) -> bool:
     A page that cannot hold a password field (no "password", no character
     reference that could spell it) is answered without parsing; any other
     is parsed by Lexbor, which decodes attributes as a browser does."""
-    if "&#" not in html and "password" not in html.lower():
+    # "&" first: a one-byte search is ~50x quicker than "&#" over a 4.8 MB page.
+    no_reference = "&" not in html or "&#" not in html
+    if no_reference and "password" not in html.lower():
         return False
     tree = parse_html(html)
     has_password = any(
@@ -248,14 +260,28 @@ def parse_connector_status(
     if table is None:
         raise MalformedResponse("the connector status page has no connector table")
     columns = [_HEADERS.get(h, "") for h in table.header_names()] or _POSITIONAL
-    reading: RowPass[_StatusRow | None, ChargeBox] = (memo or RowMemo()).start(_epoch(table, now))
+    epoch = _epoch(table, now)
+    trs = table.rows
+    page = [tr.html or "" for tr in trs]
+    if memo is not None:
+
+        def read_at(i: int, number: int) -> _StatusRow | None:
+            return _read_status_row(trs[i], columns, number, now)
+
+        again = status_again(memo, epoch, page, read_at, _status_box, _EMPTY)
+        if again is not None:
+            return again
+    reading: RowPass[_StatusRow | None, ChargeBox] = (memo or RowMemo()).start(epoch)
     # Per station: its rows' markups (the group's key: a string keeps its
     # hash, a tuple of read rows would be hashed afresh) and its read rows.
     stations: dict[str, tuple[list[str], list[_StatusRow]]] = {}
+    reads: list[_StatusRow | None] = []
+    numbers = array("l")
     number = 0
-    for tr in table.rows:
-        markup = tr.html or ""
+    for tr, markup in zip(trs, page, strict=True):
         read = reading.row(markup, partial(_read_status_row, tr, columns, number + 1, now))
+        reads.append(read)
+        numbers.append(number + 1)
         if read is _EMPTY:
             continue
         number += 1
@@ -268,7 +294,7 @@ def parse_connector_status(
         for markups, rows in stations.values()
     ]
     if memo is not None:
-        memo.keep(reading)
+        memo.keep(reading, status_layout(page, reads, numbers, boxes, _EMPTY))
     return boxes
 
 
@@ -311,17 +337,31 @@ def parse_charge_points(
     if table is None:
         return None
     columns = [_OVERVIEW_HEADERS.get(h, "") for h in table.header_names()]
-    reading: RowPass[ChargeBox | None, ChargeBox] = (memo or RowMemo()).start(_epoch(table, now))
+    epoch = _epoch(table, now)
+    trs = table.rows
+    page = [tr.html or "" for tr in trs]
+    if memo is not None:
+        again = overview_again(
+            memo, epoch, page, lambda i: _read_overview_row(trs[i], columns, now)
+        )
+        if again is not None:
+            return again
+    reading: RowPass[ChargeBox | None, ChargeBox] = (memo or RowMemo()).start(epoch)
     boxes: list[ChargeBox] = []
+    made: list[ChargeBox | None] = []
+    slots = array("l")
     seen: set[str] = set()
-    for tr in table.rows:
-        box = reading.row(tr.html or "", partial(_read_overview_row, tr, columns, now))
+    for tr, markup in zip(trs, page, strict=True):
+        box = reading.row(markup, partial(_read_overview_row, tr, columns, now))
+        made.append(box)
         if box is None or box.charge_box_id in seen:
+            slots.append(-1)
             continue
         seen.add(box.charge_box_id)
+        slots.append(len(boxes))
         boxes.append(box)
     if memo is not None:
-        memo.keep(reading)
+        memo.keep(reading, OverviewLayout(page, made, slots, boxes))
     return boxes
 
 
@@ -359,8 +399,16 @@ def complete_with_status(
     added at the end. ``memo``: the last merge; a station whose two models
     are those it merged keeps its merged model.
     """
+    if memo is not None:
+        again = merge_again(
+            memo.layout, base, status, partial(memo.merged, merge=_merge), memo.found
+        )
+        if again is not None:
+            memo.layout = replace(memo.layout, base=list(base), status=list(status), merged=again)
+            return again
     by_id = {b.charge_box_id: b for b in status}
     merged: list[ChargeBox] = []
+    with_status: set[str] = set()
     for box in base:
         found = by_id.pop(box.charge_box_id, None)
         if found is None:
@@ -368,8 +416,12 @@ def complete_with_status(
         elif memo is None:
             merged.append(_merge(box, found))
         else:
+            with_status.add(box.charge_box_id)
             merged.append(memo.merged(box, found, _merge))
     merged.extend(by_id.values())
     if memo is not None:
-        memo.forget_except({b.charge_box_id for b in base})
+        # Only this merge's pairs stay: ``found`` must not name a status a
+        # station no longer has.
+        memo.forget_except(with_status)
+        memo.layout = merge_layout(base, status, merged)
     return merged

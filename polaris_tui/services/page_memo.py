@@ -16,7 +16,7 @@ them in place), which also makes its row-reuse checks identity tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from polaris_tui.models import ChargeBox
 
@@ -32,6 +32,9 @@ class RowMemo(Generic[R, G]):
         self._epoch: Hashable = None
         self._rows: dict[str, R] = {}
         self._groups: dict[Hashable, G] = {}
+        self.layout: object = None
+        """What the last pass read, row by row, for a next pass that reads
+        only the rows whose markup changed (``page_delta``); None: unknown."""
 
     def start(self, epoch: Hashable) -> RowPass[R, G]:
         """A new reading of the page. Passes never share a dict they write,
@@ -40,9 +43,30 @@ class RowMemo(Generic[R, G]):
             return RowPass(epoch, {}, {})
         return RowPass(epoch, self._rows, self._groups)
 
-    def keep(self, done: RowPass[R, G]) -> None:
-        """Remember what ``done`` read (and only that: vanished rows drop)."""
+    def resume(self, epoch: Hashable) -> RowPass[R, G] | None:
+        """A reading that adds to the last one (it keeps every row and group
+        the last pass had: a pass over the changed rows only), or None when
+        it cannot: another epoch, or rows gone since piled up (a full pass
+        drops them)."""
+        if epoch != self._epoch or self.layout is None:
+            return None
+        done = RowPass(epoch, self._rows, self._groups)
+        done.rows, done.groups = dict(self._rows), dict(self._groups)
+        return done
+
+    def read_in(self, epoch: Hashable) -> bool:
+        """Whether the last pass read the page in this epoch (its rows still hold)."""
+        return epoch == self._epoch
+
+    def size(self) -> int:
+        """Rows remembered (a full pass keeps only the rows it read)."""
+        return len(self._rows)
+
+    def keep(self, done: RowPass[R, G], layout: object = None) -> None:
+        """Remember what ``done`` read (and only that: vanished rows drop),
+        and the page's ``layout`` (``page_delta``)."""
         self._epoch, self._rows, self._groups = done.epoch, done.rows, done.groups
+        self.layout = layout
 
 
 class RowPass(Generic[R, G]):
@@ -86,6 +110,13 @@ class MergeMemo:
 
     def __init__(self) -> None:
         self._merged: dict[str, tuple[ChargeBox, ChargeBox, ChargeBox]] = {}
+        self.layout: Any = None
+        """The last merge's inputs and output (``page_delta.MergeLayout``)."""
+
+    def found(self, charge_box_id: str) -> ChargeBox | None:
+        """The status model last merged into this station (None: none was)."""
+        last = self._merged.get(charge_box_id)
+        return None if last is None else last[1]
 
     def merged(
         self, base: ChargeBox, found: ChargeBox, merge: Callable[[ChargeBox, ChargeBox], ChargeBox]

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from polaris_tui.models import (
@@ -30,13 +31,12 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.services.clock import Clock
+from polaris_tui.services.fleet_delta import Basis, Built, rebuild_changed
 from polaris_tui.services.fleet_rules import (
     FleetData,
     MeterNote,
-    Rebuilt,
     SessionInputs,
     read_meter,
-    rebuild,
 )
 from polaris_tui.services.fleet_search import SessionData
 from polaris_tui.services.settings import Settings
@@ -98,6 +98,11 @@ class PollerState:
         of unchanged ones)."""
         self._sessions_from: dict[str, SessionInputs] = {}
         """What ``_rows`` with open sessions were built from (the same, for them)."""
+        self._basis: Basis | None = None
+        """What the last build saw: the next one builds only what changed since."""
+        self._rows_fetched_at: datetime | None = None
+        """The last build's ``fetched_at`` of SteVe rows; rows it kept may carry an
+        older one, stamped as they are read (``_stamped``)."""
         self._counts = FleetCounts()
         self._states = {name: SourceState(source=name) for name in SourceName}
         self._locks = {name: asyncio.Lock() for name in SourceName}
@@ -184,10 +189,21 @@ class PollerState:
 
     def rows(self) -> list[ChargerRow]:
         """Current charger rows (from the last build)."""
-        return list(self._rows.values())
+        # Copies only of rows a build kept (their time of data moved): read
+        # when a screen loads the fleet, not on every poll.
+        return [self._stamped(row) for row in self._rows.values()]
 
     def row(self, charge_box_id: str) -> ChargerRow | None:
-        return self._rows.get(charge_box_id)
+        row = self._rows.get(charge_box_id)
+        return None if row is None else self._stamped(row)
+
+    def _stamped(self, row: ChargerRow) -> ChargerRow:
+        """``row`` with its build's ``fetched_at``: a build keeps unchanged rows as
+        they are, so their time of data is the build's, not their own."""
+        at = self._rows_fetched_at
+        if row.fetched_at == at or row.charge_box_id not in self._built_from:
+            return row  # up to date, or an inventory row (no SteVe data)
+        return row.model_copy(update={"fetched_at": at})
 
     def search_inputs(self) -> tuple[Mapping[str, ChargerRow], SessionData]:
         """What the fleet search reads, without copies (a filter keystroke at
@@ -300,18 +316,26 @@ class PollerState:
             meter_notes=dict(self._meter_notes),
         )
 
-    def _rebuild_and_publish(self, *, force: bool = False) -> None:
-        """Rebuild rows from the current data now and publish only what changed."""
-        self._generation += 1
-        result = rebuild(
+    def _rebuild(self) -> Callable[[], Built]:
+        """The build of the rows that changed since the last build, its inputs
+        taken now, on the loop (the poller replaces its data, never mutates it,
+        but the meter notes are copied here): safe to run in a worker thread."""
+        return partial(
+            rebuild_changed,
             self._rows,
             self._fleet_data(),
             self.clock.now(),
             self.settings.poll,
             self._built_from,
             self._sessions_from,
+            self._basis,
+            self._counts,
         )
-        self._apply(result, force=force)
+
+    def _rebuild_and_publish(self, *, force: bool = False) -> None:
+        """Rebuild rows from the current data now and publish only what changed."""
+        self._generation += 1
+        self._apply(self._rebuild()(), force=force)
 
     async def _rebuild_in_thread(self) -> None:
         """The same, with the build and diff in a worker thread: at 10,000 chargers
@@ -319,22 +343,17 @@ class PollerState:
         for _attempt in range(REBUILD_ATTEMPTS):
             self._generation += 1
             generation = self._generation
-            result = await asyncio.to_thread(
-                rebuild,
-                self._rows,
-                self._fleet_data(),
-                self.clock.now(),
-                self.settings.poll,
-                self._built_from,
-                self._sessions_from,
-            )
+            result = await asyncio.to_thread(self._rebuild())
             if generation == self._generation:
                 self._apply(result)
                 return
             # A meter note or a local rebuild came in meanwhile: ours is older.
         self._rebuild_and_publish()  # still racing: settle it here, once
 
-    def _apply(self, result: Rebuilt, *, force: bool = False) -> None:
+    def _apply(self, built: Built, *, force: bool = False) -> None:
+        result = built.result
+        self._basis = built.basis
+        self._rows_fetched_at = built.fetched_at
         self._rows = result.rows
         self._built_from = result.boxes
         self._sessions_from = result.sessions

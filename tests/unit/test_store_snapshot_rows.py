@@ -124,3 +124,63 @@ async def test_a_changed_connector_or_session_is_written_alone(store: Store):
     )
     assert await store.save_snapshot(later) == 2
     assert await store.load_snapshot() == later
+
+
+def test_a_steady_plan_hashes_only_new_objects_and_matches_a_fresh_one():
+    """Items that are the very objects at their place in the last save keep
+    their digests; the plan then equals one that hashed every item."""
+    from polaris_tui.store.repos.snapshot_rows import plan_snapshot
+
+    first = _fleet(6)
+    written = plan_snapshot(first, None)
+    chargers = list(first.chargers)
+    chargers[2] = _box(2, description="renamed")  # changed in place of the old
+    chargers[4], chargers[5] = chargers[5], chargers[4]  # same objects, moved
+    later = Snapshot(
+        chargers=chargers,
+        active_transactions=first.active_transactions,
+        tags=first.tags[:1],  # CARD-B gone
+        fetched_at=NOW,
+    )
+    steady = plan_snapshot(later, written.digests, first)
+    fresh = plan_snapshot(later, written.digests)
+    assert steady.digests == fresh.digests
+    assert steady.upserts == fresh.upserts
+    assert steady.deletes == fresh.deletes
+    written_ids = [row[0] for row in steady.upserts["snapshot_chargers"]]
+    assert written_ids == ["CP-0002", "CP-0005", "CP-0004"], "the changed and the moved"
+    assert steady.deletes["snapshot_tags"] == ["CARD-B"]
+    assert steady.upserts["snapshot_connectors"] == [], "equal connectors: not written"
+
+
+def test_a_steady_plan_looks_only_at_changed_places_and_matches_a_fresh_one():
+    """Same keys at the same places: only the places whose object changed are
+    hashed, and the plan (rows, deletes, digests) equals a fresh one."""
+    from polaris_tui.store.repos.snapshot_rows import _steady, plan_snapshot
+
+    first = _fleet(6)
+    written = plan_snapshot(first, None)
+    chargers = list(first.chargers)
+    one_connector = _box(2, description="renamed")
+    one_connector.connectors = one_connector.connectors[:1]  # connector 2 gone
+    chargers[2] = one_connector
+    chargers[4] = _box(4)  # a new object, equal: nothing to write
+    session = first.active_transactions[0].model_copy(update={"ocpp_id_tag": "CARD-B"})
+    later = Snapshot(
+        chargers=chargers,
+        active_transactions=[session],
+        tags=[first.tags[0], first.tags[1].model_copy(update={"parent_id_tag": "CARD-A"})],
+        fetched_at=NOW,
+    )
+    steady = plan_snapshot(later, written.digests, first)
+    fresh = plan_snapshot(later, written.digests)
+    assert set(_steady(later, written.digests, first)) == set(steady.upserts), "no table fell back"
+    assert steady.digests == fresh.digests
+    assert steady.upserts == fresh.upserts
+    assert steady.deletes == fresh.deletes
+    assert [row[0] for row in steady.upserts["snapshot_chargers"]] == ["CP-0002"]
+    assert steady.deletes["snapshot_connectors"] == [("CP-0002", 2)]
+    assert [row[0] for row in steady.upserts["snapshot_transactions"]] == [500]
+    assert [row[0] for row in steady.upserts["snapshot_tags"]] == ["CARD-B"]
+    again = plan_snapshot(later, steady.digests, later)
+    assert again.row_count == 0, "the same objects again: nothing to write"

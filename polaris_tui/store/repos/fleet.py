@@ -43,7 +43,10 @@ class FleetSnapshotRepository(Repository):
         30,000 JSON documents, which the UI's event loop should not wait for."""
         previous = self._written_snapshot
         plan = await asyncio.to_thread(
-            plan_snapshot, snapshot, None if previous is None else previous.digests
+            plan_snapshot,
+            snapshot,
+            None if previous is None else previous.digests,
+            None if previous is None else previous.snapshot,
         )
         written = await self.backend.write(partial(_write_plan, plan, previous, snapshot))
         if written is None:  # another console wrote since: rewrite whole
@@ -158,4 +161,4 @@ async def _write_plan(
         "generation = excluded.generation",
         (to_text(snapshot.fetched_at), writer, generation + 1),
     )
-    return WrittenSnapshot(writer, generation + 1, plan.digests)
+    return WrittenSnapshot(writer, generation + 1, plan.digests, snapshot)
