@@ -244,15 +244,19 @@ class ChargerDetailScreen(ChargerDetailView):
         if session is not None:
             self.console.open_card(session.transaction.ocpp_id_tag)
 
-    def action_focus_operations(self) -> None:
+    async def action_focus_operations(self) -> None:
         """To the form: its Submit when the page filled it in (the open session's
         stop; an Enter is then a dry run, on each time the form opens), else
         the operation picker."""
+        # ``o`` right after ``enter`` can come before the form is built (it is
+        # mounted after the first frame). The focus is set here, not queued:
+        # a key typed behind ``o`` waits for this action, then finds it.
+        await self.query_one(OperationForm).ensure_built()
         submit = self.query_one("#op-submit", Button)
         if self.session is not None and submit.display and not submit.disabled:
-            submit.focus()
+            self.set_focus(submit)
         else:
-            self.query_one("#op-picker").focus()
+            self.set_focus(self.query_one("#op-picker"))
         # The whole panel from its top (at 80x24 focus alone shows one line of it).
         self.query_one("#detail-body", VerticalScroll).scroll_to_widget(
             self.query_one("#remote-ops"), animate=False, top=True
