@@ -51,3 +51,36 @@ async def test_the_first_frame_is_drawn_from_the_fleet_row(fake_app, monkeypatch
         await settle(pilot)
         assert "as of" in str(recent.border_subtitle)
         assert "Card name" in str(screen.query_one("#current-session", Static).render())
+
+
+async def test_o_before_the_form_is_built_builds_it_and_lands_on_submit(
+    fake_app, monkeypatch
+) -> None:
+    """The operations form mounts its widgets after the first frame; an ``o``
+    typed before that (``enter o`` in one read) must still land on Submit,
+    and the ``enter`` behind it submit the session's stop, dry run."""
+    from textual.widgets import Button
+
+    from polaris_tui.widgets.operation_form import OperationForm
+
+    app, services = fake_app(ROWS)
+    # Hold the build back: only ``o`` may build the form here.
+    monkeypatch.setattr(OperationForm, "on_mount", lambda self: None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.open_charger("CP-LIVE")
+        await settle(pilot)
+        screen = app.screen
+        form = screen.query_one(OperationForm)
+        assert not form.built and not form.query(Button), "the form is not built yet"
+        assert form.dry_run is True, "ON before the form is built, too"
+
+        await pilot.press("o")
+        assert form.built
+        assert app.focused is not None and app.focused.id == "op-submit"
+        assert form.values() == {
+            "transactionId": services.fleet.rows_by_id["CP-LIVE"].open_session.transaction.id
+        }
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [e.dry_run for e in services.operations.entries] == [True]
