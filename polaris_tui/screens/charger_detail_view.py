@@ -55,6 +55,8 @@ from polaris_tui.widgets.operation_outcome import (
     Outcome,
     describe_entry,
 )
+from polaris_tui.widgets.prefocus import prefocused
+from polaris_tui.widgets.prefocus import settle as settle_prefocus
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
@@ -91,6 +93,7 @@ class ChargerDetailView(PolarisScreen):
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     STYLED_AT_MOUNT = True
+    AUTO_FOCUS = "#detail-body"  # built marked focused (prefocus): the focus goes there
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()
@@ -133,7 +136,7 @@ class ChargerDetailView(PolarisScreen):
         yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         yield Static(Content(""), id="db-close-note")
-        with VerticalScroll(id="detail-body"):
+        with prefocused(VerticalScroll(id="detail-body")):
             with Container(id="detail-top"):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
                 yield SessionPanel(Content("Loading…"), id="current-session")
@@ -146,6 +149,7 @@ class ChargerDetailView(PolarisScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        settle_prefocus(self.query_one("#detail-body"))
         self.query_one("#db-close-note").display = False
         console = self.console
         console.fleet_signal.subscribe(self, self._on_fleet)

@@ -84,3 +84,26 @@ async def test_o_before_the_form_is_built_builds_it_and_lands_on_submit(
         await pilot.press("enter")
         await settle(pilot)
         assert [e.dry_run for e in services.operations.entries] == [True]
+
+
+async def test_the_body_is_styled_focused_only_when_it_has_the_focus(fake_app) -> None:
+    """The page body is built marked focused (one styling of the page, not
+    two); the mark stays only when the auto focus really chose it. With the
+    terminal unfocused Textual focuses nothing: the mark must go, or the page
+    would look focused while keys reach no widget of it."""
+    app, _services = fake_app(ROWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.open_charger("CP-LIVE")
+        await settle(pilot)
+        body = app.screen.query_one("#detail-body")
+        assert app.screen.focused is body and body.has_focus
+        app.pop_screen()
+        await settle(pilot)
+
+        app.app_focus = False  # the terminal reported losing focus
+        await app.open_charger("CP-LIVE")
+        await settle(pilot)
+        body = app.screen.query_one("#detail-body")
+        assert app.screen.focused is None
+        assert not body.has_focus, "marked focused while nothing has focus"
