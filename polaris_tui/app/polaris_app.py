@@ -30,6 +30,7 @@ from polaris_tui.services.clock import Clock
 from polaris_tui.services.jump import CommandHistory, Jump, Place
 from polaris_tui.services.settings import Settings
 from polaris_tui.widgets.commands import PolarisCommands
+from polaris_tui.widgets.css_warmup import warm_default_css
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 
@@ -76,6 +77,11 @@ class PolarisApp(ServicesApp):
                 clean(notice), title="Configuration", severity="warning", markup=False, timeout=20
             )
         self.open_services()
+
+    def warm_up(self) -> None:
+        # The charger page's widget CSS: parsed at its first ``enter`` it cost
+        # ~60 ms of CPU before the page's first frame (widgets/css_warmup.py).
+        warm_default_css(self.stylesheet, ChargerDetailScreen.WIDGET_TYPES)
 
     @cached_property
     def command_history(self) -> CommandHistory:

@@ -107,3 +107,25 @@ async def test_the_body_is_styled_focused_only_when_it_has_the_focus(fake_app) -
         body = app.screen.query_one("#detail-body")
         assert app.screen.focused is None
         assert not body.has_focus, "marked focused while nothing has focus"
+
+
+async def test_the_page_finds_its_css_parsed_before_it_first_opens(fake_app) -> None:
+    """After the first poll the console parses the charger page's widget CSS
+    (``ChargerDetailScreen.WIDGET_TYPES``); the page's first opening then
+    adds no CSS source, built form included. A widget class added to the
+    page and not to the list fails here."""
+    from polaris_tui.widgets.css_warmup import default_css_sources
+    from polaris_tui.widgets.operation_form import OperationForm
+
+    app, _services = fake_app(ROWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = set(app.stylesheet.source)
+        await app.open_charger("CP-LIVE")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one(OperationForm).built
+        assert set(app.stylesheet.source) == before
+        # And the reader matches Textual's own, on a mounted widget of each class.
+        for widget in screen.walk_children():
+            assert default_css_sources(type(widget)) == widget._get_default_css()
