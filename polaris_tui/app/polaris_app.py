@@ -72,16 +72,19 @@ class PolarisApp(ServicesApp):
         self._install_sighup()
         self._apply_saved_theme()
         self.push_screen(FleetScreen())
+        self.ready_signal.subscribe(self, self._warm_up)
         for notice in self.startup_notices:
             self.notify(
                 clean(notice), title="Configuration", severity="warning", markup=False, timeout=20
             )
         self.open_services()
 
-    def warm_up(self) -> None:
-        # The charger page's widget CSS: parsed at its first ``enter`` it cost
-        # ~60 ms of CPU before the page's first frame (widgets/css_warmup.py).
-        warm_default_css(self.stylesheet, ChargerDetailScreen.WIDGET_TYPES)
+    def _warm_up(self, _services: object) -> None:
+        """Once the first poll has landed (``ready_signal``'s second call): the
+        charger page's widget CSS, which at its first ``enter`` cost ~60 ms of
+        CPU before the page's first frame (widgets/css_warmup.py)."""
+        if self.data_loaded.is_set():
+            warm_default_css(self.stylesheet, ChargerDetailScreen.WIDGET_TYPES)
 
     @cached_property
     def command_history(self) -> CommandHistory:

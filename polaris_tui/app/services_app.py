@@ -263,15 +263,10 @@ class ServicesApp(App[None]):
         # What is alive now (modules, widgets, the first fleet) lives as long
         # as the console: keep it out of the cyclic collector's full passes,
         # which at 10,000 chargers took ~100 ms of the UI thread each.
-        self.warm_up()
         resume_collector()  # collect the start's garbage before freezing the rest
         gc.freeze()
         self.data_loaded.set()
         self.ready_signal.publish(services)
-
-    def warm_up(self) -> None:
-        """Work done once, after the first poll, so that it is not done later while
-        the operator waits (the App's screens say what)."""
 
     async def _next_refresh(self) -> None:
         """Return after the screen's next refresh (or at once if it will not come)."""

@@ -51,17 +51,11 @@ from polaris_tui.widgets.detail_panels import (
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.operation_form import OperationForm
-from polaris_tui.widgets.operation_outcome import (
-    Outcome,
-    describe_entry,
-)
-from polaris_tui.widgets.prefocus import prefocused
-from polaris_tui.widgets.prefocus import settle as settle_prefocus
+from polaris_tui.widgets.operation_outcome import Outcome, describe_entry
+from polaris_tui.widgets.prefocus import prefocused, settle_prefocus
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
-from polaris_tui.widgets.remote_ops import (
-    RemoteOpsPanel,
-)
+from polaris_tui.widgets.remote_ops import RemoteOpsPanel
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
 

@@ -6,9 +6,9 @@ widget inside it: a second styling of most of the page before its first
 frame (~25 ms of CPU out of ~115 on this machine). Marked focused when it
 is built, the body and everything in it are styled once, at the mount, as
 they look with the body focused; the auto focus then changes nothing and
-restyles nothing. ``settle`` runs after the auto focus: it removes the mark
-when the focus went elsewhere (an unfocused terminal: Textual focuses
-nothing), which restyles as before.
+restyles nothing. ``settle_prefocus`` runs after the auto focus: it removes
+the mark when the focus went elsewhere (an unfocused terminal: Textual
+focuses nothing), which restyles as before.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def prefocused(widget: W) -> W:
     return widget
 
 
-def settle(widget: Widget) -> None:
+def settle_prefocus(widget: Widget) -> None:
     """Keep the mark only if ``widget`` really has its screen's focus."""
     if widget.has_focus and widget.screen.focused is not widget:
         widget.has_focus = False  # restyles it and everything in it
