@@ -27,8 +27,10 @@ import uuid
 from typing import Any
 
 from textual import on, work
-from textual.containers import VerticalScroll
-from textual.widgets import Button
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.dom import DOMNode
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from polaris_tui.dialogs.confirm import ConfirmDialog
 from polaris_tui.dialogs.typed_confirm import TypedConfirmDialog
@@ -42,6 +44,8 @@ from polaris_tui.models.sessions import SessionQuery
 from polaris_tui.screens.base import ActionDone
 from polaris_tui.screens.charger_detail_view import ChargerDetailView
 from polaris_tui.widgets.charger_identity import ChargerIdentityPanel
+from polaris_tui.widgets.charger_sessions import ChargerSessions
+from polaris_tui.widgets.detail_panels import LiveStatusPanel, SessionPanel
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operation_outcome import (
@@ -49,8 +53,10 @@ from polaris_tui.widgets.operation_outcome import (
     describe_entry,
     describe_error,
 )
+from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.recent_operations import RecentOperations
 from polaris_tui.widgets.remote_ops import (
+    RemoteOpsPanel,
     close_question,
     confirm_label,
     preview_question,
@@ -58,6 +64,7 @@ from polaris_tui.widgets.remote_ops import (
 )
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
+from polaris_tui.widgets.session_table import SessionTable
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,15 @@ class ChargerDetailScreen(ChargerDetailView):
         bind("S"),
         bind("I"),
     ]
+
+    WIDGET_TYPES: tuple[type[DOMNode], ...] = (
+        *(Container, Horizontal, Vertical, VerticalScroll, Static, Label, Button, Input),
+        *(Checkbox, Select, SelectCurrent, SelectOverlay, LiveStatusPanel, SessionPanel),
+        *(RemoteOpsPanel, OperationForm, ScanPanel, RecentOperations, OperationsTable),
+        *(ChargerSessions, SessionTable, ChargerIdentityPanel),
+    )
+    """Every widget class on the page: their CSS is parsed before it first
+    opens (``css_warmup``); a test checks the page adds no CSS after that."""
 
     # -- submitting -----------------------------------------------------------
     @on(OperationForm.Submitted)
@@ -244,15 +260,19 @@ class ChargerDetailScreen(ChargerDetailView):
         if session is not None:
             self.console.open_card(session.transaction.ocpp_id_tag)
 
-    def action_focus_operations(self) -> None:
+    async def action_focus_operations(self) -> None:
         """To the form: its Submit when the page filled it in (the open session's
         stop; an Enter is then a dry run, on each time the form opens), else
         the operation picker."""
+        # ``o`` right after ``enter`` can come before the form is built (it is
+        # mounted after the first frame). The focus is set here, not queued:
+        # a key typed behind ``o`` waits for this action, then finds it.
+        await self.query_one(OperationForm).ensure_built()
         submit = self.query_one("#op-submit", Button)
         if self.session is not None and submit.display and not submit.disabled:
-            submit.focus()
+            self.set_focus(submit)
         else:
-            self.query_one("#op-picker").focus()
+            self.set_focus(self.query_one("#op-picker"))
         # The whole panel from its top (at 80x24 focus alone shows one line of it).
         self.query_one("#detail-body", VerticalScroll).scroll_to_widget(
             self.query_one("#remote-ops"), animate=False, top=True

@@ -51,15 +51,11 @@ from polaris_tui.widgets.detail_panels import (
 from polaris_tui.widgets.freshness import DATA_AGE_TICK_SECONDS, as_of
 from polaris_tui.widgets.key_footer import KeyFooter
 from polaris_tui.widgets.operation_form import OperationForm
-from polaris_tui.widgets.operation_outcome import (
-    Outcome,
-    describe_entry,
-)
+from polaris_tui.widgets.operation_outcome import Outcome, describe_entry
+from polaris_tui.widgets.prefocus import prefocused, settle_prefocus
 from polaris_tui.widgets.quiet import set_subtitle, update_static
 from polaris_tui.widgets.recent_operations import RecentOperations
-from polaris_tui.widgets.remote_ops import (
-    RemoteOpsPanel,
-)
+from polaris_tui.widgets.remote_ops import RemoteOpsPanel
 from polaris_tui.widgets.safe_text import clean
 from polaris_tui.widgets.scan_panel import ScanPanel
 
@@ -91,6 +87,7 @@ class ChargerDetailView(PolarisScreen):
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     STYLED_AT_MOUNT = True
+    AUTO_FOCUS = "#detail-body"  # built marked focused (prefocus): the focus goes there
 
     def __init__(self, charge_box_id: str) -> None:
         super().__init__()
@@ -133,7 +130,7 @@ class ChargerDetailView(PolarisScreen):
         yield Breadcrumb()
         yield Static(Content(clean(self.charge_box_id, limit=80)), id="detail-header")
         yield Static(Content(""), id="db-close-note")
-        with VerticalScroll(id="detail-body"):
+        with prefocused(VerticalScroll(id="detail-body")):
             with Container(id="detail-top"):
                 yield LiveStatusPanel(Content("Loading…"), id="live-status")
                 yield SessionPanel(Content("Loading…"), id="current-session")
@@ -146,6 +143,7 @@ class ChargerDetailView(PolarisScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        settle_prefocus(self.query_one("#detail-body"))
         self.query_one("#db-close-note").display = False
         console = self.console
         console.fleet_signal.subscribe(self, self._on_fleet)

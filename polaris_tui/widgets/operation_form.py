@@ -10,10 +10,18 @@ The form validates nothing itself: it hands strings (or ints, lists, bools)
 to the screen, the service validates with the same model, and any field
 errors come back to ``show_field_errors``. It never sends anything: it posts
 ``Submitted`` and the screen decides (confirmation, app-level worker).
+
+Its widgets are mounted just after the page's first frame (``ensure_built``):
+they are about a third of the charger page, and styling, laying out and
+drawing them before that frame delayed Live status and Current session.
+Until then the form keeps their height, so nothing below it moves. Whatever
+needs the widgets earlier (``o``, a follow-up filling the form) awaits
+``ensure_built``, which mounts them at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import types
 import typing
@@ -24,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from textual import on
-from textual.app import ComposeResult
+from textual.app import RenderResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
@@ -96,6 +104,7 @@ class OperationForm(Widget):
 
     DEFAULT_CSS = """
     OperationForm { height: auto; }
+    OperationForm.-building { height: 7; }
     OperationForm #op-fields { height: auto; }
     OperationForm .op-field { height: auto; }
     OperationForm .op-label { width: 18; padding-right: 1; }
@@ -151,28 +160,51 @@ class OperationForm(Widget):
         re-read, which has no session any more, must not empty them."""
         self._prefilled: dict[str, str] = {}
         self._refocus = False
+        self.built = False
+        """Whether the form's widgets are mounted (see ``ensure_built``)."""
+        self._building = asyncio.Lock()
+        self.add_class("-building")  # keeps the built form's height meanwhile
 
-    def compose(self) -> ComposeResult:
-        yield Select(
-            [(Content(name), name) for name in self.models],
-            value=self.operation,
-            allow_blank=False,
-            compact=True,
-            id="op-picker",
-        )
-        yield Vertical(id="op-fields")
-        with Horizontal(id="op-actions"):
-            yield Checkbox(Content(DRY_RUN_ON), value=True, id="op-dry-run")
-            yield Button(Content("Submit"), id="op-submit", variant="primary", compact=True)
-        yield Static(Content(""), id="op-note")
+    def on_mount(self) -> None:
+        # No compose: the widgets come after the page's first frame.
+        self.call_after_refresh(self.ensure_built)
 
-    async def on_mount(self) -> None:
-        await self._build_fields()
-        self._sync_button()
-        if not self.can_submit:
-            self.query_one("#op-note", Static).update(
-                Content("Viewer role: you can see this form but not submit operations.")
+    def render(self) -> RenderResult:
+        if not self.built:
+            return Content("")  # blank until built (Textual would print the widget's name)
+        return super().render()
+
+    async def ensure_built(self) -> None:
+        """Mount the form's widgets now, unless they are (once, however many ask)."""
+        async with self._building:
+            if self.built or not self.is_attached:
+                return
+            note = Static(Content(""), id="op-note")
+            if not self.can_submit:
+                note.update(
+                    Content("Viewer role: you can see this form but not submit operations.")
+                )
+            await self.mount_all(
+                [
+                    Select(
+                        [(Content(name), name) for name in self.models],
+                        value=self.operation,
+                        allow_blank=False,
+                        compact=True,
+                        id="op-picker",
+                    ),
+                    Vertical(*self._field_widgets(), id="op-fields"),
+                    Horizontal(
+                        Checkbox(Content(DRY_RUN_ON), value=True, id="op-dry-run"),
+                        Button(Content("Submit"), id="op-submit", variant="primary", compact=True),
+                        id="op-actions",
+                    ),
+                    note,
+                ]
             )
+            self.built = True
+            self._sync_button()
+            self.remove_class("-building")
 
     # -- fields -------------------------------------------------------------
     def _model(self) -> type[BaseModel] | None:
@@ -181,9 +213,13 @@ class OperationForm(Widget):
     async def _build_fields(self) -> None:
         container = self.query_one("#op-fields", Vertical)
         await container.remove_children()
+        await container.mount_all(self._field_widgets())
+
+    def _field_widgets(self) -> list[Widget]:
+        """The current operation's field rows, help lines and error lines."""
         model = self._model()
         if model is None:
-            return
+            return []
         self._prefilled = {}
         widgets: list[Widget] = []
         for name, info in model.model_fields.items():
@@ -243,7 +279,7 @@ class OperationForm(Widget):
             widgets.append(Static(Content(""), id=f"error-{alias}", classes="op-error"))
         if not widgets:
             widgets.append(Static(Content("This operation has no parameters."), classes="op-help"))
-        await container.mount_all(widgets)
+        return widgets
 
     def _context_value(self, alias: str) -> Any:
         return self.context.get(alias)
@@ -276,6 +312,7 @@ class OperationForm(Widget):
         """
         if operation not in self.models:
             return
+        await self.ensure_built()
         self._pinned = dict(values or {})
         if values:
             self.context = {**self.context, **values}
@@ -338,10 +375,17 @@ class OperationForm(Widget):
 
     @property
     def dry_run(self) -> bool:
+        if not self.built:
+            return True  # the toggle starts ON
         return self.query_one("#op-dry-run", Checkbox).value
 
     @dry_run.setter
     def dry_run(self, value: bool) -> None:
+        if not self.built:
+            # Nothing turns it off before the form is built: every path to
+            # Submit (``o``, a follow-up) builds it first. ON is how it starts.
+            assert value, "dry run OFF on a form not built yet"  # noqa: S101
+            return
         self.query_one("#op-dry-run", Checkbox).value = value
 
     def show_field_errors(self, errors: Mapping[str, str]) -> None:

@@ -68,6 +68,9 @@ class RemoteOpsPanel(Vertical):
         self.query_one("#op-refresh", Button).display = False
         self.query_one("#op-restart", Button).display = False
         self.query_one("#op-outcome", Static).display = False
+        # Until ``show_notice`` has the detail: most chargers have no notice,
+        # and the first frame then has the panel's final height.
+        self.query_one("#ops-notice", Static).display = False
 
     @property
     def form(self) -> OperationForm:

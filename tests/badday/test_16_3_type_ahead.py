@@ -82,3 +82,15 @@ def test_keys_after_q_do_not_act_on_the_closing_console(console: PtyPolaris) -> 
     assert console.wait(WAIT) == 0, console.output[-2000:]
     output = console.output
     assert b"Traceback" not in output and b"Error" not in output
+
+
+def test_enter_o_enter_runs_the_dry_run_of_the_stop(console: PtyPolaris) -> None:
+    """``enter o enter`` in one write: the page opens, ``o`` lands in the
+    operations form (mounted just after the page's first frame, so ``o`` can
+    come before it) and the last ``enter`` submits the open session's stop,
+    dry run: runbook 1's keys, typed ahead."""
+    console.burst("\ro\r")
+    assert console.wait_screen("dry run — params are valid"), console.screen_text()
+    text = console.screen_text()
+    assert "RemoteStopTransaction transactionId=" in text, text
+    quit_cleanly(console)
