@@ -254,6 +254,7 @@ class ServicesApp(App[None]):
         # What follows blocks the UI thread a while (aiohttp's import, one full
         # collection): paint the first poll's rows before it.
         await self._next_refresh()
+        self.after_first_rows()
         if self.hook_options is not None:
             # After the first poll: importing aiohttp takes ~0.2 s of the UI
             # thread, which delayed the demo's first fleet rows. Until it
@@ -267,6 +268,9 @@ class ServicesApp(App[None]):
         gc.freeze()
         self.data_loaded.set()
         self.ready_signal.publish(services)
+
+    def after_first_rows(self) -> None:
+        """Work kept out of the start: runs once the first poll's rows are painted."""
 
     async def _next_refresh(self) -> None:
         """Return after the screen's next refresh (or at once if it will not come)."""
