@@ -247,7 +247,11 @@ class ServicesApp(App[None]):
         # Screens draw what the services hold at once: the last snapshot, which
         # the banner and every age label call a snapshot until the first poll
         # lands. Starting the loops and the hook takes a while; it runs after.
-        self.ready_signal.publish(services)
+        # Without a snapshot (a new store, every demo) there is nothing to
+        # show but "no data yet": the screens wait for the first poll, and
+        # paint its rows once instead of three frames before them.
+        if services.poller.fetched_at is not None:
+            self.ready_signal.publish(services)
         await services.start()
         self.services_open.set()
         await services.poller.first_poll()  # the loops' first cycles, not a second round
