@@ -41,6 +41,10 @@ redrawn every ``DATA_AGE_TICK_SECONDS``."""
 class FleetScreen(PolarisScreen):
     """Live table of every charger with a counts strip and a filter."""
 
+    AUTO_FOCUS = "#fleet-table"
+    """The table has the focus from the start: Textual focused the filter
+    first, and the focus moving on restyled both and composed the footer
+    twice before the first rows."""
     BINDINGS = [
         bind("slash"),
         bind("escape", label="Clear filter", show=False),
