@@ -22,7 +22,7 @@ from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFacto
 from polaris_tui.console import Console
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
-from polaris_tui.screens.base import PolarisScreen
+from polaris_tui.screens.base import SCREENS_CSS, PolarisScreen, css_file
 from polaris_tui.screens.fleet import FleetScreen
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.jump import CommandHistory, Jump, Place
@@ -38,15 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _css_path() -> Path:
-    """``polaris.tcss`` at the repository root, or inside the installed package."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "polaris.tcss", package / "polaris.tcss"):
-        if candidate.exists():
-            return candidate
-    return package.parent / "polaris.tcss"
 
 
 def _polaris_commands() -> type[Provider]:
@@ -70,7 +61,7 @@ AFTER_FIRST_ROWS = (
 class PolarisApp(ServicesApp):
     """The console. Build it with ``make_app``."""
 
-    CSS_PATH = _css_path()
+    CSS_PATH = css_file("polaris.tcss")  # the fleet's; the other screens': SCREENS_CSS
     TITLE = "Polaris"
     COMMANDS = ServicesApp.COMMANDS | {_polaris_commands}
     BINDINGS = [
@@ -109,6 +100,11 @@ class PolarisApp(ServicesApp):
         rows: the first ``enter`` must not pay it either."""
         for name in AFTER_FIRST_ROWS:
             importlib.import_module(name)
+        # Their rules too (~10-25 ms to parse). Read here, the first screen
+        # that opens finds them and Textual does not reparse every source.
+        if not self.stylesheet.has_source(str(SCREENS_CSS)):
+            self.stylesheet.read(SCREENS_CSS)
+            self.stylesheet.parse()
 
     @cached_property
     def command_history(self) -> CommandHistory:
