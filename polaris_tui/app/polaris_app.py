@@ -4,6 +4,7 @@ and theme (the plumbing under it is ``ServicesApp``)."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import threading
 from collections.abc import Awaitable
@@ -13,28 +14,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.await_complete import AwaitComplete
+from textual.command import Provider
 from textual.screen import ModalScreen, Screen
 
 from polaris_tui.app.navigation import jump
 from polaris_tui.app.services_app import HookOptions, ServicesApp, ServicesFactory
 from polaris_tui.console import Console
-from polaris_tui.dialogs.command_line import CommandLine
-from polaris_tui.dialogs.help import HelpScreen, screen_keys
 from polaris_tui.models.errors import PolarisError
 from polaris_tui.models.sessions import SessionQuery
-from polaris_tui.screens.base import PolarisScreen
-from polaris_tui.screens.charger_detail import ChargerDetailScreen
+from polaris_tui.screens.base import SCREENS_CSS, PolarisScreen, css_file
 from polaris_tui.screens.fleet import FleetScreen
-from polaris_tui.screens.operation_log import OperationLogScreen
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.jump import CommandHistory, Jump, Place
 from polaris_tui.services.settings import Settings
-from polaris_tui.widgets.commands import PolarisCommands
 from polaris_tui.widgets.css_warmup import warm_default_css
 from polaris_tui.widgets.keymap import bind
 from polaris_tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
+    from polaris_tui.dialogs.command_line import CommandLine
     from polaris_tui.services.export import ExportFormat
 
 log = logging.getLogger(__name__)
@@ -42,21 +40,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _css_path() -> Path:
-    """``polaris.tcss`` at the repository root, or inside the installed package."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "polaris.tcss", package / "polaris.tcss"):
-        if candidate.exists():
-            return candidate
-    return package.parent / "polaris.tcss"
+def _polaris_commands() -> type[Provider]:
+    """The palette's Polaris commands, imported when the palette first opens."""
+    from polaris_tui.widgets.commands import PolarisCommands
+
+    return PolarisCommands
+
+
+AFTER_FIRST_ROWS = (
+    "polaris_tui.screens.charger_detail",
+    "polaris_tui.screens.operation_log",
+    "polaris_tui.dialogs.command_line",
+    "polaris_tui.dialogs.help",
+    "polaris_tui.widgets.commands",
+)
+"""Modules of the places one key away (``enter``, ``l``, ``:``, ``?``,
+``ctrl+p``), imported once the first rows are painted, not before."""
 
 
 class PolarisApp(ServicesApp):
     """The console. Build it with ``make_app``."""
 
-    CSS_PATH = _css_path()
+    CSS_PATH = css_file("polaris.tcss")  # the fleet's; the other screens': SCREENS_CSS
     TITLE = "Polaris"
-    COMMANDS = ServicesApp.COMMANDS | {PolarisCommands}
+    COMMANDS = ServicesApp.COMMANDS | {_polaris_commands}
     BINDINGS = [
         bind("q"),
         bind("question_mark"),
@@ -84,7 +91,20 @@ class PolarisApp(ServicesApp):
         charger page's widget CSS, which at its first ``enter`` cost ~60 ms of
         CPU before the page's first frame (widgets/css_warmup.py)."""
         if self.data_loaded.is_set():
+            from polaris_tui.screens.charger_detail import ChargerDetailScreen
+
             warm_default_css(self.stylesheet, ChargerDetailScreen.WIDGET_TYPES)
+
+    def after_first_rows(self) -> None:
+        """Import the places one key away now (~35 ms), not before the first
+        rows: the first ``enter`` must not pay it either."""
+        for name in AFTER_FIRST_ROWS:
+            importlib.import_module(name)
+        # Their rules too (~10-25 ms to parse). Read here, the first screen
+        # that opens finds them and Textual does not reparse every source.
+        if not self.stylesheet.has_source(str(SCREENS_CSS)):
+            self.stylesheet.read(SCREENS_CSS)
+            self.stylesheet.parse()
 
     @cached_property
     def command_history(self) -> CommandHistory:
@@ -114,11 +134,15 @@ class PolarisApp(ServicesApp):
         """
         if not self._ready_or_say():
             return None
+        from polaris_tui.screens.charger_detail import ChargerDetailScreen
+
         return self._jump(ChargerDetailScreen(charge_box_id))
 
     def open_operation_log(self, charge_box_id: str | None = None) -> None:
         """Open the operation log, optionally filtered to one charger."""
         if self._ready_or_say():
+            from polaris_tui.screens.operation_log import OperationLogScreen
+
             self._jump(OperationLogScreen(charge_box_id))
 
     def open_card(self, id_tag: str) -> None:
@@ -173,6 +197,8 @@ class PolarisApp(ServicesApp):
         """``:`` as in k9s: type a place (``charger CP-…``, ``cards``…) and jump."""
         if isinstance(self.screen, ModalScreen):
             return  # a dialog keeps its keys (a typed confirmation takes ``:``)
+        from polaris_tui.dialogs.command_line import CommandLine
+
         ids = [row.charge_box_id for row in self.services.fleet.rows()] if self.services else []
         line = CommandLine(self.command_history, ids)
         self.push_screen(line, self.go)
@@ -212,6 +238,8 @@ class PolarisApp(ServicesApp):
 
     # -- global actions --------------------------------------------------------------
     def action_help(self) -> None:
+        from polaris_tui.dialogs.help import HelpScreen, screen_keys
+
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen

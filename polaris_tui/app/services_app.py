@@ -247,13 +247,18 @@ class ServicesApp(App[None]):
         # Screens draw what the services hold at once: the last snapshot, which
         # the banner and every age label call a snapshot until the first poll
         # lands. Starting the loops and the hook takes a while; it runs after.
-        self.ready_signal.publish(services)
+        # Without a snapshot (a new store, every demo) there is nothing to
+        # show but "no data yet": the screens wait for the first poll, and
+        # paint its rows once instead of three frames before them.
+        if services.poller.fetched_at is not None:
+            self.ready_signal.publish(services)
         await services.start()
         self.services_open.set()
         await services.poller.first_poll()  # the loops' first cycles, not a second round
         # What follows blocks the UI thread a while (aiohttp's import, one full
         # collection): paint the first poll's rows before it.
         await self._next_refresh()
+        self.after_first_rows()
         if self.hook_options is not None:
             # After the first poll: importing aiohttp takes ~0.2 s of the UI
             # thread, which delayed the demo's first fleet rows. Until it
@@ -267,6 +272,9 @@ class ServicesApp(App[None]):
         gc.freeze()
         self.data_loaded.set()
         self.ready_signal.publish(services)
+
+    def after_first_rows(self) -> None:
+        """Work kept out of the start: runs once the first poll's rows are painted."""
 
     async def _next_refresh(self) -> None:
         """Return after the screen's next refresh (or at once if it will not come)."""

@@ -9,6 +9,7 @@ visible notice. Screens also reach the services and the injected clock here.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from textual import events, on
@@ -21,8 +22,25 @@ from polaris_tui.console import Console, console_of
 from polaris_tui.services.contract import ServicesApi
 
 
+def css_file(name: str) -> Path:
+    """A stylesheet at the repository root, or inside the installed package."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / name, package / name):
+        if candidate.exists():
+            return candidate
+    return package.parent / name
+
+
+SCREENS_CSS = css_file("screens.tcss")
+"""The rules of every screen but the fleet: Textual reads a screen's
+``CSS_PATH`` when it first opens; the App reads this one once the first
+fleet rows are painted, so no screen opens with a full CSS reparse."""
+
+
 class PolarisScreen(Screen[Any]):
     """A screen whose failed workers become notices, with services and clock at hand."""
+
+    CSS_PATH: ClassVar[str | PurePath | list[str | PurePath] | None] = SCREENS_CSS
 
     HELP_TITLE: ClassVar[str | None] = None
     """The title of this screen's help (``?``); default: the class name."""

@@ -41,6 +41,12 @@ redrawn every ``DATA_AGE_TICK_SECONDS``."""
 class FleetScreen(PolarisScreen):
     """Live table of every charger with a counts strip and a filter."""
 
+    CSS_PATH = None  # its rules are the App's (polaris.tcss), parsed at start
+    STYLED_AT_MOUNT = True  # its mount styled it: no second pass at the first resume
+    AUTO_FOCUS = "#fleet-table"
+    """The table has the focus from the start: Textual focused the filter
+    first, and the focus moving on restyled both and composed the footer
+    twice before the first rows."""
     BINDINGS = [
         bind("slash"),
         bind("escape", label="Clear filter", show=False),

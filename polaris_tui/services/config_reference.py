@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 
 from polaris_tui.services.setting_forms import env_name, expected_form
 from polaris_tui.services.settings import Settings
+from polaris_tui.services.settings_docs import attribute_docs
 
 START = "<!-- config-reference:start (generated: python -m polaris_tui.services.config_reference --write README.md) -->"
 END = "<!-- config-reference:end -->"
@@ -86,10 +87,11 @@ def _default(section: str, key: str, field: FieldInfo) -> str:
 
 def _rows(section: str, model: type[BaseModel]) -> list[str]:
     rows = []
+    docs = attribute_docs(model)
     for key, field in model.model_fields.items():
         rows.append(
             f"| `{key}` | {_default(section, key, field)} | {_one_line(expected_form(field))} "
-            f"| `{env_name(section, key)}` | {_one_line(field.description)} |"
+            f"| `{env_name(section, key)}` | {_one_line(docs.get(key))} |"
         )
     return rows
 
@@ -102,6 +104,7 @@ def reference_markdown() -> str:
         "`web_password`, `api_key`, `hmac_key`) come only from the file or the environment.",
         "",
     ]
+    top_docs = attribute_docs(Settings)
     for section, field in Settings.model_fields.items():
         model = field.annotation
         if isinstance(model, type) and issubclass(model, BaseModel):
@@ -115,7 +118,7 @@ def reference_markdown() -> str:
             ]
         else:
             out += [
-                f"**`{section}`** (top level) — {_one_line(field.description)} "
+                f"**`{section}`** (top level) — {_one_line(top_docs.get(section))} "
                 f"Default {_default('', section, field)}; {_one_line(expected_form(field))}; "
                 f"`{env_name(section)}`.",
                 "",

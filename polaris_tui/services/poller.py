@@ -124,9 +124,21 @@ class LivePoller(PollerSnapshot):
                 log.warning("SteVe poll: %s", error)
             chargers, active, tags = values
             ok_count = STEVE_REQUESTS - len(errors)
+            hung: SteveNotAnswering | None = None
             if ok_count:
                 self._set_steve_data(chargers, active, tags, now)
                 self._dirty = True
+                with polling(poll_timeout(self.settings)):
+                    hung = await self._sample_meters()
+            await self._refresh_local()
+            await self._rebuild_in_thread()
+            # The state goes out after the rows, not before the meter reads: a
+            # screen then redraws once per cycle. Before, the first cycle drew
+            # the banner, the counts and the stale rows, then the new rows (three
+            # frames of the demo's start). Every meter read hung after the lists
+            # came: SteVe stopped answering mid-cycle, said now, not a cycle later.
+            if hung is not None and not errors:
+                errors.append(hung)
             if not errors:
                 state = ConnectionState.LIVE
             elif ok_count:
@@ -140,15 +152,6 @@ class LivePoller(PollerSnapshot):
                 error=errors[0] if errors else None,
                 from_snapshot=False if ok_count else None,
             )
-            if ok_count:
-                with polling(poll_timeout(self.settings)):
-                    hung = await self._sample_meters()
-                if hung is not None and not errors:
-                    # Every meter read hung after the lists came: SteVe stopped
-                    # answering mid-cycle. Say so now, not a whole cycle later.
-                    self._set_state(SourceName.STEVE, ConnectionState.DEGRADED, error=hung)
-            await self._refresh_local()
-            await self._rebuild_in_thread()
             await self._save_snapshot()
             self.cycles[SourceName.STEVE] += 1
             return ok_count == 0

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         env_prefix="POLARIS_",
         env_nested_delimiter="__",
         extra="forbid",
-        use_attribute_docstrings=True,
+        # Attribute docstrings are read only when asked (settings_docs.py).
         # Ignore POLARIS_CONFIG and other non-field variables instead of failing.
         env_ignore_empty=True,
     )

@@ -78,7 +78,7 @@ def os_login() -> str:
 class _Section(BaseModel):
     """Base of every config section: unknown keys are typos, so they are errors."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")  # docstrings: settings_docs.py
 
 
 class SteveSettings(_Section):

@@ -15,6 +15,7 @@ from polaris_tui.services.settings import (
     load_settings,
     resolve_config_path,
 )
+from polaris_tui.services.settings_docs import attribute_docs
 from polaris_tui.services.settings_file import config_warnings
 
 SAMPLE = """
@@ -150,8 +151,9 @@ def test_bad_status_source_from_env(monkeypatch, tmp_path):
 
 def test_every_field_has_a_docstring():
     def walk(model):
+        docs = attribute_docs(model)
         for name, info in model.model_fields.items():
-            assert info.description, f"{model.__name__}.{name} has no attribute docstring"
+            assert docs.get(name), f"{model.__name__}.{name} has no attribute docstring"
             annotation = info.annotation
             if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
                 walk(annotation)
