@@ -30,7 +30,10 @@ test: $(STAMP)  ## run the whole suite (in parallel)
 	@# Bytecode once: the suite starts many consoles and stand-ins, and where
 	@# PYTHONDONTWRITEBYTECODE is set each compiled Polaris from source (~0.5 s).
 	$(BIN)/python -m compileall -q -j 0 polaris_tui chargesim tests >/dev/null
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxschedchunk=1
+	@# pytest caches each test module's assertion rewrite beside its bytecode,
+	@# unless that variable is set: then every worker rewrote every module at
+	@# each run (~3.5 CPU-s a worker). An empty value counts as unset.
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxschedchunk=1
 
 test-under-load: $(STAMP)  ## `make test` with two CPU-bound processes beside it
 	MAKE="$(MAKE)" scripts/test-under-load.sh

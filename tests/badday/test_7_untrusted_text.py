@@ -42,7 +42,7 @@ from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operations_table import OperationsTable
 from polaris_tui.widgets.safe_text import _INVISIBLE
 from tests.conftest import FROZEN_NOW
-from tests.functional.conftest import screen_text, settle
+from tests.functional.conftest import palette, screen_text, settle
 from tests.unit.helpers import confirmed
 
 from .conftest import build_app, settings_for
@@ -215,15 +215,11 @@ async def test_every_screen_shows_hostile_text_literally_and_fires_nothing(
         await pilot.press("escape")
         app.open_chargers()
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"EV-")
-        await pilot.pause(0.5)
+        # Each list is checked once it holds the hostile hits, not after a guess.
+        await palette(pilot, "EV-", "EV-", first=False)
         await visit(pilot, "palette chargers")
-        for _ in range(3):
-            await pilot.press("backspace")
-        await pilot.press(*"TAG-")
-        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await palette(pilot, "TAG-", "TAG-", first=False)
         await visit(pilot, "palette cards")
         await pilot.press("escape")
         app.show_error(

@@ -22,7 +22,7 @@ from polaris_tui.widgets.fleet_table import FleetTable
 from polaris_tui.widgets.operation_form import OperationForm
 from polaris_tui.widgets.operations_table import OperationsTable
 
-from .conftest import screen_text, settle
+from .conftest import palette, screen_text, settle
 
 EVIL_ID = "EVIL[/]-\x1b[2J"
 EVIL_DESCRIPTION = "[@click=app.quit]x [red]boom[/] \x1b]52;c;aGk=\x07"
@@ -110,10 +110,7 @@ async def test_palette_go_to_hostile_charger(hostile_sim: Any, sim_app) -> None:
     app = sim_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"EVIL")
-        await pilot.pause(0.5)
+        await palette(pilot, "EVIL", "Go to charger EVIL")
         text = screen_text(app)
         assert "Go to charger EVIL[/]-^[[2J" in text
         assert "\x1b" not in text

@@ -19,6 +19,8 @@ from tests.unit.meter_sim import least_recently_read, simulate
 from tests.unit.test_fleet_fakes import ago, meter, tx
 
 THRESHOLD = timedelta(minutes=15)
+PROMISE = timedelta(minutes=1)
+"""A stopped meter is seen stuck within this long of becoming stuck."""
 
 
 def test_the_budget_is_reads_per_second_over_an_interval_capped_per_cycle() -> None:
@@ -69,16 +71,17 @@ def test_3000_sessions_each_read_every_threshold_and_stops_seen_at_once() -> Non
     assert ours.per_second <= PollSettings().meter_reads_per_second
     assert ours.worst_gap < THRESHOLD, ours.worst_gap
     assert ours.missed == 0 and ours.delays
-    assert ours.worst_delay < timedelta(minutes=1), ours.worst_delay
+    assert ours.worst_delay < PROMISE, ours.worst_delay
 
 
 @pytest.mark.slow
 def test_the_old_rotation_misses_the_promise_on_the_same_budget() -> None:
-    """The reference: least-recently-read at the same number of reads leaves
-    sessions unread longer than a threshold (why the order changed)."""
+    """The reference: least-recently-read at the same number of reads sees a
+    stopped meter stuck too late (why the order changed). The test above
+    shows the deadline-first order keeps the promise on the same hour; it is
+    not simulated a second time here (~5 CPU-s)."""
     per_cycle = meter_reads_per_cycle(PollSettings())
     old = simulate(
         3000, per_cycle=per_cycle, duration=timedelta(minutes=40), plan=least_recently_read
     )
-    ours = simulate(3000, per_cycle=per_cycle, duration=timedelta(minutes=40))
-    assert old.worst_delay > ours.worst_delay
+    assert old.worst_delay >= PROMISE, old.worst_delay
