@@ -20,8 +20,8 @@ from polaris_tui.services.manager_details import (
     parse_charge_point_details,
     parse_unknown_tags,
 )
+from polaris_tui.services.manager_merge import complete_with_status
 from polaris_tui.services.manager_page import (
-    complete_with_status,
     is_signin_page,
     parse_charge_points,
     parse_connector_status,
