@@ -140,8 +140,17 @@ def parse_rows(rows: Sequence[str]) -> list[Node] | None:
 def verified(cut: PageCut | None, markups: Sequence[str], headers: Sequence[str]) -> PageCut | None:
     """``cut`` (with the table's ``headers``) when its rows are plain and each
     parses alone to the markup the full parse of the same page gave that row
-    (``markups``); else None."""
+    (``markups``); else None.
+
+    The table the full parse read must be the one cut, not another holding
+    the same rows (a copy in the text around them would stay as it was when
+    the cut's rows change): every row of such a copy needs a tag starting
+    ``<t`` (``<tr``, ``<td``, ``<th``, any case) outside the cut rows, so
+    the text around them must hold fewer of those than the table has rows."""
     if cut is None or len(cut.pieces) != len(markups):
+        return None
+    outside = sum(part.count(tag) for part in (cut.head, cut.tail) for tag in ("<t", "<T"))
+    if outside >= len(cut.pieces):
         return None
     rows = [cut.row(i) for i in range(len(cut.pieces))]
     if not all(PLAIN_ROW.fullmatch(row) for row in rows):
