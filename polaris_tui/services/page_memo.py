@@ -39,6 +39,8 @@ class RowMemo(Generic[R, G]):
         """The last page as text, cut at its rows and checked against its
         full parse (``page_cut``), for a next page parsed by its changed
         rows only; None: read the next page whole."""
+        self.cut_wait = 0
+        """Full reads left before a page's cut is checked again (one failed)."""
         self.cut_reads = 0
         """Pages read by their cut (for tests: the cut is used, or not)."""
 
