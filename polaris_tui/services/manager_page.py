@@ -19,24 +19,24 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Hashable
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from html.parser import HTMLParser
+from typing import Any
 
 from selectolax.lexbor import LexborNode as Node
 
 from polaris_tui.models import ChargeBox, ConnectorStatus, StatusSource
 from polaris_tui.models.errors import MalformedResponse
+from polaris_tui.services.page_cut import cut_page, rows_again, verified
 from polaris_tui.services.page_delta import (
     OverviewLayout,
-    merge_again,
-    merge_layout,
+    StatusLayout,
     overview_again,
     status_again,
     status_layout,
 )
-from polaris_tui.services.page_memo import MergeMemo, RowMemo, RowPass
+from polaris_tui.services.page_memo import RowMemo, RowPass
 from polaris_tui.services.page_tables import Cell, Table, cells_of, parse_html, tables
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 TABLE_ID = "connectorStatusTable"
 OFFLINE_ICON = "offline-icon"
 _DETAILS_LINK = "/manager/chargepoints/details/"
+CUT_RETRY_READS = 20
+"""Full reads of a page before a cut that did not check out is tried again."""
 
 # Header text (lower case) -> our column name.
 _HEADERS = {
@@ -54,6 +56,7 @@ _HEADERS = {
     "error code": "error_code",
 }
 _POSITIONAL = ["charge_box_id", "connector_id", "timestamp", "status", "error_code"]
+_OVERVIEW_WANTED = {"chargebox id", "description", "last heartbeat"}
 # The Charge Point Overview (/manager/chargepoints) table, found by these headers.
 _OVERVIEW_HEADERS = {
     "chargebox id": "charge_box_id",
@@ -231,10 +234,28 @@ def _status_box(rows: tuple[_StatusRow, ...]) -> ChargeBox:
     )
 
 
-def _epoch(table: Table, now: datetime) -> Hashable:
+def _epoch(headers: list[str] | tuple[str, ...], now: datetime) -> Hashable:
     """What reading a row depends on besides its markup: the columns, and the
     UTC date (for "Today at 09:58" without a ``data-sort-value``)."""
-    return (tuple(table.headers), now.astimezone(UTC).date())
+    return (tuple(headers), now.astimezone(UTC).date())
+
+
+def _names(headers: list[str] | tuple[str, ...]) -> list[str]:
+    return Table(headers=list(headers)).header_names()
+
+
+def _keep_cut(memo: RowMemo[Any, ChargeBox], html: str, page: list[str], table: Table) -> None:
+    """After a full read: the page's cut, if it checks out, for the next poll.
+    A page that did not check out is tried again only every
+    ``CUT_RETRY_READS`` full reads: a lasting odd row (a comment, an
+    attribute holding ``<``) would otherwise cost the check, up to ~200 ms
+    at 10,000 chargers, every poll."""
+    if memo.cut_wait > 0:
+        memo.cut, memo.cut_wait = None, memo.cut_wait - 1
+        return
+    memo.cut = verified(cut_page(html), page, table.headers)
+    if memo.cut is None:
+        memo.cut_wait = CUT_RETRY_READS
 
 
 def parse_connector_status(
@@ -256,11 +277,15 @@ def parse_connector_status(
     Raises:
         MalformedResponse: the page has no ``#connectorStatusTable``.
     """
+    if memo is not None:
+        again = _status_by_cut(html, now, memo)
+        if again is not None:
+            return again
     table = next((t for t in tables(html) if t.id == TABLE_ID), None)
     if table is None:
         raise MalformedResponse("the connector status page has no connector table")
     columns = [_HEADERS.get(h, "") for h in table.header_names()] or _POSITIONAL
-    epoch = _epoch(table, now)
+    epoch = _epoch(table.headers, now)
     trs = table.rows
     page = [tr.html or "" for tr in trs]
     if memo is not None:
@@ -270,6 +295,7 @@ def parse_connector_status(
 
         again = status_again(memo, epoch, page, read_at, _status_box, _EMPTY)
         if again is not None:
+            _keep_cut(memo, html, page, table)
             return again
     reading: RowPass[_StatusRow | None, ChargeBox] = (memo or RowMemo()).start(epoch)
     # Per station: its rows' markups (the group's key: a string keeps its
@@ -295,7 +321,28 @@ def parse_connector_status(
     ]
     if memo is not None:
         memo.keep(reading, status_layout(page, reads, numbers, boxes, _EMPTY))
+        _keep_cut(memo, html, page, table)
     return boxes
+
+
+def _status_by_cut(html: str, now: datetime, memo: StatusMemo) -> list[ChargeBox] | None:
+    """The status page read by its changed rows only (``page_cut``), or None."""
+    layout = memo.layout
+    cut = rows_again(memo.cut, layout.markups if isinstance(layout, StatusLayout) else None, html)
+    if cut is None:
+        return None
+    columns = [_HEADERS.get(h, "") for h in _names(cut.cut.headers)] or _POSITIONAL
+    nodes = cut.nodes
+
+    def read_at(i: int, number: int) -> _StatusRow | None:
+        return _read_status_row(nodes[i], columns, number, now)
+
+    epoch = _epoch(cut.cut.headers, now)
+    again = status_again(memo, epoch, cut.markups, read_at, _status_box, _EMPTY)
+    if again is not None:
+        memo.cut = cut.cut
+        memo.cut_reads += 1
+    return again
 
 
 def _read_overview_row(tr: Node, columns: list[str], now: datetime) -> ChargeBox | None:
@@ -332,12 +379,15 @@ def parse_charge_points(
     these details. Connectors and ``online`` are not on this page. ``memo``:
     as for ``parse_connector_status``.
     """
-    wanted = {"chargebox id", "description", "last heartbeat"}
-    table = next((t for t in tables(html) if wanted <= set(t.header_names())), None)
+    if memo is not None:
+        again = _overview_by_cut(html, now, memo)
+        if again is not None:
+            return again
+    table = next((t for t in tables(html) if _OVERVIEW_WANTED <= set(t.header_names())), None)
     if table is None:
         return None
     columns = [_OVERVIEW_HEADERS.get(h, "") for h in table.header_names()]
-    epoch = _epoch(table, now)
+    epoch = _epoch(table.headers, now)
     trs = table.rows
     page = [tr.html or "" for tr in trs]
     if memo is not None:
@@ -345,6 +395,7 @@ def parse_charge_points(
             memo, epoch, page, lambda i: _read_overview_row(trs[i], columns, now)
         )
         if again is not None:
+            _keep_cut(memo, html, page, table)
             return again
     reading: RowPass[ChargeBox | None, ChargeBox] = (memo or RowMemo()).start(epoch)
     boxes: list[ChargeBox] = []
@@ -362,66 +413,23 @@ def parse_charge_points(
         boxes.append(box)
     if memo is not None:
         memo.keep(reading, OverviewLayout(page, made, slots, boxes))
+        _keep_cut(memo, html, page, table)
     return boxes
 
 
-def is_json_protocol(protocol: str | None) -> bool:
-    """``ocpp1.6J`` and the like: OCPP-J stations, which SteVe marks when disconnected."""
-    return bool(protocol) and protocol.strip().upper().endswith("J")  # type: ignore[union-attr]
-
-
-def _merge(box: ChargeBox, found: ChargeBox) -> ChargeBox:
-    online = box.online
-    if online is None:
-        if found.online is False:
-            online = False
-        elif is_json_protocol(box.ocpp_protocol):
-            online = True
-    return box.model_copy(
-        update={
-            "connectors": box.connectors or found.connectors,
-            "online": online,
-            "source": box.source if box.connectors else StatusSource.MANAGER_PAGE,
-            "charge_box_pk": box.charge_box_pk or found.charge_box_pk,
-        }
+def _overview_by_cut(html: str, now: datetime, memo: OverviewMemo) -> list[ChargeBox] | None:
+    """The overview page read by its changed rows only (``page_cut``), or None."""
+    layout = memo.layout
+    cut = rows_again(memo.cut, layout.markups if isinstance(layout, OverviewLayout) else None, html)
+    if cut is None or not _OVERVIEW_WANTED <= set(_names(cut.cut.headers)):
+        return None
+    columns = [_OVERVIEW_HEADERS.get(h, "") for h in _names(cut.cut.headers)]
+    nodes = cut.nodes
+    epoch = _epoch(cut.cut.headers, now)
+    again = overview_again(
+        memo, epoch, cut.markups, lambda i: _read_overview_row(nodes[i], columns, now)
     )
-
-
-def complete_with_status(
-    base: list[ChargeBox], status: list[ChargeBox], memo: MergeMemo | None = None
-) -> list[ChargeBox]:
-    """Stations from ``base`` (the overview page or the fork's plain list)
-    completed with connectors and offline marks from the connector-status page.
-
-    ``online``: what ``base`` says if it knows; else False for a marked station;
-    else True for an OCPP-J station on the status page without the mark (SteVe
-    would have marked it); else None. Stations only on the status page are
-    added at the end. ``memo``: the last merge; a station whose two models
-    are those it merged keeps its merged model.
-    """
-    if memo is not None:
-        again = merge_again(
-            memo.layout, base, status, partial(memo.merged, merge=_merge), memo.found
-        )
-        if again is not None:
-            memo.layout = replace(memo.layout, base=list(base), status=list(status), merged=again)
-            return again
-    by_id = {b.charge_box_id: b for b in status}
-    merged: list[ChargeBox] = []
-    with_status: set[str] = set()
-    for box in base:
-        found = by_id.pop(box.charge_box_id, None)
-        if found is None:
-            merged.append(box)
-        elif memo is None:
-            merged.append(_merge(box, found))
-        else:
-            with_status.add(box.charge_box_id)
-            merged.append(memo.merged(box, found, _merge))
-    merged.extend(by_id.values())
-    if memo is not None:
-        # Only this merge's pairs stay: ``found`` must not name a status a
-        # station no longer has.
-        memo.forget_except(with_status)
-        memo.layout = merge_layout(base, status, merged)
-    return merged
+    if again is not None:
+        memo.cut = cut.cut
+        memo.cut_reads += 1
+    return again

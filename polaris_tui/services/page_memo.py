@@ -35,6 +35,14 @@ class RowMemo(Generic[R, G]):
         self.layout: object = None
         """What the last pass read, row by row, for a next pass that reads
         only the rows whose markup changed (``page_delta``); None: unknown."""
+        self.cut: object = None
+        """The last page as text, cut at its rows and checked against its
+        full parse (``page_cut``), for a next page parsed by its changed
+        rows only; None: read the next page whole."""
+        self.cut_wait = 0
+        """Full reads left before a page's cut is checked again (one failed)."""
+        self.cut_reads = 0
+        """Pages read by their cut (for tests: the cut is used, or not)."""
 
     def start(self, epoch: Hashable) -> RowPass[R, G]:
         """A new reading of the page. Passes never share a dict they write,

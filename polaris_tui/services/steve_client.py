@@ -31,9 +31,7 @@ from polaris_tui.models.errors import (
     SteveError,
     SteveNotFound,
 )
-from polaris_tui.services.manager_page import (
-    complete_with_status,
-)
+from polaris_tui.services.manager_merge import complete_with_status
 from polaris_tui.services.steve_pages import SteveManagerPages
 from polaris_tui.services.steve_transport import SteveTransport
 from polaris_tui.services.steve_wire import (

@@ -6,8 +6,8 @@ import pytest
 
 from polaris_tui.models import StatusSource
 from polaris_tui.models.errors import MalformedResponse
+from polaris_tui.services.manager_merge import complete_with_status
 from polaris_tui.services.manager_page import (
-    complete_with_status,
     is_signin_page,
     parse_charge_points,
     parse_connector_status,

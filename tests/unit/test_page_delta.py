@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from polaris_tui.models import ChargeBox
+from polaris_tui.services.manager_merge import complete_with_status
 from polaris_tui.services.manager_page import (
-    complete_with_status,
     parse_charge_points,
     parse_connector_status,
 )

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from polaris_tui.services.manager_merge import complete_with_status
 from polaris_tui.services.manager_page import (
-    complete_with_status,
     parse_charge_points,
     parse_connector_status,
 )
