@@ -30,6 +30,7 @@ from polaris_tui.services.http_body import describe_validation, load_json, read_
 from polaris_tui.services.http_tls import tls_for
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import LagoSettings
+from polaris_tui.services.wire_thread import WIRE
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +140,14 @@ class LagoClient:
         return shorten(redact(text, self._secrets))
 
     async def close(self) -> None:
-        """Close the connection pool. Idempotent."""
-        await self._client.aclose()
+        """Close the connection pool (on the wire thread, where it lives). Idempotent."""
+        await WIRE.run(self._client.aclose())
 
     async def _get_once(self, path: str, params: Any) -> tuple[int, bytes]:
         if not self.settings.url:
             raise ConfigError("Lago's URL is not configured (lago.url)")
         try:
-            request = self._client.build_request("GET", path, params=params)
-            response = await self._client.send(request, stream=True)
-            try:
-                body = await read_bounded(response, self._max_body)
-            finally:
-                await response.aclose()
+            status, body = await WIRE.run(self._exchange(path, params))
         except ValueError as exc:
             raise LagoMalformed(self.clean(f"GET {path}: {exc}")) from None
         except httpx.DecodingError as exc:  # a broken gzip/deflate body
@@ -166,6 +162,17 @@ class LagoClient:
             raise LagoUnreachable(
                 self.clean(f"GET {path}: {str(exc) or type(exc).__name__}")
             ) from None
+        return status, body
+
+    async def _exchange(self, path: str, params: Any) -> tuple[int, bytes]:
+        """One GET and its bounded answer, on the wire thread (the only place
+        ``self._client`` is used); ``_get_once`` maps what it raises."""
+        request = self._client.build_request("GET", path, params=params)
+        response = await self._client.send(request, stream=True)
+        try:
+            body = await read_bounded(response, self._max_body)
+        finally:
+            await response.aclose()
         return response.status_code, body
 
     async def _get(self, path: str, params: Any, what: str) -> bytes | None:

@@ -74,6 +74,7 @@ from polaris_tui.services.steve_wire import (
     json_default,
 )
 from polaris_tui.services.wire_cache import ListCache
+from polaris_tui.services.wire_thread import WIRE
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,8 @@ class SteveTransport:
         return None
 
     async def close(self) -> None:
-        """Close the connection pool. Idempotent."""
-        await self._client.aclose()
+        """Close the connection pool (on the wire thread, where it lives). Idempotent."""
+        await WIRE.run(self._client.aclose())
 
     async def probe(self) -> bool:
         """One cheap read, sent once: True when SteVe answered it with a 2xx.
@@ -219,23 +220,18 @@ class SteveTransport:
         poll_timeout = POLL_TIMEOUT_VAR.get() if timeout is None else None
         if poll_timeout is not None:
             timeout = httpx.Timeout(poll_timeout)
-        request = self._client.build_request(
+        exchange = self._exchange(
             method,
             path,
             params=params,
             content=content,
             data=data,
             headers=headers,
-            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            timeout=timeout,
+            api=api,
         )
         try:
-            response = await self._client.send(
-                request, stream=True, auth=self._auth if api else None
-            )
-            try:
-                body = await read_bounded(response, self._max_body)
-            finally:
-                await response.aclose()
+            return await WIRE.run(exchange)
         except ValueError as exc:
             raise MalformedResponse(self.clean(f"{method} {path}: {exc}")) from None
         except httpx.DecodingError as exc:  # a broken gzip/deflate body
@@ -258,6 +254,35 @@ class SteveTransport:
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
             raise SteveUnreachable(self.clean(f"{method} {path}: {reason}")) from None
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any,
+        content: bytes | None,
+        data: dict[str, str] | None,
+        headers: dict[str, str] | None,
+        timeout: httpx.Timeout | None,
+        api: bool,
+    ) -> Answer:
+        """One request and its bounded answer, on the wire thread (the only
+        place ``self._client`` is used); ``_send_once`` maps what it raises."""
+        request = self._client.build_request(
+            method,
+            path,
+            params=params,
+            content=content,
+            data=data,
+            headers=headers,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        response = await self._client.send(request, stream=True, auth=self._auth if api else None)
+        try:
+            body = await read_bounded(response, self._max_body)
+        finally:
+            await response.aclose()
         return Answer(response.status_code, response.headers, body)
 
     async def _send(self, method: str, path: str, *, retry: bool, **kwargs: Any) -> Answer:
