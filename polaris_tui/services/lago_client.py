@@ -30,7 +30,7 @@ from polaris_tui.services.http_body import describe_validation, load_json, read_
 from polaris_tui.services.http_tls import tls_for
 from polaris_tui.services.redact import redact, shorten
 from polaris_tui.services.settings import LagoSettings
-from polaris_tui.services.wire_thread import WIRE
+from polaris_tui.services.wire_thread import WIRE, on_wire
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ class LagoClient:
         """A message safe to show: secrets removed, length capped."""
         return shorten(redact(text, self._secrets))
 
+    @on_wire
     async def close(self) -> None:
         """Close the connection pool (on the wire thread, where it lives). Idempotent."""
         await WIRE.run(self._client.aclose())
@@ -234,6 +235,7 @@ class LagoClient:
 
     # ------------------------------------------------------------------ reads
 
+    @on_wire
     async def customer(self, external_id: str) -> LagoCustomer | None:
         """``GET /customers/{external_id}`` (URL-encoded); None when Lago does not know it.
 
@@ -265,16 +267,19 @@ class LagoClient:
         log.warning("%s: stopped after %d pages of %d (cap)", what, self._max_pages, PER_PAGE)
         return items
 
+    @on_wire
     async def customers(self) -> list[LagoCustomer]:
         """Every customer (``GET /customers``, 100 a page until ``next_page`` is null, capped)."""
         return await self._paged("/customers", [], _CustomersPage, "Customer list")
 
+    @on_wire
     async def subscriptions(self, external_customer_id: str) -> list[LagoSubscription]:
         """Every subscription of a customer, whatever its status (``status[]`` for each)."""
         params = [("external_customer_id", external_customer_id)]
         params += [("status[]", s) for s in SUBSCRIPTION_STATUSES]
         return await self._paged("/subscriptions", params, _SubscriptionsPage, "Subscriptions")
 
+    @on_wire
     async def event(self, transaction_id: str) -> LagoEvent | None:
         """``GET /events/{transaction_id}`` (URL-encoded), e.g. ``steve_tx_1001_final``;
         None when Lago has no such event (the session was not synced)."""

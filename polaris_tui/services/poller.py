@@ -36,32 +36,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from polaris_tui.models import (
-    ConnectionState,
-    MeterValue,
-    SourceName,
-    Transaction,
-    TransactionDetails,
-)
+from polaris_tui.models import ConnectionState, SourceName
 from polaris_tui.models.errors import PolarisError, SteveNotAnswering, StoreError
-from polaris_tui.services.fleet_rules import read_meter
-from polaris_tui.services.meter_schedule import meter_reads_per_cycle, plan_meter_reads
+from polaris_tui.services.meter_schedule import meter_reads_per_cycle
 from polaris_tui.services.poller_snapshot import PollerSnapshot
-from polaris_tui.services.steve_wire import (
-    KEEPALIVE_CONNECTIONS,
-    POLL_TIMEOUT_VAR,
-    poll_timeout,
-    polling,
+from polaris_tui.services.steve_reading import (
+    MeterSample,
+    SamplerInputs,
+    read_steve,
+    sample_meters,
 )
+from polaris_tui.services.steve_wire import poll_timeout, polling
 
 log = logging.getLogger(__name__)
-
-STEVE_REQUESTS = 3
-"""Parts of a SteVe cycle (live status, active transactions, tags), before the meter sampler."""
+T = TypeVar("T")
 
 
 def next_delay(current: float, failed: bool, interval: float, max_backoff: float) -> float:
@@ -96,40 +88,19 @@ class LivePoller(PollerSnapshot):
             # an age computed from it then never shows the data fresher than it is.
             now = self.clock.now()
             with polling(poll_timeout(self.settings)):
-                results = await asyncio.gather(
-                    self.steve.live_status(),
-                    self.steve.list_transactions(type="ACTIVE"),
-                    self.steve.list_tags(),
-                    return_exceptions=True,
+                reading = await self._where_steve_lives(
+                    read_steve(self.steve, self._sampler_inputs(), self.clock)
                 )
-            errors: list[PolarisError] = []
-            values: list[Any] = []
-            for result in results:
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                if isinstance(result, PolarisError):
-                    errors.append(result)
-                    values.append(None)
-                elif isinstance(result, BaseException):
-                    log.error("SteVe poll: unexpected failure", exc_info=result)
-                    errors.append(
-                        PolarisError(
-                            f"{type(result).__name__}: see the log", title="Internal error"
-                        )
-                    )
-                    values.append(None)
-                else:
-                    values.append(result)
+            errors = list(reading.errors)
             for error in errors:
                 log.warning("SteVe poll: %s", error)
-            chargers, active, tags = values
-            ok_count = STEVE_REQUESTS - len(errors)
-            hung: SteveNotAnswering | None = None
+            ok_count = reading.answered
             if ok_count:
-                self._set_steve_data(chargers, active, tags, now)
+                self._set_steve_data(
+                    reading.chargers, reading.active, reading.tags, now, by_id=reading.by_id
+                )
                 self._dirty = True
-                with polling(poll_timeout(self.settings)):
-                    hung = await self._sample_meters()
+                self._keep_sample(reading.sample)
             await self._refresh_local()
             await self._rebuild_in_thread()
             # The state goes out after the rows, not before the meter reads: a
@@ -137,8 +108,8 @@ class LivePoller(PollerSnapshot):
             # the banner, the counts and the stale rows, then the new rows (three
             # frames of the demo's start). Every meter read hung after the lists
             # came: SteVe stopped answering mid-cycle, said now, not a cycle later.
-            if hung is not None and not errors:
-                errors.append(hung)
+            if reading.sample.hung is not None and not errors:
+                errors.append(reading.sample.hung)
             if not errors:
                 state = ConnectionState.LIVE
             elif ok_count:
@@ -156,82 +127,37 @@ class LivePoller(PollerSnapshot):
             self.cycles[SourceName.STEVE] += 1
             return ok_count == 0
 
+    def _sampler_inputs(self) -> SamplerInputs:
+        """What the meter sampler plans from, copied (a charger detail may
+        note a read while the cycle runs)."""
+        return SamplerInputs(
+            active=self._active,
+            notes=dict(self._meter_notes),
+            last_read=dict(self._last_read),
+            threshold=timedelta(minutes=self.settings.poll.stuck_after_minutes),
+            limit=meter_reads_per_cycle(self.settings.poll),
+        )
+
+    def _keep_sample(self, sample: MeterSample) -> None:
+        for transaction_id, note in sample.notes:
+            self._remember(transaction_id, note)
+
     async def _sample_meters(self) -> SteveNotAnswering | None:
-        """Read the meter values of at most ``meter_samples_per_cycle`` open sessions
-        (in parallel) and note what they show. A failed read is logged and the
-        session keeps its previous note; it never fails the cycle. Returns the
-        error when every read went unanswered (SteVe hung meanwhile), else None."""
+        """The meter sampler alone, over the sessions open now (as in a cycle);
+        returns the error when every read went unanswered, else None."""
         assert self.steve is not None
-        threshold = timedelta(minutes=self.settings.poll.stuck_after_minutes)
-        chosen = plan_meter_reads(
-            self._active,
-            self._meter_notes,
-            self._last_read,
-            threshold,
-            meter_reads_per_cycle(self.settings.poll),
+        sample = await self._where_steve_lives(
+            sample_meters(self.steve, self._sampler_inputs(), self.clock)
         )
-        if not chosen:
-            return None
-        results = await asyncio.gather(*map(self._meter_reader(), chosen), return_exceptions=True)
-        now = self.clock.now()
-        read: list[tuple[Transaction, list[MeterValue]]] = []
-        for tx, result in zip(chosen, results, strict=True):
-            if isinstance(result, asyncio.CancelledError):
-                raise result
-            if isinstance(result, PolarisError):
-                log.warning("meter sample of transaction %d: %s", tx.id, result)
-            elif isinstance(result, BaseException):
-                log.error(
-                    "meter sample of transaction %d: unexpected failure", tx.id, exc_info=result
-                )
-            else:
-                read.append((tx, result.values))
-        # Reading dozens of sessions' meter values is UI-thread time at 10,000
-        # chargers: a worker thread does it, the notes are kept here.
-        notes = await asyncio.to_thread(
-            lambda: [(tx, read_meter(tx, values, now, threshold)) for tx, values in read]
-        )
-        for tx, note in notes:
-            self._remember(tx.id, note)
-        if all(isinstance(result, SteveNotAnswering) for result in results):
-            first = results[0]
-            assert isinstance(first, SteveNotAnswering)
-            return first
-        return None
+        self._keep_sample(sample)
+        return sample.hung
 
-    def _meter_reader(self) -> Callable[[Transaction], Awaitable[TransactionDetails]]:
-        """One cycle's meter reads, at most ``KEEPALIVE_CONNECTIONS`` in flight.
-
-        More at once made the client open and close connections every cycle
-        and re-check its whole pool for each queued request: ~10-25 % more
-        CPU for the same 25 reads at 10,000 chargers. Reads still waiting
-        when one finds SteVe not answering, or a poll timeout after the first
-        was sent, fail as not answering at once: as before, when they waited
-        for a connection in the client's pool for at most that timeout.
-        """
-        steve = self.steve
-        assert steve is not None
-        lanes = asyncio.Semaphore(KEEPALIVE_CONNECTIONS)
-        hung: list[SteveNotAnswering] = []
-        loop = asyncio.get_running_loop()
-        wait = POLL_TIMEOUT_VAR.get()
-        deadline = None if wait is None else loop.time() + wait
-
-        async def read(tx: Transaction) -> TransactionDetails:
-            async with lanes:
-                if hung:
-                    raise SteveNotAnswering(hung[0].message)
-                if deadline is not None and loop.time() > deadline:
-                    raise SteveNotAnswering(
-                        f"no answer to GET /transactions/{tx.id} within {wait:g} s"
-                    )
-                try:
-                    return await steve.transaction_details(tx.id)
-                except SteveNotAnswering as exc:
-                    hung.append(exc)
-                    raise
-
-        return read
+    async def _where_steve_lives(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run ``call`` (reads through the SteVe client) on the client's own
+        loop, the wire thread: the answers' glue stays off the UI thread. A
+        client without one (a test's fake) runs it here."""
+        run_here = getattr(self.steve, "run_here", None)
+        return await (call if run_here is None else run_here(call))
 
     async def _lago_cycle(self) -> bool:
         """One Lago cycle; returns True when it failed (back off)."""

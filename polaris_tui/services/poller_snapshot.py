@@ -17,6 +17,7 @@ from polaris_tui.models import (
 )
 from polaris_tui.models.errors import StoreError
 from polaris_tui.services.poller_state import PollerState
+from polaris_tui.services.steve_reading import index_stations
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,14 @@ class PollerSnapshot(PollerState):
         active: list[Transaction] | None,
         tags: list[OcppTag] | None,
         at: datetime,
+        *,
+        by_id: dict[str, ChargeBox] | None = None,
     ) -> None:
+        """Keep a cycle's data; ``by_id``: ``index_stations(chargers)`` when
+        the caller built it already (on the wire thread, at 10,000 chargers)."""
         if chargers is not None:
             self._chargers = chargers
-            self._by_id = {}
-            for box in chargers:
-                self._by_id.setdefault(box.charge_box_id, box)
+            self._by_id = index_stations(chargers) if by_id is None else by_id
             self._status_at = at
         if active is not None:
             self._remember_closed(active, at)

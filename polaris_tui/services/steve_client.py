@@ -40,6 +40,7 @@ from polaris_tui.services.steve_wire import (
     steve_time,
     to_box,
 )
+from polaris_tui.services.wire_thread import on_wire
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +56,7 @@ class SteveClient(SteveManagerPages):
 
     # ------------------------------------------------------------------ tags
 
+    @on_wire
     async def list_tags(self, **filters: Any) -> list[OcppTag]:
         """``GET /ocppTags`` with SteVe's filters (snake_case or camelCase names;
         booleans become ``TRUE``/``FALSE``; None is dropped).
@@ -74,10 +76,12 @@ class SteveClient(SteveManagerPages):
             )
         return await self._get("/ocppTags", list[OcppTag], "Card list", params=params)
 
+    @on_wire
     async def get_tag(self, pk: int) -> OcppTag:
         """``GET /ocppTags/{pk}``. Raises SteveNotFound for an unknown pk."""
         return await self._get(f"/ocppTags/{int(pk)}", OcppTag, "Card")
 
+    @on_wire
     async def find_tag(self, id_tag: str) -> OcppTag | None:
         """The tag with exactly this idTag, or None if SteVe does not know it."""
         for tag in await self.list_tags(idTag=id_tag):
@@ -85,11 +89,13 @@ class SteveClient(SteveManagerPages):
                 return tag
         return None
 
+    @on_wire
     async def create_tag(self, form: dict[str, Any]) -> OcppTag:
         """``POST /ocppTags`` (sent once). Returns the new tag."""
         answer = await self._write("POST", "/ocppTags", "Create card", form)
         return self._parse(answer, OcppTag, "Create card")
 
+    @on_wire
     async def update_tag(self, pk: int, form: dict[str, Any]) -> OcppTag:
         """``PUT /ocppTags/{pk}`` with the whole form (SteVe clears omitted fields
         and turns an omitted ``maxActiveTransactionCount`` into 1: callers pass
@@ -101,12 +107,14 @@ class SteveClient(SteveManagerPages):
             # Some forks answer {} to a PUT: read the tag back instead.
             return await self.get_tag(pk)
 
+    @on_wire
     async def delete_tag(self, pk: int) -> None:
         """``DELETE /ocppTags/{pk}`` (sent once)."""
         await self._write("DELETE", f"/ocppTags/{int(pk)}", "Delete card")
 
     # ------------------------------------------------------------------ transactions
 
+    @on_wire
     async def list_transactions(
         self,
         *,
@@ -142,6 +150,7 @@ class SteveClient(SteveManagerPages):
             "/transactions", list[Transaction], "Transaction list", params=params
         )
 
+    @on_wire
     async def transaction_details(
         self, pk: int, *, energy_values_only: bool = True
     ) -> TransactionDetails:
@@ -151,6 +160,7 @@ class SteveClient(SteveManagerPages):
             f"/transactions/{int(pk)}", TransactionDetails, "Transaction", params=params
         )
 
+    @on_wire
     async def stop_transaction_in_db(self, pk: int) -> None:
         """``PATCH /transactions/{pk}/stop``: closes it in SteVe's database only
         (nothing goes to the station). Sent once."""
@@ -158,6 +168,7 @@ class SteveClient(SteveManagerPages):
 
     # ------------------------------------------------------------------ operations
 
+    @on_wire
     async def operation(self, name: str, body: dict[str, Any]) -> OperationEnvelope:
         """``POST /operations/{name}``: sent exactly once, waits up to
         ``operation_timeout`` (SteVe itself waits 30 s for the station).
@@ -177,6 +188,7 @@ class SteveClient(SteveManagerPages):
         answer = await self._write("POST", f"/operations/{name}", name, body, timeout=timeout)
         return self._parse(answer, OperationEnvelope, name)
 
+    @on_wire
     async def task(self, task_id: int) -> OperationEnvelope | None:
         """The fork's ``GET /operations/tasks/{id}``; None when SteVe does not have it
         (vanilla SteVe, or the task left SteVe's memory after a restart)."""
@@ -202,6 +214,7 @@ class SteveClient(SteveManagerPages):
         # On the event loop, once a poll: C-level passes over 10,000 pairs.
         return list(map(itemgetter(0), made)), any(map(itemgetter(1), made))
 
+    @on_wire
     async def charge_boxes(self) -> list[ChargeBox]:
         """``GET /chargeBoxes`` (SteVe forks). The plain fork shape gives stations
         without connectors or ``online``; ``live_status()`` completes them.
@@ -212,6 +225,7 @@ class SteveClient(SteveManagerPages):
         boxes, _ = await self._charge_boxes()
         return boxes
 
+    @on_wire
     async def live_status(self) -> list[ChargeBox]:
         """Stations with connector status, from the configured source.
 

@@ -33,6 +33,7 @@ from polaris_tui.services.steve_wire import (
     THREAD_PARSE_BYTES,
     Answer,
 )
+from polaris_tui.services.wire_thread import on_wire
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class SteveManagerPages(SteveTransport):
                 return answer.text()
             raise SteveAuthError(f"SteVe keeps sending the {what.lower()} back to sign-in")
 
+    @on_wire
     async def connector_status_page(self) -> list[ChargeBox]:
         """Vanilla SteVe's ``/manager/home/connectorStatus``: stations with
         connectors and offline marks (only stations whose connectors reported).
@@ -86,6 +88,7 @@ class SteveManagerPages(SteveTransport):
             )
         return parse_connector_status(html, now=self.clock.now(), memo=self._status_memo)
 
+    @on_wire
     async def charge_points_page(self) -> list[ChargeBox] | None:
         """Vanilla SteVe's ``/manager/chargepoints`` overview: every registered
         station with description, protocol and last heartbeat; None when the
@@ -103,6 +106,7 @@ class SteveManagerPages(SteveTransport):
             )
         return boxes
 
+    @on_wire
     async def charge_point_details(self, charge_box_pk: int) -> dict[str, str] | None:
         """Vanilla SteVe's ``/manager/chargepoints/details/{pk}``: the OCPP
         table's label (lower case) → value; None when the page has no such table.
@@ -116,6 +120,7 @@ class SteveManagerPages(SteveTransport):
         path = f"/manager/chargepoints/details/{int(charge_box_pk)}"
         return parse_charge_point_details(await self._manager_get(path, "Charge point details"))
 
+    @on_wire
     async def unknown_tags(self) -> list[RefusedTag] | None:
         """SteVe's "Unknown Tags" (``/manager/ocppTags``): idTags it answered
         Invalid, with attempts and the last one; None when the page has no such table.

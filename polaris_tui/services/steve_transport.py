@@ -21,7 +21,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -74,7 +74,7 @@ from polaris_tui.services.steve_wire import (
     json_default,
 )
 from polaris_tui.services.wire_cache import ListCache
-from polaris_tui.services.wire_thread import WIRE
+from polaris_tui.services.wire_thread import WIRE, on_wire
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +181,17 @@ class SteveTransport:
             return StatusSource.CHARGEBOXES_API
         return None
 
+    async def run_here(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run ``call``, a use of this client, where the client lives (the wire
+        thread): a poll cycle's reads and their glue, in one hop."""
+        return await WIRE.run(call)
+
+    @on_wire
     async def close(self) -> None:
         """Close the connection pool (on the wire thread, where it lives). Idempotent."""
         await WIRE.run(self._client.aclose())
 
+    @on_wire
     async def probe(self) -> bool:
         """One cheap read, sent once: True when SteVe answered it with a 2xx.
 

@@ -1,32 +1,37 @@
-"""The wire thread: where every HTTP exchange with SteVe and Lago runs.
+"""The wire thread: where SteVe's and Lago's clients live.
 
 At 10,000 chargers a poll cycle sends ~28 requests and reads ~6.5 MB of
 answers. Done on the console's event loop, httpx, httpcore and anyio took
-~100 ms of the UI thread per cycle (issue 13: one frame, 16 ms). So the
-clients keep their rules (retries, timeouts, errors, parsing) where they are
-called, and hand only the exchange itself (build the request, send it, read
-the bounded body) to one event loop of their own, in a daemon thread.
+~100 ms of the UI thread per cycle, and the answers' glue (indexes, the
+sampler's plan, list conversions) another ~15 ms (issue 13: one frame,
+16 ms). So every public request method of the clients (``on_wire``) runs on
+one event loop of its own, in a daemon thread; the caller awaits the result.
 
-* Each ``httpx.AsyncClient`` is used on this loop only: its pool, sockets
-  and locks never see a second loop, whichever loop (the App's, a test's)
-  asks for the request.
-* Cancelling the caller cancels the exchange here (``run_coroutine_threadsafe``
-  chains the cancellation), so a poll stopped mid-request leaves nothing behind.
-* Errors cross as raised: callers map them to domain errors as before.
+* A client's pool, sockets, caches, memos and locks are used on this loop
+  only, whichever loop (the App's, a test's) asks: nothing is shared
+  between two loops, and a method calling another stays on the wire.
+* The caller's context goes along (``polling()``'s short timeout is a
+  context variable).
+* Cancelling the caller cancels the call here, so a poll stopped
+  mid-request leaves nothing behind.
+* Errors cross as raised: callers see the same domain errors as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class WireThread:
@@ -61,12 +66,29 @@ class WireThread:
                 self._loop = loop
             return self._loop
 
-    async def run(self, exchange: Coroutine[Any, Any, T]) -> T:
-        """Run ``exchange`` on the wire loop and return (or raise) what it did."""
+    async def run(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run ``call`` on the wire loop, in the caller's context, and return
+        (or raise) what it did."""
         loop = self._running_loop()
         if asyncio.get_running_loop() is loop:
-            return await exchange  # already on the wire (a nested call)
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(exchange, loop))
+            return await call  # already on the wire (a nested call)
+        there = asyncio.run_coroutine_threadsafe(
+            _in_context(contextvars.copy_context(), call), loop
+        )
+        return await asyncio.wrap_future(there)
+
+    @property
+    def on_it(self) -> bool:
+        """Whether the running code is on this wire loop."""
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+
+async def _in_context(context: contextvars.Context, call: Coroutine[Any, Any, T]) -> T:
+    # Cancelling this task (the caller was cancelled) cancels the inner one too.
+    return await asyncio.get_running_loop().create_task(call, context=context)
 
 
 def _quiet_late_answers(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -81,3 +103,14 @@ def _quiet_late_answers(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
 
 WIRE = WireThread("polaris-wire")
 """The one wire thread of this process (SteVe and Lago clients share it)."""
+
+
+def on_wire(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Run a client's public request method on the wire thread (``WIRE``)."""
+
+    @functools.wraps(method)
+    async def hop(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await WIRE.run(method(*args, **kwargs))
+
+    hop.__on_wire__ = True  # type: ignore[attr-defined]  # checked by the clients' test
+    return hop

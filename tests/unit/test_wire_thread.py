@@ -4,12 +4,18 @@ cancelling, failing and forking behave as if they had not."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import inspect
 import os
 import threading
 
 import pytest
 
+from polaris_tui.services.lago_client import LagoClient
+from polaris_tui.services.steve_client import SteveClient
 from polaris_tui.services.wire_thread import WIRE, WireThread
+
+ASKED = contextvars.ContextVar[str | None]("ASKED", default=None)
 
 
 async def test_an_exchange_runs_on_the_wire_thread_not_the_callers() -> None:
@@ -18,6 +24,34 @@ async def test_an_exchange_runs_on_the_wire_thread_not_the_callers() -> None:
 
     assert await WIRE.run(where()) == "polaris-wire"
     assert threading.current_thread().name != "polaris-wire"
+
+
+async def test_the_callers_context_goes_along() -> None:
+    # The poller's short read timeout is a context variable (``polling()``).
+    async def seen() -> str | None:
+        return ASKED.get()
+
+    token = ASKED.set("poll")
+    try:
+        assert await WIRE.run(seen()) == "poll"
+    finally:
+        ASKED.reset(token)
+    assert await WIRE.run(seen()) is None
+
+
+@pytest.mark.parametrize("client", [SteveClient, LagoClient])
+def test_every_public_request_method_of_the_clients_runs_on_the_wire(client: type) -> None:
+    # A method left on the caller's loop would share the client's pool,
+    # caches and sign-in lock between two event loops.
+    requests = [
+        name
+        for name, member in inspect.getmembers(client, inspect.iscoroutinefunction)
+        if not name.startswith("_") and name != "run_here"
+    ]
+    assert requests  # the check sees the methods it is about
+    assert [
+        name for name in requests if not getattr(getattr(client, name), "__on_wire__", False)
+    ] == []
 
 
 async def test_an_error_reaches_the_caller_as_raised() -> None:
