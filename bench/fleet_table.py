@@ -404,7 +404,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--chargers", type=int, default=10_000, help="0: only the big run")
     parser.add_argument("--big", type=int, default=100_000, help="0: no 100,000-charger run")
-    parser.add_argument("--polls", type=int, default=3)
+    parser.add_argument("--polls", type=int, default=6)
     parser.add_argument(
         "--interval", type=float, default=10.0, help="poll interval (half of it: the read timeout)"
     )

@@ -25,6 +25,7 @@ from textual.message_pump import MessagePump
 from textual.signal import Signal
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from polaris_tui.gc_pacing import REFREEZE_SECONDS, CollectorPacer
 from polaris_tui.models import (
     CardChanged,
     FleetChanged,
@@ -120,6 +121,7 @@ class ServicesApp(App[None]):
         install()  # a changed cell is sent alone, not with the line before it
         self._type_ahead_wanted = type_ahead
         self._type_ahead = TypeAhead(self)
+        self._collector = CollectorPacer()
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         """Every "x ago" on screen is computed from this clock (injected in tests)."""
@@ -270,6 +272,9 @@ class ServicesApp(App[None]):
         # which at 10,000 chargers took ~100 ms of the UI thread each.
         resume_collector()  # collect the start's garbage before freezing the rest
         gc.freeze()
+        # Each poll's survivors are frozen too (gc_pacing.py): no full pass
+        # over the whole fleet's data under the operator's keys.
+        self.set_interval(REFREEZE_SECONDS, self._collector.tick, name="collector")
         self.data_loaded.set()
         self.ready_signal.publish(services)
 
@@ -355,6 +360,8 @@ class ServicesApp(App[None]):
                 log.debug("could not remove the SIGHUP handler: %s", error)
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            self._collector.input_seen()
         if self.orders_type_ahead and self._type_ahead.hold(event):
             return  # handed back by TypeAhead once the keys before it have landed
         # A paste is operator text that an Input would draw raw: an ESC or C1

@@ -97,7 +97,12 @@ class LivePoller(PollerSnapshot):
             ok_count = reading.answered
             if ok_count:
                 self._set_steve_data(
-                    reading.chargers, reading.active, reading.tags, now, by_id=reading.by_id
+                    reading.chargers,
+                    reading.active,
+                    reading.tags,
+                    now,
+                    by_id=reading.by_id,
+                    active_ids=reading.active_ids,
                 )
                 self._dirty = True
                 self._keep_sample(reading.sample)

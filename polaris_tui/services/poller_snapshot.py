@@ -91,16 +91,19 @@ class PollerSnapshot(PollerState):
         at: datetime,
         *,
         by_id: dict[str, ChargeBox] | None = None,
+        active_ids: frozenset[int] | None = None,
     ) -> None:
-        """Keep a cycle's data; ``by_id``: ``index_stations(chargers)`` when
-        the caller built it already (on the wire thread, at 10,000 chargers)."""
+        """Keep a cycle's data. ``by_id`` and ``active_ids``: the stations' index
+        and the open sessions' ids when the caller built them already (on the
+        wire thread: O(fleet) work at 10,000 chargers)."""
         if chargers is not None:
             self._chargers = chargers
             self._by_id = index_stations(chargers) if by_id is None else by_id
             self._status_at = at
         if active is not None:
-            self._remember_closed(active, at)
-            self._active = active
+            ids = frozenset(tx.id for tx in active) if active_ids is None else active_ids
+            self._remember_closed(ids, at)
+            self._active, self._active_ids = active, ids
             self._tx_at = at
         if tags is not None:
             self._tags = tags
@@ -115,7 +118,9 @@ class PollerSnapshot(PollerState):
         times = [t for t in (self._status_at, self._tx_at, self._tags_at) if t is not None]
         if not times:
             return
-        snapshot = Snapshot(
+        # The poller's own validated data: a second validation of 10,000
+        # stations and their sessions was ~15 ms of the UI thread a save.
+        snapshot = Snapshot.model_construct(
             chargers=self._chargers,
             active_transactions=self._active,
             tags=self._tags,

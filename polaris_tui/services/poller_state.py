@@ -79,6 +79,8 @@ class PollerState:
         self._chargers: list[ChargeBox] = []
         self._by_id: dict[str, ChargeBox] = {}
         self._active: list[Transaction] = []
+        self._active_ids: frozenset[int] = frozenset()
+        """The ids of ``_active`` (kept with it: thousands at 10,000 chargers)."""
         self._tags: list[OcppTag] = []
         self._customers: list[LagoCustomer] = []
         self._card_meta: dict[str, CardMeta] = {}
@@ -142,8 +144,8 @@ class PollerState:
         ordered = sorted(self._closed.values(), key=lambda pair: pair[1], reverse=True)
         return [tx for tx, _ in ordered]
 
-    def _remember_closed(self, active: list[Transaction], at: datetime) -> None:
-        still = {tx.id for tx in active}
+    def _remember_closed(self, still: frozenset[int], at: datetime) -> None:
+        """Note the sessions of ``_active`` not in ``still`` (the ids open now) as closed."""
         for tx in self._active:
             if tx.id not in still:
                 self._closed[tx.id] = (tx, at)
@@ -252,7 +254,7 @@ class PollerState:
         charger detail, on the UI's event loop, and a publish from here
         would make it reload and read again.
         """
-        if transaction_id not in {tx.id for tx in self._active}:
+        if transaction_id not in self._active_ids:
             return  # closed meanwhile: nothing to remember
         self._remember(transaction_id, note)
         self._generation += 1  # a build in flight lacks this note: it must not win
@@ -359,14 +361,16 @@ class PollerState:
         self._sessions_from = result.sessions
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.
-        open_ids = {tx.id for tx in self._active}
+        open_ids = self._active_ids
         for tx_id in [k for k in self._meter_notes if k not in open_ids]:
             del self._meter_notes[tx_id]
         for tx_id in [k for k in self._last_read if k not in open_ids]:
             del self._last_read[tx_id]
         if result.changed or result.removed or force:
+            # Built from rows and keys already validated: a validation pass
+            # over ~2,000 changed rows a poll is ~1 ms of the UI thread.
             self._publish(
-                FleetChanged(
+                FleetChanged.model_construct(
                     changed=result.changed,
                     removed=result.removed,
                     counts=result.counts.model_copy(),

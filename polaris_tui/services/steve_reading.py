@@ -62,6 +62,7 @@ class SteveReading:
     chargers: list[ChargeBox] | None = None
     by_id: dict[str, ChargeBox] | None = None
     active: list[Transaction] | None = None
+    active_ids: frozenset[int] | None = None
     tags: list[OcppTag] | None = None
     errors: list[PolarisError] = field(default_factory=list)
     sample: MeterSample = field(default_factory=MeterSample)
@@ -106,6 +107,8 @@ async def read_steve(steve: SteveClient, sampler: SamplerInputs, clock: Clock) -
     reading.chargers, reading.active, reading.tags = values
     if reading.chargers is not None:
         reading.by_id = index_stations(reading.chargers)
+    if reading.active is not None:
+        reading.active_ids = frozenset(tx.id for tx in reading.active)
     if reading.answered:
         if reading.active is not None:
             sampler = SamplerInputs(

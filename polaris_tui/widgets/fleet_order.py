@@ -20,7 +20,8 @@ first, until the table fits its width, so Stuck is never pushed off it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from polaris_tui.models import ChargerRow
@@ -67,6 +68,9 @@ class FleetOrder:
         self._sorted: list[str] = []
         """Every key, ascending by ``_keys``."""
         self._index: dict[str, int] | None = None
+        self._version = 0
+        """Counts changes to rows, keys and sort: a ``planned`` update from an
+        older version is not adopted."""
 
     def __len__(self) -> int:
         return len(self.order)
@@ -88,49 +92,38 @@ class FleetOrder:
         """Apply a poll's changed and removed rows: O(rows changed) keys
         computed, and each row whose sort key moved is moved by bisection
         (a full sort when many moved). Returns whether ``order`` changed."""
-        sort_key = SORTS[self.sort_by]
-        keys, rows = self._keys, self.rows
-        moved: list[tuple[str, tuple[Any, str] | None]] = []
-        for key in removed:
-            if rows.pop(key, None) is not None:
-                moved.append((key, keys.pop(key, None)))
-        added: list[str] = []
-        for row in changed:
-            key = row.charge_box_id
-            value = (sort_key(row), key)
-            old = keys.get(key)
-            rows[key] = row
-            if old != value:
-                keys[key] = value
-                moved.append((key, old))
-                added.append(key)
-        if not moved:
+        ordered = _apply(self.rows, self._keys, self._sorted, SORTS[self.sort_by], changed, removed)
+        self._version += 1
+        if ordered is None:
             return False
-        if len(moved) > 64:
-            self._sort()
-        else:
-            self._move(moved, added)
+        self._sorted = ordered
         self._filter()
         return True
 
-    def _move(self, moved: list[tuple[str, tuple[Any, str] | None]], added: list[str]) -> None:
-        """Take the moved rows out (found by the keys they were placed with),
-        then put each back at its new key's place."""
-        keys, ordered = self._keys, self._sorted
-        placed_with = {key: old for key, old in moved if old is not None}
+    def planned(
+        self, changed: Collection[ChargerRow], removed: Collection[str] = ()
+    ) -> PlannedUpdate:
+        """``update``'s result worked out on copies, this model untouched: safe
+        in a worker thread while the UI thread draws from it (each copy is
+        taken whole, under the GIL). ``adopt`` it on the UI thread."""
+        version, sort_key = self._version, SORTS[self.sort_by]
+        rows, keys, ordered = dict(self.rows), dict(self._keys), list(self._sorted)
+        moved = _apply(rows, keys, ordered, sort_key, changed, removed)
+        return PlannedUpdate(
+            version, rows, keys, ordered if moved is None else moved, moved is not None
+        )
 
-        def as_placed(key: str) -> tuple[Any, str]:
-            old = placed_with.get(key)
-            return keys[key] if old is None else old
-
-        for key, old in placed_with.items():
-            at = bisect.bisect_left(ordered, old, key=as_placed)
-            if at >= len(ordered) or ordered[at] != key:
-                self._sort()  # not where it should be: sort afresh
-                return
-            del ordered[at]
-        for key in added:
-            bisect.insort(ordered, key, key=keys.__getitem__)
+    def adopt(self, plan: PlannedUpdate) -> bool:
+        """Take a ``planned`` update, unless the model changed since it was
+        planned (a sort, another update): the caller then applies the rows
+        with ``update``. Returns whether it was taken."""
+        if plan.version != self._version:
+            return False
+        self.rows, self._keys, self._sorted = plan.rows, plan.keys, plan.ordered
+        self._version += 1
+        if plan.order_changed:
+            self._filter()
+        return True
 
     def set_filter(self, match: set[str] | None) -> None:
         """Show only the rows whose key is in ``match`` (None: every row)."""
@@ -144,6 +137,7 @@ class FleetOrder:
             self._keys = {key: (sort_key(row), key) for key, row in self.rows.items()}
             self.sort_by = sort_by
             self._sort()
+            self._version += 1
         self.sort_reverse = reverse
         self._filter()
 
@@ -161,6 +155,74 @@ class FleetOrder:
         if self._index is None:
             self._index = {k: i for i, k in enumerate(self.order)}
         return self._index.get(key)
+
+
+@dataclass(frozen=True)
+class PlannedUpdate:
+    """An update worked out off the UI thread (``FleetOrder.planned``)."""
+
+    version: int
+    rows: dict[str, ChargerRow]
+    keys: dict[str, tuple[Any, str]]
+    ordered: list[str]
+    order_changed: bool
+
+
+def _apply(
+    rows: dict[str, ChargerRow],
+    keys: dict[str, tuple[Any, str]],
+    ordered: list[str],
+    sort_key: Callable[[ChargerRow], Any],
+    changed: Iterable[ChargerRow],
+    removed: Iterable[str],
+) -> list[str] | None:
+    """Apply changed and removed rows to ``rows``, ``keys`` and ``ordered`` in
+    place. Returns None when no row moved in the order, else the ordered keys:
+    ``ordered`` itself, or a new list when a full sort was cheaper."""
+    moved: list[tuple[str, tuple[Any, str] | None]] = []
+    for key in removed:
+        if rows.pop(key, None) is not None:
+            moved.append((key, keys.pop(key, None)))
+    added: list[str] = []
+    for row in changed:
+        key = row.charge_box_id
+        value = (sort_key(row), key)
+        old = keys.get(key)
+        rows[key] = row
+        if old != value:
+            keys[key] = value
+            moved.append((key, old))
+            added.append(key)
+    if not moved:
+        return None
+    if len(moved) > 64 or not _move(keys, ordered, moved, added):
+        return sorted(rows, key=keys.__getitem__)
+    return ordered
+
+
+def _move(
+    keys: dict[str, tuple[Any, str]],
+    ordered: list[str],
+    moved: list[tuple[str, tuple[Any, str] | None]],
+    added: list[str],
+) -> bool:
+    """Take the moved rows out of ``ordered`` (found by the keys they were
+    placed with), then put each back at its new key's place. False when one
+    was not where it should be (the caller then sorts afresh)."""
+    placed_with = {key: old for key, old in moved if old is not None}
+
+    def as_placed(key: str) -> tuple[Any, str]:
+        old = placed_with.get(key)
+        return keys[key] if old is None else old
+
+    for key, old in placed_with.items():
+        at = bisect.bisect_left(ordered, old, key=as_placed)
+        if at >= len(ordered) or ordered[at] != key:
+            return False
+        del ordered[at]
+    for key in added:
+        bisect.insort(ordered, key, key=keys.__getitem__)
+    return True
 
 
 def fit_widths(

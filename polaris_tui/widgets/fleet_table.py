@@ -21,6 +21,7 @@ Why it is built this way (issue 13; PITFALLS, STYLE #9):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
@@ -193,6 +194,19 @@ class FleetTable(ScrollView, can_focus=True):
         rows keep their cells and places. Returns (rows shown, rows matched)."""
         cursor_key = self._cursor_to_follow()
         self.model.update(changed, removed)
+        self._forget_cells([row.charge_box_id for row in changed], ages_moved=False, now=now)
+        return self._after_change(cursor_key, rows_shown_changed=bool(removed))
+
+    async def update_in_thread(
+        self, changed: Collection[ChargerRow], removed: Collection[str], now: datetime
+    ) -> tuple[int, int]:
+        """``update`` for a poll that changed many rows: their order is worked
+        out in a worker thread (``FleetOrder.planned``) while the table keeps
+        drawing the last one; the UI thread only adopts it."""
+        plan = await asyncio.to_thread(self.model.planned, changed, removed)
+        cursor_key = self._cursor_to_follow()
+        if not self.model.adopt(plan):  # sorted meanwhile: apply them here
+            self.model.update(changed, removed)
         self._forget_cells([row.charge_box_id for row in changed], ages_moved=False, now=now)
         return self._after_change(cursor_key, rows_shown_changed=bool(removed))
 

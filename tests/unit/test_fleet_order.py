@@ -69,3 +69,36 @@ def test_replace_reports_the_rows_that_are_new_objects() -> None:
     second = first[:5] + [row(i, rng) for i in range(5, 9)]
     assert model.replace(second) == {f"CP-{i:05d}" for i in range(5, 9)}
     assert set(model.order) == {r.charge_box_id for r in second}
+
+
+@pytest.mark.parametrize("size", [1, 20, 300])
+def test_an_update_planned_off_the_ui_thread_ends_as_one_applied_in_place(size: int) -> None:
+    rng = random.Random(size)
+    rows = {r.charge_box_id: r for r in (row(i, rng) for i in range(600))}
+    model = FleetOrder()
+    model.replace(rows.values())
+    model.set_filter({k for k in rows if rng.random() < 0.5})
+    changed = [row(rng.randrange(650), rng) for _ in range(size)]
+    removed = [
+        k for k in rng.sample(sorted(rows), 3) if k not in {c.charge_box_id for c in changed}
+    ]
+    before = (list(model.order), dict(model.rows))
+    plan = model.planned(changed, removed)
+    # Planning touched nothing the table draws from.
+    assert (model.order, model.rows) == before
+    assert model.adopt(plan)
+    for key in removed:
+        rows.pop(key)
+    rows.update((r.charge_box_id, r) for r in changed)
+    assert model.rows == rows
+    assert model.order == expected(rows, "attention", False, model.match)
+
+
+def test_a_plan_older_than_a_sort_is_not_adopted() -> None:
+    rng = random.Random(7)
+    model = FleetOrder()
+    model.replace(row(i, rng) for i in range(50))
+    plan = model.planned([row(3, rng)])
+    model.set_sort("id", reverse=False)  # the operator pressed s meanwhile
+    assert not model.adopt(plan)
+    assert model.sort_by == "id" and model.order == sorted(model.rows)
