@@ -10,10 +10,13 @@ same rows:
   ``add_rows`` of the matches, ``s`` is ``DataTable.sort``;
 * Polaris: a filter keystroke typed into the fleet filter until the table is
   drawn, ``s`` until drawn, ``end`` (the last row on screen); the UI
-  thread's work per poll while polls run (its CPU time, and the worst
-  event-loop stall seen by a 1 ms ticker); idle CPU of the whole console
-  process with no ticker running; and a burst of keys typed while polls
-  run (type-ahead on, as on a terminal): how many landed in the filter.
+  thread's work per poll (each SteVe cycle started by the bench one
+  interval apart, timed until the screen has drawn it: the median of those
+  windows' UI-thread CPU less the median of as long with no cycle), and
+  the worst event-loop stall seen by a 1 ms ticker while cycles run; idle
+  CPU of the whole console process with no ticker running; and a burst of
+  keys typed while a cycle runs (type-ahead on, as on a terminal): how
+  many landed in the filter.
 
 Each time is given as wall clock and as the UI thread's CPU time: on a
 loaded machine the wall clock mostly measures the wait for a core, so the
