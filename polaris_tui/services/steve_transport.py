@@ -227,18 +227,15 @@ class SteveTransport:
         poll_timeout = POLL_TIMEOUT_VAR.get() if timeout is None else None
         if poll_timeout is not None:
             timeout = httpx.Timeout(poll_timeout)
-        exchange = self._exchange(
-            method,
-            path,
-            params=params,
-            content=content,
-            data=data,
-            headers=headers,
-            timeout=timeout,
-            api=api,
-        )
+        request = {
+            "params": params,
+            "content": content,
+            "data": data,
+            "headers": headers,
+            "timeout": timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        }
         try:
-            return await WIRE.run(exchange)
+            return await WIRE.run(self._exchange(method, path, request, api=api))
         except ValueError as exc:
             raise MalformedResponse(self.clean(f"{method} {path}: {exc}")) from None
         except httpx.DecodingError as exc:  # a broken gzip/deflate body
@@ -263,29 +260,13 @@ class SteveTransport:
             raise SteveUnreachable(self.clean(f"{method} {path}: {reason}")) from None
 
     async def _exchange(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Any,
-        content: bytes | None,
-        data: dict[str, str] | None,
-        headers: dict[str, str] | None,
-        timeout: httpx.Timeout | None,
-        api: bool,
+        self, method: str, path: str, request: dict[str, Any], *, api: bool
     ) -> Answer:
-        """One request and its bounded answer, on the wire thread (the only
-        place ``self._client`` is used); ``_send_once`` maps what it raises."""
-        request = self._client.build_request(
-            method,
-            path,
-            params=params,
-            content=content,
-            data=data,
-            headers=headers,
-            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-        )
-        response = await self._client.send(request, stream=True, auth=self._auth if api else None)
+        """One request (``request``: ``build_request``'s arguments) and its
+        bounded answer, on the wire thread (the only place ``self._client``
+        is used); ``_send_once`` maps what it raises."""
+        built = self._client.build_request(method, path, **request)
+        response = await self._client.send(built, stream=True, auth=self._auth if api else None)
         try:
             body = await read_bounded(response, self._max_body)
         finally:

@@ -93,7 +93,6 @@ async def test_a_call_from_the_wire_loop_itself_runs_in_place() -> None:
     assert await wire.run(outer()) == "polaris-wire-test"
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 async def test_a_forked_child_starts_its_own_wire_thread() -> None:
     async def answer() -> int:
         return 42
