@@ -16,6 +16,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import StoreError
+from polaris_tui.release import release
 from polaris_tui.services.poller_state import PollerState
 from polaris_tui.services.steve_reading import index_stations
 
@@ -96,6 +97,13 @@ class PollerSnapshot(PollerState):
         """Keep a cycle's data. ``by_id`` and ``active_ids``: the stations' index
         and the open sessions' ids when the caller built them already (on the
         wire thread: O(fleet) work at 10,000 chargers)."""
+        # What the cycle replaces (thousands of stations and sessions): freed off the UI thread.
+        release(
+            self._chargers if chargers is not None else None,
+            self._by_id if chargers is not None else None,
+            self._active if active is not None else None,
+            self._tags if tags is not None else None,
+        )
         if chargers is not None:
             self._chargers = chargers
             self._by_id = index_stations(chargers) if by_id is None else by_id

@@ -30,6 +30,7 @@ from polaris_tui.models import (
     Transaction,
 )
 from polaris_tui.models.errors import PolarisError
+from polaris_tui.release import release
 from polaris_tui.services.clock import Clock
 from polaris_tui.services.fleet_delta import Basis, Built, rebuild_changed
 from polaris_tui.services.fleet_rules import (
@@ -354,6 +355,8 @@ class PollerState:
 
     def _apply(self, built: Built, *, force: bool = False) -> None:
         result = built.result
+        # The replaced rows, stations and sessions: freed off the UI thread.
+        release(self._rows, self._built_from, self._sessions_from, self._basis)
         self._basis = built.basis
         self._rows_fetched_at = built.fetched_at
         self._rows = result.rows
@@ -362,9 +365,9 @@ class PollerState:
         self._counts = result.counts
         # Forget the meter reads of sessions that closed.
         open_ids = self._active_ids
-        for tx_id in [k for k in self._meter_notes if k not in open_ids]:
+        for tx_id in self._meter_notes.keys() - open_ids:
             del self._meter_notes[tx_id]
-        for tx_id in [k for k in self._last_read if k not in open_ids]:
+        for tx_id in self._last_read.keys() - open_ids:
             del self._last_read[tx_id]
         if result.changed or result.removed or force:
             # Built from rows and keys already validated: a validation pass

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polaris_tui.models import ChargerRow
+from polaris_tui.release import release
 from polaris_tui.widgets.fleet_cells import SORTS
 
 SHRINK_ORDER: tuple[tuple[str, int], ...] = (
@@ -119,6 +120,8 @@ class FleetOrder:
         with ``update``. Returns whether it was taken."""
         if plan.version != self._version:
             return False
+        # The replaced dicts hold the changed rows' old versions: freed off this thread.
+        release(self.rows, self._keys, self._sorted, self.order)
         self.rows, self._keys, self._sorted = plan.rows, plan.keys, plan.ordered
         self._version += 1
         if plan.order_changed:

@@ -13,6 +13,7 @@ from polaris_tui.models import (
     Snapshot,
     Transaction,
 )
+from polaris_tui.release import release
 from polaris_tui.store.backend import Tx
 from polaris_tui.store.repos.base import Repository, new_uid
 from polaris_tui.store.repos.snapshot_rows import (
@@ -53,8 +54,13 @@ class FleetSnapshotRepository(Repository):
             plan = await asyncio.to_thread(plan_snapshot, snapshot, None)
             written = await self.backend.write(partial(_write_plan, plan, None, snapshot))
         assert written is not None  # a full plan always writes
+        written_rows = plan.row_count
         self._written_snapshot = written
-        return plan.row_count
+        # The last save's digests and data (the stations of three polls ago,
+        # kept alive by it alone) and this plan's rows: freed off the UI thread.
+        release(previous, plan)
+        del previous, plan
+        return written_rows
 
     async def load_snapshot(self) -> Snapshot | None:
         """The last saved SteVe data, or None if there never was one."""
