@@ -19,6 +19,8 @@ from polaris_tui.models import ChargerRow
 from polaris_tui.widgets.fleet_cells import row_cells
 from polaris_tui.widgets.fleet_lines import cells_signature
 
+_Entry = tuple[ChargerRow, int, tuple[Text, ...], int, tuple[int, ...]]
+
 
 class RowCells:
     """Cells by ChargeBox ID for the rows drawn, and their versions."""
@@ -27,8 +29,8 @@ class RowCells:
         self.now: datetime | None = None
         self.id_width: int | None = None
         self._epoch = 0
-        self._cells: dict[str, tuple[ChargerRow, int, tuple[Text, ...], int]] = {}
-        """key -> (row, epoch, cells, version)."""
+        self._cells: dict[str, _Entry] = {}
+        """key -> (row, epoch, cells, version, the cells' widths)."""
         self._version = 0
 
     def time_moved(self) -> None:
@@ -52,7 +54,12 @@ class RowCells:
         """Changes only when what the row shows changes."""
         return self._entry(row)[3]
 
-    def _entry(self, row: ChargerRow) -> tuple[ChargerRow, int, tuple[Text, ...], int]:
+    def widths(self, row: ChargerRow) -> tuple[int, ...]:
+        """The cells' widths on screen (measured once per build: the table's
+        layout reads them for every row on screen at every change)."""
+        return self._entry(row)[4]
+
+    def _entry(self, row: ChargerRow) -> _Entry:
         key = row.charge_box_id
         cached = self._cells.get(key)
         if cached is not None and cached[0] is row and cached[1] == self._epoch:
@@ -65,6 +72,6 @@ class RowCells:
         else:
             self._version += 1
             version = self._version
-        entry = (row, self._epoch, cells, version)
+        entry = (row, self._epoch, cells, version, tuple(cell.cell_len for cell in cells))
         self._cells[key] = entry
         return entry

@@ -372,10 +372,11 @@ class FleetTable(ScrollView, can_focus=True):
         """Widths and size from the rows on screen; repaint what changed."""
         order = self.model.order
         seen = self._seen
+        rows, widths_of = self.model.rows, self._row_cells.widths
         for index in self._visible():
-            for i, cell in enumerate(self._cells_of(order[index])):
-                if cell.cell_len > seen[i]:
-                    seen[i] = cell.cell_len
+            for i, width in enumerate(widths_of(rows[order[index]])):
+                if width > seen[i]:
+                    seen[i] = width
         scrollbar = len(order) + HEADER_HEIGHT > self.size.height
         available = self.size.width - (self.styles.scrollbar_size_vertical if scrollbar else 0)
         shown = self._shown
