@@ -214,8 +214,12 @@ class FleetTable(ScrollView, can_focus=True):
         """Show only the rows whose key is in ``match`` (None: every row), in the
         current sort. Returns (rows shown, rows matched)."""
         cursor_key = self._cursor_to_follow()
+        # The same match again (the screen searches anew when ages move):
+        # widths chosen afresh would flip a column by a cell every 15 s and
+        # repaint the whole table for it.
+        new_match = match != self.model.match
         self.model.set_filter(match)
-        return self._after_change(cursor_key, rows_shown_changed=True)
+        return self._after_change(cursor_key, rows_shown_changed=new_match)
 
     def ages_moved(self, now: datetime) -> None:
         """Time passed: the cells on screen are built again (O(rows on screen))."""

@@ -73,6 +73,37 @@ async def test_a_changed_cell_repaints_its_line_only(
         assert table.keys[0] == "CP-00005"
 
 
+async def test_moving_ages_keep_the_columns_and_a_new_filter_fits_them(
+    fake_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen searches again each time ages move (every 15 s). With the
+    same filter the columns keep their widths: a column a cell narrower would
+    repaint the whole table. A new filter fits them to the rows it shows."""
+    rows = fleet(60)
+    rows[1] = make_row("CP-00001", description="site 1", status="SuspendedEVSE")
+    app, services = fake_app(rows)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(FleetTable)
+        status = table.column_labels.index("Status")
+        wide = table.column_widths
+        services.change_rows([make_row("CP-00001", description="site 1", status="Available")])
+        await settle(pilot)
+        lines: list[int] = []
+        original = FleetTable.render_line
+        monkeypatch.setattr(
+            FleetTable, "render_line", lambda self, y: lines.append(y) or original(self, y)
+        )
+        app.screen.schedule_refresh()  # what the 15 s age tick does
+        await settle(pilot)
+        assert table.column_widths == wide
+        assert len(set(lines)) < 5, sorted(set(lines))  # not the table's 36 lines
+        app.screen.query_one("#fleet-filter", Input).value = "CP-0000"
+        await wait_until(pilot, lambda: table.row_count == 10, "the ten rows of CP-0000")
+        await settle(pilot)
+        assert table.column_widths[status] < wide[status]
+
+
 def spy_row_cells(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import polaris_tui.widgets.fleet_row_cells as fleet_table
 
