@@ -143,6 +143,22 @@ class PtyPolaris:
             elif time.monotonic() - still_since >= quiet:
                 return
 
+    def settle_screen(self, quiet: float = 0.6, *, timeout: float = 10.0) -> None:
+        """Wait until the screen's text has stayed the same for ``quiet`` seconds.
+
+        Unlike ``settle``, a blinking cursor (an input with focus rewrites its
+        line every 0.5 s, forever) does not count as a change."""
+        deadline = time.monotonic() + timeout
+        last = self.screen_text()
+        still_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.screen_text()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= quiet:
+                return
+
     def type(self, *keys: str, pause: float = 0.08) -> None:
         """Type key names (``KEYS``) or literal text."""
         for key in keys:

@@ -61,7 +61,7 @@ def test_slash_then_text_filters_and_opens_nothing(
     console.burst(burst)
     assert console.wait_screen(burst[1:]), console.screen_text()
     assert console.wait_screen(strip), console.screen_text()
-    console.settle()
+    console.settle_screen()  # the filter has focus: its cursor blinks
     drawn = console.output[mark:]
     assert AUDIT_LOG_EMPTY not in drawn, "`a` must not open the audit log"
     assert b"Operation log" not in drawn and b"No operations" not in drawn, "nor `l` the op log"
@@ -72,7 +72,7 @@ def test_slash_then_q_types_q_and_does_not_quit(console: PtyPolaris) -> None:
     console.burst("/quay")
     assert console.wait_screen("quay"), console.screen_text()
     assert console.wait_screen("showing 0 of 0"), console.screen_text()
-    console.settle()
+    console.settle_screen()  # the filter has focus: its cursor blinks
     assert console.proc.poll() is None, "`q` in the filter is text, not quit"
     quit_cleanly(console)
 
