@@ -3,6 +3,7 @@ when the caller still holds it."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 from polaris_tui.release import Releaser
@@ -45,3 +46,31 @@ def test_what_the_caller_keeps_stays_whole_and_is_freed_where_dropped() -> None:
     del rows
     assert done.is_set()
     assert seen["thread"] == threading.current_thread().name
+
+
+def test_a_forked_child_frees_on_a_release_thread_of_its_own() -> None:
+    releaser = Releaser("polaris-release-test-fork")
+    releaser.release(object())  # the parent's thread is running
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: only its exit status and the pipe speak
+        code = 1
+        try:
+            seen: dict[str, str] = {}
+            done = threading.Event()
+            rows = {"CP-1": Freed(seen, done)}
+            releaser.release(rows)
+            del rows
+            if done.wait(WAIT):
+                os.write(write, seen["thread"].encode())
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    try:
+        got = os.read(read, 64)
+    finally:
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert got == b"polaris-release-test-fork"
