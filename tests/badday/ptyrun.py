@@ -132,28 +132,24 @@ class PtyPolaris:
 
     def settle(self, quiet: float = 0.6, *, timeout: float = 10.0) -> None:
         """Wait until the terminal has been quiet for ``quiet`` seconds."""
-        deadline = time.monotonic() + timeout
-        last = self.mark()
-        still_since = time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = self.mark()
-            if now != last:
-                last, still_since = now, time.monotonic()
-            elif time.monotonic() - still_since >= quiet:
-                return
+        self._wait_still(self.mark, quiet, timeout)
 
     def settle_screen(self, quiet: float = 0.6, *, timeout: float = 10.0) -> None:
         """Wait until the screen's text has stayed the same for ``quiet`` seconds.
 
         Unlike ``settle``, a blinking cursor (an input with focus rewrites its
         line every 0.5 s, forever) does not count as a change."""
+        self._wait_still(self.screen_text, quiet, timeout)
+
+    def _wait_still(self, probe: Callable[[], object], quiet: float, timeout: float) -> None:
+        """Wait until ``probe()`` has returned the same for ``quiet`` seconds
+        (at most ``timeout``)."""
         deadline = time.monotonic() + timeout
-        last = self.screen_text()
+        last = probe()
         still_since = time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            now = self.screen_text()
+            now = probe()
             if now != last:
                 last, still_since = now, time.monotonic()
             elif time.monotonic() - still_since >= quiet:
